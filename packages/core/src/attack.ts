@@ -1,0 +1,130 @@
+import type * as tf from '@tensorflow/tfjs-core';
+
+import type { Goal, GoalKind } from './goals.js';
+import type { AnyModel } from './model.js';
+import type { NormName } from './norms/types.js';
+
+/**
+ * `fixed-epsilon`: runs once per epsilon and stays inside that ball.
+ * `minimization`: looks for the smallest adversarial perturbation; runs once and its result is
+ * clipped to every epsilon, so one run gives a whole robustness curve.
+ *
+ * @public
+ */
+export type AttackKind = 'fixed-epsilon' | 'minimization';
+
+/**
+ * What the attacker can see: gradients (`white-box`), output scores, only the top-1 decision, or a
+ * substitute model (`transfer`).
+ *
+ * @public
+ */
+export type ThreatModel = 'white-box' | 'score' | 'decision' | 'transfer';
+
+/**
+ * Static description of an attack method, used by the registry, the docs and the conformance suites.
+ *
+ * @public
+ */
+export interface AttackMeta {
+  /** Registry name, kebab-case (e.g. `pgd`, `carlini-wagner-l2`). */
+  readonly name: string;
+  /** Fixed-epsilon or minimization. */
+  readonly kind: AttackKind;
+  /** Norms the attack is defined for. */
+  readonly norms: readonly NormName[];
+  /** Threat model. */
+  readonly threat: ThreatModel;
+  /** Goal kinds the attack supports. */
+  readonly goals: readonly GoalKind[];
+  /** Whether the attack draws random numbers (so the seed matters). */
+  readonly randomized: boolean;
+  /** Paper reference (authors, year, title, link). */
+  readonly paper?: string;
+}
+
+/**
+ * Progress of a running attack.
+ *
+ * @public
+ */
+export interface Progress {
+  /** Overall completed fraction in [0, 1]. */
+  readonly fraction: number;
+  /** Index of the current batch. */
+  readonly batch: number;
+  /** Number of batches. */
+  readonly batches: number;
+  /** Index of the current epsilon (fixed-epsilon attacks; 0 otherwise). */
+  readonly epsilonIndex: number;
+  /** Current step within the batch, when the attack reports steps. */
+  readonly step: number;
+  /** Steps per batch, when known (0 otherwise). */
+  readonly steps: number;
+}
+
+/**
+ * Options of one run, shared by every attack.
+ *
+ * @public
+ */
+export interface RunOptions {
+  /** Perturbation radii in the attack's norm. Required for fixed-epsilon attacks; optional for minimization attacks. */
+  readonly epsilons?: readonly number[];
+  /** Seed of every random choice (default 0). Same seed, same backend ⇒ same result. */
+  readonly seed?: number;
+  /** Samples per batch (default 128). Results do not depend on it. */
+  readonly batchSize?: number;
+  /** Aborts the run: it throws `AdvxError` `ABORTED` at the next step and leaks nothing. */
+  readonly signal?: AbortSignal;
+  /** Called as the run progresses. */
+  readonly onProgress?: (progress: Progress) => void;
+}
+
+/**
+ * The result of {@link Attack.run}: one row per epsilon. The caller owns the tensors and must call
+ * {@link AttackResult.dispose}.
+ *
+ * @public
+ */
+export interface AttackResult {
+  /** The epsilons of the run, in the order given. */
+  readonly epsilons: readonly number[];
+  /**
+   * Best adversarial per sample: for minimization attacks the unrestricted output; for fixed-epsilon
+   * attacks the output at the smallest epsilon that succeeded (the largest epsilon's output if none
+   * did). Samples that are adversarial without perturbation are returned unchanged.
+   */
+  readonly raw: tf.Tensor;
+  /** Per epsilon: adversarials inside the epsilon ball and the model's bounds. */
+  readonly clipped: readonly tf.Tensor[];
+  /** `success[e][i]`: `clipped[e][i]` satisfies the goal, as re-evaluated on the model. */
+  readonly success: readonly (readonly boolean[])[];
+  /** Per sample: distance of `raw` from the input in the attack's norm if `raw` is adversarial, else `Infinity`. */
+  readonly distances: Float32Array;
+  /** Per sample: model queries spent (query models only). */
+  readonly queries?: Int32Array;
+  /** Disposes every tensor of the result. */
+  dispose(): void;
+}
+
+/**
+ * An adversarial attack: a configured method whose `run` crafts adversarial examples for a batch.
+ * Targeting is data (the goal), never a mode of the attack object.
+ *
+ * @public
+ */
+export interface Attack<Options = Record<string, unknown>> {
+  /** Static description. */
+  readonly meta: AttackMeta;
+  /** The resolved options (defaults filled in). */
+  readonly options: Readonly<Options>;
+  /**
+   * Runs the attack.
+   * @param model - a differentiable {@link Model} (white-box) or a {@link QueryModel}.
+   * @param x - batch `[n, ...model.inputShape]` inside `model.bounds`.
+   * @param goal - `{ labels }` or `{ targets, labels? }`.
+   * @param options - epsilons, seed, batching, abort and progress.
+   */
+  run(model: AnyModel, x: tf.Tensor, goal: Goal, options?: RunOptions): Promise<AttackResult>;
+}

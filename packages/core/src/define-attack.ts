@@ -1,0 +1,588 @@
+import * as tf from '@tensorflow/tfjs-core';
+
+import type { Attack, AttackMeta, AttackResult, Progress, RunOptions } from './attack.js';
+import { AdvxError } from './errors.js';
+import { goalKind, isAdversarialLogits, type Goal, type ResolvedGoal } from './goals.js';
+import { crossEntropy } from './losses.js';
+import type { AnyModel, Bounds, Model } from './model.js';
+import { getNorm } from './norms/index.js';
+import type { NormGeometry, NormName } from './norms/types.js';
+import { BatchRng } from './rng.js';
+import { assertLogitsOutput, checkInteger, validateEpsilons, validateGoal, validateInput } from './validate.js';
+
+/**
+ * Options every attack may take. Attacks extend this with their own (`steps`, `stepSize`, ...).
+ *
+ * @public
+ */
+export interface AttackOptionsBase {
+  /** Perturbation norm (default: the attack's first supported norm). */
+  readonly norm?: NormName;
+  /** Stop updating a sample once it is adversarial (default `true`). */
+  readonly earlyStop?: boolean;
+}
+
+/**
+ * A per-sample objective on logits that an attack ascends: `[n, C] → [n]`.
+ *
+ * @public
+ */
+export type Objective = (logits: tf.Tensor2D) => tf.Tensor1D;
+
+/**
+ * State of an iterative attack: the current adversarial batch `x` plus any per-sample or global tensors.
+ *
+ * @public
+ */
+export type IterationState = { readonly x: tf.Tensor } & { readonly [key: string]: tf.Tensor };
+
+/**
+ * What the base gives an attack's math for one batch (and one epsilon, for fixed-epsilon attacks).
+ * All tensors the attack creates are released when `perturb` returns, except the one it returns.
+ *
+ * @public
+ */
+export interface AttackContext<Options> {
+  /** The attack's resolved options. */
+  readonly options: Readonly<Options>;
+  /** The model under attack. */
+  readonly model: AnyModel;
+  /** The clean batch `[n, ...inputShape]`. */
+  readonly x: tf.Tensor;
+  /** Rows in the batch. */
+  readonly n: number;
+  /** Index of the batch's first sample within the whole run. */
+  readonly offset: number;
+  /** The goal for this batch. */
+  readonly goal: ResolvedGoal;
+  /** Bool `[n]`: samples that still need an adversarial (not already adversarial without perturbation). */
+  readonly active: tf.Tensor1D;
+  /** The epsilon of this run (fixed-epsilon attacks); `Infinity` for minimization attacks. */
+  readonly epsilon: number;
+  /** Geometry of the attack's norm. */
+  readonly norm: NormGeometry;
+  /** The model's input bounds. */
+  readonly bounds: Bounds;
+  /** Seeded per-sample random streams for this batch. */
+  readonly rng: BatchRng;
+  /** The white-box model; throws `UNSUPPORTED_MODEL` for a query-only model. */
+  whiteBox(): Model;
+  /** Bool `[n]`: whether each row of `xAdv` satisfies the goal (white-box). */
+  isAdversarial(xAdv: tf.Tensor): tf.Tensor1D;
+  /**
+   * The default objective: cross-entropy of the label (untargeted, to ascend) or minus the
+   * cross-entropy of the target (targeted).
+   */
+  readonly objective: Objective;
+  /**
+   * One forward and backward pass: the per-sample objective, the logits and the gradient of the
+   * objective's sum w.r.t. `xAdv`.
+   */
+  gradient(xAdv: tf.Tensor, objective?: Objective): { value: tf.Tensor1D; logits: tf.Tensor2D; grad: tf.Tensor };
+  /** Queries a query model (or a white-box model as softmax scores), counting one query per row (or per listed row). */
+  query(xAdv: tf.Tensor, rows?: Int32Array): Promise<tf.Tensor2D>;
+  /** Projects `xAdv` onto the epsilon ball around `x`, then clips it to the bounds. */
+  project(xAdv: tf.Tensor): tf.Tensor;
+  /** Clips to the model's bounds. */
+  clip(xAdv: tf.Tensor): tf.Tensor;
+  /**
+   * Runs `steps` iterations of `step` with memory management, abort, progress and (unless the
+   * attack's `earlyStop` option is false) per-sample early stop: a sample stops changing once it is
+   * adversarial, and the loop ends when every sample has. `step` may return `adversarial` (bool `[n]`)
+   * telling which rows of its *input* state were already adversarial (saves a forward pass);
+   * otherwise the base checks the new state itself.
+   */
+  iterate<S extends IterationState>(
+    init: S,
+    steps: number,
+    step: (state: S, i: number) => S & { readonly adversarial?: tf.Tensor1D },
+  ): Promise<S>;
+  /** Abort point and progress report; call it inside long loops that do not use {@link AttackContext.iterate}. */
+  checkpoint(step: number, steps: number): Promise<void>;
+}
+
+/**
+ * The definition of an attack method: its metadata, default options and its math.
+ *
+ * @public
+ */
+export interface AttackDefinition<Options extends AttackOptionsBase> {
+  /** Static description. */
+  readonly meta: AttackMeta;
+  /** Every option with its default value; unknown options passed by users are rejected. */
+  readonly defaults: Required<Options>;
+  /** Extra validation of resolved options; throw `AdvxError('INVALID_OPTION', ...)`. */
+  validate?(options: Required<Options>): void;
+  /** The math: returns the adversarial batch for `ctx.x` (the base clips and projects it). */
+  perturb(ctx: AttackContext<Required<Options>>): tf.Tensor | Promise<tf.Tensor>;
+}
+
+/**
+ * A factory of configured attacks: `pgd({ steps: 40 })`.
+ *
+ * @public
+ */
+export type AttackFactory<Options extends AttackOptionsBase> = ((options?: Partial<Options>) => Attack<Required<Options>>) & {
+  /** The method's static description. */
+  readonly meta: AttackMeta;
+  /** Default options. */
+  readonly defaults: Readonly<Required<Options>>;
+};
+
+const DEFAULT_BATCH_SIZE = 128;
+
+/**
+ * Row-wise select: row `i` of `a` where `condition[i]`, else row `i` of `b`.
+ *
+ * @public
+ */
+export function whereRows(condition: tf.Tensor, a: tf.Tensor, b: tf.Tensor): tf.Tensor {
+  return tf.tidy(() => {
+    const cond = tf.reshape(condition, [condition.shape[0] as number, ...new Array<number>(Math.max(0, a.rank - 1)).fill(1)]);
+    return tf.where(tf.broadcastTo(cond, a.shape), a, b);
+  });
+}
+const YIELD_EVERY_MS = 25;
+
+function abortError(): AdvxError {
+  return new AdvxError('ABORTED', 'The attack was aborted through its AbortSignal; partial results were released.');
+}
+
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => {
+    if (typeof setImmediate === 'function') setImmediate(resolve);
+    else setTimeout(resolve, 0);
+  });
+}
+
+function resolveOptions<O extends AttackOptionsBase>(def: AttackDefinition<O>, given: Partial<O> | undefined): Required<O> {
+  if (given !== undefined && (given === null || typeof given !== 'object')) {
+    throw new AdvxError('INVALID_OPTION', `${def.meta.name}: options must be an object.`);
+  }
+  const known = Object.keys(def.defaults);
+  for (const key of Object.keys(given ?? {})) {
+    if (!known.includes(key)) {
+      throw new AdvxError(
+        'INVALID_OPTION',
+        `${def.meta.name}: unknown option '${key}'. Known options: ${known.join(', ')}.`,
+        { option: key },
+      );
+    }
+  }
+  const defined = Object.fromEntries(Object.entries(given ?? {}).filter(([, v]) => v !== undefined));
+  const options = { ...def.defaults, ...defined } as Required<O>;
+  const norm = options.norm as NormName;
+  getNorm(norm);
+  if (!def.meta.norms.includes(norm)) {
+    throw new AdvxError(
+      'UNSUPPORTED_NORM',
+      `${def.meta.name} is defined for ${def.meta.norms.join(', ')}, not '${norm}'.`,
+      { norm, supported: def.meta.norms },
+    );
+  }
+  if (typeof options.earlyStop !== 'boolean') {
+    throw new AdvxError('INVALID_OPTION', `${def.meta.name}: earlyStop must be true or false.`);
+  }
+  def.validate?.(options);
+  return Object.freeze(options);
+}
+
+/** Predicted classes of a batch, counting queries on query models. */
+async function predict(model: AnyModel, x: tf.Tensor, counts: Int32Array | undefined, offset: number): Promise<Int32Array> {
+  let scores: tf.Tensor2D;
+  if (model.kind === 'query') {
+    scores = await model.query(x);
+    if (counts) for (let i = 0; i < x.shape[0]; i++) counts[offset + i] = (counts[offset + i] as number) + 1;
+  } else {
+    scores = tf.tidy(() => model.logits(x));
+  }
+  const pred = tf.tidy(() => tf.cast(tf.argMax(scores, 1), 'int32'));
+  scores.dispose();
+  const values = (await pred.data()) as Int32Array;
+  pred.dispose();
+  return values;
+}
+
+async function dataAndDispose(t: tf.Tensor): Promise<Float32Array> {
+  const values = (await t.data()) as Float32Array;
+  t.dispose();
+  return values;
+}
+
+function reached(pred: Int32Array, classes: Int32Array, offset: number, targeted: boolean): boolean[] {
+  return Array.from(pred, (p, i) => (targeted ? p === classes[offset + i] : p !== classes[offset + i]));
+}
+
+/**
+ * Defines an attack method. The returned factory builds configured {@link Attack}s whose `run`
+ * owns everything but the math: option and input validation (before any work), batching, seeded
+ * per-sample randomness, memory scopes, clipping to bounds, projection to each epsilon, success
+ * re-evaluated on the model, early stop, abort, progress, query counting and the result.
+ *
+ * @example
+ * ```ts
+ * export const fgsm = defineAttack<FgsmOptions>({
+ *   meta: { name: 'fgsm', kind: 'fixed-epsilon', norms: ['linf'], threat: 'white-box',
+ *           goals: ['untargeted', 'targeted'], randomized: false },
+ *   defaults: { norm: 'linf', earlyStop: true },
+ *   perturb: (ctx) => {
+ *     const { grad } = ctx.gradient(ctx.x);
+ *     return tf.add(ctx.x, tf.mul(ctx.norm.normalizeGradient(grad), ctx.epsilon));
+ *   },
+ * });
+ * const result = await fgsm().run(model, x, { labels }, { epsilons: [0.1, 0.3] });
+ * ```
+ * @public
+ */
+export function defineAttack<Options extends AttackOptionsBase>(def: AttackDefinition<Options>): AttackFactory<Options> {
+  const meta = Object.freeze({ ...def.meta });
+  const factory = (given?: Partial<Options>): Attack<Required<Options>> => {
+    const options = resolveOptions(def, given);
+    return Object.freeze({
+      meta,
+      options,
+      run: (model: AnyModel, x: tf.Tensor, goal: Goal, runOptions?: RunOptions) => runAttack(def, options, model, x, goal, runOptions ?? {}),
+    });
+  };
+  return Object.assign(factory, { meta, defaults: Object.freeze({ ...def.defaults }) });
+}
+
+async function runAttack<O extends AttackOptionsBase>(
+  def: AttackDefinition<O>,
+  options: Required<O>,
+  model: AnyModel,
+  x: tf.Tensor,
+  goal: Goal,
+  run: RunOptions,
+): Promise<AttackResult> {
+  const { meta } = def;
+  const signal = run.signal;
+  if (signal?.aborted) throw abortError();
+  if (model === null || typeof model !== 'object' || (model.kind !== 'model' && model.kind !== 'query')) {
+    throw new AdvxError('INVALID_MODEL', 'model must be an advx Model or QueryModel: wrap tfjs models with fromLayersModel, fromGraphModel or fromFunction.');
+  }
+  if (meta.threat === 'white-box' && model.kind !== 'model') {
+    throw new AdvxError(
+      'UNSUPPORTED_MODEL',
+      `${meta.name} is a white-box attack and needs gradients, but got a query-only model. Use a score- or decision-based attack.`,
+    );
+  }
+  const minimization = meta.kind === 'minimization';
+  const epsilons = validateEpsilons(run.epsilons, !minimization);
+  const seed = run.seed ?? 0;
+  if (typeof seed !== 'number' || !Number.isFinite(seed)) {
+    throw new AdvxError('INVALID_OPTION', `seed must be a finite number, got ${String(seed)}.`);
+  }
+  const batchSize = checkInteger('batchSize', run.batchSize ?? DEFAULT_BATCH_SIZE, 1);
+  const kind = goalKind(goal);
+  if (!meta.goals.includes(kind)) {
+    throw new AdvxError('INVALID_OPTION', `${meta.name} supports ${meta.goals.join(' and ')} goals, not ${kind}.`);
+  }
+  await validateInput(model, x);
+  const n = x.shape[0];
+  const goalValues = await validateGoal(goal, n, model.numClasses);
+  if (signal?.aborted) throw abortError();
+
+  const norm = getNorm(options.norm as NormName);
+  const counts = model.kind === 'query' ? new Int32Array(n) : undefined;
+  const batches = Math.ceil(n / batchSize);
+  const units = minimization ? 1 : epsilons.length;
+  const rows = epsilons.map(() => [] as tf.Tensor[]);
+  const rawParts: tf.Tensor[] = [];
+  const success: boolean[][] = epsilons.map(() => []);
+  const distances = new Float32Array(n);
+  let lastYield = Date.now();
+
+  const disposeAll = () => {
+    for (const r of rows) tf.dispose(r);
+    tf.dispose(rawParts);
+  };
+
+  try {
+    for (let b = 0; b < batches; b++) {
+      const offset = b * batchSize;
+      const size = Math.min(batchSize, n - offset);
+      const xb = tf.slice(x, offset, size);
+      const classes = tf.tensor1d(goalValues.classes.subarray(offset, offset + size), 'int32');
+      const labels = goalValues.labels ? tf.tensor1d(goalValues.labels.subarray(offset, offset + size), 'int32') : undefined;
+      const resolved: ResolvedGoal = { targeted: goalValues.targeted, classes, labels };
+      let active: tf.Tensor1D | undefined;
+      let inactiveMask: tf.Tensor | undefined;
+      try {
+        if (model.kind === 'model' && b === 0) {
+          const logits = tf.tidy(() => model.logits(xb));
+          try {
+            await assertLogitsOutput(logits);
+          } finally {
+            logits.dispose();
+          }
+        }
+        const cleanPred = await predict(model, xb, counts, offset);
+        const cleanAdv = reached(cleanPred, goalValues.classes, offset, goalValues.targeted);
+        active = tf.tensor1d(cleanAdv.map((a) => (a ? 0 : 1)), 'bool');
+        const inactive = tf.logicalNot(active);
+        inactiveMask = inactive;
+        const activeMask = active;
+
+        const perturbOnce = async (epsilon: number, unit: number): Promise<tf.Tensor> => {
+          const ctx = makeContext(def, options, model, xb, offset, resolved, activeMask, epsilon, norm, seed, counts, {
+            checkpoint: async (step, steps) => {
+              if (signal?.aborted) throw abortError();
+              if (run.onProgress) {
+                const progress: Progress = {
+                  fraction: Math.min(1, (b * units + unit + (steps > 0 ? step / steps : 0)) / (batches * units)),
+                  batch: b,
+                  batches,
+                  epsilonIndex: unit,
+                  step,
+                  steps,
+                };
+                run.onProgress(progress);
+                if (signal?.aborted) throw abortError();
+              }
+              if (Date.now() - lastYield > YIELD_EVERY_MS) {
+                await yieldToEventLoop();
+                lastYield = Date.now();
+              }
+            },
+          });
+          tf.engine().startScope();
+          let out: tf.Tensor | undefined;
+          try {
+            await ctx.checkpoint(0, 0);
+            const adv = await def.perturb(ctx);
+            if (!(adv instanceof tf.Tensor) || adv.shape.join() !== xb.shape.join()) {
+              throw new AdvxError('INVALID_SHAPE', `${meta.name} returned a result of the wrong shape; expected [${xb.shape.join(', ')}].`);
+            }
+            out = tf.tidy(() => {
+              const bounded = minimization ? ctx.clip(adv) : ctx.project(adv);
+              return whereRows(inactive, xb, bounded);
+            });
+          } finally {
+            tf.engine().endScope(out);
+          }
+          return out;
+        };
+
+        if (minimization) {
+          const raw = await perturbOnce(Infinity, 0);
+          rawParts.push(raw);
+          const rawPred = await predict(model, raw, counts, offset);
+          const rawOk = reached(rawPred, goalValues.classes, offset, goalValues.targeted);
+          const d = await dataAndDispose(norm.distance(raw, xb));
+          rawOk.forEach((ok, i) => (distances[offset + i] = ok ? (d[i] as number) : Infinity));
+          for (let e = 0; e < epsilons.length; e++) {
+            const eps = epsilons[e] as number;
+            const clipped = tf.tidy(() => {
+              const delta = norm.project(tf.sub(raw, xb), eps);
+              return tf.clipByValue(tf.add(xb, delta), model.bounds[0], model.bounds[1]);
+            });
+            (rows[e] as tf.Tensor[]).push(clipped);
+            const pred = await predict(model, clipped, counts, offset);
+            (success[e] as boolean[]).push(...reached(pred, goalValues.classes, offset, goalValues.targeted));
+          }
+        } else {
+          const perEps: tf.Tensor[] = [];
+          const okPerEps: boolean[][] = [];
+          for (let e = 0; e < epsilons.length; e++) {
+            const out = await perturbOnce(epsilons[e] as number, e);
+            (rows[e] as tf.Tensor[]).push(out);
+            perEps.push(out);
+            const pred = await predict(model, out, counts, offset);
+            const ok = reached(pred, goalValues.classes, offset, goalValues.targeted);
+            okPerEps.push(ok);
+            (success[e] as boolean[]).push(...ok);
+          }
+          const raw = tf.tidy(() => {
+            let best = perEps[perEps.length - 1] as tf.Tensor;
+            for (let e = perEps.length - 2; e >= 0; e--) {
+              best = whereRows(tf.tensor1d(okPerEps[e] as boolean[], 'bool'), perEps[e] as tf.Tensor, best);
+            }
+            return tf.clone(best);
+          });
+          rawParts.push(raw);
+          const d = await dataAndDispose(norm.distance(raw, xb));
+          for (let i = 0; i < size; i++) {
+            const any = okPerEps.some((ok) => ok[i]);
+            distances[offset + i] = any ? (d[i] as number) : Infinity;
+          }
+        }
+      } finally {
+        active?.dispose();
+        inactiveMask?.dispose();
+        xb.dispose();
+        classes.dispose();
+        labels?.dispose();
+      }
+    }
+  } catch (err) {
+    disposeAll();
+    throw err;
+  }
+
+  const concat = (parts: tf.Tensor[]): tf.Tensor => {
+    if (parts.length === 1) return parts[0] as tf.Tensor;
+    const joined = tf.concat(parts, 0);
+    tf.dispose(parts);
+    return joined;
+  };
+  const clipped = rows.map(concat);
+  const raw = concat(rawParts);
+  run.onProgress?.({ fraction: 1, batch: batches - 1, batches, epsilonIndex: Math.max(0, units - 1), step: 0, steps: 0 });
+  let disposed = false;
+  const result: AttackResult = {
+    epsilons,
+    raw,
+    clipped,
+    success,
+    distances,
+    ...(counts ? { queries: counts } : {}),
+    dispose: () => {
+      if (disposed) return;
+      disposed = true;
+      tf.dispose([raw, ...clipped]);
+    },
+  };
+  return result;
+}
+
+interface Hooks {
+  checkpoint(step: number, steps: number): Promise<void>;
+}
+
+function makeContext<O extends AttackOptionsBase>(
+  def: AttackDefinition<O>,
+  options: Required<O>,
+  model: AnyModel,
+  x: tf.Tensor,
+  offset: number,
+  goal: ResolvedGoal,
+  active: tf.Tensor1D,
+  epsilon: number,
+  norm: NormGeometry,
+  seed: number,
+  counts: Int32Array | undefined,
+  hooks: Hooks,
+): AttackContext<Required<O>> {
+  const n = x.shape[0];
+  const [lo, hi] = model.bounds;
+  const whiteBox = (): Model => {
+    if (model.kind !== 'model') {
+      throw new AdvxError('UNSUPPORTED_MODEL', `${def.meta.name} needs a white-box model here, but got a query-only model.`);
+    }
+    return model;
+  };
+  const objective: Objective = (logits) =>
+    goal.targeted ? (tf.neg(crossEntropy(logits, goal.classes)) as tf.Tensor1D) : crossEntropy(logits, goal.classes);
+  const isAdversarial = (xAdv: tf.Tensor) => tf.tidy(() => isAdversarialLogits(whiteBox().logits(xAdv), goal));
+  const clip = (xAdv: tf.Tensor) => tf.clipByValue(xAdv, lo, hi);
+  const project = (xAdv: tf.Tensor) =>
+    tf.tidy(() => (Number.isFinite(epsilon) ? clip(tf.add(x, norm.project(tf.sub(xAdv, x), epsilon))) : clip(xAdv)));
+
+  const gradient = (xAdv: tf.Tensor, obj: Objective = objective) => {
+    const m = whiteBox();
+    return tf.tidy(() => {
+      const c = m.numClasses;
+      const { value, grads } = tf.engine().gradients(
+        () => {
+          const logits = m.logits(xAdv);
+          const v = obj(logits);
+          return tf.concat([tf.expandDims(v, 1), logits], 1);
+        },
+        [xAdv],
+        tf.concat([tf.ones([n, 1]), tf.zeros([n, c])], 1),
+        true,
+      );
+      const g = grads[0] ?? tf.zerosLike(xAdv);
+      return {
+        value: tf.reshape(tf.slice(value, [0, 0], [n, 1]), [n]) as tf.Tensor1D,
+        logits: tf.slice(value, [0, 1], [n, c]) as tf.Tensor2D,
+        grad: g,
+      };
+    });
+  };
+
+  const query = async (xAdv: tf.Tensor, rows?: Int32Array): Promise<tf.Tensor2D> => {
+    const k = xAdv.shape[0];
+    if (rows && rows.length !== k) {
+      throw new AdvxError('INVALID_SHAPE', `query: ${k} inputs but ${rows.length} row indices.`);
+    }
+    if (!rows && k !== n) {
+      throw new AdvxError('INVALID_SHAPE', `query: ${k} inputs for a batch of ${n}; pass the row index of each input.`);
+    }
+    const scores = model.kind === 'query' ? await model.query(xAdv) : tf.tidy(() => tf.softmax(model.logits(xAdv)) as tf.Tensor2D);
+    if (counts) {
+      for (let i = 0; i < k; i++) {
+        const row = offset + (rows ? (rows[i] as number) : i);
+        counts[row] = (counts[row] as number) + 1;
+      }
+    }
+    return scores;
+  };
+
+  const iterate = async <S extends IterationState>(
+    init: S,
+    steps: number,
+    step: (state: S, i: number) => S & { readonly adversarial?: tf.Tensor1D },
+  ): Promise<S> => {
+    const earlyStop = options.earlyStop;
+    const owned = new Set<tf.Tensor>(Object.values(init));
+    let state = init;
+    let frozen: tf.Tensor1D = tf.logicalNot(active) as tf.Tensor1D;
+    for (let i = 0; i < steps; i++) {
+      await hooks.checkpoint(i, steps);
+      const prev = state;
+      const frozenNow = frozen;
+      const { next, reported } = tf.tidy(() => {
+        const out = step(prev, i);
+        const { adversarial, ...rest } = out as S & { adversarial?: tf.Tensor1D };
+        const merged: Record<string, tf.Tensor> = {};
+        const keep = earlyStop && adversarial ? (tf.logicalOr(frozenNow, adversarial) as tf.Tensor1D) : frozenNow;
+        for (const [key, t] of Object.entries(rest)) {
+          const old = prev[key];
+          merged[key] = old && t.rank > 0 && t.shape[0] === n && old.shape.join() === t.shape.join() ? whereRows(keep, old, t) : t;
+        }
+        return { next: merged as S, reported: earlyStop && adversarial ? tf.clone(keep) : undefined };
+      });
+      const live = new Set(Object.values(next));
+      for (const t of Object.values(prev)) if (!live.has(t) && !owned.has(t)) t.dispose();
+      state = next;
+      if (earlyStop) {
+        const updated = reported ?? (model.kind === 'model' ? tf.tidy(() => tf.logicalOr(frozenNow, isAdversarial(state.x)) as tf.Tensor1D) : undefined);
+        if (updated) {
+          frozenNow.dispose();
+          frozen = updated;
+          const all = tf.all(frozen);
+          const [done] = await all.data();
+          all.dispose();
+          if (done) break;
+        }
+      }
+    }
+    frozen.dispose();
+    return state;
+  };
+
+  return {
+    options,
+    model,
+    x,
+    n,
+    offset,
+    goal,
+    active,
+    epsilon,
+    norm,
+    bounds: model.bounds,
+    rng: new BatchRng(seed, offset, n),
+    whiteBox,
+    isAdversarial,
+    objective,
+    gradient,
+    query,
+    project,
+    clip,
+    iterate,
+    checkpoint: hooks.checkpoint,
+  };
+}

@@ -1,0 +1,82 @@
+/**
+ * `@advx/core`: the contracts every advx package builds on — models and model adapters, attacks and
+ * their base, goals, losses, norms, seeded randomness, defenses and detectors, the registry and errors.
+ *
+ * Importing this module registers tfjs-core's gradient definitions (see `@advx/core/register-gradients`).
+ *
+ * @packageDocumentation
+ */
+import '@advx/core/register-gradients';
+
+export { AdvxError, isAdvxError, type AdvxErrorCode } from './errors.js';
+export type { AnyModel, Bounds, Model, OutputKind, QueryModel, QueryOutput } from './model.js';
+export {
+  fromFunction,
+  fromGraphModel,
+  fromLayersModel,
+  toQueryModel,
+  type BudgetedQueryModel,
+  type FromFunctionOptions,
+  type FromGraphModelOptions,
+  type FromLayersModelOptions,
+  type ModelOutput,
+  type NormalizeOptions,
+  type ToQueryModelOptions,
+} from './adapters/index.js';
+export { setWarningHandler, type WarningHandler } from './warnings.js';
+export { getNorm, l0, l1, l2, linf, NORMS, type NormGeometry, type NormName } from './norms/index.js';
+export {
+  goalKind,
+  goalReached,
+  isAdversarialLogits,
+  leastLikelyTargets,
+  randomTargets,
+  type Goal,
+  type GoalKind,
+  type ResolvedGoal,
+} from './goals.js';
+export { carliniWagnerLoss, crossEntropy, dlr, logitMargin, targetedDlr, type LogitLoss } from './losses.js';
+export { BatchRng, deriveSeed, Rng } from './rng.js';
+export type { Attack, AttackKind, AttackMeta, AttackResult, Progress, RunOptions, ThreatModel } from './attack.js';
+export {
+  defineAttack,
+  whereRows,
+  type AttackContext,
+  type AttackDefinition,
+  type AttackFactory,
+  type AttackOptionsBase,
+  type IterationState,
+  type Objective,
+} from './define-attack.js';
+export {
+  applyPreprocessor,
+  defend,
+  getDefense,
+  listDefenses,
+  registerDefense,
+  type DefenseMeta,
+  type EpochReport,
+  type GradientMode,
+  type LabeledData,
+  type Preprocessor,
+  type Trainer,
+} from './defense.js';
+export {
+  getDetector,
+  listDetectors,
+  registerDetector,
+  type Detector,
+  type DetectorMeta,
+  type Inspection,
+  type Inspector,
+} from './detector.js';
+export { createRegistry, getAttack, listAttacks, registerAttack, type AnyAttackFactory, type Registry } from './registry.js';
+export {
+  assertLogitsOutput,
+  checkInteger,
+  checkNumber,
+  validateEpsilons,
+  validateGoal,
+  validateInput,
+  type GoalValues,
+} from './validate.js';

@@ -1,0 +1,106 @@
+import * as tf from '@tensorflow/tfjs-core';
+
+/**
+ * A per-sample loss on logits: `(logits [n, C], classes int32 [n]) → [n]`.
+ *
+ * @public
+ */
+export type LogitLoss = (logits: tf.Tensor2D, classes: tf.Tensor1D) => tf.Tensor1D;
+
+function oneHot(classes: tf.Tensor1D, depth: number): tf.Tensor2D {
+  return tf.oneHot(tf.cast(classes, 'int32'), depth) as tf.Tensor2D;
+}
+
+/** Largest logit among the classes other than `classes` (per sample). */
+function maxOther(logits: tf.Tensor2D, mask: tf.Tensor2D): tf.Tensor1D {
+  const inf = tf.mul(mask, tf.scalar(1e9));
+  return tf.max(tf.sub(logits, inf), 1) as tf.Tensor1D;
+}
+
+/**
+ * Softmax cross-entropy `−log softmax(z)_y` per sample, computed stably from logits.
+ *
+ * @example
+ * ```ts
+ * const loss = crossEntropy(model.logits(x), labels); // [n]
+ * ```
+ * @public
+ */
+export const crossEntropy: LogitLoss = (logits, classes) =>
+  tf.tidy(() => {
+    const logp = tf.logSoftmax(logits);
+    return tf.neg(tf.sum(tf.mul(logp, oneHot(classes, logits.shape[1])), 1)) as tf.Tensor1D;
+  });
+
+/**
+ * Logit margin `z_y − max_{i≠y} z_i` per sample (Carlini & Wagner 2017's f₆ before clamping at −κ):
+ * positive while class `y` wins, negative once another class wins.
+ *
+ * @example
+ * ```ts
+ * const m = logitMargin(model.logits(x), labels); // > 0 ⇔ classified as labels
+ * ```
+ * @public
+ */
+export const logitMargin: LogitLoss = (logits, classes) =>
+  tf.tidy(() => {
+    const mask = oneHot(classes, logits.shape[1]);
+    const zy = tf.sum(tf.mul(logits, mask), 1);
+    return tf.sub(zy, maxOther(logits, mask)) as tf.Tensor1D;
+  });
+
+/**
+ * Carlini–Wagner loss `max(z_y − max_{i≠y} z_i, −κ)` per sample: the margin clamped at `−kappa`
+ * (minimise it to leave class `y`; for a target `t`, minimise `max(max_{i≠t} z_i − z_t, −κ)` =
+ * `carliniWagnerLoss(kappa)` applied to `−` logits margin of the target — see {@link logitMargin}).
+ *
+ * @param kappa - confidence κ ≥ 0 (default 0).
+ * @public
+ */
+export function carliniWagnerLoss(kappa = 0): LogitLoss {
+  return (logits, classes) => tf.tidy(() => tf.maximum(logitMargin(logits, classes), -kappa) as tf.Tensor1D);
+}
+
+/** Logits sorted in descending order along the class axis. */
+function sortedDesc(logits: tf.Tensor2D): tf.Tensor2D {
+  return tf.topk(logits, logits.shape[1]).values as tf.Tensor2D;
+}
+
+/**
+ * Difference-of-logits-ratio loss (Croce & Hein 2020):
+ * `−(z_y − max_{i≠y} z_i) / (z_π1 − z_π3 + 1e-12)`, with π the logits sorted descending.
+ * Invariant to shifting and scaling the logits. Needs at least 3 classes.
+ *
+ * @example
+ * ```ts
+ * const loss = dlr(model.logits(x), labels); // maximise for an untargeted attack
+ * ```
+ * @public
+ */
+export const dlr: LogitLoss = (logits, classes) =>
+  tf.tidy(() => {
+    const s = sortedDesc(logits);
+    const denom = tf.add(tf.sub(tf.gather(s, 0, 1), tf.gather(s, 2, 1)), 1e-12);
+    return tf.div(tf.neg(logitMargin(logits, classes)), denom) as tf.Tensor1D;
+  });
+
+/**
+ * Targeted DLR loss (Croce & Hein 2020): `−(z_y − z_t) / (z_π1 − (z_π3 + z_π4)/2 + 1e-12)`.
+ * Maximise it to move from label `y` to target `t`. Needs at least 4 classes.
+ *
+ * @example
+ * ```ts
+ * const loss = targetedDlr(model.logits(x), labels, targets);
+ * ```
+ * @public
+ */
+export function targetedDlr(logits: tf.Tensor2D, labels: tf.Tensor1D, targets: tf.Tensor1D): tf.Tensor1D {
+  return tf.tidy(() => {
+    const c = logits.shape[1];
+    const zy = tf.sum(tf.mul(logits, oneHot(labels, c)), 1);
+    const zt = tf.sum(tf.mul(logits, oneHot(targets, c)), 1);
+    const s = sortedDesc(logits);
+    const denom = tf.add(tf.sub(tf.gather(s, 0, 1), tf.div(tf.add(tf.gather(s, 2, 1), tf.gather(s, 3, 1)), 2)), 1e-12);
+    return tf.div(tf.neg(tf.sub(zy, zt)), denom) as tf.Tensor1D;
+  });
+}

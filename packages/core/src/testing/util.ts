@@ -1,0 +1,77 @@
+import * as tf from '@tensorflow/tfjs-core';
+
+import { isAdvxError, type AdvxErrorCode } from '../errors.js';
+import type { AnyModel } from '../model.js';
+import { ensure } from './report.js';
+
+/** Predicted classes of a batch (white-box logits, or queries). */
+export async function predictClasses(model: AnyModel, x: tf.Tensor): Promise<Int32Array> {
+  const scores = model.kind === 'query' ? await model.query(x) : tf.tidy(() => model.logits(x));
+  const pred = tf.tidy(() => tf.cast(tf.argMax(scores, 1), 'int32'));
+  scores.dispose();
+  const values = (await pred.data()) as Int32Array;
+  pred.dispose();
+  return values;
+}
+
+/** Max absolute difference between two tensors of equal shape. */
+export async function maxAbsDiff(a: tf.Tensor, b: tf.Tensor): Promise<number> {
+  if (a.shape.join() !== b.shape.join()) return Infinity;
+  const d = tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))));
+  const [v] = await d.data();
+  d.dispose();
+  return v as number;
+}
+
+/** Runs `fn`, expecting an AdvxError with `code`, and checks that no tensor leaked. */
+export async function expectAdvxError(what: string, code: AdvxErrorCode, fn: () => Promise<unknown>): Promise<void> {
+  const before = tf.memory().numTensors;
+  let caught: unknown;
+  try {
+    const r = await fn();
+    (r as { dispose?: () => void } | undefined)?.dispose?.();
+  } catch (e) {
+    caught = e;
+  }
+  const leaked = tf.memory().numTensors - before;
+  ensure(caught !== undefined, `${what}: expected AdvxError ${code}, but the call succeeded`);
+  ensure(
+    isAdvxError(caught, code),
+    `${what}: expected AdvxError ${code}, got ${caught instanceof Error ? `${caught.name}: ${caught.message}` : String(caught)}`,
+  );
+  ensure(leaked === 0, `${what}: threw ${code} correctly but leaked ${leaked} tensor(s)`);
+}
+
+/** Fraction of `true`. */
+export function rate(flags: readonly boolean[]): number {
+  return flags.length === 0 ? 0 : flags.filter(Boolean).length / flags.length;
+}
+
+/**
+ * Area under the ROC curve for scores of negatives (clean) and positives (adversarial/poisoned):
+ * the probability that a random positive scores higher than a random negative (ties count ½).
+ *
+ * @example
+ * ```ts
+ * rocAuc([0.1, 0.2], [0.9, 0.3]); // 1
+ * ```
+ * @public
+ */
+export function rocAuc(negatives: ArrayLike<number>, positives: ArrayLike<number>): number {
+  const n = negatives.length;
+  const p = positives.length;
+  if (n === 0 || p === 0) return NaN;
+  const all = [
+    ...Array.from(negatives, (s) => ({ s, pos: false })),
+    ...Array.from(positives, (s) => ({ s, pos: true })),
+  ].sort((a, b) => a.s - b.s);
+  let rankSum = 0;
+  for (let i = 0; i < all.length; ) {
+    let j = i;
+    while (j < all.length && (all[j] as { s: number }).s === (all[i] as { s: number }).s) j++;
+    const avgRank = (i + j + 1) / 2;
+    for (let k = i; k < j; k++) if ((all[k] as { pos: boolean }).pos) rankSum += avgRank;
+    i = j;
+  }
+  return (rankSum - (p * (p + 1)) / 2) / (n * p);
+}
