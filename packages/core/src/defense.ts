@@ -120,6 +120,34 @@ export interface EpochReport {
 }
 
 /**
+ * Options of {@link Trainer.fit}.
+ *
+ * @public
+ */
+export interface FitOptions {
+  /** Data on which clean (and robust) accuracy are reported each epoch. */
+  readonly validation?: LabeledData;
+  /** Stops training (throws `ABORTED`). */
+  readonly signal?: AbortSignal;
+  /** Called after each epoch. */
+  readonly onEpoch?: (report: EpochReport) => void;
+  /** Seed of shuffling and of any attack used in training. */
+  readonly seed?: number;
+}
+
+/**
+ * The result of {@link Trainer.fit}.
+ *
+ * @public
+ */
+export interface TrainResult<TModel> {
+  /** The trained model (a new one). */
+  readonly model: TModel;
+  /** One report per epoch. */
+  readonly history: EpochReport[];
+}
+
+/**
  * A training procedure that returns a new, more robust model (adversarial training, distillation).
  * `TModel` is the trainable model type (for tfjs, a `LayersModel`).
  *
@@ -134,8 +162,8 @@ export interface Trainer<TModel = unknown, Options = Record<string, unknown>> {
   fit(
     model: TModel,
     data: LabeledData,
-    options?: { validation?: LabeledData; signal?: AbortSignal; onEpoch?: (r: EpochReport) => void; seed?: number },
-  ): Promise<{ model: TModel; history: EpochReport[] }>;
+    options?: FitOptions,
+  ): Promise<TrainResult<TModel>>;
 }
 
 /**

@@ -30,11 +30,28 @@ export interface AttackOptionsBase {
 export type Objective = (logits: tf.Tensor2D) => tf.Tensor1D;
 
 /**
+ * The result of {@link AttackContext.gradient}.
+ *
+ * @public
+ */
+export interface GradientResult {
+  /** Per-sample objective values `[n]`. */
+  readonly value: tf.Tensor1D;
+  /** Logits of the input `[n, C]`. */
+  readonly logits: tf.Tensor2D;
+  /** Gradient of the summed objective w.r.t. the input (same shape as the input). */
+  readonly grad: tf.Tensor;
+}
+
+/**
  * State of an iterative attack: the current adversarial batch `x` plus any per-sample or global tensors.
  *
  * @public
  */
-export type IterationState = { readonly x: tf.Tensor } & { readonly [key: string]: tf.Tensor };
+export type IterationState = {
+  /** The current adversarial batch. */
+  readonly x: tf.Tensor;
+} & { readonly [key: string]: tf.Tensor };
 
 /**
  * What the base gives an attack's math for one batch (and one epsilon, for fixed-epsilon attacks).
@@ -78,7 +95,7 @@ export interface AttackContext<Options> {
    * One forward and backward pass: the per-sample objective, the logits and the gradient of the
    * objective's sum w.r.t. `xAdv`.
    */
-  gradient(xAdv: tf.Tensor, objective?: Objective): { value: tf.Tensor1D; logits: tf.Tensor2D; grad: tf.Tensor };
+  gradient(xAdv: tf.Tensor, objective?: Objective): GradientResult;
   /** Queries a query model (or a white-box model as softmax scores), counting one query per row (or per listed row). */
   query(xAdv: tf.Tensor, rows?: Int32Array): Promise<tf.Tensor2D>;
   /** Projects `xAdv` onto the epsilon ball around `x`, then clips it to the bounds. */

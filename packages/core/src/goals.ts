@@ -16,7 +16,29 @@ import { deriveSeed, Rng } from './rng.js';
  * ```
  * @public
  */
-export type Goal = { readonly labels: tf.Tensor1D } | { readonly targets: tf.Tensor1D; readonly labels?: tf.Tensor1D };
+export type Goal = UntargetedGoal | TargetedGoal;
+
+/**
+ * Untargeted goal: leave the true class.
+ *
+ * @public
+ */
+export interface UntargetedGoal {
+  /** True labels, int32 `[n]`. */
+  readonly labels: tf.Tensor1D;
+}
+
+/**
+ * Targeted goal: reach the target class.
+ *
+ * @public
+ */
+export interface TargetedGoal {
+  /** Target classes, int32 `[n]`. */
+  readonly targets: tf.Tensor1D;
+  /** True labels, when known: targets equal to them are rejected. */
+  readonly labels?: tf.Tensor1D;
+}
 
 /**
  * Whether a goal is targeted or untargeted.

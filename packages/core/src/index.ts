@@ -33,6 +33,8 @@ export {
   randomTargets,
   type Goal,
   type GoalKind,
+  type TargetedGoal,
+  type UntargetedGoal,
   type ResolvedGoal,
 } from './goals.js';
 export { carliniWagnerLoss, crossEntropy, dlr, logitMargin, targetedDlr, type LogitLoss } from './losses.js';
@@ -45,6 +47,7 @@ export {
   type AttackDefinition,
   type AttackFactory,
   type AttackOptionsBase,
+  type GradientResult,
   type IterationState,
   type Objective,
 } from './define-attack.js';
@@ -59,7 +62,9 @@ export {
   type GradientMode,
   type LabeledData,
   type Preprocessor,
+  type FitOptions,
   type Trainer,
+  type TrainResult,
 } from './defense.js';
 export {
   getDetector,
@@ -70,7 +75,7 @@ export {
   type Inspection,
   type Inspector,
 } from './detector.js';
-export { createRegistry, getAttack, listAttacks, registerAttack, type AnyAttackFactory, type Registry } from './registry.js';
+export { createRegistry, getAttack, listAttacks, registerAttack, type AnyAttackFactory, type Named, type Registry, type RegistryEntry } from './registry.js';
 export {
   assertLogitsOutput,
   checkInteger,

@@ -3,16 +3,38 @@ import type { AttackFactory, AttackOptionsBase } from './define-attack.js';
 import { AdvxError } from './errors.js';
 
 /**
+ * Anything with a registry name.
+ *
+ * @public
+ */
+export interface Named {
+  /** Registry name, kebab-case. */
+  readonly name: string;
+}
+
+/**
+ * One registry entry.
+ *
+ * @public
+ */
+export interface RegistryEntry<Meta, Factory> {
+  /** Static description. */
+  readonly meta: Meta;
+  /** The factory. */
+  readonly factory: Factory;
+}
+
+/**
  * A typed name → entry registry. Entries are registered only by the explicit `register-all` entry
  * points of plugin packages; application code imports factories directly so bundlers can tree-shake.
  *
  * @public
  */
-export interface Registry<Meta extends { readonly name: string }, Factory> {
+export interface Registry<Meta extends Named, Factory> {
   /** Adds an entry; throws `DUPLICATE_NAME` when the name is taken by a different factory. */
   register(meta: Meta, factory: Factory): void;
   /** The entry for `name`; throws `UNKNOWN_NAME` listing the registered names. */
-  get(name: string): { readonly meta: Meta; readonly factory: Factory };
+  get(name: string): RegistryEntry<Meta, Factory>;
   /** Whether `name` is registered. */
   has(name: string): boolean;
   /** Metadata of every entry, sorted by name. */
@@ -36,7 +58,7 @@ function store(): Store {
  * @param kind - registry kind, e.g. `attack`, `defense`, `detector`.
  * @public
  */
-export function createRegistry<Meta extends { readonly name: string }, Factory>(kind: string): Registry<Meta, Factory> {
+export function createRegistry<Meta extends Named, Factory>(kind: string): Registry<Meta, Factory> {
   const all = store();
   if (!all.has(kind)) all.set(kind, new Map());
   const entries = all.get(kind) as Map<string, { meta: Meta; factory: Factory }>;

@@ -98,8 +98,11 @@ async function checkClasses(t: tf.Tensor1D, n: number, numClasses: number, name:
  * @public
  */
 export interface GoalValues {
+  /** `true` for a targeted goal. */
   readonly targeted: boolean;
+  /** Labels (untargeted) or targets (targeted). */
   readonly classes: Int32Array;
+  /** True labels when known. */
   readonly labels: Int32Array | undefined;
 }
 

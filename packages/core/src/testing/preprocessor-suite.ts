@@ -93,9 +93,10 @@ export async function checkPreprocessor(p: Preprocessor, fixture: PreprocessorFi
     ensure(after === before, `apply() + a gradient through defend() changed tf.memory().numTensors from ${before} to ${after}`);
   });
 
-  const defended = defend(model, p);
+  // defend() is called inside each check: it throws for an undeclared gradient mode, which must fail
+  // these checks (and 'gradient-declared') rather than abort the whole suite.
   await suite.check('gradient-flows', async () => {
-    const g = logitGradient(defended, x);
+    const g = logitGradient(defend(model, p), x);
     const stats = tf.tidy(() => tf.stack([tf.sum(tf.cast(tf.logicalNot(tf.isFinite(g)), 'float32')), tf.max(tf.abs(g))]));
     const [nonFinite, maxAbs] = await stats.data();
     tf.dispose([g, stats]);
@@ -106,13 +107,15 @@ export async function checkPreprocessor(p: Preprocessor, fixture: PreprocessorFi
 
   await suite.check('gradient-matches-declaration', async () => {
     if (p.gradient === 'custom') return 'custom gradient: only its flow is checked';
+    const defended = defend(model, p);
     if (p.gradient === 'bpda-identity') {
       const viaDefense = logitGradient(defended, x);
       const transformed = tf.tidy(() => p.apply(x, model.bounds));
       const atTransformed = logitGradient(model, transformed);
       const diff = await maxAbsDiff(viaDefense, atTransformed);
-      const scale = await maxAbsDiff(atTransformed, tf.zerosLike(atTransformed).clone());
-      tf.dispose([viaDefense, transformed, atTransformed]);
+      const zeros = tf.zerosLike(atTransformed);
+      const scale = await maxAbsDiff(atTransformed, zeros);
+      tf.dispose([viaDefense, transformed, atTransformed, zeros]);
       ensure(p.randomized || diff <= tol * Math.max(scale, 1e-6), `BPDA gradient differs from the model's gradient at p(x) by ${diff} (scale ${scale})`);
       return;
     }
