@@ -79,6 +79,28 @@ export interface RunOptions {
   readonly signal?: AbortSignal;
   /** Called as the run progresses. */
   readonly onProgress?: (progress: Progress) => void;
+  /**
+   * `8`: round every output to the 8-bit grid of the bounds (`lo + k·(hi − lo)/255`), moving each
+   * value toward the input so it stays in every epsilon ball; success is re-evaluated after rounding
+   * and {@link AttackResult.quantization} counts the adversarials that survived it. Values are exact
+   * grid points when the input is itself 8-bit; a coordinate that cannot be rounded without crossing
+   * the input keeps the input's value.
+   */
+  readonly quantize?: 8;
+}
+
+/**
+ * How many adversarials survived rounding to 8 bits, per epsilon.
+ *
+ * @public
+ */
+export interface QuantizationReport {
+  /** Grid levels above the lower bound (255 for 8 bits). */
+  readonly levels: number;
+  /** Per epsilon: samples adversarial before rounding. */
+  readonly before: readonly number[];
+  /** Per epsilon: samples still adversarial after rounding. */
+  readonly survived: readonly number[];
 }
 
 /**
@@ -104,6 +126,8 @@ export interface AttackResult {
   readonly distances: Float32Array;
   /** Per sample: model queries spent (query models only). */
   readonly queries?: Int32Array;
+  /** Present when the run used `quantize`. */
+  readonly quantization?: QuantizationReport;
   /** Disposes every tensor of the result. */
   dispose(): void;
 }

@@ -220,6 +220,25 @@ async function predict(model: AnyModel, x: tf.Tensor, counts: Int32Array | undef
   return values;
 }
 
+/**
+ * Rounds `xAdv` to the grid `lo + k·(hi − lo)/levels`, each value toward `x` (so every norm of
+ * `xAdv − x` can only shrink); where rounding would cross `x` (an input off the grid), keeps `x`.
+ *
+ * @public
+ */
+export function quantizeToward(xAdv: tf.Tensor, x: tf.Tensor, bounds: Bounds, levels = 255): tf.Tensor {
+  return tf.tidy(() => {
+    const [lo, hi] = bounds;
+    const k = tf.mul(tf.sub(xAdv, lo), levels / (hi - lo));
+    const up = tf.greaterEqual(xAdv, x);
+    // A small tolerance absorbs float error of values that are already on the grid.
+    const kq = tf.where(up, tf.floor(tf.add(k, 1e-3)), tf.ceil(tf.sub(k, 1e-3)));
+    const q = tf.add(lo, tf.mul(hi - lo, tf.div(kq, levels)));
+    const crossed = tf.logicalOr(tf.logicalAnd(up, tf.less(q, x)), tf.logicalAnd(tf.logicalNot(up), tf.greater(q, x)));
+    return tf.clipByValue(tf.where(crossed, x, q), lo, hi);
+  });
+}
+
 async function dataAndDispose(t: tf.Tensor): Promise<Float32Array> {
   const values = (await t.data()) as Float32Array;
   t.dispose();
@@ -291,6 +310,9 @@ async function runAttack<O extends AttackOptionsBase>(
     throw new AdvxError('INVALID_OPTION', `seed must be a finite number, got ${String(seed)}.`);
   }
   const batchSize = checkInteger('batchSize', run.batchSize ?? DEFAULT_BATCH_SIZE, 1);
+  if (run.quantize !== undefined && run.quantize !== 8) {
+    throw new AdvxError('INVALID_OPTION', `quantize must be 8 (round outputs to 8 bits) or left out, got ${String(run.quantize)}.`);
+  }
   const kind = goalKind(goal);
   if (!meta.goals.includes(kind)) {
     throw new AdvxError('INVALID_OPTION', `${meta.name} supports ${meta.goals.join(' and ')} goals, not ${kind}.`);
@@ -309,6 +331,25 @@ async function runAttack<O extends AttackOptionsBase>(
   const success: boolean[][] = epsilons.map(() => []);
   const distances = new Float32Array(n);
   let lastYield = Date.now();
+  const quantBefore = epsilons.map(() => 0);
+  const quantSurvived = epsilons.map(() => 0);
+
+  /** Predicts `out` (after 8-bit rounding when asked); returns the final tensor and per-row success. */
+  const settle = async (out: tf.Tensor, xb: tf.Tensor, offset: number, e: number | undefined): Promise<{ t: tf.Tensor; ok: boolean[] }> => {
+    if (run.quantize === undefined) {
+      const pred = await predict(model, out, counts, offset);
+      return { t: out, ok: reached(pred, goalValues.classes, offset, goalValues.targeted) };
+    }
+    const pre = reached(await predict(model, out, counts, offset), goalValues.classes, offset, goalValues.targeted);
+    const q = quantizeToward(out, xb, model.bounds, 255);
+    out.dispose();
+    const ok = reached(await predict(model, q, counts, offset), goalValues.classes, offset, goalValues.targeted);
+    if (e !== undefined) {
+      quantBefore[e] = (quantBefore[e] as number) + pre.filter(Boolean).length;
+      quantSurvived[e] = (quantSurvived[e] as number) + pre.filter((p, i) => p && ok[i]).length;
+    }
+    return { t: q, ok };
+  };
 
   const disposeAll = () => {
     for (const r of rows) tf.dispose(r);
@@ -382,31 +423,27 @@ async function runAttack<O extends AttackOptionsBase>(
         };
 
         if (minimization) {
-          const raw = await perturbOnce(Infinity, 0);
+          const { t: raw, ok: rawOk } = await settle(await perturbOnce(Infinity, 0), xb, offset, undefined);
           rawParts.push(raw);
-          const rawPred = await predict(model, raw, counts, offset);
-          const rawOk = reached(rawPred, goalValues.classes, offset, goalValues.targeted);
           const d = await dataAndDispose(norm.distance(raw, xb));
           rawOk.forEach((ok, i) => (distances[offset + i] = ok ? (d[i] as number) : Infinity));
           for (let e = 0; e < epsilons.length; e++) {
             const eps = epsilons[e] as number;
-            const clipped = tf.tidy(() => {
+            const projected = tf.tidy(() => {
               const delta = norm.project(tf.sub(raw, xb), eps);
               return tf.clipByValue(tf.add(xb, delta), model.bounds[0], model.bounds[1]);
             });
+            const { t: clipped, ok } = await settle(projected, xb, offset, e);
             (rows[e] as tf.Tensor[]).push(clipped);
-            const pred = await predict(model, clipped, counts, offset);
-            (success[e] as boolean[]).push(...reached(pred, goalValues.classes, offset, goalValues.targeted));
+            (success[e] as boolean[]).push(...ok);
           }
         } else {
           const perEps: tf.Tensor[] = [];
           const okPerEps: boolean[][] = [];
           for (let e = 0; e < epsilons.length; e++) {
-            const out = await perturbOnce(epsilons[e] as number, e);
+            const { t: out, ok } = await settle(await perturbOnce(epsilons[e] as number, e), xb, offset, e);
             (rows[e] as tf.Tensor[]).push(out);
             perEps.push(out);
-            const pred = await predict(model, out, counts, offset);
-            const ok = reached(pred, goalValues.classes, offset, goalValues.targeted);
             okPerEps.push(ok);
             (success[e] as boolean[]).push(...ok);
           }
@@ -454,6 +491,7 @@ async function runAttack<O extends AttackOptionsBase>(
     success,
     distances,
     ...(counts ? { queries: counts } : {}),
+    ...(run.quantize !== undefined ? { quantization: { levels: 255, before: quantBefore, survived: quantSurvived } } : {}),
     dispose: () => {
       if (disposed) return;
       disposed = true;
