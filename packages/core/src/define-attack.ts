@@ -130,6 +130,11 @@ export interface AttackDefinition<Options extends AttackOptionsBase> {
   readonly defaults: Required<Options>;
   /** Extra validation of resolved options; throw `AdvxError('INVALID_OPTION', ...)`. */
   validate?(options: Required<Options>): void;
+  /**
+   * Validation that depends on the model (e.g. a loss that needs ≥ 3 classes), run before any work;
+   * throw an `AdvxError`.
+   */
+  checkModel?(model: AnyModel, options: Required<Options>): void;
   /** The math: returns the adversarial batch for `ctx.x` (the base clips and projects it). */
   perturb(ctx: AttackContext<Required<Options>>): tf.Tensor | Promise<tf.Tensor>;
 }
@@ -303,6 +308,7 @@ async function runAttack<O extends AttackOptionsBase>(
       `${meta.name} is a white-box attack and needs gradients, but got a query-only model. Use a score- or decision-based attack.`,
     );
   }
+  def.checkModel?.(model, options);
   const minimization = meta.kind === 'minimization';
   const epsilons = validateEpsilons(run.epsilons, !minimization);
   const seed = run.seed ?? 0;

@@ -272,3 +272,20 @@ describe('bad input fails fast with a clear AdvxError and leaks nothing', () => 
     expect(calls).toBe(7);
   });
 });
+
+describe('model-dependent validation', () => {
+  it('checkModel runs before any work and its error propagates without a leak', async () => {
+    const { defineAttack: define, AdvxError } = await import('../src/index.js');
+    const needsFour = define<{ norm?: 'linf'; earlyStop?: boolean }>({
+      meta: { name: 'test-needs-four', kind: 'fixed-epsilon', norms: ['linf'], threat: 'white-box', goals: ['untargeted'], randomized: false },
+      defaults: { norm: 'linf', earlyStop: true },
+      checkModel: (m) => {
+        if (m.numClasses < 4) throw new AdvxError('INVALID_OPTION', 'needs at least 4 classes');
+      },
+      perturb: () => {
+        throw new Error('perturb must not run');
+      },
+    });
+    await expectCode('INVALID_OPTION', () => needsFour().run(model, x, { labels }, { epsilons: [0.1] }));
+  });
+});
