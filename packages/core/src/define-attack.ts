@@ -93,7 +93,7 @@ export interface AttackContext<Options> {
   readonly objective: Objective;
   /**
    * One forward and backward pass: the per-sample objective, the logits and the gradient of the
-   * objective's sum w.r.t. `xAdv`.
+   * objective's sum w.r.t. `xAdv` (any number of rows, e.g. only the active ones).
    */
   gradient(xAdv: tf.Tensor, objective?: Objective): GradientResult;
   /** Queries a query model (or a white-box model as softmax scores), counting one query per row (or per listed row). */
@@ -544,6 +544,7 @@ function makeContext<O extends AttackOptionsBase>(
     const m = whiteBox();
     return tf.tidy(() => {
       const c = m.numClasses;
+      const rows = xAdv.shape[0] as number;
       const { value, grads } = tf.engine().gradients(
         () => {
           const logits = m.logits(xAdv);
@@ -551,13 +552,13 @@ function makeContext<O extends AttackOptionsBase>(
           return tf.concat([tf.expandDims(v, 1), logits], 1);
         },
         [xAdv],
-        tf.concat([tf.ones([n, 1]), tf.zeros([n, c])], 1),
+        tf.concat([tf.ones([rows, 1]), tf.zeros([rows, c])], 1),
         true,
       );
       const g = grads[0] ?? tf.zerosLike(xAdv);
       return {
-        value: tf.reshape(tf.slice(value, [0, 0], [n, 1]), [n]) as tf.Tensor1D,
-        logits: tf.slice(value, [0, 1], [n, c]) as tf.Tensor2D,
+        value: tf.reshape(tf.slice(value, [0, 0], [rows, 1]), [rows]) as tf.Tensor1D,
+        logits: tf.slice(value, [0, 1], [rows, c]) as tf.Tensor2D,
         grad: g,
       };
     });

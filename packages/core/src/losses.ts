@@ -61,9 +61,19 @@ export function carliniWagnerLoss(kappa = 0): LogitLoss {
   return (logits, classes) => tf.tidy(() => tf.maximum(logitMargin(logits, classes), -kappa) as tf.Tensor1D);
 }
 
-/** Logits sorted in descending order along the class axis. */
-function sortedDesc(logits: tf.Tensor2D): tf.Tensor2D {
-  return tf.topk(logits, logits.shape[1]).values as tf.Tensor2D;
+/**
+ * The `k` largest logits per row, descending, `[n, k]`. Built from `max` and masking rather than
+ * `tf.topk`, which has no gradient in tfjs 4.22.
+ */
+function largestLogits(logits: tf.Tensor2D, k: number): tf.Tensor2D {
+  const c = logits.shape[1];
+  const out: tf.Tensor[] = [];
+  let rest: tf.Tensor2D = logits;
+  for (let i = 0; i < k; i++) {
+    out.push(tf.max(rest, 1));
+    if (i + 1 < k) rest = tf.sub(rest, tf.mul(tf.oneHot(tf.argMax(rest, 1), c), 1e9));
+  }
+  return tf.stack(out, 1) as tf.Tensor2D;
 }
 
 /**
@@ -79,7 +89,7 @@ function sortedDesc(logits: tf.Tensor2D): tf.Tensor2D {
  */
 export const dlr: LogitLoss = (logits, classes) =>
   tf.tidy(() => {
-    const s = sortedDesc(logits);
+    const s = largestLogits(logits, 3);
     const denom = tf.add(tf.sub(tf.gather(s, 0, 1), tf.gather(s, 2, 1)), 1e-12);
     return tf.div(tf.neg(logitMargin(logits, classes)), denom) as tf.Tensor1D;
   });
@@ -99,7 +109,7 @@ export function targetedDlr(logits: tf.Tensor2D, labels: tf.Tensor1D, targets: t
     const c = logits.shape[1];
     const zy = tf.sum(tf.mul(logits, oneHot(labels, c)), 1);
     const zt = tf.sum(tf.mul(logits, oneHot(targets, c)), 1);
-    const s = sortedDesc(logits);
+    const s = largestLogits(logits, 4);
     const denom = tf.add(tf.sub(tf.gather(s, 0, 1), tf.div(tf.add(tf.gather(s, 2, 1), tf.gather(s, 3, 1)), 2)), 1e-12);
     return tf.div(tf.neg(tf.sub(zy, zt)), denom) as tf.Tensor1D;
   });

@@ -196,3 +196,34 @@ describe('targetedDlr', () => {
     });
   });
 });
+
+describe('DLR losses are differentiable (no TopK on the gradient path)', () => {
+  it('dlr and targetedDlr gradients equal central finite differences', async () => {
+    const z = tf.tensor2d([[2.0, 0.5, 1.2, -0.3, 0.9]]);
+    const y = tf.tensor1d([0], 'int32');
+    const t = tf.tensor1d([2], 'int32');
+    const fns = [
+      (l: tf.Tensor2D) => tf.sum(dlr(l, y)),
+      (l: tf.Tensor2D) => tf.sum(targetedDlr(l, y, t)),
+    ];
+    for (const f of fns) {
+      const g = tf.grad((l: tf.Tensor) => f(l as tf.Tensor2D))(z);
+      const gv = await g.data();
+      const zv = await z.data();
+      for (let j = 0; j < 5; j++) {
+        const h = 1e-2;
+        const plus = Float32Array.from(zv);
+        const minus = Float32Array.from(zv);
+        plus[j]! += h;
+        minus[j]! -= h;
+        const fp = tf.tidy(() => f(tf.tensor2d(plus, [1, 5])));
+        const fm = tf.tidy(() => f(tf.tensor2d(minus, [1, 5])));
+        const fd = ((await fp.data())[0]! - (await fm.data())[0]!) / (2 * h);
+        tf.dispose([fp, fm]);
+        expect(gv[j]).toBeCloseTo(fd, 2);
+      }
+      g.dispose();
+    }
+    tf.dispose([z, y, t]);
+  });
+});

@@ -10,4 +10,4 @@ export { checkPreprocessor, type PreprocessorCheck, type PreprocessorFixture } f
 export { checkDetector, checkInspector, type DetectorFixture, type InspectorFixture } from './detector-suite.js';
 export { assertConformance, type CheckResult, type ConformanceReport } from './report.js';
 export { rocAuc } from './util.js';
-export { linearModel, type LinearModelOptions } from './fixtures.js';
+export { linearModel, mlpModel, selfLabeledData, type LabeledBatch, type LinearModelOptions, type MlpModelOptions } from './fixtures.js';

@@ -1,0 +1,467 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { afterAll, describe, expect, it } from 'vitest';
+
+import { crossEntropy, dlr, fromFunction, isAdvxError, Rng, type AttackResult, type Model } from '@advx/core';
+import { assertConformance, checkAttack, linearModel } from '@advx/core/testing';
+
+import { apgd, apgdCe, apgdCheckpoints, apgdDlr, apgdStepSizeTrace } from './apgd.js';
+
+// A 4-input, 3-class linear model on [0, 1] (hand-computable gradients).
+const W = [
+  [1, -1, 0.5, 0],
+  [-1, 1, 0, 0.5],
+  [0, 0, -0.5, -0.5],
+];
+const B = [0, 0, 0.6];
+const linear = linearModel({ weights: W, bias: B });
+const xLin = tf.tensor2d([
+  [0.6, 0.4, 0.5, 0.5],
+  [0.3, 0.7, 0.4, 0.6],
+  [0.5, 0.5, 0.2, 0.1],
+  [0.8, 0.1, 0.9, 0.3],
+  [0.2, 0.9, 0.1, 0.8],
+  [0.45, 0.55, 0.3, 0.2],
+]);
+const yLin = tf.tensor1d([0, 1, 2, 0, 1, 2], 'int32');
+
+/** A 2-layer ReLU network 16 → 32 → 5 with seeded weights, and 12 seeded inputs labelled by it (one mislabelled). */
+function seededMlp(seed: number, scale = 1): Model {
+  const rng = new Rng(seed);
+  const normals = (k: number, s: number) => Array.from({ length: k }, () => rng.normal() * s);
+  const w1 = tf.keep(tf.tensor2d(normals(16 * 32, 1.5), [16, 32]));
+  const b1 = tf.keep(tf.tensor1d(normals(32, 0.5)));
+  const w2 = tf.keep(tf.tensor2d(normals(32 * 5, scale), [32, 5]));
+  return fromFunction((x) => tf.matMul(tf.relu(tf.add(tf.matMul(x as tf.Tensor2D, w1), b1)), w2) as tf.Tensor2D, {
+    inputShape: [16],
+    numClasses: 5,
+    bounds: [0, 1],
+    output: 'logits',
+  });
+}
+const mlp = seededMlp(1);
+const mlpTimes8 = seededMlp(1, 8);
+const mlpTimes10 = seededMlp(1, 10);
+const dataRng = new Rng(7);
+const xMlp = tf.tensor2d(Array.from({ length: 12 * 16 }, () => dataRng.uniform()), [12, 16]);
+const yMlp = tf.tidy(() => {
+  const pred = tf.argMax(mlp.logits(xMlp), 1);
+  // Row 11 gets a wrong label: it is adversarial without perturbation and must come back unchanged.
+  return tf.where(tf.equal(tf.range(0, 12, 1, 'int32'), 11), tf.fill([12], 0, 'int32'), tf.cast(pred, 'int32')) as tf.Tensor1D;
+});
+
+afterAll(() => tf.dispose([xLin, yLin, xMlp, yMlp]));
+
+async function rows(t: tf.Tensor): Promise<number[][]> {
+  return (await t.array()) as number[][];
+}
+
+async function lossOf(model: Model, x: tf.Tensor, y: tf.Tensor1D, loss: 'ce' | 'dlr'): Promise<number[]> {
+  const v = tf.tidy(() => (loss === 'ce' ? crossEntropy(model.logits(x), y) : dlr(model.logits(x), y)));
+  const out = Array.from(await v.data());
+  v.dispose();
+  return out;
+}
+
+async function maxDiff(a: tf.Tensor, b: tf.Tensor): Promise<number> {
+  const d = tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))));
+  const [v] = await d.data();
+  d.dispose();
+  return v as number;
+}
+
+async function expectInvalidOption(fn: () => Promise<AttackResult> | unknown): Promise<void> {
+  const before = tf.memory().numTensors;
+  let caught: unknown;
+  try {
+    ((await fn()) as AttackResult | undefined)?.dispose?.();
+  } catch (e) {
+    caught = e;
+  }
+  expect(isAdvxError(caught, 'INVALID_OPTION'), `expected INVALID_OPTION, got ${String(caught)}`).toBe(true);
+  expect(tf.memory().numTensors).toBe(before);
+}
+
+/** Samples fooled at any iterate of `steps` fixed-size Linf sign steps from x (PGD without random start). */
+async function signPgdSuccesses(model: Model, x: tf.Tensor, y: tf.Tensor1D, eps: number, alpha: number, steps: number): Promise<number> {
+  const labels = Array.from(await y.data());
+  let xa = tf.clone(x);
+  const fooled = new Set<number>();
+  for (let k = 0; k < steps; k++) {
+    const g = tf.grad((z: tf.Tensor) => tf.sum(crossEntropy(model.logits(z), y)))(xa);
+    const next = tf.tidy(() => tf.clipByValue(tf.add(x, tf.clipByValue(tf.sub(tf.add(xa, tf.mul(tf.sign(g), alpha)), x), -eps, eps)), 0, 1));
+    tf.dispose([xa, g]);
+    xa = next;
+    const pred = tf.tidy(() => tf.argMax(model.logits(xa), 1));
+    (await pred.data()).forEach((p, i) => p !== labels[i] && fooled.add(i));
+    pred.dispose();
+  }
+  xa.dispose();
+  return fooled.size;
+}
+
+/** Softmax probabilities and the CE gradient Σ_k (p_k − [k = y]) W_k of the linear model, in float64. */
+function linearCe(x: number[], y: number): { f: number; g: number[]; pred: number } {
+  const z = W.map((w, c) => w.reduce((s, wj, j) => s + wj * (x[j] as number), B[c] as number));
+  const m = Math.max(...z);
+  const e = z.map((v) => Math.exp(v - m));
+  const sum = e.reduce((s, v) => s + v, 0);
+  const p = e.map((v) => v / sum);
+  const g = x.map((_, j) => W.reduce((s, w, k) => s + ((p[k] as number) - (k === y ? 1 : 0)) * (w[j] as number), 0));
+  return { f: -Math.log(p[y] as number), g, pred: z.indexOf(m) };
+}
+
+/**
+ * Algorithm 1 of Croce & Hein (2020) for Linf, written from the paper in float64 for one sample of the
+ * linear model, with earlyStop off (returns the adversarial iterate of highest loss, else x_max).
+ * Also returns the smallest |gradient entry| and the smallest gap between compared losses, so the
+ * test can check that float32 cannot flip a sign or a comparison.
+ */
+function referenceApgd(x0: number[], y: number, eps: number, checkpoints: number[], steps: number) {
+  const P = (v: number[]) => v.map((vi, j) => Math.min(1, Math.max(0, Math.min((x0[j] as number) + eps, Math.max((x0[j] as number) - eps, vi)))));
+  let minGrad = Infinity;
+  let minGap = Infinity;
+  const sign = (g: number[]) => g.map((gj) => ((minGrad = Math.min(minGrad, Math.abs(gj))), Math.sign(gj)));
+  // Exact ties come from identical points (an iterate stuck on a corner) and are ties in float32 too.
+  const compare = (a: number, b: number) => (a !== b && (minGap = Math.min(minGap, Math.abs(a - b))), a > b);
+  let eta = 2 * eps;
+  const xs: number[][] = [x0];
+  const fs: number[] = [linearCe(x0, y).f];
+  let gk = linearCe(x0, y).g;
+  let xMax = x0;
+  let fMax = fs[0] as number;
+  let best: { x: number[]; f: number } | undefined;
+  const record = (x: number[]) => {
+    const r = linearCe(x, y);
+    if (r.pred !== y && (!best || compare(r.f, best.f))) best = { x, f: r.f };
+    return r;
+  };
+  record(x0);
+  const x1 = P(x0.map((v, j) => v + eta * (sign(gk)[j] as number)));
+  let r = record(x1);
+  xs.push(x1);
+  fs.push(r.f);
+  gk = r.g;
+  if (compare(r.f, fMax)) {
+    fMax = r.f;
+    xMax = x1;
+  }
+  let lastCheck = 0;
+  let fMaxAtCheck = fs[0] as number;
+  let halvedAtCheck = false;
+  for (let k = 1; k < steps; k++) {
+    const xk = xs[k] as number[];
+    const prev = xs[k - 1] as number[];
+    const s = sign(gk);
+    const z = P(xk.map((v, j) => v + eta * (s[j] as number)));
+    let next = P(xk.map((v, j) => v + 0.75 * ((z[j] as number) - v) + 0.25 * (v - (prev[j] as number))));
+    r = record(next);
+    let fNext = r.f;
+    let gNext = r.g;
+    if (compare(r.f, fMax)) {
+      fMax = r.f;
+      xMax = next;
+    }
+    if (checkpoints.includes(k)) {
+      let increases = 0;
+      for (let i = lastCheck; i < k; i++) if (compare(fs[i + 1] as number, fs[i] as number)) increases++;
+      const condition1 = increases < 0.75 * (k - lastCheck);
+      const condition2: boolean = !halvedAtCheck && fMax === fMaxAtCheck;
+      halvedAtCheck = condition1 || condition2;
+      if (halvedAtCheck) {
+        eta /= 2;
+        next = xMax;
+        fNext = fMax;
+        gNext = linearCe(xMax, y).g;
+      }
+      fMaxAtCheck = fMax;
+      lastCheck = k;
+    }
+    xs.push(next);
+    fs.push(fNext);
+    gk = gNext;
+  }
+  const b = best as { x: number[]; f: number } | undefined;
+  return { out: b ? b.x : xMax, minGrad, minGap };
+}
+
+describe('apgd: conformance', () => {
+  it('APGD-CE, linf, on the linear model (untargeted and targeted)', async () => {
+    assertConformance(await checkAttack(apgd({ steps: 10 }), { model: linear, x: xLin, labels: yLin, epsilons: [0.05, 0.3, 0.6], minSuccess: 1, minTargetedSuccess: 0.8 }));
+  });
+  it('APGD-CE, l2, on the linear model', async () => {
+    assertConformance(await checkAttack(apgd({ steps: 10, norm: 'l2' }), { model: linear, x: xLin, labels: yLin, epsilons: [0.1, 0.5, 1], minSuccess: 1, minTargetedSuccess: 0.8 }));
+  });
+  it('APGD-DLR, linf, on the ReLU network (targeted DLR for the targeted check)', async () => {
+    assertConformance(await checkAttack(apgd({ steps: 10, loss: 'dlr' }), { model: mlp, x: xMlp, labels: yMlp, epsilons: [0.02, 0.1, 0.3], minSuccess: 1, minTargetedSuccess: 0.8 }));
+  });
+  it('APGD-DLR, l2, on the ReLU network', async () => {
+    assertConformance(await checkAttack(apgd({ steps: 10, loss: 'dlr', norm: 'l2' }), { model: mlp, x: xMlp, labels: yMlp, epsilons: [0.1, 0.5, 1.5], minSuccess: 1, minTargetedSuccess: 0.8 }));
+  });
+});
+
+describe('apgd: checkpoints and step size (Croce & Hein 2020, §3.2)', () => {
+  it('w_j = ⌈p_j·N⌉ with p = 0, 0.22, 0.41, 0.57, 0.70, 0.80, 0.87, 0.93, 0.99, … (N = 100, 10, 5, 2, 1)', () => {
+    expect(apgdCheckpoints(100)).toEqual([0, 22, 41, 57, 70, 80, 87, 93, 99]);
+    // 0.70·10 and 0.80·10 are exact: ⌈7⌉ = 7 and ⌈8⌉ = 8 (floating point would give 8 and 9).
+    expect(apgdCheckpoints(10)).toEqual([0, 3, 5, 6, 7, 8, 9]);
+    // ⌈1.1⌉ = 2, ⌈2.05⌉ = 3, ⌈2.85⌉ = 3 (merged), ⌈3.5⌉ = 4, ⌈4.0⌉ = 4 (merged), ⌈4.35⌉ = 5 ≥ N.
+    expect(apgdCheckpoints(5)).toEqual([0, 2, 3, 4]);
+    expect(apgdCheckpoints(2)).toEqual([0, 1]);
+    expect(apgdCheckpoints(1)).toEqual([0]);
+  });
+
+  it('a loss that increases at every step never halves η', () => {
+    const { halvedAt, eta } = apgdStepSizeTrace(Array.from({ length: 101 }, (_, k) => k));
+    expect(halvedAt).toEqual([]);
+    expect(eta.at(-1)).toBe(1);
+  });
+
+  it('a constant loss halves η at every checkpoint (condition 1: no increase)', () => {
+    const { halvedAt, eta } = apgdStepSizeTrace(new Array<number>(101).fill(0));
+    expect(halvedAt).toEqual([22, 41, 57, 70, 80, 87, 93, 99]);
+    expect(eta.at(-1)).toBe(2 ** -8);
+    expect(eta[21]).toBe(1);
+    expect(eta[22]).toBe(0.5);
+  });
+
+  it('condition 2 halves η when f_max is unchanged and η was not halved at the previous checkpoint', () => {
+    // f(x⁰) = 100 is never beaten; afterwards the loss rises 1, 2, 3, … so condition 1 never holds.
+    // At 22: 21 of 22 comparisons increase (≥ 16.5), f_max = 100 unchanged since w₀ → halve, x²³ := x_max.
+    // At 41: window i = 22…40: f(x²³) = 100 > 22 up, 24 < 100 down, then 17 ups → 18 ≥ 14.25; halved at 22 → keep.
+    // At 57: 16 of 16 up, not halved at 41, f_max unchanged → halve. At 70: 12 of 13 up ≥ 9.75 → keep.
+    // At 80: halve (condition 2). At 87: 6 of 7 ≥ 5.25 → keep. At 93: halve. At 99: 5 of 6 ≥ 4.5 → keep.
+    const losses = Array.from({ length: 101 }, (_, k) => (k === 0 ? 100 : k));
+    expect(apgdStepSizeTrace(losses).halvedAt).toEqual([22, 57, 80, 93]);
+  });
+
+  it('condition 1 is strict: exactly ρ·(w_j − w_{j−1}) increases does not halve', () => {
+    // Up, down, up, down, … with a rising trend: 11 of the 22 comparisons of window 1 increase and f_max grows.
+    const losses = Array.from({ length: 101 }, (_, k) => (k % 2 === 0 ? k / 2 : k / 2 + 1));
+    expect(apgdStepSizeTrace(losses, 0.5).halvedAt).not.toContain(22);
+    expect(apgdStepSizeTrace(losses, 0.75).halvedAt).toContain(22);
+  });
+});
+
+describe('apgd: closed-form answers on the linear model', () => {
+  it('one step from x is x + 2ε·sign(∇CE) projected: x + ε·sign(∇CE), clipped to the bounds', async () => {
+    const eps = 0.05;
+    const r = await apgd({ steps: 1, randomStart: false }).run(linear, xLin, { labels: yLin }, { epsilons: [eps] });
+    const xs = await rows(xLin);
+    const ys = Array.from(await yLin.data());
+    const out = await rows(r.clipped[0] as tf.Tensor);
+    xs.forEach((row, i) => {
+      const { g } = linearCe(row, ys[i] as number);
+      row.forEach((v, j) => expect(out[i]?.[j]).toBeCloseTo(Math.min(1, Math.max(0, v + eps * Math.sign(g[j] as number))), 6));
+    });
+    r.dispose();
+  });
+
+  it('one l2 step is x + ε·∇/‖∇‖₂ (the 2ε step projected onto the ball)', async () => {
+    const eps = 0.1;
+    const r = await apgd({ steps: 1, randomStart: false, norm: 'l2' }).run(linear, xLin, { labels: yLin }, { epsilons: [eps] });
+    const xs = await rows(xLin);
+    const ys = Array.from(await yLin.data());
+    const out = await rows(r.clipped[0] as tf.Tensor);
+    xs.forEach((row, i) => {
+      const { g } = linearCe(row, ys[i] as number);
+      const norm = Math.hypot(...g);
+      // Every coordinate of this fixture stays inside [0, 1], so no clipping happens.
+      row.forEach((v, j) => expect(out[i]?.[j]).toBeCloseTo(v + (eps * (g[j] as number)) / norm, 5));
+    });
+    r.dispose();
+  });
+
+  it('five Linf steps with momentum and step-size halving match Algorithm 1 written independently in float64', async () => {
+    const steps = 5;
+    const xs = await rows(xLin);
+    const ys = Array.from(await yLin.data());
+    for (const eps of [0.05, 0.15]) {
+      const r = await apgd({ steps, randomStart: false, earlyStop: false }).run(linear, xLin, { labels: yLin }, { epsilons: [eps] });
+      const out = await rows(r.clipped[0] as tf.Tensor);
+      xs.forEach((row, i) => {
+        // Checkpoints of N = 5 computed by hand: ⌈1.1⌉ = 2, ⌈2.05⌉ = 3, ⌈3.5⌉ = 4.
+        const ref = referenceApgd(row, ys[i] as number, eps, [2, 3, 4], steps);
+        expect(ref.minGrad, `sample ${i}: a gradient entry is too close to 0 for a float32 comparison`).toBeGreaterThan(1e-3);
+        expect(ref.minGap, `sample ${i}: two compared losses are too close for a float32 comparison`).toBeGreaterThan(1e-5);
+        ref.out.forEach((v, j) => expect(out[i]?.[j], `sample ${i}, entry ${j}, eps ${eps}`).toBeCloseTo(v, 5));
+      });
+      r.dispose();
+    }
+  });
+});
+
+describe('apgd: invariants', () => {
+  it('the returned point has a loss ≥ the loss at the start for every sample (best-point bookkeeping)', async () => {
+    // Without early stop a sample returns x_max, or the adversarial iterate of highest loss if it has one;
+    // for DLR (> 0 exactly when misclassified) that is x_max too.
+    for (const [loss, eps] of [
+      ['ce', 0.003],
+      ['dlr', 0.02],
+    ] as const) {
+      const r = await apgd({ steps: 30, loss, randomStart: false, earlyStop: false }).run(mlp, xMlp, { labels: yMlp }, { epsilons: [eps] });
+      const start = await lossOf(mlp, xMlp, yMlp, loss);
+      const end = await lossOf(mlp, r.clipped[0] as tf.Tensor, yMlp, loss);
+      end.forEach((f, i) => expect(f, `${loss}, sample ${i}`).toBeGreaterThanOrEqual((start[i] as number) - 1e-6));
+      // Row 11 is misclassified already and comes back unchanged; every other loss rose.
+      expect(end[11]).toBe(start[11]);
+      expect(end.filter((f, i) => f > (start[i] as number)).length, `${loss}: samples whose loss rose`).toBe(11);
+      r.dispose();
+    }
+  });
+
+  it('DLR is invariant to scaling the logits: ×8 gives the identical APGD-DLR result, ×10 the same successes (same seed)', async () => {
+    for (const norm of ['linf', 'l2'] as const) {
+      const epsilons = norm === 'linf' ? [0.01, 0.03] : [0.05, 0.2];
+      const dlrAttack = apgd({ loss: 'dlr', steps: 30, norm, earlyStop: false });
+      const ceAttack = apgd({ loss: 'ce', steps: 30, norm, earlyStop: false });
+      const base = await dlrAttack.run(mlp, xMlp, { labels: yMlp }, { epsilons, seed: 3 });
+      // ×8 is exact in float32, so the invariance holds bit for bit.
+      const times8 = await dlrAttack.run(mlpTimes8, xMlp, { labels: yMlp }, { epsilons, seed: 3 });
+      // ×10 perturbs the last bits of every logit; a discrete decision (a sign, a comparison) may then flip
+      // on some iterate, so only the outcome is compared.
+      const times10 = await dlrAttack.run(mlpTimes10, xMlp, { labels: yMlp }, { epsilons, seed: 3 });
+      const ceBase = await ceAttack.run(mlp, xMlp, { labels: yMlp }, { epsilons, seed: 3 });
+      const ce8 = await ceAttack.run(mlpTimes8, xMlp, { labels: yMlp }, { epsilons, seed: 3 });
+      for (let e = 0; e < epsilons.length; e++) {
+        expect(await maxDiff(base.clipped[e] as tf.Tensor, times8.clipped[e] as tf.Tensor), `${norm}, eps ${epsilons[e]}`).toBe(0);
+        expect(times8.success[e]).toEqual(base.success[e]);
+        expect(times10.success[e]).toEqual(base.success[e]);
+        // CE is not scale-invariant: the same check fails for APGD-CE, so the test can tell the losses apart.
+        expect(await maxDiff(ceBase.clipped[e] as tf.Tensor, ce8.clipped[e] as tf.Tensor)).toBeGreaterThan(1e-3);
+      }
+      expect(base.success[0]?.some(Boolean) && !base.success[0]?.every(Boolean), 'the fixture must be partly robust').toBe(true);
+      tf.dispose([base, times8, times10, ceBase, ce8].flatMap((r) => [r.raw, ...r.clipped]));
+    }
+  });
+
+  it('same seed → identical output; a batch of N equals N single runs (restarts, random starts, no early stop)', async () => {
+    const attack = apgd({ steps: 15, restarts: 3, earlyStop: false });
+    const full = await attack.run(mlp, xMlp, { labels: yMlp }, { epsilons: [0.02], seed: 5 });
+    const again = await attack.run(mlp, xMlp, { labels: yMlp }, { epsilons: [0.02], seed: 5 });
+    expect(await maxDiff(full.clipped[0] as tf.Tensor, again.clipped[0] as tf.Tensor)).toBe(0);
+    const singles = await attack.run(mlp, xMlp, { labels: yMlp }, { epsilons: [0.02], seed: 5, batchSize: 1 });
+    expect(await maxDiff(full.clipped[0] as tf.Tensor, singles.clipped[0] as tf.Tensor)).toBeLessThan(1e-6);
+    expect(singles.success).toEqual(full.success);
+    const other = await attack.run(mlp, xMlp, { labels: yMlp }, { epsilons: [0.02], seed: 6 });
+    expect(await maxDiff(full.clipped[0] as tf.Tensor, other.clipped[0] as tf.Tensor)).toBeGreaterThan(0);
+    tf.dispose([full, again, singles, other].flatMap((r) => [r.raw, ...r.clipped]));
+  });
+
+  it('more restarts never lose a success (the first run is the same, later runs only attack the survivors)', async () => {
+    for (const loss of ['ce', 'dlr'] as const) {
+      const one = await apgd({ steps: 10, loss }).run(mlp, xMlp, { labels: yMlp }, { epsilons: [0.01], seed: 2 });
+      const four = await apgd({ steps: 10, loss, restarts: 4 }).run(mlp, xMlp, { labels: yMlp }, { epsilons: [0.01], seed: 2 });
+      one.success[0]?.forEach((ok, i) => {
+        if (ok) expect(four.success[0]?.[i], `${loss}, sample ${i}`).toBe(true);
+      });
+      one.dispose();
+      four.dispose();
+    }
+  });
+
+  it('APGD-CE succeeds at least as often as fixed-step sign PGD with the same number of steps', async () => {
+    const steps = 10;
+    // The seeded ReLU network: every method finds the same adversarials here (a tie is allowed).
+    const eps = 0.02;
+    const r = await apgd({ steps, randomStart: false }).run(mlp, xMlp, { labels: yMlp }, { epsilons: [eps] });
+    const apgdCount = r.success[0]?.filter(Boolean).length ?? 0;
+    r.dispose();
+    for (const alpha of [(2.5 * eps) / steps, eps / 4, eps / 10]) {
+      expect(apgdCount).toBeGreaterThanOrEqual(await signPgdSuccesses(mlp, xMlp, yMlp, eps, alpha, steps));
+    }
+
+    // A 2-layer network with a Gaussian activation whose adversarial region is a narrow peak inside the
+    // ball (width 0.2ε around seeded centres): fixed sign steps of Madry et al.'s size 2.5ε/N oscillate
+    // around the peak, APGD halves η and lands on it.
+    const d = 8;
+    const ball = 0.1;
+    const rng = new Rng(3);
+    const centres = Array.from({ length: d }, () => 0.3 + 0.4 * rng.uniform());
+    const c = tf.tensor1d(centres);
+    const peak = fromFunction(
+      (x) =>
+        tf.tidy(() => {
+          const h = tf.exp(tf.neg(tf.square(tf.div(tf.sub(x, c), 0.2 * ball))));
+          const m = x.shape[0] as number;
+          return tf.concat([tf.fill([m, 1], 2.5), tf.mul(tf.sum(h, 1, true), 3 / d), tf.zeros([m, 1])], 1) as tf.Tensor2D;
+        }),
+      { inputShape: [d], numClasses: 3, bounds: [0, 1], output: 'logits' },
+    );
+    const xPeak = tf.tensor2d(
+      Array.from({ length: 16 * d }, (_, i) => (centres[i % d] as number) + (rng.uniform() * 1.6 - 0.8) * ball),
+      [16, d],
+    );
+    const yPeak = tf.zeros([16], 'int32') as tf.Tensor1D;
+    const rp = await apgd({ steps, randomStart: false }).run(peak, xPeak, { labels: yPeak }, { epsilons: [ball] });
+    const apgdPeak = rp.success[0]?.filter(Boolean).length ?? 0;
+    rp.dispose();
+    expect(apgdPeak).toBeGreaterThan(await signPgdSuccesses(peak, xPeak, yPeak, ball, (2.5 * ball) / steps, steps));
+    expect(apgdPeak).toBeGreaterThanOrEqual(await signPgdSuccesses(peak, xPeak, yPeak, ball, ball / 4, steps));
+    tf.dispose([c, xPeak, yPeak]);
+  });
+});
+
+describe('apgd: presets, losses and validation', () => {
+  it('apgdCe and apgdDlr are apgd with loss ce and dlr, registered under their own names', async () => {
+    expect([apgd.meta.name, apgdCe.meta.name, apgdDlr.meta.name]).toEqual(['apgd', 'apgd-ce', 'apgd-dlr']);
+    expect('loss' in apgdCe.defaults).toBe(false);
+    for (const [preset, loss] of [
+      [apgdCe, 'ce'],
+      [apgdDlr, 'dlr'],
+    ] as const) {
+      const a = await preset({ steps: 8, norm: 'l2' }).run(mlp, xMlp, { labels: yMlp }, { epsilons: [0.1], seed: 4 });
+      const b = await apgd({ steps: 8, norm: 'l2', loss }).run(mlp, xMlp, { labels: yMlp }, { epsilons: [0.1], seed: 4 });
+      expect(await maxDiff(a.clipped[0] as tf.Tensor, b.clipped[0] as tf.Tensor)).toBe(0);
+      a.dispose();
+      b.dispose();
+    }
+  });
+
+  it('the DLR loss (core dlr) has the hand-derived gradient', async () => {
+    const logits = tf.tensor2d([
+      [3, 1, 0, -1],
+      [0.5, 2, -1, 1],
+      [1, 1, 1, 0],
+    ]);
+    const classes = tf.tensor1d([0, 2, 1], 'int32');
+    // Row 0: L = −(π1 − π2)/(π1 − π3) with π = 3, 1, 0: ∂L/∂π1 = −(π2 − π3)/(π1 − π3)² = −1/9,
+    // ∂L/∂π2 = 1/(π1 − π3) = 1/3, ∂L/∂π3 = (π1 − π2)·(−1)/(π1 − π3)² = −2/9, ∂L/∂π4 = 0.
+    const g = tf.grad((z: tf.Tensor) => tf.sum(dlr(z as tf.Tensor2D, tf.tensor1d([0], 'int32'))))(tf.slice(logits, [0, 0], [1, 4]));
+    const row = Array.from(await g.data());
+    [-1 / 9, 1 / 3, -2 / 9, 0].forEach((v, j) => expect(row[j]).toBeCloseTo(v, 6));
+    tf.dispose([logits, classes, g]);
+  });
+
+  it('rejects bad options with INVALID_OPTION', async () => {
+    const bad: Record<string, unknown>[] = [
+      { steps: 0 },
+      { steps: 1.5 },
+      { restarts: 0 },
+      { rho: 1.5 },
+      { rho: -0.1 },
+      { alpha: 0 },
+      { alpha: 1.2 },
+      { loss: 'margin' },
+      { randomStart: 'yes' },
+      { numTargets: 3 },
+    ];
+    for (const options of bad) {
+      await expectInvalidOption(() => apgd(options as Parameters<typeof apgd>[0]));
+    }
+    await expectInvalidOption(() => apgdCe({ loss: 'dlr' } as Parameters<typeof apgdCe>[0]));
+    expect(apgd({ alpha: 1, rho: 0 }).options.alpha).toBe(1);
+  });
+
+  it('DLR on too few classes fails with INVALID_OPTION at run time and leaks nothing', async () => {
+    const twoClass = linearModel({ weights: [[1, -1], [-1, 1]] });
+    const x2 = tf.tensor2d([[0.6, 0.4]]);
+    const y2 = tf.tensor1d([0], 'int32');
+    await expectInvalidOption(() => apgd({ loss: 'dlr', steps: 2 }).run(twoClass, x2, { labels: y2 }, { epsilons: [0.1] }));
+    // Targeted DLR needs 4 classes: the 3-class linear model is enough for untargeted DLR only.
+    const t = tf.tensor1d([1, 2, 0, 1, 2, 0], 'int32');
+    await expectInvalidOption(() => apgdDlr({ steps: 2 }).run(linear, xLin, { targets: t, labels: yLin }, { epsilons: [0.1] }));
+    const ok = await apgdDlr({ steps: 2 }).run(linear, xLin, { labels: yLin }, { epsilons: [0.1] });
+    ok.dispose();
+    tf.dispose([x2, y2, t]);
+  });
+});

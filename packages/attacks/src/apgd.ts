@@ -1,0 +1,618 @@
+import * as tf from '@tensorflow/tfjs-core';
+
+import {
+  AdvxError,
+  checkInteger,
+  checkNumber,
+  crossEntropy,
+  defineAttack,
+  dlr,
+  isAdversarialLogits,
+  targetedDlr,
+  whereRows,
+  type AttackContext,
+  type AttackMeta,
+  type AttackOptionsBase,
+  type Model,
+  type Objective,
+  type Rng,
+} from '@advx/core';
+
+/**
+ * Options of {@link apgd}.
+ *
+ * @public
+ */
+export interface ApgdOptions extends AttackOptionsBase {
+  /** Perturbation norm: `'linf'` (default) or `'l2'`. */
+  readonly norm?: 'linf' | 'l2';
+  /** Iterations N_iter per run, an integer ≥ 1 (default 100). */
+  readonly steps?: number;
+  /** Runs per sample, an integer ≥ 1 (default 1); a run after the first starts from a random point. */
+  readonly restarts?: number;
+  /** Start the first run from a random point on the epsilon sphere too (default `true`, as the authors' code). */
+  readonly randomStart?: boolean;
+  /** ρ of condition 1: the step size is halved when fewer than ρ of the steps since the last checkpoint increased the loss (default 0.75). */
+  readonly rho?: number;
+  /** Momentum weight α in (0, 1] of the new gradient step (default 0.75; 1 = no momentum). */
+  readonly alpha?: number;
+  /**
+   * Loss to ascend (default `'ce'`): `'ce'` = cross-entropy of the label (untargeted) or minus the
+   * cross-entropy of the target (targeted); `'dlr'` = the difference-of-logits-ratio loss (untargeted,
+   * ≥ 3 classes) or its targeted version with the label as `y` (targeted goal, ≥ 4 classes).
+   */
+  readonly loss?: 'ce' | 'dlr';
+}
+
+/**
+ * Options of the presets {@link apgdCe} and {@link apgdDlr}: those of {@link apgd} without `loss`.
+ *
+ * @public
+ */
+export type ApgdPresetOptions = Omit<ApgdOptions, 'loss'>;
+
+/** Settings of the APGD engine shared by `apgd` and `apgd-t`. @internal */
+export interface ApgdConfig {
+  readonly steps: number;
+  readonly restarts: number;
+  readonly randomStart: boolean;
+  readonly rho: number;
+  readonly alpha: number;
+  readonly earlyStop: boolean;
+}
+
+/** A loss for one run of the engine on a subset of rows. @internal */
+export interface ApgdLoss {
+  /** Per-sample loss to ascend, `[m, C] → [m]`. */
+  readonly objective: Objective;
+  /** Bool `[m]`: rows of `logits` that are adversarial (counted as success, kept as soon as found). */
+  readonly isAdversarial: (logits: tf.Tensor2D) => tf.Tensor1D;
+  /** Tensors owned by this loss, released after the run. */
+  readonly tensors: readonly tf.Tensor[];
+}
+
+const PAPER =
+  'Croce & Hein (2020), "Reliable evaluation of adversarial robustness with an ensemble of diverse parameter-free attacks", ICML 2020, https://arxiv.org/abs/2003.01690';
+
+/**
+ * The checkpoints `w_j = ⌈p_j·N⌉` of APGD (Croce & Hein 2020, §3.2): `p₀ = 0`, `p₁ = 0.22`,
+ * `p_{j+1} = p_j + max(p_j − p_{j−1} − 0.03, 0.06)`. Computed in exact integer hundredths (floating
+ * point gives `0.41·100 = 41.000000000000007`, whose ceiling is 42). Returns the distinct `w_j < N`
+ * in increasing order, `w₀ = 0` first (later ones are never reached by the loop `k = 1 … N − 1`).
+ *
+ * @internal
+ */
+export function apgdCheckpoints(steps: number): number[] {
+  const out = [0];
+  let prev = 0;
+  let p = 22;
+  for (;;) {
+    const w = Math.ceil((p * steps) / 100);
+    if (w >= steps) return out;
+    if (w !== out[out.length - 1]) out.push(w);
+    const next = p + Math.max(p - prev - 3, 6);
+    prev = p;
+    p = next;
+  }
+}
+
+/**
+ * Per-sample bookkeeping of APGD's step-size rule (Croce & Hein 2020, Algorithm 1 and §3.2), in
+ * plain numbers so that it can be tested on hand-made loss sequences. Feed it `f(x^(0))` at
+ * construction, then `observe(k, f(x^(k+1)))` for `k = 0 … N − 1`.
+ *
+ * At a checkpoint `k = w_j` (k ≥ 1), after the best point has been updated with `x^(k+1)`, η is
+ * halved and `x^(k+1)` replaced by `x_max` when
+ * 1. fewer than `ρ·(w_j − w_{j−1})` of the comparisons `f(x^(i+1)) > f(x^(i))`,
+ *    `i = w_{j−1} … w_j − 1`, were increases, or
+ * 2. η was not halved at `w_{j−1}` and `f_max` did not increase since `w_{j−1}`.
+ *
+ * After a halving, the replaced iterate has loss `f_max`, which is what later comparisons see.
+ *
+ * @internal
+ */
+export class ApgdStepSize {
+  /** Current step size η per sample. */
+  readonly eta: Float64Array;
+  /** Highest loss found so far per sample. */
+  readonly fMax: Float64Array;
+  private readonly fPrev: Float64Array;
+  private readonly increases: Int32Array;
+  private readonly fMaxAtCheck: Float64Array;
+  private readonly halvedAtCheck: Uint8Array;
+  private readonly checkpoints: ReadonlySet<number>;
+  private lastCheck = 0;
+
+  constructor(
+    f0: ArrayLike<number>,
+    eta0: number,
+    steps: number,
+    private readonly rho: number,
+  ) {
+    const n = f0.length;
+    this.eta = new Float64Array(n).fill(eta0);
+    this.fMax = Float64Array.from(f0);
+    this.fPrev = Float64Array.from(f0);
+    this.increases = new Int32Array(n);
+    this.fMaxAtCheck = Float64Array.from(f0);
+    this.halvedAtCheck = new Uint8Array(n);
+    this.checkpoints = new Set(apgdCheckpoints(steps).slice(1));
+  }
+
+  /**
+   * Records `f = f(x^(k+1))` per sample. Returns `improved` (x^(k+1) is the new best point) and
+   * `halved` (η was halved: restart from the best point).
+   */
+  observe(k: number, f: ArrayLike<number>): { improved: Uint8Array; halved: Uint8Array } {
+    const n = this.eta.length;
+    const improved = new Uint8Array(n);
+    const halved = new Uint8Array(n);
+    const check = this.checkpoints.has(k);
+    const window = k - this.lastCheck;
+    for (let i = 0; i < n; i++) {
+      let fk = f[i] as number;
+      if (fk > (this.fMax[i] as number)) {
+        this.fMax[i] = fk;
+        improved[i] = 1;
+      }
+      if (check) {
+        const condition1 = (this.increases[i] as number) < this.rho * window;
+        const condition2 = !this.halvedAtCheck[i] && (this.fMax[i] as number) <= (this.fMaxAtCheck[i] as number);
+        const halve = condition1 || condition2;
+        if (halve) {
+          this.eta[i] = (this.eta[i] as number) / 2;
+          halved[i] = 1;
+          fk = this.fMax[i] as number;
+        }
+        this.halvedAtCheck[i] = halve ? 1 : 0;
+        this.fMaxAtCheck[i] = this.fMax[i] as number;
+        this.increases[i] = 0;
+      }
+      if (fk > (this.fPrev[i] as number)) this.increases[i] = (this.increases[i] as number) + 1;
+      this.fPrev[i] = fk;
+    }
+    if (check) this.lastCheck = k;
+    return { improved, halved };
+  }
+}
+
+/**
+ * Runs the step-size rule on one sample's sequence `f(x^(0)), …, f(x^(N))` with η₀ = 1. Returns
+ * the iterations `k` at which η was halved and η after each iteration.
+ *
+ * @internal
+ */
+export function apgdStepSizeTrace(losses: readonly number[], rho = 0.75): { halvedAt: number[]; eta: number[] } {
+  const steps = losses.length - 1;
+  const rule = new ApgdStepSize([losses[0] as number], 1, steps, rho);
+  const halvedAt: number[] = [];
+  const eta: number[] = [];
+  for (let k = 0; k < steps; k++) {
+    const { halved } = rule.observe(k, [losses[k + 1] as number]);
+    if (halved[0]) halvedAt.push(k);
+    eta.push(rule.eta[0] as number);
+  }
+  return { halvedAt, eta };
+}
+
+interface Evaluation {
+  readonly value: tf.Tensor1D;
+  readonly adversarial: tf.Tensor1D;
+  readonly grad: tf.Tensor | undefined;
+}
+
+/** Loss, adversarial flags and (optionally) the gradient of the loss at `x`, in one pass. */
+function evaluate(model: Model, x: tf.Tensor, loss: ApgdLoss, withGrad: boolean): Evaluation {
+  if (!withGrad) {
+    return tf.tidy(() => {
+      const logits = model.logits(x);
+      return { value: loss.objective(logits), adversarial: loss.isAdversarial(logits), grad: undefined };
+    });
+  }
+  return tf.tidy(() => {
+    const m = x.shape[0] as number;
+    const c = model.numClasses;
+    const { value, grads } = tf.engine().gradients(
+      () => {
+        const logits = model.logits(x);
+        return tf.concat([tf.expandDims(loss.objective(logits), 1), logits], 1) as tf.Tensor2D;
+      },
+      [x],
+      tf.concat([tf.ones([m, 1]), tf.zeros([m, c])], 1) as tf.Tensor2D,
+      true,
+    );
+    const logits = tf.slice(value, [0, 1], [m, c]) as tf.Tensor2D;
+    return {
+      value: tf.reshape(tf.slice(value, [0, 0], [m, 1]), [m]) as tf.Tensor1D,
+      adversarial: loss.isAdversarial(logits),
+      grad: grads[0] ?? tf.zerosLike(x),
+    };
+  });
+}
+
+/** Reads a loss vector and a bool vector in one transfer and releases the evaluation's tensors. */
+async function readBack(e: Evaluation): Promise<{ f: Float64Array; adv: Uint8Array }> {
+  const m = e.value.shape[0];
+  const packed = tf.tidy(() => tf.concat([tf.cast(e.value, 'float32'), tf.cast(e.adversarial, 'float32')]));
+  const data = await packed.data();
+  tf.dispose([packed, e.value, e.adversarial]);
+  return { f: Float64Array.from(data.subarray(0, m)), adv: Uint8Array.from(data.subarray(m), (v) => (v ? 1 : 0)) };
+}
+
+function mask(flags: Uint8Array): tf.Tensor1D {
+  return tf.tensor1d(flags, 'bool');
+}
+
+/** Outcome of one APGD run on `m` rows. @internal */
+export interface ApgdOutcome {
+  /** `x_max`, the point of highest loss per row. */
+  readonly best: tf.Tensor;
+  /** `f(x_max)` per row. */
+  readonly bestLoss: Float64Array;
+  /** The kept adversarial iterate per row (rows with `found[i] = 0` hold no meaning). */
+  readonly adversarial: tf.Tensor;
+  /** Whether an adversarial iterate was found per row. */
+  readonly found: Uint8Array;
+}
+
+/** Everything one APGD run needs besides its rows. @internal */
+export interface ApgdRunSettings {
+  readonly model: Model;
+  readonly ctx: Pick<AttackContext<unknown>, 'norm' | 'epsilon' | 'bounds'>;
+  readonly config: ApgdConfig;
+  /** Abort and progress point, called with the iteration index. */
+  readonly checkpoint: (k: number) => Promise<void>;
+}
+
+/**
+ * One run of APGD (Croce & Hein 2020, Algorithm 1) on rows `x` from `start`:
+ * `x⁽¹⁾ = P(x⁽⁰⁾ + η∇f(x⁽⁰⁾))`, then `z = P(x⁽ᵏ⁾ + η∇f(x⁽ᵏ⁾))`,
+ * `x⁽ᵏ⁺¹⁾ = P(x⁽ᵏ⁾ + α(z − x⁽ᵏ⁾) + (1 − α)(x⁽ᵏ⁾ − x⁽ᵏ⁻¹⁾))`, with per-row η starting at 2ε and
+ * halved by {@link ApgdStepSize}. `∇` is the norm's steepest-ascent direction (sign for linf,
+ * unit-L2 for l2) and `P` the projection onto the ε-ball around `x` and the bounds.
+ *
+ * Adversarial iterates are kept: with `earlyStop` the first one found per row, otherwise the one of
+ * highest loss; the run ends early once every row has one (with `earlyStop`).
+ *
+ * @internal
+ */
+export async function apgdRun(settings: ApgdRunSettings, x: tf.Tensor, start: tf.Tensor, loss: ApgdLoss): Promise<ApgdOutcome> {
+  const { model, config } = settings;
+  const { norm, epsilon } = settings.ctx;
+  const [lo, hi] = settings.ctx.bounds;
+  const { steps, alpha, earlyStop } = config;
+  const m = x.shape[0] as number;
+  const column = [m, ...new Array<number>(x.rank - 1).fill(1)];
+  const project = (v: tf.Tensor): tf.Tensor => tf.clipByValue(tf.add(x, norm.project(tf.sub(v, x), epsilon)), lo, hi);
+
+  const first = evaluate(model, start, loss, true);
+  let gk = first.grad as tf.Tensor;
+  const { f: f0, adv: adv0 } = await readBack(first);
+  const rule = new ApgdStepSize(f0, 2 * epsilon, steps, config.rho);
+  const found = Uint8Array.from(adv0);
+  const fAdv = Float64Array.from(f0, (f, i) => (adv0[i] ? f : -Infinity));
+  let xk = tf.clone(start);
+  let xPrev = tf.clone(start);
+  let xMax = tf.clone(start);
+  let gMax = tf.clone(gk);
+  let xAdv = tf.clone(start);
+
+  for (let k = 0; k < steps; k++) {
+    if (earlyStop && found.every((v) => v === 1)) break;
+    await settings.checkpoint(k);
+    const etaValues = Float32Array.from(rule.eta);
+    const cur = xk;
+    const prev = xPrev;
+    const grad = gk;
+    const next = tf.tidy(() => {
+      const eta = tf.reshape(tf.tensor1d(etaValues), column);
+      const z = project(tf.add(cur, tf.mul(eta, norm.normalizeGradient(grad))));
+      if (k === 0) return z;
+      const momentum = tf.add(tf.mul(tf.sub(z, cur), alpha), tf.mul(tf.sub(cur, prev), 1 - alpha));
+      return project(tf.add(cur, momentum));
+    });
+    const ev = evaluate(model, next, loss, k + 1 < steps);
+    const gNext = ev.grad;
+    const { f, adv } = await readBack(ev);
+    const { improved, halved } = rule.observe(k, f);
+    const record = new Uint8Array(m);
+    for (let i = 0; i < m; i++) {
+      if (adv[i] && (!found[i] || (!earlyStop && (f[i] as number) > (fAdv[i] as number)))) {
+        record[i] = 1;
+        found[i] = 1;
+        fAdv[i] = f[i] as number;
+      }
+    }
+    const update = (flags: Uint8Array, a: tf.Tensor, b: tf.Tensor): tf.Tensor => {
+      if (!flags.includes(1)) return b;
+      const out = tf.tidy(() => whereRows(mask(flags), a, b));
+      b.dispose();
+      return out;
+    };
+    xMax = update(improved, next, xMax);
+    if (gNext) gMax = update(improved, gNext, gMax);
+    xAdv = update(record, next, xAdv);
+    let xNext = next;
+    let gradNext = gNext;
+    if (halved.includes(1)) {
+      xNext = tf.tidy(() => whereRows(mask(halved), xMax, next));
+      next.dispose();
+      if (gNext) {
+        gradNext = tf.tidy(() => whereRows(mask(halved), gMax, gNext));
+        gNext.dispose();
+      }
+    }
+    tf.dispose([prev, grad]);
+    xPrev = cur;
+    xk = xNext;
+    gk = gradNext ?? tf.zerosLike(xNext);
+  }
+  tf.dispose([xk, xPrev, gk, gMax]);
+  return { best: xMax, bestLoss: rule.fMax, adversarial: xAdv, found };
+}
+
+/**
+ * A random start as in the authors' code: `x + ε·t/‖t‖` on the sphere of the norm, with `t` uniform
+ * in [−1, 1]^d (linf) or standard normal (l2), drawn from each row's own stream; then projected.
+ */
+function sphereStart(ctx: AttackContext<unknown>, rows: Int32Array, xs: tf.Tensor): tf.Tensor {
+  const d = xs.size / rows.length;
+  const values = new Float32Array(xs.size);
+  const linf = ctx.norm.name === 'linf';
+  rows.forEach((row, p) => {
+    const rng = ctx.rng.streams[row] as Rng;
+    const t = new Float64Array(d);
+    let scale = 0;
+    for (let j = 0; j < d; j++) {
+      const v = linf ? 2 * rng.uniform() - 1 : rng.normal();
+      t[j] = v;
+      scale = linf ? Math.max(scale, Math.abs(v)) : scale + v * v;
+    }
+    const denom = (linf ? scale : Math.sqrt(scale)) + 1e-12;
+    for (let j = 0; j < d; j++) values[p * d + j] = (ctx.epsilon * (t[j] as number)) / denom;
+  });
+  const [lo, hi] = ctx.bounds;
+  return tf.tidy(() => {
+    const delta = ctx.norm.project(tf.tensor(values, xs.shape, 'float32'), ctx.epsilon);
+    return tf.clipByValue(tf.add(xs, delta), lo, hi);
+  });
+}
+
+/**
+ * Runs APGD `groups × restarts` times, each run only on the rows not yet adversarial (the group is
+ * e.g. the target of APGD-T), and merges: a row keeps the first run's adversarial iterate that
+ * succeeded, else the point of highest loss over all runs. A run's start is random when
+ * `randomStart` or for every restart after the first of its group.
+ *
+ * @internal
+ */
+export async function apgdSearch(
+  ctx: AttackContext<unknown>,
+  config: ApgdConfig,
+  groups: number,
+  makeLoss: (group: number, rows: Int32Array) => ApgdLoss,
+): Promise<tf.Tensor> {
+  const model = ctx.whiteBox();
+  const n = ctx.n;
+  const done = Uint8Array.from(await ctx.active.data(), (a) => (a ? 0 : 1));
+  const bestLoss = new Float64Array(n).fill(-Infinity);
+  let out = tf.clone(ctx.x);
+  const runs = groups * config.restarts;
+  const total = runs * config.steps;
+  for (let run = 0; run < runs; run++) {
+    const restart = run % config.restarts;
+    const rows = Int32Array.from(Array.from(done.keys()).filter((i) => !done[i]));
+    if (rows.length === 0) break;
+    const xs = tf.tidy(() => tf.gather(ctx.x, tf.tensor1d(rows, 'int32')));
+    const start = config.randomStart || restart > 0 ? sphereStart(ctx, rows, xs) : tf.clone(xs);
+    const loss = makeLoss(Math.floor(run / config.restarts), rows);
+    const outcome = await apgdRun({ model, ctx, config, checkpoint: (k) => ctx.checkpoint(run * config.steps + k, total) }, xs, start, loss);
+    const position = new Int32Array(n);
+    const useAdv = new Uint8Array(n);
+    const useBest = new Uint8Array(n);
+    rows.forEach((row, p) => {
+      position[row] = p;
+      if (outcome.found[p]) {
+        useAdv[row] = 1;
+        done[row] = 1;
+      } else if ((outcome.bestLoss[p] as number) > (bestLoss[row] as number)) {
+        useBest[row] = 1;
+        bestLoss[row] = outcome.bestLoss[p] as number;
+      }
+    });
+    const previous = out;
+    out = tf.tidy(() => {
+      const at = tf.tensor1d(position, 'int32');
+      const best = whereRows(mask(useBest), tf.gather(outcome.best, at), previous);
+      return whereRows(mask(useAdv), tf.gather(outcome.adversarial, at), best);
+    });
+    tf.dispose([previous, xs, start, outcome.best, outcome.adversarial, ...loss.tensors]);
+  }
+  return out;
+}
+
+/** Validates the options shared by `apgd` and `apgd-t`. @internal */
+export function validateApgdConfig(name: string, o: ApgdConfig): void {
+  checkInteger(`${name}: steps`, o.steps, 1);
+  checkInteger(`${name}: restarts`, o.restarts, 1);
+  if (typeof o.randomStart !== 'boolean') {
+    throw new AdvxError('INVALID_OPTION', `${name}: randomStart must be true or false, got ${String(o.randomStart)}.`);
+  }
+  checkNumber(`${name}: rho`, o.rho, 0, 1);
+  checkNumber(`${name}: alpha`, o.alpha, 0, 1);
+  if (o.alpha === 0) {
+    throw new AdvxError('INVALID_OPTION', `${name}: alpha must be in (0, 1], got 0 (the iterates would ignore the gradient).`);
+  }
+}
+
+/** Throws `INVALID_OPTION` when the model has fewer classes than a loss needs. @internal */
+export function requireClasses(name: string, loss: string, numClasses: number, needed: number): void {
+  if (numClasses < needed) {
+    throw new AdvxError(
+      'INVALID_OPTION',
+      `${name}: loss '${loss}' needs a model with at least ${needed} classes, got ${numClasses}. Use loss 'ce' for this model.`,
+      { option: 'loss', numClasses, needed },
+    );
+  }
+}
+
+function pick(values: Int32Array, rows: Int32Array): Int32Array {
+  return Int32Array.from(rows, (r) => values[r] as number);
+}
+
+async function perturbApgd(ctx: AttackContext<Required<ApgdPresetOptions>>, lossName: 'ce' | 'dlr', name: string): Promise<tf.Tensor> {
+  const model = ctx.whiteBox();
+  const { targeted } = ctx.goal;
+  if (lossName === 'dlr') requireClasses(name, targeted ? 'dlr (targeted)' : 'dlr', model.numClasses, targeted ? 4 : 3);
+  const classes = Int32Array.from(await ctx.goal.classes.data());
+  let sources: Int32Array | undefined;
+  if (targeted && lossName === 'dlr') {
+    const labels = ctx.goal.labels ?? tf.tidy(() => tf.argMax(model.logits(ctx.x), 1) as tf.Tensor1D);
+    sources = Int32Array.from(await labels.data());
+    if (labels !== ctx.goal.labels) labels.dispose();
+  }
+  const o = ctx.options;
+  const config: ApgdConfig = { steps: o.steps, restarts: o.restarts, randomStart: o.randomStart, rho: o.rho, alpha: o.alpha, earlyStop: o.earlyStop };
+  return apgdSearch(ctx, config, 1, (_, rows) => {
+    const cls = tf.tensor1d(pick(classes, rows), 'int32');
+    const goal = { targeted, classes: cls, labels: undefined };
+    const isAdversarial = (logits: tf.Tensor2D) => isAdversarialLogits(logits, goal);
+    if (!targeted) {
+      const objective: Objective = lossName === 'ce' ? (z) => crossEntropy(z, cls) : (z) => dlr(z, cls);
+      return { objective, isAdversarial, tensors: [cls] };
+    }
+    if (lossName === 'ce') return { objective: (z) => tf.neg(crossEntropy(z, cls)) as tf.Tensor1D, isAdversarial, tensors: [cls] };
+    const y = tf.tensor1d(pick(sources as Int32Array, rows), 'int32');
+    return { objective: (z) => targetedDlr(z, y, cls), isAdversarial, tensors: [cls, y] };
+  });
+}
+
+const META: Omit<AttackMeta, 'name'> = {
+  kind: 'fixed-epsilon',
+  norms: ['linf', 'l2'],
+  threat: 'white-box',
+  goals: ['untargeted', 'targeted'],
+  randomized: true,
+  paper: PAPER,
+};
+
+const PRESET_DEFAULTS: Required<ApgdPresetOptions> = {
+  norm: 'linf',
+  earlyStop: true,
+  steps: 100,
+  restarts: 1,
+  randomStart: true,
+  rho: 0.75,
+  alpha: 0.75,
+};
+
+/**
+ * APGD: Auto-PGD, a step-size-free PGD with momentum.
+ *
+ * Paper: Francesco Croce, Matthias Hein (2020), "Reliable evaluation of adversarial robustness with
+ * an ensemble of diverse parameter-free attacks", ICML 2020, {@link https://arxiv.org/abs/2003.01690}.
+ *
+ * Threat model: white-box (gradients), fixed epsilon; untargeted or targeted.
+ *
+ * Distance measure: Linf or L2 (option `norm`). Algorithm 1 of the paper: from `x⁽⁰⁾` (a random point
+ * on the ε-sphere, or `x`), `x⁽¹⁾ = P(x⁽⁰⁾ + η∇f)`, then `z = P(x⁽ᵏ⁾ + η∇f(x⁽ᵏ⁾))` and
+ * `x⁽ᵏ⁺¹⁾ = P(x⁽ᵏ⁾ + α(z − x⁽ᵏ⁾) + (1 − α)(x⁽ᵏ⁾ − x⁽ᵏ⁻¹⁾))`, where `∇` is `sign(g)` (linf) or
+ * `g/‖g‖₂` (l2) and `P` projects onto the ε-ball and the model's bounds. The step size η starts at 2ε
+ * per sample and is halved at the checkpoints `w_j = ⌈p_j·N⌉` (p = 0, 0.22, 0.41, 0.57, 0.70, …)
+ * when fewer than ρ of the steps since the last checkpoint increased the loss, or when η and the best
+ * loss both stayed unchanged since the last checkpoint; a halving restarts from the best point.
+ * Each sample returns its first adversarial iterate (or, with `earlyStop: false`, the adversarial
+ * iterate of highest loss of its first successful run), else the point of highest loss over all runs.
+ *
+ * Input: a batch `[n, ...model.inputShape]` inside `model.bounds` (any range); epsilons in input units.
+ *
+ * Options (defaults):
+ * - `norm` (`'linf'`): `'linf'` or `'l2'`.
+ * - `loss` (`'ce'`): `'ce'` (APGD-CE) or `'dlr'` (APGD-DLR; ≥ 3 classes, targeted ≥ 4).
+ * - `steps` (100): iterations N_iter per run.
+ * - `restarts` (1): runs per sample; a run after the first only attacks samples not yet adversarial,
+ *   from a random start.
+ * - `randomStart` (`true`): the first run starts on the ε-sphere too (as the authors' code); `false`
+ *   starts it at `x`.
+ * - `rho` (0.75): ρ of the step-size rule.
+ * - `alpha` (0.75): momentum weight α of the new step.
+ * - `earlyStop` (`true`): a sample stops at its first adversarial iterate.
+ *
+ * @example
+ * ```ts
+ * import * as tf from '@tensorflow/tfjs-core';
+ * import { fromFunction } from '@advx/core';
+ * import { apgd } from '@advx/attacks';
+ *
+ * const w = tf.tensor2d([[1, -1, 0.5], [-1, 1, 0], [0.5, -0.5, -1]]);
+ * const model = fromFunction((x) => tf.matMul(x as tf.Tensor2D, w), {
+ *   inputShape: [3], numClasses: 3, bounds: [0, 1], output: 'logits',
+ * });
+ * const x = tf.tensor2d([[0.6, 0.4, 0.5], [0.3, 0.8, 0.2]]);
+ * const labels = tf.tensor1d([0, 1], 'int32');
+ * const result = await apgd({ loss: 'dlr', steps: 100 }).run(model, x, { labels }, { epsilons: [0.1, 0.3], seed: 0 });
+ * console.log(result.success); // per epsilon, per sample
+ * result.dispose();
+ * ```
+ * @public
+ */
+export const apgd = defineAttack<ApgdOptions>({
+  meta: { name: 'apgd', ...META },
+  defaults: { ...PRESET_DEFAULTS, loss: 'ce' },
+  validate: (o) => {
+    validateApgdConfig('apgd', o);
+    if (o.loss !== 'ce' && o.loss !== 'dlr') {
+      throw new AdvxError('INVALID_OPTION', `apgd: loss must be 'ce' or 'dlr', got ${JSON.stringify(o.loss)}.`, { option: 'loss' });
+    }
+  },
+  perturb: (ctx) => perturbApgd(ctx, ctx.options.loss, 'apgd'),
+});
+
+/**
+ * APGD-CE: {@link apgd} with the cross-entropy loss (`loss: 'ce'`), the first attack of AutoAttack.
+ *
+ * Paper: Francesco Croce, Matthias Hein (2020), "Reliable evaluation of adversarial robustness with
+ * an ensemble of diverse parameter-free attacks", ICML 2020, {@link https://arxiv.org/abs/2003.01690}.
+ *
+ * Threat model, norms, input and options: those of {@link apgd} except `loss` (defaults: `norm`
+ * `'linf'`, `steps` 100, `restarts` 1, `randomStart` `true`, `rho` 0.75, `alpha` 0.75, `earlyStop` `true`).
+ *
+ * @example
+ * ```ts
+ * import { apgdCe } from '@advx/attacks';
+ * const result = await apgdCe({ norm: 'l2' }).run(model, x, { labels }, { epsilons: [0.5] });
+ * result.dispose();
+ * ```
+ * @public
+ */
+export const apgdCe = defineAttack<ApgdPresetOptions>({
+  meta: { name: 'apgd-ce', ...META },
+  defaults: PRESET_DEFAULTS,
+  validate: (o) => validateApgdConfig('apgd-ce', o),
+  perturb: (ctx) => perturbApgd(ctx, 'ce', 'apgd-ce'),
+});
+
+/**
+ * APGD-DLR: {@link apgd} with the difference-of-logits-ratio loss (`loss: 'dlr'`), invariant to
+ * shifts and rescalings of the logits. Needs ≥ 3 classes (≥ 4 for a targeted goal).
+ *
+ * Paper: Francesco Croce, Matthias Hein (2020), "Reliable evaluation of adversarial robustness with
+ * an ensemble of diverse parameter-free attacks", ICML 2020, {@link https://arxiv.org/abs/2003.01690}.
+ *
+ * Threat model, norms, input and options: those of {@link apgd} except `loss` (defaults: `norm`
+ * `'linf'`, `steps` 100, `restarts` 1, `randomStart` `true`, `rho` 0.75, `alpha` 0.75, `earlyStop` `true`).
+ *
+ * @example
+ * ```ts
+ * import { apgdDlr } from '@advx/attacks';
+ * const result = await apgdDlr().run(model, x, { labels }, { epsilons: [8 / 255] });
+ * result.dispose();
+ * ```
+ * @public
+ */
+export const apgdDlr = defineAttack<ApgdPresetOptions>({
+  meta: { name: 'apgd-dlr', ...META },
+  defaults: PRESET_DEFAULTS,
+  validate: (o) => validateApgdConfig('apgd-dlr', o),
+  perturb: (ctx) => perturbApgd(ctx, 'dlr', 'apgd-dlr'),
+});

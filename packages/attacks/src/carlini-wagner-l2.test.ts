@@ -1,0 +1,258 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { afterAll, describe, expect, it } from 'vitest';
+
+import { fromFunction, isAdvxError, Rng, type Model } from '@advx/core';
+import { assertConformance, checkAttack, linearModel } from '@advx/core/testing';
+
+import { adamStep, carliniWagnerL2 } from './carlini-wagner-l2.js';
+import { deepfool } from './deepfool.js';
+
+// A 6-input, 4-class linear model on [0, 1], and six points (one or more per class) whose closest
+// boundary points lie inside the bounds, so that the closed-form minimal distances apply.
+const W = [
+  [1, 0, 0, -0.5, 0, 0.5],
+  [0, 1, 0, 0, -0.5, 0],
+  [0, 0, 1, 0.5, 0, -0.5],
+  [-0.5, 0, 0, 1, 0.5, 0],
+];
+const B = [0, 0, 0, 0];
+const linear = linearModel({ weights: W, bias: B });
+const xsLinear = [
+  [0.7, 0.4, 0.45, 0.4, 0.5, 0.5],
+  [0.4, 0.8, 0.5, 0.45, 0.35, 0.5],
+  [0.45, 0.4, 0.7, 0.5, 0.5, 0.4],
+  [0.4, 0.45, 0.5, 0.7, 0.45, 0.5],
+  [0.6, 0.75, 0.4, 0.45, 0.55, 0.6],
+  [0.45, 0.5, 0.6, 0.55, 0.5, 0.4],
+];
+
+/** Rows drawn uniformly from [0, 1]^d. */
+function points(seed: number, n: number, d: number): number[][] {
+  const rng = new Rng(seed);
+  return Array.from({ length: n }, () => Array.from({ length: d }, () => rng.uniform()));
+}
+
+const logitsOf = (row: readonly number[]) => W.map((w, c) => w.reduce((s, wj, j) => s + wj * (row[j] as number), B[c] as number));
+const argmax = (z: readonly number[]) => z.reduce((best, v, i) => (v > (z[best] as number) ? i : best), 0);
+
+/**
+ * L2 distances from `row` to the boundaries of the linear model: `exact`, the minimal distance to the
+ * region where the predicted class y loses, min_k (z_y − z_k)/‖w_y − w_k‖₂; `runnerUp`, the distance to
+ * the boundary with the class of the second-largest logit.
+ */
+function boundaryDistances(row: readonly number[]): { exact: number; runnerUp: number } {
+  const z = logitsOf(row);
+  const y = argmax(z);
+  const others = z.map((v, k) => (k === y ? -Infinity : v));
+  const second = argmax(others);
+  const to = (k: number) => ((z[y] as number) - (z[k] as number)) / Math.hypot(...(W[y] as number[]).map((v, j) => v - (W[k] as number[])[j]!));
+  const exact = Math.min(...W.map((_, k) => (k === y ? Infinity : to(k))));
+  return { exact, runnerUp: to(second) };
+}
+
+/** A 16-16-4 ReLU network with fixed, seeded weights (inputs centred at 0.5). */
+function mlp(seed: number, d: number, h: number, c: number): Model {
+  const rng = new Rng(seed);
+  const w1 = tf.keep(tf.tensor2d(Array.from({ length: d * h }, () => rng.normal() / Math.sqrt(d)), [d, h]));
+  const b1 = tf.keep(tf.tensor1d(Array.from({ length: h }, () => rng.normal() * 0.2)));
+  const w2 = tf.keep(tf.tensor2d(Array.from({ length: h * c }, () => rng.normal() / Math.sqrt(h)), [h, c]));
+  return fromFunction((x) => tf.matMul(tf.relu(tf.add(tf.matMul(tf.sub(tf.reshape(x, [-1, d]), 0.5), w1), b1)), w2) as tf.Tensor2D, {
+    inputShape: [d],
+    numClasses: c,
+    bounds: [0, 1],
+    output: 'logits',
+  });
+}
+
+const xLinear = tf.tensor2d(xsLinear);
+const labelsLinear = tf.tensor1d(xsLinear.map((r) => argmax(logitsOf(r))), 'int32');
+
+const net = mlp(3, 16, 16, 4);
+const xNet = tf.tensor2d(points(7, 8, 16));
+const labelsNet = tf.tidy(() => tf.cast(tf.argMax(net.logits(xNet), 1), 'int32') as tf.Tensor1D);
+
+afterAll(() => tf.dispose([xLinear, labelsLinear, xNet, labelsNet]));
+
+function median(values: ArrayLike<number>): number {
+  const s = Array.from(values).sort((a, b) => a - b);
+  return ((s[(s.length - 1) >> 1] as number) + (s[s.length >> 1] as number)) / 2;
+}
+
+describe('adamStep', () => {
+  it('matches Adam computed by hand on the quadratic ½·Σ a(w − b)²', async () => {
+    const a = [1, 4, 0.25];
+    const b = [3, -1, 0.5];
+    const lr = 0.1;
+    const [beta1, beta2, eps] = [0.9, 0.999, 1e-8];
+    // Scalar reference, in float64.
+    let wRef = [0, 0, 0];
+    let mRef = [0, 0, 0];
+    let vRef = [0, 0, 0];
+    let w: tf.Tensor = tf.tensor1d(wRef);
+    let m: tf.Tensor = tf.zeros([3]);
+    let v: tf.Tensor = tf.zeros([3]);
+    for (let t = 1; t <= 5; t++) {
+      const g = wRef.map((wi, j) => (a[j] as number) * (wi - (b[j] as number)));
+      mRef = mRef.map((mi, j) => beta1 * mi + (1 - beta1) * (g[j] as number));
+      vRef = vRef.map((vi, j) => beta2 * vi + (1 - beta2) * (g[j] as number) ** 2);
+      wRef = wRef.map((wi, j) => {
+        const mHat = (mRef[j] as number) / (1 - beta1 ** t);
+        const vHat = (vRef[j] as number) / (1 - beta2 ** t);
+        return wi - (lr * mHat) / (Math.sqrt(vHat) + eps);
+      });
+      const grad = tf.tidy(() => tf.mul(tf.tensor1d(a), tf.sub(w, tf.tensor1d(b))));
+      const next = adamStep(w, grad, m, v, t, lr);
+      tf.dispose([w, m, v, grad]);
+      ({ w, m, v } = next);
+      if (t === 1) {
+        // The first bias-corrected step is lr·g/(|g| + ε): exactly lr towards the minimum per coordinate.
+        const first = Array.from(await w.data());
+        first.forEach((wi, j) => expect(wi).toBeCloseTo(lr * Math.sign(b[j] as number), 6));
+      }
+    }
+    const got = Array.from(await w.data());
+    got.forEach((wi, j) => expect(wi).toBeCloseTo(wRef[j] as number, 6));
+    tf.dispose([w, m, v]);
+  });
+
+  it('is element-wise: a batch of rows steps like each row alone', async () => {
+    const w = tf.tensor2d([[0.5, -1], [2, 0.25]]);
+    const g = tf.tensor2d([[1, -2], [0.5, 3]]);
+    const m = tf.tensor2d([[0.1, 0], [-0.2, 0.3]]);
+    const v = tf.tensor2d([[0.01, 0.02], [0.03, 0.04]]);
+    const all = adamStep(w, g, m, v, 3, 0.01);
+    const both = await all.w.array();
+    for (let r = 0; r < 2; r++) {
+      const row = (t: tf.Tensor) => tf.slice(t, [r, 0], [1, 2]);
+      const [wr, gr, mr, vr] = [row(w), row(g), row(m), row(v)];
+      const one = adamStep(wr, gr, mr, vr, 3, 0.01);
+      expect(await one.w.array()).toEqual([(both as number[][])[r]]);
+      tf.dispose([wr, gr, mr, vr, one.w, one.m, one.v]);
+    }
+    tf.dispose([w, g, m, v, all.w, all.m, all.v]);
+  });
+});
+
+describe('carliniWagnerL2', () => {
+  const small = { steps: 30, binarySearchSteps: 4, learningRate: 0.05, initialConst: 0.1 };
+
+  it('passes the attack conformance suite (minimization, untargeted and targeted) on a linear model', async () => {
+    assertConformance(
+      await checkAttack(carliniWagnerL2(small), {
+        model: linear,
+        x: xLinear,
+        labels: labelsLinear,
+        epsilons: [0.05, 0.2, 1],
+        minSuccess: 1,
+        minTargetedSuccess: 1,
+      }),
+    );
+  });
+
+  it('reaches the exact minimal L2 distance of a linear model within 3 % (and never goes below it)', async () => {
+    const r = await carliniWagnerL2({ steps: 100, binarySearchSteps: 6, initialConst: 0.1 }).run(linear, xLinear, { labels: labelsLinear });
+    xsLinear.forEach((row, i) => {
+      const { exact, runnerUp } = boundaryDistances(row);
+      const d = r.distances[i] as number;
+      // The minimal distance is a lower bound for any adversarial.
+      expect(d).toBeGreaterThanOrEqual(exact - 1e-5);
+      // f uses the largest other logit, so gradient descent converges to the boundary of the class that is
+      // the runner-up at x: the global minimum wherever that boundary is also the closest (rows 0–3, 5), a
+      // local one otherwise (row 4: runner-up 1 at 0.1206, closest class 3 at 0.1118).
+      expect(d).toBeLessThanOrEqual(runnerUp * 1.03);
+      if (i !== 4) expect(d).toBeLessThanOrEqual(exact * 1.03);
+    });
+    expect(r.distances[4]).toBeGreaterThan(boundaryDistances(xsLinear[4] as number[]).exact * 1.05);
+    r.dispose();
+  });
+
+  it('a later binary-search step never loses the best adversarial of the earlier ones (more steps never worse)', async () => {
+    const options = { steps: 50, initialConst: 0.1 };
+    const fewer = await carliniWagnerL2({ ...options, binarySearchSteps: 3 }).run(net, xNet, { labels: labelsNet });
+    const more = await carliniWagnerL2({ ...options, binarySearchSteps: 4 }).run(net, xNet, { labels: labelsNet });
+    const improved = Array.from(more.distances).filter((d, i) => d < (fewer.distances[i] as number)).length;
+    Array.from(more.distances).forEach((d, i) => expect(d).toBeLessThanOrEqual(fewer.distances[i] as number));
+    expect(improved).toBeGreaterThan(0);
+    fewer.dispose();
+    more.dispose();
+  });
+
+  it('finds smaller perturbations than DeepFool on a nonlinear network (median within 5 %)', async () => {
+    const cw = await carliniWagnerL2({ steps: 100, binarySearchSteps: 9 }).run(net, xNet, { labels: labelsNet });
+    const df = await deepfool().run(net, xNet, { labels: labelsNet });
+    expect(Array.from(cw.distances).every(Number.isFinite)).toBe(true);
+    // C&W optimises the distance itself, DeepFool stops at the first crossing of a linearised boundary
+    // and overshoots by 2 %. On a ReLU network whose linear piece around x reaches the boundary,
+    // DeepFool is within 2 % of optimal too, and C&W with this reduced budget (900 Adam steps instead of
+    // 9000) keeps a residual of a few percent; 5 % covers that residual.
+    expect(median(cw.distances)).toBeLessThanOrEqual(median(df.distances) * 1.05);
+    cw.dispose();
+    df.dispose();
+  });
+
+  it('targeted: reaches every target on a nonlinear network', async () => {
+    // Target: the class with the third-largest clean logit (not the runner-up that an untargeted run would find).
+    const targets = tf.tidy(() => tf.cast(tf.reshape(tf.slice(tf.topk(net.logits(xNet), 3).indices, [0, 2], [-1, 1]), [-1]), 'int32') as tf.Tensor1D);
+    const r = await carliniWagnerL2({ steps: 100, binarySearchSteps: 5, initialConst: 0.1 }).run(net, xNet, { targets, labels: labelsNet }, { epsilons: [10] });
+    const pred = tf.tidy(() => tf.argMax(net.logits(r.raw), 1));
+    expect(Array.from(await pred.data())).toEqual(Array.from(await targets.data()));
+    expect(r.success[0]?.every(Boolean)).toBe(true);
+    expect(Array.from(r.distances).every(Number.isFinite)).toBe(true);
+    tf.dispose([targets, pred]);
+    r.dispose();
+  });
+
+  it('a larger confidence κ gives a larger distance and a target margin of at least κ', async () => {
+    const targets = tf.tidy(() => tf.cast(tf.mod(tf.add(labelsLinear, 1), 4), 'int32') as tf.Tensor1D);
+    const t = Array.from(await targets.data());
+    const options = { steps: 100, binarySearchSteps: 6, initialConst: 0.1 };
+    const margins = async (raw: tf.Tensor) => {
+      const z = (await tf.tidy(() => linear.logits(raw)).array()) as number[][];
+      return z.map((row, i) => (row[t[i] as number] as number) - Math.max(...row.filter((_, c) => c !== t[i])));
+    };
+    const kappa = 0.2;
+    const plain = await carliniWagnerL2(options).run(linear, xLinear, { targets, labels: labelsLinear });
+    const confident = await carliniWagnerL2({ ...options, confidence: kappa }).run(linear, xLinear, { targets, labels: labelsLinear });
+    const m0 = await margins(plain.raw);
+    const m1 = await margins(confident.raw);
+    xsLinear.forEach((row, i) => {
+      const d0 = plain.distances[i] as number;
+      const d1 = confident.distances[i] as number;
+      expect(m0[i]).toBeGreaterThan(0);
+      expect(m1[i]).toBeGreaterThan(kappa);
+      expect(m1[i]).toBeGreaterThan(m0[i] as number);
+      expect(d1).toBeGreaterThan(d0);
+      // z_t − z_y ≥ κ alone needs ‖δ‖₂ ≥ (z_y − z_t + κ)/‖w_t − w_y‖₂: a lower bound for both runs.
+      const z = logitsOf(row);
+      const y = argmax(z);
+      const ti = t[i] as number;
+      const gap = (k: number) => ((z[y] as number) - (z[ti] as number) + k) / Math.hypot(...(W[ti] as number[]).map((v, j) => v - (W[y] as number[])[j]!));
+      expect(d0).toBeGreaterThanOrEqual(gap(0) - 1e-5);
+      expect(d1).toBeGreaterThanOrEqual(gap(kappa) - 1e-5);
+    });
+    tf.dispose(targets);
+    plain.dispose();
+    confident.dispose();
+  });
+
+  it('rejects invalid options with INVALID_OPTION and other norms with UNSUPPORTED_NORM', () => {
+    const code = (f: () => unknown): string => {
+      try {
+        f();
+      } catch (e) {
+        return isAdvxError(e) ? e.code : String(e);
+      }
+      return 'no error';
+    };
+    expect(code(() => carliniWagnerL2({ steps: 0 }))).toBe('INVALID_OPTION');
+    expect(code(() => carliniWagnerL2({ steps: 1.5 }))).toBe('INVALID_OPTION');
+    expect(code(() => carliniWagnerL2({ binarySearchSteps: 0 }))).toBe('INVALID_OPTION');
+    expect(code(() => carliniWagnerL2({ initialConst: 0 }))).toBe('INVALID_OPTION');
+    expect(code(() => carliniWagnerL2({ learningRate: -0.01 }))).toBe('INVALID_OPTION');
+    expect(code(() => carliniWagnerL2({ learningRate: Infinity }))).toBe('INVALID_OPTION');
+    expect(code(() => carliniWagnerL2({ confidence: -1 }))).toBe('INVALID_OPTION');
+    expect(code(() => carliniWagnerL2({ abortEarly: 'yes' as unknown as boolean }))).toBe('INVALID_OPTION');
+    expect(code(() => carliniWagnerL2({ norm: 'linf' }))).toBe('UNSUPPORTED_NORM');
+    expect(carliniWagnerL2().options).toMatchObject({ steps: 1000, binarySearchSteps: 9, initialConst: 1e-3, learningRate: 0.01, confidence: 0, abortEarly: true });
+  });
+});

@@ -1,0 +1,301 @@
+import * as tf from '@tensorflow/tfjs-core';
+
+import {
+  AdvxError,
+  checkInteger,
+  checkNumber,
+  defineAttack,
+  whereRows,
+  type AttackOptionsBase,
+} from '@advx/core';
+
+/**
+ * Options of {@link carliniWagnerL2}.
+ *
+ * @public
+ */
+export interface CarliniWagnerL2Options extends AttackOptionsBase {
+  /** Adam iterations per binary-search step (default 1000). */
+  readonly steps: number;
+  /** Binary-search steps over the constant `c`, per sample (default 9). */
+  readonly binarySearchSteps: number;
+  /** First value of the constant `c` that weighs the classification loss against the distance (default 1e-3). */
+  readonly initialConst: number;
+  /** Adam learning rate in the tanh space `w` (default 0.01). */
+  readonly learningRate: number;
+  /** Confidence κ ≥ 0: the margin by which the adversarial class must win (default 0). */
+  readonly confidence: number;
+  /**
+   * Stop a sample's Adam run within a binary-search step when its loss has not decreased by
+   * 0.01 % over the last `ceil(steps / 10)` iterations (default `true`).
+   */
+  readonly abortEarly: boolean;
+}
+
+/** Adam hyper-parameters of the reference implementation (Kingma & Ba's defaults). */
+const BETA1 = 0.9;
+const BETA2 = 0.999;
+const ADAM_EPSILON = 1e-8;
+/** Early abort: the loss must have fallen below this fraction of its value at the previous check. */
+const ABORT_FACTOR = 0.9999;
+/** Shrinks the clean input before `atanh` so that values on the bounds stay finite in the tanh space. */
+const ATANH_SAFETY = 1 - 1e-6;
+
+/**
+ * One step of Adam (Kingma & Ba 2015, Algorithm 1) on a tensor, element-wise:
+ * `m ← β1·m + (1−β1)·g`, `v ← β2·v + (1−β2)·g²`, `w ← w − lr·m̂/(√v̂ + ε)` with the bias-corrected
+ * moments `m̂ = m/(1−β1^t)` and `v̂ = v/(1−β2^t)`. Every element (hence every sample of a batch) is
+ * updated independently, so a batched run equals per-sample runs.
+ *
+ * @param w - the parameters.
+ * @param grad - the gradient of the loss to minimise w.r.t. `w`.
+ * @param m - first moment (zeros before the first step).
+ * @param v - second moment (zeros before the first step).
+ * @param t - the step number, starting at 1.
+ * @param learningRate - the step size `lr`.
+ * @returns the new `w`, `m` and `v` (new tensors; the inputs are not disposed).
+ * @internal
+ */
+export function adamStep(
+  w: tf.Tensor,
+  grad: tf.Tensor,
+  m: tf.Tensor,
+  v: tf.Tensor,
+  t: number,
+  learningRate: number,
+  beta1 = BETA1,
+  beta2 = BETA2,
+  epsilon = ADAM_EPSILON,
+): { w: tf.Tensor; m: tf.Tensor; v: tf.Tensor } {
+  return tf.tidy(() => {
+    const m1 = tf.add(tf.mul(m, beta1), tf.mul(grad, 1 - beta1));
+    const v1 = tf.add(tf.mul(v, beta2), tf.mul(tf.square(grad), 1 - beta2));
+    const mHat = tf.div(m1, 1 - Math.pow(beta1, t));
+    const vHat = tf.div(v1, 1 - Math.pow(beta2, t));
+    const w1 = tf.sub(w, tf.mul(tf.div(mHat, tf.add(tf.sqrt(vHat), epsilon)), learningRate));
+    return { w: w1, m: m1, v: v1 };
+  });
+}
+
+/** The state of one binary-search step, every tensor with the batch as first axis. */
+interface AdamRun {
+  w: tf.Tensor;
+  m: tf.Tensor;
+  v: tf.Tensor;
+  best: tf.Tensor;
+  bestDist: tf.Tensor1D;
+  found: tf.Tensor1D;
+  frozen: tf.Tensor1D;
+  frozenRows: tf.Tensor;
+  prevLoss: tf.Tensor1D;
+}
+
+/**
+ * Carlini & Wagner's L2 attack: the smallest L2 perturbation found by optimisation.
+ *
+ * Paper: Nicholas Carlini, David Wagner, "Towards Evaluating the Robustness of Neural Networks",
+ * IEEE S&P 2017, {@link https://arxiv.org/abs/1608.04644}.
+ *
+ * For each sample it minimises `‖x' − x‖₂² + c·f(x')` over `w`, with the change of variables
+ * `x' = lo + (hi − lo)·(tanh(w) + 1)/2` that keeps `x'` inside the model's bounds `[lo, hi]`
+ * (the clean `x` maps to `w₀ = atanh((2(x − lo)/(hi − lo) − 1)·(1 − 1e-6))`), and the loss
+ * `f(x') = max(z_y − max_{i≠y} z_i, −κ)` (untargeted) or `max(max_{i≠t} z_i − z_t, −κ)` (targeted)
+ * on the logits `z`. Each binary-search step restarts Adam from `w₀` and runs `steps` iterations;
+ * the constant `c` is searched per sample: multiplied by 10 while no adversarial has been found,
+ * bisected between the largest failing and the smallest succeeding value afterwards (as in the
+ * authors' code, when `binarySearchSteps ≥ 10` the last step uses the smallest succeeding `c`).
+ * The result is, per sample, the adversarial (every class beaten by the margin κ) with the smallest
+ * L2 distance over all iterations and binary-search steps; the clean input where none was found
+ * (its distance is then `Infinity`).
+ *
+ * - Threat model: white-box (gradients of the logits).
+ * - Kind: minimization — it runs once per batch and the base clips the result to every epsilon.
+ * - Norm: `l2`. Goals: untargeted and targeted.
+ * - Input: any shape `[n, ...model.inputShape]` inside `model.bounds`; the model must return logits.
+ * - Every computation is per sample, so results do not depend on the batch size. Deterministic.
+ *
+ * Options (defaults from the authors' reference code and Foolbox, except `steps`, which is 10000 there):
+ * - `steps` (1000): Adam iterations per binary-search step.
+ * - `binarySearchSteps` (9): binary-search steps over `c`.
+ * - `initialConst` (1e-3): the first `c`.
+ * - `learningRate` (0.01): Adam learning rate (β1 = 0.9, β2 = 0.999, ε = 1e-8).
+ * - `confidence` (0): κ.
+ * - `abortEarly` (`true`): end a sample's binary-search step when its loss has not decreased by
+ *   0.01 % over `ceil(steps/10)` iterations.
+ * - `norm` (`'l2'`): the only supported norm.
+ * - `earlyStop` (`true`): no effect — a minimization attack keeps shrinking the perturbation after
+ *   the first success.
+ *
+ * @example
+ * ```ts
+ * import * as tf from '@tensorflow/tfjs-core';
+ * import { fromFunction } from '@advx/core';
+ * import { carliniWagnerL2 } from '@advx/attacks';
+ *
+ * const w = tf.tensor2d([[1, -1], [-1, 1]]);
+ * const model = fromFunction((x) => tf.matMul(x as tf.Tensor2D, w), {
+ *   inputShape: [2], numClasses: 2, bounds: [0, 1], output: 'logits',
+ * });
+ * const x = tf.tensor2d([[0.7, 0.3]]);
+ * const labels = tf.tensor1d([0], 'int32');
+ * const result = await carliniWagnerL2({ steps: 200 }).run(model, x, { labels }, { epsilons: [0.1, 0.5] });
+ * console.log(result.distances[0]); // ≈ 0.2828 = 0.4/√2, the distance to the boundary x0 = x1
+ * result.dispose();
+ * ```
+ * @public
+ */
+export const carliniWagnerL2 = defineAttack<CarliniWagnerL2Options>({
+  meta: {
+    name: 'carlini-wagner-l2',
+    kind: 'minimization',
+    norms: ['l2'],
+    threat: 'white-box',
+    goals: ['untargeted', 'targeted'],
+    randomized: false,
+    paper: 'Nicholas Carlini, David Wagner (2017). Towards Evaluating the Robustness of Neural Networks. https://arxiv.org/abs/1608.04644',
+  },
+  defaults: {
+    norm: 'l2',
+    earlyStop: true,
+    steps: 1000,
+    binarySearchSteps: 9,
+    initialConst: 1e-3,
+    learningRate: 0.01,
+    confidence: 0,
+    abortEarly: true,
+  },
+  validate: (o) => {
+    checkInteger('carlini-wagner-l2: steps', o.steps, 1);
+    checkInteger('carlini-wagner-l2: binarySearchSteps', o.binarySearchSteps, 1);
+    checkNumber('carlini-wagner-l2: initialConst', o.initialConst, 0, Infinity, true);
+    checkNumber('carlini-wagner-l2: learningRate', o.learningRate, 0, Infinity, true);
+    checkNumber('carlini-wagner-l2: confidence', o.confidence, 0);
+    if (typeof o.abortEarly !== 'boolean') {
+      throw new AdvxError('INVALID_OPTION', `carlini-wagner-l2: abortEarly must be true or false, got ${String(o.abortEarly)}.`, {
+        option: 'abortEarly',
+        value: o.abortEarly,
+      });
+    }
+  },
+  perturb: async (ctx) => {
+    const { steps, binarySearchSteps, initialConst, learningRate, confidence, abortEarly } = ctx.options;
+    const n = ctx.n;
+    const x = ctx.x;
+    const [lo, hi] = ctx.bounds;
+    const half = (hi - lo) / 2;
+    const { classes, targeted } = ctx.goal;
+    // f = max(s·(z_cls − max_{i≠cls} z_i), −κ), s = +1 untargeted (leave y), −1 targeted (reach t).
+    // Optimised as max(s·margin + κ, 0) = f + κ: same minimiser and gradient, and a non-negative
+    // loss for the relative early-abort test (as in the reference code).
+    const sign = targeted ? -1 : 1;
+    const cls = tf.cast(classes, 'int32') as tf.Tensor1D;
+    const mask = tf.oneHot(cls, ctx.whiteBox().numClasses);
+    const exclude = tf.mul(mask, 1e9);
+    // Success with confidence: the goal holds on logits whose class `cls` is handicapped by κ.
+    const shift = tf.mul(mask, sign * confidence);
+    const lossF = (logits: tf.Tensor2D): tf.Tensor1D => {
+      const margin = tf.sub(tf.sum(tf.mul(logits, mask), 1), tf.max(tf.sub(logits, exclude), 1));
+      return tf.relu(tf.add(tf.mul(margin, sign), confidence)) as tf.Tensor1D;
+    };
+    const succeeded = (logits: tf.Tensor2D): tf.Tensor1D => {
+      const pred = tf.cast(tf.argMax(tf.add(logits, shift), 1), 'int32');
+      return tf.logicalAnd(targeted ? tf.equal(pred, cls) : tf.notEqual(pred, cls), ctx.active) as tf.Tensor1D;
+    };
+    const broadcast = (rows: tf.Tensor1D): tf.Tensor =>
+      tf.broadcastTo(tf.reshape(rows, [n, ...new Array<number>(x.rank - 1).fill(1)]), x.shape);
+
+    const inactive = tf.logicalNot(ctx.active) as tf.Tensor1D;
+    const w0 = tf.tidy(() => tf.atanh(tf.mul(tf.sub(tf.div(tf.sub(x, lo), half), 1), ATANH_SAFETY)));
+    let best = tf.clone(x);
+    let bestDist = tf.fill([n], Infinity) as tf.Tensor1D;
+    const consts = new Float64Array(n).fill(initialConst);
+    const lower = new Float64Array(n);
+    const upper = new Float64Array(n).fill(Infinity);
+    const period = Math.ceil(steps / 10);
+    const total = binarySearchSteps * steps;
+
+    for (let b = 0; b < binarySearchSteps; b++) {
+      if (b === binarySearchSteps - 1 && binarySearchSteps >= 10) {
+        upper.forEach((u, i) => {
+          if (Number.isFinite(u)) consts[i] = u;
+        });
+      }
+      const c = tf.tensor1d(Float32Array.from(consts), 'float32');
+      const objective = (logits: tf.Tensor2D): tf.Tensor1D => tf.neg(tf.mul(c, lossF(logits))) as tf.Tensor1D;
+      let run: AdamRun = {
+        w: tf.clone(w0),
+        m: tf.zerosLike(x),
+        v: tf.zerosLike(x),
+        best,
+        bestDist,
+        found: tf.zeros([n], 'bool') as tf.Tensor1D,
+        frozen: tf.clone(inactive),
+        frozenRows: tf.tidy(() => broadcast(inactive)),
+        prevLoss: tf.fill([n], Infinity) as tf.Tensor1D,
+      };
+      for (let i = 0; i < steps; i++) {
+        await ctx.checkpoint(b * steps + i, total);
+        const check = abortEarly && i % period === 0;
+        const prev = run;
+        const next: AdamRun = tf.tidy(() => {
+          const tanhW = tf.tanh(prev.w);
+          const xAdv = tf.add(tf.mul(tf.add(tanhW, 1), half), lo);
+          // value = −c·f(x'), grad = −c·∇f(x').
+          const { value, logits, grad } = ctx.gradient(xAdv, objective);
+          const diff = tf.sub(xAdv, x);
+          const dist = tf.sum(tf.reshape(tf.square(diff), [n, -1]), 1) as tf.Tensor1D;
+          const loss = tf.sub(dist, value) as tf.Tensor1D;
+          // ∂L/∂w = (2(x' − x) + c·∇f) ⊙ (hi − lo)/2·(1 − tanh²w).
+          const gradW = tf.mul(tf.sub(tf.mul(diff, 2), grad), tf.mul(tf.sub(1, tf.square(tanhW)), half));
+          const adam = adamStep(prev.w, gradW, prev.m, prev.v, i + 1, learningRate);
+          const ok = succeeded(logits);
+          const improved = tf.logicalAnd(ok, tf.less(dist, prev.bestDist));
+          let frozen = prev.frozen;
+          let frozenRows = prev.frozenRows;
+          let prevLoss = prev.prevLoss;
+          if (check) {
+            const stalled = tf.logicalNot(tf.lessEqual(loss, tf.mul(prev.prevLoss, ABORT_FACTOR)));
+            frozen = tf.logicalOr(prev.frozen, stalled) as tf.Tensor1D;
+            frozenRows = broadcast(frozen);
+            prevLoss = tf.where(prev.frozen, prev.prevLoss, loss) as tf.Tensor1D;
+          }
+          // A frozen sample keeps its w until the binary-search step ends; its m and v are unused.
+          return {
+            w: tf.where(frozenRows, prev.w, adam.w),
+            m: adam.m,
+            v: adam.v,
+            best: whereRows(improved, xAdv, prev.best),
+            bestDist: tf.where(improved, dist, prev.bestDist) as tf.Tensor1D,
+            found: tf.logicalOr(prev.found, ok) as tf.Tensor1D,
+            frozen: tf.clone(frozen),
+            frozenRows: tf.clone(frozenRows),
+            prevLoss: tf.clone(prevLoss),
+          };
+        });
+        tf.dispose(Object.values(prev));
+        run = next;
+        if (check) {
+          const all = tf.all(run.frozen);
+          const [done] = await all.data();
+          all.dispose();
+          if (done) break;
+        }
+      }
+      const found = await run.found.data();
+      tf.dispose([c, run.w, run.m, run.v, run.found, run.frozen, run.frozenRows, run.prevLoss]);
+      best = run.best;
+      bestDist = run.bestDist;
+      for (let i = 0; i < n; i++) {
+        const ci = consts[i] as number;
+        if (found[i]) {
+          upper[i] = Math.min(upper[i] as number, ci);
+        } else {
+          lower[i] = Math.max(lower[i] as number, ci);
+        }
+        consts[i] = Number.isFinite(upper[i] as number) ? ((lower[i] as number) + (upper[i] as number)) / 2 : ci * 10;
+      }
+    }
+    tf.dispose([w0, bestDist, cls, mask, exclude, shift, inactive]);
+    return best;
+  },
+});

@@ -1,0 +1,16 @@
+/**
+ * `@advx/attacks`: adversarial attacks on the `@advx/core` base. One file per method; each exports
+ * one factory and its options type.
+ *
+ * @packageDocumentation
+ */
+export { apgd, apgdCe, apgdDlr, type ApgdOptions, type ApgdPresetOptions } from './apgd.js';
+export { apgdT, type ApgdTOptions } from './apgd-t.js';
+export { bim, type BimOptions } from './bim.js';
+export { carliniWagnerL2, type CarliniWagnerL2Options } from './carlini-wagner-l2.js';
+export { deepfool, type DeepFoolOptions } from './deepfool.js';
+export { fgsm, type FgsmOptions } from './fgsm.js';
+export { foolingImages, type FoolingImagesOptions, type FoolingImagesResult } from './fooling-images.js';
+export { jsma, type JsmaOptions, type JsmaPairSearch } from './jsma.js';
+export { miFgsm, type MiFgsmOptions } from './mi-fgsm.js';
+export { pgd, type PgdOptions } from './pgd.js';

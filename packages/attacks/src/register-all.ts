@@ -1,0 +1,29 @@
+/**
+ * Registers every attack of `@advx/attacks` in the `@advx/core` registry (for the command line, the
+ * docs tables and the conformance suites). Application code should import factories directly.
+ *
+ * @packageDocumentation
+ */
+import { registerAttack } from '@advx/core';
+
+import { apgd, apgdCe, apgdDlr } from './apgd.js';
+import { apgdT } from './apgd-t.js';
+import { bim } from './bim.js';
+import { carliniWagnerL2 } from './carlini-wagner-l2.js';
+import { deepfool } from './deepfool.js';
+import { fgsm } from './fgsm.js';
+import { jsma } from './jsma.js';
+import { miFgsm } from './mi-fgsm.js';
+import { pgd } from './pgd.js';
+
+registerAttack(apgd.meta, apgd);
+registerAttack(apgdCe.meta, apgdCe);
+registerAttack(apgdDlr.meta, apgdDlr);
+registerAttack(apgdT.meta, apgdT);
+registerAttack(bim.meta, bim);
+registerAttack(carliniWagnerL2.meta, carliniWagnerL2);
+registerAttack(deepfool.meta, deepfool);
+registerAttack(fgsm.meta, fgsm);
+registerAttack(jsma.meta, jsma);
+registerAttack(miFgsm.meta, miFgsm);
+registerAttack(pgd.meta, pgd);
