@@ -27,9 +27,9 @@ describe('Goodfellow, Shlens & Szegedy 2015: FGSM on softmax regression (MNIST)'
     const error = result.success[0]!.filter(Boolean).length / result.success[0]!.length;
     const probs = tf.tidy(() => tf.softmax(zoo.model.logits(result.clipped[0]!)));
     const [top, pred] = tf.tidy(() => [tf.max(probs, 1), tf.argMax(probs, 1)]);
-    const p = await top!.data();
-    const c = await pred!.data();
-    const labels = await y.data();
+    const p = (await top!.data()) as Float32Array;
+    const c = (await pred!.data()) as Int32Array;
+    const labels = (await y.data()) as Int32Array;
     const wrong = Array.from(p).filter((_, i) => c[i] !== labels[i]);
     const meanConfidence = wrong.reduce((s, v) => s + v, 0) / wrong.length;
     tf.dispose([probs, top!, pred!]);

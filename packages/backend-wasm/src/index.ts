@@ -1,0 +1,17 @@
+/**
+ * `@advx/backend-wasm`: the TensorFlow.js WASM backend (XNNPACK, SIMD) set up for advx, in Node
+ * without a bundler and in browsers (optionally multi-threaded in Node), plus the gradient kernels
+ * tfjs-backend-wasm 4.22 lacks (conv2d filter gradient, depthwise conv2d input and filter
+ * gradients) or runs slowly (conv2d input gradient, transposed/batched `BatchMatMul`).
+ *
+ * @example
+ * ```ts
+ * import { useWasm } from '@advx/backend-wasm';
+ * await useWasm(); // tf.getBackend() === 'wasm'
+ * ```
+ * @packageDocumentation
+ */
+export { MAX_WASM_THREADS, useWasm } from './use-wasm.js';
+export type { UseWasmOptions, WasmBackendInfo } from './use-wasm.js';
+export { registerWasmKernels, unregisterWasmKernels, wasmKernelOverrides } from './register.js';
+export type { WasmKernelOverride } from './register.js';

@@ -1,0 +1,209 @@
+/**
+ * Registration of the advx wasm kernels in tfjs's global kernel registry.
+ *
+ * @packageDocumentation
+ */
+import { getKernel, registerKernel, unregisterKernel } from '@tensorflow/tfjs-core';
+import type { KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
+import { batchMatMulFast } from './kernels/batch-mat-mul.js';
+import type { WasmKernelBackend } from './kernels/compose.js';
+import { conv2DBackpropFilterFast } from './kernels/conv2d-backprop-filter.js';
+import { conv2DBackpropInputFast } from './kernels/conv2d-backprop-input.js';
+import { depthwiseBackpropFilterFast } from './kernels/depthwise-backprop-filter.js';
+import { depthwiseBackpropInputFast } from './kernels/depthwise-backprop-input.js';
+
+/**
+ * One kernel that {@link registerWasmKernels} registers for the `wasm` backend.
+ *
+ * @example
+ * ```ts
+ * import { wasmKernelOverrides } from '@advx/backend-wasm';
+ * for (const k of wasmKernelOverrides) console.log(`${k.kernelName}: ${k.claims}`);
+ * ```
+ * @public
+ */
+export interface WasmKernelOverride {
+  /** tfjs kernel name, e.g. `'Conv2DBackpropInput'`. */
+  readonly kernelName: string;
+  /** `'faster'`: replaces a slow stock wasm kernel; `'missing'`: tfjs-backend-wasm 4.22 has none. */
+  readonly kind: 'faster' | 'missing';
+  /** The configurations the advx implementation handles, in words. */
+  readonly claims: string;
+  /** What happens outside the claims. */
+  readonly otherwise: string;
+}
+
+const CONV_CLAIMS =
+  "float32, NHWC, strides 1–4 (per axis, may differ), padding 'same', 'valid', a non-negative number " +
+  '(with any dimRoundingMode) or explicit non-negative pairs, any filter size, batch and channel counts';
+
+/**
+ * The kernels {@link registerWasmKernels} registers for the `wasm` backend, with what each covers.
+ *
+ * @example
+ * ```ts
+ * import { wasmKernelOverrides } from '@advx/backend-wasm';
+ * console.table(wasmKernelOverrides.map((k) => ({ kernel: k.kernelName, kind: k.kind })));
+ * ```
+ * @public
+ */
+export const wasmKernelOverrides: readonly WasmKernelOverride[] = Object.freeze([
+  {
+    kernelName: 'Conv2DBackpropInput',
+    kind: 'faster',
+    claims: `${CONV_CLAIMS}. One XNNPACK Conv2D of the zero-inserted, padded dy with the reversed, in/out-swapped filter.`,
+    otherwise: 'the stock wasm kernel (e.g. NCHW, strides above 4, int32)',
+  },
+  {
+    kernelName: 'Conv2DBackpropFilter',
+    kind: 'missing',
+    claims: `${CONV_CLAIMS}. One XNNPACK Conv2D of x as [C_in, H, W, N] with dy as the [oh, ow, N, C_out] filter, dilation = stride.`,
+    otherwise: 'throws an Error naming the unsupported attribute (there is no stock kernel)',
+  },
+  {
+    kernelName: 'DepthwiseConv2dNativeBackpropInput',
+    kind: 'missing',
+    claims:
+      `${CONV_CLAIMS}, channel multiplier ≥ 1, dilations 1. ` +
+      'One XNNPACK depthwise conv of the zero-inserted, padded dy with the reversed filter, then a sum over the multiplier.',
+    otherwise: 'throws an Error naming the unsupported attribute (there is no stock kernel)',
+  },
+  {
+    kernelName: 'DepthwiseConv2dNativeBackpropFilter',
+    kind: 'missing',
+    claims:
+      `${CONV_CLAIMS}, channel multiplier ≥ 1, dilations 1. ` +
+      'Per filter tap: strided slice of the padded x, multiply by dy, sum over batch and space.',
+    otherwise: 'throws an Error naming the unsupported attribute (there is no stock kernel)',
+  },
+  {
+    kernelName: 'BatchMatMul',
+    kind: 'faster',
+    claims:
+      'float32, a single b matrix (b of rank 2, or all its batch dimensions 1) with transposeA and/or transposeB, or a ' +
+      'batch of several a matrices: the transposed operand is materialised and the batch folded into the rows, so ' +
+      "the stock kernel's XNNPACK path runs instead of its scalar loop (the two matmuls of every dense-layer gradient).",
+    otherwise: 'the stock wasm kernel (already XNNPACK without transposes at batch 1; scalar loop for batched b)',
+  },
+]);
+
+type FastImpl = (
+  inputs: Readonly<Record<string, TensorInfo>>,
+  attrs: NamedAttrMap,
+  backend: WasmKernelBackend,
+  stock: KernelConfig | null,
+) => TensorInfo | null;
+
+function need(inputs: Readonly<Record<string, TensorInfo>>, name: string): TensorInfo {
+  const t = inputs[name];
+  if (t === undefined) throw new Error(`@advx/backend-wasm: missing kernel input '${name}'`);
+  return t;
+}
+
+const IMPLS: Readonly<Record<string, FastImpl>> = {
+  Conv2DBackpropInput: (i, a, b) => conv2DBackpropInputFast(need(i, 'dy'), need(i, 'filter'), a, b),
+  Conv2DBackpropFilter: (i, a, b) => conv2DBackpropFilterFast(need(i, 'x'), need(i, 'dy'), a, b),
+  DepthwiseConv2dNativeBackpropInput: (i, a, b) => depthwiseBackpropInputFast(need(i, 'dy'), need(i, 'filter'), a, b),
+  DepthwiseConv2dNativeBackpropFilter: (i, a, b) => depthwiseBackpropFilterFast(need(i, 'x'), need(i, 'dy'), a, b),
+  BatchMatMul: (i, a, b, stock) => batchMatMulFast(need(i, 'a'), need(i, 'b'), a, b, stock),
+};
+
+/** Marks kernel functions made here, so that a second copy of this package sees them too. */
+const MARK = Symbol.for('@advx/backend-wasm/kernel');
+/** Stock configs replaced here (null: there was none), to restore them. */
+const replaced = new Map<string, KernelConfig | null>();
+
+function isOurs(config: KernelConfig | undefined): boolean {
+  return config !== undefined && (config.kernelFunc as unknown as Record<symbol, unknown>)[MARK] === true;
+}
+
+function describeAttrs(attrs: NamedAttrMap): string {
+  const keys = ['strides', 'pad', 'dilations', 'dataFormat', 'dimRoundingMode'];
+  return keys
+    .filter((k) => attrs[k] !== undefined)
+    .map((k) => `${k}=${JSON.stringify(attrs[k])}`)
+    .join(', ');
+}
+
+function makeKernelFunc(override: WasmKernelOverride, impl: FastImpl, stock: KernelConfig | null): KernelFunc {
+  const kernelFunc: KernelFunc = (args) => {
+    const attrs = args.attrs ?? {};
+    const inputs = args.inputs as unknown as Readonly<Record<string, TensorInfo>>;
+    const out = impl(inputs, attrs, args.backend as WasmKernelBackend, stock);
+    if (out !== null) return out;
+    if (stock !== null) return stock.kernelFunc(args);
+    throw new Error(
+      `@advx/backend-wasm: ${override.kernelName} is not available on the wasm backend for ` +
+        `${describeAttrs(attrs)} (input dtypes ${Object.values(inputs).map((t) => t.dtype).join(', ')}). ` +
+        `Supported: ${override.claims} Run this computation on the cpu backend instead.`,
+    );
+  };
+  Object.defineProperty(kernelFunc, MARK, { value: true });
+  return kernelFunc;
+}
+
+/**
+ * Registers the advx kernels for the `wasm` backend in tfjs's global kernel registry (see
+ * {@link wasmKernelOverrides}). Faster kernels keep the stock wasm kernel as their fallback for
+ * configurations outside their claims. Idempotent; call it before or after the backend is
+ * initialised. {@link useWasm} calls it for you.
+ *
+ * @returns the names of the kernels registered by this call (empty when all were already there).
+ * @example
+ * ```ts
+ * import * as tf from '@tensorflow/tfjs-core';
+ * import '@tensorflow/tfjs-backend-wasm';
+ * import { registerWasmKernels } from '@advx/backend-wasm';
+ * registerWasmKernels();
+ * await tf.setBackend('wasm');
+ * ```
+ * @public
+ */
+export function registerWasmKernels(): readonly string[] {
+  const added: string[] = [];
+  for (const override of wasmKernelOverrides) {
+    const name = override.kernelName;
+    const impl = IMPLS[name];
+    if (impl === undefined) continue;
+    const existing = getKernel(name, 'wasm') as KernelConfig | undefined;
+    if (isOurs(existing)) continue;
+    const stock = existing ?? null;
+    if (stock !== null) unregisterKernel(name, 'wasm');
+    const config: KernelConfig = { kernelName: name, backendName: 'wasm', kernelFunc: makeKernelFunc(override, impl, stock) };
+    // The stock kernel's set-up (it binds the wasm function) must still run when the backend
+    // initialises after this registration: the fallback calls it.
+    if (stock?.setupFunc !== undefined) config.setupFunc = stock.setupFunc;
+    if (stock?.disposeFunc !== undefined) config.disposeFunc = stock.disposeFunc;
+    registerKernel(config);
+    replaced.set(name, stock);
+    added.push(name);
+  }
+  return added;
+}
+
+/**
+ * Undoes {@link registerWasmKernels} of this copy of the package: restores the stock wasm kernels
+ * and removes the ones tfjs-backend-wasm lacks. Meant for benchmarks and tests that compare with
+ * the stock backend.
+ *
+ * @returns the names of the kernels restored or removed.
+ * @example
+ * ```ts
+ * import { registerWasmKernels, unregisterWasmKernels } from '@advx/backend-wasm';
+ * registerWasmKernels();
+ * // ... timed run with the advx kernels ...
+ * unregisterWasmKernels();
+ * // ... timed run with the stock kernels ...
+ * ```
+ * @public
+ */
+export function unregisterWasmKernels(): readonly string[] {
+  const restored: string[] = [];
+  for (const [name, stock] of replaced) {
+    if (isOurs(getKernel(name, 'wasm') as KernelConfig | undefined)) unregisterKernel(name, 'wasm');
+    if (stock !== null) registerKernel(stock);
+    restored.push(name);
+  }
+  replaced.clear();
+  return restored;
+}
