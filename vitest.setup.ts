@@ -1,13 +1,16 @@
 /**
- * Test set-up: selects the tfjs backend for every suite. `ADVX_BACKEND` (default `cpu`) names a
- * registered backend; backend packages register theirs when imported here.
+ * Test set-up: selects the tfjs backend for every suite. `ADVX_BACKEND` (default `cpu`) names the
+ * backend: `cpu`, or `wasm` (set up by @advx/backend-wasm with its gradient kernels).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 
 const backend = process.env.ADVX_BACKEND ?? 'cpu';
 tf.env().set('PROD', true);
-if (!(await tf.setBackend(backend))) {
+if (backend === 'wasm') {
+  const { useWasm } = await import('@advx/backend-wasm');
+  await useWasm();
+} else if (!(await tf.setBackend(backend))) {
   throw new Error(`ADVX_BACKEND=${backend}: backend could not be initialised (registered: ${Object.keys(tf.engine().registryFactory).join(', ')})`);
 }
 await tf.ready();

@@ -62,18 +62,19 @@ export function carliniWagnerLoss(kappa = 0): LogitLoss {
 }
 
 /**
- * The `k` largest logits per row, descending, `[n, k]`. Built from `max` and masking rather than
- * `tf.topk`, which has no gradient in tfjs 4.22.
+ * The `k` largest logits per row, descending, as `k` tensors `[n]`. Built from `max` and masking
+ * rather than `tf.topk` (no gradient in tfjs 4.22) or `tf.gather` (its gradient needs
+ * `UnsortedSegmentSum`, which the wasm backend lacks).
  */
-function largestLogits(logits: tf.Tensor2D, k: number): tf.Tensor2D {
+function largestLogits(logits: tf.Tensor2D, k: number): tf.Tensor1D[] {
   const c = logits.shape[1];
-  const out: tf.Tensor[] = [];
+  const out: tf.Tensor1D[] = [];
   let rest: tf.Tensor2D = logits;
   for (let i = 0; i < k; i++) {
-    out.push(tf.max(rest, 1));
+    out.push(tf.max(rest, 1) as tf.Tensor1D);
     if (i + 1 < k) rest = tf.sub(rest, tf.mul(tf.oneHot(tf.argMax(rest, 1), c), 1e9));
   }
-  return tf.stack(out, 1) as tf.Tensor2D;
+  return out;
 }
 
 /**
@@ -89,8 +90,8 @@ function largestLogits(logits: tf.Tensor2D, k: number): tf.Tensor2D {
  */
 export const dlr: LogitLoss = (logits, classes) =>
   tf.tidy(() => {
-    const s = largestLogits(logits, 3);
-    const denom = tf.add(tf.sub(tf.gather(s, 0, 1), tf.gather(s, 2, 1)), 1e-12);
+    const [p1, , p3] = largestLogits(logits, 3) as [tf.Tensor1D, tf.Tensor1D, tf.Tensor1D];
+    const denom = tf.add(tf.sub(p1, p3), 1e-12);
     return tf.div(tf.neg(logitMargin(logits, classes)), denom) as tf.Tensor1D;
   });
 
@@ -109,8 +110,8 @@ export function targetedDlr(logits: tf.Tensor2D, labels: tf.Tensor1D, targets: t
     const c = logits.shape[1];
     const zy = tf.sum(tf.mul(logits, oneHot(labels, c)), 1);
     const zt = tf.sum(tf.mul(logits, oneHot(targets, c)), 1);
-    const s = largestLogits(logits, 4);
-    const denom = tf.add(tf.sub(tf.gather(s, 0, 1), tf.div(tf.add(tf.gather(s, 2, 1), tf.gather(s, 3, 1)), 2)), 1e-12);
+    const [p1, , p3, p4] = largestLogits(logits, 4) as [tf.Tensor1D, tf.Tensor1D, tf.Tensor1D, tf.Tensor1D];
+    const denom = tf.add(tf.sub(p1, tf.div(tf.add(p3, p4), 2)), 1e-12);
     return tf.div(tf.neg(tf.sub(zy, zt)), denom) as tf.Tensor1D;
   });
 }

@@ -1,0 +1,104 @@
+/**
+ * Published figures reproduced on the zoo's CNNs with the first 500 images of the shipped evaluation
+ * set, on the fastest backend (wasm with the @advx/backend-wasm kernels). Attacks are stronger-or-equal
+ * checks and the papers' headline numbers; full 10k-sample figures go to the model cards and bench/.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { randomTargets, type AttackResult } from '@advx/core';
+import { useWasm } from '@advx/backend-wasm';
+import { loadDataset, loadModel, type ZooModel } from '@advx/models-zoo';
+
+import { apgdCe, carliniWagnerL2, deepfool, fgsm, jsma, pgd } from '../src/index.js';
+
+const N = 500;
+let x: tf.Tensor4D;
+let y: tf.Tensor1D;
+let cnn: ZooModel;
+
+const robustAccuracy = (r: AttackResult, e = 0) => r.success[e]!.filter((s) => !s).length / r.success[e]!.length;
+const median = (v: number[]) => {
+  const s = [...v].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+};
+const report = (line: string) => console.info(line);
+
+beforeAll(async () => {
+  await useWasm();
+  ({ x, y } = await loadDataset('mnist', { count: N, source: 'shipped' }));
+  cnn = await loadModel('mnist-cnn');
+});
+afterAll(() => {
+  tf.dispose([x, y]);
+  cnn.layers.dispose();
+});
+
+describe('Madry et al. 2017: PGD-40 Linf ε = 0.3 on MNIST', () => {
+  it('breaks the naturally trained mnist-cnn: robust accuracy ≤ 2 %', { timeout: 600_000 }, async () => {
+    const r = await pgd({ steps: 40, stepSize: 0.01 }).run(cnn.model, x, { labels: y }, { epsilons: [0.3], seed: 0 });
+    const acc = robustAccuracy(r);
+    r.dispose();
+    report(`PGD-40 ε=0.3 on mnist-cnn: robust accuracy ${(100 * acc).toFixed(1)} % (n=${N})`);
+    expect(acc).toBeLessThanOrEqual(0.02);
+  });
+  it('on the adversarially trained mnist-cnn-at, stronger attacks never do worse: FGSM ≥ PGD-40 ≥ APGD-CE robust accuracy', { timeout: 600_000 }, async () => {
+    const n = 300;
+    const cnnAt = await loadModel('mnist-cnn-at');
+    const xs = tf.slice(x, 0, n);
+    const ys = tf.slice(y, 0, n);
+    const f = await fgsm().run(cnnAt.model, xs, { labels: ys }, { epsilons: [0.3] });
+    const p = await pgd({ steps: 40, stepSize: 0.01 }).run(cnnAt.model, xs, { labels: ys }, { epsilons: [0.3], seed: 0 });
+    const a = await apgdCe({ steps: 100 }).run(cnnAt.model, xs, { labels: ys }, { epsilons: [0.3], seed: 0 });
+    const [accF, accP, accA] = [robustAccuracy(f), robustAccuracy(p), robustAccuracy(a)];
+    tf.dispose([xs, ys, ...[f, p, a].flatMap((r) => [r.raw, ...r.clipped])]);
+    cnnAt.layers.dispose();
+    report(`mnist-cnn-at ε=0.3 robust accuracy: FGSM ${(100 * accF).toFixed(1)} %, PGD-40 ${(100 * accP).toFixed(1)} %, APGD-CE-100 ${(100 * accA).toFixed(1)} % (n=${n}; Madry et al.: PGD-40 93.2 % on a larger CNN)`);
+    expect(accF).toBeGreaterThanOrEqual(accP);
+    expect(accP).toBeGreaterThanOrEqual(accA);
+    expect(accP).toBeGreaterThan(0.5);
+  });
+});
+
+describe('Carlini & Wagner 2017 vs DeepFool (Moosavi-Dezfooli et al. 2016) on mnist-cnn', () => {
+  it('both succeed on ≥ 99 % of samples; DeepFool’s median L2 is ≥ C&W’s', { timeout: 600_000 }, async () => {
+    const n = 50;
+    const xs = tf.slice(x, 0, n);
+    const ys = tf.slice(y, 0, n);
+    const df = await deepfool().run(cnn.model, xs, { labels: ys });
+    const t0 = Date.now();
+    // 6 binary-search steps × 150 Adam steps at learning rate 0.1 converge on this model (the paper's
+    // 9 × 10,000 at 0.01 is far beyond a test budget; 150 steps at 0.01 stop short of DeepFool).
+    const cw = await carliniWagnerL2({ binarySearchSteps: 6, steps: 150, learningRate: 0.1, initialConst: 0.1 }).run(cnn.model, xs, { labels: ys });
+    report(`C&W took ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+    const ok = (r: AttackResult) => Array.from(r.distances).filter(Number.isFinite);
+    const [dfOk, cwOk] = [ok(df), ok(cw)];
+    report(`mnist-cnn L2 (n=${n}): DeepFool success ${dfOk.length}/${n}, median ${median(dfOk).toFixed(3)}; C&W success ${cwOk.length}/${n}, median ${median(cwOk).toFixed(3)}`);
+    tf.dispose([xs, ys]);
+    df.dispose();
+    cw.dispose();
+    expect(dfOk.length / n).toBeGreaterThanOrEqual(0.99);
+    expect(cwOk.length / n).toBeGreaterThanOrEqual(0.99);
+    expect(median(dfOk)).toBeGreaterThanOrEqual(median(cwOk));
+  });
+});
+
+describe('Papernot et al. 2016: JSMA on mnist-cnn', () => {
+  it('targeted success ≥ 85 % with at most 14.5 % of the pixels changed (paper: 97 %, 4 % mean distortion)', { timeout: 600_000 }, async () => {
+    const n = 30;
+    const t0 = Date.now();
+    const xs = tf.slice(x, 0, n);
+    const ys = tf.slice(y, 0, n);
+    const targets = await randomTargets(ys, 10, 0);
+    const r = await jsma().run(cnn.model, xs, { targets, labels: ys });
+    const changed = Array.from(r.distances).filter(Number.isFinite);
+    const success = changed.length / n;
+    const meanFraction = changed.reduce((s, d) => s + d, 0) / changed.length / 784;
+    report(`JSMA took ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+    report(`JSMA on mnist-cnn (n=${n}): success ${(100 * success).toFixed(1)} %, mean distortion ${(100 * meanFraction).toFixed(2)} % of pixels`);
+    expect(success).toBeGreaterThanOrEqual(0.85);
+    expect(Math.max(...changed) / 784).toBeLessThanOrEqual(0.145);
+    tf.dispose([xs, ys, targets]);
+    r.dispose();
+  });
+});
