@@ -4,17 +4,19 @@
 // backend with the @advx/backend-wasm gradient kernels, and prints clean accuracy and robust accuracy
 // under FGSM, PGD-40 and APGD-CE for several Linf ε, then the same for the adversarially trained
 // `mnist-cnn-at` when it is in the zoo. (`advx eval` of @advx/eval replaces this script when it lands.)
+import os from 'node:os';
+
 import * as tf from '@tensorflow/tfjs-core';
 import { apgdCe, fgsm, pgd } from '@advx/attacks';
 import { useWasm } from '@advx/backend-wasm';
 import { listModels, loadDataset, loadModel } from '@advx/models-zoo';
 
-const N = Number(process.env.ADVX_N ?? 500);
+const N = Number(process.env.ADVX_N ?? 300);
 const epsilons = [0.1, 0.2, 0.3];
 
 tf.env().set('PROD', true);
-const info = await useWasm();
-console.log(`backend: ${info.backend} (SIMD ${info.simd}, ${info.threads} thread), tfjs ${tf.version_core}`);
+const info = await useWasm({ threads: Math.min(2, os.availableParallelism()) });
+console.log(`backend: ${info.backend} (SIMD ${info.simd}, ${info.threads} threads), tfjs ${tf.version_core}`);
 const { x, y } = await loadDataset('mnist', { count: N });
 const available = new Set((await listModels()).map((m) => m.id));
 

