@@ -1,36 +1,14 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 
-import { fromFunction, isAdvxError, Rng, type Model, type Progress } from '@advx/core';
-import { assertConformance, checkAttack, linearModel } from '@advx/core/testing';
+import { isAdvxError, type Model, type Progress } from '@advx/core';
+import { assertConformance, checkAttack, linearModel, mlpModel, selfLabeledData } from '@advx/core/testing';
 
 import { bim } from './bim.js';
 import { pgd } from './pgd.js';
 
-/** A 2-layer ReLU MLP `x − ½ → h → c` on [0, 1] with fixed weights drawn from `new Rng(seed)`. */
-function mlp(seed: number, d: number, h: number, c: number): Model {
-  const rng = new Rng(seed);
-  const draw = (k: number, scale: number) => Array.from({ length: k }, () => scale * rng.normal());
-  const w1 = tf.tensor2d(draw(d * h, 2 / Math.sqrt(d)), [d, h]);
-  const b1 = tf.tensor1d(draw(h, 0.1));
-  const w2 = tf.tensor2d(draw(h * c, 2 / Math.sqrt(h)), [h, c]);
-  const b2 = tf.tensor1d(draw(c, 0.1));
-  return fromFunction((x) => tf.add(tf.matMul(tf.relu(tf.add(tf.matMul(tf.sub(tf.reshape(x, [-1, d]), 0.5), w1), b1)), w2), b2) as tf.Tensor2D, {
-    inputShape: [d],
-    numClasses: c,
-    bounds: [0, 1],
-    output: 'logits',
-  });
-}
-
-/** `n` samples uniform in [0.1, 0.9]^d and the model's own predictions as labels. */
-function data(model: Model, seed: number, n: number): { x: tf.Tensor2D; labels: tf.Tensor1D } {
-  const d = model.inputShape[0] as number;
-  const rng = new Rng(seed);
-  const x = tf.tensor2d(Array.from({ length: n * d }, () => 0.1 + 0.8 * rng.uniform()), [n, d]);
-  const labels = tf.tidy(() => tf.cast(tf.argMax(model.logits(x), 1), 'int32') as tf.Tensor1D);
-  return { x, labels };
-}
+const mlp = (seed: number, d: number, h: number, c: number): Model => mlpModel({ seed, inputs: d, hidden: h, classes: c });
+const data = (model: Model, seed: number, n: number) => selfLabeledData(model, seed, n) as { x: tf.Tensor2D; labels: tf.Tensor1D };
 
 const net = mlp(2, 16, 12, 4);
 const netData = data(net, 2, 8);
