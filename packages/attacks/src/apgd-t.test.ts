@@ -4,31 +4,12 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { fromFunction, isAdvxError, Rng, targetedDlr, type AttackResult, type Model } from '@advx/core';
 import { assertConformance, checkAttack, linearModel } from '@advx/core/testing';
 
+import { mislabelledBatch, seededMlp } from '../test/fixtures.js';
 import { apgdT } from './apgd-t.js';
 
-/** A 2-layer ReLU network 16 → 32 → 5 with seeded weights (`scale` multiplies the output layer). */
-function seededMlp(seed: number, scale = 1): Model {
-  const rng = new Rng(seed);
-  const normals = (k: number, s: number) => Array.from({ length: k }, () => rng.normal() * s);
-  const w1 = tf.keep(tf.tensor2d(normals(16 * 32, 1.5), [16, 32]));
-  const b1 = tf.keep(tf.tensor1d(normals(32, 0.5)));
-  const w2 = tf.keep(tf.tensor2d(normals(32 * 5, scale), [32, 5]));
-  return fromFunction((x) => tf.matMul(tf.relu(tf.add(tf.matMul(x as tf.Tensor2D, w1), b1)), w2) as tf.Tensor2D, {
-    inputShape: [16],
-    numClasses: 5,
-    bounds: [0, 1],
-    output: 'logits',
-  });
-}
 const mlp = seededMlp(1);
 const mlpTimes8 = seededMlp(1, 8);
-const dataRng = new Rng(7);
-const x = tf.tensor2d(Array.from({ length: 12 * 16 }, () => dataRng.uniform()), [12, 16]);
-const labels = tf.tidy(() => {
-  const pred = tf.argMax(mlp.logits(x), 1);
-  // Row 11 gets a wrong label: it is adversarial without perturbation and must come back unchanged.
-  return tf.where(tf.equal(tf.range(0, 12, 1, 'int32'), 11), tf.fill([12], 0, 'int32'), tf.cast(pred, 'int32')) as tf.Tensor1D;
-});
+const { x, labels } = mislabelledBatch(mlp);
 
 afterAll(() => tf.dispose([x, labels]));
 

@@ -2,25 +2,17 @@ import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 
 import { isAdvxError, type Model, type Progress } from '@advx/core';
-import { assertConformance, checkAttack, linearModel, mlpModel, selfLabeledData } from '@advx/core/testing';
+import { assertConformance, checkAttack, linearModel } from '@advx/core/testing';
+
+import { logisticRegression, net, netData } from '../test/fixtures.js';
 
 import { bim } from './bim.js';
 import { pgd } from './pgd.js';
 
-const mlp = (seed: number, d: number, h: number, c: number): Model => mlpModel({ seed, inputs: d, hidden: h, classes: c });
-const data = (model: Model, seed: number, n: number) => selfLabeledData(model, seed, n) as { x: tf.Tensor2D; labels: tf.Tensor1D };
 
-const net = mlp(2, 16, 12, 4);
-const netData = data(net, 2, 8);
 
-/** Binary logistic regression `z = w·x + b` as logits `[−z/2, z/2]` (class 1 ⇔ z > 0). */
-const w = [0.8, -1.2, 0.5, -0.3, 1.5, -0.7];
-const b = 0.1;
-const logistic = linearModel({ weights: [w.map((v) => -v / 2), w.map((v) => v / 2)], bias: [-b / 2, b / 2] });
-const z = (row: readonly number[]) => row.reduce((s, v, j) => s + v * (w[j] as number), b);
+const { w, b, z, wL1, wL2, model: logistic } = logisticRegression;
 
-const wL1 = w.reduce((s, v) => s + Math.abs(v), 0);
-const wL2 = Math.sqrt(w.reduce((s, v) => s + v * v, 0));
 
 /** The logistic model rescaled to bounds [lo, lo + width]: same decision function on x' = lo + width·x. */
 function logisticOn(lo: number, width: number): Model {

@@ -2,21 +2,15 @@ import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 
 import { fromFunction, isAdvxError, type Model } from '@advx/core';
-import { assertConformance, checkAttack, linearModel, mlpModel, selfLabeledData } from '@advx/core/testing';
+import { assertConformance, checkAttack, linearModel } from '@advx/core/testing';
+
+import { logisticRegression, net, netData } from '../test/fixtures.js';
 
 import { fgsm } from './fgsm.js';
 
-const mlp = (seed: number, d: number, h: number, c: number): Model => mlpModel({ seed, inputs: d, hidden: h, classes: c });
-const data = (model: Model, seed: number, n: number) => selfLabeledData(model, seed, n) as { x: tf.Tensor2D; labels: tf.Tensor1D };
 
-const net = mlp(2, 16, 12, 4);
-const netData = data(net, 2, 8);
 
-/** Binary logistic regression `z = w·x + b` as logits `[−z/2, z/2]` (class 1 ⇔ z > 0). */
-const w = [0.8, -1.2, 0.5, -0.3, 1.5, -0.7];
-const b = 0.1;
-const logistic = linearModel({ weights: [w.map((v) => -v / 2), w.map((v) => v / 2)], bias: [-b / 2, b / 2] });
-const z = (row: readonly number[]) => row.reduce((s, v, j) => s + v * (w[j] as number), b);
+const { w, z, wL1, model: logistic } = logisticRegression;
 
 /** A 3-class softmax (linear) model with hand-chosen weights. */
 const W = [
@@ -76,8 +70,7 @@ describe('fgsm: closed forms', () => {
     const labels = tf.tensor1d([1, 1, 1], 'int32');
     const r = await fgsm().run(logistic, x, { labels }, { epsilons: [eps] });
     const out = await rows(r.clipped[0] as tf.Tensor);
-    const wL1 = w.reduce((s, v) => s + Math.abs(v), 0);
-    const zOut = await rows(tf.tidy(() => logistic.logits(r.clipped[0] as tf.Tensor)));
+        const zOut = await rows(tf.tidy(() => logistic.logits(r.clipped[0] as tf.Tensor)));
     pos.forEach((row, i) => {
       row.forEach((v, j) => expect(out[i]?.[j]).toBeCloseTo(v - eps * Math.sign(w[j] as number), 6));
       const zAdv = (zOut[i]?.[1] as number) - (zOut[i]?.[0] as number);

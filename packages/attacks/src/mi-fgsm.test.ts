@@ -2,24 +2,17 @@ import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 
 import { fromFunction, isAdvxError, type Model } from '@advx/core';
-import { assertConformance, checkAttack, linearModel, mlpModel, selfLabeledData } from '@advx/core/testing';
+import { assertConformance, checkAttack, linearModel } from '@advx/core/testing';
+
+import { logisticRegression, net, netData } from '../test/fixtures.js';
 
 import { bim } from './bim.js';
 import { miFgsm } from './mi-fgsm.js';
 
-const mlp = (seed: number, d: number, h: number, c: number): Model => mlpModel({ seed, inputs: d, hidden: h, classes: c });
-const data = (model: Model, seed: number, n: number) => selfLabeledData(model, seed, n) as { x: tf.Tensor2D; labels: tf.Tensor1D };
 
-const net = mlp(2, 16, 12, 4);
-const netData = data(net, 2, 8);
 
-/** Binary logistic regression `z = w·x + b` as logits `[−z/2, z/2]` (class 1 ⇔ z > 0). */
-const w = [0.8, -1.2, 0.5, -0.3, 1.5, -0.7];
-const b = 0.1;
-const logistic = linearModel({ weights: [w.map((v) => -v / 2), w.map((v) => v / 2)], bias: [-b / 2, b / 2] });
-const z = (row: readonly number[]) => row.reduce((s, v, j) => s + v * (w[j] as number), b);
+const { w, z, wL1, wL2, model: logistic } = logisticRegression;
 
-const wL2 = Math.sqrt(w.reduce((s, v) => s + v * v, 0));
 
 async function rows(t: tf.Tensor): Promise<number[][]> {
   return (await t.array()) as number[][];
@@ -137,8 +130,7 @@ describe('mi-fgsm: hand checks', () => {
     const out = await rows(full.clipped[0] as tf.Tensor);
     near.forEach((row, i) => row.forEach((v, j) => expect(out[i]?.[j]).toBeCloseTo(v - eps * Math.sign(w[j] as number), 6)));
     full.dispose();
-    const wL1 = w.reduce((s, v) => s + Math.abs(v), 0);
-    const alpha = eps / steps;
+        const alpha = eps / steps;
     const early = await miFgsm({ steps, decay: 0 }).run(logistic, x, { labels }, { epsilons: [eps] });
     near.forEach((row, i) => {
       let k = 0;

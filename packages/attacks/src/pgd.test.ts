@@ -2,13 +2,13 @@ import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 
 import { crossEntropy, isAdvxError, Rng, type Model, type Progress } from '@advx/core';
-import { assertConformance, checkAttack, linearModel, mlpModel, selfLabeledData } from '@advx/core/testing';
+import { assertConformance, checkAttack, linearModel, selfLabeledData } from '@advx/core/testing';
+
+import { logisticRegression, net, netData } from '../test/fixtures.js';
 
 import { keepBest } from './internal/gradient-steps.js';
 import { pgd } from './pgd.js';
 
-const mlp = (seed: number, d: number, h: number, c: number): Model => mlpModel({ seed, inputs: d, hidden: h, classes: c });
-const data = (model: Model, seed: number, n: number) => selfLabeledData(model, seed, n) as { x: tf.Tensor2D; labels: tf.Tensor1D };
 
 /** A linear model with normal weights and biases that make every class tie at the centre of [0, 1]^d. */
 function randomLinear(seed: number, d: number, c: number): Model {
@@ -17,18 +17,10 @@ function randomLinear(seed: number, d: number, c: number): Model {
   return linearModel({ weights, bias: weights.map((wc) => -0.5 * wc.reduce((s, v) => s + v, 0)) });
 }
 
-const net = mlp(2, 16, 12, 4);
-const netData = data(net, 2, 8);
 const lin = randomLinear(5, 16, 3);
-const linData = data(lin, 4, 8);
+const linData = selfLabeledData(lin, 4, 8);
 
-/** Binary logistic regression `z = w·x + b` as logits `[−z/2, z/2]` (class 1 ⇔ z > 0). */
-const w = [0.8, -1.2, 0.5, -0.3, 1.5, -0.7];
-const b = 0.1;
-const logistic = linearModel({ weights: [w.map((v) => -v / 2), w.map((v) => v / 2)], bias: [-b / 2, b / 2] });
-const wL1 = w.reduce((s, v) => s + Math.abs(v), 0);
-const wL2 = Math.sqrt(w.reduce((s, v) => s + v * v, 0));
-const z = (row: number[]) => row.reduce((s, v, j) => s + v * (w[j] as number), b);
+const { w, z, wL1, wL2, model: logistic } = logisticRegression;
 
 async function rows(t: tf.Tensor): Promise<number[][]> {
   return (await t.array()) as number[][];
@@ -182,7 +174,7 @@ describe('pgd: closed forms on linear models', () => {
 
   it('l1 results stay in the L1 ball and are sparse: at most one coordinate per step (top 1 % of 64)', async () => {
     const model = randomLinear(5, 64, 3);
-    const { x, labels } = data(model, 6, 6);
+    const { x, labels } = selfLabeledData(model, 6, 6);
     const eps = 2;
     const steps = 10;
     for (const randomStart of [false, true]) {

@@ -1,0 +1,52 @@
+/**
+ * Fixtures shared by the attack tests: small seeded models whose answers are known or checkable.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+
+import { fromFunction, Rng, type Model } from '@advx/core';
+import { linearModel, mlpModel, selfLabeledData } from '@advx/core/testing';
+
+/** A 16 → 12 → 4 ReLU network with seeded weights and 8 inputs labelled by it (clean accuracy 100 %). */
+export const net = mlpModel({ seed: 2, inputs: 16, hidden: 12, classes: 4 });
+export const netData = selfLabeledData(net, 2, 8) as { x: tf.Tensor2D; labels: tf.Tensor1D };
+
+/** Binary logistic regression `z = w·x + b` as logits `[−z/2, z/2]` (class 1 ⇔ z > 0). */
+export const logisticRegression = (() => {
+  const w = [0.8, -1.2, 0.5, -0.3, 1.5, -0.7];
+  const b = 0.1;
+  return {
+    w,
+    b,
+    model: linearModel({ weights: [w.map((v) => -v / 2), w.map((v) => v / 2)], bias: [-b / 2, b / 2] }),
+    /** The logit `z` of a sample. */
+    z: (row: readonly number[]) => row.reduce((s, v, j) => s + v * (w[j] as number), b),
+    wL1: w.reduce((s, v) => s + Math.abs(v), 0),
+    wL2: Math.sqrt(w.reduce((s, v) => s + v * v, 0)),
+  };
+})();
+
+/** A 2-layer ReLU network 16 → 32 → 5 with seeded weights; `scale` multiplies its logits. */
+export function seededMlp(seed: number, scale = 1): Model {
+  const rng = new Rng(seed);
+  const normals = (k: number, s: number) => Array.from({ length: k }, () => rng.normal() * s);
+  const w1 = tf.keep(tf.tensor2d(normals(16 * 32, 1.5), [16, 32]));
+  const b1 = tf.keep(tf.tensor1d(normals(32, 0.5)));
+  const w2 = tf.keep(tf.tensor2d(normals(32 * 5, scale), [32, 5]));
+  return fromFunction((x) => tf.matMul(tf.relu(tf.add(tf.matMul(x as tf.Tensor2D, w1), b1)), w2) as tf.Tensor2D, {
+    inputShape: [16],
+    numClasses: 5,
+    bounds: [0, 1],
+    output: 'logits',
+  });
+}
+
+/** 12 seeded inputs labelled by `model`, except row 11, which gets a wrong label (adversarial without perturbation). */
+export function mislabelledBatch(model: Model): { x: tf.Tensor2D; labels: tf.Tensor1D } {
+  const rng = new Rng(7);
+  const x = tf.tensor2d(Array.from({ length: 12 * 16 }, () => rng.uniform()), [12, 16]);
+  const labels = tf.tidy(() => {
+    const pred = tf.argMax(model.logits(x), 1);
+    return tf.where(tf.equal(tf.range(0, 12, 1, 'int32'), 11), tf.fill([12], 0, 'int32'), tf.cast(pred, 'int32')) as tf.Tensor1D;
+  });
+  return { x, labels };
+}
