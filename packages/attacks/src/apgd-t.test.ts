@@ -1,10 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, describe, expect, it } from 'vitest';
 
-import { fromFunction, isAdvxError, Rng, targetedDlr, type AttackResult, type Model } from '@advx/core';
+import { targetedDlr } from '@advx/core';
 import { assertConformance, checkAttack, linearModel } from '@advx/core/testing';
 
-import { mislabelledBatch, seededMlp } from '../test/fixtures.js';
+import { expectCode, maxDiff, mislabelledBatch, seededMlp } from '../test/fixtures.js';
 import { apgdT } from './apgd-t.js';
 
 const mlp = seededMlp(1);
@@ -12,25 +12,6 @@ const mlpTimes8 = seededMlp(1, 8);
 const { x, labels } = mislabelledBatch(mlp);
 
 afterAll(() => tf.dispose([x, labels]));
-
-async function maxDiff(a: tf.Tensor, b: tf.Tensor): Promise<number> {
-  const d = tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))));
-  const [v] = await d.data();
-  d.dispose();
-  return v as number;
-}
-
-async function expectInvalidOption(fn: () => Promise<AttackResult> | unknown): Promise<void> {
-  const before = tf.memory().numTensors;
-  let caught: unknown;
-  try {
-    ((await fn()) as AttackResult | undefined)?.dispose?.();
-  } catch (e) {
-    caught = e;
-  }
-  expect(isAdvxError(caught, 'INVALID_OPTION'), `expected INVALID_OPTION, got ${String(caught)}`).toBe(true);
-  expect(tf.memory().numTensors).toBe(before);
-}
 
 describe('apgd-t: conformance', () => {
   it('linf (numTargets 9 capped at numClasses − 1 = 4)', async () => {
@@ -139,7 +120,7 @@ describe('apgd-t: loss and validation', () => {
 
   it('rejects bad options, fewer than 4 classes and targeted goals with INVALID_OPTION, leaking nothing', async () => {
     for (const options of [{ numTargets: 0 }, { numTargets: 1.5 }, { steps: 0 }, { rho: 2 }, { alpha: 0 }, { loss: 'ce' }]) {
-      await expectInvalidOption(() => apgdT(options as Parameters<typeof apgdT>[0]));
+      await expectCode('INVALID_OPTION', () => apgdT(options as Parameters<typeof apgdT>[0]));
     }
     const three = linearModel({
       weights: [
@@ -150,9 +131,9 @@ describe('apgd-t: loss and validation', () => {
     });
     const x3 = tf.tensor2d([[0.6, 0.4]]);
     const y3 = tf.tensor1d([0], 'int32');
-    await expectInvalidOption(() => apgdT({ steps: 2 }).run(three, x3, { labels: y3 }, { epsilons: [0.1] }));
+    await expectCode('INVALID_OPTION', () => apgdT({ steps: 2 }).run(three, x3, { labels: y3 }, { epsilons: [0.1] }));
     const t = tf.tensor1d([1, 2, 3, 4, 0, 1, 2, 3, 4, 0, 1, 2], 'int32');
-    await expectInvalidOption(() => apgdT({ steps: 2 }).run(mlp, x, { targets: t, labels }, { epsilons: [0.1] }));
+    await expectCode('INVALID_OPTION', () => apgdT({ steps: 2 }).run(mlp, x, { targets: t, labels }, { epsilons: [0.1] }));
     tf.dispose([x3, y3, t]);
   });
 });

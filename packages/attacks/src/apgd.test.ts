@@ -1,10 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, describe, expect, it } from 'vitest';
 
-import { crossEntropy, dlr, fromFunction, isAdvxError, Rng, type AttackResult, type Model } from '@advx/core';
+import { crossEntropy, dlr, fromFunction, Rng, type Model } from '@advx/core';
 import { assertConformance, checkAttack, linearModel } from '@advx/core/testing';
 
-import { mislabelledBatch, seededMlp } from '../test/fixtures.js';
+import { expectCode, maxDiff, mislabelledBatch, rows, seededMlp } from '../test/fixtures.js';
 import { apgd, apgdCe, apgdCheckpoints, apgdDlr, apgdStepSizeTrace } from './apgd.js';
 
 // A 4-input, 3-class linear model on [0, 1] (hand-computable gradients).
@@ -32,34 +32,11 @@ const { x: xMlp, labels: yMlp } = mislabelledBatch(mlp);
 
 afterAll(() => tf.dispose([xLin, yLin, xMlp, yMlp]));
 
-async function rows(t: tf.Tensor): Promise<number[][]> {
-  return (await t.array()) as number[][];
-}
-
 async function lossOf(model: Model, x: tf.Tensor, y: tf.Tensor1D, loss: 'ce' | 'dlr'): Promise<number[]> {
   const v = tf.tidy(() => (loss === 'ce' ? crossEntropy(model.logits(x), y) : dlr(model.logits(x), y)));
   const out = Array.from(await v.data());
   v.dispose();
   return out;
-}
-
-async function maxDiff(a: tf.Tensor, b: tf.Tensor): Promise<number> {
-  const d = tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))));
-  const [v] = await d.data();
-  d.dispose();
-  return v as number;
-}
-
-async function expectInvalidOption(fn: () => Promise<AttackResult> | unknown): Promise<void> {
-  const before = tf.memory().numTensors;
-  let caught: unknown;
-  try {
-    ((await fn()) as AttackResult | undefined)?.dispose?.();
-  } catch (e) {
-    caught = e;
-  }
-  expect(isAdvxError(caught, 'INVALID_OPTION'), `expected INVALID_OPTION, got ${String(caught)}`).toBe(true);
-  expect(tf.memory().numTensors).toBe(before);
 }
 
 /** Samples fooled at any iterate of `steps` fixed-size Linf sign steps from x (PGD without random start). */
@@ -429,9 +406,9 @@ describe('apgd: presets, losses and validation', () => {
       { numTargets: 3 },
     ];
     for (const options of bad) {
-      await expectInvalidOption(() => apgd(options as Parameters<typeof apgd>[0]));
+      await expectCode('INVALID_OPTION', () => apgd(options as Parameters<typeof apgd>[0]));
     }
-    await expectInvalidOption(() => apgdCe({ loss: 'dlr' } as Parameters<typeof apgdCe>[0]));
+    await expectCode('INVALID_OPTION', () => apgdCe({ loss: 'dlr' } as Parameters<typeof apgdCe>[0]));
     expect(apgd({ alpha: 1, rho: 0 }).options.alpha).toBe(1);
   });
 
@@ -439,10 +416,10 @@ describe('apgd: presets, losses and validation', () => {
     const twoClass = linearModel({ weights: [[1, -1], [-1, 1]] });
     const x2 = tf.tensor2d([[0.6, 0.4]]);
     const y2 = tf.tensor1d([0], 'int32');
-    await expectInvalidOption(() => apgd({ loss: 'dlr', steps: 2 }).run(twoClass, x2, { labels: y2 }, { epsilons: [0.1] }));
+    await expectCode('INVALID_OPTION', () => apgd({ loss: 'dlr', steps: 2 }).run(twoClass, x2, { labels: y2 }, { epsilons: [0.1] }));
     // Targeted DLR needs 4 classes: the 3-class linear model is enough for untargeted DLR only.
     const t = tf.tensor1d([1, 2, 0, 1, 2, 0], 'int32');
-    await expectInvalidOption(() => apgdDlr({ steps: 2 }).run(linear, xLin, { targets: t, labels: yLin }, { epsilons: [0.1] }));
+    await expectCode('INVALID_OPTION', () => apgdDlr({ steps: 2 }).run(linear, xLin, { targets: t, labels: yLin }, { epsilons: [0.1] }));
     const ok = await apgdDlr({ steps: 2 }).run(linear, xLin, { labels: yLin }, { epsilons: [0.1] });
     ok.dispose();
     tf.dispose([x2, y2, t]);

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { isAdvxError, type Model, type Progress } from '@advx/core';
 import { assertConformance, checkAttack, linearModel } from '@advx/core/testing';
 
-import { logisticRegression, net, netData } from '../test/fixtures.js';
+import { logisticRegression, net, netData, rows } from '../test/fixtures.js';
 
 import { bim } from './bim.js';
 import { pgd } from './pgd.js';
@@ -19,10 +19,6 @@ function logisticOn(lo: number, width: number): Model {
   const ws = w.map((v) => v / width);
   const bs = b - ws.reduce((s, v) => s + v * lo, 0);
   return linearModel({ weights: [ws.map((v) => -v / 2), ws.map((v) => v / 2)], bias: [-bs / 2, bs / 2], bounds: [lo, lo + width] });
-}
-
-async function rows(t: tf.Tensor): Promise<number[][]> {
-  return (await t.array()) as number[][];
 }
 
 /** Number of iterations a run performs (from its progress reports), with early stop off. */

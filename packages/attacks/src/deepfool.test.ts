@@ -1,8 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, describe, expect, it } from 'vitest';
 
-import { fromFunction, isAdvxError, Rng, type Model } from '@advx/core';
+import { isAdvxError, Rng } from '@advx/core';
 import { assertConformance, checkAttack, linearModel } from '@advx/core/testing';
+
+import { unitScaleMlp as mlp } from '../test/fixtures.js';
 
 import { deepfool } from './deepfool.js';
 
@@ -44,19 +46,6 @@ const closest = (row: readonly number[], norm: 'l2' | 'linf') => {
   return Math.min(...W.map((_, k) => (k === y ? Infinity : boundary(row, k, norm))));
 };
 
-/** A 16-16-4 ReLU network with fixed, seeded weights (inputs centred at 0.5). */
-function mlp(seed: number, d: number, h: number, c: number): Model {
-  const rng = new Rng(seed);
-  const w1 = tf.keep(tf.tensor2d(Array.from({ length: d * h }, () => rng.normal() / Math.sqrt(d)), [d, h]));
-  const b1 = tf.keep(tf.tensor1d(Array.from({ length: h }, () => rng.normal() * 0.2)));
-  const w2 = tf.keep(tf.tensor2d(Array.from({ length: h * c }, () => rng.normal() / Math.sqrt(h)), [h, c]));
-  return fromFunction((x) => tf.matMul(tf.relu(tf.add(tf.matMul(tf.sub(tf.reshape(x, [-1, d]), 0.5), w1), b1)), w2) as tf.Tensor2D, {
-    inputShape: [d],
-    numClasses: c,
-    bounds: [0, 1],
-    output: 'logits',
-  });
-}
 const net = mlp(3, 16, 16, 4);
 const rng = new Rng(7);
 const xNet = tf.tensor2d(Array.from({ length: 8 }, () => Array.from({ length: 16 }, () => rng.uniform())));

@@ -1,10 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 
-import { fromFunction, isAdvxError, type Model } from '@advx/core';
+import { fromFunction, isAdvxError } from '@advx/core';
 import { assertConformance, checkAttack, linearModel } from '@advx/core/testing';
 
-import { logisticRegression, net, netData } from '../test/fixtures.js';
+import { logisticRegression, net, netData, rows } from '../test/fixtures.js';
 
 import { fgsm } from './fgsm.js';
 
@@ -39,10 +39,6 @@ function ceGradient(row: readonly number[], y: number): number[] {
 function argmaxLogit(row: readonly number[]): number {
   const logits = W.map((wc, c) => wc.reduce((s, v, j) => s + v * (row[j] as number), B[c] as number));
   return logits.indexOf(Math.max(...logits));
-}
-
-async function rows(t: tf.Tensor): Promise<number[][]> {
-  return (await t.array()) as number[][];
 }
 
 describe('fgsm: conformance', () => {

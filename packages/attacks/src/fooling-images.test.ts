@@ -1,8 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, describe, expect, it } from 'vitest';
 
-import { BatchRng, fromFunction, isAdvxError, Rng, toQueryModel, type AdvxErrorCode, type Model, type Progress } from '@advx/core';
+import { BatchRng, fromFunction, Rng, toQueryModel, type Model, type Progress } from '@advx/core';
 import { linearModel } from '@advx/core/testing';
+
+import { expectCode } from '../test/fixtures.js';
 
 import { foolingImages, type FoolingImagesOptions } from './fooling-images.js';
 
@@ -51,18 +53,6 @@ async function grow(model: Model, options: FoolingImagesOptions) {
   const images = (await tf.reshape(r.images, [r.images.shape[0] as number, -1]).array()) as number[][];
   r.dispose();
   return { ...r, images };
-}
-
-async function expectCode(code: AdvxErrorCode, fn: () => Promise<{ dispose(): void }>): Promise<void> {
-  const before = tf.memory().numTensors;
-  let caught: unknown;
-  try {
-    (await fn()).dispose();
-  } catch (e) {
-    caught = e;
-  }
-  expect(isAdvxError(caught, code), `expected ${code}, got ${String(caught)}`).toBe(true);
-  expect(tf.memory().numTensors).toBe(before);
 }
 
 describe('foolingImages on a linear model (closed form)', () => {

@@ -1,8 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, describe, expect, it } from 'vitest';
 
-import { fromFunction, isAdvxError, randomTargets, Rng, type AdvxErrorCode, type Model } from '@advx/core';
+import { fromFunction, isAdvxError, randomTargets, Rng, type Model } from '@advx/core';
 import { assertConformance, checkAttack, linearModel } from '@advx/core/testing';
+
+import { expectCode, rows } from '../test/fixtures.js';
 
 import { jsma } from './jsma.js';
 
@@ -50,20 +52,6 @@ const xNet = tf.tensor4d(
 const labelsNet = tf.tidy(() => tf.cast(tf.argMax(net.logits(xNet), 1), 'int32') as tf.Tensor1D);
 
 afterAll(() => tf.dispose([xNet, labelsNet]));
-
-async function rows(t: tf.Tensor): Promise<number[][]> {
-  return (await tf.reshape(t, [t.shape[0] as number, -1]).array()) as number[][];
-}
-
-async function expectCode(code: AdvxErrorCode, fn: () => Promise<{ dispose(): void }>): Promise<void> {
-  let caught: unknown;
-  try {
-    (await fn()).dispose();
-  } catch (e) {
-    caught = e;
-  }
-  expect(isAdvxError(caught, code), `expected ${code}, got ${String(caught)}`).toBe(true);
-}
 
 describe.each(['js', 'tensor'] as const)("jsma on a linear model (hand-computed saliency pairs), pairSearch '%s'", (pairSearch) => {
   const x0 = tf.zeros([1, 6]);

@@ -1,10 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 
-import { fromFunction, isAdvxError, type Model } from '@advx/core';
-import { assertConformance, checkAttack, linearModel } from '@advx/core/testing';
+import { fromFunction, isAdvxError } from '@advx/core';
+import { assertConformance, checkAttack } from '@advx/core/testing';
 
-import { logisticRegression, net, netData } from '../test/fixtures.js';
+import { logisticRegression, net, netData, rows } from '../test/fixtures.js';
 
 import { bim } from './bim.js';
 import { miFgsm } from './mi-fgsm.js';
@@ -12,11 +12,6 @@ import { miFgsm } from './mi-fgsm.js';
 
 
 const { w, z, wL1, wL2, model: logistic } = logisticRegression;
-
-
-async function rows(t: tf.Tensor): Promise<number[][]> {
-  return (await t.array()) as number[][];
-}
 
 /**
  * A nonlinear two-class model on [−1, 1]^4 with a hand gradient: logits `[0, f(x)]`,

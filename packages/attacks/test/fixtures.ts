@@ -2,8 +2,9 @@
  * Fixtures shared by the attack tests: small seeded models whose answers are known or checkable.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { expect } from 'vitest';
 
-import { fromFunction, Rng, type Model } from '@advx/core';
+import { fromFunction, isAdvxError, Rng, type AdvxErrorCode, type Model } from '@advx/core';
 import { linearModel, mlpModel, selfLabeledData } from '@advx/core/testing';
 
 /** A 16 → 12 → 4 ReLU network with seeded weights and 8 inputs labelled by it (clean accuracy 100 %). */
@@ -49,4 +50,47 @@ export function mislabelledBatch(model: Model): { x: tf.Tensor2D; labels: tf.Ten
     return tf.where(tf.equal(tf.range(0, 12, 1, 'int32'), 11), tf.fill([12], 0, 'int32'), tf.cast(pred, 'int32')) as tf.Tensor1D;
   });
   return { x, labels };
+}
+
+/** A 2-layer ReLU network `x − ½ → relu(W₁·+b₁) → W₂·` with 1/√fan-in weights drawn from `new Rng(seed)`. */
+export function unitScaleMlp(seed: number, d: number, h: number, c: number): Model {
+  const rng = new Rng(seed);
+  const w1 = tf.keep(tf.tensor2d(Array.from({ length: d * h }, () => rng.normal() / Math.sqrt(d)), [d, h]));
+  const b1 = tf.keep(tf.tensor1d(Array.from({ length: h }, () => rng.normal() * 0.2)));
+  const w2 = tf.keep(tf.tensor2d(Array.from({ length: h * c }, () => rng.normal() / Math.sqrt(h)), [h, c]));
+  return fromFunction((x) => tf.matMul(tf.relu(tf.add(tf.matMul(tf.sub(tf.reshape(x, [-1, d]), 0.5), w1), b1)), w2) as tf.Tensor2D, {
+    inputShape: [d],
+    numClasses: c,
+    bounds: [0, 1],
+    output: 'logits',
+  });
+}
+
+/** Rows of a tensor as plain arrays, each sample flattened. */
+export async function rows(t: tf.Tensor): Promise<number[][]> {
+  const flat = tf.reshape(t, [t.shape[0] ?? 1, -1]);
+  const out = (await flat.array()) as number[][];
+  flat.dispose();
+  return out;
+}
+
+/** Largest absolute difference between two tensors. */
+export async function maxDiff(a: tf.Tensor, b: tf.Tensor): Promise<number> {
+  const d = tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))));
+  const [v] = await d.data();
+  d.dispose();
+  return v as number;
+}
+
+/** Expects `fn` to throw an AdvxError with `code` (disposing any result it returns) and to leak no tensor. */
+export async function expectCode(code: AdvxErrorCode, fn: () => unknown): Promise<void> {
+  const before = tf.memory().numTensors;
+  let caught: unknown;
+  try {
+    ((await fn()) as { dispose?: () => void } | undefined)?.dispose?.();
+  } catch (e) {
+    caught = e;
+  }
+  expect(isAdvxError(caught, code), `expected ${code}, got ${String(caught)}`).toBe(true);
+  expect(tf.memory().numTensors).toBe(before);
 }
