@@ -1,0 +1,6 @@
+/**
+ * `@advx/defenses`.
+ *
+ * @packageDocumentation
+ */
+export {};

@@ -1,0 +1,6 @@
+/**
+ * `@advx/detectors`.
+ *
+ * @packageDocumentation
+ */
+export {};

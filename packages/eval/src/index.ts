@@ -1,0 +1,6 @@
+/**
+ * `@advx/eval`.
+ *
+ * @packageDocumentation
+ */
+export {};
