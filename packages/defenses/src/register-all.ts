@@ -1,0 +1,21 @@
+/**
+ * Registers every defense of `@advx/defenses` in the `@advx/core` registry (for the command line, the
+ * docs tables and the conformance suites). Application code should import factories directly.
+ *
+ * @packageDocumentation
+ */
+import { registerDefense } from '@advx/core';
+
+import { bitDepth } from './bit-depth.js';
+import { medianSmoothing } from './median-smoothing.js';
+
+const XU = 'Xu, Evans & Qi (2018), "Feature Squeezing: Detecting Adversarial Examples in Deep Neural Networks", https://arxiv.org/abs/1704.01155';
+
+registerDefense(
+  { name: 'bit-depth', kind: 'preprocessor', paper: XU, caveat: 'Removes perturbations that cross no rounding threshold; bypassed by BPDA (identity backward pass), which it declares.' },
+  bitDepth,
+);
+registerDefense(
+  { name: 'median-smoothing', kind: 'preprocessor', paper: XU, caveat: 'Removes sparse (L0) perturbations; bypassed by attacking through its exact gradient.' },
+  medianSmoothing,
+);
