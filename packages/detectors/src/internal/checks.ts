@@ -1,0 +1,70 @@
+import * as tf from '@tensorflow/tfjs-core';
+
+import { AdvxError, checkInteger, validateGoal, validateInput, type AnyModel, type Model } from '@advx/core';
+
+/** Throws `INVALID_MODEL` unless `model` is an advx model (white-box, or query when `query` is allowed). */
+export function checkModel(model: unknown, what: string, query: boolean): asserts model is AnyModel {
+  const kind = (model as { kind?: unknown } | null)?.kind;
+  if (kind === 'model') return;
+  if (kind === 'query') {
+    if (query) return;
+    throw new AdvxError('UNSUPPORTED_MODEL', `${what} needs gradients or logits of a white-box advx Model; a QueryModel cannot be used.`);
+  }
+  throw new AdvxError('INVALID_MODEL', `${what} needs an advx Model (from fromLayersModel, fromGraphModel or fromFunction).`);
+}
+
+/** Validates `x` for `model` (shape, finite, bounds) and an optional class per sample. */
+export async function checkBatch(model: AnyModel, x: tf.Tensor, classes?: tf.Tensor1D): Promise<Int32Array | undefined> {
+  await validateInput(model, x);
+  if (classes === undefined) return undefined;
+  return (await validateGoal({ labels: classes }, x.shape[0] as number, model.numClasses)).classes;
+}
+
+/** Rejects option keys not in `known`. */
+export function checkKnownOptions(what: string, options: object | undefined, known: readonly string[]): void {
+  if (options === undefined) return;
+  if (options === null || typeof options !== 'object') throw new AdvxError('INVALID_OPTION', `${what}: options must be an object.`);
+  for (const key of Object.keys(options)) {
+    if (!known.includes(key)) {
+      throw new AdvxError('INVALID_OPTION', `${what}: unknown option '${key}'. Known options: ${known.join(', ')}.`, { option: key });
+    }
+  }
+}
+
+/** Checks a batch size option. */
+export function checkBatchSize(what: string, value: number): number {
+  return checkInteger(`${what}: batchSize`, value, 1);
+}
+
+/** Predicted class per row of `x` (white-box). */
+export async function predictedClasses(model: Model, x: tf.Tensor): Promise<Int32Array> {
+  const pred = tf.tidy(() => tf.cast(tf.argMax(model.logits(x), 1), 'int32'));
+  const values = (await pred.data()) as Int32Array;
+  pred.dispose();
+  return Int32Array.from(values);
+}
+
+/** Softmax probabilities `[n, C]` of a white-box model, or the scores of a query model. */
+export async function probabilities(model: AnyModel, x: tf.Tensor): Promise<tf.Tensor2D> {
+  if (model.kind === 'query') {
+    if (model.output !== 'scores') {
+      throw new AdvxError('UNSUPPORTED_MODEL', "This detector compares output probabilities: the QueryModel must return 'scores', not only labels.");
+    }
+    return model.query(x);
+  }
+  return tf.tidy(() => tf.softmax(model.logits(x)));
+}
+
+/** Runs `fn` on consecutive slices of at most `size` rows along axis 0. */
+export async function forEachBatch(x: tf.Tensor, size: number, fn: (batch: tf.Tensor, offset: number) => Promise<void>): Promise<void> {
+  const n = x.shape[0] as number;
+  for (let start = 0; start < n; start += size) {
+    const b = Math.min(size, n - start);
+    const batch = b === n ? x : tf.slice(x, start, b);
+    try {
+      await fn(batch, start);
+    } finally {
+      if (batch !== x) batch.dispose();
+    }
+  }
+}
