@@ -14,3 +14,4 @@ export { foolingImages, type FoolingImagesOptions, type FoolingImagesResult } fr
 export { jsma, type JsmaOptions, type JsmaPairSearch } from './jsma.js';
 export { miFgsm, type MiFgsmOptions } from './mi-fgsm.js';
 export { pgd, type PgdOptions } from './pgd.js';
+export { square, type SquareOptions } from './square.js';

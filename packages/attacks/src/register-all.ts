@@ -15,6 +15,7 @@ import { fgsm } from './fgsm.js';
 import { jsma } from './jsma.js';
 import { miFgsm } from './mi-fgsm.js';
 import { pgd } from './pgd.js';
+import { square } from './square.js';
 
 registerAttack(apgd.meta, apgd);
 registerAttack(apgdCe.meta, apgdCe);
@@ -27,3 +28,4 @@ registerAttack(fgsm.meta, fgsm);
 registerAttack(jsma.meta, jsma);
 registerAttack(miFgsm.meta, miFgsm);
 registerAttack(pgd.meta, pgd);
+registerAttack(square.meta, square);

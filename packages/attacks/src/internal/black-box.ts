@@ -1,0 +1,165 @@
+/**
+ * Helpers shared by the score- and decision-based attacks: the clean batch and the goal as plain
+ * arrays, counted queries of any subset of rows through {@link AttackContext.query} (never the model's
+ * logits), goal checks and losses on the returned rows, and model checks run before any work.
+ *
+ * These attacks keep their per-sample state in plain `Float32Array`s: every sample follows its own
+ * seeded stream and its own query sequence, so a result does not depend on the batch size and a
+ * sample that is done stops spending queries.
+ *
+ * Not part of the public API: the attack files are its only callers.
+ *
+ * @internal
+ * @packageDocumentation
+ */
+import * as tf from '@tensorflow/tfjs-core';
+
+import { AdvxError, type AnyModel, type AttackContext } from '@advx/core';
+
+/** The clean batch of an attack context as plain arrays. */
+export interface QueryBatch {
+  /** Rows. */
+  readonly n: number;
+  /** Values per sample. */
+  readonly size: number;
+  /** The clean batch, flat `[n · size]`. */
+  readonly x: Float32Array;
+  /** Goal class per row: the label (untargeted) or the target (targeted). */
+  readonly classes: Int32Array;
+  /** Whether the goal is targeted. */
+  readonly targeted: boolean;
+  /** Rows that still need an adversarial (not adversarial without perturbation). */
+  readonly todo: Int32Array;
+}
+
+/** Reads the clean batch, the goal classes and the rows to attack. */
+export async function readBatch(ctx: AttackContext<unknown>): Promise<QueryBatch> {
+  const n = ctx.n;
+  const x = Float32Array.from((await ctx.x.data()) as Float32Array);
+  const classes = Int32Array.from((await ctx.goal.classes.data()) as Int32Array);
+  const active = await ctx.active.data();
+  const todo = Int32Array.from(Array.from({ length: n }, (_, i) => i).filter((i) => active[i]));
+  return { n, size: x.length / n, x, classes, targeted: ctx.goal.targeted, todo };
+}
+
+/** Row `i` of a flat batch (a copy). */
+export function rowOf(flat: Float32Array, size: number, i: number): Float32Array {
+  return flat.slice(i * size, (i + 1) * size);
+}
+
+/**
+ * Queries `inputs` (one flat sample each) as rows `rows` of the batch, counting one query per input,
+ * and returns the output row of each: probabilities, or one-hot labels for a label-only model.
+ */
+export async function queryRows(ctx: AttackContext<unknown>, rows: Int32Array, inputs: readonly Float32Array[]): Promise<Float32Array[]> {
+  const k = inputs.length;
+  if (k === 0) return [];
+  const size = (inputs[0] as Float32Array).length;
+  const flat = new Float32Array(k * size);
+  inputs.forEach((v, j) => flat.set(v, j * size));
+  const t = tf.tensor(flat, [k, ...ctx.model.inputShape], 'float32');
+  let out: tf.Tensor2D | undefined;
+  try {
+    out = await ctx.query(t, rows);
+    const values = (await out.data()) as Float32Array;
+    const c = ctx.model.numClasses;
+    return Array.from({ length: k }, (_, j) => values.slice(j * c, (j + 1) * c));
+  } finally {
+    t.dispose();
+    out?.dispose();
+  }
+}
+
+/** Index of the first largest entry (the rule of `tf.argMax`). */
+export function argMax(p: ArrayLike<number>): number {
+  let best = 0;
+  for (let j = 1; j < p.length; j++) if ((p[j] as number) > (p[best] as number)) best = j;
+  return best;
+}
+
+/** Whether an output row satisfies the goal: top-1 ≠ label (untargeted) or = target (targeted). */
+export function reachedGoal(p: ArrayLike<number>, cls: number, targeted: boolean): boolean {
+  const top = argMax(p);
+  return targeted ? top === cls : top !== cls;
+}
+
+/** Smallest probability taken into a logarithm (the float32 normal minimum). */
+const P_MIN = 1e-38;
+
+/**
+ * Margin loss on a probability row, minimized by the attacks: `log p_y − max_{j≠y} log p_j`
+ * (untargeted, label `y`) or `max_{j≠t} log p_j − log p_t` (targeted, target `t`). Differences of
+ * log-probabilities equal differences of logits, so this is the logit margin of Carlini & Wagner.
+ */
+export function marginLoss(p: ArrayLike<number>, cls: number, targeted: boolean): number {
+  let other = -Infinity;
+  for (let j = 0; j < p.length; j++) if (j !== cls) other = Math.max(other, Math.log(Math.max(p[j] as number, P_MIN)));
+  const own = Math.log(Math.max(p[cls] as number, P_MIN));
+  return targeted ? other - own : own - other;
+}
+
+/** Cross-entropy of class `cls`, `−log p_cls`, on a probability row. */
+export function crossEntropyLoss(p: ArrayLike<number>, cls: number): number {
+  return -Math.log(Math.max(p[cls] as number, P_MIN));
+}
+
+/** Clips `v` in place to `[lo, hi]`. */
+export function clipInPlace(v: Float32Array, lo: number, hi: number): Float32Array {
+  for (let i = 0; i < v.length; i++) v[i] = Math.min(hi, Math.max(lo, v[i] as number));
+  return v;
+}
+
+/** Euclidean norm of `a − b`. */
+export function l2Distance(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) {
+    const d = (a[i] as number) - (b[i] as number);
+    s += d * d;
+  }
+  return Math.sqrt(s);
+}
+
+/** A batch tensor of the context's shape from one flat row per sample. */
+export function batchTensor(ctx: AttackContext<unknown>, flat: Float32Array): tf.Tensor {
+  return tf.tensor(flat, ctx.x.shape, 'float32');
+}
+
+/** Throws `UNSUPPORTED_MODEL` for a label-only query model: a score-based attack needs scores. */
+export function requireScores(name: string, model: AnyModel): void {
+  if (model.kind === 'query' && model.output !== 'scores') {
+    throw new AdvxError(
+      'UNSUPPORTED_MODEL',
+      `${name} is score-based and needs probabilities, but the query model returns only labels (output '${model.output}'). ` +
+        "Query it with output: 'scores', or use a decision-based attack (hopSkipJump, boundaryAttack).",
+    );
+  }
+}
+
+/** Height, width and channels of an image input. */
+export interface ImageDims {
+  /** Rows. */
+  readonly h: number;
+  /** Columns. */
+  readonly w: number;
+  /** Channels (1 for `[h, w]` inputs). */
+  readonly c: number;
+}
+
+/**
+ * The `[h, w, c]` (or `[h, w]`) layout of an image model's input (channels last, tfjs's layout);
+ * throws `UNSUPPORTED_MODEL` for other shapes or images smaller than `minSide`.
+ */
+export function imageDims(name: string, inputShape: readonly number[], minSide: number): ImageDims {
+  if (inputShape.length !== 2 && inputShape.length !== 3) {
+    throw new AdvxError(
+      'UNSUPPORTED_MODEL',
+      `${name} works on images [h, w, c] or [h, w] (channels last), but the model's input shape is [${inputShape.join(', ')}]. ` +
+        'Wrap the model so that it takes image-shaped input.',
+    );
+  }
+  const [h, w, c = 1] = inputShape as [number, number, number?];
+  if (Math.min(h, w) < minSide) {
+    throw new AdvxError('UNSUPPORTED_MODEL', `${name} needs images of at least ${minSide}×${minSide} pixels, got ${h}×${w}.`);
+  }
+  return { h, w, c };
+}
