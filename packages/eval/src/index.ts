@@ -1,6 +1,36 @@
 /**
- * `@advx/eval`.
+ * `@advx/eval`: robustness evaluation of TensorFlow.js models — {@link evaluate} runs a grid of
+ * attacks × epsilons with gradient-masking diagnostics, {@link autoAttack} is the AutoAttack-style
+ * ensemble, {@link mergeResults} combines shards, {@link renderMarkdown} writes a report. Node
+ * helpers (state files, HTML reports with images, the `advx` command) are in `@advx/eval/node`.
  *
  * @packageDocumentation
  */
-export {};
+export { autoAttack, type AutoAttackOptions, type AutoAttackPreset } from './auto-attack.js';
+export { evaluate } from './evaluate.js';
+export { memoryStateStore } from './memory-state-store.js';
+export { mergeResults } from './merge-results.js';
+export { renderMarkdown } from './render-markdown.js';
+export {
+  RESULT_SCHEMA,
+  type AttackInfo,
+  type AttackInput,
+  type AttackSpec,
+  type AttackSummary,
+  type ChunkRecord,
+  type CurvePoint,
+  type DiagnosticsOptions,
+  type EnsembleMode,
+  type EpsilonSummary,
+  type EvaluateOptions,
+  type EvaluationConfig,
+  type EvaluationData,
+  type EvaluationProgress,
+  type EvaluationResult,
+  type EvaluationState,
+  type ExampleRecord,
+  type MaskingWarning,
+  type SampleAttackRecord,
+  type SampleRecord,
+  type StateStore,
+} from './types.js';

@@ -1,0 +1,51 @@
+import type { EvaluationResult, MaskingWarning } from '../types.js';
+
+export const percent = (v: number) => `${(100 * v).toFixed(1)} %`;
+
+const num = (v: number | null, digits = 3) => (v === null ? '–' : Number(v.toPrecision(digits)).toString());
+
+/** One line describing what was evaluated. */
+export function describeRun(r: EvaluationResult): string {
+  const c = r.config;
+  const model = c.model.id ?? `model [${c.model.inputShape.join(', ')}] → ${c.model.numClasses} classes`;
+  const data = c.dataset ?? 'data';
+  const slice = r.shard ? `, shard ${r.shard.index + 1}/${r.shard.count} (samples ${r.range[0]}–${r.range[1] - 1})` : '';
+  return `${model} on ${r.n} ${data} samples${slice}; ${c.norm} ε ∈ {${c.epsilons.join(', ')}}; ${c.mode} attacks; seed ${c.seed}`;
+}
+
+/** The summary table: header and rows of cells (attack, one robust accuracy per ε, time). */
+export function summaryTable(r: EvaluationResult): { header: string[]; rows: string[][] } {
+  const header = ['attack', ...r.config.epsilons.map((e) => `ε=${e}`), 'time'];
+  const rows = r.attacks.map((a) => [
+    a.label,
+    ...a.perEpsilon.map((p) => percent(p.robustAccuracy)),
+    `${(a.timeMs / 1000).toFixed(1)} s`,
+  ]);
+  rows.push([r.config.mode === 'sequential' ? 'ensemble (after all attacks)' : 'ensemble (worst case per sample)', ...r.ensemble.map((p) => percent(p.robustAccuracy)), '']);
+  return { header, rows };
+}
+
+/** The detail table: per attack and ε the success rate, mean/median perturbation and queries. */
+export function detailTable(r: EvaluationResult): { header: string[]; rows: string[][] } {
+  const header = ['attack', 'ε', 'robust accuracy', 'success rate', 'attacked', 'mean ‖δ‖', 'median ‖δ‖', 'mean queries'];
+  const rows = r.attacks.flatMap((a) =>
+    a.perEpsilon.map((p) => [a.label, String(p.epsilon), percent(p.robustAccuracy), percent(p.successRate), String(p.attacked), num(p.meanPerturbation), num(p.medianPerturbation), num(p.meanQueries, 6)]),
+  );
+  return { header, rows };
+}
+
+/** Minimization attacks: empirical robustness and minimal perturbations. */
+export function minimizationTable(r: EvaluationResult): { header: string[]; rows: string[][] } {
+  const header = ['attack', 'empirical robustness ρ̂', 'mean minimal ‖δ‖', 'median minimal ‖δ‖'];
+  const rows = r.attacks
+    .filter((a) => a.curve !== undefined)
+    .map((a) => [a.label, num(a.empiricalRobustness ?? null), num(a.minimalPerturbation?.mean ?? null), num(a.minimalPerturbation?.median ?? null)]);
+  return { header, rows };
+}
+
+/** `key=value` list of a warning's evidence. */
+export function evidenceText(w: MaskingWarning): string {
+  return Object.entries(w.evidence)
+    .map(([k, v]) => `${k}=${String(v)}`)
+    .join(', ');
+}

@@ -1,0 +1,408 @@
+import type * as tf from '@tensorflow/tfjs-core';
+
+import type { Attack, AttackKind, Model, NormName, ThreatModel } from '@advx/core';
+
+/**
+ * Version of the {@link EvaluationResult} JSON schema. Bumped on any incompatible change.
+ *
+ * @public
+ */
+export const RESULT_SCHEMA = 'advx-eval/1';
+
+/**
+ * An attack named by its registry name (`@advx/attacks/register-all` must have been imported), with
+ * options; `norm` comes from {@link EvaluateOptions.norm}.
+ *
+ * @example
+ * ```ts
+ * const spec: AttackSpec = { name: 'pgd', options: { steps: 40 }, label: 'PGD-40' };
+ * ```
+ * @public
+ */
+export interface AttackSpec {
+  /** Registry name, e.g. `pgd`, `apgd-ce`. */
+  readonly name: string;
+  /** Options of the attack (default: the attack's defaults). */
+  readonly options?: Readonly<Record<string, unknown>>;
+  /** Name in the results and reports (default: the name plus the options that differ from the defaults, e.g. `pgd(steps=10)`). */
+  readonly label?: string;
+}
+
+/**
+ * An attack to evaluate: a configured {@link Attack} (e.g. `pgd({ steps: 40 })`) or an {@link AttackSpec}.
+ *
+ * @public
+ */
+export type AttackInput = Attack | AttackSpec;
+
+/**
+ * How the attacks of a grid are combined.
+ *
+ * - `independent`: every attack runs on every clean-correct sample; the ensemble robust accuracy is
+ *   the per-sample worst case over the attacks.
+ * - `sequential` (AutoAttack): per epsilon, the attacks run in order, each only on the samples that
+ *   are still correctly classified after the previous ones; the robust accuracy reported for an
+ *   attack is the one after it and all attacks before it.
+ *
+ * @public
+ */
+export type EnsembleMode = 'independent' | 'sequential';
+
+/**
+ * Thresholds of the gradient-masking diagnostics.
+ *
+ * @public
+ */
+export interface DiagnosticsOptions {
+  /** Samples (the first of the dataset) used by the model probes (default 32). */
+  readonly probeSamples?: number;
+  /** Share of probe samples with an all-zero or NaN input gradient above which `ZERO_GRADIENTS` fires (default 0.1). */
+  readonly zeroGradientShare?: number;
+  /** Run the unbounded-attack sanity check (default `true`). */
+  readonly unbounded?: boolean;
+  /** Robust accuracy at the unbounded epsilon above which `UNBOUNDED_NOT_ZERO` fires (default 0.05). */
+  readonly unboundedTolerance?: number;
+  /** Robust-accuracy difference (absolute) tolerated by the comparison checks (default 0.01). */
+  readonly tolerance?: number;
+}
+
+/**
+ * What {@link evaluate} reports as it runs.
+ *
+ * @public
+ */
+export interface EvaluationProgress {
+  /** `diagnostics` (model probes and the sanity check) or `attacks` (the grid). */
+  readonly phase: 'diagnostics' | 'attacks';
+  /** Overall completed fraction of the phase in [0, 1]. */
+  readonly fraction: number;
+  /** Label of the running attack (grid phase). */
+  readonly attack: string;
+  /** Index of the current chunk within this run's slice. */
+  readonly chunk: number;
+  /** Chunks in this run's slice. */
+  readonly chunks: number;
+  /** Chunks restored from the state store instead of being recomputed. */
+  readonly resumedChunks: number;
+}
+
+/**
+ * Per-sample record of one attack: `success[e]` is `true` when the attack fooled the model at
+ * `epsilons[e]`, `false` when it ran and failed, `null` when it did not run on the sample (clean
+ * misclassification, or — in sequential mode — already fooled by an earlier attack).
+ *
+ * @public
+ */
+export interface SampleAttackRecord {
+  /** Per epsilon: success, or `null` when not run. */
+  readonly success: readonly (boolean | null)[];
+  /** Per epsilon: norm of the adversarial perturbation when `success[e]`, else `null`. */
+  readonly perturbation: readonly (number | null)[];
+  /** Minimization attacks: the minimal adversarial perturbation found (`null` when none or not run). */
+  readonly distance: number | null;
+  /** Black-box attacks: model queries spent on the sample (summed over epsilons). */
+  readonly queries: number;
+}
+
+/**
+ * Everything evaluated about one sample (the unit that shards and resumed runs combine).
+ *
+ * @public
+ */
+export interface SampleRecord {
+  /** Index of the sample in the dataset. */
+  readonly index: number;
+  /** True label. */
+  readonly label: number;
+  /** Clean prediction. */
+  readonly prediction: number;
+  /** Norm of the input in the evaluation's norm (for the empirical robustness). */
+  readonly inputNorm: number;
+  /** One record per attack, in the order of {@link EvaluationConfig.attacks}. */
+  readonly attacks: readonly SampleAttackRecord[];
+}
+
+/**
+ * An example adversarial image kept for the report.
+ *
+ * @public
+ */
+export interface ExampleRecord {
+  /** Label of the attack that produced it. */
+  readonly attack: string;
+  /** Epsilon of the adversarial (`null`: unrestricted output of a minimization attack). */
+  readonly epsilon: number | null;
+  /** Index of the sample in the dataset. */
+  readonly index: number;
+  /** True label. */
+  readonly label: number;
+  /** Clean prediction and its softmax confidence. */
+  readonly cleanPrediction: number;
+  /** Softmax confidence of the clean prediction. */
+  readonly cleanConfidence: number;
+  /** Prediction on the adversarial. */
+  readonly adversarialPrediction: number;
+  /** Softmax confidence of the adversarial prediction. */
+  readonly adversarialConfidence: number;
+  /** Norm of the perturbation. */
+  readonly perturbation: number;
+  /** Per-sample shape (e.g. `[28, 28, 1]`). */
+  readonly shape: readonly number[];
+  /** Clean input, flattened (4 decimals). */
+  readonly original: readonly number[];
+  /** Adversarial input, flattened (4 decimals). */
+  readonly adversarial: readonly number[];
+}
+
+/**
+ * Static description of an evaluated attack.
+ *
+ * @public
+ */
+export interface AttackInfo {
+  /** Unique label in this evaluation. */
+  readonly label: string;
+  /** Registry name. */
+  readonly name: string;
+  /** Kind of the attack. */
+  readonly kind: AttackKind;
+  /** Threat model. */
+  readonly threat: ThreatModel;
+  /** Resolved options. */
+  readonly options: Readonly<Record<string, unknown>>;
+  /** Paper reference, when known. */
+  readonly paper?: string;
+}
+
+/**
+ * The configuration of an evaluation, as recorded in its result (everything but the model and data).
+ *
+ * @public
+ */
+export interface EvaluationConfig {
+  /** The attacks, in order. */
+  readonly attacks: readonly AttackInfo[];
+  /** Epsilons, ascending. */
+  readonly epsilons: readonly number[];
+  /** Norm of the epsilons. */
+  readonly norm: NormName;
+  /** Base seed. */
+  readonly seed: number;
+  /** Samples per chunk (the unit of batching, checkpoints and shards). */
+  readonly batchSize: number;
+  /** How the attacks are combined. */
+  readonly mode: EnsembleMode;
+  /** Samples in the whole dataset. */
+  readonly datasetSize: number;
+  /** Examples kept per attack. */
+  readonly examples: number;
+  /** The model's per-sample input shape, classes and bounds. */
+  readonly model: { readonly inputShape: readonly number[]; readonly numClasses: number; readonly bounds: readonly [number, number]; readonly id?: string };
+  /** Name of the dataset, when given. */
+  readonly dataset?: string;
+  /** Thresholds of the gradient-masking diagnostics (`null`: diagnostics off). */
+  readonly diagnostics: Required<DiagnosticsOptions> | null;
+}
+
+/**
+ * One robust-accuracy measurement of an attack at one epsilon.
+ *
+ * @public
+ */
+export interface EpsilonSummary {
+  /** The epsilon. */
+  readonly epsilon: number;
+  /** Share of all evaluated samples that are classified correctly and were not fooled (sequential: by this or an earlier attack). */
+  readonly robustAccuracy: number;
+  /** Share of the samples the attack ran on that it fooled. */
+  readonly successRate: number;
+  /** Samples the attack ran on. */
+  readonly attacked: number;
+  /** Mean norm of the successful perturbations (`null` when none). */
+  readonly meanPerturbation: number | null;
+  /** Median norm of the successful perturbations (`null` when none). */
+  readonly medianPerturbation: number | null;
+  /** Black-box attacks: mean queries per attacked sample (`null` for white-box attacks). */
+  readonly meanQueries: number | null;
+}
+
+/**
+ * A point of a robust-accuracy-vs-epsilon curve.
+ *
+ * @public
+ */
+export interface CurvePoint {
+  /** Epsilon. */
+  readonly epsilon: number;
+  /** Robust accuracy at that epsilon. */
+  readonly robustAccuracy: number;
+}
+
+/**
+ * The results of one attack.
+ *
+ * @public
+ */
+export interface AttackSummary extends AttackInfo {
+  /** One row per epsilon. */
+  readonly perEpsilon: readonly EpsilonSummary[];
+  /** Wall time spent in the attack, in milliseconds (summed over chunks, shards and resumed runs). */
+  readonly timeMs: number;
+  /**
+   * Minimization attacks: the whole robust-accuracy curve from the minimal perturbations, one point
+   * per distinct minimal perturbation (accuracy holds from that epsilon up to the next point), from
+   * `epsilon: 0` (clean accuracy).
+   */
+  readonly curve?: readonly CurvePoint[];
+  /**
+   * Minimization attacks: empirical robustness ρ̂_adv = mean over the samples it fooled of
+   * ‖δ_min‖ / ‖x‖ (Moosavi-Dezfooli et al. 2016, eq. 15), in the evaluation's norm.
+   */
+  readonly empiricalRobustness?: number;
+  /** Minimization attacks: mean and median minimal perturbation over the samples it fooled. */
+  readonly minimalPerturbation?: { readonly mean: number; readonly median: number };
+}
+
+/**
+ * A gradient-masking diagnostic: a reason to distrust the robust accuracies, with its evidence.
+ *
+ * @public
+ */
+export interface MaskingWarning {
+  /** Stable code. */
+  readonly code:
+    | 'PROBABILITY_OUTPUT'
+    | 'ZERO_GRADIENTS'
+    | 'RANDOMIZED_MODEL'
+    | 'BLACK_BOX_BEATS_WHITE_BOX'
+    | 'UNBOUNDED_NOT_ZERO'
+    | 'ACCURACY_INCREASES_WITH_EPSILON'
+    | 'ACCURACY_INCREASES_WITH_STEPS';
+  /** What was seen and what to do about it. */
+  readonly message: string;
+  /** The measurements behind the warning. */
+  readonly evidence: Readonly<Record<string, number | string | boolean | null>>;
+}
+
+/**
+ * The result of {@link evaluate} (and of {@link mergeResults}): plain JSON data.
+ *
+ * @public
+ */
+export interface EvaluationResult {
+  /** Schema version, {@link RESULT_SCHEMA}. */
+  readonly schema: typeof RESULT_SCHEMA;
+  /** What was run. */
+  readonly config: EvaluationConfig;
+  /** The slice evaluated (`null`: the whole dataset). */
+  readonly shard: { readonly index: number; readonly count: number } | null;
+  /** Dataset indices `[start, end)` evaluated. */
+  readonly range: readonly [number, number];
+  /** Samples evaluated. */
+  readonly n: number;
+  /** Clean accuracy. */
+  readonly cleanAccuracy: number;
+  /** One summary per attack, in order. */
+  readonly attacks: readonly AttackSummary[];
+  /** Per epsilon, the per-sample worst case over all attacks. */
+  readonly ensemble: readonly CurvePoint[];
+  /** Gradient-masking diagnostics that fired. */
+  readonly warnings: readonly MaskingWarning[];
+  /** Example adversarials (the first ones found per attack). */
+  readonly examples: readonly ExampleRecord[];
+  /** Per-sample records, ordered by index. */
+  readonly samples: readonly SampleRecord[];
+}
+
+/**
+ * A labelled dataset to evaluate on.
+ *
+ * @public
+ */
+export interface EvaluationData {
+  /** Inputs `[n, ...model.inputShape]` inside the model's bounds. */
+  readonly x: tf.Tensor;
+  /** Labels, int32 `[n]`. */
+  readonly labels: tf.Tensor1D;
+  /** Name recorded in the result (e.g. `mnist`). */
+  readonly name?: string;
+}
+
+/**
+ * The state of a resumable evaluation: the chunks done so far.
+ *
+ * @public
+ */
+export interface EvaluationState {
+  /** Schema version, {@link RESULT_SCHEMA}. */
+  readonly schema: typeof RESULT_SCHEMA;
+  /** Identifies the evaluation (configuration, slice and data); a state of another evaluation is refused. */
+  readonly fingerprint: string;
+  /** Completed chunks, by chunk index. */
+  readonly chunks: Readonly<Record<string, ChunkRecord>>;
+}
+
+/**
+ * What one completed chunk contributed.
+ *
+ * @public
+ */
+export interface ChunkRecord {
+  /** Its samples. */
+  readonly samples: readonly SampleRecord[];
+  /** Per attack: milliseconds spent. */
+  readonly timeMs: readonly number[];
+  /** Examples found in the chunk (at most {@link EvaluationConfig.examples} per attack). */
+  readonly examples: readonly ExampleRecord[];
+}
+
+/**
+ * Where a resumable evaluation keeps its state: {@link memoryStateStore}, or a file with
+ * `fileStateStore` of `@advx/eval/node`.
+ *
+ * @public
+ */
+export interface StateStore {
+  /** The saved state, or `undefined` when there is none. */
+  load(): Promise<EvaluationState | undefined>;
+  /** Saves the state (called after every completed chunk). */
+  save(state: EvaluationState): Promise<void>;
+}
+
+/**
+ * Options of {@link evaluate}.
+ *
+ * @public
+ */
+export interface EvaluateOptions {
+  /** The white-box model. Black-box attacks get it through `toQueryModel`, so their queries are counted. */
+  readonly model: Model;
+  /** The labelled data. */
+  readonly data: EvaluationData;
+  /** The attacks. */
+  readonly attacks: readonly AttackInput[];
+  /** Perturbation radii > 0 (sorted ascending in the result). */
+  readonly epsilons: readonly number[];
+  /** Norm of the epsilons (default `'linf'`); every attack must support it. */
+  readonly norm?: NormName;
+  /** Samples per chunk (default 128): the unit of batching, of checkpoints and of shards. */
+  readonly batchSize?: number;
+  /** Base seed (default 0); each chunk's attacks get a seed derived from it and the chunk's position. */
+  readonly seed?: number;
+  /** How attacks combine (default `'independent'`). */
+  readonly mode?: EnsembleMode;
+  /** Evaluate only slice `index` of `count` (contiguous runs of whole chunks). */
+  readonly shard?: { readonly index: number; readonly count: number };
+  /** Keeps completed chunks so that an interrupted run continues where it stopped. */
+  readonly state?: StateStore;
+  /** Stops the run (throws `AdvxError` `ABORTED`); completed chunks stay in `state`. */
+  readonly signal?: AbortSignal;
+  /** Called as the run progresses. */
+  readonly onProgress?: (progress: EvaluationProgress) => void;
+  /** Gradient-masking diagnostics: `false` to skip them, or thresholds (default: on, with the defaults). */
+  readonly diagnostics?: boolean | DiagnosticsOptions;
+  /** Example adversarials to keep per attack for reports (default 0). */
+  readonly examples?: number;
+  /** Model name recorded in the result (e.g. a zoo id). */
+  readonly modelId?: string;
+}
