@@ -1,7 +1,7 @@
 /**
  * `@advx/defenses`: defenses for TensorFlow.js models on the advx core — input preprocessors with
  * declared gradients (so attacks through `defend()` are honest, BPDA where a transform is not
- * differentiable).
+ * differentiable) — and randomized smoothing with certified L2 radii.
  *
  * Every defense documents the threat model it addresses, the one it does not, and its known bypass.
  *
@@ -9,3 +9,12 @@
  */
 export { bitDepth, type BitDepthOptions } from './bit-depth.js';
 export { medianSmoothing, type MedianSmoothingOptions } from './median-smoothing.js';
+export {
+  ABSTAIN,
+  smooth,
+  type Certification,
+  type CertifyOptions,
+  type SmoothedClassifier,
+  type SmoothOptions,
+  type SmoothPredictOptions,
+} from './randomized-smoothing.js';

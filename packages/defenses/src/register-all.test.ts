@@ -2,15 +2,16 @@ import { describe, expect, it } from 'vitest';
 
 import { getDefense, listDefenses } from '@advx/core';
 
-import { bitDepth, medianSmoothing } from './index.js';
+import { bitDepth, medianSmoothing, smooth } from './index.js';
 import './register-all.js';
 
 describe('@advx/defenses/register-all', () => {
   it('registers every defense factory under its name, with paper and caveat', () => {
     const names = listDefenses().map((m) => m.name);
-    expect(names).toEqual(expect.arrayContaining(['bit-depth', 'median-smoothing']));
+    expect(names).toEqual(expect.arrayContaining(['bit-depth', 'median-smoothing', 'randomized-smoothing']));
     expect(getDefense('bit-depth')).toBe(bitDepth);
     expect(getDefense('median-smoothing')).toBe(medianSmoothing);
+    expect(getDefense('randomized-smoothing')).toBe(smooth);
     for (const meta of listDefenses()) {
       expect(meta.paper, meta.name).toMatch(/https:\/\//);
       expect(meta.caveat, meta.name).toMatch(/bypass/);

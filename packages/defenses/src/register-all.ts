@@ -8,6 +8,7 @@ import { registerDefense } from '@advx/core';
 
 import { bitDepth } from './bit-depth.js';
 import { medianSmoothing } from './median-smoothing.js';
+import { smooth } from './randomized-smoothing.js';
 
 const XU = 'Xu, Evans & Qi (2018), "Feature Squeezing: Detecting Adversarial Examples in Deep Neural Networks", https://arxiv.org/abs/1704.01155';
 
@@ -18,4 +19,14 @@ registerDefense(
 registerDefense(
   { name: 'median-smoothing', kind: 'preprocessor', paper: XU, caveat: 'Removes sparse (L0) perturbations; bypassed by attacking through its exact gradient.' },
   medianSmoothing,
+);
+registerDefense(
+  {
+    name: 'randomized-smoothing',
+    kind: 'smoothing',
+    paper: 'Cohen, Rosenfeld & Kolter (2019), "Certified Adversarial Robustness via Randomized Smoothing", https://arxiv.org/abs/1902.02918',
+    caveat: 'Certifies L2 robustness within a small radius with probability 1 − α; no bypass inside the radius, attacks on the smoothed classifier succeed beyond it.',
+  },
+  // The core registry types factories as `(options?) => defense`; smoothing wraps a model first.
+  smooth as unknown as (options?: never) => unknown,
 );
