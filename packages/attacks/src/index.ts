@@ -4,6 +4,19 @@
  *
  * @packageDocumentation
  */
+export {
+  adversarialPatch,
+  applyPatch,
+  evaluatePatch,
+  trainPatch,
+  type AdversarialPatchOptions,
+  type EvaluatePatchOptions,
+  type PatchData,
+  type PatchEvaluation,
+  type PatchPosition,
+  type TrainedPatch,
+  type TrainPatchOptions,
+} from './adversarial-patch.js';
 export { apgd, apgdCe, apgdDlr, type ApgdOptions, type ApgdPresetOptions } from './apgd.js';
 export { apgdT, type ApgdTOptions } from './apgd-t.js';
 export { bim, type BimOptions } from './bim.js';
@@ -11,7 +24,9 @@ export { carliniWagnerL2, type CarliniWagnerL2Options } from './carlini-wagner-l
 export { deepfool, type DeepFoolOptions } from './deepfool.js';
 export { fgsm, type FgsmOptions } from './fgsm.js';
 export { foolingImages, type FoolingImagesOptions, type FoolingImagesResult } from './fooling-images.js';
+export { hopSkipJump, type HopSkipJumpOptions } from './hop-skip-jump.js';
 export { jsma, type JsmaOptions, type JsmaPairSearch } from './jsma.js';
 export { miFgsm, type MiFgsmOptions } from './mi-fgsm.js';
 export { pgd, type PgdOptions } from './pgd.js';
+export { simba, type SimbaOptions } from './simba.js';
 export { square, type SquareOptions } from './square.js';

@@ -6,17 +6,21 @@
  */
 import { registerAttack } from '@advx/core';
 
+import { adversarialPatch } from './adversarial-patch.js';
 import { apgd, apgdCe, apgdDlr } from './apgd.js';
 import { apgdT } from './apgd-t.js';
 import { bim } from './bim.js';
 import { carliniWagnerL2 } from './carlini-wagner-l2.js';
 import { deepfool } from './deepfool.js';
 import { fgsm } from './fgsm.js';
+import { hopSkipJump } from './hop-skip-jump.js';
 import { jsma } from './jsma.js';
 import { miFgsm } from './mi-fgsm.js';
 import { pgd } from './pgd.js';
+import { simba } from './simba.js';
 import { square } from './square.js';
 
+registerAttack(adversarialPatch.meta, adversarialPatch);
 registerAttack(apgd.meta, apgd);
 registerAttack(apgdCe.meta, apgdCe);
 registerAttack(apgdDlr.meta, apgdDlr);
@@ -25,7 +29,9 @@ registerAttack(bim.meta, bim);
 registerAttack(carliniWagnerL2.meta, carliniWagnerL2);
 registerAttack(deepfool.meta, deepfool);
 registerAttack(fgsm.meta, fgsm);
+registerAttack(hopSkipJump.meta, hopSkipJump);
 registerAttack(jsma.meta, jsma);
 registerAttack(miFgsm.meta, miFgsm);
 registerAttack(pgd.meta, pgd);
+registerAttack(simba.meta, simba);
 registerAttack(square.meta, square);
