@@ -163,3 +163,87 @@ export function imageDims(name: string, inputShape: readonly number[], minSide: 
   }
   return { h, w, c };
 }
+
+/** A request of a sample's search: the inputs to query next (each one flat sample). */
+export type QueryRequest = readonly Float32Array[];
+
+/**
+ * One sample's search written as a generator: it yields the inputs it wants queried, receives their
+ * output rows (probabilities, or one-hot labels) and returns its final point. It must keep to its
+ * own query budget.
+ */
+export type SampleSearch = Generator<QueryRequest, Float32Array, Float32Array[]>;
+
+/** Most rows sent to the model in one call. */
+const MAX_ROWS_PER_CALL = 512;
+
+/**
+ * Runs the searches of several samples in lockstep: each round gathers the pending request of every
+ * unfinished search, queries them together (in calls of at most 512 rows, each row counted against
+ * its sample) and hands every search its own outputs. A search sees only its own answers, so the
+ * result does not depend on which samples share a batch. Abort and progress go through
+ * {@link AttackContext.checkpoint} once per round; `progress` tells the completed fraction.
+ */
+export async function runSearches(
+  ctx: AttackContext<unknown>,
+  searches: ReadonlyMap<number, SampleSearch>,
+  progress: () => number,
+): Promise<Map<number, Float32Array>> {
+  const results = new Map<number, Float32Array>();
+  const pending = new Map<number, QueryRequest>();
+  for (const [row, search] of searches) {
+    const first = search.next([]);
+    if (first.done) results.set(row, first.value);
+    else pending.set(row, first.value);
+  }
+  const ROUNDS = 1000;
+  while (pending.size > 0) {
+    await ctx.checkpoint(Math.min(ROUNDS - 1, Math.floor(progress() * ROUNDS)), ROUNDS);
+    const rows: number[] = [];
+    const inputs: Float32Array[] = [];
+    for (const [row, request] of pending) for (const input of request) {
+      rows.push(row);
+      inputs.push(input);
+    }
+    const outputs: Float32Array[] = [];
+    for (let start = 0; start < inputs.length; start += MAX_ROWS_PER_CALL) {
+      const end = Math.min(inputs.length, start + MAX_ROWS_PER_CALL);
+      outputs.push(...(await queryRows(ctx, Int32Array.from(rows.slice(start, end)), inputs.slice(start, end))));
+    }
+    let at = 0;
+    for (const [row, request] of [...pending]) {
+      const answer = outputs.slice(at, at + request.length);
+      at += request.length;
+      const step = (searches.get(row) as SampleSearch).next(answer);
+      if (step.done) {
+        pending.delete(row);
+        results.set(row, step.value);
+      } else {
+        pending.set(row, step.value);
+      }
+    }
+  }
+  return results;
+}
+
+/**
+ * The `perturb` of a per-sample search attack: starts `make(i, …)` for every row that needs an
+ * adversarial, runs them in lockstep ({@link runSearches}) and returns the batch of their final
+ * points (rows already adversarial stay clean). `used(q)` reports a search's queries so far, for
+ * progress against `maxQueries` per sample.
+ */
+export async function searchEachSample(
+  ctx: AttackContext<unknown>,
+  maxQueries: number,
+  make: (i: number, batch: QueryBatch, used: (q: number) => void) => SampleSearch,
+): Promise<tf.Tensor> {
+  const b = await readBatch(ctx);
+  const used = new Float64Array(b.n);
+  const searches = new Map<number, SampleSearch>();
+  for (const i of b.todo) searches.set(i, make(i, b, (q) => (used[i] = q)));
+  const total = Math.max(1, b.todo.length * maxQueries);
+  const results = await runSearches(ctx, searches, () => used.reduce((a, q) => a + q, 0) / total);
+  const out = Float32Array.from(b.x);
+  for (const [i, point] of results) out.set(point, i * b.size);
+  return batchTensor(ctx, out);
+}
