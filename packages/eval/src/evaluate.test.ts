@@ -143,7 +143,7 @@ describe('shards and resume', () => {
 
   it('mergeResults of 3 shards equals a single run (randomized PGD included)', async () => {
     const single = await evaluate(base());
-    const shards = [];
+    const shards: EvaluationResult[] = [];
     for (const index of [2, 0, 1]) shards.push(await evaluate({ ...base(), shard: { index, count: 3 } }));
     expect(shards.map((s) => s.range)).toEqual([[12, 20], [0, 4], [4, 12]]);
     expect(shards.reduce((s, r) => s + r.n, 0)).toBe(20);

@@ -1,0 +1,13 @@
+/**
+ * `@advx/eval/node`: the Node side of `@advx/eval` — a file state store for resumable runs, the
+ * HTML report with its plot and example images, the report writer, a `model.json` loader, backend
+ * selection and the `advx` command line ({@link runCli}).
+ *
+ * @packageDocumentation
+ */
+export { fileStateStore } from './node/file-state-store.js';
+export { loadModelFile } from './node/load-model-file.js';
+export { renderHtml, type RenderHtmlOptions } from './node/render-html.js';
+export { runCli, type CliIo } from './node/run-cli.js';
+export { selectBackend, type BackendName } from './node/select-backend.js';
+export { writeReport, type WrittenReport } from './node/write-report.js';

@@ -1,0 +1,53 @@
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+
+import { AdvxError } from '@advx/core';
+
+import type { EvaluationState, StateStore } from '../types.js';
+
+/**
+ * A {@link StateStore} in a JSON file, written atomically (a temporary file renamed over the old
+ * one) after every completed chunk, so that an interrupted evaluation (Ctrl-C, a crash, a killed
+ * job) continues where it stopped when run again with the same store.
+ *
+ * @param file - path of the state file (its folder is created when missing).
+ * @returns the store; `remove()` deletes the file (after a completed run).
+ *
+ * @example
+ * ```ts
+ * import { evaluate } from '@advx/eval';
+ * import { fileStateStore } from '@advx/eval/node';
+ *
+ * const state = fileStateStore('report/state.json');
+ * const result = await evaluate({ ...options, state }); // rerun after an interruption to resume
+ * await state.remove();
+ * ```
+ * @public
+ */
+export function fileStateStore(file: string): StateStore & { remove(): Promise<void> } {
+  return {
+    async load() {
+      let text: string;
+      try {
+        text = await fs.readFile(file, 'utf8');
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+        throw new AdvxError('INVALID_OPTION', `cannot read the state file ${file}: ${(e as Error).message}`);
+      }
+      try {
+        return JSON.parse(text) as EvaluationState;
+      } catch {
+        throw new AdvxError('INVALID_OPTION', `the state file ${file} is not valid JSON; delete it to start afresh.`);
+      }
+    },
+    async save(state) {
+      await fs.mkdir(path.dirname(file), { recursive: true });
+      const tmp = `${file}.${process.pid}.tmp`;
+      await fs.writeFile(tmp, JSON.stringify(state));
+      await fs.rename(tmp, file);
+    },
+    async remove() {
+      await fs.rm(file, { force: true });
+    },
+  };
+}

@@ -1,0 +1,151 @@
+import { scaleLinear } from 'd3-scale';
+import { curveLinear, curveStepAfter, line } from 'd3-shape';
+
+import { describeRun, detailTable, evidenceText, minimizationTable, percent, summaryTable } from '../internal/report-data.js';
+import type { CurvePoint, EvaluationResult } from '../types.js';
+import { drawable, exampleImages } from './example-images.js';
+
+/**
+ * Options of {@link renderHtml}.
+ *
+ * @public
+ */
+export interface RenderHtmlOptions {
+  /** Class names by label (default: the label numbers). */
+  readonly classNames?: readonly string[];
+  /** Page title (default `advx robustness evaluation`). */
+  readonly title?: string;
+}
+
+const COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#8c564b', '#e377c2', '#17becf'];
+
+const escapeHtml = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+
+function table(t: { header: string[]; rows: string[][] }, cls: string): string {
+  const head = t.header.map((h) => `<th>${escapeHtml(h)}</th>`).join('');
+  const body = t.rows.map((r) => `<tr>${r.map((c) => `<td>${escapeHtml(c)}</td>`).join('')}</tr>`).join('\n');
+  return `<table class="${cls}"><thead><tr>${head}</tr></thead><tbody>\n${body}\n</tbody></table>`;
+}
+
+/** The robust-accuracy-vs-ε plot: one line per attack (a step curve for minimization attacks), the ensemble dashed. */
+function plot(r: EvaluationResult): string {
+  const width = 720;
+  const plotHeight = 360;
+  const m = { top: 20, right: 24, bottom: 44, left: 56 };
+  const maxEps = Math.max(...r.config.epsilons);
+  const x = scaleLinear().domain([0, maxEps]).range([m.left, width - m.right]);
+  const y = scaleLinear().domain([0, 1]).range([plotHeight - m.bottom, m.top]);
+  const straight = line<CurvePoint>().x((p) => x(p.epsilon)).y((p) => y(p.robustAccuracy)).curve(curveLinear);
+  const steps = line<CurvePoint>().x((p) => x(p.epsilon)).y((p) => y(p.robustAccuracy)).curve(curveStepAfter);
+  const start: CurvePoint = { epsilon: 0, robustAccuracy: r.cleanAccuracy };
+  const series: { label: string; color: string; dash: string; d: string; points: readonly CurvePoint[] }[] = r.attacks.map((a, i) => {
+    const color = COLORS[i % COLORS.length] as string;
+    if (a.curve) {
+      const inRange = a.curve.filter((p) => p.epsilon <= maxEps);
+      const last = inRange[inRange.length - 1] as CurvePoint;
+      const d = steps([...inRange, { epsilon: maxEps, robustAccuracy: last.robustAccuracy }]) ?? '';
+      return { label: a.label, color, dash: '', d, points: a.perEpsilon };
+    }
+    return { label: a.label, color, dash: '', d: straight([start, ...a.perEpsilon]) ?? '', points: a.perEpsilon };
+  });
+  if (r.attacks.length > 1) series.push({ label: 'ensemble', color: '#000', dash: '6 4', d: straight([start, ...r.ensemble]) ?? '', points: r.ensemble });
+  // The legend goes under the plot, one row per series, so long labels are never cut.
+  const height = plotHeight + 12 + series.length * 20;
+  const xTicks = x.ticks(6).map((t) => `<g class="tick"><line x1="${x(t)}" x2="${x(t)}" y1="${plotHeight - m.bottom}" y2="${plotHeight - m.bottom + 5}" stroke="#333"/><text x="${x(t)}" y="${plotHeight - m.bottom + 18}" text-anchor="middle">${t}</text></g>`);
+  const yTicks = y.ticks(5).map((t) => `<g class="tick"><line x1="${m.left}" x2="${width - m.right}" y1="${y(t)}" y2="${y(t)}" stroke="#eee"/><text x="${m.left - 8}" y="${y(t) + 4}" text-anchor="end">${Math.round(t * 100)} %</text></g>`);
+  const paths = series.map(
+    (s) =>
+      `<path class="series" data-attack="${escapeHtml(s.label)}" d="${s.d}" fill="none" stroke="${s.color}" stroke-width="2" ${s.dash ? `stroke-dasharray="${s.dash}"` : ''}/>` +
+      s.points.map((p) => `<circle cx="${x(p.epsilon)}" cy="${y(p.robustAccuracy)}" r="3" fill="${s.color}"/>`).join(''),
+  );
+  const legend = series.map(
+    (s, i) =>
+      `<g transform="translate(${m.left},${plotHeight + 14 + i * 20})"><line x1="0" x2="22" y1="0" y2="0" stroke="${s.color}" stroke-width="2" ${s.dash ? `stroke-dasharray="${s.dash}"` : ''}/><text x="28" y="4">${escapeHtml(s.label)}</text></g>`,
+  );
+  return `<svg id="robustness-plot" xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img" aria-label="robust accuracy versus epsilon">
+<rect x="0" y="0" width="${width}" height="${height}" fill="#fff"/>
+${yTicks.join('\n')}
+<line x1="${m.left}" x2="${width - m.right}" y1="${plotHeight - m.bottom}" y2="${plotHeight - m.bottom}" stroke="#333"/>
+<line x1="${m.left}" x2="${m.left}" y1="${m.top}" y2="${plotHeight - m.bottom}" stroke="#333"/>
+${xTicks.join('\n')}
+<text x="${(m.left + width - m.right) / 2}" y="${plotHeight - 6}" text-anchor="middle">ε (${r.config.norm})</text>
+<text transform="translate(14,${(m.top + plotHeight - m.bottom) / 2}) rotate(-90)" text-anchor="middle">robust accuracy</text>
+${paths.join('\n')}
+${legend.join('\n')}
+</svg>`;
+}
+
+function dataUrl(png: Buffer): string {
+  return `data:image/png;base64,${png.toString('base64')}`;
+}
+
+function imageGrid(r: EvaluationResult, classNames: readonly string[] | undefined): string {
+  const examples = r.examples.filter((e) => drawable(e.shape));
+  if (examples.length === 0) return '<p>No example images (no attack succeeded, no examples were kept, or the inputs are not images).</p>';
+  const name = (c: number) => escapeHtml(classNames?.[c] ?? String(c));
+  const cells = examples.map((e) => {
+    const img = exampleImages(e, r.config.model.bounds);
+    const eps = e.epsilon === null ? 'minimal' : `ε=${e.epsilon}`;
+    return `<figure class="example" data-index="${e.index}">
+<div class="triple"><img alt="original" src="${dataUrl(img.original)}"/><img alt="perturbation" src="${dataUrl(img.perturbation)}"/><img alt="adversarial" src="${dataUrl(img.adversarial)}"/></div>
+<figcaption><b>${escapeHtml(e.attack)}</b> ${eps}, #${e.index}<br/>${name(e.cleanPrediction)} (${percent(e.cleanConfidence)}) → <b>${name(e.adversarialPrediction)}</b> (${percent(e.adversarialConfidence)})<br/>‖δ‖=${e.perturbation}, δ ×${Number(img.magnification.toPrecision(3))}</figcaption>
+</figure>`;
+  });
+  return `<p>Each example: original, perturbation (magnified; grey = unchanged), adversarial — with the predicted class and its confidence.</p>\n<div class="grid">\n${cells.join('\n')}\n</div>`;
+}
+
+/**
+ * Renders an {@link EvaluationResult} as one self-contained HTML page: the robust-accuracy-vs-ε
+ * plot per attack (inline SVG built with d3-scale and d3-shape), the summary and detail tables,
+ * the gradient-masking warnings with their evidence, and a grid of example images (original,
+ * perturbation magnified, adversarial, with predicted labels and confidences) inlined as PNG data
+ * URLs. No external resources.
+ *
+ * @param result - an evaluation result.
+ * @param options - `classNames`, `title`.
+ * @returns the HTML text.
+ *
+ * @example
+ * ```ts
+ * import { writeFile } from 'node:fs/promises';
+ * await writeFile('report.html', renderHtml(result, { classNames: DATASETS.mnist.classNames }));
+ * ```
+ * @public
+ */
+export function renderHtml(result: EvaluationResult, options: RenderHtmlOptions = {}): string {
+  const title = options.title ?? 'advx robustness evaluation';
+  const minimization = minimizationTable(result);
+  const warnings = result.warnings.length
+    ? `<ul class="warnings">${result.warnings.map((w) => `<li class="warning" data-code="${w.code}"><b>${w.code}</b>: ${escapeHtml(w.message)}<br/><small>evidence: ${escapeHtml(evidenceText(w))}</small></li>`).join('\n')}</ul>`
+    : '<p class="no-warnings">No gradient-masking diagnostic fired.</p>';
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"/><title>${escapeHtml(title)}</title>
+<style>
+body { font: 14px/1.45 system-ui, sans-serif; margin: 24px; color: #222; max-width: 1100px; }
+table { border-collapse: collapse; margin: 8px 0 18px; } th, td { border: 1px solid #ccc; padding: 3px 8px; text-align: right; }
+th:first-child, td:first-child { text-align: left; } thead { background: #f3f3f3; }
+svg text { font: 12px system-ui, sans-serif; }
+.warnings li { background: #fff4e5; border-left: 4px solid #f0a020; padding: 6px 10px; margin: 6px 0; list-style: none; }
+.grid { display: flex; flex-wrap: wrap; gap: 12px; } .example { margin: 0; width: 276px; border: 1px solid #ddd; padding: 6px; }
+.triple img { width: 84px; height: 84px; image-rendering: pixelated; margin-right: 4px; border: 1px solid #eee; }
+figcaption { font-size: 12px; }
+</style></head>
+<body>
+<h1>${escapeHtml(title)}</h1>
+<p>${escapeHtml(describeRun(result))}</p>
+<p>Clean accuracy: <b>${percent(result.cleanAccuracy)}</b> (${result.n} samples).</p>
+<h2>Robust accuracy vs ε</h2>
+${plot(result)}
+<h2>Summary</h2>
+${table(summaryTable(result), 'summary')}
+<h2>Gradient-masking diagnostics</h2>
+${warnings}
+<h2>Details</h2>
+${table(detailTable(result), 'details')}
+${minimization.rows.length ? `<h2>Minimization attacks</h2>\n${table(minimization, 'minimization')}` : ''}
+<h2>Examples</h2>
+${imageGrid(result, options.classNames)}
+<p><small>schema ${result.schema}; generated by @advx/eval</small></p>
+</body></html>
+`;
+}

@@ -1,0 +1,394 @@
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+
+import * as tf from '@tensorflow/tfjs-core';
+import cliProgress from 'cli-progress';
+import { Command, CommanderError, Option } from 'commander';
+
+import '@advx/attacks/register-all';
+import { AdvxError, getAttack, isAdvxError, listAttacks, listDefenses, listDetectors, type Model, type NormName } from '@advx/core';
+import { DATASETS, loadDataset, loadModel, ZOO_MODEL_IDS, type DatasetName, type ZooModelId } from '@advx/models-zoo';
+
+import { autoAttack } from '../auto-attack.js';
+import { evaluate } from '../evaluate.js';
+import { percent, summaryTable } from '../internal/report-data.js';
+import { mergeResults } from '../merge-results.js';
+import type { AttackSpec, EvaluationProgress, EvaluationResult } from '../types.js';
+import { fileStateStore } from './file-state-store.js';
+import { loadModelFile } from './load-model-file.js';
+import { selectBackend, type BackendName } from './select-backend.js';
+import { writeReport } from './write-report.js';
+
+/**
+ * Where {@link runCli} writes: `stdout` for results, `stderr` for progress and errors.
+ *
+ * @public
+ */
+export interface CliIo {
+  /** Results and tables. */
+  readonly stdout: { write(text: string): unknown };
+  /** Progress, warnings and errors. */
+  readonly stderr: { write(text: string): unknown; readonly isTTY?: boolean };
+  /** Aborts a running evaluation (default: Ctrl-C / SIGINT). */
+  readonly signal?: AbortSignal;
+}
+
+/** Default attack list of `advx eval`: the white-box family at the quick start's settings. */
+const DEFAULT_ATTACKS = 'fgsm,pgd:steps=40,apgd-ce:steps=100';
+
+function parseValue(raw: string): unknown {
+  if (raw === 'true') return true;
+  if (raw === 'false') return false;
+  if (raw !== '' && Number.isFinite(Number(raw))) return Number(raw);
+  return raw;
+}
+
+/** `pgd:steps=40:restarts=2,fgsm` → specs; `autoattack` → the AutoAttack preset. */
+export function parseAttacks(list: string): { specs: AttackSpec[]; sequential: boolean; omitted: readonly string[] } {
+  const names = list.split(',').map((s) => s.trim()).filter(Boolean);
+  if (names.length === 0) throw new AdvxError('INVALID_OPTION', '--attacks: give at least one attack, e.g. --attacks pgd:steps=40,apgd-ce.');
+  if (names.length === 1 && names[0]?.toLowerCase() === 'autoattack') {
+    return { specs: [], sequential: true, omitted: [] };
+  }
+  const specs = names.map((entry) => {
+    const [name, ...pairs] = entry.split(':');
+    const options: Record<string, unknown> = {};
+    for (const pair of pairs) {
+      const eq = pair.indexOf('=');
+      if (eq <= 0) throw new AdvxError('INVALID_OPTION', `--attacks: '${pair}' in '${entry}' is not key=value (e.g. pgd:steps=40).`);
+      options[pair.slice(0, eq)] = parseValue(pair.slice(eq + 1));
+    }
+    return { name: name as string, options };
+  });
+  return { specs, sequential: false, omitted: [] };
+}
+
+/** `0.1,0.2,8/255` → numbers. */
+export function parseEpsilons(list: string): number[] {
+  return list.split(',').map((raw) => {
+    const s = raw.trim();
+    const frac = /^([0-9.]+)\/([0-9.]+)$/.exec(s);
+    const v = frac ? Number(frac[1]) / Number(frac[2]) : s === '' ? NaN : Number(s);
+    if (!Number.isFinite(v) || v <= 0) throw new AdvxError('INVALID_EPSILON', `--eps: '${s}' is not a number > 0 (e.g. --eps 0.1,0.2,0.3 or 8/255).`);
+    return v;
+  });
+}
+
+function parseShard(s: string): { index: number; count: number } {
+  const m = /^(\d+)\/(\d+)$/.exec(s.trim());
+  const k = Number(m?.[1]);
+  const n = Number(m?.[2]);
+  if (!m || n < 1 || k < 1 || k > n) throw new AdvxError('INVALID_OPTION', `--shard: '${s}' is not k/n with 1 ≤ k ≤ n (e.g. --shard 2/4).`);
+  return { index: k - 1, count: n };
+}
+
+function positiveInt(name: string, s: string): number {
+  const v = Number(s);
+  if (!Number.isInteger(v) || v < 1) throw new AdvxError('INVALID_OPTION', `${name}: '${s}' is not a positive integer.`);
+  return v;
+}
+
+function parseBounds(s: string): [number, number] {
+  const [lo, hi] = s.split(',').map(Number);
+  if (!Number.isFinite(lo) || !Number.isFinite(hi) || (lo as number) >= (hi as number)) {
+    throw new AdvxError('INVALID_OPTION', `--bounds: '${s}' is not lo,hi with lo < hi (e.g. 0,1).`);
+  }
+  return [lo as number, hi as number];
+}
+
+/** Progress: a bar with ETA on a terminal, plain lines otherwise. */
+function progressReporter(io: CliIo): { update(p: EvaluationProgress): void; stop(): void } {
+  if (io.stderr.isTTY) {
+    const bar = new cliProgress.SingleBar(
+      {
+        stream: io.stderr as NodeJS.WritableStream,
+        format: '{bar} {percentage}% | ETA {eta_formatted} | {phase} {attack} chunk {chunk}',
+        hideCursor: true,
+        etaBuffer: 50,
+      },
+      cliProgress.Presets.shades_classic,
+    );
+    let started = false;
+    return {
+      update(p) {
+        const payload = { phase: p.phase, attack: p.attack, chunk: `${Math.min(p.chunk + 1, p.chunks)}/${p.chunks}` };
+        if (!started) {
+          bar.start(1000, 0, payload);
+          started = true;
+        }
+        bar.update(p.phase === 'diagnostics' ? 0 : Math.round(p.fraction * 1000), payload);
+      },
+      stop: () => started && bar.stop(),
+    };
+  }
+  const t0 = Date.now();
+  let lastKey = '';
+  let lastTenth = -1;
+  return {
+    update(p) {
+      const tenth = Math.floor(p.fraction * 10);
+      const key = `${p.phase}|${p.attack}|${p.chunk}`;
+      if (key === lastKey && tenth === lastTenth) return;
+      lastKey = key;
+      lastTenth = tenth;
+      const elapsed = (Date.now() - t0) / 1000;
+      const eta = p.fraction > 0 && p.phase === 'attacks' ? ` ETA ${Math.round((elapsed * (1 - p.fraction)) / p.fraction)} s` : '';
+      const what = p.phase === 'diagnostics' ? 'diagnostics' : `${p.attack} chunk ${Math.min(p.chunk + 1, p.chunks)}/${p.chunks}`;
+      io.stderr.write(`[advx] ${(100 * p.fraction).toFixed(0).padStart(3)} % ${what} (${elapsed.toFixed(0)} s${eta})\n`);
+    },
+    stop: () => undefined,
+  };
+}
+
+function textTable(r: EvaluationResult): string {
+  const { header, rows } = summaryTable(r);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => (row[i] ?? '').length)));
+  const fmt = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] as number) : c.padStart(widths[i] as number))).join('  ');
+  return [fmt(header), ...rows.map(fmt)].join('\n');
+}
+
+function summaryText(r: EvaluationResult, backend: string | undefined): string {
+  const lines = [
+    ...(backend ? [`backend: ${backend}, tfjs ${tf.version_core}`] : []),
+    `${r.config.model.id ?? 'model'}: clean accuracy ${percent(r.cleanAccuracy)} on ${r.n} ${r.config.dataset ?? ''} samples`.replace(/ {2}/g, ' '),
+    `robust accuracy (${r.config.norm}, ${r.config.mode})`,
+    textTable(r),
+  ];
+  if (r.warnings.length) lines.push('', 'gradient-masking warnings:', ...r.warnings.map((w) => `  ${w.code}: ${w.message}`));
+  else lines.push('', 'no gradient-masking diagnostic fired');
+  return lines.join('\n');
+}
+
+interface EvalFlags {
+  model: string;
+  data?: string;
+  attacks: string;
+  eps: string;
+  norm: string;
+  n: string;
+  batchSize: string;
+  backend: string;
+  threads?: string;
+  seed: string;
+  shard?: string;
+  resume?: boolean;
+  out: string;
+  json?: boolean;
+  examples: string;
+  bounds: string;
+  diagnostics: boolean;
+}
+
+async function loadTarget(flags: EvalFlags): Promise<{ model: Model; id: string; dataset: DatasetName | undefined; dispose: () => void }> {
+  if ((ZOO_MODEL_IDS as readonly string[]).includes(flags.model)) {
+    const zoo = await loadModel(flags.model as ZooModelId);
+    return { model: zoo.model, id: zoo.id, dataset: zoo.card.dataset as DatasetName, dispose: () => zoo.layers.dispose() };
+  }
+  if (!flags.model.endsWith('.json')) {
+    throw new AdvxError('UNKNOWN_NAME', `--model '${flags.model}' is neither a zoo model (${ZOO_MODEL_IDS.join(', ')}) nor a path to a model.json.`);
+  }
+  const { model, dispose } = await loadModelFile(flags.model, parseBounds(flags.bounds));
+  return { model, id: path.basename(path.dirname(path.resolve(flags.model))), dataset: undefined, dispose };
+}
+
+async function runEval(flags: EvalFlags, io: CliIo, verbose: boolean): Promise<number> {
+  // Every flag is checked before the backend, the model or the data is touched.
+  const parsed = parseAttacks(flags.attacks);
+  const epsilons = parseEpsilons(flags.eps);
+  const n = positiveInt('--n', flags.n);
+  const batchSize = positiveInt('--batch-size', flags.batchSize);
+  const seed = Number(flags.seed);
+  if (!Number.isInteger(seed) || seed < 0) throw new AdvxError('INVALID_OPTION', `--seed: '${flags.seed}' is not a non-negative integer.`);
+  const examples = Number(flags.examples);
+  if (!Number.isInteger(examples) || examples < 0) throw new AdvxError('INVALID_OPTION', `--examples: '${flags.examples}' is not a non-negative integer.`);
+  const shard = flags.shard !== undefined ? parseShard(flags.shard) : undefined;
+  const threads = flags.threads !== undefined ? positiveInt('--threads', flags.threads) : undefined;
+  const norm = flags.norm as NormName;
+  const preset = parsed.sequential ? autoAttack({ norm: norm as 'linf' | 'l2' }) : undefined;
+  // Unknown attacks, unknown options and unsupported norms fail here, before any work.
+  for (const spec of parsed.specs) getAttack(spec.name)({ ...spec.options, norm });
+
+  const backend = await selectBackend(flags.backend as BackendName, threads);
+  const target = await loadTarget(flags);
+  const datasetName = (flags.data ?? target.dataset ?? 'mnist') as DatasetName;
+  if (!(datasetName in DATASETS)) {
+    target.dispose();
+    throw new AdvxError('UNKNOWN_NAME', `--data '${datasetName}' is not a dataset: use ${Object.keys(DATASETS).join(' or ')}.`);
+  }
+  let dataset: Awaited<ReturnType<typeof loadDataset>>;
+  try {
+    dataset = await loadDataset(datasetName, { count: n });
+  } catch (e) {
+    target.dispose();
+    throw e;
+  }
+  const state = fileStateStore(path.join(flags.out, 'state.json'));
+  if (!flags.resume) await state.remove();
+  const controller = new AbortController();
+  const onSigint = () => controller.abort();
+  if (io.signal) io.signal.addEventListener('abort', onSigint);
+  else process.once('SIGINT', onSigint);
+  const progress = progressReporter(io);
+  if (preset) io.stderr.write(`[advx] AutoAttack ensemble: ${preset.attacks.map((a) => a.label).join(' → ')} (omitted: ${preset.omitted.join('; ')})\n`);
+  try {
+    const result = await evaluate({
+      model: target.model,
+      data: { x: dataset.x, labels: dataset.y, name: datasetName },
+      attacks: preset ? preset.attacks : parsed.specs,
+      epsilons,
+      norm,
+      batchSize,
+      seed,
+      mode: preset ? 'sequential' : 'independent',
+      ...(shard ? { shard } : {}),
+      state,
+      signal: controller.signal,
+      onProgress: (p) => progress.update(p),
+      diagnostics: flags.diagnostics,
+      examples,
+      modelId: target.id,
+    });
+    progress.stop();
+    await state.remove();
+    const files = await writeReport(result, flags.out, { classNames: DATASETS[datasetName].classNames, title: `advx robustness evaluation: ${target.id}` });
+    io.stdout.write(flags.json ? `${JSON.stringify(result)}\n` : `${summaryText(result, backend)}\n\nwrote ${files.json}, ${files.markdown}, ${files.html} and ${files.images.length} images\n`);
+    return 0;
+  } catch (e) {
+    progress.stop();
+    if (isAdvxError(e, 'ABORTED')) {
+      io.stderr.write(`advx: interrupted: ${e.message.replace(/^\[ABORTED\] /, '')} State: ${path.join(flags.out, 'state.json')}; rerun with --resume.\n`);
+      return 130;
+    }
+    throw e;
+  } finally {
+    if (!io.signal) process.removeListener('SIGINT', onSigint);
+    tf.dispose([dataset.x, dataset.y]);
+    target.dispose();
+    if (verbose) io.stderr.write(`[advx] tensors alive: ${tf.memory().numTensors}\n`);
+  }
+}
+
+async function runList(json: boolean, io: CliIo): Promise<number> {
+  for (const pkg of ['@advx/defenses/register-all', '@advx/detectors/register-all']) {
+    // Optional plugins: listed when installed.
+    await import(/* @vite-ignore */ pkg).catch(() => undefined);
+  }
+  const attacks = listAttacks();
+  const defenses = listDefenses();
+  const detectors = listDetectors();
+  if (json) {
+    io.stdout.write(`${JSON.stringify({ attacks, defenses, detectors }, null, 1)}\n`);
+    return 0;
+  }
+  const lines = [`attacks (${attacks.length}):`];
+  for (const a of attacks) {
+    lines.push(`  ${a.name.padEnd(20)} ${a.kind.padEnd(14)} ${a.threat.padEnd(10)} norms ${a.norms.join('/').padEnd(12)} goals ${a.goals.join('/')}`);
+    if (a.paper) lines.push(`  ${''.padEnd(20)} ${a.paper}`);
+  }
+  lines.push(`defenses (${defenses.length}):`, ...defenses.map((d) => `  ${JSON.stringify(d)}`));
+  lines.push(`detectors (${detectors.length}):`, ...detectors.map((d) => `  ${JSON.stringify(d)}`));
+  io.stdout.write(`${lines.join('\n')}\n`);
+  return 0;
+}
+
+async function runMerge(files: string[], out: string, json: boolean, io: CliIo): Promise<number> {
+  const results: EvaluationResult[] = [];
+  for (const file of files) {
+    try {
+      results.push(JSON.parse(await fs.readFile(file, 'utf8')) as EvaluationResult);
+    } catch (e) {
+      throw new AdvxError('INVALID_OPTION', `cannot read the results file ${file}: ${(e as Error).message}`);
+    }
+  }
+  const merged = mergeResults(results);
+  const dataset = merged.config.dataset as DatasetName | undefined;
+  const files2 = await writeReport(merged, out, dataset && dataset in DATASETS ? { classNames: DATASETS[dataset].classNames } : {});
+  io.stdout.write(json ? `${JSON.stringify(merged)}\n` : `${summaryText(merged, undefined)}\n\nwrote ${files2.json}, ${files2.markdown}, ${files2.html}\n`);
+  return 0;
+}
+
+/**
+ * Runs the `advx` command line with `argv` (without `node` and the script):
+ *
+ * - `advx eval` — evaluates a model (default the zoo's `mnist-cnn` on its shipped MNIST evaluation
+ *   set, first `--n 300` images) under `--attacks` (default `fgsm,pgd:steps=40,apgd-ce:steps=100`;
+ *   `name:key=value` options; `autoattack` for the AutoAttack ensemble) at `--eps` (default
+ *   `0.1,0.2,0.3`) in `--norm` (`linf`), on `--backend` (`wasm`, else `cpu` or `webgpu`), with
+ *   `--seed`, `--batch-size`, `--shard k/n`, `--resume`, `--examples`, `--bounds` (model files),
+ *   `--no-diagnostics`, and writes `results.json`, `report.md`, `report.html` and `images/*.png`
+ *   into `--out` (default `advx-report`); `--json` prints the result as JSON.
+ * - `advx list` — registered attacks, defenses and detectors with their metadata.
+ * - `advx merge <results.json...> --out DIR` — combines shard results.
+ *
+ * Errors print one line (`--verbose` adds the stack) and give a non-zero exit code (1; 2 for
+ * usage errors; 130 when interrupted, with the state kept for `--resume`).
+ *
+ * @param argv - the arguments.
+ * @param io - output streams (default the process's) and an optional abort signal.
+ * @returns the exit code.
+ *
+ * @example
+ * ```ts
+ * const code = await runCli(['eval', '--n', '100', '--out', 'report']);
+ * ```
+ * @public
+ */
+export async function runCli(argv: readonly string[], io: CliIo = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
+  const verbose = argv.includes('--verbose');
+  let code = 0;
+  const program = new Command('advx')
+    .description('adversarial robustness evaluation for TensorFlow.js models')
+    .option('--verbose', 'print stack traces of errors (anywhere on the line)')
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s), outputError: (s, write) => write(`advx: ${s}`) });
+  program
+    .command('eval')
+    .description('evaluate a model under a grid of attacks × epsilons and write reports')
+    .option('--model <id|path>', `zoo model (${ZOO_MODEL_IDS.join(', ')}) or path to a tfjs layers model.json`, 'mnist-cnn')
+    .option('--data <name>', `dataset (${Object.keys(DATASETS).join(', ')}); default: the zoo model's dataset`)
+    .option('--attacks <list>', 'comma-separated attacks with name:key=value options, or autoattack', DEFAULT_ATTACKS)
+    .option('--eps <list>', 'comma-separated epsilons (fractions such as 8/255 allowed)', '0.1,0.2,0.3')
+    .addOption(new Option('--norm <norm>', 'perturbation norm').choices(['linf', 'l2', 'l1', 'l0']).default('linf'))
+    .option('--n <count>', 'number of samples (from the start of the evaluation set)', '300')
+    .option('--batch-size <size>', 'samples per chunk (batching, checkpoints, shards)', '100')
+    .addOption(new Option('--backend <name>', 'tfjs backend').choices(['cpu', 'wasm', 'webgpu']).default('wasm'))
+    .option('--threads <count>', 'wasm threads (default min(2, cores))')
+    .option('--seed <seed>', 'base seed', '0')
+    .option('--shard <k/n>', 'evaluate slice k of n (1-based); combine with advx merge')
+    .option('--resume', 'continue an interrupted run from <out>/state.json')
+    .option('--out <dir>', 'output folder', 'advx-report')
+    .option('--json', 'print the result as JSON')
+    .option('--examples <count>', 'example images per attack in the report', '4')
+    .option('--bounds <lo,hi>', 'input bounds of a model.json', '0,1')
+    .option('--no-diagnostics', 'skip the gradient-masking diagnostics')
+    .action(async (flags: EvalFlags) => {
+      code = await runEval(flags, io, verbose);
+    });
+  program
+    .command('list')
+    .description('list the registered attacks, defenses and detectors')
+    .option('--json', 'print JSON')
+    .action(async (flags: { json?: boolean }) => {
+      code = await runList(flags.json === true, io);
+    });
+  program
+    .command('merge')
+    .description('merge the results.json files of the shards of one evaluation')
+    .argument('<files...>', 'results.json of every shard')
+    .requiredOption('--out <dir>', 'output folder of the merged reports')
+    .option('--json', 'print the merged result as JSON')
+    .action(async (files: string[], flags: { out: string; json?: boolean }) => {
+      code = await runMerge(files, flags.out, flags.json === true, io);
+    });
+  try {
+    // --verbose is accepted anywhere on the line.
+    await program.parseAsync(argv.filter((a) => a !== '--verbose'), { from: 'user' });
+    return code;
+  } catch (e) {
+    if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
+    const message = e instanceof Error ? e.message : String(e);
+    io.stderr.write(`advx: error: ${message}\n`);
+    if (verbose && e instanceof Error && e.stack) io.stderr.write(`${e.stack}\n`);
+    return 1;
+  }
+}
