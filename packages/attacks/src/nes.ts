@@ -1,0 +1,67 @@
+import type { AttackFactory } from '@advx/core';
+
+import { defineEstimatorAttack, type EstimatedGradientOptions } from './internal/estimated-steps.js';
+
+/**
+ * Options of {@link nes}: those of every estimated-gradient attack ({@link EstimatedGradientOptions}).
+ *
+ * @public
+ */
+export type NesOptions = EstimatedGradientOptions;
+
+/**
+ * NES attack: PGD on a gradient estimated by natural evolution strategies.
+ *
+ * Paper: Andrew Ilyas, Logan Engstrom, Anish Athalye, Jessy Lin (2018), "Black-box Adversarial Attacks
+ * with Limited Queries and Information", ICML, {@link https://arxiv.org/abs/1804.08598}.
+ *
+ * Threat model: score-based black box (probabilities only; never logits or gradients), fixed epsilon;
+ * untargeted or targeted. Works on a {@link QueryModel} with `output: 'scores'` and on a white-box
+ * `Model`, which it only queries (as softmax scores).
+ *
+ * Distance measure: Linf (sign steps, the paper's) or L2 (normalized steps). Each step queries the
+ * current point and `samples` antithetic pairs `x ± σ·u_k`, `u_k ~ N(0, I)` (clipped to the bounds),
+ * estimates `ĝ = Σ_k (L(x + σu_k) − L(x − σu_k))·u_k / (2σ·samples)` and moves
+ * `x ← Π(x + α·sign(ĝ))` (Linf) or `Π(x + α·ĝ/‖ĝ‖₂)` (L2). `L` is the margin loss computed from the
+ * log-probabilities (or the cross-entropy, option `loss`).
+ *
+ * Input: a batch `[n, ...model.inputShape]` inside `model.bounds`, any shape.
+ *
+ * Queries: each step costs `1 + 2·samples` per sample; at most `maxQueries` per sample and epsilon,
+ * plus the base's clean and final checks in `result.queries`.
+ *
+ * Options (defaults):
+ * - `norm` (`'linf'`): `'linf'` or `'l2'`.
+ * - `steps` (1,000) and `maxQueries` (10,000): whichever ends first.
+ * - `relStepSize` (0.1: α = ε/10) or `stepSize` (0 = unset).
+ * - `samples` (50, the paper's 100 probes per estimate as 50 antithetic pairs) and `delta` (σ = 0.001, the paper's).
+ * - `loss` (`'margin'`), `earlyStop` (`true`).
+ *
+ * @example
+ * ```ts
+ * import { toQueryModel } from '@advx/core';
+ * import { nes } from '@advx/attacks';
+ * import { loadDataset, loadModel } from '@advx/models-zoo';
+ *
+ * const { model } = await loadModel('mnist-cnn');
+ * const { x, y } = await loadDataset('mnist', { count: 8, source: 'shipped' });
+ * const oracle = toQueryModel(model, { output: 'scores' });
+ * const result = await nes({ maxQueries: 5000, delta: 0.01 }).run(oracle, x, { labels: y }, { epsilons: [0.3], seed: 0 });
+ * console.log(result.success[0], result.queries);
+ * result.dispose();
+ * ```
+ * @public
+ */
+export const nes: AttackFactory<NesOptions> = defineEstimatorAttack<NesOptions>(
+  'nes',
+  {
+    name: 'nes',
+    kind: 'fixed-epsilon',
+    norms: ['linf', 'l2'],
+    threat: 'score',
+    goals: ['untargeted', 'targeted'],
+    randomized: true,
+    paper: 'Ilyas, Engstrom, Athalye & Lin (2018), "Black-box Adversarial Attacks with Limited Queries and Information", https://arxiv.org/abs/1804.08598',
+  },
+  { norm: 'linf', earlyStop: true, steps: 1000, relStepSize: 0.1, stepSize: 0, maxQueries: 10_000, samples: 50, delta: 0.001, loss: 'margin' },
+);
