@@ -37,7 +37,7 @@ export interface AutoAttackPreset {
  * with an ensemble of diverse parameter-free attacks", ICML, https://arxiv.org/abs/2003.01690):
  * the attacks run in sequence, each only on the samples that are still correctly classified, in the
  * published order — APGD-CE, APGD-T (targeted DLR loss, 9 targets), then the black-box Square
- * attack when one named `square` is registered (FAB-T is not in advx and is always omitted). Spread
+ * attack (5,000 queries, p_init 0.8) when one named `square` is registered (FAB-T is not in advx and is always omitted). Spread
  * the preset into {@link evaluate}'s options. Register the attacks first (`@advx/attacks/register-all`).
  *
  * Threat model: white-box (APGD) plus score-based (Square), in `linf` or `l2`.
@@ -74,7 +74,8 @@ export function autoAttack(options: AutoAttackOptions = {}): AutoAttackPreset {
     { name: 'apgd-t', options: { steps, numTargets }, label: 'APGD-T' },
   ];
   const omitted = ['fab-t: FAB-T is not implemented in advx'];
-  if (registered.has('square')) attacks.push({ name: 'square', label: 'Square' });
+  // The paper's standard version: 5,000 queries, p_init = 0.8.
+  if (registered.has('square')) attacks.push({ name: 'square', options: { maxQueries: 5000, pInit: 0.8 }, label: 'Square' });
   else omitted.push('square: no attack named square is registered');
   return { attacks, mode: 'sequential', norm, omitted };
 }
