@@ -51,7 +51,7 @@ describe('adversarial-patch: placement and math', () => {
 
   it('random placements: the changed pixels of each sample fit in one side × side square; samples differ in place', async () => {
     const { x, labels } = imageData;
-    const r = await adversarialPatch({ steps: 3, restarts: 1, earlyStop: false }).run(imageNet, x, { labels }, { epsilons: [16] });
+    const r = await adversarialPatch({ steps: 3, restarts: 1, placement: 'random', earlyStop: false }).run(imageNet, x, { labels }, { epsilons: [16] });
     const corners = new Set<string>();
     for (const pixels of await changed(r.clipped[0] as tf.Tensor, x)) {
       const rs = pixels.map((p) => Math.floor(p / 8));
@@ -77,6 +77,28 @@ describe('adversarial-patch: placement and math', () => {
     // 17.9 entries → ⌊√(17 / 2)⌋ = 2: a 2×2 sticker.
     for (const pixels of await changed(r.clipped[1] as tf.Tensor, x)) expect(pixels.length).toBeLessThanOrEqual(8);
     r.dispose();
+    tf.dispose([x, labels]);
+  });
+
+  it('saliency placement: the first sticker covers the window of largest Σ|∇| = Σ|w| on a linear model; a second one the next free window', async () => {
+    // |w| is 1 on the 3×3 block at rows 3–5, cols 0–2, 0.5 on the block at rows 0–2, cols 3–5, 0.01 elsewhere.
+    const w = Array.from({ length: 36 }, (_, j) => {
+      const [r, c] = [Math.floor(j / 6), j % 6];
+      const sign = j % 2 === 0 ? 1 : -1;
+      return sign * (r >= 3 && c < 3 ? 1 : r < 3 && c >= 3 ? 0.5 : 0.01);
+    });
+    const model = linearModel({ weights: [w.map((v) => -v / 2), w.map((v) => v / 2)], inputShape: [6, 6, 1] });
+    const { x, labels } = selfLabeledData(model, 2, 3);
+    const one = await adversarialPatch({ steps: 1, restarts: 1, earlyStop: false }).run(model, x, { labels }, { epsilons: [9] });
+    const two = await adversarialPatch({ steps: 1, restarts: 1, stickers: 2, earlyStop: false }).run(model, x, { labels }, { epsilons: [18] });
+    const block = (r0: number, c0: number) => Array.from({ length: 9 }, (_, k) => (r0 + Math.floor(k / 3)) * 6 + c0 + (k % 3));
+    for (const pixels of await changed(one.clipped[0] as tf.Tensor, x)) expect(pixels.every((p) => block(3, 0).includes(p)) && pixels.length > 6).toBe(true);
+    for (const pixels of await changed(two.clipped[0] as tf.Tensor, x)) {
+      expect(pixels.every((p) => block(3, 0).includes(p) || block(0, 3).includes(p))).toBe(true);
+      expect(pixels.filter((p) => block(0, 3).includes(p)).length).toBeGreaterThan(6);
+    }
+    one.dispose();
+    two.dispose();
     tf.dispose([x, labels]);
   });
 
@@ -108,7 +130,7 @@ describe('adversarial-patch: placement and math', () => {
     const { x, labels } = imageData;
     const counts: boolean[][] = [];
     for (const restarts of [1, 4]) {
-      const r = await adversarialPatch({ steps: 10, restarts }).run(imageNet, x, { labels }, { epsilons: [4], seed: 5 });
+      const r = await adversarialPatch({ steps: 10, restarts, placement: 'random' }).run(imageNet, x, { labels }, { epsilons: [4], seed: 5 });
       counts.push([...(r.success[0] as boolean[])]);
       r.dispose();
     }
@@ -117,7 +139,7 @@ describe('adversarial-patch: placement and math', () => {
   });
 
   it('rejects bad options and non-image models before any work', async () => {
-    for (const bad of [{ steps: 0 }, { stepSize: 0 }, { stepSize: 2 }, { stickers: 0 }, { restarts: 0 }, { positions: [[1, 2]], restarts: 2 }, { positions: [[1, 2]], stickers: 2 }, { positions: [[-1, 0]] }, { positions: [[0.5, 0]] }, { loss: 'dlr' }, { randomInit: 1 }, { size: 3 }]) {
+    for (const bad of [{ steps: 0 }, { stepSize: 0 }, { stepSize: 2 }, { stickers: 0 }, { restarts: 0 }, { positions: [[1, 2]], restarts: 2 }, { positions: [[1, 2]], stickers: 2 }, { positions: [[-1, 0]] }, { positions: [[0.5, 0]] }, { loss: 'dlr' }, { placement: 'center' }, { randomInit: 1 }, { size: 3 }]) {
       await expectCode('INVALID_OPTION', () => adversarialPatch(bad as never));
     }
     await expectCode('UNSUPPORTED_NORM', () => adversarialPatch({ norm: 'linf' as never }));
@@ -188,8 +210,8 @@ describe('trainPatch and evaluatePatch', () => {
   it('targeted: every pixel’s gradient pushes toward white, so the patch is p₀ + T·α clipped to 1', async () => {
     const before = tf.memory().numTensors;
     const steps = 30;
-    const r = await trainPatch(brightness, dark, { size: 3, target: 1, steps, stepSize: 0.02, batchSize: 4, seed: 1 });
-    const start = await trainPatch(brightness, dark, { size: 3, target: 1, steps: 1, stepSize: 0.02, batchSize: 4, seed: 1 });
+    const r = await trainPatch(brightness, dark, { size: 3, target: 1, steps, optimizer: 'sign', stepSize: 0.02, batchSize: 4, seed: 1 });
+    const start = await trainPatch(brightness, dark, { size: 3, target: 1, steps: 1, optimizer: 'sign', stepSize: 0.02, batchSize: 4, seed: 1 });
     const p0 = Array.from(await start.patch.data()).map((v) => v - 0.02);
     const p = Array.from(await r.patch.data());
     p.forEach((v, i) => expect(v).toBeCloseTo(Math.min(1, (p0[i] as number) + steps * 0.02), 5));
@@ -236,7 +258,7 @@ describe('trainPatch and evaluatePatch', () => {
   it('rejects bad input before any work, leaking nothing; aborts', async () => {
     const d = { x: imageData.x, y: imageData.labels };
     const patch = tf.zeros([3, 3, 1]) as tf.Tensor3D;
-    for (const bad of [{ size: 0 }, { size: 9 }, { size: [2, 2.5] }, { size: 3, target: 4 }, { size: 3, steps: 0 }, { size: 3, stepSize: 0 }, { size: 3, loss: 'x' }, { size: 3, epochs: 1 }, { size: 3, placements: 0 }]) {
+    for (const bad of [{ size: 0 }, { size: 9 }, { size: [2, 2.5] }, { size: 3, target: 4 }, { size: 3, steps: 0 }, { size: 3, stepSize: 0 }, { size: 3, loss: 'x' }, { size: 3, optimizer: 'sgd' }, { size: 3, epochs: 1 }, { size: 3, placements: 0 }]) {
       await expectCode('INVALID_OPTION', () => trainPatch(imageNet, d, bad as never));
     }
     const badY = tf.fill([8], 7, 'int32') as tf.Tensor1D;

@@ -16,6 +16,7 @@ import {
   type AttackContext,
   type AttackOptionsBase,
   type Model,
+  type Objective,
   type Progress,
 } from '@advx/core';
 
@@ -159,10 +160,17 @@ export interface AdversarialPatchOptions extends AttackOptionsBase {
   readonly stickers?: number;
   /**
    * Fixed top-left corners `[row, col]` of the stickers, the same for every sample, one per
-   * sticker; a corner is moved up/left where needed so its sticker fits. Default `[]`: random
-   * placements, drawn per sample and restart from the seeded per-sample streams.
+   * sticker; a corner is moved up/left where needed so its sticker fits. Default `[]`: chosen per
+   * sample (see `placement`).
    */
   readonly positions?: readonly PatchPosition[];
+  /**
+   * Where the first placement of each sample goes when `positions` is empty: `'saliency'` (default)
+   * puts the stickers, one after the other without overlap, on the windows with the largest sum of
+   * `|∇ₓL|` at the clean image (Eykholt et al. choose sticker masks by saliency too); `'random'`
+   * draws it. Further placements (restarts) are always random.
+   */
+  readonly placement?: 'saliency' | 'random';
   /**
    * Placements tried per sample, an integer ≥ 1 (default 4; must be 1 with fixed `positions`).
    * Per sample the first successful placement is kept, else the one with the highest loss.
@@ -196,8 +204,42 @@ function validatePositions(positions: unknown, stickers: number): void {
   });
 }
 
-/** Corners of the stickers of every sample for one placement (restart). */
-function placementCorners(ctx: AttackContext<Required<AdversarialPatchOptions>>, s: ImageShape, side: number): PatchPosition[][] {
+type PatchContext = AttackContext<Required<AdversarialPatchOptions>>;
+
+/**
+ * Per sample, `k` non-overlapping `side × side` windows with the largest sum of `|∇ₓL|` at the clean
+ * image, chosen greedily (ties: the first in row-major order).
+ */
+async function salientCorners(ctx: PatchContext, s: ImageShape, side: number, objective: Objective): Promise<PatchPosition[][]> {
+  const pooled = tf.tidy(() => {
+    const { grad } = ctx.gradient(ctx.x, objective);
+    const g = tf.sum(tf.abs(asNhwc(grad, s)), 3, true);
+    return tf.avgPool(g as tf.Tensor4D, side, 1, 'valid');
+  });
+  const values = (await pooled.data()) as Float32Array;
+  pooled.dispose();
+  const rowsOut = s.height - side + 1;
+  const colsOut = s.width - side + 1;
+  const per = rowsOut * colsOut;
+  return Array.from({ length: ctx.n }, (_, i) => {
+    const map = Array.from(values.subarray(i * per, (i + 1) * per));
+    const chosen: PatchPosition[] = [];
+    for (let k = 0; k < ctx.options.stickers; k++) {
+      let best = -1;
+      map.forEach((v, j) => {
+        const [r, c] = [Math.floor(j / colsOut), j % colsOut];
+        const free = chosen.every(([r0, c0]) => Math.abs(r - r0) >= side || Math.abs(c - c0) >= side);
+        if (free && (best < 0 || v > (map[best] as number))) best = j;
+      });
+      // No free window left (stickers larger than the image allows): overlap the best one.
+      chosen.push(best < 0 ? (chosen[0] as PatchPosition) : [Math.floor(best / colsOut), best % colsOut]);
+    }
+    return chosen;
+  });
+}
+
+/** Corners of the stickers of every sample for one random or fixed placement. */
+function placementCorners(ctx: PatchContext, s: ImageShape, side: number): PatchPosition[][] {
   const { positions, stickers } = ctx.options;
   if (positions.length > 0) {
     const fixed = positions.map(([r, c]): PatchPosition => [Math.min(r, s.height - side), Math.min(c, s.width - side)]);
@@ -206,9 +248,8 @@ function placementCorners(ctx: AttackContext<Required<AdversarialPatchOptions>>,
   return ctx.rng.streams.map((rng) => Array.from({ length: stickers }, () => drawPosition(rng, s, side, side)));
 }
 
-/** Masks `[n, H, W, C]` (as the model's input shape) for one placement of every sample. */
-function placementMask(ctx: AttackContext<Required<AdversarialPatchOptions>>, s: ImageShape, side: number): tf.Tensor {
-  const corners = placementCorners(ctx, s, side);
+/** Masks `[n, H, W, C]` (as the model's input shape) for the given corners of every sample. */
+function placementMask(ctx: PatchContext, s: ImageShape, side: number, corners = placementCorners(ctx, s, side)): tf.Tensor {
   return tf.tidy(() => tf.reshape(tf.concat(corners.map((c) => stickerMask(s, side, c)), 0), ctx.x.shape));
 }
 
@@ -229,6 +270,10 @@ function placementMask(ctx: AttackContext<Required<AdversarialPatchOptions>>, s:
  * cover; `stickers` squares of side `⌊√(ε / (stickers·C))⌋` share it (overlapping stickers cover
  * fewer). Within the stickers there is no magnitude bound, only the model's bounds.
  *
+ * Placement: fixed `positions`, or per sample a first placement on the most salient windows
+ * (`placement: 'saliency'`: largest sum of `|∇ₓL|` at the clean image) or at random, then
+ * `restarts − 1` random placements from the seeded per-sample streams.
+ *
  * Math: per placement, start the sticker pixels from uniform noise (or the image) and take `steps`
  * signed-gradient steps `x ← clip(x + α·m ⊙ sign(∇ₓL))`, `α = stepSize·(high − low)`, on the loss
  * `L` (cross-entropy of the label to ascend, or minus that of the target; or the C&W margin). A
@@ -238,7 +283,7 @@ function placementMask(ctx: AttackContext<Required<AdversarialPatchOptions>>, s:
  * Input: images `[n, H, W, C]` or `[n, H, W]` (the model's input shape) inside `model.bounds`.
  *
  * Options (defaults): `norm` (`'l0'`), `steps` (100), `stepSize` (0.1), `stickers` (1),
- * `positions` (`[]`: random), `restarts` (4), `randomInit` (`true`), `loss` (`'ce'`),
+ * `positions` (`[]`: chosen per sample), `placement` (`'saliency'`), `restarts` (4), `randomInit` (`true`), `loss` (`'ce'`),
  * `earlyStop` (`true`).
  *
  * @example
@@ -265,7 +310,7 @@ export const adversarialPatch = defineAttack<AdversarialPatchOptions>({
     randomized: true,
     paper: 'Brown, Mané, Roy, Abadi & Gilmer (2017), "Adversarial Patch", https://arxiv.org/abs/1712.09665; Eykholt et al. (2018), https://arxiv.org/abs/1707.08945',
   },
-  defaults: { norm: 'l0', earlyStop: true, steps: 100, stepSize: 0.1, stickers: 1, positions: [], restarts: 4, randomInit: true, loss: 'ce' },
+  defaults: { norm: 'l0', earlyStop: true, steps: 100, stepSize: 0.1, stickers: 1, positions: [], placement: 'saliency', restarts: 4, randomInit: true, loss: 'ce' },
   validate: (o) => {
     checkInteger('adversarial-patch: steps', o.steps, 1);
     checkNumber('adversarial-patch: stepSize', o.stepSize, 0, 1);
@@ -275,6 +320,9 @@ export const adversarialPatch = defineAttack<AdversarialPatchOptions>({
     validatePositions(o.positions, o.stickers);
     if (o.positions.length > 0 && o.restarts > 1) {
       throw new AdvxError('INVALID_OPTION', `adversarial-patch: restarts = ${o.restarts} with fixed positions would repeat the same placement; use restarts: 1 or random positions ([]).`);
+    }
+    if (o.placement !== 'saliency' && o.placement !== 'random') {
+      throw new AdvxError('INVALID_OPTION', `adversarial-patch: placement must be 'saliency' or 'random', got ${JSON.stringify(o.placement)}.`);
     }
     if (typeof o.randomInit !== 'boolean') throw new AdvxError('INVALID_OPTION', 'adversarial-patch: randomInit must be true or false.');
     if (o.loss !== 'ce' && o.loss !== 'margin') {
@@ -298,7 +346,8 @@ export const adversarialPatch = defineAttack<AdversarialPatchOptions>({
       const logits = ctx.whiteBox().logits(x);
       return { value: objective(logits), ok: isAdversarialLogits(logits, ctx.goal) };
     };
-    const m0 = placementMask(ctx, s, side);
+    const salient = o.positions.length === 0 && o.placement === 'saliency';
+    const m0 = placementMask(ctx, s, side, salient ? await salientCorners(ctx, s, side, objective) : undefined);
     const init: Record<string, tf.Tensor> = { x: start(m0), m: m0 };
     if (o.restarts > 1) Object.assign(init, { bestX: ctx.x, bestValue: tf.fill([ctx.n], -Infinity), bestOk: tf.zeros([ctx.n]) });
     const end = await ctx.iterate(init as PatchState, o.steps * o.restarts, (st, i) => {
@@ -387,7 +436,12 @@ export interface TrainPatchOptions {
   readonly steps?: number;
   /** Images per step, each at a fresh random position, an integer ≥ 1 (default 32). */
   readonly batchSize?: number;
-  /** Signed-gradient step per pixel, as a fraction of the bounds' width, in (0, 1] (default 0.02). */
+  /**
+   * `'adam'` (default): Adam (β₁ 0.9, β₂ 0.999) on the mean loss; `'sign'`: signed-gradient steps
+   * `p ← p − α·sign(∇ₚ)`. Both clip the patch to the bounds after each step.
+   */
+  readonly optimizer?: 'adam' | 'sign';
+  /** Step size α per pixel (Adam's learning rate, or the signed step), as a fraction of the bounds' width, in (0, 1] (default 0.02). */
   readonly stepSize?: number;
   /** Loss: `'ce'` (default) or `'margin'` (C&W logit margin, clipped at 0 per image). */
   readonly loss?: 'ce' | 'margin';
@@ -419,7 +473,9 @@ export interface TrainedPatch {
   dispose(): void;
 }
 
-const TRAIN_OPTIONS = ['size', 'target', 'steps', 'batchSize', 'stepSize', 'loss', 'validation', 'placements', 'seed', 'signal', 'onProgress'];
+const BETA1 = 0.9;
+const BETA2 = 0.999;
+const TRAIN_OPTIONS = ['size', 'target', 'steps', 'batchSize', 'optimizer', 'stepSize', 'loss', 'validation', 'placements', 'seed', 'signal', 'onProgress'];
 const EVALUATE_OPTIONS = ['target', 'placements', 'seed', 'batchSize'];
 
 function whiteBoxModel(model: unknown, who: string): Model {
@@ -597,6 +653,8 @@ export async function trainPatch(model: Model, data: PatchData, options: TrainPa
   const batchSize = checkInteger('trainPatch: batchSize', options.batchSize ?? 32, 1);
   const stepSize = checkNumber('trainPatch: stepSize', options.stepSize ?? 0.02, 0, 1);
   if (stepSize === 0) throw new AdvxError('INVALID_OPTION', 'trainPatch: stepSize must be in (0, 1], got 0.');
+  const optimizer = options.optimizer ?? 'adam';
+  if (optimizer !== 'adam' && optimizer !== 'sign') throw new AdvxError('INVALID_OPTION', `trainPatch: optimizer must be 'adam' or 'sign', got ${JSON.stringify(optimizer)}.`);
   const loss = options.loss ?? 'ce';
   if (loss !== 'ce' && loss !== 'margin') throw new AdvxError('INVALID_OPTION', `trainPatch: loss must be 'ce' or 'margin', got ${JSON.stringify(loss)}.`);
   const { placements, seed } = evaluateOptions('trainPatch', { placements: options.placements, seed: options.seed });
@@ -617,6 +675,7 @@ export async function trainPatch(model: Model, data: PatchData, options: TrainPa
   const alpha = stepSize * (hi - lo);
   const k = Math.min(batchSize, n);
   let patch = tf.tensor3d(Float32Array.from({ length: h * w * s.channels }, () => lo + (hi - lo) * rng.uniform()), [h, w, s.channels]);
+  let moments: { m1: tf.Tensor; m2: tf.Tensor } = { m1: tf.zerosLike(patch), m2: tf.zerosLike(patch) };
   const losses: number[] = [];
   let lastYield = Date.now();
   try {
@@ -630,17 +689,23 @@ export async function trainPatch(model: Model, data: PatchData, options: TrainPa
       }
       const order = rng.permutation(n).subarray(0, k);
       const positions = Array.from({ length: k }, () => drawPosition(rng, s, h, w));
-      const current = patch;
+      const current = { p: patch, m1: moments.m1, m2: moments.m2 };
+      const t = step + 1;
       const { next, value } = tf.tidy(() => {
         const idx = tf.tensor1d(order, 'int32');
         const xb = asNhwc(tf.gather(data.x, idx), s);
         const yb = tf.gather(data.y, idx) as tf.Tensor1D;
         const f = (p: tf.Tensor) => tf.mean(patchLoss(m.logits(tf.reshape(pastePatch(xb, p, positions), [k, ...m.inputShape])), yb, target, loss));
-        const { value: v, grad } = tf.valueAndGrad(f)(current);
-        return { next: tf.clipByValue(tf.sub(current, tf.mul(tf.sign(grad), alpha)), lo, hi) as tf.Tensor3D, value: v };
+        const { value: v, grad } = tf.valueAndGrad(f)(current.p);
+        if (optimizer === 'sign') return { next: { p: tf.clipByValue(tf.sub(current.p, tf.mul(tf.sign(grad), alpha)), lo, hi), m1: current.m1, m2: current.m2 }, value: v };
+        const m1 = tf.add(tf.mul(current.m1, BETA1), tf.mul(grad, 1 - BETA1));
+        const m2 = tf.add(tf.mul(current.m2, BETA2), tf.mul(tf.square(grad), 1 - BETA2));
+        const stepDir = tf.div(tf.div(m1, 1 - BETA1 ** t), tf.add(tf.sqrt(tf.div(m2, 1 - BETA2 ** t)), 1e-8));
+        return { next: { p: tf.clipByValue(tf.sub(current.p, tf.mul(stepDir, alpha)), lo, hi), m1, m2 }, value: v };
       });
-      patch = next;
-      current.dispose();
+      patch = next.p as tf.Tensor3D;
+      moments = { m1: next.m1, m2: next.m2 };
+      tf.dispose([current.p, ...(optimizer === 'adam' ? [current.m1, current.m2] : [])]);
       losses.push(((await value.data()) as Float32Array)[0] as number);
       value.dispose();
     }
@@ -663,6 +728,8 @@ export async function trainPatch(model: Model, data: PatchData, options: TrainPa
   } catch (err) {
     patch.dispose();
     throw err;
+  } finally {
+    tf.dispose([moments.m1, moments.m2]);
   }
 }
 
