@@ -1,6 +1,6 @@
 import { checkInteger, checkNumber, defineAttack, type AttackOptionsBase, type Rng } from '@advx/core';
 
-import { clipInPlace, reachedGoal, rowOf, searchEachSample, type SampleSearch } from './internal/black-box.js';
+import { blendedNoiseStart, clipInPlace, reachedGoal, rowOf, SearchBudget, searchEachSample, type SampleSearch } from './internal/black-box.js';
 
 /**
  * Options of {@link hopSkipJump}.
@@ -63,35 +63,16 @@ function* hopSkipJumpSearch(cfg: SearchConfig): SampleSearch {
   const linf = o.norm === 'linf';
   const d = x.length;
   const theta = linf ? o.gamma / (d * d) : o.gamma / (Math.sqrt(d) * d);
-  let left = o.maxQueries;
-  /** Queries `inputs` within the budget; `undefined` when they do not fit. */
+  const budget = new SearchBudget(o.maxQueries, cfg.used);
+  /** Queries `inputs` within the budget: whether each satisfies the goal, or `undefined` when they do not fit. */
   function* ask(inputs: Float32Array[]): Generator<Float32Array[], boolean[] | undefined, Float32Array[]> {
-    if (inputs.length > left || inputs.length === 0) return undefined;
-    left -= inputs.length;
-    cfg.used(o.maxQueries - left);
-    const out = yield inputs;
-    return out.map(cfg.adversarial);
+    const out = yield* budget.ask(inputs);
+    return out?.map(cfg.adversarial);
   }
 
-  // Initialization: uniform noise until adversarial, then a binary search of the blend towards x.
-  let noise: Float32Array | undefined;
-  for (let t = 0; t < o.initTries && noise === undefined; t++) {
-    const candidate = Float32Array.from({ length: d }, () => lo + (hi - lo) * rng.uniform());
-    const ok = yield* ask([candidate]);
-    if (!ok) return x;
-    if (ok[0]) noise = candidate;
-  }
-  if (noise === undefined) return x;
-  let low = 0;
-  let high = 1;
-  while (high - low > 0.001) {
-    const mid = (high + low) / 2;
-    const ok = yield* ask([project(x, noise, mid, false)]);
-    if (!ok) return project(x, noise, high, false);
-    if (ok[0]) high = mid;
-    else low = mid;
-  }
-  let adv = project(x, noise, high, false);
+  const start = yield* blendedNoiseStart(x, cfg.adversarial, rng, cfg.bounds, o.initTries, budget);
+  if (!start) return x;
+  let adv = start;
 
   /** Binary search between x and `toward` (adversarial) down to the threshold; the adversarial end. */
   function* toBoundary(toward: Float32Array): Generator<Float32Array[], { point: Float32Array; dist: number }, Float32Array[]> {
@@ -116,7 +97,7 @@ function* hopSkipJumpSearch(cfg: SearchConfig): SampleSearch {
   for (let t = 1; t <= o.steps; t++) {
     // Gradient-direction estimate at the boundary point from Monte-Carlo sign queries.
     const delta = t === 1 ? 0.1 * (hi - lo) : (linf ? d : Math.sqrt(d)) * theta * distPost;
-    const evals = Math.min(Math.floor(o.initEvals * Math.sqrt(t)), o.maxEvals, left);
+    const evals = Math.min(Math.floor(o.initEvals * Math.sqrt(t)), o.maxEvals, budget.left);
     if (evals < 2) break;
     const directions: Float32Array[] = [];
     const probes: Float32Array[] = [];

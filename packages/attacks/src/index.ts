@@ -20,6 +20,7 @@ export {
 export { apgd, apgdCe, apgdDlr, type ApgdOptions, type ApgdPresetOptions } from './apgd.js';
 export { apgdT, type ApgdTOptions } from './apgd-t.js';
 export { bim, type BimOptions } from './bim.js';
+export { boundaryAttack, type BoundaryAttackOptions } from './boundary-attack.js';
 export { carliniWagnerL2, type CarliniWagnerL2Options } from './carlini-wagner-l2.js';
 export { deepfool, type DeepFoolOptions } from './deepfool.js';
 export type { EstimatedGradientOptions } from './internal/estimated-steps.js';

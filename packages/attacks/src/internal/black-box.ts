@@ -14,7 +14,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 
-import { AdvxError, type AnyModel, type AttackContext } from '@advx/core';
+import { AdvxError, type AnyModel, type AttackContext, type Rng } from '@advx/core';
 
 /** The clean batch of an attack context as plain arrays. */
 export interface QueryBatch {
@@ -246,4 +246,69 @@ export async function searchEachSample(
   const out = Float32Array.from(b.x);
   for (const [i, point] of results) out.set(point, i * b.size);
   return batchTensor(ctx, out);
+}
+
+/**
+ * A sample's query budget inside a {@link SampleSearch}: `yield* budget.ask(inputs)` queries the
+ * inputs when they fit in what is left (else returns `undefined` without querying) and reports the
+ * running count.
+ */
+export class SearchBudget {
+  /** Queries left. */
+  left: number;
+
+  /**
+   * @param max - queries the search may spend.
+   * @param report - told the queries spent after every request.
+   */
+  constructor(
+    readonly max: number,
+    private readonly report: (spent: number) => void,
+  ) {
+    this.left = max;
+  }
+
+  /** Queries `inputs` if they fit in the budget; their output rows, or `undefined`. */
+  *ask(inputs: Float32Array[]): Generator<QueryRequest, Float32Array[] | undefined, Float32Array[]> {
+    if (inputs.length === 0 || inputs.length > this.left) return undefined;
+    this.left -= inputs.length;
+    this.report(this.max - this.left);
+    return yield inputs;
+  }
+}
+
+/**
+ * The usual start of a decision-based search: uniform noise in the bounds, redrawn until it satisfies
+ * the goal (at most `tries` draws), then blended towards `x` by binary search on the blend factor
+ * (to 0.001) — the initialization of HopSkipJump's code. `undefined` when no draw satisfies the goal
+ * within the tries or the budget.
+ */
+export function* blendedNoiseStart(
+  x: Float32Array,
+  adversarial: (p: Float32Array) => boolean,
+  rng: Rng,
+  bounds: readonly [number, number],
+  tries: number,
+  budget: SearchBudget,
+): Generator<QueryRequest, Float32Array | undefined, Float32Array[]> {
+  const [lo, hi] = bounds;
+  let noise: Float32Array | undefined;
+  for (let t = 0; t < tries && noise === undefined; t++) {
+    const candidate = Float32Array.from(x, () => lo + (hi - lo) * rng.uniform());
+    const out = yield* budget.ask([candidate]);
+    if (!out) return undefined;
+    if (adversarial(out[0] as Float32Array)) noise = candidate;
+  }
+  if (noise === undefined) return undefined;
+  const blend = (alpha: number) => Float32Array.from(x, (v, i) => (1 - alpha) * v + alpha * (noise[i] as number));
+  let low = 0;
+  let high = 1;
+  while (high - low > 0.001) {
+    const mid = (high + low) / 2;
+    const out = yield* budget.ask([blend(mid)]);
+    if (!out) break;
+    if (adversarial(out[0] as Float32Array)) high = mid;
+    else low = mid;
+  }
+  return blend(high);
 }
