@@ -30,6 +30,8 @@ export interface FeatureSqueezingOptions {
 export interface FeatureSqueezingDetector extends Detector {
   /** Threshold fitted by `fit` (`undefined` before): a sample is adversarial when its score is > threshold. */
   readonly threshold: number | undefined;
+  /** Sets the threshold at the target false-positive rate on the clean batch `clean`. */
+  fit(model: AnyModel, clean: tf.Tensor, options?: { seed?: number }): Promise<void>;
   /** `score(x) > threshold` per sample; throws `NOT_FITTED` before `fit`. */
   detect(model: AnyModel, x: tf.Tensor): Promise<boolean[]>;
 }
@@ -86,7 +88,7 @@ export function featureSqueezing(options: FeatureSqueezingOptions): FeatureSquee
           const p = await probabilities(model, squeezed).finally(() => squeezed.dispose());
           const d = tf.tidy(() => {
             const l1 = tf.sum(tf.abs(tf.sub(base, p)), 1) as tf.Tensor1D;
-            return best ? tf.maximum(best, l1) : l1;
+            return (best ? tf.maximum(best, l1) : l1) as tf.Tensor1D;
           });
           p.dispose();
           best?.dispose();

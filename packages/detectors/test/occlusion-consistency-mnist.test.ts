@@ -26,7 +26,7 @@ function optimizePatches(x: tf.Tensor4D, y: tf.Tensor1D, steps: number): tf.Tens
   const [, h, w] = x.shape;
   const mask = tf.tidy(() => tf.pad(tf.ones([1, SIDE, SIDE, 1]), [[0, 0], [AT, h - AT - SIDE], [AT, w - AT - SIDE], [0, 0]]));
   let adv = tf.tidy(() => tf.add(tf.mul(x, tf.sub(1, mask)), tf.mul(mask, 0.5))) as tf.Tensor4D;
-  const loss = (z: tf.Tensor4D) => tf.sum(crossEntropy(cnn.model.logits(z), y));
+  const loss = (z: tf.Tensor) => tf.sum(crossEntropy(cnn.model.logits(z), y));
   for (let s = 0; s < steps; s++) {
     const next = tf.tidy(() => tf.clipByValue(tf.add(adv, tf.mul(mask, tf.mul(0.1, tf.sign(tf.grad(loss)(adv))))), 0, 1)) as tf.Tensor4D;
     adv.dispose();
