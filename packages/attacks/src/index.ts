@@ -31,6 +31,7 @@ export { hopSkipJump, type HopSkipJumpOptions } from './hop-skip-jump.js';
 export { jsma, type JsmaOptions, type JsmaPairSearch } from './jsma.js';
 export { miFgsm, type MiFgsmOptions } from './mi-fgsm.js';
 export { nes, type NesOptions } from './nes.js';
+export { onePixel, type OnePixelOptions } from './one-pixel.js';
 export { pgd, type PgdOptions } from './pgd.js';
 export { simba, type SimbaOptions } from './simba.js';
 export { spsa, type SpsaOptions } from './spsa.js';
