@@ -1,0 +1,72 @@
+import * as tf from '@tensorflow/tfjs-core';
+
+import { AdvxError, checkInteger, checkNumber, validateGoal, validateInput, type LabeledData, type Model } from '@advx/core';
+
+import { checkModel } from './checks.js';
+import { rows } from './linalg.js';
+
+/** A function from a batch of inputs to one feature row per sample (e.g. penultimate-layer activations). */
+export type FeatureFn = (x: tf.Tensor) => tf.Tensor;
+
+/** Options every dataset inspector shares. */
+export interface InspectorOptionsBase {
+  /**
+   * Features to inspect, `x → [n, d]` (or any shape, flattened per sample): the paper's choice is the
+   * model's penultimate-layer activations, e.g. `layerFeatures(layersModel, 'dense2')`. Default: the
+   * model's logits (weaker: a backdoor is usually far clearer in the penultimate layer).
+   */
+  readonly features?: FeatureFn;
+  /** Samples per forward pass (default 256). */
+  readonly batchSize?: number;
+}
+
+/** Validates the data and returns its labels and feature rows. */
+export async function inspectData(
+  what: string,
+  model: Model,
+  data: LabeledData,
+  options: InspectorOptionsBase,
+): Promise<{ labels: Int32Array; features: number[][] }> {
+  checkModel(model, what, false);
+  if (!data || !(data.x instanceof tf.Tensor) || !(data.y instanceof tf.Tensor)) {
+    throw new AdvxError('INVALID_SHAPE', `${what}: data must be { x, y } tensors (inputs and int32 labels).`);
+  }
+  const features = options.features ?? ((x: tf.Tensor) => model.logits(x));
+  if (typeof features !== 'function') throw new AdvxError('INVALID_OPTION', `${what}: features must be a function x → [n, d].`);
+  const batchSize = checkInteger(`${what}: batchSize`, options.batchSize ?? 256, 1);
+  await validateInput(model, data.x);
+  const n = data.x.shape[0] as number;
+  const labels = (await validateGoal({ labels: data.y }, n, model.numClasses)).classes;
+  const chunks: Float32Array[] = [];
+  let d = -1;
+  for (let start = 0; start < n; start += batchSize) {
+    const b = Math.min(batchSize, n - start);
+    const f = tf.tidy(() => {
+      const out = features(tf.slice(data.x, start, b));
+      if (!(out instanceof tf.Tensor) || out.shape[0] !== b) {
+        throw new AdvxError('INVALID_OPTION', `${what}: features(x) must return a tensor with one row per sample of x.`);
+      }
+      return tf.reshape(out, [b, -1]);
+    });
+    d = f.shape[1] as number;
+    chunks.push(Float32Array.from(await f.data()));
+    f.dispose();
+  }
+  const all = new Float32Array(n * d);
+  let at = 0;
+  for (const c of chunks) {
+    all.set(c, at);
+    at += c.length;
+  }
+  const bad = all.findIndex((v) => !Number.isFinite(v));
+  if (bad >= 0) throw new AdvxError('NON_FINITE_INPUT', `${what}: the features of sample ${Math.floor(bad / d)} are not finite.`);
+  return { labels, features: rows(all, n, d) };
+}
+
+/** Checks the expected poison fraction ε and the removal factor (flag ⌈factor·ε·n_c⌉ per class). */
+export function removalCount(what: string, poisonFraction: number, removalFactor: number): (classSize: number) => number {
+  checkNumber(`${what}: poisonFraction`, poisonFraction, 0, 0.5, true);
+  checkNumber(`${what}: removalFactor`, removalFactor, 0, Infinity, true);
+  // 1e-9 absorbs float error (1.5 · 0.1 · 300 is 45.000000000000007).
+  return (size) => Math.min(size, Math.ceil(removalFactor * poisonFraction * size - 1e-9));
+}
