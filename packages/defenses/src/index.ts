@@ -7,7 +7,9 @@
  *
  * @packageDocumentation
  */
+export { adversarialTraining, type AdversarialTrainingOptions } from './adversarial-training.js';
 export { bitDepth, type BitDepthOptions } from './bit-depth.js';
+export type { EarlyStopping, RobustEvaluation, TrainingOptions } from './internal/training-options.js';
 export { medianSmoothing, type MedianSmoothingOptions } from './median-smoothing.js';
 export {
   ABSTAIN,

@@ -6,6 +6,7 @@
  */
 import { registerDefense } from '@advx/core';
 
+import { adversarialTraining } from './adversarial-training.js';
 import { bitDepth } from './bit-depth.js';
 import { medianSmoothing } from './median-smoothing.js';
 import { smooth } from './randomized-smoothing.js';
@@ -29,4 +30,13 @@ registerDefense(
   },
   // The core registry types factories as `(options?) => defense`; smoothing wraps a model first.
   smooth as unknown as (options?: never) => unknown,
+);
+registerDefense(
+  {
+    name: 'adversarial-training',
+    kind: 'trainer',
+    paper: 'Madry et al. (2018), https://arxiv.org/abs/1706.06083; Wong, Rice & Kolter (2020), https://arxiv.org/abs/2001.03994; Goodfellow, Shlens & Szegedy (2015), https://arxiv.org/abs/1412.6572',
+    caveat: 'Empirical robustness within the training epsilon and norm; bypassed by larger or other perturbations, and by PGD when a weak training attack overfits (catastrophic overfitting).',
+  },
+  adversarialTraining as unknown as (options?: never) => unknown,
 );
