@@ -57,7 +57,7 @@ export type FiniteDifferencesOptions = EstimatedGradientOptions;
  * ```
  * @public
  */
-export const finiteDifferences: AttackFactory<FiniteDifferencesOptions> = defineEstimatorAttack<FiniteDifferencesOptions>(
+export const finiteDifferences: AttackFactory<FiniteDifferencesOptions> = defineEstimatorAttack(
   'finite-differences',
   {
     name: 'finite-differences',

@@ -1,6 +1,6 @@
 import { checkInteger, checkNumber, defineAttack, type AttackOptionsBase, type Rng } from '@advx/core';
 
-import { blendedNoiseStart, clipInPlace, reachedGoal, rowOf, SearchBudget, searchEachSample, type SampleSearch } from './internal/black-box.js';
+import { blendedNoiseStart, clipInPlace, reachedGoal, rowOf, SearchBudget, searchEachSample, type QueryRequest, type SampleSearch } from './internal/black-box.js';
 
 /**
  * Options of {@link hopSkipJump}.
@@ -65,7 +65,7 @@ function* hopSkipJumpSearch(cfg: SearchConfig): SampleSearch {
   const theta = linf ? o.gamma / (d * d) : o.gamma / (Math.sqrt(d) * d);
   const budget = new SearchBudget(o.maxQueries, cfg.used);
   /** Queries `inputs` within the budget: whether each satisfies the goal, or `undefined` when they do not fit. */
-  function* ask(inputs: Float32Array[]): Generator<Float32Array[], boolean[] | undefined, Float32Array[]> {
+  function* ask(inputs: Float32Array[]): Generator<QueryRequest, boolean[] | undefined, Float32Array[]> {
     const out = yield* budget.ask(inputs);
     return out?.map(cfg.adversarial);
   }
@@ -75,7 +75,7 @@ function* hopSkipJumpSearch(cfg: SearchConfig): SampleSearch {
   let adv = start;
 
   /** Binary search between x and `toward` (adversarial) down to the threshold; the adversarial end. */
-  function* toBoundary(toward: Float32Array): Generator<Float32Array[], { point: Float32Array; dist: number }, Float32Array[]> {
+  function* toBoundary(toward: Float32Array): Generator<QueryRequest, { point: Float32Array; dist: number }, Float32Array[]> {
     const full = distance(toward, x, linf);
     let lowA = 0;
     let highA = linf ? full : 1;

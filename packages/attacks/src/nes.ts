@@ -52,7 +52,7 @@ export type NesOptions = EstimatedGradientOptions;
  * ```
  * @public
  */
-export const nes: AttackFactory<NesOptions> = defineEstimatorAttack<NesOptions>(
+export const nes: AttackFactory<NesOptions> = defineEstimatorAttack(
   'nes',
   {
     name: 'nes',

@@ -53,7 +53,7 @@ export type SpsaOptions = EstimatedGradientOptions;
  * ```
  * @public
  */
-export const spsa: AttackFactory<SpsaOptions> = defineEstimatorAttack<SpsaOptions>(
+export const spsa: AttackFactory<SpsaOptions> = defineEstimatorAttack(
   'spsa',
   {
     name: 'spsa',

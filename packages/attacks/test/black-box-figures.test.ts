@@ -10,7 +10,7 @@ import { toQueryModel } from '@advx/core';
 import { useWasm } from '@advx/backend-wasm';
 import { loadDataset, loadModel, type ZooModel } from '@advx/models-zoo';
 
-import { square } from '../src/index.js';
+import { hopSkipJump, square } from '../src/index.js';
 
 let x: tf.Tensor4D;
 let y: tf.Tensor1D;
@@ -54,5 +54,30 @@ describe('Andriushchenko et al. 2020: Square Attack Linf ε = 0.3 on MNIST', () 
     expect(queries.reduce((a, b) => a + b, 0)).toBe(oracle.queries);
     expect(Math.max(...own)).toBeLessThanOrEqual(maxQueries);
     expect(robust).toBeLessThanOrEqual(0.1);
+  });
+});
+
+describe('Chen et al. 2020: HopSkipJump L2 on MNIST from labels only', () => {
+  it('succeeds on ≥ 90 % of mnist-cnn samples with median L2 < 3.0 within 1,500 label queries', { timeout: 600_000 }, async () => {
+    const n = 10;
+    const maxQueries = 1500;
+    const xs = tf.slice(x, 0, n);
+    const ys = tf.slice(y, 0, n);
+    const oracle = toQueryModel(cnn.model, { output: 'label' });
+    const t0 = Date.now();
+    const r = await hopSkipJump({ maxQueries }).run(oracle, xs, { labels: ys }, { seed: 0 });
+    const found = Array.from(r.distances).filter(Number.isFinite);
+    const queries = Array.from(r.queries ?? []);
+    r.dispose();
+    tf.dispose([xs, ys]);
+    report(
+      `HopSkipJump L2 on mnist-cnn (n=${n}, ≤${maxQueries} label queries): success ${found.length}/${n}, ` +
+        `median L2 ${median(found).toFixed(3)}, mean ${mean(found).toFixed(3)}; ${((Date.now() - t0) / 1000).toFixed(0)} s`,
+    );
+    expect(queries.reduce((a, b) => a + b, 0)).toBe(oracle.queries);
+    // The base adds one clean and one final check per sample.
+    expect(Math.max(...queries)).toBeLessThanOrEqual(maxQueries + 2);
+    expect(found.length / n).toBeGreaterThanOrEqual(0.9);
+    expect(median(found)).toBeLessThan(3);
   });
 });

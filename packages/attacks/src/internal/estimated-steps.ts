@@ -147,7 +147,7 @@ export function estimatedGradientSteps(ctx: AttackContext<unknown>, config: Esti
   });
 
   function* search(x: Float32Array, rng: Rng, adversarial: (p: Float32Array) => boolean, objective: (p: Float32Array) => number, used: (q: number) => void): SampleSearch {
-    let current = Float32Array.from(x);
+    let current: Float32Array = Float32Array.from(x);
     let spent = 0;
     for (let t = 0; t < config.steps && spent + perStep <= config.maxQueries; t++) {
       const probes = gradientProbes(config.estimator, current, ctx.bounds, rng);
@@ -197,9 +197,9 @@ export interface EstimatedGradientOptions extends AttackOptionsBase {
 }
 
 /** The definition of an estimated-gradient attack: its metadata and defaults, the math shared. */
-export function defineEstimatorAttack<O extends EstimatedGradientOptions>(kind: EstimatorKind, meta: AttackMeta, defaults: Required<O>): AttackFactory<O> {
+export function defineEstimatorAttack(kind: EstimatorKind, meta: AttackMeta, defaults: Required<EstimatedGradientOptions>): AttackFactory<EstimatedGradientOptions> {
   const name = meta.name;
-  return defineAttack<O>({
+  return defineAttack<EstimatedGradientOptions>({
     meta,
     defaults,
     validate: (o) => {
