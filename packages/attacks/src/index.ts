@@ -24,6 +24,17 @@ export { boundaryAttack, type BoundaryAttackOptions } from './boundary-attack.js
 export { carliniWagnerL2, type CarliniWagnerL2Options } from './carlini-wagner-l2.js';
 export { deepfool, type DeepFoolOptions } from './deepfool.js';
 export type { EstimatedGradientOptions } from './internal/estimated-steps.js';
+export {
+  eot,
+  evaluateUnderTransforms,
+  sampleTransforms,
+  transformImages,
+  type EotModel,
+  type EotOptions,
+  type TransformDistribution,
+  type TransformEvaluation,
+  type TransformParams,
+} from './eot.js';
 export { fgsm, type FgsmOptions } from './fgsm.js';
 export { finiteDifferences, type FiniteDifferencesOptions } from './finite-differences.js';
 export { foolingImages, type FoolingImagesOptions, type FoolingImagesResult } from './fooling-images.js';
