@@ -8,6 +8,7 @@ import { registerDefense } from '@advx/core';
 
 import { adversarialTraining } from './adversarial-training.js';
 import { bitDepth } from './bit-depth.js';
+import { defensiveDistillation } from './defensive-distillation.js';
 import { medianSmoothing } from './median-smoothing.js';
 import { smooth } from './randomized-smoothing.js';
 
@@ -39,4 +40,13 @@ registerDefense(
     caveat: 'Empirical robustness within the training epsilon and norm; bypassed by larger or other perturbations, and by PGD when a weak training attack overfits (catastrophic overfitting).',
   },
   adversarialTraining as unknown as (options?: never) => unknown,
+);
+registerDefense(
+  {
+    name: 'defensive-distillation',
+    kind: 'trainer',
+    paper: 'Papernot, McDaniel, Wu, Jha & Swami (2016), "Distillation as a Defense to Adversarial Perturbations against Deep Neural Networks", https://arxiv.org/abs/1511.04508',
+    caveat: 'Masks the gradients of softmax/cross-entropy attacks (FGSM, PGD-CE); bypassed by attacks on the logits such as C&W-L2 (Carlini & Wagner 2016).',
+  },
+  defensiveDistillation,
 );
