@@ -34,6 +34,16 @@ export interface DistillationResult extends TrainResult<LayersModel> {
 }
 
 /**
+ * The trainer of {@link defensiveDistillation}: a core `Trainer` whose `fit` also returns the teacher.
+ *
+ * @public
+ */
+export interface DistillationTrainer extends Trainer<LayersModel, DefensiveDistillationOptions> {
+  /** Trains the teacher (unless given) and the student on copies of `model`. */
+  fit(model: LayersModel, data: LabeledData, options?: FitOptions): Promise<DistillationResult>;
+}
+
+/**
  * Defensive distillation: a teacher is trained on the hard labels with its softmax at temperature T
  * (`softmax(z/T)`), its soft labels `softmax(z_teacher(x)/T)` train a student of the same architecture,
  * also at T, and the student is deployed at T = 1 — its logits are about T times larger, so its
@@ -70,7 +80,7 @@ export interface DistillationResult extends TrainResult<LayersModel> {
  * ```
  * @public
  */
-export function defensiveDistillation(options: DefensiveDistillationOptions = {}): Trainer<LayersModel, DefensiveDistillationOptions> {
+export function defensiveDistillation(options: DefensiveDistillationOptions = {}): DistillationTrainer {
   const who = 'defensiveDistillation';
   const temperature = checkNumber(`${who}: temperature`, options.temperature ?? 100, 0, Infinity, true);
   const settings = resolveSettings(who, options, { epochs: 10 });

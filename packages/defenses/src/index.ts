@@ -9,7 +9,7 @@
  */
 export { adversarialTraining, type AdversarialTrainingOptions } from './adversarial-training.js';
 export { bitDepth, type BitDepthOptions } from './bit-depth.js';
-export { defensiveDistillation, type DefensiveDistillationOptions, type DistillationResult } from './defensive-distillation.js';
+export { defensiveDistillation, type DefensiveDistillationOptions, type DistillationResult, type DistillationTrainer } from './defensive-distillation.js';
 export type { EarlyStopping, RobustEvaluation, TrainingOptions } from './internal/training-options.js';
 export { medianSmoothing, type MedianSmoothingOptions } from './median-smoothing.js';
 export {
