@@ -14,6 +14,8 @@ export interface AutoAttackOptions {
   readonly steps?: number;
   /** Target classes of APGD-T (default 9, the paper's standard version). */
   readonly numTargets?: number;
+  /** Query budget per sample of Square (default 5000, the paper's standard version). */
+  readonly queries?: number;
 }
 
 /**
@@ -42,7 +44,7 @@ export interface AutoAttackPreset {
  *
  * Threat model: white-box (APGD) plus score-based (Square), in `linf` or `l2`.
  *
- * @param options - `norm` (`'linf'`), `steps` (100), `numTargets` (9).
+ * @param options - `norm` (`'linf'`), `steps` (100), `numTargets` (9), `queries` (5000).
  * @throws AdvxError `INVALID_OPTION` for another norm; `UNKNOWN_NAME` when APGD is not registered.
  *
  * @example
@@ -63,6 +65,7 @@ export function autoAttack(options: AutoAttackOptions = {}): AutoAttackPreset {
   }
   const steps = options.steps ?? 100;
   const numTargets = options.numTargets ?? 9;
+  const queries = options.queries ?? 5000;
   const registered = new Set(listAttacks().map((m) => m.name));
   for (const name of ['apgd-ce', 'apgd-t']) {
     if (!registered.has(name)) {
@@ -75,7 +78,7 @@ export function autoAttack(options: AutoAttackOptions = {}): AutoAttackPreset {
   ];
   const omitted = ['fab-t: FAB-T is not implemented in advx'];
   // The paper's standard version: 5,000 queries, p_init = 0.8.
-  if (registered.has('square')) attacks.push({ name: 'square', options: { maxQueries: 5000, pInit: 0.8 }, label: 'Square' });
+  if (registered.has('square')) attacks.push({ name: 'square', options: { maxQueries: queries, pInit: 0.8 }, label: 'Square' });
   else omitted.push('square: no attack named square is registered');
   return { attacks, mode: 'sequential', norm, omitted };
 }

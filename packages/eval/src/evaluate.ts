@@ -37,7 +37,7 @@ const MODES = ['independent', 'sequential'] as const;
 const round4 = (v: number) => Math.round(v * 1e4) / 1e4;
 
 /** Contiguous chunk range `[first, last)` of shard `index` of `count` over `chunks` chunks. */
-export function shardChunks(chunks: number, shard: { index: number; count: number } | undefined): [number, number] {
+function shardChunks(chunks: number, shard: { index: number; count: number } | undefined): [number, number] {
   if (shard === undefined) return [0, chunks];
   return [Math.floor((shard.index * chunks) / shard.count), Math.floor(((shard.index + 1) * chunks) / shard.count)];
 }

@@ -8,7 +8,7 @@
  */
 export { autoAttack, type AutoAttackOptions, type AutoAttackPreset } from './auto-attack.js';
 export { evaluate } from './evaluate.js';
-export { memoryStateStore } from './memory-state-store.js';
+export { memoryStateStore, type MemoryStateStore } from './memory-state-store.js';
 export { mergeResults } from './merge-results.js';
 export { renderMarkdown } from './render-markdown.js';
 export {
@@ -30,7 +30,10 @@ export {
   type EvaluationState,
   type ExampleRecord,
   type MaskingWarning,
+  type MinimalPerturbation,
+  type ModelInfo,
   type SampleAttackRecord,
   type SampleRecord,
+  type ShardSpec,
   type StateStore,
 } from './types.js';

@@ -1,6 +1,16 @@
 import type { EvaluationState, StateStore } from './types.js';
 
 /**
+ * The store of {@link memoryStateStore}.
+ *
+ * @public
+ */
+export interface MemoryStateStore extends StateStore {
+  /** The last saved state (a copy), `undefined` before the first save. */
+  readonly saved: EvaluationState | undefined;
+}
+
+/**
  * A {@link StateStore} in memory (browsers, tests): resume an aborted {@link evaluate} call in the
  * same process by passing the same store again. Files: `fileStateStore` of `@advx/eval/node`.
  *
@@ -13,7 +23,7 @@ import type { EvaluationState, StateStore } from './types.js';
  * ```
  * @public
  */
-export function memoryStateStore(): StateStore & { readonly saved: EvaluationState | undefined } {
+export function memoryStateStore(): MemoryStateStore {
   let saved: EvaluationState | undefined;
   return {
     get saved() {

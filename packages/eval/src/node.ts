@@ -5,9 +5,9 @@
  *
  * @packageDocumentation
  */
-export { fileStateStore } from './node/file-state-store.js';
-export { loadModelFile } from './node/load-model-file.js';
+export { fileStateStore, type FileStateStore } from './node/file-state-store.js';
+export { loadModelFile, type LoadedModelFile } from './node/load-model-file.js';
 export { renderHtml, type RenderHtmlOptions } from './node/render-html.js';
-export { runCli, type CliIo } from './node/run-cli.js';
+export { runCli, type CliIo, type TextSink } from './node/run-cli.js';
 export { selectBackend, type BackendName } from './node/select-backend.js';
 export { writeReport, type WrittenReport } from './node/write-report.js';

@@ -29,11 +29,55 @@ export interface AttackSpec {
 }
 
 /**
- * An attack to evaluate: a configured {@link Attack} (e.g. `pgd({ steps: 40 })`) or an {@link AttackSpec}.
+ * An attack to evaluate: a configured `Attack` of `@advx/core` (e.g. `pgd({ steps: 40 })`) or an {@link AttackSpec}.
  *
  * @public
  */
 export type AttackInput = Attack | AttackSpec;
+
+/**
+ * A slice of an evaluation: shard `index` (0-based) of `count`.
+ *
+ * @example
+ * ```ts
+ * const shard: ShardSpec = { index: 0, count: 4 }; // the first quarter of the chunks
+ * ```
+ * @public
+ */
+export interface ShardSpec {
+  /** Index of the shard, 0 … count − 1. */
+  readonly index: number;
+  /** Number of shards, ≥ 1. */
+  readonly count: number;
+}
+
+/**
+ * What a result records about the evaluated model.
+ *
+ * @public
+ */
+export interface ModelInfo {
+  /** Per-sample input shape. */
+  readonly inputShape: readonly number[];
+  /** Number of classes. */
+  readonly numClasses: number;
+  /** Input bounds. */
+  readonly bounds: readonly [number, number];
+  /** Model name (e.g. a zoo id), when given. */
+  readonly id?: string;
+}
+
+/**
+ * Mean and median of the minimal adversarial perturbations of a minimization attack.
+ *
+ * @public
+ */
+export interface MinimalPerturbation {
+  /** Mean over the fooled samples. */
+  readonly mean: number;
+  /** Median over the fooled samples. */
+  readonly median: number;
+}
 
 /**
  * How the attacks of a grid are combined.
@@ -197,7 +241,7 @@ export interface EvaluationConfig {
   /** Examples kept per attack. */
   readonly examples: number;
   /** The model's per-sample input shape, classes and bounds. */
-  readonly model: { readonly inputShape: readonly number[]; readonly numClasses: number; readonly bounds: readonly [number, number]; readonly id?: string };
+  readonly model: ModelInfo;
   /** Name of the dataset, when given. */
   readonly dataset?: string;
   /** Thresholds of the gradient-masking diagnostics (`null`: diagnostics off). */
@@ -260,7 +304,7 @@ export interface AttackSummary extends AttackInfo {
    */
   readonly empiricalRobustness?: number;
   /** Minimization attacks: mean and median minimal perturbation over the samples it fooled. */
-  readonly minimalPerturbation?: { readonly mean: number; readonly median: number };
+  readonly minimalPerturbation?: MinimalPerturbation;
 }
 
 /**
@@ -295,7 +339,7 @@ export interface EvaluationResult {
   /** What was run. */
   readonly config: EvaluationConfig;
   /** The slice evaluated (`null`: the whole dataset). */
-  readonly shard: { readonly index: number; readonly count: number } | null;
+  readonly shard: ShardSpec | null;
   /** Dataset indices `[start, end)` evaluated. */
   readonly range: readonly [number, number];
   /** Samples evaluated. */
@@ -392,7 +436,7 @@ export interface EvaluateOptions {
   /** How attacks combine (default `'independent'`). */
   readonly mode?: EnsembleMode;
   /** Evaluate only slice `index` of `count` (contiguous runs of whole chunks). */
-  readonly shard?: { readonly index: number; readonly count: number };
+  readonly shard?: ShardSpec;
   /** Keeps completed chunks so that an interrupted run continues where it stopped. */
   readonly state?: StateStore;
   /** Stops the run (throws `AdvxError` `ABORTED`); completed chunks stay in `state`. */

@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { useWasm } from '@advx/backend-wasm';
 
-import { runCli } from '../src/node/run-cli.js';
+import { runCli, type CliIo } from '../src/node/run-cli.js';
 import type { EvaluationResult } from '../src/types.js';
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'advx-eval-cli-'));
@@ -31,7 +31,7 @@ async function cli(args: string[], onStderr?: (text: string) => void): Promise<R
   let stdout = '';
   let stderr = '';
   const controller = new AbortController();
-  const code = await runCli(args, {
+  const io: CliIo = {
     stdout: { write: (s: string) => (stdout += s) },
     stderr: {
       write: (s: string) => {
@@ -40,7 +40,8 @@ async function cli(args: string[], onStderr?: (text: string) => void): Promise<R
       },
     },
     signal: controller.signal,
-  } as never);
+  };
+  const code = await runCli(args, io);
   return { code, stdout, stderr };
 }
 

@@ -6,6 +6,16 @@ import { AdvxError } from '@advx/core';
 import type { EvaluationState, StateStore } from '../types.js';
 
 /**
+ * The store of {@link fileStateStore}.
+ *
+ * @public
+ */
+export interface FileStateStore extends StateStore {
+  /** Deletes the state file (nothing happens when there is none). */
+  remove(): Promise<void>;
+}
+
+/**
  * A {@link StateStore} in a JSON file, written atomically (a temporary file renamed over the old
  * one) after every completed chunk, so that an interrupted evaluation (Ctrl-C, a crash, a killed
  * job) continues where it stopped when run again with the same store.
@@ -24,7 +34,7 @@ import type { EvaluationState, StateStore } from '../types.js';
  * ```
  * @public
  */
-export function fileStateStore(file: string): StateStore & { remove(): Promise<void> } {
+export function fileStateStore(file: string): FileStateStore {
   return {
     async load() {
       let text: string;

@@ -13,6 +13,18 @@ interface ModelJson {
 }
 
 /**
+ * A model read by {@link loadModelFile}.
+ *
+ * @public
+ */
+export interface LoadedModelFile {
+  /** The advx model (logits). */
+  readonly model: Model;
+  /** Releases the model's weights. */
+  readonly dispose: () => void;
+}
+
+/**
  * Loads a tfjs layers model from a `model.json` file and its weight files (the format of
  * `tf.io.withSaveHandler`, `model.save('file://...')` or the tfjs converter's `layers-model`) and
  * wraps it with `fromLayersModel` (a final softmax is stripped: logits).
@@ -28,7 +40,7 @@ interface ModelJson {
  * ```
  * @public
  */
-export async function loadModelFile(file: string, bounds: Bounds = [0, 1]): Promise<{ model: Model; dispose: () => void }> {
+export async function loadModelFile(file: string, bounds: Bounds = [0, 1]): Promise<LoadedModelFile> {
   let json: ModelJson;
   try {
     json = JSON.parse(await fs.readFile(file, 'utf8')) as ModelJson;

@@ -20,15 +20,27 @@ import { selectBackend, type BackendName } from './select-backend.js';
 import { writeReport } from './write-report.js';
 
 /**
+ * A text output of {@link runCli}.
+ *
+ * @public
+ */
+export interface TextSink {
+  /** Writes text. */
+  write(text: string): unknown;
+  /** Whether it is a terminal (progress bar instead of plain lines). */
+  readonly isTTY?: boolean;
+}
+
+/**
  * Where {@link runCli} writes: `stdout` for results, `stderr` for progress and errors.
  *
  * @public
  */
 export interface CliIo {
   /** Results and tables. */
-  readonly stdout: { write(text: string): unknown };
+  readonly stdout: TextSink;
   /** Progress, warnings and errors. */
-  readonly stderr: { write(text: string): unknown; readonly isTTY?: boolean };
+  readonly stderr: TextSink;
   /** Aborts a running evaluation (default: Ctrl-C / SIGINT). */
   readonly signal?: AbortSignal;
 }
@@ -285,8 +297,13 @@ async function runList(json: boolean, io: CliIo): Promise<number> {
     lines.push(`  ${a.name.padEnd(20)} ${a.kind.padEnd(14)} ${a.threat.padEnd(10)} norms ${a.norms.join('/').padEnd(12)} goals ${a.goals.join('/')}`);
     if (a.paper) lines.push(`  ${''.padEnd(20)} ${a.paper}`);
   }
-  lines.push(`defenses (${defenses.length}):`, ...defenses.map((d) => `  ${JSON.stringify(d)}`));
-  lines.push(`detectors (${detectors.length}):`, ...detectors.map((d) => `  ${JSON.stringify(d)}`));
+  const describe = (meta: { name: string }) => {
+    const { name, ...rest } = meta as { name: string } & Record<string, unknown>;
+    const fields = Object.entries(rest).map(([k, v]) => `${k} ${Array.isArray(v) ? v.join('/') : String(v)}`);
+    return `  ${name.padEnd(20)} ${fields.join('; ')}`;
+  };
+  lines.push(`defenses (${defenses.length}):`, ...defenses.map(describe));
+  lines.push(`detectors (${detectors.length}):`, ...detectors.map(describe));
   io.stdout.write(`${lines.join('\n')}\n`);
   return 0;
 }
