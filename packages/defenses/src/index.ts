@@ -11,6 +11,8 @@ export { adversarialTraining, type AdversarialTrainingOptions } from './adversar
 export { bitDepth, type BitDepthOptions } from './bit-depth.js';
 export { defensiveDistillation, type DefensiveDistillationOptions, type DistillationResult, type DistillationTrainer } from './defensive-distillation.js';
 export type { EarlyStopping, RobustEvaluation, TrainingOptions } from './internal/training-options.js';
+export { gaussianNoise, type GaussianNoiseOptions } from './gaussian-noise.js';
+export { jpegCompression, type JpegCompressionOptions } from './jpeg-compression.js';
 export { medianSmoothing, type MedianSmoothingOptions } from './median-smoothing.js';
 export {
   ABSTAIN,

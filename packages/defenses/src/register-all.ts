@@ -9,6 +9,8 @@ import { registerDefense } from '@advx/core';
 import { adversarialTraining } from './adversarial-training.js';
 import { bitDepth } from './bit-depth.js';
 import { defensiveDistillation } from './defensive-distillation.js';
+import { gaussianNoise } from './gaussian-noise.js';
+import { jpegCompression } from './jpeg-compression.js';
 import { medianSmoothing } from './median-smoothing.js';
 import { smooth } from './randomized-smoothing.js';
 
@@ -49,4 +51,22 @@ registerDefense(
     caveat: 'Masks the gradients of softmax/cross-entropy attacks (FGSM, PGD-CE); bypassed by attacks on the logits such as C&W-L2 (Carlini & Wagner 2016).',
   },
   defensiveDistillation,
+);
+registerDefense(
+  {
+    name: 'jpeg-compression',
+    kind: 'preprocessor',
+    paper: 'Guo, Rana, Cisse & van der Maaten (2018), "Countering Adversarial Images using Input Transformations", https://arxiv.org/abs/1711.00117',
+    caveat: 'Quantizes away small high-frequency perturbations of oblivious attacks; bypassed by BPDA (identity backward pass), which it declares.',
+  },
+  jpegCompression,
+);
+registerDefense(
+  {
+    name: 'gaussian-noise',
+    kind: 'preprocessor',
+    paper: 'Zantedeschi, Nicolae & Rawat (2017), "Efficient Defenses Against Adversarial Attacks", https://arxiv.org/abs/1707.06728',
+    caveat: 'Randomizes the forward pass against perturbations tuned to one deterministic pass; bypassed by expectation over transformation (EOT).',
+  },
+  gaussianNoise as (options?: never) => unknown,
 );
