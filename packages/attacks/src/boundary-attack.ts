@@ -137,7 +137,7 @@ function* boundarySearch(s: BoundarySearch): SampleSearch {
  * {@link https://arxiv.org/abs/1712.04248}.
  *
  * Threat model: decision-based black box (the top-1 label of each query; never scores, logits or
- * gradients), minimization; untargeted or targeted. Works on a {@link QueryModel} (`'label'` or
+ * gradients), minimization; untargeted or targeted. Works on a `QueryModel` (`'label'` or
  * `'scores'` output) and on a white-box `Model`, which it only queries.
  *
  * Distance measure: L2. From an adversarial start (uniform noise satisfying the goal, blended towards

@@ -157,7 +157,7 @@ function* hopSkipJumpSearch(cfg: SearchConfig): SampleSearch {
  * Query-Efficient Decision-Based Attack", IEEE S&P, {@link https://arxiv.org/abs/1904.02144}.
  *
  * Threat model: decision-based black box (the top-1 label of each query; never scores, logits or
- * gradients), minimization; untargeted or targeted. Works on a {@link QueryModel} (`'label'` or
+ * gradients), minimization; untargeted or targeted. Works on a `QueryModel` (`'label'` or
  * `'scores'` output) and on a white-box `Model`, which it only queries.
  *
  * Distance measure: L2 (default) or Linf (option `norm`). The start is uniform noise that satisfies

@@ -16,7 +16,7 @@ export type NesOptions = EstimatedGradientOptions;
  * with Limited Queries and Information", ICML, {@link https://arxiv.org/abs/1804.08598}.
  *
  * Threat model: score-based black box (probabilities only; never logits or gradients), fixed epsilon;
- * untargeted or targeted. Works on a {@link QueryModel} with `output: 'scores'` and on a white-box
+ * untargeted or targeted. Works on a `QueryModel` with `output: 'scores'` and on a white-box
  * `Model`, which it only queries (as softmax scores).
  *
  * Distance measure: Linf (sign steps, the paper's) or L2 (normalized steps). Each step queries the

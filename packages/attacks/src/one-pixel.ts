@@ -134,7 +134,7 @@ function* onePixelSearch(s: OnePixelSearch): SampleSearch {
  *
  * Threat model: score-based black box (the probability of the label or target; never logits or
  * gradients), minimization over a fixed number of pixels; untargeted or targeted. Works on a
- * {@link QueryModel} with `output: 'scores'` and on a white-box `Model`, which it only queries (as
+ * `QueryModel` with `output: 'scores'` and on a white-box `Model`, which it only queries (as
  * softmax scores).
  *
  * Distance measure: L0 — at most `pixels` pixels change, each in all of its channels (so up to

@@ -136,7 +136,7 @@ function* simbaSearch(s: SimbaSearch): SampleSearch {
  * "Simple Black-box Adversarial Attacks", ICML, {@link https://arxiv.org/abs/1905.07121}.
  *
  * Threat model: score-based black box (the probability of the label, or of the target; never logits
- * or gradients), minimization; untargeted or targeted. Works on a {@link QueryModel} with
+ * or gradients), minimization; untargeted or targeted. Works on a `QueryModel` with
  * `output: 'scores'` and on a white-box `Model`, which it only queries (as softmax scores).
  *
  * Distance measure: L2. Directions `q` are drawn without replacement from an orthonormal basis —

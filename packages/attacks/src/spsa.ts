@@ -16,7 +16,7 @@ export type SpsaOptions = EstimatedGradientOptions;
  * Risk and the Dangers of Evaluating Against Weak Attacks", ICML, {@link https://arxiv.org/abs/1802.05666}.
  *
  * Threat model: score-based black box (probabilities only; never logits or gradients), fixed epsilon;
- * untargeted or targeted. Works on a {@link QueryModel} with `output: 'scores'` and on a white-box
+ * untargeted or targeted. Works on a `QueryModel` with `output: 'scores'` and on a white-box
  * `Model`, which it only queries (as softmax scores).
  *
  * Distance measure: Linf (sign steps) or L2 (normalized steps). Each step queries the current point

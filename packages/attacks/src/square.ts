@@ -250,7 +250,7 @@ function l2Steps(dims: ImageDims, eps: number, bounds: readonly [number, number]
  * {@link https://arxiv.org/abs/1912.00049}.
  *
  * Threat model: score-based black box (output probabilities only; never gradients or logits), fixed
- * epsilon; untargeted or targeted. Works on a {@link QueryModel} with `output: 'scores'` and on a
+ * epsilon; untargeted or targeted. Works on a `QueryModel` with `output: 'scores'` and on a
  * white-box `Model`, which it only queries (as softmax scores).
  *
  * Distance measure: Linf or L2 (option `norm`). From an initial point on the boundary of the epsilon
