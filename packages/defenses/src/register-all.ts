@@ -14,6 +14,9 @@ import { jpegCompression } from './jpeg-compression.js';
 import { medianSmoothing } from './median-smoothing.js';
 import { smooth } from './randomized-smoothing.js';
 
+/** The core registry types factories as `(options?) => defense`; some take required options or a model first. */
+const asFactory = (factory: unknown) => factory as (options?: never) => unknown;
+
 const XU = 'Xu, Evans & Qi (2018), "Feature Squeezing: Detecting Adversarial Examples in Deep Neural Networks", https://arxiv.org/abs/1704.01155';
 
 registerDefense(
@@ -31,8 +34,7 @@ registerDefense(
     paper: 'Cohen, Rosenfeld & Kolter (2019), "Certified Adversarial Robustness via Randomized Smoothing", https://arxiv.org/abs/1902.02918',
     caveat: 'Certifies L2 robustness within a small radius with probability 1 − α; no bypass inside the radius, attacks on the smoothed classifier succeed beyond it.',
   },
-  // The core registry types factories as `(options?) => defense`; smoothing wraps a model first.
-  smooth as unknown as (options?: never) => unknown,
+  asFactory(smooth),
 );
 registerDefense(
   {
@@ -41,7 +43,7 @@ registerDefense(
     paper: 'Madry et al. (2018), https://arxiv.org/abs/1706.06083; Wong, Rice & Kolter (2020), https://arxiv.org/abs/2001.03994; Goodfellow, Shlens & Szegedy (2015), https://arxiv.org/abs/1412.6572',
     caveat: 'Empirical robustness within the training epsilon and norm; bypassed by larger or other perturbations, and by PGD when a weak training attack overfits (catastrophic overfitting).',
   },
-  adversarialTraining as unknown as (options?: never) => unknown,
+  asFactory(adversarialTraining),
 );
 registerDefense(
   {
@@ -68,5 +70,5 @@ registerDefense(
     paper: 'Zantedeschi, Nicolae & Rawat (2017), "Efficient Defenses Against Adversarial Attacks", https://arxiv.org/abs/1707.06728',
     caveat: 'Randomizes the forward pass against perturbations tuned to one deterministic pass; bypassed by expectation over transformation (EOT).',
   },
-  gaussianNoise as (options?: never) => unknown,
+  asFactory(gaussianNoise),
 );
