@@ -15,8 +15,8 @@ const { z, wL2, model: logistic } = logisticRegression;
 describe('boundaryAttack: conformance', () => {
   it('on a label-only query model (untargeted and targeted) and on a white-box model', async () => {
     const oracle = toQueryModel(net, { output: 'label' });
-    assertConformance(await checkAttack(boundaryAttack({ maxQueries: 600 }), { model: oracle, x, labels, epsilons: [0.1, 0.5, 2], minSuccess: 0.9 }));
-    assertConformance(await checkAttack(boundaryAttack({ maxQueries: 300 }), { model: net, x, labels, epsilons: [0.5, 2], minSuccess: 0.9 }));
+    assertConformance(await checkAttack(boundaryAttack({ maxQueries: 300 }), { model: oracle, x, labels, epsilons: [0.1, 0.5, 2], minSuccess: 0.9 }));
+    assertConformance(await checkAttack(boundaryAttack({ maxQueries: 150 }), { model: net, x, labels, epsilons: [0.5, 2], minSuccess: 0.9 }));
   });
 });
 

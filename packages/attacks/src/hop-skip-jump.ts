@@ -175,6 +175,10 @@ function* hopSkipJumpSearch(cfg: SearchConfig): SampleSearch {
  * its final checks (one per sample and one per epsilon). A sample for which no noise draw satisfies
  * the goal within `initTries` is returned unchanged (and counted as a failure).
  *
+ * Memory: the samples of a batch search in lockstep, and one round holds the probes of every
+ * sample as plain arrays (e.g. up to `initEvals·√steps` inputs each); for large inputs lower the
+ * run's `batchSize`.
+ *
  * Options (defaults):
  * - `norm` (`'l2'`): `'l2'` or `'linf'`.
  * - `maxQueries` (10,000): queries per sample.

@@ -152,6 +152,10 @@ function* onePixelSearch(s: OnePixelSearch): SampleSearch {
  * Queries: `populationSize` per generation plus the initial population, at most `maxQueries` per
  * sample; `result.queries` also counts the base's clean check and final checks.
  *
+ * Memory: the samples of a batch search in lockstep, and one round holds the probes of every
+ * sample as plain arrays (`populationSize` inputs each); for large inputs lower the
+ * run's `batchSize`.
+ *
  * Options (defaults):
  * - `pixels` (1): pixels changed.
  * - `populationSize` (400), `generations` (100), `mutation` (F = 0.5): the paper's.
