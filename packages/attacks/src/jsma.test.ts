@@ -75,6 +75,18 @@ describe.each(['js', 'tensor'] as const)("jsma on a linear model (hand-computed 
     r.dispose();
   });
 
+  it("others 'runner-up' differentiates the largest other logit: (0, 4), then (1, 3) against class 2", async () => {
+    // At x = 0 the runner-up is class 1 (logits [−4, 1, 0.5]): β = W[1] = [−1, 0, −1, 1, −2, 0.5]; the
+    // best admissible pair is again (0,4) with 3.5·3 = 10.5 ((2,4) 2·3 = 6, (0,2) 2.5·2 = 5, (1,4) 5).
+    // Then logits [−0.5, −2, 0.5]: the runner-up is class 2, β = W[2] = [0, −1, 0, 0.5, 0, −1]; over
+    // {1, 2, 3, 5}: (1,3) 4·0.5 = 2 and (1,5) 1·2 = 2 tie, the first in (p, q) order wins: (1,3)
+    // ((1,2) 1.5, (3,5) 1.5, (2,5) 0.5; (2,3) has β sum +0.5). Logits [3.5, −1, 0]: target reached.
+    const r = await jsma({ gamma: 1, pairSearch, others: 'runner-up' }).run(linear, x0, { targets: target0 });
+    expect((await rows(r.raw))[0]).toEqual([1, 1, 0, 1, 1, 0]);
+    expect(r.distances[0]).toBe(4);
+    r.dispose();
+  });
+
   it('stops when no pair is admissible: x unchanged, target not reached', async () => {
     // Target 2 from x = 0: α = W[2] = [0, −1, 0, 0.5, 0, −1], β = W[0] + W[1] = [1, 1, −0.5, 4, −0.5, 0.5].
     // α_p+α_q > 0 needs feature 3 (the only positive α) with q ∈ {0, 2, 4}, and those pairs have
@@ -207,11 +219,11 @@ describe('jsma on a 2-layer MLP with [4, 4, 2] inputs', () => {
 describe('jsma options and goals', () => {
   it('declares a targeted-only L0 minimization attack with the paper defaults', () => {
     expect(jsma.meta).toMatchObject({ name: 'jsma', kind: 'minimization', norms: ['l0'], threat: 'white-box', goals: ['targeted'], randomized: false });
-    expect(jsma.defaults).toEqual({ norm: 'l0', earlyStop: true, theta: 1, gamma: 0.145, pairSearch: 'auto' });
+    expect(jsma.defaults).toEqual({ norm: 'l0', earlyStop: true, theta: 1, gamma: 0.145, pairSearch: 'auto', others: 'sum' });
   });
 
   it('rejects bad options with INVALID_OPTION', () => {
-    for (const bad of [{ theta: 0 }, { theta: 1.5 }, { theta: Number.NaN }, { gamma: 0 }, { gamma: 1.2 }, { pairSearch: 'gpu' as 'js' }, { steps: 3 } as object]) {
+    for (const bad of [{ theta: 0 }, { theta: 1.5 }, { theta: Number.NaN }, { gamma: 0 }, { gamma: 1.2 }, { pairSearch: 'gpu' as 'js' }, { others: 'max' as 'sum' }, { steps: 3 } as object]) {
       let caught: unknown;
       try {
         jsma(bad);

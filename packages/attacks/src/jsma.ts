@@ -39,6 +39,11 @@ export interface JsmaOptions extends AttackOptionsBase {
   readonly gamma: number;
   /** Implementation of the pair search (default `'auto'`); see {@link JsmaPairSearch}. */
   readonly pairSearch: JsmaPairSearch;
+  /**
+   * What `β` differentiates: `'sum'` (default, the paper) the sum of the other classes' logits;
+   * `'runner-up'` the largest other logit only (the class the target must overtake).
+   */
+  readonly others: 'sum' | 'runner-up';
 }
 
 /** Pair scores per tensor op in the `'tensor'` search (4M float32 = 16 MB), at least one sample's `D²`. */
@@ -130,7 +135,7 @@ async function searchTensor(
 }
 
 async function perturb(ctx: AttackContext<Required<JsmaOptions>>): Promise<tf.Tensor> {
-  const { theta, gamma, pairSearch, earlyStop } = ctx.options;
+  const { theta, gamma, pairSearch, earlyStop, others } = ctx.options;
   const model = ctx.whiteBox();
   const n = ctx.n;
   const shape = ctx.x.shape;
@@ -155,7 +160,10 @@ async function perturb(ctx: AttackContext<Required<JsmaOptions>>): Promise<tf.Te
   const done = Uint8Array.from(activeFlags, (a) => (a ? 0 : 1));
   const targetRow = tf.tidy(() => tf.oneHot(tf.cast(ctx.goal.classes, 'int32'), model.numClasses));
   const zTarget = (z: tf.Tensor2D) => tf.sum(tf.mul(z, targetRow), 1) as tf.Tensor1D;
-  const zOthers = (z: tf.Tensor2D) => tf.sub(tf.sum(z, 1), zTarget(z)) as tf.Tensor1D;
+  const zOthers =
+    others === 'sum'
+      ? (z: tf.Tensor2D) => tf.sub(tf.sum(z, 1), zTarget(z)) as tf.Tensor1D
+      : (z: tf.Tensor2D) => tf.max(tf.where(tf.cast(targetRow, 'bool'), tf.fill(z.shape, -Infinity), z), 1) as tf.Tensor1D;
   const targets = (await ctx.goal.classes.data()) as Int32Array;
   let upper: tf.Tensor2D | undefined;
 
@@ -249,6 +257,10 @@ async function perturb(ctx: AttackContext<Required<JsmaOptions>>): Promise<tf.Te
  * - `theta` (`1`): change per chosen feature, a fraction of the bounds' width in `[−1, 1]`, not 0.
  * - `gamma` (`0.145`): maximum fraction of changed features, in `(0, 1]`. Inputs with
  *   `gamma · D < 2` are not changed.
+ * - `others` (`'sum'`): what `β` differentiates — `'sum'` of the other logits (the paper), or the
+ *   `'runner-up'` logit only (the largest non-target logit at the current input, the class the
+ *   target must overtake). On the zoo's `mnist-cnn` (30 images, random targets) `'runner-up'`
+ *   reaches 100 % targeted success at 4.1 % mean distortion, `'sum'` 86.7 % at 5.5 %.
  * - `pairSearch` (`'auto'`): `'js'` loop or `'tensor'` ops; the same result either way.
  * - `earlyStop` (`true`): stop a sample once it reaches its target (the paper); `false` keeps
  *   changing features until the `gamma` budget is spent or no pair qualifies.
@@ -277,13 +289,16 @@ export const jsma = defineAttack<JsmaOptions>({
     paper:
       'Papernot, McDaniel, Jha, Fredrikson, Celik, Swami (2016). The Limitations of Deep Learning in Adversarial Settings. https://arxiv.org/abs/1511.07528',
   },
-  defaults: { norm: 'l0', earlyStop: true, theta: 1, gamma: 0.145, pairSearch: 'auto' },
+  defaults: { norm: 'l0', earlyStop: true, theta: 1, gamma: 0.145, pairSearch: 'auto', others: 'sum' },
   validate: (o) => {
     if (typeof o.theta !== 'number' || !Number.isFinite(o.theta) || o.theta === 0 || o.theta < -1 || o.theta > 1) {
       throw new AdvxError('INVALID_OPTION', `jsma: theta must be a finite number in [-1, 1] other than 0, got ${String(o.theta)}.`, { option: 'theta' });
     }
     if (typeof o.gamma !== 'number' || !Number.isFinite(o.gamma) || o.gamma <= 0 || o.gamma > 1) {
       throw new AdvxError('INVALID_OPTION', `jsma: gamma must be a number in (0, 1], got ${String(o.gamma)}.`, { option: 'gamma' });
+    }
+    if (!(['sum', 'runner-up'] as const).includes(o.others)) {
+      throw new AdvxError('INVALID_OPTION', `jsma: others must be 'sum' or 'runner-up', got ${String(o.others)}.`, { option: 'others' });
     }
     if (!(['auto', 'js', 'tensor'] as const).includes(o.pairSearch)) {
       throw new AdvxError('INVALID_OPTION', `jsma: pairSearch must be 'auto', 'js' or 'tensor', got ${String(o.pairSearch)}.`, { option: 'pairSearch' });

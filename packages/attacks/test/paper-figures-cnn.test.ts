@@ -84,21 +84,28 @@ describe('Carlini & Wagner 2017 vs DeepFool (Moosavi-Dezfooli et al. 2016) on mn
 });
 
 describe('Papernot et al. 2016: JSMA on mnist-cnn', () => {
-  it('targeted success ≥ 85 % with at most 14.5 % of the pixels changed (paper: 97 %, 4 % mean distortion)', { timeout: 600_000 }, async () => {
-    const n = 30;
-    const t0 = Date.now();
+  const n = 30;
+  const jsmaRun = async (others: 'sum' | 'runner-up') => {
     const xs = tf.slice(x, 0, n);
     const ys = tf.slice(y, 0, n);
     const targets = await randomTargets(ys, 10, 0);
-    const r = await jsma().run(cnn.model, xs, { targets, labels: ys });
+    const r = await jsma({ others }).run(cnn.model, xs, { targets, labels: ys });
     const changed = Array.from(r.distances).filter(Number.isFinite);
-    const success = changed.length / n;
-    const meanFraction = changed.reduce((s, d) => s + d, 0) / changed.length / 784;
-    report(`JSMA took ${((Date.now() - t0) / 1000).toFixed(0)} s`);
-    report(`JSMA on mnist-cnn (n=${n}): success ${(100 * success).toFixed(1)} %, mean distortion ${(100 * meanFraction).toFixed(2)} % of pixels`);
-    expect(success).toBeGreaterThanOrEqual(0.85);
-    expect(Math.max(...changed) / 784).toBeLessThanOrEqual(0.145);
     tf.dispose([xs, ys, targets]);
     r.dispose();
+    const success = changed.length / n;
+    const meanFraction = changed.reduce((s, d) => s + d, 0) / changed.length / 784;
+    report(`JSMA (others '${others}') on mnist-cnn (n=${n}): success ${(100 * success).toFixed(1)} %, mean distortion ${(100 * meanFraction).toFixed(2)} % of pixels (paper: 97.1 %, 4.0 %)`);
+    return { success, maxFraction: Math.max(...changed) / 784 };
+  };
+  it("the paper's saliency map (β on the sum of the other logits): success ≥ 85 % within 14.5 % of the pixels", { timeout: 600_000 }, async () => {
+    const { success, maxFraction } = await jsmaRun('sum');
+    expect(success).toBeGreaterThanOrEqual(0.85);
+    expect(maxFraction).toBeLessThanOrEqual(0.145);
+  });
+  it("β on the runner-up logit: success ≥ 90 % within 14.5 % of the pixels", { timeout: 600_000 }, async () => {
+    const { success, maxFraction } = await jsmaRun('runner-up');
+    expect(success).toBeGreaterThanOrEqual(0.9);
+    expect(maxFraction).toBeLessThanOrEqual(0.145);
   });
 });
