@@ -1,0 +1,6 @@
+/**
+ * `@advx/backend-webgpu`.
+ *
+ * @packageDocumentation
+ */
+export {};
