@@ -9,8 +9,8 @@ import { expectCode, logisticRegression, net, netData, rows } from '../test/fixt
 import { finiteDifferences } from './finite-differences.js';
 
 describe('finiteDifferences', () => {
-  it('conformance, query accounting and query-only access', async () => {
-    await checkEstimatorAttack((o) => finiteDifferences({ ...o, samples: 8, delta: 0.01, relStepSize: 0.25 }), 1 + 2 * 8);
+  it('conformance (linf, l2), query accounting and query-only access', async () => {
+    await checkEstimatorAttack((o) => finiteDifferences({ ...o, samples: 8, delta: 0.01, relStepSize: 0.25 }), 1 + 2 * 8, true);
   });
 
   it('is exact on a quadratic: the central difference of each sampled coordinate is 2a_i·x_i + b_i, zero elsewhere', () => {
