@@ -369,9 +369,9 @@ export async function evaluate(options: EvaluateOptions): Promise<EvaluationResu
     diagnostics,
   };
 
-  const xValues = (await data.x.data()) as Float32Array;
-  const print = fingerprint({ config, shard: shard ?? null }, xValues, labels);
   const store = options.state;
+  // The fingerprint (configuration, slice and data) guards a state store against another evaluation.
+  const print = store ? fingerprint({ config, shard: shard ?? null }, (await data.x.data()) as Float32Array, labels) : '';
   const saved = store ? await store.load() : undefined;
   if (saved !== undefined && (saved.schema !== RESULT_SCHEMA || saved.fingerprint !== print)) {
     throw new AdvxError(

@@ -46,7 +46,7 @@ export interface CliIo {
 }
 
 /** Default attack list of `advx eval`: the white-box family at the quick start's settings. */
-const DEFAULT_ATTACKS = 'fgsm,pgd:steps=40,apgd-ce:steps=100';
+const DEFAULT_ATTACKS = 'fgsm,pgd:steps=40:stepSize=0.01,apgd-ce:steps=100';
 
 function parseValue(raw: string): unknown {
   if (raw === 'true') return true;
@@ -328,7 +328,7 @@ async function runMerge(files: string[], out: string, json: boolean, io: CliIo):
  * Runs the `advx` command line with `argv` (without `node` and the script):
  *
  * - `advx eval` — evaluates a model (default the zoo's `mnist-cnn` on its shipped MNIST evaluation
- *   set, first `--n 300` images) under `--attacks` (default `fgsm,pgd:steps=40,apgd-ce:steps=100`;
+ *   set, first `--n 300` images) under `--attacks` (default `fgsm,pgd:steps=40:stepSize=0.01,apgd-ce:steps=100` (the quick start's settings);
  *   `name:key=value` options; `autoattack` for the AutoAttack ensemble) at `--eps` (default
  *   `0.1,0.2,0.3`) in `--norm` (`linf`), on `--backend` (`wasm`, else `cpu` or `webgpu`), with
  *   `--seed`, `--batch-size`, `--shard k/n`, `--resume`, `--examples`, `--bounds` (model files),
