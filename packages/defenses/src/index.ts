@@ -9,6 +9,7 @@
  */
 export { adversarialTraining, type AdversarialTrainingOptions } from './adversarial-training.js';
 export { bitDepth, type BitDepthOptions } from './bit-depth.js';
+export { BoundedLeakyReLU, boundedLeakyRelu, withBoundedLeakyReLU, type BoundedLeakyReLUArgs } from './bounded-leaky-relu.js';
 export { defensiveDistillation, type DefensiveDistillationOptions, type DistillationResult, type DistillationTrainer } from './defensive-distillation.js';
 export type { EarlyStopping, RobustEvaluation, TrainingOptions } from './internal/training-options.js';
 export { gaussianNoise, type GaussianNoiseOptions } from './gaussian-noise.js';

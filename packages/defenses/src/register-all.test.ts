@@ -2,19 +2,20 @@ import { describe, expect, it } from 'vitest';
 
 import { getDefense, listDefenses } from '@advx/core';
 
-import { adversarialTraining, bitDepth, defensiveDistillation, gaussianNoise, jpegCompression, medianSmoothing, smooth } from './index.js';
+import { adversarialTraining, bitDepth, withBoundedLeakyReLU, defensiveDistillation, gaussianNoise, jpegCompression, medianSmoothing, smooth } from './index.js';
 import './register-all.js';
 
 describe('@advx/defenses/register-all', () => {
   it('registers every defense factory under its name, with paper and caveat', () => {
     const names = listDefenses().map((m) => m.name);
-    expect(names).toEqual(expect.arrayContaining(['adversarial-training', 'bit-depth', 'defensive-distillation', 'gaussian-noise', 'jpeg-compression', 'median-smoothing', 'randomized-smoothing']));
+    expect(names).toEqual(expect.arrayContaining(['adversarial-training', 'bit-depth', 'bounded-leaky-relu', 'defensive-distillation', 'gaussian-noise', 'jpeg-compression', 'median-smoothing', 'randomized-smoothing']));
     expect(getDefense('bit-depth')).toBe(bitDepth);
     expect(getDefense('median-smoothing')).toBe(medianSmoothing);
     expect(getDefense('randomized-smoothing')).toBe(smooth);
     expect(getDefense('adversarial-training')).toBe(adversarialTraining);
     expect(getDefense('defensive-distillation')).toBe(defensiveDistillation);
     expect(getDefense('gaussian-noise')).toBe(gaussianNoise);
+    expect(getDefense('bounded-leaky-relu')).toBe(withBoundedLeakyReLU);
     expect(getDefense('jpeg-compression')).toBe(jpegCompression);
     for (const meta of listDefenses()) {
       expect(meta.paper, meta.name).toMatch(/https:\/\//);

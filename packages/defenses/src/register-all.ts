@@ -8,6 +8,7 @@ import { registerDefense } from '@advx/core';
 
 import { adversarialTraining } from './adversarial-training.js';
 import { bitDepth } from './bit-depth.js';
+import { withBoundedLeakyReLU } from './bounded-leaky-relu.js';
 import { defensiveDistillation } from './defensive-distillation.js';
 import { gaussianNoise } from './gaussian-noise.js';
 import { jpegCompression } from './jpeg-compression.js';
@@ -71,4 +72,13 @@ registerDefense(
     caveat: 'Randomizes the forward pass against perturbations tuned to one deterministic pass; bypassed by expectation over transformation (EOT).',
   },
   asFactory(gaussianNoise),
+);
+registerDefense(
+  {
+    name: 'bounded-leaky-relu',
+    kind: 'layer',
+    paper: 'Liew, Khalil-Hani & Bakhteri (2016), "Bounded activation functions for enhanced training stability of deep neural networks on visual pattern recognition problems", https://doi.org/10.1016/j.neucom.2016.08.037',
+    caveat: 'Bounds the activations that localized patches inflate; bypassed by attacks that work through many moderate activations or by dense perturbations.',
+  },
+  asFactory(withBoundedLeakyReLU),
 );
