@@ -87,6 +87,15 @@ describe('square: queries', () => {
     }
   });
 
+  it('on a white-box model reports its own queries: at most maxQueries per sample and epsilon', async () => {
+    const r = await square({ maxQueries: 30, pInit: 0.5 }).run(imageNet, x, { labels }, { epsilons: [0.001, 0.3] });
+    const q = Array.from(r.queries ?? []);
+    expect(q.length).toBe(8);
+    // At ε = 0.001 no sample breaks: the whole budget; at ε = 0.3 at least the initial point.
+    for (const v of q) expect(v).toBeGreaterThanOrEqual(31);
+    for (const v of q) expect(v).toBeLessThanOrEqual(60);
+    r.dispose();
+  });
   it('touches nothing of a query model but query and its metadata', async () => {
     const oracle = strictQueryModel(imageNet, 'scores');
     const r = await square({ maxQueries: 30, pInit: 0.5 }).run(oracle, x, { labels }, { epsilons: [0.3] });

@@ -124,7 +124,11 @@ export interface AttackResult {
   readonly success: readonly (readonly boolean[])[];
   /** Per sample: distance of `raw` from the input in the attack's norm if `raw` is adversarial, else `Infinity`. */
   readonly distances: Float32Array;
-  /** Per sample: model queries spent (query models only). */
+  /**
+   * Per sample: model queries spent. Present for query models (every query, the base's clean and final
+   * checks included) and for score- or decision-based attacks on a white-box model (the attack's own
+   * queries; the base's checks read logits there and are not counted).
+   */
   readonly queries?: Int32Array;
   /** Present when the run used `quantize`. */
   readonly quantization?: QuantizationReport;

@@ -329,7 +329,8 @@ async function runAttack<O extends AttackOptionsBase>(
   if (signal?.aborted) throw abortError();
 
   const norm = getNorm(options.norm as NormName);
-  const counts = model.kind === 'query' ? new Int32Array(n) : undefined;
+  // Query models count every query; score- and decision-based attacks also count their own queries of a white-box model.
+  const counts = model.kind === 'query' || meta.threat === 'score' || meta.threat === 'decision' ? new Int32Array(n) : undefined;
   const batches = Math.ceil(n / batchSize);
   const units = minimization ? 1 : epsilons.length;
   const rows = epsilons.map(() => [] as tf.Tensor[]);

@@ -86,6 +86,14 @@ describe('reference attacks on the base', () => {
     r.dispose();
     assertConformance(await checkAttack(randomSearch({ steps: 6 }), { ...fixture, model: toQueryModel(model, { output: 'scores' }), minSuccess: 0.5 }));
   });
+  it('a score-based attack on a white-box model reports its own queries (the base checks through logits)', async () => {
+    const r = await randomSearch({ steps: 4 }).run(model, x, { labels }, { epsilons: [0.3, 0.6] });
+    expect(Array.from(r.queries!)).toEqual(new Array(6).fill(2 * 4));
+    r.dispose();
+    const w = await gradientSign({ steps: 2 }).run(model, x, { labels }, { epsilons: [0.3] });
+    expect(w.queries).toBeUndefined();
+    w.dispose();
+  });
   it('reports progress monotonically up to 1', async () => {
     const seen: Progress[] = [];
     const r = await gradientSign({ steps: 5, earlyStop: false }).run(model, x, { labels }, { epsilons: [0.1, 0.2], batchSize: 4, onProgress: (p) => seen.push(p) });
