@@ -97,10 +97,10 @@ describe('advx eval on mnist-cnn (wasm)', () => {
       const facts = await page.evaluate(() => {
         const svg = document.querySelector('svg#robustness-plot') as SVGSVGElement | null;
         const box = svg?.getBoundingClientRect();
-        const images = [...document.querySelectorAll('.example img')] as HTMLImageElement[];
+        const images = Array.from(document.querySelectorAll('.example img')) as HTMLImageElement[];
         return {
-          series: [...document.querySelectorAll('svg#robustness-plot path.series')].map((p) => p.getAttribute('data-attack')),
-          pathLengths: [...document.querySelectorAll('svg#robustness-plot path.series')].map((p) => (p as SVGPathElement).getTotalLength()),
+          series: Array.from(document.querySelectorAll('svg#robustness-plot path.series'), (p) => p.getAttribute('data-attack')),
+          pathLengths: Array.from(document.querySelectorAll('svg#robustness-plot path.series'), (p) => (p as SVGPathElement).getTotalLength()),
           svgWidth: box?.width ?? 0,
           images: images.length,
           decoded: images.filter((i) => i.complete && i.naturalWidth === 28 && i.naturalHeight === 28).length,
