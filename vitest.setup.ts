@@ -1,6 +1,7 @@
 /**
  * Test set-up: selects the tfjs backend for every suite. `ADVX_BACKEND` (default `cpu`) names the
- * backend: `cpu`, or `wasm` (set up by @advx/backend-wasm with its gradient kernels).
+ * backend: `cpu`, `wasm` (set up by @advx/backend-wasm with its gradient kernels), or `webgpu` (set up by
+ * @advx/backend-webgpu: Dawn in Node, needs a Vulkan driver — see packages/backend-webgpu/README.md).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
@@ -10,6 +11,9 @@ tf.env().set('PROD', true);
 if (backend === 'wasm') {
   const { useWasm } = await import('@advx/backend-wasm');
   await useWasm();
+} else if (backend === 'webgpu') {
+  const { useWebGPU } = await import('@advx/backend-webgpu');
+  await useWebGPU();
 } else if (!(await tf.setBackend(backend))) {
   throw new Error(`ADVX_BACKEND=${backend}: backend could not be initialised (registered: ${Object.keys(tf.engine().registryFactory).join(', ')})`);
 }
