@@ -11,16 +11,17 @@ import { occludedOutputs, occlusionGeometry } from './internal/occlusion.js';
  * @public
  */
 export interface OcclusionConsistencyOptions {
-  /** Side of the square occluder in pixels (default 8; about the size of the patches to detect). */
+  /** Side of the square occluder in pixels (default 4; somewhat smaller than the patches to detect). */
   readonly size?: number;
   /** Step between occluder positions in pixels (default 2). */
   readonly stride?: number;
   /** Value under the occluder, inside the bounds (default: the low bound). */
   readonly fill?: number;
   /**
-   * `confidence` (default): the largest drop, over occluder positions, of the probability of the
-   * class predicted on the uncovered input; `label`: the fraction of positions whose top-1 class
-   * differs from it.
+   * `label` (default): the fraction of occluder positions whose top-1 class differs from the class
+   * predicted on the uncovered input; `confidence`: the largest drop, over positions, of that
+   * class's probability (weaker against low-confidence patches: on MNIST a clean digit's confidence
+   * can drop further when a stroke is covered).
    */
   readonly measure?: 'confidence' | 'label';
   /** Occluded copies per forward pass (default 256). */
@@ -33,8 +34,9 @@ const OPTIONS = ['size', 'stride', 'fill', 'measure', 'batchSize'];
  * Consistency under occlusion: covers each region of the input in turn (a square of value `fill`
  * slid with `stride`) and measures how much the prediction changes. A localized adversarial patch
  * carries the whole decision, so covering it restores the true class and the confidence of the
- * adversarial class collapses; on a clean input no single small region decides the class. The score
- * is the largest confidence drop (or the fraction of changed labels); higher = more suspicious.
+ * prediction changes at every position that covers it; on a clean input no single small region
+ * decides the class. The score is the fraction of positions that change the top-1 class (or the
+ * largest confidence drop); higher = more suspicious.
  * All positions of a sample go through the model in a few batched forward passes.
  *
  * Paper: Horváth & Egervári (2018), consistency of the prediction under occlusion as a detector of
@@ -42,24 +44,24 @@ const OPTIONS = ['size', 'stride', 'fill', 'measure', 'batchSize'];
  * Fergus's, {@link https://arxiv.org/abs/1311.2901}.
  *
  * Threat model: detection of localized (patch) attacks; needs only forward passes of a white-box
- * {@link Model}. Not effective against dense Linf/L2 perturbations spread over the whole image.
+ * `Model`. Not effective against dense Linf/L2 perturbations spread over the whole image.
  *
- * Options (defaults): `size` (8), `stride` (2), `fill` (low bound), `measure` (`'confidence'`),
+ * Options (defaults): `size` (4), `stride` (2), `fill` (low bound), `measure` (`'label'`),
  * `batchSize` (256). Needs no `fit`.
  *
  * @example
  * ```ts
- * const detector = occlusionConsistency({ size: 8, stride: 2 });
+ * const detector = occlusionConsistency({ size: 6, stride: 2 });
  * const scores = await detector.score(zoo.model, patchedImages); // high on patched images
  * ```
  * @public
  */
 export function occlusionConsistency(options: OcclusionConsistencyOptions = {}): Detector {
   checkKnownOptions('occlusionConsistency', options, OPTIONS);
-  const size = options.size ?? 8;
+  const size = options.size ?? 4;
   const stride = options.stride ?? 2;
   const batchSize = checkBatchSize('occlusionConsistency', options.batchSize ?? 256);
-  const measure = options.measure ?? 'confidence';
+  const measure = options.measure ?? 'label';
   if (measure !== 'confidence' && measure !== 'label') {
     throw new AdvxError('INVALID_OPTION', `occlusionConsistency: measure must be 'confidence' or 'label', got ${String(measure)}.`);
   }

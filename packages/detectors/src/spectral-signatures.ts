@@ -1,9 +1,9 @@
 import type { Inspection, Inspector, LabeledData, Model } from '@advx/core';
 
 import type { FeatureFn, InspectorOptionsBase } from './internal/activations.js';
-import { inspectData, removalCount } from './internal/activations.js';
+import { flagPerClass, inspectData, removalCount } from './internal/activations.js';
 import { checkKnownOptions } from './internal/checks.js';
-import { byClass, covariance, dot, mean, rankDescending, symmetricEigen } from './internal/linalg.js';
+import { covariance, dot, mean, symmetricEigen } from './internal/linalg.js';
 
 /**
  * Options of {@link spectralSignatures}.
@@ -49,20 +49,11 @@ export function spectralSignatures(options: SpectralSignaturesOptions = {}): Ins
     name: 'spectral-signatures',
     async inspect(model: Model, data: LabeledData): Promise<Inspection> {
       const { labels, features } = await inspectData('spectralSignatures', model, data, options);
-      const scores = new Float32Array(labels.length);
-      const flagged: number[] = [];
-      for (const members of byClass(labels).values()) {
+      return flagPerClass(labels, toRemove, (members) => {
         const mu = mean(features, members);
-        const { values, vectors } = symmetricEigen(covariance(features, mu, members));
-        const v = vectors[0] as number[];
-        const top = Math.max(values[0] as number, 1e-12);
-        for (const i of members) {
-          const c = (features[i] as number[]).map((f, j) => f - (mu[j] as number));
-          scores[i] = dot(c, v) ** 2 / top;
-        }
-        flagged.push(...rankDescending(scores, members).subarray(0, toRemove(members.length)));
-      }
-      return { scores, flagged: rankDescending(scores, flagged) };
+        const v = symmetricEigen(covariance(features, mu, members)).vectors[0] as number[];
+        return members.map((i) => dot((features[i] as number[]).map((f, j) => f - (mu[j] as number)), v) ** 2);
+      });
     },
   });
 }

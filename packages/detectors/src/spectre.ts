@@ -1,9 +1,9 @@
 import { AdvxError, checkInteger, checkNumber, type Inspection, type Inspector, type LabeledData, type Model } from '@advx/core';
 
 import type { FeatureFn, InspectorOptionsBase } from './internal/activations.js';
-import { inspectData, removalCount } from './internal/activations.js';
+import { flagPerClass, inspectData, removalCount } from './internal/activations.js';
 import { checkKnownOptions } from './internal/checks.js';
-import { byClass, covariance, dot, mean, pca, rankDescending, symmetricEigen } from './internal/linalg.js';
+import { covariance, dot, mean, pca, symmetricEigen } from './internal/linalg.js';
 
 /**
  * Options of {@link spectre}.
@@ -80,9 +80,7 @@ export function spectre(options: SpectreOptions = {}): Inspector {
     name: 'spectre',
     async inspect(model: Model, data: LabeledData): Promise<Inspection> {
       const { labels, features } = await inspectData('spectre', model, data, options);
-      const scores = new Float32Array(labels.length);
-      const flagged: number[] = [];
-      for (const members of byClass(labels).values()) {
+      return flagPerClass(labels, toRemove, (members) => {
         const k = Math.max(1, Math.min(dims, members.length - 1, features[0]?.length ?? 1));
         const z = pca(members.map((i) => features[i] as number[]), k);
         const keep = Math.max(k + 1, members.length - toRemove(members.length));
@@ -110,12 +108,8 @@ export function spectre(options: SpectreOptions = {}): Inspector {
             ? w.values.map((_, j) => (j === 0 ? 1 : 0))
             : w.values.map((l) => Math.exp(top > 1 + 1e-9 ? (alpha * (l - 1)) / (top - 1) : 0));
         const trace = weights.reduce((s, v) => s + v, 0);
-        const raw = white.map((r) => w.vectors.reduce((s, u, j) => s + (weights[j] as number) * dot(r, u) ** 2, 0) / trace);
-        const avg = Math.max(raw.reduce((s, v) => s + v, 0) / raw.length, 1e-12);
-        members.forEach((i, m) => (scores[i] = (raw[m] as number) / avg));
-        flagged.push(...rankDescending(scores, members).subarray(0, toRemove(members.length)));
-      }
-      return { scores, flagged: rankDescending(scores, flagged) };
+        return white.map((r) => w.vectors.reduce((s, u, j) => s + (weights[j] as number) * dot(r, u) ** 2, 0) / trace);
+      });
     },
   });
 }

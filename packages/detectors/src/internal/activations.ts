@@ -1,9 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 
-import { AdvxError, checkInteger, checkNumber, validateGoal, validateInput, type LabeledData, type Model } from '@advx/core';
+import { AdvxError, checkInteger, checkNumber, validateGoal, validateInput, type Inspection, type LabeledData, type Model } from '@advx/core';
 
 import { checkModel } from './checks.js';
-import { rows } from './linalg.js';
+import { byClass, rankDescending, rows } from './linalg.js';
 
 /** A function from a batch of inputs to one feature row per sample (e.g. penultimate-layer activations). */
 export type FeatureFn = (x: tf.Tensor) => tf.Tensor;
@@ -69,4 +69,24 @@ export function removalCount(what: string, poisonFraction: number, removalFactor
   checkNumber(`${what}: removalFactor`, removalFactor, 0, Infinity, true);
   // 1e-9 absorbs float error (1.5 · 0.1 · 300 is 45.000000000000007).
   return (size) => Math.min(size, Math.ceil(removalFactor * poisonFraction * size - 1e-9));
+}
+
+/**
+ * Per class: raw outlier scores of its members from `scoreClass`, divided by their class mean so that
+ * they compare across classes; the `toRemove(n_c)` highest of each class are flagged.
+ */
+export function flagPerClass(
+  labels: Int32Array,
+  toRemove: (classSize: number) => number,
+  scoreClass: (members: readonly number[]) => readonly number[],
+): Inspection {
+  const scores = new Float32Array(labels.length);
+  const flagged: number[] = [];
+  for (const members of byClass(labels).values()) {
+    const raw = scoreClass(members);
+    const avg = Math.max(raw.reduce((s, v) => s + v, 0) / raw.length, 1e-12);
+    members.forEach((i, m) => (scores[i] = (raw[m] as number) / avg));
+    flagged.push(...rankDescending(scores, members).subarray(0, toRemove(members.length)));
+  }
+  return { scores, flagged: rankDescending(scores, flagged) };
 }
