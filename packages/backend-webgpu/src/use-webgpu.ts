@@ -118,11 +118,19 @@ function noAdapterAdvice(node: boolean): string {
   );
 }
 
+/**
+ * Imports a module only Node has (builtins, the `webgpu` package). The specifier is a variable, so
+ * that browser bundlers (esbuild, Vite, webpack) leave the import alone instead of failing on it.
+ */
+function nodeImport<T>(specifier: string): Promise<T> {
+  return import(/* webpackIgnore: true */ /* @vite-ignore */ specifier) as Promise<T>;
+}
+
 /** Creates `navigator.gpu` from Dawn (the `webgpu` package) in Node, with the WebGPU globals. */
 async function createNodeGpu(dawnOptions: readonly string[]): Promise<GpuLike> {
-  const os = await import('node:os');
-  const fs = await import('node:fs');
-  const path = await import('node:path');
+  const os = await nodeImport<typeof import('node:os')>('node:os');
+  const fs = await nodeImport<typeof import('node:fs')>('node:fs');
+  const path = await nodeImport<typeof import('node:path')>('node:path');
   if (process.env.XDG_RUNTIME_DIR === undefined || process.env.XDG_RUNTIME_DIR === '') {
     // Dawn warns "XDG_RUNTIME_DIR is invalid" without one; any private writable folder does.
     const dir = path.join(os.tmpdir(), `advx-xdg-${os.userInfo().uid}`);
@@ -131,7 +139,7 @@ async function createNodeGpu(dawnOptions: readonly string[]): Promise<GpuLike> {
   }
   let dawn: DawnModule;
   try {
-    dawn = (await import('webgpu')) as unknown as DawnModule;
+    dawn = await nodeImport<DawnModule>('webgpu');
   } catch (e) {
     throw new AdvxError(
       'BACKEND_UNAVAILABLE',
