@@ -12,7 +12,6 @@ import {
   Rng,
   validateGoal,
   validateInput,
-  type AnyModel,
   type AttackContext,
   type AttackOptionsBase,
   type Model,
@@ -20,6 +19,7 @@ import {
   type Progress,
 } from '@advx/core';
 
+import { checkKnownOptions, checkSeed, requireWhiteBox } from './internal/function-options.js';
 import { keepBest, lossObjective, type RestartBest } from './internal/gradient-steps.js';
 
 /**
@@ -478,23 +478,6 @@ const BETA2 = 0.999;
 const TRAIN_OPTIONS = ['size', 'target', 'steps', 'batchSize', 'optimizer', 'stepSize', 'loss', 'validation', 'placements', 'seed', 'signal', 'onProgress'];
 const EVALUATE_OPTIONS = ['target', 'placements', 'seed', 'batchSize'];
 
-function whiteBoxModel(model: unknown, who: string): Model {
-  const m = model as AnyModel | null;
-  if (m === null || typeof m !== 'object' || (m.kind !== 'model' && m.kind !== 'query')) {
-    throw new AdvxError('INVALID_MODEL', `${who}: model must be an advx Model: wrap tfjs models with fromLayersModel, fromGraphModel or fromFunction.`);
-  }
-  if (m.kind !== 'model') throw new AdvxError('UNSUPPORTED_MODEL', `${who} needs gradients (a white-box Model), but got a query-only model.`);
-  return m;
-}
-
-function checkKnown(who: string, options: object, known: readonly string[]): void {
-  for (const key of Object.keys(options)) {
-    if (!known.includes(key)) {
-      throw new AdvxError('INVALID_OPTION', `${who}: unknown option '${key}'. Known options: ${known.join(', ')}.`, { option: key });
-    }
-  }
-}
-
 async function checkData(who: string, model: Model, data: PatchData | undefined, name: string): Promise<number> {
   if (data === null || typeof data !== 'object' || !(data.x instanceof tf.Tensor)) {
     throw new AdvxError('INVALID_SHAPE', `${who}: ${name} must be { x, y } with images x [n, ${model.inputShape.join(', ')}] and int32 labels y [n].`);
@@ -551,8 +534,7 @@ async function evaluateChecked(model: Model, s: ImageShape, data: PatchData, pat
 
 function evaluateOptions(who: string, o: { placements?: number; seed?: number; batchSize?: number }) {
   const placements = checkInteger(`${who}: placements`, o.placements ?? 1, 1);
-  const seed = o.seed ?? 0;
-  if (typeof seed !== 'number' || !Number.isFinite(seed)) throw new AdvxError('INVALID_OPTION', `${who}: seed must be a finite number, got ${String(seed)}.`);
+  const seed = checkSeed(who, o.seed);
   const batchSize = checkInteger(`${who}: batchSize`, o.batchSize ?? 128, 1);
   return { placements, seed, batchSize };
 }
@@ -584,9 +566,9 @@ function checkPatch(who: string, patch: unknown, model: Model, s: ImageShape): t
  * @public
  */
 export async function evaluatePatch(model: Model, data: PatchData, patch: tf.Tensor3D, options: EvaluatePatchOptions = {}): Promise<PatchEvaluation> {
-  const m = whiteBoxModel(model, 'evaluatePatch');
+  const m = requireWhiteBox(model, 'evaluatePatch');
   const s = imageShapeOf(m.inputShape, 'evaluatePatch');
-  checkKnown('evaluatePatch', options, EVALUATE_OPTIONS);
+  checkKnownOptions('evaluatePatch', options, EVALUATE_OPTIONS);
   checkTarget('evaluatePatch', options.target, m.numClasses);
   const { placements, seed, batchSize } = evaluateOptions('evaluatePatch', options);
   const p = checkPatch('evaluatePatch', patch, m, s);
@@ -641,10 +623,9 @@ export async function evaluatePatch(model: Model, data: PatchData, patch: tf.Ten
  * @public
  */
 export async function trainPatch(model: Model, data: PatchData, options: TrainPatchOptions): Promise<TrainedPatch> {
-  const m = whiteBoxModel(model, 'trainPatch');
+  const m = requireWhiteBox(model, 'trainPatch');
   const s = imageShapeOf(m.inputShape, 'trainPatch');
-  if (options === null || typeof options !== 'object') throw new AdvxError('INVALID_OPTION', 'trainPatch: options { size, ... } are required.');
-  checkKnown('trainPatch', options, TRAIN_OPTIONS);
+  checkKnownOptions('trainPatch', options, TRAIN_OPTIONS);
   const [h, w] = typeof options.size === 'number' ? [options.size, options.size] : Array.isArray(options.size) ? options.size : [NaN, NaN];
   checkInteger('trainPatch: size (height)', h, 1, s.height);
   checkInteger('trainPatch: size (width)', w, 1, s.width);

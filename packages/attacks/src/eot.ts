@@ -1,6 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 
-import { AdvxError, checkInteger, checkNumber, Rng, validateGoal, validateInput, type AnyModel, type Goal, type Model } from '@advx/core';
+import { AdvxError, checkInteger, checkNumber, Rng, validateGoal, validateInput, type Goal, type Model } from '@advx/core';
+
+import { checkKnownOptions, checkSeed, requireWhiteBox } from './internal/function-options.js';
 
 /**
  * A distribution of image transformations (Athalye et al.'s EOT distribution `T`). Every parameter
@@ -123,8 +125,7 @@ function checkDistribution(d: unknown): Required<TransformDistribution> {
 export function sampleTransforms(distribution: TransformDistribution, count: number, options: { seed?: number; bounds?: readonly [number, number] } = {}): TransformParams[] {
   const d = checkDistribution(distribution);
   checkInteger('sampleTransforms: count', count, 1);
-  const seed = options.seed ?? 0;
-  if (typeof seed !== 'number' || !Number.isFinite(seed)) throw new AdvxError('INVALID_OPTION', `sampleTransforms: seed must be a finite number, got ${String(seed)}.`);
+  const seed = checkSeed('sampleTransforms', options.seed);
   const [lo, hi] = options.bounds ?? [0, 1];
   const width = hi - lo;
   const rng = new Rng(seed);
@@ -325,22 +326,8 @@ export interface EotModel extends Model {
   dispose(): void;
 }
 
-function whiteBox(model: unknown, who: string): Model {
-  const m = model as AnyModel | null;
-  if (m === null || typeof m !== 'object' || (m.kind !== 'model' && m.kind !== 'query')) {
-    throw new AdvxError('INVALID_MODEL', `${who}: model must be an advx Model: wrap tfjs models with fromLayersModel, fromGraphModel or fromFunction.`);
-  }
-  if (m.kind !== 'model') throw new AdvxError('UNSUPPORTED_MODEL', `${who} needs a differentiable Model, but got a query-only model.`);
-  return m;
-}
-
 function resolveTransformations(model: Model, options: EotOptions, who: string): readonly TransformParams[] {
-  if (options === null || typeof options !== 'object') throw new AdvxError('INVALID_OPTION', `${who}: options { transforms, samples, seed } are required.`);
-  for (const key of Object.keys(options)) {
-    if (!['transforms', 'samples', 'seed', 'transformations'].includes(key)) {
-      throw new AdvxError('INVALID_OPTION', `${who}: unknown option '${key}'. Known options: transforms, samples, seed, transformations.`, { option: key });
-    }
-  }
+  checkKnownOptions(who, options, ['transforms', 'samples', 'seed', 'transformations']);
   if (options.transformations !== undefined) {
     if (options.transforms !== undefined) throw new AdvxError('INVALID_OPTION', `${who}: give either transforms (a distribution) or transformations (explicit), not both.`);
     return checkParams(options.transformations);
@@ -391,7 +378,7 @@ function resolveTransformations(model: Model, options: EotOptions, who: string):
  * @public
  */
 export function eot(model: Model, options: EotOptions): EotModel {
-  const m = whiteBox(model, 'eot');
+  const m = requireWhiteBox(model, 'eot');
   const g = geometryOf(m, 'eot');
   const transformations = resolveTransformations(m, options, 'eot');
   const built = transformations.map((p) => {
@@ -453,7 +440,7 @@ export interface TransformEvaluation {
  * @public
  */
 export async function evaluateUnderTransforms(model: Model, x: tf.Tensor, goal: Goal, options: EotOptions): Promise<TransformEvaluation> {
-  const m = whiteBox(model, 'evaluateUnderTransforms');
+  const m = requireWhiteBox(model, 'evaluateUnderTransforms');
   const g = geometryOf(m, 'evaluateUnderTransforms');
   const transformations = resolveTransformations(m, options, 'evaluateUnderTransforms');
   await validateInput(m, x);

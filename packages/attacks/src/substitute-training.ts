@@ -2,6 +2,8 @@ import * as tf from '@tensorflow/tfjs-core';
 
 import { AdvxError, checkInteger, checkNumber, crossEntropy, fromFunction, Rng, validateInput, type AnyModel, type Model, type Progress } from '@advx/core';
 
+import { checkKnownOptions, checkSeed } from './internal/function-options.js';
+
 /**
  * Options of {@link trainSubstitute}.
  *
@@ -91,7 +93,7 @@ async function oracleLabels(oracle: AnyModel, x: tf.Tensor, batch = 256): Promis
  * Options (defaults): `hidden` (`[200, 200]`), `rounds` (6), `epochs` (10), `lambda` (0.1),
  * `tau` (3), `learningRate` (0.001), `batchSize` (32), `seed` (0), `signal`, `onProgress`.
  *
- * @param oracle - the attacked model: a {@link QueryModel} (labels or scores; the top-1 label is used) or a {@link Model} used only through its predictions.
+ * @param oracle - the attacked model: a `QueryModel` (labels or scores; the top-1 label is used) or a {@link Model} used only through its predictions.
  * @param seedImages - the initial substitute training set `[n, ...oracle.inputShape]` inside the bounds (Papernot et al.: 150 test images).
  * @param options - see {@link TrainSubstituteOptions}.
  * @throws AdvxError `INVALID_MODEL`, `INVALID_OPTION`, `INVALID_SHAPE`, `NON_FINITE_INPUT`, `OUT_OF_BOUNDS` (before any query),
@@ -116,10 +118,7 @@ export async function trainSubstitute(oracle: AnyModel, seedImages: tf.Tensor, o
   if (o === null || typeof o !== 'object' || (o.kind !== 'model' && o.kind !== 'query')) {
     throw new AdvxError('INVALID_MODEL', 'trainSubstitute: oracle must be an advx Model or QueryModel (see toQueryModel).');
   }
-  if (options === null || typeof options !== 'object') throw new AdvxError('INVALID_OPTION', 'trainSubstitute: options must be an object.');
-  for (const key of Object.keys(options)) {
-    if (!KNOWN.includes(key)) throw new AdvxError('INVALID_OPTION', `trainSubstitute: unknown option '${key}'. Known options: ${KNOWN.join(', ')}.`, { option: key });
-  }
+  checkKnownOptions('trainSubstitute', options, KNOWN);
   const hidden = options.hidden ?? [200, 200];
   if (!Array.isArray(hidden) || !hidden.every((h) => Number.isInteger(h) && h >= 1)) {
     throw new AdvxError('INVALID_OPTION', `trainSubstitute: hidden must be an array of positive integer layer widths, got ${JSON.stringify(hidden)}.`);
@@ -130,8 +129,7 @@ export async function trainSubstitute(oracle: AnyModel, seedImages: tf.Tensor, o
   const tau = checkInteger('trainSubstitute: tau', options.tau ?? 3, 1);
   const learningRate = checkNumber('trainSubstitute: learningRate', options.learningRate ?? 0.001, 0, Infinity, true);
   const batchSize = checkInteger('trainSubstitute: batchSize', options.batchSize ?? 32, 1);
-  const seed = options.seed ?? 0;
-  if (typeof seed !== 'number' || !Number.isFinite(seed)) throw new AdvxError('INVALID_OPTION', `trainSubstitute: seed must be a finite number, got ${String(seed)}.`);
+  const seed = checkSeed('trainSubstitute', options.seed);
   await validateInput(o, seedImages);
   const { signal, onProgress } = options;
   const aborted = () => new AdvxError('ABORTED', 'trainSubstitute was aborted through its AbortSignal; partial results were released.');

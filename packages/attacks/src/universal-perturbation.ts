@@ -9,13 +9,13 @@ import {
   getNorm,
   Rng,
   validateInput,
-  type AnyModel,
   type Model,
   type NormGeometry,
   type Progress,
 } from '@advx/core';
 
 import { deepfool } from './deepfool.js';
+import { checkKnownOptions, checkSeed, requireWhiteBox } from './internal/function-options.js';
 
 /**
  * Options of {@link universalPerturbation}.
@@ -82,15 +82,6 @@ export interface UniversalPerturbationResult {
 
 const KNOWN = ['epsilon', 'norm', 'method', 'relStepSize', 'foolingRate', 'maxPasses', 'batchSize', 'overshoot', 'deepfoolSteps', 'candidates', 'validation', 'seed', 'signal', 'onProgress'];
 
-function whiteBox(model: unknown, who: string): Model {
-  const m = model as AnyModel | null;
-  if (m === null || typeof m !== 'object' || (m.kind !== 'model' && m.kind !== 'query')) {
-    throw new AdvxError('INVALID_MODEL', `${who}: model must be an advx Model: wrap tfjs models with fromLayersModel, fromGraphModel or fromFunction.`);
-  }
-  if (m.kind !== 'model') throw new AdvxError('UNSUPPORTED_MODEL', `${who} needs gradients (a white-box Model), but got a query-only model.`);
-  return m;
-}
-
 async function predictAll(model: Model, x: tf.Tensor, v: tf.Tensor | undefined, batch = 256): Promise<Int32Array> {
   const n = x.shape[0] as number;
   const out = new Int32Array(n);
@@ -129,7 +120,7 @@ function rateOf(a: Int32Array, b: Int32Array): number {
  * @public
  */
 export async function foolingRate(model: Model, x: tf.Tensor, perturbation: tf.Tensor): Promise<number> {
-  const m = whiteBox(model, 'foolingRate');
+  const m = requireWhiteBox(model, 'foolingRate');
   await validateInput(m, x);
   const v = checkPerturbation(m, perturbation);
   return rateOf(await predictAll(m, x, undefined), await predictAll(m, x, v));
@@ -194,11 +185,8 @@ function gradientStep(m: Model, x: tf.Tensor, idx: number[], labels: Int32Array,
  * @public
  */
 export async function universalPerturbation(model: Model, x: tf.Tensor, options: UniversalPerturbationOptions): Promise<UniversalPerturbationResult> {
-  const m = whiteBox(model, 'universalPerturbation');
-  if (options === null || typeof options !== 'object') throw new AdvxError('INVALID_OPTION', 'universalPerturbation: options { epsilon, ... } are required.');
-  for (const key of Object.keys(options)) {
-    if (!KNOWN.includes(key)) throw new AdvxError('INVALID_OPTION', `universalPerturbation: unknown option '${key}'. Known options: ${KNOWN.join(', ')}.`, { option: key });
-  }
+  const m = requireWhiteBox(model, 'universalPerturbation');
+  checkKnownOptions('universalPerturbation', options, KNOWN);
   const epsilon = options.epsilon;
   if (typeof epsilon !== 'number' || !Number.isFinite(epsilon) || epsilon <= 0) {
     throw new AdvxError('INVALID_EPSILON', `universalPerturbation: epsilon must be a finite number > 0, got ${String(epsilon)}.`);
@@ -212,8 +200,7 @@ export async function universalPerturbation(model: Model, x: tf.Tensor, options:
   if (method !== 'deepfool' && method !== 'gradient') throw new AdvxError('INVALID_OPTION', `universalPerturbation: method must be 'deepfool' or 'gradient', got ${JSON.stringify(method)}.`);
   const chunk = checkInteger('universalPerturbation: batchSize', options.batchSize ?? (method === 'deepfool' ? 1 : 32), 1);
   const alpha = checkNumber('universalPerturbation: relStepSize', options.relStepSize ?? 0.1, 0, Infinity, true) * epsilon;
-  const seed = options.seed ?? 0;
-  if (typeof seed !== 'number' || !Number.isFinite(seed)) throw new AdvxError('INVALID_OPTION', `universalPerturbation: seed must be a finite number, got ${String(seed)}.`);
+  const seed = checkSeed('universalPerturbation', options.seed);
   const inner = deepfool({ norm: normName, overshoot: options.overshoot ?? 0.02, steps: options.deepfoolSteps ?? 50, candidates: options.candidates ?? 10 });
   await validateInput(m, x);
   if (options.validation !== undefined) await validateInput(m, options.validation);
