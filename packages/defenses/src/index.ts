@@ -1,7 +1,8 @@
 /**
  * `@advx/defenses`: defenses for TensorFlow.js models on the advx core — input preprocessors with
  * declared gradients (so attacks through `defend()` are honest, BPDA where a transform is not
- * differentiable) — and randomized smoothing with certified L2 radii.
+ * differentiable) — randomized smoothing with certified L2 radii, adversarial training and
+ * defensive distillation trainers, the bounded leaky ReLU layer and output postprocessors.
  *
  * Every defense documents the threat model it addresses, the one it does not, and its known bypass.
  *
@@ -24,3 +25,6 @@ export {
   type SmoothOptions,
   type SmoothPredictOptions,
 } from './randomized-smoothing.js';
+export { reverseSigmoid, type ReverseSigmoidOptions } from './reverse-sigmoid.js';
+export { roundOutput, type RoundOutputOptions } from './round-output.js';
+export { topOne } from './top-one.js';

@@ -14,6 +14,9 @@ import { gaussianNoise } from './gaussian-noise.js';
 import { jpegCompression } from './jpeg-compression.js';
 import { medianSmoothing } from './median-smoothing.js';
 import { smooth } from './randomized-smoothing.js';
+import { reverseSigmoid } from './reverse-sigmoid.js';
+import { roundOutput } from './round-output.js';
+import { topOne } from './top-one.js';
 
 /** The core registry types factories as `(options?) => defense`; some take required options or a model first. */
 const asFactory = (factory: unknown) => factory as (options?: never) => unknown;
@@ -81,4 +84,22 @@ registerDefense(
     caveat: 'Bounds the activations that localized patches inflate; bypassed by attacks that work through many moderate activations or by dense perturbations.',
   },
   asFactory(withBoundedLeakyReLU),
+);
+const TRAMER = 'Tramèr, Zhang, Juels, Reiter & Ristenpart (2016), "Stealing Machine Learning Models via Prediction APIs", https://arxiv.org/abs/1609.02943';
+registerDefense(
+  { name: 'round-output', kind: 'postprocessor', paper: TRAMER, caveat: 'Coarsens released scores against extraction; bypassed by decision-based attacks, which need only the label.' },
+  roundOutput,
+);
+registerDefense(
+  { name: 'top-one', kind: 'postprocessor', paper: TRAMER, caveat: 'Releases only the label against score-based attacks; bypassed by decision-based attacks (Boundary, HopSkipJump).' },
+  topOne,
+);
+registerDefense(
+  {
+    name: 'reverse-sigmoid',
+    kind: 'postprocessor',
+    paper: 'Lee, Edwards, Molloy & Su (2019), "Defending Against Neural Network Model Stealing Attacks Using Deceptive Perturbations", https://arxiv.org/abs/1806.00054',
+    caveat: 'Deceptively perturbs released scores against extraction; bypassed by label-only extraction and decision-based attacks.',
+  },
+  reverseSigmoid,
 );
