@@ -40,6 +40,7 @@ export { finiteDifferences, type FiniteDifferencesOptions } from './finite-diffe
 export { foolingImages, type FoolingImagesOptions, type FoolingImagesResult } from './fooling-images.js';
 export { hopSkipJump, type HopSkipJumpOptions } from './hop-skip-jump.js';
 export { jsma, type JsmaOptions, type JsmaPairSearch } from './jsma.js';
+export { latentAttack, type EncoderDecoder, type LatentAttackOptions, type LatentAttackResult } from './latent-attack.js';
 export { miFgsm, type MiFgsmOptions } from './mi-fgsm.js';
 export { nes, type NesOptions } from './nes.js';
 export { onePixel, type OnePixelOptions } from './one-pixel.js';
