@@ -13,10 +13,8 @@ import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { crossEntropy } from '@advx/core';
-import { pgd } from '@advx/attacks';
 import type { PageResult } from './browser/page.js';
-import { makeNet } from './browser/net.js';
+import { gradientAndPgdStep, type Computed } from './browser/net.js';
 
 const CHROMIUM = process.env.ADVX_CHROMIUM ?? '/usr/bin/chromium';
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -60,20 +58,12 @@ afterAll(async () => {
 });
 
 /** The same computation in this process, on the cpu backend. */
-async function onCpu(): Promise<Omit<PageResult, 'backend' | 'adapter' | 'leaked'>> {
+async function onCpu(): Promise<Computed> {
   const previous = tf.getBackend();
   await tf.setBackend('cpu');
-  const net = makeNet(1);
-  const g = tf.grad((v: tf.Tensor) => tf.sum(crossEntropy(net.model.logits(v), net.labels)))(net.x);
-  const gradient = Array.from(await g.data());
-  g.dispose();
-  const r = await pgd({ steps: 1, stepSize: 0.05, randomStart: false }).run(net.model, net.x, { labels: net.labels }, { epsilons: [0.1] });
-  const adversarial = Array.from(await r.clipped[0]!.data());
-  const success = [...r.success[0]!];
-  r.dispose();
-  net.dispose();
+  const computed = await gradientAndPgdStep();
   await tf.setBackend(previous);
-  return { gradient, adversarial, success };
+  return computed;
 }
 
 const maxAbs = (a: number[], b: number[]) => a.reduce((m, v, i) => Math.max(m, Math.abs(v - (b[i] as number))), 0);

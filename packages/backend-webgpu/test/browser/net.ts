@@ -1,9 +1,11 @@
 /**
  * The small conv net and inputs of the browser test, built the same way in Node and in the page:
- * conv 3×3×1→4 (valid) → relu → dense 576→10, weights and inputs from `new Rng(seed)` of @advx/core.
+ * conv 3×3×1→4 (valid) → relu → dense 576→10, weights and inputs from `new Rng(seed)` of @advx/core,
+ * and what is compared: the input gradient of the summed cross-entropy and one PGD step.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { fromFunction, Rng, type Model } from '@advx/core';
+import { crossEntropy, fromFunction, Rng, type Model } from '@advx/core';
+import { pgd } from '@advx/attacks';
 
 /** Batch size of the test inputs. */
 export const BATCH = 4;
@@ -21,4 +23,25 @@ export function makeNet(seed: number): { model: Model; x: tf.Tensor4D; labels: t
     { inputShape: [14, 14, 1], numClasses: 10, bounds: [0, 1], output: 'logits' },
   );
   return { model, x, labels, dispose: () => tf.dispose([filter, dense, x, labels]) };
+}
+
+/** What is compared across backends, read back as plain arrays. */
+export interface Computed {
+  gradient: number[];
+  adversarial: number[];
+  success: boolean[];
+}
+
+/** The input gradient and one Linf PGD step (ε = 0.1, step 0.05, no random start) on the active backend. */
+export async function gradientAndPgdStep(): Promise<Computed> {
+  const net = makeNet(1);
+  const g = tf.grad((v: tf.Tensor) => tf.sum(crossEntropy(net.model.logits(v), net.labels)))(net.x);
+  const gradient = Array.from(await g.data());
+  g.dispose();
+  const r = await pgd({ steps: 1, stepSize: 0.05, randomStart: false }).run(net.model, net.x, { labels: net.labels }, { epsilons: [0.1] });
+  const adversarial = Array.from(await r.clipped[0]!.data());
+  const success = [...r.success[0]!];
+  r.dispose();
+  net.dispose();
+  return { gradient, adversarial, success };
 }

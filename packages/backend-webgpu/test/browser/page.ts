@@ -4,18 +4,13 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
-import { crossEntropy } from '@advx/core';
-import { pgd } from '@advx/attacks';
 import { useWebGPU } from '../../src/index.js';
-import { makeNet } from './net.js';
+import { gradientAndPgdStep, type Computed } from './net.js';
 
 /** What the page computed on one backend. */
-export interface PageResult {
+export interface PageResult extends Computed {
   backend: string;
   adapter: string;
-  gradient: number[];
-  adversarial: number[];
-  success: boolean[];
   leaked: number;
 }
 
@@ -24,16 +19,8 @@ async function runOn(backend: 'wasm' | 'webgpu'): Promise<PageResult> {
   if (backend === 'webgpu') adapter = (await useWebGPU()).adapter;
   else if (!(await tf.setBackend('wasm'))) throw new Error('wasm backend did not initialise');
   const before = tf.memory().numTensors;
-  const net = makeNet(1);
-  const g = tf.grad((v: tf.Tensor) => tf.sum(crossEntropy(net.model.logits(v), net.labels)))(net.x);
-  const gradient = Array.from(await g.data());
-  g.dispose();
-  const r = await pgd({ steps: 1, stepSize: 0.05, randomStart: false }).run(net.model, net.x, { labels: net.labels }, { epsilons: [0.1] });
-  const adversarial = Array.from(await r.clipped[0]!.data());
-  const success = [...r.success[0]!];
-  r.dispose();
-  net.dispose();
-  return { backend: tf.getBackend(), adapter, gradient, adversarial, success, leaked: tf.memory().numTensors - before };
+  const computed = await gradientAndPgdStep();
+  return { backend: tf.getBackend(), adapter, ...computed, leaked: tf.memory().numTensors - before };
 }
 
 declare global {
