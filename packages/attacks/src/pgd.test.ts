@@ -254,16 +254,16 @@ describe('pgd: steps, restarts and seeds', () => {
     });
   }
 
-  it('keepBest: the first successful restart wins, else the highest objective', () => {
+  it('keepBest: the first successful restart wins, else the highest objective', async () => {
     const best = {
       bestX: tf.tensor2d([[0], [1], [2], [3]]),
       bestValue: tf.tensor1d([5, 1, 1, 9]),
       bestOk: tf.tensor1d([1, 0, 0, 0]),
     };
     const next = keepBest(best, tf.tensor2d([[10], [11], [12], [13]]), tf.tensor1d([9, 0, 2, 8]), tf.tensor1d([true, true, false, false], 'bool'));
-    expect(Array.from(next.bestX.dataSync())).toEqual([0, 11, 12, 3]);
-    expect(Array.from(next.bestValue.dataSync())).toEqual([5, 0, 2, 9]);
-    expect(Array.from(next.bestOk.dataSync())).toEqual([1, 1, 0, 0]);
+    expect(Array.from(await next.bestX.data())).toEqual([0, 11, 12, 3]);
+    expect(Array.from(await next.bestValue.data())).toEqual([5, 0, 2, 9]);
+    expect(Array.from(await next.bestOk.data())).toEqual([1, 1, 0, 0]);
   });
 
   it('random start: the same seed gives identical results, batch = singles, another seed differs', async () => {
@@ -275,9 +275,9 @@ describe('pgd: steps, restarts and seeds', () => {
     for (let e = 0; e < 2; e++) {
       const ref = a.clipped[e] as tf.Tensor;
       expect(await rows(again.clipped[e] as tf.Tensor)).toEqual(await rows(ref));
-      const diff = (t: tf.Tensor) => tf.tidy(() => tf.max(tf.abs(tf.sub(t, ref)))).dataSync()[0] as number;
-      expect(diff(singles.clipped[e] as tf.Tensor)).toBeLessThanOrEqual(1e-6);
-      expect(diff(other.clipped[e] as tf.Tensor)).toBeGreaterThan(1e-3);
+      const diff = async (t: tf.Tensor) => (await tf.tidy(() => tf.max(tf.abs(tf.sub(t, ref)))).data())[0] as number;
+      expect(await diff(singles.clipped[e] as tf.Tensor)).toBeLessThanOrEqual(1e-6);
+      expect(await diff(other.clipped[e] as tf.Tensor)).toBeGreaterThan(1e-3);
     }
     tf.dispose([a, again, singles, other].map((r) => [r.raw, ...r.clipped]).flat());
   });
