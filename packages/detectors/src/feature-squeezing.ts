@@ -103,6 +103,13 @@ export function featureSqueezing(options: FeatureSqueezingOptions): FeatureSquee
     return out;
   }
 
+  async function score(model: AnyModel, x: tf.Tensor): Promise<Float32Array> {
+    if (threshold === undefined) {
+      throw new AdvxError('NOT_FITTED', 'featureSqueezing: call fit(model, cleanData) before score() to set the detection threshold.');
+    }
+    return scores(model, x);
+  }
+
   return {
     name: 'feature-squeezing',
     needsFit: true,
@@ -112,14 +119,9 @@ export function featureSqueezing(options: FeatureSqueezingOptions): FeatureSquee
     async fit(model: AnyModel, clean: tf.Tensor) {
       threshold = thresholdAtFpr(await scores(model, clean), fpr);
     },
-    async score(model: AnyModel, x: tf.Tensor) {
-      if (threshold === undefined) {
-        throw new AdvxError('NOT_FITTED', 'featureSqueezing: call fit(model, cleanData) before score() to set the detection threshold.');
-      }
-      return scores(model, x);
-    },
+    score,
     async detect(model: AnyModel, x: tf.Tensor) {
-      const s = await this.score(model, x);
+      const s = await score(model, x);
       const t = threshold as number;
       return Array.from(s, (v) => v > t);
     },

@@ -2,7 +2,7 @@
  * The dataset inspectors on a BadNets-poisoned MNIST MLP (test/fixtures/badnets-mlp, trained by
  * scripts/train-poisoned.mjs on all 60,000 training images, 10 % of the 7s stamped with a 3×3
  * trigger and relabelled 1), inspected through its penultimate layer on the first 4,000 training
- * samples.
+ * samples (wasm: feature extraction is most of the time).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import type { Inspection, Inspector, Model } from '@advx/core';
 import { assertConformance, checkInspector } from '@advx/core/testing';
+import { useWasm } from '@advx/backend-wasm';
 import { loadDataset } from '@advx/models-zoo';
 
 import { activationClustering, layerFeatures, spectralSignatures, spectre, stampTrigger } from '../src/index.js';
@@ -23,6 +24,7 @@ let features: (x: tf.Tensor) => tf.Tensor;
 const report = (line: string) => console.info(line);
 
 beforeAll(async () => {
+  await useWasm();
   ({ layers, model } = await loadPoisonedModel());
   data = await poisonedTrainingData(N);
   features = layerFeatures(layers, 'dense2');
