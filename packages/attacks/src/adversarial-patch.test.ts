@@ -1,16 +1,13 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 
-import { fromFunction, type Model } from '@advx/core';
-import { assertConformance, checkAttack, linearModel, mlpModel, selfLabeledData } from '@advx/core/testing';
+import { assertConformance, checkAttack, linearModel, selfLabeledData } from '@advx/core/testing';
 
-import { expectCode, maxDiff, rows } from '../test/fixtures.js';
+import { brightnessModel, expectCode, imageMlp, maxDiff, rows } from '../test/fixtures.js';
 
 import { adversarialPatch, applyPatch, evaluatePatch, trainPatch } from './adversarial-patch.js';
 
-/** A seeded ReLU network on 8×8 gray images (64 → 24 → 4). */
-const flat = mlpModel({ seed: 3, inputs: 64, hidden: 24, classes: 4 });
-const imageNet: Model = fromFunction((x) => flat.logits(tf.reshape(x, [-1, 64])), { inputShape: [8, 8, 1], numClasses: 4, bounds: [0, 1], output: 'logits' });
+const { flat, model: imageNet } = imageMlp;
 const imageData = selfLabeledData(imageNet, 4, 8) as { x: tf.Tensor4D; labels: tf.Tensor1D };
 
 /** Logistic regression on 6×6 gray images, `z = Σ w·x + b`, logits `[−z/2, z/2]`. */
@@ -196,13 +193,7 @@ describe('applyPatch', () => {
   });
 });
 
-/** Two classes on 6×6 images: class 1 scores the sum of the pixels minus 18, class 0 scores 0. */
-const brightness = fromFunction((x) => tf.concat([tf.zeros([x.shape[0] as number, 1]), tf.sub(tf.sum(tf.reshape(x, [-1, 36]), 1, true), 18)], 1) as tf.Tensor2D, {
-  inputShape: [6, 6, 1],
-  numClasses: 2,
-  bounds: [0, 1],
-  output: 'logits',
-});
+const brightness = brightnessModel;
 
 describe('trainPatch and evaluatePatch', () => {
   const dark = { x: tf.fill([10, 6, 6, 1], 0.2) as tf.Tensor4D, y: tf.zeros([10], 'int32') as tf.Tensor1D };

@@ -1,10 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 
-import { fromFunction, toQueryModel, type Model } from '@advx/core';
-import { assertConformance, checkAttack, mlpModel, selfLabeledData } from '@advx/core/testing';
+import { fromFunction, toQueryModel } from '@advx/core';
+import { assertConformance, checkAttack, selfLabeledData } from '@advx/core/testing';
 
-import { expectCode, maxDiff } from '../test/fixtures.js';
+import { brightnessModel, expectCode, imageMlp, maxDiff } from '../test/fixtures.js';
 
 import { eot, evaluateUnderTransforms, sampleTransforms, transformImages, type TransformParams } from './eot.js';
 import { pgd } from './pgd.js';
@@ -23,8 +23,7 @@ async function grid(t: tf.Tensor): Promise<number[][]> {
   return out;
 }
 
-const flat = mlpModel({ seed: 3, inputs: 64, hidden: 24, classes: 4 });
-const imageNet: Model = fromFunction((x) => flat.logits(tf.reshape(x, [-1, 64])), { inputShape: [8, 8, 1], numClasses: 4, bounds: [0, 1], output: 'logits' });
+const { flat, model: imageNet } = imageMlp;
 
 describe('transformImages: each transformation against its closed form', () => {
   it('the identity returns x exactly', async () => {
@@ -169,13 +168,7 @@ describe('eot', () => {
   });
 });
 
-/** Two classes on 6×6 images: class 1 scores the sum of the pixels minus 18. */
-const brightness = fromFunction((x) => tf.concat([tf.zeros([x.shape[0] as number, 1]), tf.sub(tf.sum(tf.reshape(x, [-1, 36]), 1, true), 18)], 1) as tf.Tensor2D, {
-  inputShape: [6, 6, 1],
-  numClasses: 2,
-  bounds: [0, 1],
-  output: 'logits',
-});
+const brightness = brightnessModel;
 
 describe('evaluateUnderTransforms', () => {
   it('counts (image, transformation) pairs exactly: class 1 iff 36·(v + b) > 18 for a constant image v under brightness b', async () => {

@@ -94,3 +94,16 @@ export async function expectCode(code: AdvxErrorCode, fn: () => unknown): Promis
   expect(isAdvxError(caught, code), `expected ${code}, got ${String(caught)}`).toBe(true);
   expect(tf.memory().numTensors).toBe(before);
 }
+
+/** A seeded ReLU network on 8×8 gray images (64 → 24 → 4), and the flat network behind it. */
+export const imageMlp = (() => {
+  const flat = mlpModel({ seed: 3, inputs: 64, hidden: 24, classes: 4 });
+  const model = fromFunction((x) => flat.logits(tf.reshape(x, [-1, 64])), { inputShape: [8, 8, 1], numClasses: 4, bounds: [0, 1], output: 'logits' });
+  return { flat, model };
+})();
+
+/** Two classes on 6×6 images in [0, 1]: class 1 scores the sum of the pixels minus 18, class 0 scores 0. */
+export const brightnessModel = fromFunction(
+  (x) => tf.concat([tf.zeros([x.shape[0] as number, 1]), tf.sub(tf.sum(tf.reshape(x, [-1, 36]), 1, true), 18)], 1) as tf.Tensor2D,
+  { inputShape: [6, 6, 1], numClasses: 2, bounds: [0, 1], output: 'logits' },
+);
