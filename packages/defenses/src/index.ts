@@ -16,6 +16,7 @@ export type { EarlyStopping, RobustEvaluation, TrainingOptions } from './interna
 export { gaussianNoise, type GaussianNoiseOptions } from './gaussian-noise.js';
 export { jpegCompression, type JpegCompressionOptions } from './jpeg-compression.js';
 export { medianSmoothing, type MedianSmoothingOptions } from './median-smoothing.js';
+export { postprocess, type Postprocessor } from './postprocess.js';
 export {
   ABSTAIN,
   smooth,

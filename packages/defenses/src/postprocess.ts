@@ -18,7 +18,7 @@ export interface Postprocessor {
 }
 
 /**
- * Puts postprocessors behind a model: the result is a {@link @advx/core!QueryModel} whose `query`
+ * Puts postprocessors behind a model: the result is a `QueryModel` (`@advx/core`) whose `query`
  * returns the base model's softmax probabilities (or its query scores) transformed by each
  * postprocessor in turn. Score-based and model-stealing attacks then see only the released output;
  * gradients are not exposed. Every queried sample is counted (`queries`); there is no budget.

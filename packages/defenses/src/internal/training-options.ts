@@ -43,7 +43,7 @@ export interface TrainingOptions {
   readonly learningRate?: number | ((epoch: number) => number);
   /** Valid input range of the model (default `[0, 1]`). */
   readonly bounds?: Bounds;
-  /** Robust accuracy per epoch on the validation data of {@link @advx/core!FitOptions}. */
+  /** Robust accuracy per epoch on the validation data of `FitOptions` of `@advx/core`. */
   readonly evaluation?: RobustEvaluation;
   /** Early stopping (default: none). */
   readonly earlyStopping?: EarlyStopping;
