@@ -2,29 +2,20 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { fromLayersModel, isAdvxError, type EpochReport, type LabeledData } from '@advx/core';
+import { fromLayersModel, type EpochReport, type LabeledData } from '@advx/core';
 import { fgsm, pgd } from '@advx/attacks';
-import { loadDataset } from '@advx/models-zoo';
+
+import { expectCode, logreg, mnistSplit } from '../test/fixtures.js';
 
 import { adversarialTraining } from './adversarial-training.js';
 
-/** Softmax regression 784 → 10 with seeded Glorot weights. */
-function logreg(seed = 1): tfl.LayersModel {
-  const m = tfl.sequential();
-  m.add(tfl.layers.flatten({ inputShape: [28, 28, 1] }));
-  m.add(tfl.layers.dense({ units: 10, activation: 'softmax', kernelInitializer: tfl.initializers.glorotUniform({ seed }) }));
-  return m;
-}
-
 let train: LabeledData;
 let validation: LabeledData;
+let release: () => void;
 beforeAll(async () => {
-  const { x, y } = await loadDataset('mnist', { count: 1000, source: 'shipped' });
-  train = { x: tf.slice(x, 0, 600), y: tf.slice(y, 0, 600) };
-  validation = { x: tf.slice(x, 600, 400), y: tf.slice(y, 600, 400) };
-  tf.dispose([x, y]);
+  ({ train, validation, dispose: release } = await mnistSplit());
 });
-afterAll(() => tf.dispose([train.x, train.y, validation.x, validation.y]));
+afterAll(() => release());
 
 const meanCe = (logits: tf.Tensor2D, y: tf.Tensor1D) =>
   tf.tidy(() => tf.neg(tf.mean(tf.sum(tf.mul(tf.oneHot(tf.cast(y, 'int32'), 10), tf.logSoftmax(logits)), 1))));
@@ -120,13 +111,7 @@ describe('adversarialTraining', () => {
       ['INVALID_OPTION', () => adversarialTraining({ attack, epsilon: 0.1, earlyStopping: { patience: 1, monitor: 'robustAccuracy' } })],
     ];
     for (const [code, fn] of bad) {
-      let caught: unknown;
-      try {
-        fn();
-      } catch (e) {
-        caught = e;
-      }
-      expect(isAdvxError(caught, code as 'INVALID_OPTION'), String(caught)).toBe(true);
+      await expectCode(code as 'INVALID_OPTION', () => fn());
     }
     const trainer = adversarialTraining({ attack, epsilon: 0.1, epochs: 1 });
     const flat = tf.zeros([4, 784]);
@@ -134,21 +119,9 @@ describe('adversarialTraining', () => {
     const x4 = tf.slice(train.x, 0, 4);
     const tensors = tf.memory().numTensors;
     for (const [code, data] of [['INVALID_SHAPE', { x: flat, y: labels }], ['LABEL_OUT_OF_RANGE', { x: x4, y: labels }]] as const) {
-      let caught: unknown;
-      try {
-        await trainer.fit(base, data as LabeledData);
-      } catch (e) {
-        caught = e;
-      }
-      expect(isAdvxError(caught, code), String(caught)).toBe(true);
+      await expectCode(code, () => trainer.fit(base, data as LabeledData));
     }
-    let caught: unknown;
-    try {
-      await trainer.fit({} as tfl.LayersModel, train);
-    } catch (e) {
-      caught = e;
-    }
-    expect(isAdvxError(caught, 'INVALID_MODEL'), String(caught)).toBe(true);
+    await expectCode('INVALID_MODEL', () => trainer.fit({} as tfl.LayersModel, train));
     expect(tf.memory().numTensors).toBe(tensors);
     tf.dispose([flat, labels, x4]);
     base.dispose();

@@ -1,10 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 
-import { defend, isAdvxError } from '@advx/core';
+import { defend } from '@advx/core';
 import { assertConformance, checkPreprocessor } from '@advx/core/testing';
 
-import { imageData, imageNet, values } from '../test/fixtures.js';
+import { expectCode, imageData, imageNet, values } from '../test/fixtures.js';
 
 import { bitDepth } from './bit-depth.js';
 
@@ -43,15 +43,9 @@ describe('bitDepth', () => {
     g.dispose();
   });
 
-  it('rejects bad options with a clear AdvxError', () => {
+  it('rejects bad options with a clear AdvxError', async () => {
     for (const bad of [{ bits: 0 }, { bits: 1.5 }, { bits: 17 }, { gradient: 'custom' as 'exact' }]) {
-      let caught: unknown;
-      try {
-        bitDepth(bad);
-      } catch (e) {
-        caught = e;
-      }
-      expect(isAdvxError(caught, 'INVALID_OPTION'), String(caught)).toBe(true);
+      await expectCode('INVALID_OPTION', () => bitDepth(bad));
     }
   });
 

@@ -4,7 +4,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { describe, expect, it } from 'vitest';
 
-import { isAdvxError } from '@advx/core';
+
+import { expectCode } from '../test/fixtures.js';
 
 import { BoundedLeakyReLU, boundedLeakyRelu, withBoundedLeakyReLU } from './bounded-leaky-relu.js';
 
@@ -76,25 +77,13 @@ describe('BoundedLeakyReLU', () => {
     [model, same, tight].forEach((m) => m.dispose());
   });
 
-  it('rejects bad options and functional models with a clear AdvxError', () => {
+  it('rejects bad options and functional models with a clear AdvxError', async () => {
     for (const bad of [{ slope: -1 }, { bound: 0 }, { bound: Number.NaN }, { trainableBound: 1 as unknown as boolean }]) {
-      let caught: unknown;
-      try {
-        new BoundedLeakyReLU(bad);
-      } catch (e) {
-        caught = e;
-      }
-      expect(isAdvxError(caught, 'INVALID_OPTION'), String(caught)).toBe(true);
+      await expectCode('INVALID_OPTION', () => new BoundedLeakyReLU(bad));
     }
     const input = tfl.input({ shape: [2] });
     const functional = tfl.model({ inputs: input, outputs: tfl.layers.dense({ units: 2 }).apply(input) as tfl.SymbolicTensor });
-    let caught: unknown;
-    try {
-      withBoundedLeakyReLU(functional);
-    } catch (e) {
-      caught = e;
-    }
-    expect(isAdvxError(caught, 'UNSUPPORTED_MODEL'), String(caught)).toBe(true);
+    await expectCode('UNSUPPORTED_MODEL', () => withBoundedLeakyReLU(functional));
     functional.dispose();
   });
 });

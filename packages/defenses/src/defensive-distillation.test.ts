@@ -2,27 +2,19 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { fromLayersModel, isAdvxError, type LabeledData } from '@advx/core';
-import { loadDataset } from '@advx/models-zoo';
+import { fromLayersModel, type LabeledData } from '@advx/core';
+
+import { expectCode, logreg, mnistSplit } from '../test/fixtures.js';
 
 import { defensiveDistillation } from './defensive-distillation.js';
 
-function logreg(seed = 1): tfl.LayersModel {
-  const m = tfl.sequential();
-  m.add(tfl.layers.flatten({ inputShape: [28, 28, 1] }));
-  m.add(tfl.layers.dense({ units: 10, activation: 'softmax', kernelInitializer: tfl.initializers.glorotUniform({ seed }) }));
-  return m;
-}
-
 let train: LabeledData;
 let validation: LabeledData;
+let release: () => void;
 beforeAll(async () => {
-  const { x, y } = await loadDataset('mnist', { count: 1000, source: 'shipped' });
-  train = { x: tf.slice(x, 0, 600), y: tf.slice(y, 0, 600) };
-  validation = { x: tf.slice(x, 600, 400), y: tf.slice(y, 600, 400) };
-  tf.dispose([x, y]);
+  ({ train, validation, dispose: release } = await mnistSplit());
 });
-afterAll(() => tf.dispose([train.x, train.y, validation.x, validation.y]));
+afterAll(() => release());
 
 describe('defensiveDistillation (Papernot et al. 2016)', () => {
   it('trains the student on the teacher’s soft labels at T: its loss is CE(softmax(z_s/T), softmax(z_t/T)) (hand-computed)', async () => {
@@ -78,24 +70,12 @@ describe('defensiveDistillation (Papernot et al. 2016)', () => {
 
   it('rejects bad options with a clear AdvxError, leaking nothing', async () => {
     for (const bad of [{ temperature: 0 }, { temperature: -2 }, { teacherEpochs: 0 }, { teacher: {} as tfl.LayersModel }]) {
-      let caught: unknown;
-      try {
-        defensiveDistillation(bad);
-      } catch (e) {
-        caught = e;
-      }
-      expect(isAdvxError(caught), String(caught)).toBe(true);
+      await expectCode(bad.teacher ? 'INVALID_MODEL' : 'INVALID_OPTION', () => defensiveDistillation(bad));
     }
     const base = logreg();
     const other = tfl.sequential({ layers: [tfl.layers.flatten({ inputShape: [28, 28, 1] }), tfl.layers.dense({ units: 3 })] });
     const tensors = tf.memory().numTensors;
-    let caught: unknown;
-    try {
-      await defensiveDistillation({ teacher: other }).fit(base, train);
-    } catch (e) {
-      caught = e;
-    }
-    expect(isAdvxError(caught, 'INVALID_MODEL'), String(caught)).toBe(true);
+    await expectCode('INVALID_MODEL', () => defensiveDistillation({ teacher: other }).fit(base, train));
     expect(tf.memory().numTensors).toBe(tensors);
     base.dispose();
     other.dispose();

@@ -1,8 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 
-import { isAdvxError, toQueryModel } from '@advx/core';
+import { toQueryModel } from '@advx/core';
 import { linearModel } from '@advx/core/testing';
+
+import { expectCode } from '../test/fixtures.js';
 
 import { postprocess } from './postprocess.js';
 import { reverseSigmoid } from './reverse-sigmoid.js';
@@ -62,23 +64,9 @@ describe('postprocessors', () => {
       ['UNSUPPORTED_MODEL', () => postprocess(toQueryModel(model, { output: 'label' }))],
       ['INVALID_OPTION', () => postprocess(model, {} as never)],
     ];
-    for (const [code, fn] of bad) {
-      let caught: unknown;
-      try {
-        fn();
-      } catch (e) {
-        caught = e;
-      }
-      expect(isAdvxError(caught, code as 'INVALID_OPTION'), `${code}: ${String(caught)}`).toBe(true);
-    }
+    for (const [code, fn] of bad) await expectCode(code as 'INVALID_OPTION', fn);
     const wrong = tf.zeros([1, 3]);
-    let caught: unknown;
-    try {
-      await postprocess(model, topOne()).query(wrong);
-    } catch (e) {
-      caught = e;
-    }
-    expect(isAdvxError(caught, 'INVALID_SHAPE'), String(caught)).toBe(true);
+    await expectCode('INVALID_SHAPE', () => postprocess(model, topOne()).query(wrong));
     wrong.dispose();
   });
 });

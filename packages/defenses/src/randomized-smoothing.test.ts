@@ -1,8 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 
-import { fromFunction, isAdvxError, toQueryModel, type Model } from '@advx/core';
+import { fromFunction, toQueryModel, type Model } from '@advx/core';
 import { linearModel } from '@advx/core/testing';
+
+import { expectCode } from '../test/fixtures.js';
 
 import { normalQuantile } from './internal/stats.js';
 import { ABSTAIN, smooth } from './randomized-smoothing.js';
@@ -16,16 +18,6 @@ const constant: Model = fromFunction((x) => tf.tile(tf.tensor2d([[2, 1, 0]]), [x
 });
 /** A binary linear classifier with boundary w·x = 1, ‖w‖ = 5: class 1 iff 3x₀ + 4x₁ > 1. */
 const halfPlane = linearModel({ weights: [[0, 0], [3, 4]], bias: [0, -1] });
-
-async function expectCode(code: string, fn: () => Promise<unknown>): Promise<void> {
-  let caught: unknown;
-  try {
-    await fn();
-  } catch (e) {
-    caught = e;
-  }
-  expect(isAdvxError(caught, code as 'INVALID_OPTION'), String(caught)).toBe(true);
-}
 
 describe('smooth (Cohen et al. 2019)', () => {
   it('all n votes correct: the radius is σ·Φ⁻¹(α^(1/n)) — 3.81σ for n = 100,000, α = 0.001', async () => {

@@ -1,6 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 
-import { fromFunction, Rng, type Model } from '@advx/core';
+import * as tfl from '@tensorflow/tfjs-layers';
+import { expect } from 'vitest';
+
+import { fromFunction, isAdvxError, Rng, type AdvxErrorCode, type LabeledData, type Model } from '@advx/core';
+import { loadDataset } from '@advx/models-zoo';
 import { mlpModel, type LabeledBatch } from '@advx/core/testing';
 
 /** A seeded ReLU MLP on 6×6×1 images (flattened inside): a small nonlinear image classifier. */
@@ -25,4 +29,32 @@ export const imageData: LabeledBatch = (() => {
 /** The values of a tensor as nested arrays. */
 export async function values(t: tf.Tensor): Promise<number[]> {
   return Array.from(await t.data());
+}
+
+/** Runs `fn` (sync or async) and expects an AdvxError with `code`. */
+export async function expectCode(code: AdvxErrorCode, fn: () => unknown): Promise<void> {
+  let caught: unknown;
+  try {
+    await fn();
+  } catch (e) {
+    caught = e;
+  }
+  expect(isAdvxError(caught, code), `expected ${code}, got ${String(caught)}`).toBe(true);
+}
+
+/** Softmax regression 784 → 10 on 28×28×1 images with seeded Glorot weights. */
+export function logreg(seed = 1): tfl.LayersModel {
+  const m = tfl.sequential();
+  m.add(tfl.layers.flatten({ inputShape: [28, 28, 1] }));
+  m.add(tfl.layers.dense({ units: 10, activation: 'softmax', kernelInitializer: tfl.initializers.glorotUniform({ seed }) }));
+  return m;
+}
+
+/** The shipped MNIST evaluation set split into 600 training and 400 held-out images. */
+export async function mnistSplit(): Promise<{ train: LabeledData; validation: LabeledData; dispose: () => void }> {
+  const { x, y } = await loadDataset('mnist', { count: 1000, source: 'shipped' });
+  const train = { x: tf.slice(x, 0, 600), y: tf.slice(y, 0, 600) };
+  const validation = { x: tf.slice(x, 600, 400), y: tf.slice(y, 600, 400) };
+  tf.dispose([x, y]);
+  return { train, validation, dispose: () => tf.dispose([train.x, train.y, validation.x, validation.y]) };
 }
