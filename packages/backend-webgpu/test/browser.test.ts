@@ -1,7 +1,8 @@
 /**
  * Headless Chromium (Debian's /usr/bin/chromium through playwright-core): the page runs the input
  * gradient and one PGD step of a small seeded conv net on wasm and on webgpu (SwiftShader, the only
- * adapter headless Chromium offers here), and both agree with this Node process's cpu backend.
+ * adapter headless Chromium offers here), and both agree with this Node process's cpu backend; without
+ * --enable-unsafe-webgpu, useWebGPU fails with BACKEND_UNAVAILABLE and says which flag is missing.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { build } from 'esbuild';
@@ -69,14 +70,34 @@ async function onCpu(): Promise<Computed> {
 const maxAbs = (a: number[], b: number[]) => a.reduce((m, v, i) => Math.max(m, Math.abs(v - (b[i] as number))), 0);
 const maxOf = (a: number[]) => a.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
 
+const FLAGS = ['--headless=new', '--no-sandbox', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+
 describe.skipIf(!existsSync(CHROMIUM))('in headless Chromium', () => {
+  it('without --enable-unsafe-webgpu there is no adapter: BACKEND_UNAVAILABLE naming the flag', { timeout: 120_000 }, async () => {
+    const browser = await chromium.launchPersistentContext(mkdtempSync(path.join(os.tmpdir(), 'advx-chromium-')), {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: FLAGS,
+    });
+    try {
+      const page = await browser.newPage();
+      await page.goto(origin);
+      await page.waitForFunction(() => typeof window.advxWebGPUError === 'function');
+      const error = await page.evaluate(() => window.advxWebGPUError());
+      expect(error).toMatchObject({ name: 'AdvxError', code: 'BACKEND_UNAVAILABLE' });
+      expect(error?.message).toMatch(/no WebGPU adapter.*--enable-unsafe-webgpu/);
+    } finally {
+      await browser.close();
+    }
+  });
+
   it('wasm and webgpu in the page give the gradient and PGD step of Node’s cpu backend', { timeout: 180_000 }, async () => {
     const reference = await onCpu();
     const profile = mkdtempSync(path.join(os.tmpdir(), 'advx-chromium-'));
     const browser = await chromium.launchPersistentContext(profile, {
       executablePath: CHROMIUM,
       headless: true,
-      args: ['--headless=new', '--no-sandbox', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--enable-unsafe-webgpu'],
+      args: [...FLAGS, '--enable-unsafe-webgpu'],
     });
     let results: PageResult[];
     try {

@@ -26,8 +26,18 @@ async function runOn(backend: 'wasm' | 'webgpu'): Promise<PageResult> {
 declare global {
   interface Window {
     advxRun: () => Promise<PageResult[]>;
+    advxWebGPUError: () => Promise<{ name: string; code: string; message: string } | null>;
   }
 }
+
+window.advxWebGPUError = () =>
+  useWebGPU().then(
+    () => null,
+    (e: unknown) => {
+      const { name, code, message } = e as { name: string; code: string; message: string };
+      return { name, code, message };
+    },
+  );
 
 window.advxRun = async () => {
   setWasmPaths('/wasm/');
