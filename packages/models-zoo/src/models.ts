@@ -16,7 +16,7 @@ import { joinPath, packageRoot, readBytes, readText, sha256Hex } from './node-fs
  *
  * @public
  */
-export type ZooModelId = 'mnist-logreg' | 'mnist-mlp' | 'mnist-cnn' | 'mnist-cnn-at' | 'mnist-cnn-noise';
+export type ZooModelId = 'mnist-logreg' | 'mnist-mlp' | 'mnist-cnn' | 'mnist-cnn-at' | 'mnist-cnn-noise' | 'mnist-cnn-distilled';
 
 /**
  * Every {@link ZooModelId}, in a stable order.
@@ -27,7 +27,7 @@ export type ZooModelId = 'mnist-logreg' | 'mnist-mlp' | 'mnist-cnn' | 'mnist-cnn
  * ```
  * @public
  */
-export const ZOO_MODEL_IDS: readonly ZooModelId[] = ['mnist-logreg', 'mnist-mlp', 'mnist-cnn', 'mnist-cnn-at', 'mnist-cnn-noise'];
+export const ZOO_MODEL_IDS: readonly ZooModelId[] = ['mnist-logreg', 'mnist-mlp', 'mnist-cnn', 'mnist-cnn-at', 'mnist-cnn-noise', 'mnist-cnn-distilled'];
 
 /**
  * A file of a shipped model and its checksum.
