@@ -12,6 +12,7 @@ if (backend === 'wasm') {
   const { useWasm } = await import('@advx/backend-wasm');
   await useWasm();
 } else if (backend === 'webgpu') {
+  await import('./packages/backend-webgpu/test/lavapipe.js'); // the driver of install-lavapipe.sh, if VK_ICD_FILENAMES is unset
   const { useWebGPU } = await import('@advx/backend-webgpu');
   await useWebGPU();
 } else if (!(await tf.setBackend(backend))) {

@@ -1,6 +1,6 @@
 /**
  * Points Dawn at the lavapipe driver installed by scripts/install-lavapipe.sh when VK_ICD_FILENAMES is
- * not set, so the tests run after the script without extra set-up (CI exports it itself).
+ * not set, so the tests run after the script without extra set-up (`npm test` runs the script first).
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';

@@ -4,7 +4,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import * as tf from '@tensorflow/tfjs-core';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { useWasm } from '@advx/backend-wasm';
 
 import { loadDataset } from './datasets.js';
 import { isAdvxError } from './internal/core.js';
@@ -14,6 +16,8 @@ import { sha256Hex } from './node-fs.js';
 const modelsDir = fileURLToPath(new URL('../models', import.meta.url));
 const tmp = mkdtempSync(join(tmpdir(), 'advx-zoo-models-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+// The accuracy checks run every shipped CNN over the 1,000 shipped images: on the fastest backend.
+beforeAll(() => useWasm());
 
 async function accuracy(predict: (x: tf.Tensor4D) => tf.Tensor2D, x: tf.Tensor4D, y: tf.Tensor1D): Promise<number> {
   const correct = tf.tidy(() => tf.sum(tf.cast(tf.equal(tf.argMax(predict(x), 1), y), 'int32')));
