@@ -177,7 +177,15 @@ describe('errors print one line and exit non-zero', () => {
     oneLine(await cli(['eval', '--model', path.join(tmp, 'missing', 'model.json'), '--backend', 'cpu', '--out', path.join(tmp, 'e4')]), 1, /\[INVALID_MODEL\] cannot read the model .*model\.json/);
     oneLine(await cli(['eval', '--model', 'resnet-50', '--out', path.join(tmp, 'e4')]), 1, /\[UNKNOWN_NAME\] --model 'resnet-50' is neither a zoo model/);
     oneLine(await cli(['eval', '--frobnicate']), 2, /^advx: error: unknown option '--frobnicate'/);
-    oneLine(await cli(['eval', '--backend', 'webgpu', '--out', path.join(tmp, 'e5')]), 1, /\[BACKEND_UNAVAILABLE\] the webgpu backend is not available yet/);
+    // No Vulkan driver for Dawn: useWebGPU's error, naming the driver to install, on one line.
+    const icd = process.env.VK_ICD_FILENAMES;
+    process.env.VK_ICD_FILENAMES = path.join(tmp, 'no-driver', 'icd.json');
+    try {
+      oneLine(await cli(['eval', '--backend', 'webgpu', '--out', path.join(tmp, 'e5')]), 1, /\[BACKEND_UNAVAILABLE\] .*lavapipe/);
+    } finally {
+      if (icd === undefined) delete process.env.VK_ICD_FILENAMES;
+      else process.env.VK_ICD_FILENAMES = icd;
+    }
     const verbose = await cli(['eval', '--eps', 'x', '--verbose']);
     expect(verbose.code).toBe(1);
     expect(verbose.stderr).toMatch(/\n\s+at /);

@@ -13,8 +13,9 @@ export type BackendName = 'cpu' | 'wasm' | 'webgpu';
 
 /**
  * Makes `name` the active tfjs backend: `wasm` through `useWasm()` of `@advx/backend-wasm` (with
- * its gradient kernels; `threads` default min(2, cores)), `cpu` (pure JS), or `webgpu` when a
- * `webgpu` backend has been registered (`@advx/backend-webgpu` is not available yet).
+ * its gradient kernels; `threads` default min(2, cores)), `cpu` (pure JS), or `webgpu` through
+ * `useWebGPU()` of `@advx/backend-webgpu` (in Node: Dawn from the optional `webgpu` package and a
+ * Vulkan driver, see that package's README).
  *
  * @param name - the backend.
  * @param threads - wasm threads (default min(2, logical cores)).
@@ -40,13 +41,9 @@ export async function selectBackend(name: BackendName, threads?: number): Promis
     return 'cpu (pure JavaScript)';
   }
   if (name === 'webgpu') {
-    if (tf.findBackendFactory('webgpu') === null || !(await tf.setBackend('webgpu'))) {
-      throw new AdvxError(
-        'BACKEND_UNAVAILABLE',
-        'the webgpu backend is not available yet: @advx/backend-webgpu is planned and no webgpu backend is registered. Use --backend wasm (the fastest in Node) or cpu.',
-      );
-    }
-    return 'webgpu';
+    const { useWebGPU } = await import('@advx/backend-webgpu');
+    const info = await useWebGPU();
+    return `webgpu (${info.adapter || 'adapter'}, ${info.runtime})`;
   }
   throw new AdvxError('INVALID_OPTION', `unknown backend '${String(name)}': use cpu, wasm or webgpu.`);
 }
