@@ -1,6 +1,6 @@
 import { checkInteger, checkNumber, defineAttack, type AttackOptionsBase, type Rng } from '@advx/core';
 
-import { blendedNoiseStart, clipInPlace, l2Distance, reachedGoal, rowOf, SearchBudget, searchEachSample, type SampleSearch } from './internal/black-box.js';
+import { blendedNoiseStart, clipInPlace, l2Distance, SearchBudget, searchEachDecision, type DecisionSearchInput, type SampleSearch } from './internal/black-box.js';
 
 /**
  * Options of {@link boundaryAttack}.
@@ -78,14 +78,7 @@ function proposals(x: Float32Array, adv: Float32Array, spherical: number, source
   return { candidate: clipInPlace(candidate, lo, hi), sphere };
 }
 
-interface BoundarySearch {
-  readonly x: Float32Array;
-  readonly adversarial: (p: Float32Array) => boolean;
-  readonly rng: Rng;
-  readonly bounds: readonly [number, number];
-  readonly options: Required<BoundaryAttackOptions>;
-  readonly used: (q: number) => void;
-}
+type BoundarySearch = DecisionSearchInput<Required<BoundaryAttackOptions>>;
 
 /** One sample's boundary attack; the clean input when no adversarial start was found. */
 function* boundarySearch(s: BoundarySearch): SampleSearch {
@@ -209,16 +202,5 @@ export const boundaryAttack = defineAttack<BoundaryAttackOptions>({
     checkNumber('boundaryAttack: sourceStepConvergence', o.sourceStepConvergence, 0);
     checkInteger('boundaryAttack: initTries', o.initTries, 1);
   },
-  perturb: (ctx) =>
-    searchEachSample(ctx, ctx.options.maxQueries, (i, b, used) => {
-      const cls = b.classes[i] as number;
-      return boundarySearch({
-        x: rowOf(b.x, b.size, i),
-        adversarial: (p) => reachedGoal(p, cls, b.targeted),
-        rng: ctx.rng.streams[i] as Rng,
-        bounds: ctx.bounds,
-        options: ctx.options,
-        used,
-      });
-    }),
+  perturb: (ctx) => searchEachDecision(ctx, boundarySearch),
 });

@@ -1,6 +1,6 @@
-import { checkInteger, checkNumber, defineAttack, type AttackOptionsBase, type Rng } from '@advx/core';
+import { checkInteger, checkNumber, defineAttack, type AttackOptionsBase } from '@advx/core';
 
-import { blendedNoiseStart, clipInPlace, reachedGoal, rowOf, SearchBudget, searchEachSample, type QueryRequest, type SampleSearch } from './internal/black-box.js';
+import { blendedNoiseStart, clipInPlace, SearchBudget, searchEachDecision, type DecisionSearchInput, type QueryRequest, type SampleSearch } from './internal/black-box.js';
 
 /**
  * Options of {@link hopSkipJump}.
@@ -47,14 +47,7 @@ function project(x: Float32Array, xAdv: Float32Array, alpha: number, linf: boole
   return out;
 }
 
-interface SearchConfig {
-  readonly x: Float32Array;
-  readonly adversarial: (p: Float32Array) => boolean;
-  readonly rng: Rng;
-  readonly bounds: readonly [number, number];
-  readonly options: Required<HopSkipJumpOptions>;
-  readonly used: (q: number) => void;
-}
+type SearchConfig = DecisionSearchInput<Required<HopSkipJumpOptions>>;
 
 /** One sample's HopSkipJump; returns the clean input when no adversarial start was found. */
 function* hopSkipJumpSearch(cfg: SearchConfig): SampleSearch {
@@ -222,16 +215,5 @@ export const hopSkipJump = defineAttack<HopSkipJumpOptions>({
     checkNumber('hopSkipJump: gamma', o.gamma, 0, Infinity, true);
     checkInteger('hopSkipJump: initTries', o.initTries, 1);
   },
-  perturb: (ctx) =>
-    searchEachSample(ctx, ctx.options.maxQueries, (i, b, used) => {
-      const cls = b.classes[i] as number;
-      return hopSkipJumpSearch({
-        x: rowOf(b.x, b.size, i),
-        adversarial: (p) => reachedGoal(p, cls, b.targeted),
-        rng: ctx.rng.streams[i] as Rng,
-        bounds: ctx.bounds,
-        options: ctx.options,
-        used,
-      });
-    }),
+  perturb: (ctx) => searchEachDecision(ctx, hopSkipJumpSearch),
 });

@@ -248,6 +248,40 @@ export async function searchEachSample(
   return batchTensor(ctx, out);
 }
 
+/** What a decision-based search of one sample starts from (HopSkipJump, the Boundary attack). */
+export interface DecisionSearchInput<O> {
+  /** The clean sample, flat. */
+  readonly x: Float32Array;
+  /** Whether a label (or score) row of a query meets the sample's goal. */
+  readonly adversarial: (p: Float32Array) => boolean;
+  /** The sample's seeded stream. */
+  readonly rng: Rng;
+  /** The model's bounds. */
+  readonly bounds: readonly [number, number];
+  /** The attack's resolved options. */
+  readonly options: O;
+  /** Reports the search's queries so far. */
+  readonly used: (q: number) => void;
+}
+
+/** {@link searchEachSample} for decision-based searches: each gets its sample's {@link DecisionSearchInput}. */
+export function searchEachDecision<O extends { readonly maxQueries: number }>(
+  ctx: AttackContext<O>,
+  search: (input: DecisionSearchInput<O>) => SampleSearch,
+): Promise<tf.Tensor> {
+  return searchEachSample(ctx, ctx.options.maxQueries, (i, b, used) => {
+    const cls = b.classes[i] as number;
+    return search({
+      x: rowOf(b.x, b.size, i),
+      adversarial: (p) => reachedGoal(p, cls, b.targeted),
+      rng: ctx.rng.streams[i] as Rng,
+      bounds: ctx.bounds,
+      options: ctx.options,
+      used,
+    });
+  });
+}
+
 /**
  * A sample's query budget inside a {@link SampleSearch}: `yield* budget.ask(inputs)` queries the
  * inputs when they fit in what is left (else returns `undefined` without querying) and reports the
