@@ -4,12 +4,12 @@
  *
  * @packageDocumentation
  */
-import * as tf from '@tensorflow/tfjs-core';
-import * as tfl from '@tensorflow/tfjs-layers';
+import type * as tfl from '@tensorflow/tfjs-layers';
 
 import type { DatasetName } from './datasets.js';
 import { AdvxError, fromLayersModel, type Model } from './internal/core.js';
-import { joinPath, packageRoot, readBytes, readText, sha256Hex } from './node-fs.js';
+import { layersModelFromVerified, readCardJson, readVerified } from './internal/verified-files.js';
+import { joinPath, packageRoot } from './node-fs.js';
 
 /**
  * Ids of the models that ship with this package.
@@ -205,11 +205,6 @@ export interface LoadModelOptions {
   directory?: string;
 }
 
-interface ModelJson {
-  modelTopology: object;
-  weightsManifest: Array<{ paths: string[]; weights: tf.io.WeightsManifestEntry[] }>;
-}
-
 function checkId(id: string): asserts id is ZooModelId {
   if (!(ZOO_MODEL_IDS as readonly string[]).includes(id)) {
     throw new AdvxError('UNKNOWN_NAME', `unknown zoo model '${id}'. Shipped models: ${ZOO_MODEL_IDS.join(', ')}.`, { id });
@@ -218,13 +213,6 @@ function checkId(id: string): asserts id is ZooModelId {
 
 function modelDir(id: ZooModelId, options: LoadModelOptions): string {
   return options.directory !== undefined ? joinPath(options.directory) : joinPath(packageRoot(), 'models', id);
-}
-
-function checkFileName(dir: string, name: unknown): string {
-  if (typeof name !== 'string' || name === '' || name.includes('/') || name.includes('\\') || name === '.' || name === '..') {
-    throw new AdvxError('INVALID_MODEL', `model folder ${dir}: invalid file name ${JSON.stringify(name)} (only plain file names are allowed).`);
-  }
-  return name;
 }
 
 /**
@@ -244,17 +232,7 @@ function checkFileName(dir: string, name: unknown): string {
 export async function readModelCard(id: ZooModelId, options: LoadModelOptions = {}): Promise<ModelCard> {
   checkId(id);
   const dir = modelDir(id, options);
-  const path = joinPath(dir, 'card.json');
-  let card: ModelCard;
-  try {
-    card = JSON.parse(await readText(path)) as ModelCard;
-  } catch (e) {
-    throw new AdvxError('INVALID_MODEL', `cannot read the model card ${path}: ${(e as Error).message}. Re-install @advx/models-zoo.`, { id, path });
-  }
-  if (card === null || typeof card !== 'object' || card.id !== id || !Array.isArray(card.files) || card.files.length === 0) {
-    throw new AdvxError('INVALID_MODEL', `the model card ${path} is malformed (expected id '${id}' and a non-empty files list). Re-install @advx/models-zoo.`, { id, path });
-  }
-  return card;
+  return readCardJson<ModelCard>(id, dir);
 }
 
 /**
@@ -285,37 +263,6 @@ export async function listModels(): Promise<ZooModelListing[]> {
 }
 
 /**
- * Reads every file listed in the card and checks its sha256; returns the verified bytes by name.
- *
- * @throws AdvxError `CHECKSUM_MISMATCH` naming the file, the expected and the actual hash.
- */
-async function readVerified(id: ZooModelId, dir: string, card: ModelCard): Promise<Map<string, Uint8Array>> {
-  const files = new Map<string, Uint8Array>();
-  for (const file of card.files) {
-    const name = checkFileName(dir, file.path);
-    const path = joinPath(dir, name);
-    let bytes: Uint8Array;
-    try {
-      bytes = await readBytes(path);
-    } catch (e) {
-      throw new AdvxError('INVALID_MODEL', `model '${id}': cannot read ${path} (${(e as Error).message}). Re-install @advx/models-zoo.`, { id, file: path });
-    }
-    const actual = sha256Hex(bytes);
-    if (actual !== file.sha256) {
-      throw new AdvxError(
-        'CHECKSUM_MISMATCH',
-        `model '${id}': file ${path} has sha256 ${actual}, but its model card expects ${file.sha256}. ` +
-          'The file is corrupted or was modified: re-install @advx/models-zoo (or, for a model you retrained, ' +
-          'regenerate its card with the training script).',
-        { id, file: path, expected: file.sha256, actual },
-      );
-    }
-    files.set(name, bytes);
-  }
-  return files;
-}
-
-/**
  * Loads a shipped model: reads its card, verifies the sha256 of model.json and every weight file
  * against the card, then builds the tfjs `LayersModel` (from memory) and its advx {@link Model}.
  *
@@ -343,36 +290,7 @@ export async function loadModel(id: ZooModelId, options: LoadModelOptions = {}):
   const card = await readModelCard(id, options);
   const files = await readVerified(id, dir, card);
 
-  const modelJsonBytes = files.get('model.json');
-  if (modelJsonBytes === undefined) {
-    throw new AdvxError('INVALID_MODEL', `model '${id}': its card (${dir}/card.json) lists no model.json.`, { id });
-  }
-  const modelJson = JSON.parse(new TextDecoder().decode(modelJsonBytes)) as ModelJson;
-  if (modelJson.modelTopology === undefined || !Array.isArray(modelJson.weightsManifest)) {
-    throw new AdvxError('INVALID_MODEL', `model '${id}': ${dir}/model.json is not a tfjs layers model (no modelTopology / weightsManifest).`, { id });
-  }
-  const weightSpecs: tf.io.WeightsManifestEntry[] = [];
-  const parts: Uint8Array[] = [];
-  for (const group of modelJson.weightsManifest) {
-    weightSpecs.push(...group.weights);
-    for (const p of group.paths) {
-      const name = checkFileName(dir, p);
-      const bytes = files.get(name);
-      if (bytes === undefined) {
-        throw new AdvxError('INVALID_MODEL', `model '${id}': weight file ${name} (named in model.json) is not listed with a checksum in card.json, so it cannot be verified.`, { id, file: name });
-      }
-      parts.push(bytes);
-    }
-  }
-  const weightData = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    weightData.set(p, at);
-    at += p.length;
-  }
-  const layers = await tfl.loadLayersModel(
-    tf.io.fromMemory({ modelTopology: modelJson.modelTopology, weightSpecs, weightData: weightData.buffer }),
-  );
+  const layers = await layersModelFromVerified(id, dir, files, 'model.json');
   let model: Model;
   try {
     model = fromLayersModel(layers, { bounds: [card.bounds[0], card.bounds[1]] });

@@ -1,0 +1,168 @@
+/**
+ * Checksum-verified reading of a zoo folder (`card.json` listing files with their sha256, tfjs
+ * layers models built from those verified bytes), shared by the classifier zoo (`models.ts`) and
+ * the autoencoder zoo (`autoencoders.ts`).
+ *
+ * @internal
+ * @packageDocumentation
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
+
+import { AdvxError } from './core.js';
+import { joinPath, readBytes, readText, sha256Hex } from '../node-fs.js';
+
+/**
+ * A file listed in a card with its checksum (structurally a `ModelCardFile`).
+ *
+ * @internal
+ */
+export interface VerifiedFileEntry {
+  /** Plain file name inside the folder. */
+  readonly path: string;
+  /** Lower-case hex sha256. */
+  readonly sha256: string;
+}
+
+/**
+ * The part of a card that verification needs: its id and its files.
+ *
+ * @internal
+ */
+export interface VerifiableCard {
+  /** Id the card must carry. */
+  readonly id: string;
+  /** Files with their checksums. */
+  readonly files: readonly VerifiedFileEntry[];
+}
+
+interface ModelJson {
+  modelTopology: object;
+  weightsManifest: Array<{ paths: string[]; weights: tf.io.WeightsManifestEntry[] }>;
+}
+
+/**
+ * Returns `name` when it is a plain file name (no folder separators, not `.` or `..`).
+ *
+ * @throws AdvxError `INVALID_MODEL` otherwise.
+ * @example
+ * ```ts
+ * const name = checkFileName(dir, file.path);
+ * ```
+ * @internal
+ */
+export function checkFileName(dir: string, name: unknown): string {
+  if (typeof name !== 'string' || name === '' || name.includes('/') || name.includes('\\') || name === '.' || name === '..') {
+    throw new AdvxError('INVALID_MODEL', `model folder ${dir}: invalid file name ${JSON.stringify(name)} (only plain file names are allowed).`);
+  }
+  return name;
+}
+
+/**
+ * Reads and parses `<dir>/card.json` and checks that it carries `id` and a non-empty files list.
+ *
+ * @throws AdvxError `INVALID_MODEL` when the card is missing, unreadable or malformed.
+ * @example
+ * ```ts
+ * const card = await readCardJson<ModelCard>('mnist-mlp', dir);
+ * ```
+ * @internal
+ */
+export async function readCardJson<C extends VerifiableCard>(id: string, dir: string): Promise<C> {
+  const path = joinPath(dir, 'card.json');
+  let card: C;
+  try {
+    card = JSON.parse(await readText(path)) as C;
+  } catch (e) {
+    throw new AdvxError('INVALID_MODEL', `cannot read the model card ${path}: ${(e as Error).message}. Re-install @advx/models-zoo.`, { id, path });
+  }
+  if (card === null || typeof card !== 'object' || card.id !== id || !Array.isArray(card.files) || card.files.length === 0) {
+    throw new AdvxError('INVALID_MODEL', `the model card ${path} is malformed (expected id '${id}' and a non-empty files list). Re-install @advx/models-zoo.`, { id, path });
+  }
+  return card;
+}
+
+/**
+ * Reads every file listed in the card and checks its sha256; returns the verified bytes by name.
+ *
+ * @throws AdvxError `CHECKSUM_MISMATCH` naming the file, the expected and the actual hash;
+ *   `INVALID_MODEL` for a file that cannot be read or a name that is not a plain file name.
+ * @example
+ * ```ts
+ * const files = await readVerified(id, dir, card);
+ * ```
+ * @internal
+ */
+export async function readVerified(id: string, dir: string, card: VerifiableCard): Promise<Map<string, Uint8Array>> {
+  const files = new Map<string, Uint8Array>();
+  for (const file of card.files) {
+    const name = checkFileName(dir, file.path);
+    const path = joinPath(dir, name);
+    let bytes: Uint8Array;
+    try {
+      bytes = await readBytes(path);
+    } catch (e) {
+      throw new AdvxError('INVALID_MODEL', `model '${id}': cannot read ${path} (${(e as Error).message}). Re-install @advx/models-zoo.`, { id, file: path });
+    }
+    const actual = sha256Hex(bytes);
+    if (actual !== file.sha256) {
+      throw new AdvxError(
+        'CHECKSUM_MISMATCH',
+        `model '${id}': file ${path} has sha256 ${actual}, but its model card expects ${file.sha256}. ` +
+          'The file is corrupted or was modified: re-install @advx/models-zoo (or, for a model you retrained, ' +
+          'regenerate its card with the training script).',
+        { id, file: path, expected: file.sha256, actual },
+      );
+    }
+    files.set(name, bytes);
+  }
+  return files;
+}
+
+/**
+ * Builds a tfjs `LayersModel` (from memory) out of verified files: the topology file `jsonName`
+ * and the weight files its manifest names, all of which must be among `files`.
+ *
+ * @throws AdvxError `INVALID_MODEL` when `jsonName` is not listed, is not a tfjs layers model, or
+ *   names a weight file that the card does not list with a checksum.
+ * @example
+ * ```ts
+ * const layers = await layersModelFromVerified(id, dir, files, 'model.json');
+ * ```
+ * @internal
+ */
+export async function layersModelFromVerified(
+  id: string,
+  dir: string,
+  files: ReadonlyMap<string, Uint8Array>,
+  jsonName: string,
+): Promise<tfl.LayersModel> {
+  const modelJsonBytes = files.get(jsonName);
+  if (modelJsonBytes === undefined) {
+    throw new AdvxError('INVALID_MODEL', `model '${id}': its card (${dir}/card.json) lists no ${jsonName}.`, { id });
+  }
+  const modelJson = JSON.parse(new TextDecoder().decode(modelJsonBytes)) as ModelJson;
+  if (modelJson.modelTopology === undefined || !Array.isArray(modelJson.weightsManifest)) {
+    throw new AdvxError('INVALID_MODEL', `model '${id}': ${dir}/${jsonName} is not a tfjs layers model (no modelTopology / weightsManifest).`, { id });
+  }
+  const weightSpecs: tf.io.WeightsManifestEntry[] = [];
+  const parts: Uint8Array[] = [];
+  for (const group of modelJson.weightsManifest) {
+    weightSpecs.push(...group.weights);
+    for (const p of group.paths) {
+      const name = checkFileName(dir, p);
+      const bytes = files.get(name);
+      if (bytes === undefined) {
+        throw new AdvxError('INVALID_MODEL', `model '${id}': weight file ${name} (named in ${jsonName}) is not listed with a checksum in card.json, so it cannot be verified.`, { id, file: name });
+      }
+      parts.push(bytes);
+    }
+  }
+  const weightData = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    weightData.set(p, at);
+    at += p.length;
+  }
+  return tfl.loadLayersModel(tf.io.fromMemory({ modelTopology: modelJson.modelTopology, weightSpecs, weightData: weightData.buffer }));
+}
