@@ -330,7 +330,7 @@ async function runMerge(files: string[], out: string, json: boolean, io: CliIo):
  * - `advx eval` — evaluates a model (default the zoo's `mnist-cnn` on its shipped MNIST evaluation
  *   set, first `--n 300` images) under `--attacks` (default `fgsm,pgd:steps=40:stepSize=0.01,apgd-ce:steps=100` (the quick start's settings);
  *   `name:key=value` options; `autoattack` for the AutoAttack ensemble) at `--eps` (default
- *   `0.1,0.2,0.3`) in `--norm` (`linf`), on `--backend` (`wasm`, else `cpu` or `webgpu`), with
+ *   `0.1,0.2,0.3`) in `--norm` (`linf`), on `--backend` (`wasm`, else `cpu`, `webgpu` or `tensorflow`), with
  *   `--seed`, `--batch-size`, `--shard k/n`, `--resume`, `--examples`, `--bounds` (model files),
  *   `--no-diagnostics`, and writes `results.json`, `report.md`, `report.html` and `images/*.png`
  *   into `--out` (default `advx-report`); `--json` prints the result as JSON.
@@ -368,7 +368,7 @@ export async function runCli(argv: readonly string[], io: CliIo = { stdout: proc
     .addOption(new Option('--norm <norm>', 'perturbation norm').choices(['linf', 'l2', 'l1', 'l0']).default('linf'))
     .option('--n <count>', 'number of samples (from the start of the evaluation set)', '300')
     .option('--batch-size <size>', 'samples per chunk (batching, checkpoints, shards)', '100')
-    .addOption(new Option('--backend <name>', 'tfjs backend').choices(['cpu', 'wasm', 'webgpu']).default('wasm'))
+    .addOption(new Option('--backend <name>', 'tfjs backend').choices(['cpu', 'wasm', 'webgpu', 'tensorflow']).default('wasm'))
     .option('--threads <count>', 'wasm threads (default min(2, cores))')
     .option('--seed <seed>', 'base seed', '0')
     .option('--shard <k/n>', 'evaluate slice k of n (1-based); combine with advx merge')
