@@ -1,0 +1,101 @@
+/**
+ * Pieces shared by the zoo's training scripts (train.mjs, train-autoencoder.mjs): seeded
+ * randomness, rounding, saving a tfjs layers model as `<name>.json` + weights with sha256, and the
+ * description of the training machine for the model card.
+ *
+ * Plain ESM with no import of tfjs itself: the caller passes its `tf` / `tfl` modules, so a bundled
+ * script keeps its single copy of the tfjs engine.
+ */
+import { writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { join } from 'node:path';
+
+import { sha256Hex } from '../src/node-fs.ts';
+
+/**
+ * sfc32, seeded through splitmix32: the same seed gives the same stream everywhere.
+ * Returns a function giving uniform numbers in [0, 1).
+ */
+export function makeRng(seed) {
+  const mix = (a) => {
+    let z = (a + 0x9e3779b9) | 0;
+    z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
+    z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
+    return (z ^ (z >>> 16)) >>> 0;
+  };
+  let a = mix(seed >>> 0), b = mix(a ^ 0x1b873593), c = mix(b ^ 0xcc9e2d51), d = 1;
+  const next = () => {
+    const t = (((a + b) | 0) + d) | 0;
+    d = (d + 1) | 0;
+    a = b ^ (b >>> 9);
+    b = (c + (c << 3)) | 0;
+    c = (c << 21) | (c >>> 11);
+    c = (c + t) | 0;
+    return (t >>> 0) / 4294967296;
+  };
+  for (let i = 0; i < 12; i++) next();
+  return next;
+}
+
+/** A Fisher–Yates permutation of 0..n-1 (Int32Array) drawn from `rng`. */
+export function permutation(n, rng) {
+  const p = new Int32Array(n);
+  for (let i = 0; i < n; i++) p[i] = i;
+  for (let i = n - 1; i > 0; i--) {
+    const j = Math.floor(rng() * (i + 1));
+    const t = p[i];
+    p[i] = p[j];
+    p[j] = t;
+  }
+  return p;
+}
+
+/** `v` rounded to `digits` decimals, as a number. */
+export const round = (v, digits = 4) => Number(v.toFixed(digits));
+
+/**
+ * Saves a tfjs layers model into `outDir` as `jsonName` (model.json format, weights manifest
+ * pointing at `weightsName`) and `weightsName`; returns the card's file entries
+ * `[{ path, bytes, sha256 }]` of both files, in that order.
+ *
+ * train.mjs writes `model.json` + `weights.bin`: `await saveLayersModel(tf, tfl, model, outDir)`.
+ */
+export async function saveLayersModel(tf, tfl, model, outDir, jsonName = 'model.json', weightsName = 'weights.bin') {
+  let files = [];
+  await model.save(
+    tf.io.withSaveHandler(async (artifacts) => {
+      const weightData = Array.isArray(artifacts.weightData) ? tf.io.concatenateArrayBuffers(artifacts.weightData) : artifacts.weightData;
+      const weights = new Uint8Array(weightData);
+      const modelJson = {
+        format: artifacts.format ?? 'layers-model',
+        generatedBy: artifacts.generatedBy ?? `TensorFlow.js tfjs-layers v${tfl.version_layers}`,
+        convertedBy: null,
+        modelTopology: artifacts.modelTopology,
+        weightsManifest: [{ paths: [weightsName], weights: artifacts.weightSpecs }],
+      };
+      const json = new TextEncoder().encode(JSON.stringify(modelJson));
+      writeFileSync(join(outDir, jsonName), json);
+      writeFileSync(join(outDir, weightsName), weights);
+      files = [
+        { path: jsonName, bytes: json.length, sha256: sha256Hex(json) },
+        { path: weightsName, bytes: weights.length, sha256: sha256Hex(weights) },
+      ];
+      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON', weightDataBytes: weights.length } };
+    }),
+  );
+  return files;
+}
+
+/** The `training.machine` entry of a model card: CPU, cores, memory, platform, Node, tfjs and its backend. */
+export function machineInfo(tf) {
+  const cpus = os.cpus();
+  return {
+    cpu: cpus[0]?.model ?? 'unknown',
+    cores: typeof os.availableParallelism === 'function' ? os.availableParallelism() : cpus.length,
+    memoryGiB: round(os.totalmem() / 2 ** 30, 1),
+    platform: `${process.platform}-${process.arch}`,
+    node: process.version,
+    tfjs: tf.version_core,
+    backend: tf.getBackend(),
+  };
+}
