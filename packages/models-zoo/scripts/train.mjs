@@ -6,7 +6,8 @@
  *
  * Run through the one command (it bundles this file first, see run-train.mjs):
  *   npm run train -w @advx/models-zoo -- <id> [--epochs N] [--seed S] [--out DIR]
- * ids: mnist-logreg, mnist-mlp, mnist-cnn, mnist-cnn-at, mnist-cnn-noise, mnist-cnn-distilled.
+ * ids: mnist-logreg, mnist-mlp, mnist-cnn, mnist-cnn-at, mnist-cnn-blrelu, mnist-cnn-noise, mnist-cnn-distilled,
+ * fashion-cnn, fashion-cnn-at.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
@@ -14,7 +15,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { pgd } from '@advx/attacks';
 import { fromLayersModel } from '@advx/core';
-import { adversarialTraining, defensiveDistillation } from '@advx/defenses';
+import { adversarialTraining, BoundedLeakyReLU, defensiveDistillation } from '@advx/defenses';
 import { useWasm } from '@advx/backend-wasm';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -62,17 +63,62 @@ const CONFIGS = {
     seed: 1,
   },
   'mnist-cnn-at': {
-    title: 'MNIST convolutional network, adversarially trained (FGSM with random start, eps 0.3)',
+    title: 'MNIST convolutional network, adversarially trained (FGSM with random start, then PGD-7; eps 0.3)',
     description:
-      'The mnist-cnn architecture trained on adversarial examples only: FGSM with a uniform random start in the ' +
-      'eps = 0.3 Linf ball and step 1.25 eps ("fast is better than free", Wong, Rice & Kolter 2020), eps ramped up over the first epochs.',
+      'The mnist-cnn architecture trained on adversarial examples only, in two stages with adversarialTraining() of @advx/defenses: ' +
+      'FGSM with a uniform random start in the eps = 0.3 Linf ball and step 1.25 eps ("fast is better than free", Wong, Rice & Kolter 2020), ' +
+      'eps ramped up over the first epochs, then PGD-7 with random start (Madry et al. 2018) to remove the gradient masking that FGSM training leaves.',
     dataset: 'mnist',
     arch: 'cnn',
     backend: 'wasm',
-    epochs: 8,
+    epochs: 6,
     batchSize: 128,
-    learningRates: [[0, 1e-3], [6, 3e-4]],
+    learningRates: [[0, 1e-3], [5, 3e-4]],
     adversarial: { epsilon: 0.3, alphaRatio: 1.25, rampEpochs: 2 },
+    // Stage 2: PGD-7, step 0.1 (about 2.5 eps / 7, as Madry et al.), random start, at a lower learning rate.
+    pgdStage: { epochs: 1, steps: 7, stepSize: 0.1, learningRate: 2e-4 },
+    seed: 1,
+  },
+  'mnist-cnn-blrelu': {
+    title: 'MNIST convolutional network with bounded leaky ReLU activations',
+    description:
+      'The mnist-cnn architecture with every ReLU replaced by the bounded leaky ReLU of @advx/defenses ' +
+      '(BL-ReLU(x, b) = s x for x < 0, x for 0 <= x <= b, b - s (x - b) for x > b; slope s = 0.01, trainable bound b per layer, initial 1), ' +
+      'naturally trained: the model of the patch-attack comparison (ReLU against bounded activations). Loading it needs `import \'@advx/defenses\'` (registers the layer).',
+    dataset: 'mnist',
+    arch: 'cnn',
+    activation: 'blrelu',
+    backend: 'wasm',
+    epochs: 4,
+    batchSize: 128,
+    learningRates: [[0, 1e-3], [3, 3e-4]],
+    seed: 1,
+  },
+  'fashion-cnn': {
+    title: 'Fashion-MNIST convolutional network',
+    description: 'The mnist-cnn architecture, naturally trained on Fashion-MNIST (Xiao et al. 2017): a second, harder dataset.',
+    dataset: 'fashion-mnist',
+    arch: 'cnn',
+    backend: 'wasm',
+    // 4 epochs keep the run under ~30 minutes on a busy 2-core machine; more epochs (and dropout) would add about a point.
+    epochs: 4,
+    batchSize: 128,
+    learningRates: [[0, 1e-3], [3, 3e-4]],
+    seed: 1,
+  },
+  'fashion-cnn-at': {
+    title: 'Fashion-MNIST convolutional network, adversarially trained (FGSM with random start, eps 0.1)',
+    description:
+      'The mnist-cnn architecture trained on Fashion-MNIST adversarial examples only with adversarialTraining() of @advx/defenses: FGSM with a uniform ' +
+      'random start in the eps = 0.1 Linf ball (the usual Fashion-MNIST radius) and step 1.25 eps (Wong, Rice & Kolter 2020), eps ramped up over the first epochs.',
+    dataset: 'fashion-mnist',
+    arch: 'cnn',
+    backend: 'wasm',
+    // 5 epochs keep the run under ~40 minutes on a busy 2-core machine.
+    epochs: 5,
+    batchSize: 128,
+    learningRates: [[0, 1e-3], [4, 3e-4]],
+    adversarial: { epsilon: 0.1, alphaRatio: 1.25, rampEpochs: 2 },
     seed: 1,
   },
   'mnist-cnn-distilled': {
@@ -169,24 +215,32 @@ function permutation(n, rng) {
 
 // ---------- model ----------
 const glorot = (k) => tfl.initializers.glorotUniform({ seed: cfg.seed * 1000 + k });
+const act = cfg.activation === 'blrelu' ? 'BL-ReLU' : 'ReLU';
 const CNN_LAYERS = [
-  'Conv2D 3x3, 32 filters, ReLU [28, 28, 1] → [26, 26, 32]',
+  `Conv2D 3x3, 32 filters, ${act} [28, 28, 1] → [26, 26, 32]`,
   'MaxPool 2x2 → [13, 13, 32]',
-  'Conv2D 3x3, 64 filters, ReLU → [11, 11, 64]',
+  `Conv2D 3x3, 64 filters, ${act} → [11, 11, 64]`,
   'MaxPool 2x2 → [5, 5, 64]',
   'Flatten → 1600',
-  'Dense 1600 → 128, ReLU',
+  `Dense 1600 → 128, ${act}`,
   'Dense 128 → 10, softmax',
 ];
 function buildModel() {
   if (cfg.arch === 'cnn') {
+    // BL-ReLU models: linear layers, each followed by a BoundedLeakyReLU layer (slope 0.01, bound 1, trainable).
+    const blrelu = cfg.activation === 'blrelu';
+    const activation = blrelu ? 'linear' : 'relu';
     const model = tfl.sequential({ name: id });
-    model.add(tfl.layers.conv2d({ inputShape: [28, 28, 1], filters: 32, kernelSize: 3, activation: 'relu', name: 'conv1', kernelInitializer: glorot(1) }));
+    const activate = (name) => blrelu && model.add(new BoundedLeakyReLU({ slope: 0.01, bound: 1, name }));
+    model.add(tfl.layers.conv2d({ inputShape: [28, 28, 1], filters: 32, kernelSize: 3, activation, name: 'conv1', kernelInitializer: glorot(1) }));
+    activate('blrelu1');
     model.add(tfl.layers.maxPooling2d({ poolSize: 2, name: 'pool1' }));
-    model.add(tfl.layers.conv2d({ filters: 64, kernelSize: 3, activation: 'relu', name: 'conv2', kernelInitializer: glorot(2) }));
+    model.add(tfl.layers.conv2d({ filters: 64, kernelSize: 3, activation, name: 'conv2', kernelInitializer: glorot(2) }));
+    activate('blrelu2');
     model.add(tfl.layers.maxPooling2d({ poolSize: 2, name: 'pool2' }));
     model.add(tfl.layers.flatten({ name: 'flatten' }));
-    model.add(tfl.layers.dense({ units: 128, activation: 'relu', name: 'dense1', kernelInitializer: glorot(3) }));
+    model.add(tfl.layers.dense({ units: 128, activation, name: 'dense1', kernelInitializer: glorot(3) }));
+    activate('blrelu3');
     model.add(tfl.layers.dense({ units: 10, activation: 'softmax', name: 'logits_softmax', kernelInitializer: glorot(4) }));
     return model;
   }
@@ -261,9 +315,14 @@ async function fgsm(model, x, y, epsilon) {
 
 const round = (v, digits = 4) => Number(v.toFixed(digits));
 
+/** The usual Linf radius per dataset (MNIST 0.3, Madry et al.; Fashion-MNIST 0.1) and Madry's PGD-40 step (eps / 30: 0.01 at 0.3). */
+const STANDARD_EPSILON = { mnist: 0.3, 'fashion-mnist': 0.1 };
+const standardEpsilon = STANDARD_EPSILON[cfg.dataset];
+const pgdStepSize = round(standardEpsilon / 30, 5);
+
 /** PGD-40 (Madry et al.: step 0.01, random start) robust accuracy with @advx/attacks, in batches. */
 async function pgdAccuracy(zooModel, x, y, epsilon) {
-  const result = await pgd({ steps: 40, stepSize: 0.01 }).run(zooModel, x, { labels: y }, { epsilons: [epsilon], seed: 0, batchSize: 250 });
+  const result = await pgd({ steps: 40, stepSize: pgdStepSize }).run(zooModel, x, { labels: y }, { epsilons: [epsilon], seed: 0, batchSize: 250 });
   const robust = result.success[0].filter((s) => !s).length / result.success[0].length;
   result.dispose();
   return robust;
@@ -316,6 +375,25 @@ if (cfg.adversarial || cfg.distillation) {
   result.teacher?.dispose();
   model.dispose();
   model = result.model;
+  if (cfg.pgdStage) {
+    // Stage 2: PGD with random start (Madry et al.) from the stage-1 weights, fresh Adam at a lower rate.
+    const stage = cfg.pgdStage;
+    const pgdTrainer = adversarialTraining({
+      epochs: stage.epochs,
+      batchSize: cfg.batchSize,
+      learningRate: stage.learningRate,
+      attack: pgd({ steps: stage.steps, stepSize: stage.stepSize, randomStart: true }),
+      epsilon: cfg.adversarial.epsilon,
+    });
+    te = performance.now();
+    const log2 = (r) => {
+      console.log(`PGD-${stage.steps} epoch ${r.epoch + 1}/${stage.epochs} (lr ${stage.learningRate}): loss ${r.loss.toFixed(4)} (${((performance.now() - te) / 1000).toFixed(1)} s)`);
+      te = performance.now();
+    };
+    const second = await pgdTrainer.fit(model, data, { seed: cfg.seed + 1, onEpoch: log2 });
+    model.dispose();
+    model = second.model;
+  }
   tf.dispose([data.x, data.y]);
 }
 for (let epoch = 0; epoch < (cfg.adversarial || cfg.distillation ? 0 : cfg.epochs); epoch++) {
@@ -364,13 +442,13 @@ const shipped = await loadDataset(cfg.dataset, { split: 'test', source: 'shipped
 const cleanAccuracy = await accuracy(model, full.x, full.y);
 const shippedEvalAccuracy = await accuracy(model, shipped.x, shipped.y);
 const fgsmResults = [];
-for (const eps of cfg.arch === 'cnn' ? [0.1, 0.3] : [0.1, 0.25]) fgsmResults.push(await fgsm(model, full.x, full.y, eps));
+for (const eps of cfg.arch !== 'cnn' ? [0.1, 0.25] : cfg.dataset === 'mnist' ? [0.1, 0.3] : [0.05, 0.1]) fgsmResults.push(await fgsm(model, full.x, full.y, eps));
 let pgdResult;
 if (cfg.arch === 'cnn') {
   const wrapped = fromLayersModel(model, { bounds: [0, 1] });
-  const robust = await pgdAccuracy(wrapped, shipped.x, shipped.y, 0.3);
-  pgdResult = { epsilon: 0.3, steps: 40, stepSize: 0.01, randomStart: true, robustAccuracy: round(robust), samples: shipped.x.shape[0], set: 'shipped evaluation set' };
-  console.log(`PGD-40 eps 0.3 robust accuracy: ${(100 * robust).toFixed(1)}% (shipped ${shipped.x.shape[0]})`);
+  const robust = await pgdAccuracy(wrapped, shipped.x, shipped.y, standardEpsilon);
+  pgdResult = { epsilon: standardEpsilon, steps: 40, stepSize: pgdStepSize, randomStart: true, robustAccuracy: round(robust), samples: shipped.x.shape[0], set: 'shipped evaluation set' };
+  console.log(`PGD-40 eps ${standardEpsilon} robust accuracy: ${(100 * robust).toFixed(1)}% (shipped ${shipped.x.shape[0]})`);
 }
 console.log(`clean accuracy: ${(100 * cleanAccuracy).toFixed(2)}% (full ${full.x.shape[0]}), ${(100 * shippedEvalAccuracy).toFixed(2)}% (shipped ${shipped.x.shape[0]})`);
 for (const r of fgsmResults) console.log(`FGSM eps ${r.epsilon}: error ${(100 * r.errorRate).toFixed(1)}%, mean confidence on errors ${(100 * r.meanConfidenceOnErrors).toFixed(1)}%`);
@@ -422,7 +500,7 @@ const card = {
   preprocessing: 'raw pixel bytes / 255 (float32 in [0, 1]), no normalization; loadDataset() gives exactly this',
   output: 'probabilities',
   architecture: {
-    summary: cfg.arch === 'cnn' ? 'conv32 3x3 → pool 2 → conv64 3x3 → pool 2 → dense 128 → 10 (softmax)' : [784, ...cfg.hidden, 10].join(' → ') + ' (softmax)',
+    summary: cfg.arch === 'cnn' ? `conv32 3x3 → pool 2 → conv64 3x3 → pool 2 → dense 128 → 10 (softmax)${cfg.activation === 'blrelu' ? ', BL-ReLU activations' : ''}` : [784, ...cfg.hidden, 10].join(' → ') + ' (softmax)',
     layers: layersDesc,
     parameters: params,
   },
@@ -442,7 +520,11 @@ const card = {
     loss: 'categorical cross-entropy',
     ...(cfg.adversarial
       ? {
-          adversarial: `adversarialTraining() of @advx/defenses, every batch replaced by FGSM with random start (Wong et al. 2020; pgd({ steps: 1, relStepSize: ${cfg.adversarial.alphaRatio} }) of @advx/attacks): eps ${cfg.adversarial.epsilon} (Linf), step ${cfg.adversarial.alphaRatio} eps, eps ramped linearly from 0 over the first ${cfg.adversarial.rampEpochs} epochs`,
+          adversarial:
+            `adversarialTraining() of @advx/defenses, every batch replaced by FGSM with random start (Wong et al. 2020; pgd({ steps: 1, relStepSize: ${cfg.adversarial.alphaRatio} }) of @advx/attacks): eps ${cfg.adversarial.epsilon} (Linf), step ${cfg.adversarial.alphaRatio} eps, eps ramped linearly from 0 over the first ${cfg.adversarial.rampEpochs} epochs` +
+            (cfg.pgdStage
+              ? `; then ${cfg.pgdStage.epochs} epoch(s) of PGD-${cfg.pgdStage.steps} training (Madry et al. 2018; pgd({ steps: ${cfg.pgdStage.steps}, stepSize: ${cfg.pgdStage.stepSize}, randomStart: true })) at eps ${cfg.adversarial.epsilon}, fresh Adam at learning rate ${cfg.pgdStage.learningRate}`
+              : ''),
         }
       : {}),
     ...(cfg.distillation
@@ -473,6 +555,7 @@ const card = {
     fgsm: fgsmResults,
     ...(pgdResult ? { pgd: pgdResult } : {}),
   },
+  ...(cfg.activation === 'blrelu' ? { requires: '@advx/defenses' } : {}),
   license: {
     weights: 'Apache-2.0',
     data: `${data.license} (${data.credit})`,
@@ -495,7 +578,7 @@ ${cfg.description}
 | Clean accuracy, full ${data.title} test set (${card.metrics.cleanAccuracyTestCount}) | **${pct(cleanAccuracy)}** |
 | Clean accuracy, shipped evaluation set (first ${card.metrics.shippedEvalCount} test images) | ${pct(shippedEvalAccuracy)} |
 ${fgsmResults.map((r) => `| FGSM eps ${r.epsilon} (clipped to [0, 1]), full test set | error ${pct(r.errorRate)}, mean confidence on errors ${pct(r.meanConfidenceOnErrors)} |`).join('\n')}
-${pgdResult ? `| PGD-40 eps 0.3 (step 0.01, random start; @advx/attacks), shipped evaluation set | robust accuracy ${pct(pgdResult.robustAccuracy)} |\n` : ''}
+${pgdResult ? `| PGD-40 eps ${pgdResult.epsilon} (step ${pgdResult.stepSize}, random start; @advx/attacks), shipped evaluation set | robust accuracy ${pct(pgdResult.robustAccuracy)} |\n` : ''}
 
 ## Architecture
 

@@ -46,7 +46,19 @@ describe('model zoo', () => {
     }
   });
 
-  for (const id of ZOO_MODEL_IDS) {
+  // Models with custom layers (card.requires) are checked, with their layer registered, by the package that defines it.
+  const plain = ZOO_MODEL_IDS.filter((id) => id !== 'mnist-cnn-blrelu');
+  it('mnist-cnn-blrelu without @advx/defenses imported: a clear error naming the layer and the import, no leak', async () => {
+    const before = tf.memory().numTensors;
+    expect((await readModelCard('mnist-cnn-blrelu')).requires).toBe('@advx/defenses');
+    const e = await loadModel('mnist-cnn-blrelu').catch((err: unknown) => err);
+    expect(isAdvxError(e, 'INVALID_MODEL'), String(e)).toBe(true);
+    expect((e as Error).message).toContain('BoundedLeakyReLU');
+    expect((e as Error).message).toContain("import '@advx/defenses'");
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  for (const id of plain) {
     it(`${id}: checksums verify and accuracy on the shipped eval set matches the card (±0.5 point)`, async () => {
       const before = tf.memory().numTensors;
       const zoo = await loadModel(id);

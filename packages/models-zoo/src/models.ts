@@ -16,7 +16,7 @@ import { joinPath, packageRoot } from './node-fs.js';
  *
  * @public
  */
-export type ZooModelId = 'mnist-logreg' | 'mnist-mlp' | 'mnist-cnn' | 'mnist-cnn-at' | 'mnist-cnn-noise' | 'mnist-cnn-distilled';
+export type ZooModelId = 'mnist-logreg' | 'mnist-mlp' | 'mnist-cnn' | 'mnist-cnn-at' | 'mnist-cnn-blrelu' | 'mnist-cnn-noise' | 'mnist-cnn-distilled';
 
 /**
  * Every {@link ZooModelId}, in a stable order.
@@ -27,7 +27,7 @@ export type ZooModelId = 'mnist-logreg' | 'mnist-mlp' | 'mnist-cnn' | 'mnist-cnn
  * ```
  * @public
  */
-export const ZOO_MODEL_IDS: readonly ZooModelId[] = ['mnist-logreg', 'mnist-mlp', 'mnist-cnn', 'mnist-cnn-at', 'mnist-cnn-noise', 'mnist-cnn-distilled'];
+export const ZOO_MODEL_IDS: readonly ZooModelId[] = ['mnist-logreg', 'mnist-mlp', 'mnist-cnn', 'mnist-cnn-at', 'mnist-cnn-blrelu', 'mnist-cnn-noise', 'mnist-cnn-distilled'];
 
 /**
  * A file of a shipped model and its checksum.
@@ -165,6 +165,11 @@ export interface ModelCard {
     /** FGSM results, where measured. */
     readonly fgsm?: readonly FgsmMetric[];
   };
+  /**
+   * The package to import before {@link loadModel} when the model uses custom layers that it
+   * registers with tfjs-layers (`mnist-cnn-blrelu`: `'@advx/defenses'`, for `BoundedLeakyReLU`).
+   */
+  readonly requires?: string;
   /** Licenses. */
   readonly license: {
     /** License of the weights. */
@@ -290,7 +295,7 @@ export async function loadModel(id: ZooModelId, options: LoadModelOptions = {}):
   const card = await readModelCard(id, options);
   const files = await readVerified(id, dir, card);
 
-  const layers = await layersModelFromVerified(id, dir, files, 'model.json');
+  const layers = await layersModelFromVerified(id, dir, files, 'model.json', card.requires);
   let model: Model;
   try {
     model = fromLayersModel(layers, { bounds: [card.bounds[0], card.bounds[1]] });

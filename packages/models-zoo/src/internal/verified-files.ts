@@ -123,8 +123,11 @@ export async function readVerified(id: string, dir: string, card: VerifiableCard
  * Builds a tfjs `LayersModel` (from memory) out of verified files: the topology file `jsonName`
  * and the weight files its manifest names, all of which must be among `files`.
  *
- * @throws AdvxError `INVALID_MODEL` when `jsonName` is not listed, is not a tfjs layers model, or
- *   names a weight file that the card does not list with a checksum.
+ * @param requires - the package that registers the model's custom layers (from the card), for the
+ *   error when one is not registered.
+ * @throws AdvxError `INVALID_MODEL` when `jsonName` is not listed, is not a tfjs layers model,
+ *   names a weight file that the card does not list with a checksum, or uses a custom layer that no
+ *   imported package registered.
  * @example
  * ```ts
  * const layers = await layersModelFromVerified(id, dir, files, 'model.json');
@@ -136,6 +139,7 @@ export async function layersModelFromVerified(
   dir: string,
   files: ReadonlyMap<string, Uint8Array>,
   jsonName: string,
+  requires?: string,
 ): Promise<tfl.LayersModel> {
   const modelJsonBytes = files.get(jsonName);
   if (modelJsonBytes === undefined) {
@@ -164,5 +168,20 @@ export async function layersModelFromVerified(
     weightData.set(p, at);
     at += p.length;
   }
-  return tfl.loadLayersModel(tf.io.fromMemory({ modelTopology: modelJson.modelTopology, weightSpecs, weightData: weightData.buffer }));
+  // Deserializing builds the layers in order: a failure part-way (an unregistered custom layer) leaves
+  // the variables of the layers before it, which are disposed here.
+  const variablesBefore = new Set(Object.keys(tf.engine().registeredVariables));
+  try {
+    return await tfl.loadLayersModel(tf.io.fromMemory({ modelTopology: modelJson.modelTopology, weightSpecs, weightData: weightData.buffer }));
+  } catch (e) {
+    for (const [name, v] of Object.entries(tf.engine().registeredVariables)) if (!variablesBefore.has(name)) v.dispose();
+    const unknown = /Unknown layer: (\w+)/.exec((e as Error).message ?? '');
+    if (unknown === null) throw e;
+    throw new AdvxError(
+      'INVALID_MODEL',
+      `model '${id}' uses the custom layer ${unknown[1]}, which is not registered with tfjs-layers: ` +
+        (requires !== undefined ? `\`import '${requires}'\` (it registers the layer) before loading it.` : 'import the package that defines it before loading.'),
+      { id, layer: unknown[1], ...(requires !== undefined ? { requires } : {}) },
+    );
+  }
 }
