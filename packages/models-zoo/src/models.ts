@@ -16,7 +16,15 @@ import { joinPath, packageRoot } from './node-fs.js';
  *
  * @public
  */
-export type ZooModelId = 'mnist-logreg' | 'mnist-mlp' | 'mnist-cnn' | 'mnist-cnn-at' | 'mnist-cnn-blrelu' | 'mnist-cnn-noise' | 'mnist-cnn-distilled';
+export type ZooModelId =
+  | 'mnist-logreg'
+  | 'mnist-mlp'
+  | 'mnist-cnn'
+  | 'mnist-cnn-at'
+  | 'mnist-cnn-blrelu'
+  | 'mnist-cnn-noise'
+  | 'mnist-cnn-distilled'
+  | 'fashion-cnn';
 
 /**
  * Every {@link ZooModelId}, in a stable order.
@@ -27,7 +35,16 @@ export type ZooModelId = 'mnist-logreg' | 'mnist-mlp' | 'mnist-cnn' | 'mnist-cnn
  * ```
  * @public
  */
-export const ZOO_MODEL_IDS: readonly ZooModelId[] = ['mnist-logreg', 'mnist-mlp', 'mnist-cnn', 'mnist-cnn-at', 'mnist-cnn-blrelu', 'mnist-cnn-noise', 'mnist-cnn-distilled'];
+export const ZOO_MODEL_IDS: readonly ZooModelId[] = [
+  'mnist-logreg',
+  'mnist-mlp',
+  'mnist-cnn',
+  'mnist-cnn-at',
+  'mnist-cnn-blrelu',
+  'mnist-cnn-noise',
+  'mnist-cnn-distilled',
+  'fashion-cnn',
+];
 
 /**
  * A file of a shipped model and its checksum.
@@ -81,6 +98,28 @@ export interface FgsmMetric {
   readonly meanConfidenceOnErrors: number;
   /** Number of test samples. */
   readonly samples: number;
+}
+
+/**
+ * PGD robustness measured at training time (Madry et al., 2018: 40 steps, random start).
+ *
+ * @public
+ */
+export interface PgdMetric {
+  /** L∞ radius in [0, 1] pixel units (MNIST 0.3, Fashion-MNIST 0.1). */
+  readonly epsilon: number;
+  /** Gradient steps. */
+  readonly steps: number;
+  /** Step size in pixel units. */
+  readonly stepSize: number;
+  /** Whether the attack starts from a uniform random point in the ball. */
+  readonly randomStart: boolean;
+  /** Accuracy on the adversarial images. */
+  readonly robustAccuracy: number;
+  /** Number of samples. */
+  readonly samples: number;
+  /** Which images: `'shipped evaluation set'` (the first test images) or the full test set. */
+  readonly set: string;
 }
 
 /**
@@ -145,6 +184,8 @@ export interface ModelCard {
     readonly optimizer: string;
     /** Training loss. */
     readonly loss: string;
+    /** What a larger training budget would buy, where the card says. */
+    readonly largerBudget?: string;
     /** Wall-clock training time in seconds (excluding data loading and evaluation). */
     readonly timeSeconds: number;
     /** ISO date of training. */
@@ -164,6 +205,8 @@ export interface ModelCard {
     readonly shippedEvalCount: number;
     /** FGSM results, where measured. */
     readonly fgsm?: readonly FgsmMetric[];
+    /** PGD-40 result, where measured (the CNNs). */
+    readonly pgd?: PgdMetric;
   };
   /**
    * The package to import before {@link loadModel} when the model uses custom layers that it
