@@ -30,7 +30,7 @@ afterEach(() => {
 });
 
 describe('fromFunction', () => {
-  it("wraps a logits function: values and input gradient by hand, no warning", () => {
+  it("wraps a logits function: values and input gradient by hand, no warning", async () => {
     const seen: string[] = [];
     setWarningHandler((w) => seen.push(w.code));
     const model = fromFunction(linear, { inputShape: [2], numClasses: 3, bounds: [-1, 1], output: 'logits' });
@@ -40,14 +40,14 @@ describe('fromFunction', () => {
     const x = tf.tensor2d([[0.5, -0.25]]);
     const logits = model.logits(x);
     // [0.5, -0.5, -0.5 - 0.25]
-    expect(logits.arraySync()).toEqual([[0.5, -0.5, -0.75]]);
+    expect(await logits.array()).toEqual([[0.5, -0.5, -0.75]]);
     const g = tf.grad((v: tf.Tensor) => tf.sum(tf.slice(model.logits(v), [0, 2], [-1, 1])))(x);
-    expect(g.arraySync()).toEqual([[-1, 1]]); // M[:, 2]
+    expect(await g.array()).toEqual([[-1, 1]]); // M[:, 2]
     tf.dispose([x, logits, g]);
     expect(tf.memory().numTensors).toBe(before);
   });
 
-  it("output 'probabilities' gives outputKind 'log-probabilities', logits = log(p), and a PROBABILITY_OUTPUT warning", () => {
+  it("output 'probabilities' gives outputKind 'log-probabilities', logits = log(p), and a PROBABILITY_OUTPUT warning", async () => {
     const seen: { code: string; message: string }[] = [];
     const previous = setWarningHandler((w) => seen.push(w));
     expect(previous).toBeUndefined();
@@ -64,13 +64,13 @@ describe('fromFunction', () => {
     // z = [0.5, -0.5, -0.75]; log p = z - log(sum(exp(z)))
     const z = [0.5, -0.5, -0.75];
     const lse = Math.log(z.reduce((s, v) => s + Math.exp(v), 0));
-    const row = logits.arraySync()[0]!;
+    const row = (await logits.array())[0]!;
     z.forEach((v, i) => expect(row[i]).toBeCloseTo(v - lse, 6));
     tf.dispose([x, logits]);
     expect(tf.memory().numTensors).toBe(before);
   });
 
-  it('clips probabilities at 1e-12 before the log', () => {
+  it('clips probabilities at 1e-12 before the log', async () => {
     setWarningHandler(() => undefined);
     const model = fromFunction((x) => tf.concat([tf.zerosLike(x), tf.onesLike(x)], 1) as tf.Tensor2D, {
       inputShape: [1], numClasses: 2, bounds: [0, 1], output: 'probabilities',
@@ -78,7 +78,7 @@ describe('fromFunction', () => {
     const before = tf.memory().numTensors;
     const x = tf.tensor2d([[0.5]]);
     const logits = model.logits(x);
-    const [[a, b]] = logits.arraySync() as [[number, number]];
+    const [[a, b]] = (await logits.array()) as [[number, number]];
     expect(a).toBeCloseTo(Math.log(1e-12), 3);
     expect(b).toBe(0);
     tf.dispose([x, logits]);
@@ -92,7 +92,7 @@ describe('fromFunction', () => {
     expect(String(spy.mock.calls[0]![0])).toMatch(/^\[advx\] fromFunction: the model outputs probabilities/);
   });
 
-  it('applies normalization before fn', () => {
+  it('applies normalization before fn', async () => {
     const model = fromFunction(linear, {
       inputShape: [2], numClasses: 3, bounds: [0, 1], output: 'logits', normalize: { mean: [1, -1], std: [0.5, 2] },
     });
@@ -100,18 +100,18 @@ describe('fromFunction', () => {
     const x = tf.tensor2d([[1.5, 0]]);
     // z = [(1.5 - 1) / 0.5, (0 + 1) / 2] = [1, 0.5]; logits = [1, 1, -1 + 0.5]
     const logits = model.logits(x);
-    expect(logits.arraySync()).toEqual([[1, 1, -0.5]]);
+    expect(await logits.array()).toEqual([[1, 1, -0.5]]);
     tf.dispose([x, logits]);
     expect(tf.memory().numTensors).toBe(before);
   });
 
-  it('casts int32 inputs to float32', () => {
+  it('casts int32 inputs to float32', async () => {
     const model = fromFunction(linear, { inputShape: [2], numClasses: 3, bounds: [0, 10], output: 'logits' });
     const before = tf.memory().numTensors;
     const x = tf.tensor2d([[1, 2]], [1, 2], 'int32');
     const logits = model.logits(x);
     expect(logits.dtype).toBe('float32');
-    expect(logits.arraySync()).toEqual([[1, 4, 1]]);
+    expect(await logits.array()).toEqual([[1, 4, 1]]);
     tf.dispose([x, logits]);
     expect(tf.memory().numTensors).toBe(before);
   });

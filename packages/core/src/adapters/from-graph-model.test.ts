@@ -74,7 +74,7 @@ describe('fromGraphModel (a real GraphModel loaded from memory)', () => {
     expect(graph.outputs.map((o) => o.name)).toEqual(['probs']);
   });
 
-  it("outputNode 'logits': exact x·W+b and the input gradient equal to a W column", () => {
+  it("outputNode 'logits': exact x·W+b and the input gradient equal to a W column", async () => {
     const seen: string[] = [];
     setWarningHandler((w) => seen.push(w.code));
     const model = fromGraphModel(graph, { bounds: [-5, 5], output: 'logits', outputNode: 'logits', numClasses: 2 });
@@ -86,9 +86,9 @@ describe('fromGraphModel (a real GraphModel loaded from memory)', () => {
     const before = tf.memory().numTensors;
     const x = tf.tensor2d(X);
     const logits = model.logits(x);
-    expect(logits.arraySync()).toEqual(XWB);
+    expect(await logits.array()).toEqual(XWB);
     const g = tf.grad((v: tf.Tensor) => tf.sum(tf.slice(model.logits(v), [0, 0], [-1, 1])))(x);
-    expect(g.arraySync()).toEqual([
+    expect(await g.array()).toEqual([
       [1, 2, -3],
       [1, 2, -3],
     ]);
@@ -96,7 +96,7 @@ describe('fromGraphModel (a real GraphModel loaded from memory)', () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 
-  it("the softmax output with output 'probabilities': log-probabilities and a warning", () => {
+  it("the softmax output with output 'probabilities': log-probabilities and a warning", async () => {
     const seen: string[] = [];
     setWarningHandler((w) => seen.push(w.code));
     const model = fromGraphModel(graph, { bounds: [-5, 5], output: 'probabilities', numClasses: 2 });
@@ -105,7 +105,7 @@ describe('fromGraphModel (a real GraphModel loaded from memory)', () => {
     const before = tf.memory().numTensors;
     const x = tf.tensor2d(X);
     const logits = model.logits(x);
-    const rows = logits.arraySync();
+    const rows = await logits.array();
     XWB.forEach((z, r) => {
       const lse = Math.log(Math.exp(z[0]!) + Math.exp(z[1]!));
       expect(rows[r]![0]).toBeCloseTo(z[0]! - lse, 5);
@@ -115,7 +115,7 @@ describe('fromGraphModel (a real GraphModel loaded from memory)', () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 
-  it('applies normalization before the graph', () => {
+  it('applies normalization before the graph', async () => {
     const model = fromGraphModel(graph, {
       bounds: [-10, 10], output: 'logits', outputNode: 'logits', numClasses: 2,
       normalize: { mean: [0.5, 1, -1], std: [2, 4, 0.5] },
@@ -124,7 +124,7 @@ describe('fromGraphModel (a real GraphModel loaded from memory)', () => {
     const x = tf.tensor2d([X[0]!]);
     const logits = model.logits(x);
     // z = (0.25, 0.25, 8) -> [-22.75, 7.625]
-    expect(logits.arraySync()).toEqual([[-22.75, 7.625]]);
+    expect(await logits.array()).toEqual([[-22.75, 7.625]]);
     tf.dispose([x, logits]);
     expect(tf.memory().numTensors).toBe(before);
   });

@@ -56,7 +56,7 @@ afterEach(() => {
 });
 
 describe('fromLayersModel: Dense + softmax', () => {
-  it('returns x·W+b (not the softmax) for a one-layer model, with the input gradient equal to a W column', () => {
+  it('returns x·W+b (not the softmax) for a one-layer model, with the input gradient equal to a W column', async () => {
     const last = dense('softmax', [3]);
     const net = tfl.sequential({ layers: [last] });
     setDense(last);
@@ -72,10 +72,10 @@ describe('fromLayersModel: Dense + softmax', () => {
     const x = tf.tensor2d(X);
     const logits = model.logits(x);
     expect(logits.shape).toEqual([2, 2]);
-    expect(logits.arraySync()).toEqual(XWB);
+    expect(await logits.array()).toEqual(XWB);
     // d(sum of logit 1)/dx = W[:, 1] for every row.
     const g = tf.grad((v: tf.Tensor) => tf.sum(tf.slice(model.logits(v), [0, 1], [-1, 1])))(x);
-    expect(g.arraySync()).toEqual([
+    expect(await g.array()).toEqual([
       [-1, 0.5, 1],
       [-1, 0.5, 1],
     ]);
@@ -84,7 +84,7 @@ describe('fromLayersModel: Dense + softmax', () => {
     net.dispose();
   });
 
-  it('runs the model up to the last layer input by name (two layers) and uses the live weights', () => {
+  it('runs the model up to the last layer input by name (two layers) and uses the live weights', async () => {
     const first = tfl.layers.dense({ units: 3, activation: 'relu', inputShape: [3] });
     const last = dense('softmax');
     const net = tfl.sequential({ layers: [first, last] });
@@ -96,13 +96,13 @@ describe('fromLayersModel: Dense + softmax', () => {
     const x = tf.tensor2d(X);
     // relu(x) = [[1, 2, 3], [0.5, 0, 2]]; row 1 logits: [0.5 - 6 + 0.5, -0.5 + 2 - 0.25] = [-5, 1.25]
     const logits = model.logits(x);
-    expect(logits.arraySync()).toEqual([
+    expect(await logits.array()).toEqual([
       [-3.5, 2.75],
       [-5, 1.25],
     ]);
     // Gradient of logit 1 through the relu: W[:, 1] masked where x < 0.
     const g = tf.grad((v: tf.Tensor) => tf.sum(tf.slice(model.logits(v), [0, 1], [-1, 1])))(x);
-    expect(g.arraySync()).toEqual([
+    expect(await g.array()).toEqual([
       [-1, 0.5, 1],
       [-1, 0, 1],
     ]);
@@ -116,13 +116,13 @@ describe('fromLayersModel: Dense + softmax', () => {
     );
     const after = model.logits(x);
     // row 0: 2 * [1 + 4 - 9, -1 + 1 + 3] + 1 = [-7, 7]
-    expect(after.arraySync()[0]).toEqual([-7, 7]);
+    expect((await after.array())[0]).toEqual([-7, 7]);
     tf.dispose([x, after]);
     expect(tf.memory().numTensors).toBe(before);
     net.dispose();
   });
 
-  it('also works for a functional tf.model', () => {
+  it('also works for a functional tf.model', async () => {
     const input = tfl.input({ shape: [3] });
     const hidden = tfl.layers.dense({ units: 3, activation: 'linear' });
     const last = dense('softmax');
@@ -136,7 +136,7 @@ describe('fromLayersModel: Dense + softmax', () => {
     const before = tf.memory().numTensors;
     const x = tf.tensor2d(X);
     const logits = model.logits(x);
-    expect(logits.arraySync()).toEqual(XWB);
+    expect(await logits.array()).toEqual(XWB);
     tf.dispose([x, logits]);
     expect(tf.memory().numTensors).toBe(before);
     net.dispose();
@@ -144,7 +144,7 @@ describe('fromLayersModel: Dense + softmax', () => {
 });
 
 describe('fromLayersModel: softmax layers', () => {
-  it("strips a final Activation('softmax'): logits are the output of the layer before", () => {
+  it("strips a final Activation('softmax'): logits are the output of the layer before", async () => {
     const lin = dense('linear', [3]);
     const net = tfl.sequential({ layers: [lin, tfl.layers.activation({ activation: 'softmax' })] });
     setDense(lin);
@@ -153,12 +153,12 @@ describe('fromLayersModel: softmax layers', () => {
     const before = tf.memory().numTensors;
     const x = tf.tensor2d(X);
     const logits = model.logits(x);
-    expect(logits.arraySync()).toEqual(XWB);
+    expect(await logits.array()).toEqual(XWB);
     // the raw model output is the softmax, which differs
     const probs = net.predict(x) as tf.Tensor;
-    expect(Math.abs((probs.arraySync() as number[][])[0]![1]! - 1 / (1 + Math.exp(-6.25)))).toBeLessThan(1e-6);
+    expect(Math.abs(((await probs.array()) as number[][])[0]![1]! - 1 / (1 + Math.exp(-6.25)))).toBeLessThan(1e-6);
     const g = tf.grad((v: tf.Tensor) => tf.sum(tf.slice(model.logits(v), [0, 0], [-1, 1])))(x);
-    expect(g.arraySync()).toEqual([
+    expect(await g.array()).toEqual([
       [1, 2, -3],
       [1, 2, -3],
     ]);
@@ -167,7 +167,7 @@ describe('fromLayersModel: softmax layers', () => {
     net.dispose();
   });
 
-  it('strips a final Softmax layer', () => {
+  it('strips a final Softmax layer', async () => {
     const lin = dense('linear', [3]);
     const net = tfl.sequential({ layers: [lin, tfl.layers.softmax()] });
     setDense(lin);
@@ -175,7 +175,7 @@ describe('fromLayersModel: softmax layers', () => {
     const before = tf.memory().numTensors;
     const x = tf.tensor2d(X);
     const logits = model.logits(x);
-    expect(logits.arraySync()).toEqual(XWB);
+    expect(await logits.array()).toEqual(XWB);
     tf.dispose([x, logits]);
     expect(tf.memory().numTensors).toBe(before);
     net.dispose();
@@ -196,7 +196,7 @@ describe('fromLayersModel: softmax layers', () => {
 });
 
 describe('fromLayersModel: normalization', () => {
-  it('gives the logits of the model at (x - mean) / std, with the gradient scaled by 1 / std', () => {
+  it('gives the logits of the model at (x - mean) / std, with the gradient scaled by 1 / std', async () => {
     const last = dense('softmax', [3]);
     const net = tfl.sequential({ layers: [last] });
     setDense(last);
@@ -210,19 +210,19 @@ describe('fromLayersModel: normalization', () => {
     // z = ((1 - 0.5) / 2, (2 - 1) / 4, (3 + 1) / 0.5) = (0.25, 0.25, 8)
     // logits = [0.25 + 0.5 - 24 + 0.5, -0.25 + 0.125 + 8 - 0.25] = [-22.75, 7.625]
     const logits = model.logits(x);
-    expect(logits.arraySync()).toEqual([[-22.75, 7.625]]);
+    expect(await logits.array()).toEqual([[-22.75, 7.625]]);
     const z = tf.tensor2d([[0.25, 0.25, 8]]);
     const reference = plain.logits(z);
-    expect(logits.arraySync()).toEqual(reference.arraySync());
+    expect(await logits.array()).toEqual(await reference.array());
     const g = tf.grad((v: tf.Tensor) => tf.sum(tf.slice(model.logits(v), [0, 1], [-1, 1])))(x);
     // W[:, 1] / std = [-1 / 2, 0.5 / 4, 1 / 0.5]
-    expect(g.arraySync()).toEqual([[-0.5, 0.125, 2]]);
+    expect(await g.array()).toEqual([[-0.5, 0.125, 2]]);
     tf.dispose([x, logits, z, reference, g]);
     expect(tf.memory().numTensors).toBe(before);
     net.dispose();
   });
 
-  it('accepts scalar mean and std, and validates per-channel lengths and std > 0', () => {
+  it('accepts scalar mean and std, and validates per-channel lengths and std > 0', async () => {
     const last = dense('linear', [3]);
     const net = tfl.sequential({ layers: [last] });
     setDense(last);
@@ -231,7 +231,7 @@ describe('fromLayersModel: normalization', () => {
     const x = tf.tensor2d([[3, 3, 3]]);
     // z = (1, 1, 1): logits = [1 + 2 - 3 + 0.5, -1 + 0.5 + 1 - 0.25] = [0.5, 0.25]
     const logits = model.logits(x);
-    expect(logits.arraySync()).toEqual([[0.5, 0.25]]);
+    expect(await logits.array()).toEqual([[0.5, 0.25]]);
     tf.dispose([x, logits]);
 
     expect(errorOf(() => fromLayersModel(net, { bounds: [0, 1], normalize: { mean: [1, 2], std: 1 } })).code).toBe(
@@ -249,7 +249,7 @@ describe('fromLayersModel: normalization', () => {
 });
 
 describe('fromLayersModel: output kinds and validation', () => {
-  it("converts a model without softmax declared as 'probabilities' to log-probabilities, with a warning", () => {
+  it("converts a model without softmax declared as 'probabilities' to log-probabilities, with a warning", async () => {
     const lin = dense('linear', [3]);
     const net = tfl.sequential({ layers: [lin] });
     setDense(
@@ -268,7 +268,7 @@ describe('fromLayersModel: output kinds and validation', () => {
     const x = tf.tensor2d([[1, 2, 0]]);
     // p = [0.25, 0.5] -> log p
     const logits = model.logits(x);
-    const [row] = logits.arraySync();
+    const [row] = await logits.array();
     expect(row![0]).toBeCloseTo(Math.log(0.25), 6);
     expect(row![1]).toBeCloseTo(Math.log(0.5), 6);
     tf.dispose([x, logits]);

@@ -76,7 +76,7 @@ describe('toQueryModel', () => {
     const x = tf.tensor2d(X);
     const scores = await oracle.query(x);
     expect(scores.shape).toEqual([3, 3]);
-    const rows = scores.arraySync();
+    const rows = await scores.array();
     Z.forEach((z, r) => softmaxRow(z).forEach((p, c) => expect(rows[r]![c]).toBeCloseTo(p, 6)));
     expect(oracle.queries).toBe(3);
     tf.dispose([x, scores]);
@@ -94,7 +94,7 @@ describe('toQueryModel', () => {
     const x = tf.tensor2d(X);
     const labels = await oracle.query(x);
     expect(labels.dtype).toBe('float32');
-    expect(labels.arraySync()).toEqual([
+    expect(await labels.array()).toEqual([
       [1, 0, 0],
       [0, 1, 0],
       [0, 0, 1],

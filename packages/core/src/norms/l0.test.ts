@@ -28,15 +28,15 @@ function keepTopK(v: readonly number[], eps: number): number[] {
 }
 
 describe('l0 norm and distance', () => {
-  it('counts the non-zero entries per sample', () => {
+  it('counts the non-zero entries per sample', async () => {
     const t = tf.tensor3d([3, 0, 0, -1e-6, 0, 0, 0, 0, 1, 2, 3, 4], [3, 2, 2]);
     const n = l0.norm(t);
     expect(n.shape).toEqual([3]);
-    expect(Array.from(n.dataSync())).toEqual([2, 0, 4]);
+    expect(Array.from(await n.data())).toEqual([2, 0, 4]);
     tf.dispose([t, n]);
   });
 
-  it('distance counts the differing entries', () => {
+  it('distance counts the differing entries', async () => {
     const a = tf.tensor2d([
       [1, 2, 3],
       [0, 0, 0],
@@ -46,26 +46,26 @@ describe('l0 norm and distance', () => {
       [0, 0, 0],
     ]);
     const d = l0.distance(a, b);
-    expect(Array.from(d.dataSync())).toEqual([2, 0]);
+    expect(Array.from(await d.data())).toEqual([2, 0]);
     tf.dispose([a, b, d]);
   });
 });
 
 describe('l0 project', () => {
-  it('keeps the floor(eps) largest-magnitude entries', () => {
+  it('keeps the floor(eps) largest-magnitude entries', async () => {
     const t = tf.tensor2d([[0.1, -3, 2, 0.5]]);
     const p1 = l0.project(t, 1);
-    expectClose(p1.dataSync(), [0, -3, 0, 0]);
+    expectClose(await p1.data(), [0, -3, 0, 0]);
     const p2 = l0.project(t, 2.7);
-    expectClose(p2.dataSync(), [0, -3, 2, 0]);
+    expectClose(await p2.data(), [0, -3, 2, 0]);
     const p0 = l0.project(t, 0.9);
-    expectClose(p0.dataSync(), [0, 0, 0, 0]);
+    expectClose(await p0.data(), [0, 0, 0, 0]);
     const pAll = l0.project(t, 10);
-    expect(Array.from(pAll.dataSync())).toEqual(Array.from(t.dataSync()));
+    expect(Array.from(await pAll.data())).toEqual(Array.from(await t.data()));
     tf.dispose([t, p1, p2, p0, pAll]);
   });
 
-  it('uses per-sample eps and leaves sparse-enough samples unchanged', () => {
+  it('uses per-sample eps and leaves sparse-enough samples unchanged', async () => {
     const t = tf.tensor2d([
       [0.1, -3, 2, 0.5],
       [0.1, -3, 2, 0.5],
@@ -74,7 +74,7 @@ describe('l0 project', () => {
     ]);
     const eps = tf.tensor1d([1, 3, 1, 4]);
     const p = l0.project(t, eps);
-    expect(p.arraySync()).toEqual([
+    expect(await p.array()).toEqual([
       [0, -3, 0, 0],
       [0, -3, 2, 0.5],
       [0, 0, 7, 0],
@@ -83,17 +83,17 @@ describe('l0 project', () => {
     tf.dispose([t, eps, p]);
   });
 
-  it('breaks ties deterministically and keeps exactly floor(eps) entries', () => {
+  it('breaks ties deterministically and keeps exactly floor(eps) entries', async () => {
     const t = tf.tensor2d([[1, -1, 1, -1, 1]]);
     const a = l0.project(t, 2);
     const b = l0.project(t, 2);
-    expect(Array.from(a.dataSync())).toEqual(Array.from(b.dataSync()));
+    expect(Array.from(await a.data())).toEqual(Array.from(await b.data()));
     const n = l0.norm(a);
-    expect(Array.from(n.dataSync())).toEqual([2]);
+    expect(Array.from(await n.data())).toEqual([2]);
     tf.dispose([t, a, b, n]);
   });
 
-  it('matches a plain-JS reference on random image-shaped rows (per-sample eps), is idempotent and closest', () => {
+  it('matches a plain-JS reference on random image-shaped rows (per-sample eps), is idempotent and closest', async () => {
     const rng = new Rng(17);
     const n = 40;
     const shape = [n, 3, 3, 2];
@@ -104,12 +104,12 @@ describe('l0 project', () => {
     const eps = tf.tensor1d(epsArr);
     const p = l0.project(t, eps);
     expect(p.shape).toEqual(shape);
-    const flat = Array.from(p.dataSync());
+    const flat = Array.from(await p.data());
     const got = rows.map((_, i) => flat.slice(i * d, (i + 1) * d));
     rows.forEach((v, i) => expectClose(got[i] as number[], keepTopK(v, epsArr[i] as number), 1e-6));
     const p2 = l0.project(p, eps);
-    expect(Array.from(p2.dataSync())).toEqual(flat);
-    const nrm = l0.norm(p).dataSync();
+    expect(Array.from(await p2.data())).toEqual(flat);
+    const nrm = await l0.norm(p).data();
     nrm.forEach((c, i) => expect(c).toBeLessThanOrEqual(Math.floor(epsArr[i] as number)));
     // closest point: no random k-sparse candidate is nearer in L2
     rows.forEach((v, i) => {
@@ -126,52 +126,52 @@ describe('l0 project', () => {
 });
 
 describe('l0 normalizeGradient', () => {
-  it('is one-hot at the largest |g| times its sign, zero rows give zero', () => {
+  it('is one-hot at the largest |g| times its sign, zero rows give zero', async () => {
     const g = tf.tensor3d([0.1, -3, 2, 0, 0, 0, 0, 0, 1e-6, 0, 0, 2e-6], [3, 2, 2]);
     const u = l0.normalizeGradient(g);
     expect(u.shape).toEqual([3, 2, 2]);
     // `+ 0` turns −0 (wasm's sign of −0) into 0.
-    expect(Array.from(u.dataSync(), (v) => v + 0)).toEqual([0, -1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]);
+    expect(Array.from(await u.data(), (v) => v + 0)).toEqual([0, -1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]);
     const n = l0.norm(u);
-    expect(Array.from(n.dataSync())).toEqual([1, 0, 1]);
+    expect(Array.from(await n.data())).toEqual([1, 0, 1]);
     tf.dispose([g, u, n]);
   });
 });
 
 describe('l0 randomStart', () => {
-  it('has exactly floor(eps) non-zero entries in [-1, 1) per row', () => {
+  it('has exactly floor(eps) non-zero entries in [-1, 1) per row', async () => {
     const shape = [10, 4, 5];
     const r = l0.randomStart(shape, 7.9, new BatchRng(3, 0, 10));
     expect(r.shape).toEqual(shape);
     const n = l0.norm(r);
-    expect(Array.from(n.dataSync())).toEqual(new Array<number>(10).fill(7));
-    r.dataSync().forEach((v) => {
+    expect(Array.from(await n.data())).toEqual(new Array<number>(10).fill(7));
+    (await r.data()).forEach((v) => {
       expect(v).toBeGreaterThanOrEqual(-1);
       expect(v).toBeLessThan(1);
     });
     tf.dispose([r, n]);
   });
 
-  it('is deterministic per seed and different across seeds; eps = 0 gives zeros', () => {
+  it('is deterministic per seed and different across seeds; eps = 0 gives zeros', async () => {
     const a = l0.randomStart([6, 12], 3, new BatchRng(1, 0, 6));
     const b = l0.randomStart([6, 12], 3, new BatchRng(1, 0, 6));
     const c = l0.randomStart([6, 12], 3, new BatchRng(2, 0, 6));
-    expect(Array.from(a.dataSync())).toEqual(Array.from(b.dataSync()));
-    expect(Array.from(a.dataSync())).not.toEqual(Array.from(c.dataSync()));
+    expect(Array.from(await a.data())).toEqual(Array.from(await b.data()));
+    expect(Array.from(await a.data())).not.toEqual(Array.from(await c.data()));
     const z = l0.randomStart([2, 5], 0, new BatchRng(1, 0, 2));
-    expect(Array.from(z.dataSync())).toEqual(new Array<number>(10).fill(0));
+    expect(Array.from(await z.data())).toEqual(new Array<number>(10).fill(0));
     const all = l0.randomStart([2, 5], 99, new BatchRng(1, 0, 2));
     const nAll = l0.norm(all);
-    expect(Array.from(nAll.dataSync())).toEqual([5, 5]);
+    expect(Array.from(await nAll.data())).toEqual([5, 5]);
     tf.dispose([a, b, c, z, all, nAll]);
   });
 
-  it('chooses coordinates uniformly and values uniformly in [-1, 1)', () => {
+  it('chooses coordinates uniformly and values uniformly in [-1, 1)', async () => {
     const rows = 3000;
     const d = 6;
     const k = 2;
     const r = l0.randomStart([rows, d], k, new BatchRng(8, 0, rows));
-    const vals = r.arraySync() as number[][];
+    const vals = (await r.array()) as number[][];
     const freq = new Array<number>(d).fill(0);
     let sumAbs = 0;
     vals.forEach((row) =>

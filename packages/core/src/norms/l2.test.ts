@@ -28,32 +28,32 @@ function expectClose(got: ArrayLike<number>, want: readonly number[], tol = 1e-6
 }
 
 describe('l2 norm and distance', () => {
-  it('is sqrt(sum d²) per sample over all non-batch axes', () => {
+  it('is sqrt(sum d²) per sample over all non-batch axes', async () => {
     const t = tf.tensor3d([3, 4, 0, 0, 1, 2, 2, 0, 0, 0, 0, 0], [3, 2, 2]);
     const n = l2.norm(t);
     expect(n.shape).toEqual([3]);
-    expectClose(n.dataSync(), [5, 3, 0]);
+    expectClose(await n.data(), [5, 3, 0]);
     tf.dispose([t, n]);
   });
 
-  it('distance is the norm of the difference', () => {
+  it('distance is the norm of the difference', async () => {
     const a = tf.tensor2d([[1, 1]]);
     const b = tf.tensor2d([[4, 5]]);
     const d = l2.distance(a, b);
-    expectClose(d.dataSync(), [5]);
+    expectClose(await d.data(), [5]);
     tf.dispose([a, b, d]);
   });
 });
 
 describe('l2 project', () => {
-  it('projects (3, 4) onto eps = 1 as (0.6, 0.8)', () => {
+  it('projects (3, 4) onto eps = 1 as (0.6, 0.8)', async () => {
     const t = tf.tensor2d([[3, 4]]);
     const p = l2.project(t, 1);
-    expectClose(p.dataSync(), [0.6, 0.8]);
+    expectClose(await p.data(), [0.6, 0.8]);
     tf.dispose([t, p]);
   });
 
-  it('keeps zero rows and rows inside unchanged, with per-sample eps', () => {
+  it('keeps zero rows and rows inside unchanged, with per-sample eps', async () => {
     const t = tf.tensor2d([
       [3, 4],
       [0, 0],
@@ -62,20 +62,20 @@ describe('l2 project', () => {
     ]);
     const eps = tf.tensor1d([2, 1, 1, 0]);
     const p = l2.project(t, eps);
-    const got = p.dataSync();
+    const got = await p.data();
     expectClose(got, [1.2, 1.6, 0, 0, 0.3, 0.4, -0, 0]);
     expect(got.every((v) => Number.isFinite(v))).toBe(true);
     tf.dispose([t, eps, p]);
   });
 
-  it('eps = 0 of a zero row gives zero (no NaN)', () => {
+  it('eps = 0 of a zero row gives zero (no NaN)', async () => {
     const t = tf.zeros([1, 3]);
     const p = l2.project(t, 0);
-    expectClose(p.dataSync(), [0, 0, 0]);
+    expectClose(await p.data(), [0, 0, 0]);
     tf.dispose([t, p]);
   });
 
-  it('is idempotent, has norm ≤ eps, and is the closest point', () => {
+  it('is idempotent, has norm ≤ eps, and is the closest point', async () => {
     const rng = new Rng(5);
     const rows = randomMatrix(rng, 30, 6, 1);
     const epsArr = rows.map(() => 0.2 + 2 * rng.uniform());
@@ -83,8 +83,8 @@ describe('l2 project', () => {
     const eps = tf.tensor1d(epsArr);
     const p1 = l2.project(t, eps);
     const p2 = l2.project(p1, eps);
-    expectClose(p2.dataSync(), Array.from(p1.dataSync()), 1e-5);
-    const proj = p1.arraySync() as number[][];
+    expectClose(await p2.data(), Array.from(await p1.data()), 1e-5);
+    const proj = (await p1.array()) as number[][];
     proj.forEach((p, i) => {
       const e = epsArr[i] as number;
       const v = rows[i] as number[];
@@ -107,58 +107,58 @@ describe('l2 project', () => {
 });
 
 describe('l2 normalizeGradient', () => {
-  it('gives unit L2 rows, zero rows for zero gradients, no NaN', () => {
+  it('gives unit L2 rows, zero rows for zero gradients, no NaN', async () => {
     const g = tf.tensor3d([3, 4, 0, 0, 0, 0, 0, 0, 1e-30, -1e-30, 2e-30, 0], [3, 2, 2]);
     const u = l2.normalizeGradient(g);
     expect(u.shape).toEqual([3, 2, 2]);
-    const got = u.dataSync();
+    const got = await u.data();
     expect(got.every((v) => Number.isFinite(v))).toBe(true);
     expectClose(Array.from(got).slice(0, 4), [0.6, 0.8, 0, 0]);
     expectClose(Array.from(got).slice(4, 8), [0, 0, 0, 0]);
     const s6 = 1 / Math.sqrt(6);
     expectClose(Array.from(got).slice(8), [s6, -s6, 2 * s6, 0]);
     const n = l2.norm(u);
-    expectClose(n.dataSync(), [1, 0, 1], 1e-6);
+    expectClose(await n.data(), [1, 0, 1], 1e-6);
     tf.dispose([g, u, n]);
   });
 
-  it('gives unit norm on random gradients', () => {
+  it('gives unit norm on random gradients', async () => {
     const rng = new Rng(9);
     const g = tf.tensor2d(randomMatrix(rng, 20, 50, 3));
     const u = l2.normalizeGradient(g);
     const n = l2.norm(u);
-    n.dataSync().forEach((v) => expect(v).toBeCloseTo(1, 5));
+    (await n.data()).forEach((v) => expect(v).toBeCloseTo(1, 5));
     tf.dispose([g, u, n]);
   });
 });
 
 describe('l2 randomStart', () => {
-  it('is inside the ball, deterministic per seed and different across seeds', () => {
+  it('is inside the ball, deterministic per seed and different across seeds', async () => {
     const shape = [8, 3, 4];
     const a = l2.randomStart(shape, 0.5, new BatchRng(1, 0, 8));
     const b = l2.randomStart(shape, 0.5, new BatchRng(1, 0, 8));
     const c = l2.randomStart(shape, 0.5, new BatchRng(2, 0, 8));
     expect(a.shape).toEqual(shape);
-    expect(Array.from(a.dataSync())).toEqual(Array.from(b.dataSync()));
-    expect(Array.from(a.dataSync())).not.toEqual(Array.from(c.dataSync()));
+    expect(Array.from(await a.data())).toEqual(Array.from(await b.data()));
+    expect(Array.from(await a.data())).not.toEqual(Array.from(await c.data()));
     const n = l2.norm(a);
-    n.dataSync().forEach((v) => expect(v).toBeLessThanOrEqual(0.5 + 1e-5));
+    (await n.data()).forEach((v) => expect(v).toBeLessThanOrEqual(0.5 + 1e-5));
     tf.dispose([a, b, c, n]);
   });
 
-  it('has the radius law of the uniform ball: (r/eps)^d uniform, E[r] = eps·d/(d+1)', () => {
+  it('has the radius law of the uniform ball: (r/eps)^d uniform, E[r] = eps·d/(d+1)', async () => {
     const eps = 2;
     const d = 3;
     const rows = 4000;
     const r = l2.randomStart([rows, d], eps, new BatchRng(21, 0, rows));
     const n = l2.norm(r);
-    const radii = Array.from(n.dataSync(), (x) => x / eps);
+    const radii = Array.from(await n.data(), (x) => x / eps);
     const meanR = radii.reduce((s, x) => s + x, 0) / rows;
     const meanRd = radii.reduce((s, x) => s + x ** d, 0) / rows;
     expect(Math.abs(meanR - d / (d + 1))).toBeLessThan(0.015);
     expect(Math.abs(meanRd - 0.5)).toBeLessThan(0.02);
     // isotropy: each coordinate has mean 0 and E[x²] = eps²/(d+2)
-    const vals = r.arraySync() as number[][];
+    const vals = (await r.array()) as number[][];
     for (let j = 0; j < d; j++) {
       const col = vals.map((row) => row[j] ?? 0);
       expect(Math.abs(col.reduce((s, x) => s + x, 0) / rows)).toBeLessThan(0.05);

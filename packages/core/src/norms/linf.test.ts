@@ -21,25 +21,25 @@ function l2dist(a: readonly number[], b: readonly number[]): number {
 }
 
 describe('linf norm and distance', () => {
-  it('is the max absolute entry per sample', () => {
+  it('is the max absolute entry per sample', async () => {
     const t = tf.tensor2d([
       [1, -3, 2],
       [0, 0, 0],
       [-0.5, 0.25, 0.5],
     ]);
-    expect(Array.from(linf.norm(t).dataSync())).toEqual([3, 0, 0.5]);
+    expect(Array.from(await linf.norm(t).data())).toEqual([3, 0, 0.5]);
     t.dispose();
   });
 
-  it('reduces over every non-batch axis', () => {
+  it('reduces over every non-batch axis', async () => {
     const t = tf.tensor4d([1, -2, 3, -4, 0.5, -7, 0, 0], [2, 2, 2, 1]);
     const n = linf.norm(t);
     expect(n.shape).toEqual([2]);
-    expect(Array.from(n.dataSync())).toEqual([4, 7]);
+    expect(Array.from(await n.data())).toEqual([4, 7]);
     tf.dispose([t, n]);
   });
 
-  it('distance is the norm of the difference', () => {
+  it('distance is the norm of the difference', async () => {
     const a = tf.tensor2d([
       [1, 2],
       [0, 0],
@@ -49,7 +49,7 @@ describe('linf norm and distance', () => {
       [-1, 0.25],
     ]);
     const d = linf.distance(a, b);
-    expect(Array.from(d.dataSync())).toEqual([2, 1]);
+    expect(Array.from(await d.data())).toEqual([2, 1]);
     tf.dispose([a, b, d]);
   });
 
@@ -62,46 +62,46 @@ describe('linf norm and distance', () => {
 });
 
 describe('linf project', () => {
-  it('clips to [-eps, eps] with a scalar eps', () => {
+  it('clips to [-eps, eps] with a scalar eps', async () => {
     const t = tf.tensor2d([[0.5, -0.2, -0.9, 0.3]]);
     const p = linf.project(t, 0.3);
-    const got = Array.from(p.dataSync());
+    const got = Array.from(await p.data());
     [0.3, -0.2, -0.3, 0.3].forEach((v, i) => expect(got[i]).toBeCloseTo(v, 6));
     tf.dispose([t, p]);
   });
 
-  it('clips with a per-sample eps and keeps the shape', () => {
+  it('clips with a per-sample eps and keeps the shape', async () => {
     const t = tf.tensor3d([1, -1, 2, -2, 0.1, -0.1, 5, 0], [2, 2, 2]);
     const eps = tf.tensor1d([0.5, 3]);
     const p = linf.project(t, eps);
     expect(p.shape).toEqual([2, 2, 2]);
-    const got = Array.from(p.dataSync());
+    const got = Array.from(await p.data());
     [0.5, -0.5, 0.5, -0.5, 0.1, -0.1, 3, 0].forEach((v, i) => expect(got[i]).toBeCloseTo(v, 6));
     tf.dispose([t, eps, p]);
   });
 
-  it('leaves samples inside the ball unchanged and is idempotent', () => {
+  it('leaves samples inside the ball unchanged and is idempotent', async () => {
     const rng = new Rng(1);
     const rows = randomMatrix(rng, 20, 7, 2);
     const t = tf.tensor2d(rows);
     const p1 = linf.project(t, 0.7);
     const p2 = linf.project(p1, 0.7);
-    expect(Array.from(p2.dataSync())).toEqual(Array.from(p1.dataSync()));
-    const n = linf.norm(p1).dataSync();
+    expect(Array.from(await p2.data())).toEqual(Array.from(await p1.data()));
+    const n = await linf.norm(p1).data();
     n.forEach((v) => expect(v).toBeLessThanOrEqual(0.7 + 1e-6));
     const inside = tf.tensor2d([[0.1, -0.6, 0.69]]);
     const pi = linf.project(inside, 0.7);
-    expect(Array.from(pi.dataSync())).toEqual(Array.from(inside.dataSync()));
+    expect(Array.from(await pi.data())).toEqual(Array.from(await inside.data()));
     tf.dispose([t, p1, p2, inside, pi]);
   });
 
-  it('is the closest point of the ball (random candidates are never closer)', () => {
+  it('is the closest point of the ball (random candidates are never closer)', async () => {
     const rng = new Rng(2);
     const rows = randomMatrix(rng, 10, 5, 3);
     const eps = 1;
     const t = tf.tensor2d(rows);
     const p = linf.project(t, eps);
-    const proj = p.arraySync() as number[][];
+    const proj = (await p.array()) as number[][];
     for (let i = 0; i < rows.length; i++) {
       const v = rows[i] as number[];
       const best = l2dist(v, proj[i] as number[]);
@@ -124,7 +124,7 @@ describe('linf project', () => {
 });
 
 describe('linf normalizeGradient', () => {
-  it('is sign(g), zero for zero entries and rows', () => {
+  it('is sign(g), zero for zero entries and rows', async () => {
     const g = tf.tensor2d([
       [0.3, -2, 0],
       [0, 0, 0],
@@ -132,43 +132,41 @@ describe('linf normalizeGradient', () => {
     ]);
     const s = linf.normalizeGradient(g);
     // `+ 0` turns −0 (wasm's sign of −0) into 0.
-    expect((s.arraySync() as number[][]).map((r) => r.map((v) => v + 0))).toEqual([
+    expect(((await s.array()) as number[][]).map((r) => r.map((v) => v + 0))).toEqual([
       [1, -1, 0],
       [0, 0, 0],
       [1, -1, 1],
     ]);
     const n = linf.norm(s);
-    expect(Array.from(n.dataSync())).toEqual([1, 0, 1]);
+    expect(Array.from(await n.data())).toEqual([1, 0, 1]);
     tf.dispose([g, s, n]);
   });
 });
 
 describe('linf randomStart', () => {
-  it('is inside the ball, deterministic per seed and different across seeds', () => {
+  it('is inside the ball, deterministic per seed and different across seeds', async () => {
     const shape = [6, 4, 4, 3];
     const a = linf.randomStart(shape, 0.1, new BatchRng(7, 0, 6));
     const b = linf.randomStart(shape, 0.1, new BatchRng(7, 0, 6));
     const c = linf.randomStart(shape, 0.1, new BatchRng(8, 0, 6));
     expect(a.shape).toEqual(shape);
-    expect(Array.from(a.dataSync())).toEqual(Array.from(b.dataSync()));
-    expect(Array.from(a.dataSync())).not.toEqual(Array.from(c.dataSync()));
-    linf.norm(a)
-      .dataSync()
-      .forEach((v) => expect(v).toBeLessThanOrEqual(0.1));
+    expect(Array.from(await a.data())).toEqual(Array.from(await b.data()));
+    expect(Array.from(await a.data())).not.toEqual(Array.from(await c.data()));
+    (await linf.norm(a).data()).forEach((v) => expect(v).toBeLessThanOrEqual(0.1));
     tf.dispose([a, b, c]);
   });
 
-  it('does not depend on batching (row j uses the stream of sample offset + j)', () => {
+  it('does not depend on batching (row j uses the stream of sample offset + j)', async () => {
     const all = linf.randomStart([4, 5], 1, new BatchRng(3, 0, 4));
     const last2 = linf.randomStart([2, 5], 1, new BatchRng(3, 2, 2));
-    expect(Array.from(last2.dataSync())).toEqual(Array.from(all.dataSync()).slice(10));
+    expect(Array.from(await last2.data())).toEqual(Array.from(await all.data()).slice(10));
     tf.dispose([all, last2]);
   });
 
-  it('is uniform: mean |entry| ≈ eps/2 and mean entry ≈ 0', () => {
+  it('is uniform: mean |entry| ≈ eps/2 and mean entry ≈ 0', async () => {
     const eps = 0.3;
     const r = linf.randomStart([100, 1000], eps, new BatchRng(11, 0, 100));
-    const vals = r.dataSync();
+    const vals = await r.data();
     let sumAbs = 0;
     let sum = 0;
     vals.forEach((v) => {
