@@ -42,7 +42,7 @@ describe('Madry et al. 2017: PGD-40 Linf ε = 0.3 on MNIST', () => {
     report(`PGD-40 ε=0.3 on mnist-cnn: robust accuracy ${(100 * acc).toFixed(1)} % (n=${N})`);
     expect(acc).toBeLessThanOrEqual(0.02);
   });
-  it('on the adversarially trained mnist-cnn-at, stronger attacks never do worse: FGSM ≥ PGD-40 ≥ APGD-CE robust accuracy', { timeout: 600_000 }, async () => {
+  it('on the adversarially trained mnist-cnn-at: PGD-40 robust accuracy ≥ 85 %, and stronger attacks never do worse: FGSM ≥ PGD-40 ≥ APGD-CE', { timeout: 600_000 }, async () => {
     const n = 300;
     const cnnAt = await loadModel('mnist-cnn-at');
     const xs = tf.slice(x, 0, n);
@@ -56,7 +56,8 @@ describe('Madry et al. 2017: PGD-40 Linf ε = 0.3 on MNIST', () => {
     report(`mnist-cnn-at ε=0.3 robust accuracy: FGSM ${(100 * accF).toFixed(1)} %, PGD-40 ${(100 * accP).toFixed(1)} %, APGD-CE-100 ${(100 * accA).toFixed(1)} % (n=${n}; Madry et al.: PGD-40 93.2 % on a larger CNN)`);
     expect(accF).toBeGreaterThanOrEqual(accP);
     expect(accP).toBeGreaterThanOrEqual(accA);
-    expect(accP).toBeGreaterThan(0.5);
+    // Measured 87.7 % (first 300 shipped images; 85.8 % on all 1,000 in the card).
+    expect(accP).toBeGreaterThanOrEqual(0.85);
   });
 });
 
