@@ -14,7 +14,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { gunzipSync } from 'node:zlib';
+import { gunzipSync, gzipSync } from 'node:zlib';
 
 const pkgRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
 const outDir = join(pkgRoot, 'data');
@@ -93,7 +93,7 @@ if (existsSync(join(fashionDir, 't10k-images-idx3-ubyte.gz'))) {
 
 const manifestPath = join(outDir, 'manifest.json');
 const manifest = existsSync(manifestPath) ? JSON.parse(readFileSync(manifestPath, 'utf8')) : { datasets: {} };
-manifest.description = 'Compact evaluation sets shipped with @advx/models-zoo: the first images of each test split, raw uint8 IDX files.';
+manifest.description = 'Compact evaluation sets shipped with @advx/models-zoo: the first images of each test split, gzipped uint8 IDX files (bytes and sha256 of the uncompressed IDX content).';
 manifest.generatedBy = 'packages/models-zoo/scripts/make-eval-sets.mjs';
 mkdirSync(outDir, { recursive: true });
 for (const src of sources) {
@@ -104,8 +104,10 @@ for (const src of sources) {
   const out = {};
   for (const [kind, idx, suffix] of [['images', images, 'images-idx3-ubyte'], ['labels', labels, 'labels-idx1-ubyte']]) {
     const bytes = firstItems(idx, COUNT);
-    const file = `${src.name}-t10k-${COUNT}-${suffix}`;
-    writeFileSync(join(outDir, file), bytes);
+    // Gzipped (level 9, no timestamp: deterministic) to keep the package small; `bytes` and `sha256`
+    // describe the IDX content, which the loader checks after gunzipping.
+    const file = `${src.name}-t10k-${COUNT}-${suffix}.gz`;
+    writeFileSync(join(outDir, file), gzipSync(bytes, { level: 9 }));
     out[kind] = { path: file, bytes: bytes.length, sha256: sha256(bytes) };
   }
   manifest.datasets[src.name] = {

@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { gzipSync } from 'node:zlib';
+import { gunzipSync, gzipSync } from 'node:zlib';
 
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -28,10 +28,10 @@ afterAll(() => {
 
 /** Raw test labels of the shipped set (offset 8 = IDX header of a rank-1 file). */
 function shippedLabels(name: string): number[] {
-  return Array.from(readFileSync(join(shippedDir, `${name}-t10k-1000-labels-idx1-ubyte`)).subarray(8));
+  return Array.from(gunzipSync(readFileSync(join(shippedDir, `${name}-t10k-1000-labels-idx1-ubyte.gz`))).subarray(8));
 }
 function shippedPixel(name: string, sample: number, pixel: number): number {
-  return readFileSync(join(shippedDir, `${name}-t10k-1000-images-idx3-ubyte`))[16 + sample * 784 + pixel] ?? -1;
+  return gunzipSync(readFileSync(join(shippedDir, `${name}-t10k-1000-images-idx3-ubyte.gz`)))[16 + sample * 784 + pixel] ?? -1;
 }
 
 async function load(name: 'mnist' | 'fashion-mnist', options: LoadDatasetOptions): Promise<{ d: Dataset; labels: number[]; xs: Float32Array; min: number; max: number }> {
@@ -109,7 +109,7 @@ describe('loadDataset', () => {
 
   it('reads gzipped full IDX files from dataDir', async () => {
     for (const kind of ['images-idx3', 'labels-idx1']) {
-      const bytes = readFileSync(join(shippedDir, `mnist-t10k-1000-${kind}-ubyte`));
+      const bytes = gunzipSync(readFileSync(join(shippedDir, `mnist-t10k-1000-${kind}-ubyte.gz`)));
       writeFileSync(join(gzDir, `t10k-${kind}-ubyte.gz`), gzipSync(bytes));
     }
     expect(await hasFullDataset('mnist', 'test', gzDir)).toBe(true);

@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { gunzipSync } from 'node:zlib';
 
 import { describe, expect, it } from 'vitest';
 
@@ -93,8 +94,8 @@ describe('parseIdx', () => {
 
   it('reads the shipped evaluation files', () => {
     const dir = fileURLToPath(new URL('../data', import.meta.url));
-    expect(existsSync(join(dir, 'mnist-t10k-1000-images-idx3-ubyte'))).toBe(true);
-    const images = parseIdx(new Uint8Array(readFileSync(join(dir, 'mnist-t10k-1000-images-idx3-ubyte'))));
+    expect(existsSync(join(dir, 'mnist-t10k-1000-images-idx3-ubyte.gz'))).toBe(true);
+    const images = parseIdx(new Uint8Array(gunzipSync(readFileSync(join(dir, 'mnist-t10k-1000-images-idx3-ubyte.gz')))));
     expect(images.shape).toEqual([1000, 28, 28]);
   });
 });

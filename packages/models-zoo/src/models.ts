@@ -24,7 +24,8 @@ export type ZooModelId =
   | 'mnist-cnn-blrelu'
   | 'mnist-cnn-noise'
   | 'mnist-cnn-distilled'
-  | 'fashion-cnn';
+  | 'fashion-cnn'
+  | 'fashion-cnn-at';
 
 /**
  * Every {@link ZooModelId}, in a stable order.
@@ -44,6 +45,7 @@ export const ZOO_MODEL_IDS: readonly ZooModelId[] = [
   'mnist-cnn-noise',
   'mnist-cnn-distilled',
   'fashion-cnn',
+  'fashion-cnn-at',
 ];
 
 /**
