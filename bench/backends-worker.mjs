@@ -192,7 +192,8 @@ async function timeIt(name, spec, once) {
     tensorsBefore,
     tensorsAfterWarmup,
     tensorsAfterRuns,
-    tensorsFlat: tensorsAfterWarmup === tensorsAfterRuns,
+    // Without a warm-up the first run may create state the workload keeps (Adam's moments).
+    tensorsFlat: warmup ? tensorsAfterWarmup === tensorsAfterRuns : undefined,
   };
   log(`${name} (batch ${batch}): ${row.imgPerSec} img/s, median ${row.medianMs} ms of [${row.runsMs.join(', ')}]${warmup ? `, warm-up ${warmupMs} ms` : ''}`);
   return row;
@@ -288,6 +289,8 @@ async function bench(backend, threads, plan) {
   }
 
   const w = plan.workloads;
+  // Saved after every workload, so that an interrupted run keeps what it measured (partial: true).
+  const save = () => writeFileSync(OUT, JSON.stringify({ ...result, partial: true }, null, 1));
   if (w.forward) {
     const { x, labels } = batchOf(w.forward.batch);
     result.workloads.forward = await timeIt('forward', w.forward, async () => {
@@ -296,6 +299,7 @@ async function bench(backend, threads, plan) {
       y.dispose();
     });
     tf.dispose([x, labels]);
+    save();
   }
   if (w.inputGrad) {
     const { x, labels } = batchOf(w.inputGrad.batch);
@@ -305,57 +309,8 @@ async function bench(backend, threads, plan) {
       g.dispose();
     });
     tf.dispose([x, labels]);
+    save();
   }
-  if (w.pgd40) {
-    const { x, labels } = batchOf(w.pgd40.batch);
-    // The library's attack, all 40 steps on every sample (earlyStop off: PyTorch's loop runs 40 steps too).
-    const attack = pgd({ norm: 'linf', steps: 40, relStepSize: 0.01 / 0.3, randomStart: true, earlyStop: false });
-    let seed = 0;
-    let successRate;
-    result.workloads.pgd40 = await timeIt('pgd40', w.pgd40, async () => {
-      const r = await attack.run(model, x, { labels }, { epsilons: [EPSILON], seed: seed++ });
-      const s = r.success[0];
-      successRate = s.filter(Boolean).length / s.length;
-      r.dispose();
-    });
-    result.workloads.pgd40.successRate = successRate;
-    result.workloads.pgd40.options = 'pgd({ norm: linf, steps: 40, relStepSize: 0.01/0.3 (α = 0.01), randomStart: true, earlyStop: false }), ε = 0.3';
-    tf.dispose([x, labels]);
-  }
-  if (w.advTrain) {
-    const { x, labels } = batchOf(w.advTrain.batch);
-    const targets = tf.tidy(() => tf.cast(tf.oneHot(labels, NUM_CLASSES), 'float32'));
-    const fgsmRs = pgd({ steps: 1, relStepSize: 1.25 }); // FGSM with random start (Wong et al.), as the trainer's docs
-    const optimizer = tf.train.adam(1e-3);
-    const variables = trainZoo.layers.trainableWeights.map((v) => v.read());
-    let seed = 0;
-    result.workloads.advTrain = await timeIt('advTrain', w.advTrain, async () => {
-      const r = await fgsmRs.run(trainZoo.model, x, { labels }, { epsilons: [EPSILON], seed: seed++ });
-      const xAdv = r.clipped[0];
-      const cost = optimizer.minimize(() => softCe(trainZoo.model.logits(xAdv), targets), true, variables);
-      await cost.data();
-      cost.dispose();
-      r.dispose();
-    });
-    result.workloads.advTrain.path =
-      "direct step, the body of @advx/defenses' adversarialTraining batch loop: pgd({ steps: 1, relStepSize: 1.25 }).run (FGSM-RS, ε = 0.3) " +
-      'then optimizer.minimize (tf.train.adam(1e-3)) of the soft cross-entropy on the adversarial batch';
-    optimizer.dispose();
-    tf.dispose([x, labels, targets]);
-  }
-  if (w.trainerFit) {
-    const { x, labels } = batchOf(w.trainerFit.batch);
-    const trainer = adversarialTraining({ attack: pgd({ steps: 1, relStepSize: 1.25 }), epsilon: EPSILON, epochs: 1, batchSize: w.trainerFit.batch });
-    result.workloads.trainerFit = await timeIt('trainerFit', w.trainerFit, async () => {
-      const r = await trainer.fit(trainZoo.layers, { x, y: labels }, { seed: 1 });
-      r.model.dispose();
-    });
-    result.workloads.trainerFit.path =
-      'adversarialTraining({ attack: FGSM-RS, epsilon: 0.3, epochs: 1 }).fit on exactly one batch: one Adam step plus what fit adds per call ' +
-      '(input validation, cloning the model, one-hot targets)';
-    tf.dispose([x, labels]);
-  }
-
   // Tensor counts across many input-gradient steps (a smaller batch: counts do not depend on it).
   if (plan.leak) {
     const { x, labels } = batchOf(plan.leak.batch);
@@ -378,6 +333,60 @@ async function bench(backend, threads, plan) {
     };
     tf.dispose([x, labels]);
     log(`leak check: ${plan.leak.steps} input-gradient steps, numTensors ${counts.map((c) => c.numTensors).join(' → ')}`);
+    save();
+  }
+
+  if (w.pgd40) {
+    const { x, labels } = batchOf(w.pgd40.batch);
+    // The library's attack, all 40 steps on every sample (earlyStop off: PyTorch's loop runs 40 steps too).
+    const attack = pgd({ norm: 'linf', steps: 40, relStepSize: 0.01 / 0.3, randomStart: true, earlyStop: false });
+    let seed = 0;
+    let successRate;
+    result.workloads.pgd40 = await timeIt('pgd40', w.pgd40, async () => {
+      const r = await attack.run(model, x, { labels }, { epsilons: [EPSILON], seed: seed++ });
+      const s = r.success[0];
+      successRate = s.filter(Boolean).length / s.length;
+      r.dispose();
+    });
+    result.workloads.pgd40.successRate = successRate;
+    result.workloads.pgd40.options = 'pgd({ norm: linf, steps: 40, relStepSize: 0.01/0.3 (α = 0.01), randomStart: true, earlyStop: false }), ε = 0.3';
+    tf.dispose([x, labels]);
+    save();
+  }
+  if (w.advTrain) {
+    const { x, labels } = batchOf(w.advTrain.batch);
+    const targets = tf.tidy(() => tf.cast(tf.oneHot(labels, NUM_CLASSES), 'float32'));
+    const fgsmRs = pgd({ steps: 1, relStepSize: 1.25 }); // FGSM with random start (Wong et al.), as the trainer's docs
+    const optimizer = tf.train.adam(1e-3);
+    const variables = trainZoo.layers.trainableWeights.map((v) => v.read());
+    let seed = 0;
+    result.workloads.advTrain = await timeIt('advTrain', w.advTrain, async () => {
+      const r = await fgsmRs.run(trainZoo.model, x, { labels }, { epsilons: [EPSILON], seed: seed++ });
+      const xAdv = r.clipped[0];
+      const cost = optimizer.minimize(() => softCe(trainZoo.model.logits(xAdv), targets), true, variables);
+      await cost.data();
+      cost.dispose();
+      r.dispose();
+    });
+    result.workloads.advTrain.path =
+      "direct step, the body of @advx/defenses' adversarialTraining batch loop: pgd({ steps: 1, relStepSize: 1.25 }).run (FGSM-RS, ε = 0.3) " +
+      'then optimizer.minimize (tf.train.adam(1e-3)) of the soft cross-entropy on the adversarial batch';
+    optimizer.dispose();
+    tf.dispose([x, labels, targets]);
+    save();
+  }
+  if (w.trainerFit) {
+    const { x, labels } = batchOf(w.trainerFit.batch);
+    const trainer = adversarialTraining({ attack: pgd({ steps: 1, relStepSize: 1.25 }), epsilon: EPSILON, epochs: 1, batchSize: w.trainerFit.batch });
+    result.workloads.trainerFit = await timeIt('trainerFit', w.trainerFit, async () => {
+      const r = await trainer.fit(trainZoo.layers, { x, y: labels }, { seed: 1 });
+      r.model.dispose();
+    });
+    result.workloads.trainerFit.path =
+      'adversarialTraining({ attack: FGSM-RS, epsilon: 0.3, epochs: 1 }).fit on exactly one batch: one Adam step plus what fit adds per call ' +
+      '(input validation, cloning the model, one-hot targets)';
+    tf.dispose([x, labels]);
+    save();
   }
 
   result.tensors = { atStart: tensorsAtStart, atEnd: tf.memory().numTensors };

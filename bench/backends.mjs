@@ -266,7 +266,10 @@ for (const name of ['wasm2', 'wasm1', 'webgpu', 'cpu']) {
   const v = e.vsPyTorch;
   const rows = Object.values(e.workloads);
   const peak = Math.max(...rows.map((r) => r.peakBytes ?? 0));
-  const flat = rows.every((r) => r.tensorsFlat) && e.tensors.flat && (e.leak?.flat ?? true);
+  // Per workload: equal counts between the warm-up and the end of the timed runs. Without a warm-up,
+  // the first run creates what the workload keeps on purpose (Adam's moments): then the process-wide
+  // check decides (the count once everything is disposed equals the count at the start).
+  const flat = rows.every((r) => r.warmupMs === undefined || r.tensorsFlat) && e.tensors.flat && (e.leak?.flat ?? true);
   const leak = e.leak ? `; ${e.leak.steps} input-gradient steps: ${e.leak.counts[0].numTensors} → ${e.leak.counts.at(-1).numTensors}` : '';
   checks.push(
     `| ${LABELS[name]} | ${v ? v.logits.maxAbsDiff.toExponential(1) : '—'} | ${v ? v.inputGradNoise.relMaxDiff.toExponential(1) : '—'} | ` +
@@ -277,15 +280,17 @@ for (const name of ['wasm2', 'wasm1', 'webgpu', 'cpu']) {
 const table = lines.join('\n');
 const checksTable = checks.join('\n');
 
+// --retable --out <an earlier result>: keep that run's time stamps, commit and machine figures.
+const previous = RETABLE && opt('out') && existsSync(opt('out')) ? JSON.parse(readFileSync(opt('out'), 'utf8')) : undefined;
 const result = {
   description:
     "bench/backends.mjs: the zoo's mnist-cnn, batch 128 of MNIST test images, images per second (batch / median time of the timed runs after one warm-up). " +
     'Ratios: advx / PyTorch CPU at the same thread count (cpu backend ↔ 1 thread, webgpu ↔ 2 threads); vsTorch2 against PyTorch at 2 threads.',
-  startedAt: startedAt.toISOString(),
-  endedAt: new Date().toISOString(),
-  commit: gitCommit(),
+  startedAt: previous?.startedAt ?? startedAt.toISOString(),
+  endedAt: previous?.endedAt ?? new Date().toISOString(),
+  commit: previous?.commit ?? gitCommit(),
   quick: QUICK,
-  machine,
+  machine: previous?.machine ?? machine,
   model: { id: 'mnist-cnn', parameters: exported.parameters, batch: B, epsilon: 0.3 },
   pytorchLogitsVsTfjs: engines.pytorch?.logitsVsTfjsCpu ?? null,
   engines,
@@ -295,6 +300,7 @@ const result = {
 };
 
 process.stdout.write(`\n${table}\n\n${checksTable}\n\n`);
+if (previous) log(`--retable: time stamps, commit and machine figures kept from ${relative(root, opt('out'))}`);
 for (const [name, e] of Object.entries(engines)) {
   if (e.error) continue;
   if (e.vsPyTorch) log(`${name}: logits max |diff| vs PyTorch ${e.vsPyTorch.logits.maxAbsDiff.toExponential(2)}, input-gradient cosine ${e.vsPyTorch.inputGrad.cosine.toFixed(5)}`);
