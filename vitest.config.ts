@@ -1,3 +1,5 @@
+import os from 'node:os';
+
 import { defineConfig } from 'vitest/config';
 
 const conditions = ['@advx/source', 'module', 'import', 'node', 'default'];
@@ -11,6 +13,9 @@ export default defineConfig({
     // tfjs ships extensionless ESM; let Vite resolve it, and keep one copy of the tfjs engine.
     server: { deps: { inline: [/@tensorflow\//] } },
     pool: 'forks',
+    // One fork per core (vitest's default leaves one core idle: a single fork on 2-core CI machines,
+    // where most test files are single-threaded; two forks take the cpu run from ~12 to ~7.5 minutes).
+    maxWorkers: os.availableParallelism(),
     testTimeout: 60_000,
     hookTimeout: 120_000,
   },

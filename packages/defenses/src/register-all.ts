@@ -81,7 +81,7 @@ registerDefense(
     name: 'bounded-leaky-relu',
     kind: 'layer',
     paper: 'Liew, Khalil-Hani & Bakhteri (2016), "Bounded activation functions for enhanced training stability of deep neural networks on visual pattern recognition problems", https://doi.org/10.1016/j.neucom.2016.08.037',
-    caveat: 'Meant to bound the activations that localized patches inflate; measured on MNIST, white-box patches and stickers optimised against the BL-ReLU model succeed about as often as on the ReLU model (defenses README), and dense perturbations are not addressed.',
+    caveat: 'Meant to bound the activations that localized patches inflate; bypassed by white-box patches and stickers optimised against the BL-ReLU model, which succeed about as often as on the ReLU model (measured on MNIST, defenses README), and by dense perturbations.',
   },
   asFactory(withBoundedLeakyReLU),
 );

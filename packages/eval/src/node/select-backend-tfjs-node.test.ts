@@ -16,7 +16,7 @@ vi.mock('@tensorflow/tfjs-node', async () => {
 const previous = tf.getBackend();
 afterAll(async () => {
   await tf.setBackend(previous);
-  tf.removeBackend('tensorflow');
+  if (tf.findBackendFactory('tensorflow') !== null) tf.removeBackend('tensorflow');
 });
 
 describe("selectBackend('tensorflow') with a user-installed @tensorflow/tfjs-node", () => {

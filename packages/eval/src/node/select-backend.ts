@@ -22,9 +22,9 @@ async function importIfInstalled(name: string): Promise<boolean> {
   } catch (e) {
     const code = (e as { code?: string }).code;
     const message = (e as Error).message ?? '';
-    if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND' || /Cannot find (package|module)|Failed to (load|resolve)/.test(message)) {
-      if (message.includes(name)) return false;
-    }
+    // Node says ERR_MODULE_NOT_FOUND; bundlers and vite-based runners say "Could not resolve" / "Failed to load".
+    const notFound = code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND' || /Cannot find (package|module)|Could not resolve|Failed to (load|resolve)/.test(message);
+    if (notFound && message.includes(name)) return false;
     throw new AdvxError('BACKEND_UNAVAILABLE', `${name} is installed but failed to load: ${message}`, { package: name });
   }
 }
