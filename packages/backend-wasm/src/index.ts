@@ -2,7 +2,8 @@
  * `@advx/backend-wasm`: the TensorFlow.js WASM backend (XNNPACK, SIMD) set up for advx, in Node
  * without a bundler and in browsers (optionally multi-threaded in Node), plus the gradient kernels
  * tfjs-backend-wasm 4.22 lacks (conv2d filter gradient, depthwise conv2d input and filter
- * gradients) or runs slowly (conv2d input gradient, transposed/batched `BatchMatMul`).
+ * gradients), runs slowly (conv2d input gradient, transposed/batched `BatchMatMul`) or gets wrong
+ * (`MaxPoolGrad`: all-negative pooling windows and ties).
  *
  * @example
  * ```ts

@@ -4,7 +4,8 @@ import '@tensorflow/tfjs-backend-cpu';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { batchMatMulClaimed } from './kernels/batch-mat-mul.js';
 import { conv2dClaim } from './kernels/claims.js';
-import { useWasm, wasmKernelOverrides } from './index.js';
+import { maxPoolGradClaim } from './kernels/max-pool-grad.js';
+import { registerWasmKernels, unregisterWasmKernels, useWasm, wasmKernelOverrides } from './index.js';
 import { onBackend, randomData, relError, seeded } from './test-utils.js';
 
 type Pad = 'same' | 'valid' | number | number[][];
@@ -107,13 +108,14 @@ const depthwiseCases: Case[] = [
 ];
 
 describe('every claimed kernel is registered', () => {
-  it('lists and registers the five kernels', () => {
+  it('lists and registers the six kernels', () => {
     expect(wasmKernelOverrides.map((k) => k.kernelName)).toEqual([
       'Conv2DBackpropInput',
       'Conv2DBackpropFilter',
       'DepthwiseConv2dNativeBackpropInput',
       'DepthwiseConv2dNativeBackpropFilter',
       'BatchMatMul',
+      'MaxPoolGrad',
     ]);
     const mark = Symbol.for('@advx/backend-wasm/kernel');
     for (const k of wasmKernelOverrides) {
@@ -268,5 +270,154 @@ describe('outside the claims', () => {
     tf.dispose([x, dy]);
     expect(wasmCounts()).toEqual(before);
     await tf.setBackend('cpu');
+  });
+});
+
+type PoolPad = 'same' | 'valid' | number | number[][];
+
+interface PoolCase {
+  name: string;
+  x: Shape4;
+  pool: number | [number, number];
+  strides: number | [number, number];
+  pad: PoolPad;
+  /** How the input is drawn. */
+  data: 'signed' | 'negative' | 'constant' | 'repeated';
+  dimRoundingMode?: 'floor' | 'round' | 'ceil';
+}
+
+function poolInput(kind: PoolCase['data'], n: number, seed: number): Float32Array {
+  const rand = seeded(seed);
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    const u = rand();
+    // negative: [-1, 0) only; repeated: a few small integers (many ties), mostly negative.
+    out[i] = kind === 'signed' ? u : kind === 'negative' ? (u - 1) / 2 : kind === 'constant' ? -0.25 : Math.round(u * 2) - 1;
+  }
+  return out;
+}
+
+/** Input gradient of Σ maxPool(x) · r on `backend` (through the registered MaxPoolGrad kernel). */
+function poolGrad(backend: string, c: PoolCase, seed: number): Promise<Float32Array[]> {
+  const xData = poolInput(c.data, c.x.reduce((a, b) => a * b), seed);
+  return onBackend(backend, () => {
+    const x = tf.tensor4d(xData, c.x);
+    const f = (a: tf.Tensor4D): tf.Tensor4D => tf.maxPool(a, c.pool, c.strides, c.pad as 'same', c.dimRoundingMode);
+    const y0 = f(x);
+    const r = tf.tensor(randomData(y0.size, seeded(seed + 1)), y0.shape);
+    tf.dispose(y0);
+    // tfjs-core's MaxPool gradient drops dimRoundingMode (the kernel then sees a dy of the wrong
+    // shape on every backend), so a rounding mode is tested on the kernel directly.
+    const dx =
+      c.dimRoundingMode === undefined
+        ? tf.grad((a: tf.Tensor) => tf.sum(tf.mul(f(a as tf.Tensor4D), r)))(x)
+        : tf.tidy(() => {
+            const attrs = { filterSize: c.pool, strides: c.strides, pad: c.pad, dimRoundingMode: c.dimRoundingMode };
+            const inputs = { dy: r, input: x, output: f(x) };
+            return tf.engine().runKernel('MaxPoolGrad', inputs, attrs as unknown as tf.NamedAttrMap) as tf.Tensor;
+          });
+    tf.dispose([x, r]);
+    return [dx];
+  });
+}
+
+const poolCases: PoolCase[] = [
+  { name: 'reported case: 4x4x3 signed, pool 2 stride 2 valid', x: [1, 4, 4, 3], pool: 2, strides: 2, pad: 'valid', data: 'signed' },
+  { name: '28x28x3 signed, pool 2 stride 2 valid', x: [1, 28, 28, 3], pool: 2, strides: 2, pad: 'valid', data: 'signed' },
+  { name: 'all negative, pool 2 stride 2 valid, batch 3', x: [3, 8, 8, 4], pool: 2, strides: 2, pad: 'valid', data: 'negative' },
+  { name: 'all negative, pool 3 stride 1 same', x: [2, 7, 6, 3], pool: 3, strides: 1, pad: 'same', data: 'negative' },
+  { name: 'all negative, pool 3 stride 2 same (odd sizes)', x: [2, 9, 7, 2], pool: 3, strides: 2, pad: 'same', data: 'negative' },
+  { name: 'all negative, pool 2 stride 1 valid', x: [2, 6, 7, 3], pool: 2, strides: 1, pad: 'valid', data: 'negative' },
+  { name: 'constant (every window tied), pool 2 stride 2 valid', x: [2, 6, 6, 3], pool: 2, strides: 2, pad: 'valid', data: 'constant' },
+  { name: 'constant, pool 3 stride 1 same', x: [2, 5, 6, 2], pool: 3, strides: 1, pad: 'same', data: 'constant' },
+  { name: 'constant, pool 2 stride 2 same (odd sizes)', x: [2, 7, 5, 2], pool: 2, strides: 2, pad: 'same', data: 'constant' },
+  { name: 'repeated values, pool 2 stride 1 same', x: [3, 6, 6, 3], pool: 2, strides: 1, pad: 'same', data: 'repeated' },
+  { name: 'repeated values, pool 3 stride 2 valid', x: [2, 9, 9, 4], pool: 3, strides: 2, pad: 'valid', data: 'repeated' },
+  { name: 'repeated values, pool 3 stride 1 valid', x: [2, 7, 8, 2], pool: 3, strides: 1, pad: 'valid', data: 'repeated' },
+  { name: 'signed, non-square pool [2, 3] strides [1, 2] same', x: [2, 7, 9, 3], pool: [2, 3], strides: [1, 2], pad: 'same', data: 'signed' },
+  { name: 'signed, numeric pad 1 with dimRoundingMode ceil', x: [2, 8, 7, 2], pool: 3, strides: 2, pad: 1, data: 'signed', dimRoundingMode: 'ceil' },
+  {
+    name: 'negative, explicit asymmetric pad',
+    x: [2, 6, 7, 2],
+    pool: 3,
+    strides: 2,
+    pad: [
+      [0, 0],
+      [2, 0],
+      [1, 2],
+      [0, 0],
+    ],
+    data: 'negative',
+  },
+];
+
+const POOL_TOL = 1e-6;
+
+describe('MaxPoolGrad on wasm matches cpu (the stock kernel does not)', () => {
+  it.each(poolCases)('$name', async (c) => {
+    await tf.setBackend('wasm');
+    const [dy, input] = [tf.zeros(c.x), tf.zeros(c.x)];
+    const y = tf.maxPool(input as tf.Tensor4D, c.pool, c.strides, c.pad as 'same', c.dimRoundingMode);
+    const attrs = { filterSize: c.pool, strides: c.strides, pad: c.pad, dimRoundingMode: c.dimRoundingMode };
+    expect(maxPoolGradClaim(y, input, attrs as unknown as tf.NamedAttrMap), 'claimed').not.toBeNull();
+    tf.dispose([dy, input, y]);
+    const [expected] = await poolGrad('cpu', c, 11);
+    await tf.setBackend('wasm');
+    const before = wasmCounts();
+    const [actual] = await poolGrad('wasm', c, 11);
+    await tf.setBackend('wasm');
+    expect(wasmCounts()).toEqual(before);
+    await tf.setBackend('cpu');
+    expect(relError(actual!, expected!)).toBeLessThan(POOL_TOL);
+  });
+
+  it('the stock wasm kernel is wrong on the reported all-negative case (why this kernel exists)', async () => {
+    const c = poolCases[2]!;
+    const [expected] = await poolGrad('cpu', c, 11);
+    unregisterWasmKernels();
+    try {
+      const [stock] = await poolGrad('wasm', c, 11);
+      expect(relError(stock!, expected!)).toBeGreaterThan(0.1);
+    } finally {
+      registerWasmKernels();
+      await tf.setBackend('cpu');
+    }
+  });
+
+  it('end to end: the input gradient of a conv → maxPool (signed, no ReLU) → dense model matches cpu', async () => {
+    const rand = seeded(21);
+    const xData = randomData(4 * 12 * 12 * 2, rand);
+    const wData = randomData(3 * 3 * 2 * 6, rand);
+    const dData = randomData(5 * 5 * 6 * 4, rand);
+    const compute = (): tf.Tensor[] => {
+      const x = tf.tensor4d(xData, [4, 12, 12, 2]);
+      const w = tf.tensor4d(wData, [3, 3, 2, 6]);
+      const d = tf.tensor2d(dData, [5 * 5 * 6, 4]);
+      const model = (a: tf.Tensor): tf.Tensor => {
+        const h = tf.conv2d(a as tf.Tensor4D, w, 1, 'valid'); // [4, 10, 10, 6], signed
+        const p = tf.maxPool(h, 2, 2, 'valid'); // [4, 5, 5, 6]
+        return tf.logSoftmax(tf.matMul(tf.reshape(p, [4, -1]), d));
+      };
+      const dx = tf.grad((a: tf.Tensor) => tf.sum(tf.mul(model(a), tf.oneHot([0, 1, 2, 3], 4))))(x);
+      tf.dispose([x, w, d]);
+      return [dx];
+    };
+    const [expected] = await onBackend('cpu', compute);
+    await tf.setBackend('wasm');
+    const before = wasmCounts();
+    const [actual] = await onBackend('wasm', compute);
+    expect(wasmCounts()).toEqual(before);
+    await tf.setBackend('cpu');
+    expect(relError(actual!, expected!)).toBeLessThan(TOL);
+  });
+
+  it('claims float32 NHWC with dilations 1 only', () => {
+    const x = { shape: [1, 6, 6, 2], dtype: 'float32' as const };
+    const dy = { shape: [1, 3, 3, 2], dtype: 'float32' as const };
+    const attrs = { filterSize: 2, strides: 2, pad: 'valid' } as unknown as tf.NamedAttrMap;
+    expect(maxPoolGradClaim(dy, x, attrs)).not.toBeNull();
+    expect(maxPoolGradClaim(dy, { ...x, dtype: 'int32' }, attrs)).toBeNull();
+    expect(maxPoolGradClaim(dy, x, { ...attrs, dilations: [2, 2] })).toBeNull();
+    expect(maxPoolGradClaim({ ...dy, shape: [1, 2, 2, 2] }, x, attrs)).toBeNull();
   });
 });

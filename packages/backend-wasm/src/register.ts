@@ -11,6 +11,7 @@ import { conv2DBackpropFilterFast } from './kernels/conv2d-backprop-filter.js';
 import { conv2DBackpropInputFast } from './kernels/conv2d-backprop-input.js';
 import { depthwiseBackpropFilterFast } from './kernels/depthwise-backprop-filter.js';
 import { depthwiseBackpropInputFast } from './kernels/depthwise-backprop-input.js';
+import { maxPoolGradFast } from './kernels/max-pool-grad.js';
 
 /**
  * One kernel that {@link registerWasmKernels} registers for the `wasm` backend.
@@ -25,8 +26,11 @@ import { depthwiseBackpropInputFast } from './kernels/depthwise-backprop-input.j
 export interface WasmKernelOverride {
   /** tfjs kernel name, e.g. `'Conv2DBackpropInput'`. */
   readonly kernelName: string;
-  /** `'faster'`: replaces a slow stock wasm kernel; `'missing'`: tfjs-backend-wasm 4.22 has none. */
-  readonly kind: 'faster' | 'missing';
+  /**
+   * `'faster'`: replaces a slow stock wasm kernel; `'missing'`: tfjs-backend-wasm 4.22 has none;
+   * `'fixed'`: replaces a stock wasm kernel that computes wrong results.
+   */
+  readonly kind: 'faster' | 'missing' | 'fixed';
   /** The configurations the advx implementation handles, in words. */
   readonly claims: string;
   /** What happens outside the claims. */
@@ -85,6 +89,16 @@ export const wasmKernelOverrides: readonly WasmKernelOverride[] = Object.freeze(
       "the stock kernel's XNNPACK path runs instead of its scalar loop (the two matmuls of every dense-layer gradient).",
     otherwise: 'the stock wasm kernel (already XNNPACK without transposes at batch 1; scalar loop for batched b)',
   },
+  {
+    kernelName: 'MaxPoolGrad',
+    kind: 'fixed',
+    claims:
+      "float32, NHWC, any filter size and strides, padding 'same', 'valid', a number (with any dimRoundingMode) or " +
+      'explicit pairs, dilations 1, any batch and channel counts: the cpu backend\'s semantics exactly (arg-max from ' +
+      '−∞, the first maximum in row-major window order takes the gradient). A loop over the wasm heap; the stock ' +
+      'kernel starts its maximum at 0 (wrong gradients in all-negative windows) and breaks ties differently.',
+    otherwise: 'the stock wasm kernel (e.g. int32 input, dilations above 1)',
+  },
 ]);
 
 type FastImpl = (
@@ -106,6 +120,7 @@ const IMPLS: Readonly<Record<string, FastImpl>> = {
   DepthwiseConv2dNativeBackpropInput: (i, a, b) => depthwiseBackpropInputFast(need(i, 'dy'), need(i, 'filter'), a, b),
   DepthwiseConv2dNativeBackpropFilter: (i, a, b) => depthwiseBackpropFilterFast(need(i, 'x'), need(i, 'dy'), a, b),
   BatchMatMul: (i, a, b, stock) => batchMatMulFast(need(i, 'a'), need(i, 'b'), a, b, stock),
+  MaxPoolGrad: (i, a, b) => maxPoolGradFast(need(i, 'dy'), need(i, 'input'), a, b),
 };
 
 /** Marks kernel functions made here, so that a second copy of this package sees them too. */
@@ -118,7 +133,7 @@ function isOurs(config: KernelConfig | undefined): boolean {
 }
 
 function describeAttrs(attrs: NamedAttrMap): string {
-  const keys = ['strides', 'pad', 'dilations', 'dataFormat', 'dimRoundingMode'];
+  const keys = ['filterSize', 'strides', 'pad', 'dilations', 'dataFormat', 'dimRoundingMode'];
   return keys
     .filter((k) => attrs[k] !== undefined)
     .map((k) => `${k}=${JSON.stringify(attrs[k])}`)
