@@ -106,14 +106,14 @@ describe.skipIf(!enabled)(`detector and inspector conformance on ${backend} (eve
     expect(registered.length).toBe(Object.keys(detectors).length + Object.keys(inspectors).length + Object.keys(withoutSuite).length);
   });
   for (const name of Object.keys(detectors).sort()) {
-    it(`${name} (input detector)`, async () => {
+    it(`${name} (input detector)`, { timeout: 180_000 }, async () => {
       const { make, against, minAuc } = detectors[name] as (typeof detectors)[string];
       const fixture: DetectorFixture = { model: zoo.model, clean, adversarial: adversarial[against] as tf.Tensor, minAuc };
       assertConformance(await checkDetector(make, fixture));
     });
   }
   for (const name of Object.keys(inspectors).sort()) {
-    it(`${name} (dataset inspector)`, async () => {
+    it(`${name} (dataset inspector)`, { timeout: 180_000 }, async () => {
       const { make, minRecall } = inspectors[name] as (typeof inspectors)[string];
       const inspector = make(layerFeatures(poisoned.layers, 'dense2'));
       assertConformance(await checkInspector(inspector, { model: poisoned.model, data: { x: poisoned.x, y: poisoned.y }, poisoned: poisoned.indices, minRecall }));
