@@ -45,7 +45,8 @@ describe('useWasm', () => {
     for (const k of wasmKernelOverrides) {
       expect(k.claims.length).toBeGreaterThan(40);
       expect(k.otherwise.length).toBeGreaterThan(10);
-      expect(['faster', 'missing']).toContain(k.kind);
+      expect(['faster', 'missing', 'fixed']).toContain(k.kind);
     }
+    expect(wasmKernelOverrides.find((k) => k.kernelName === 'MaxPoolGrad')?.kind).toBe('fixed');
   });
 });
