@@ -9,9 +9,9 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 
 import type { DatasetName } from './datasets.js';
 import { AdvxError } from './internal/core.js';
-import { layersModelFromVerified, readCardJson, readVerified } from './internal/verified-files.js';
+import { layersModelFromVerified, readCardJson, readVerified, zooFolder } from './internal/verified-files.js';
 import type { ModelCardFile, TrainingMachine } from './models.js';
-import { joinPath, packageRoot } from './node-fs.js';
+import { joinPath } from './node-fs.js';
 
 /**
  * Ids of the autoencoders that ship with this package.
@@ -181,16 +181,6 @@ export interface LoadAutoencoderOptions {
   directory?: string;
 }
 
-function checkId(id: string): asserts id is ZooAutoencoderId {
-  if (!(ZOO_AUTOENCODER_IDS as readonly string[]).includes(id)) {
-    throw new AdvxError('UNKNOWN_NAME', `unknown zoo autoencoder '${id}'. Shipped autoencoders: ${ZOO_AUTOENCODER_IDS.join(', ')}.`, { id });
-  }
-}
-
-function modelDir(id: ZooAutoencoderId, options: LoadAutoencoderOptions): string {
-  return options.directory !== undefined ? joinPath(options.directory) : joinPath(packageRoot(), 'models', id);
-}
-
 /**
  * Reads the model card of a zoo autoencoder (no weights are read or verified).
  *
@@ -206,8 +196,7 @@ function modelDir(id: ZooAutoencoderId, options: LoadAutoencoderOptions): string
  * @public
  */
 export async function readAutoencoderCard(id: ZooAutoencoderId, options: LoadAutoencoderOptions = {}): Promise<AutoencoderCard> {
-  checkId(id);
-  const dir = modelDir(id, options);
+  const dir = zooFolder(id, ZOO_AUTOENCODER_IDS, 'autoencoder', options.directory);
   const card = await readCardJson<AutoencoderCard>(id, dir);
   const parts = card.parts as AutoencoderCard['parts'] | undefined;
   if (parts === undefined || typeof parts.encoder !== 'string' || typeof parts.decoder !== 'string' || !Array.isArray(card.inputShape) || !Array.isArray(card.bounds)) {
@@ -248,8 +237,7 @@ export async function readAutoencoderCard(id: ZooAutoencoderId, options: LoadAut
  * @public
  */
 export async function loadAutoencoder(id: ZooAutoencoderId, options: LoadAutoencoderOptions = {}): Promise<ZooAutoencoder> {
-  checkId(id);
-  const dir = modelDir(id, options);
+  const dir = zooFolder(id, ZOO_AUTOENCODER_IDS, 'autoencoder', options.directory);
   const card = await readAutoencoderCard(id, options);
   const files = await readVerified(id, dir, card);
   const encoder = await layersModelFromVerified(id, dir, files, card.parts.encoder);

@@ -8,8 +8,7 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 
 import type { DatasetName } from './datasets.js';
 import { AdvxError, fromLayersModel, type Model } from './internal/core.js';
-import { layersModelFromVerified, readCardJson, readVerified } from './internal/verified-files.js';
-import { joinPath, packageRoot } from './node-fs.js';
+import { layersModelFromVerified, readCardJson, readVerified, zooFolder } from './internal/verified-files.js';
 
 /**
  * Ids of the models that ship with this package.
@@ -255,16 +254,6 @@ export interface LoadModelOptions {
   directory?: string;
 }
 
-function checkId(id: string): asserts id is ZooModelId {
-  if (!(ZOO_MODEL_IDS as readonly string[]).includes(id)) {
-    throw new AdvxError('UNKNOWN_NAME', `unknown zoo model '${id}'. Shipped models: ${ZOO_MODEL_IDS.join(', ')}.`, { id });
-  }
-}
-
-function modelDir(id: ZooModelId, options: LoadModelOptions): string {
-  return options.directory !== undefined ? joinPath(options.directory) : joinPath(packageRoot(), 'models', id);
-}
-
 /**
  * Reads the model card of a zoo model (no weights are read or verified).
  *
@@ -280,8 +269,7 @@ function modelDir(id: ZooModelId, options: LoadModelOptions): string {
  * @public
  */
 export async function readModelCard(id: ZooModelId, options: LoadModelOptions = {}): Promise<ModelCard> {
-  checkId(id);
-  const dir = modelDir(id, options);
+  const dir = zooFolder(id, ZOO_MODEL_IDS, 'model', options.directory);
   return readCardJson<ModelCard>(id, dir);
 }
 
@@ -335,8 +323,7 @@ export async function listModels(): Promise<ZooModelListing[]> {
  * @public
  */
 export async function loadModel(id: ZooModelId, options: LoadModelOptions = {}): Promise<ZooModel> {
-  checkId(id);
-  const dir = modelDir(id, options);
+  const dir = zooFolder(id, ZOO_MODEL_IDS, 'model', options.directory);
   const card = await readModelCard(id, options);
   const files = await readVerified(id, dir, card);
 

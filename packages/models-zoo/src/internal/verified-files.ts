@@ -10,7 +10,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 
 import { AdvxError } from './core.js';
-import { joinPath, readBytes, readText, sha256Hex } from '../node-fs.js';
+import { joinPath, packageRoot, readBytes, readText, sha256Hex } from '../node-fs.js';
 
 /**
  * A file listed in a card with its checksum (structurally a `ModelCardFile`).
@@ -39,6 +39,24 @@ export interface VerifiableCard {
 interface ModelJson {
   modelTopology: object;
   weightsManifest: Array<{ paths: string[]; weights: tf.io.WeightsManifestEntry[] }>;
+}
+
+/**
+ * The folder of a shipped zoo entry: checks that `id` is one of `ids` (a clear `UNKNOWN_NAME`
+ * listing them otherwise), then gives `directory` when set, else `models/<id>/` of this package.
+ *
+ * @param what - the kind of entry, for the message (`'model'`, `'autoencoder'`).
+ * @example
+ * ```ts
+ * const dir = zooFolder(id, ZOO_MODEL_IDS, 'model', options.directory);
+ * ```
+ * @internal
+ */
+export function zooFolder(id: string, ids: readonly string[], what: string, directory: string | undefined): string {
+  if (!ids.includes(id)) {
+    throw new AdvxError('UNKNOWN_NAME', `unknown zoo ${what} '${id}'. Shipped ${what}s: ${ids.join(', ')}.`, { id });
+  }
+  return directory !== undefined ? joinPath(directory) : joinPath(packageRoot(), 'models', id);
 }
 
 /**
