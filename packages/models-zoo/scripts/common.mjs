@@ -99,3 +99,24 @@ export function machineInfo(tf) {
     backend: tf.getBackend(),
   };
 }
+
+/**
+ * The closing sections of a card.md, the same for every zoo model: License (weights Apache-2.0 and
+ * the data's license) and Files (a table with the sha256 of every file), ending with the sentence on
+ * how `loader` verifies them (`what`: "the model" / "the models").
+ */
+export function cardLicenseAndFiles(dataLicense, files, loader, what) {
+  return `## License
+
+- Weights: Apache-2.0.
+- Training data: ${dataLicense}.
+
+## Files
+
+| File | Bytes | sha256 |
+|---|---|---|
+${files.map((f) => `| ${f.path} | ${f.bytes} | \`${f.sha256}\` |`).join('\n')}
+
+\`${loader}\` verifies these checksums before building ${what} and throws \`AdvxError\` \`CHECKSUM_MISMATCH\` on a mismatch.
+`;
+}

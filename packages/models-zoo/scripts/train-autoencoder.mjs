@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import { loadAutoencoder } from '../src/autoencoders.ts';
 import { DATASETS, loadDataset, readRawSplit } from '../src/datasets.ts';
 import { packageRoot } from '../src/node-fs.ts';
-import { machineInfo, makeRng, permutation, round, saveLayersModel } from './common.mjs';
+import { cardLicenseAndFiles, machineInfo, makeRng, permutation, round, saveLayersModel } from './common.mjs';
 
 const id = 'mnist-autoencoder';
 const DEFAULTS = {
@@ -248,19 +248,7 @@ ${DECODER_LAYERS.map((l) => `- ${l}`).join('\n')}
 - ${cfg.epochs} epochs over ${N.toLocaleString('en-US')} training images, batch size ${cfg.batchSize}, ${card.training.optimizer}, ${card.training.loss}.
 - Training time: ${card.training.timeSeconds} s on ${machine.cpu} (${machine.cores} cores visible, ${machine.memoryGiB} GiB; other training jobs were running on the same cores), ${machine.platform}, Node ${machine.node}, tfjs ${machine.tfjs} backend ${machine.backend}; trained ${card.training.date}.
 
-## License
-
-- Weights: Apache-2.0.
-- Training data: ${card.license.data}.
-
-## Files
-
-| File | Bytes | sha256 |
-|---|---|---|
-${files.map((f) => `| ${f.path} | ${f.bytes} | \`${f.sha256}\` |`).join('\n')}
-
-\`loadAutoencoder('${id}')\` verifies these checksums before building the models and throws \`AdvxError\` \`CHECKSUM_MISMATCH\` on a mismatch.
-`;
+${cardLicenseAndFiles(card.license.data, files, `loadAutoencoder('${id}')`, 'the models')}`;
 writeFileSync(join(outDir, 'card.md'), md);
 
 // Round trip: load the written files through the public loader and re-check the shipped MSE.

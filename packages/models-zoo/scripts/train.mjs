@@ -23,7 +23,7 @@ import { join } from 'node:path';
 import { DATASETS, loadDataset, readRawSplit } from '../src/datasets.ts';
 import { loadModel } from '../src/models.ts';
 import { packageRoot } from '../src/node-fs.ts';
-import { machineInfo, makeRng, permutation, round, saveLayersModel } from './common.mjs';
+import { cardLicenseAndFiles, machineInfo, makeRng, permutation, round, saveLayersModel } from './common.mjs';
 
 const CONFIGS = {
   'mnist-logreg': {
@@ -540,19 +540,7 @@ ${card.training.adversarial ? `- Adversarial training: ${card.training.adversari
 - ${cfg.epochs} epochs, batch size ${cfg.batchSize}, ${card.training.optimizer}, ${card.training.loss}.
 ${cfg.budget ? `- A larger budget: ${cfg.budget}\n` : ''}- Training time: ${card.training.timeSeconds} s on ${card.training.machine.cpu} (${card.training.machine.cores} cores visible, ${card.training.machine.memoryGiB} GiB), ${card.training.machine.platform}, Node ${card.training.machine.node}, tfjs ${card.training.machine.tfjs} backend ${card.training.machine.backend}; trained ${card.training.date}.
 
-## License
-
-- Weights: Apache-2.0.
-- Training data: ${card.license.data}.
-
-## Files
-
-| File | Bytes | sha256 |
-|---|---|---|
-${files.map((f) => `| ${f.path} | ${f.bytes} | \`${f.sha256}\` |`).join('\n')}
-
-\`loadModel('${id}')\` verifies these checksums before building the model and throws \`AdvxError\` \`CHECKSUM_MISMATCH\` on a mismatch.
-`;
+${cardLicenseAndFiles(card.license.data, files, `loadModel('${id}')`, 'the model')}`;
 writeFileSync(join(outDir, 'card.md'), md);
 
 // Round trip: load the written files through the public loader and re-check the shipped accuracy.
