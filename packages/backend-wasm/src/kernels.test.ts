@@ -27,6 +27,17 @@ function wasmCounts(): [number, number] {
   return [tf.memory().numTensors, tf.engine().backend.numDataIds()];
 }
 
+/** `compute`'s first output on wasm equals cpu's to TOL, leaking no tensors or wasm buffers. */
+async function expectWasmMatchesCpu(compute: () => tf.Tensor[]): Promise<void> {
+  const [expected] = await onBackend('cpu', compute);
+  await tf.setBackend('wasm');
+  const before = wasmCounts();
+  const [actual] = await onBackend('wasm', compute);
+  expect(wasmCounts()).toEqual(before);
+  await tf.setBackend('cpu');
+  expect(relError(actual!, expected!)).toBeLessThan(TOL);
+}
+
 /** Gradients of Σ conv(x, w) · r with respect to x and w, on `backend`. */
 function convGrads(
   backend: string,
@@ -175,13 +186,7 @@ describe('BatchMatMul on wasm matches cpu', () => {
       tf.dispose([ta, tb]);
       return [y];
     };
-    const [expected] = await onBackend('cpu', compute);
-    await tf.setBackend('wasm');
-    const before = wasmCounts();
-    const [actual] = await onBackend('wasm', compute);
-    expect(wasmCounts()).toEqual(before);
-    await tf.setBackend('cpu');
-    expect(relError(actual!, expected!)).toBeLessThan(TOL);
+    await expectWasmMatchesCpu(compute);
     expect(batchMatMulClaimed(a, b, transposeA, transposeB)).toBe(claimed);
   });
 
@@ -402,13 +407,7 @@ describe('MaxPoolGrad on wasm matches cpu (the stock kernel does not)', () => {
       tf.dispose([x, w, d]);
       return [dx];
     };
-    const [expected] = await onBackend('cpu', compute);
-    await tf.setBackend('wasm');
-    const before = wasmCounts();
-    const [actual] = await onBackend('wasm', compute);
-    expect(wasmCounts()).toEqual(before);
-    await tf.setBackend('cpu');
-    expect(relError(actual!, expected!)).toBeLessThan(TOL);
+    await expectWasmMatchesCpu(compute);
   });
 
   it('claims float32 NHWC with dilations 1 only', () => {
