@@ -58,27 +58,23 @@ const q = (n) => (QUICK ? 1 : n);
 // pure-JS cpu backend needs ~10 s per input gradient of 128 images: one run each, and its PGD and
 // training step run on 16 images. webgpu on lavapipe (~4 s per input gradient of 128): fewer runs,
 // and PGD on 32 images.
+/** wasm runs the same workloads on 1 and on 2 threads. */
+const WASM_WORKLOADS = {
+  forward: { batch: B, runs: q(5) },
+  inputGrad: { batch: B, runs: q(3), profile: 'first' },
+  pgd40: { batch: B, runs: 1, warmup: false, profile: 'first' },
+  advTrain: { batch: B, runs: q(3) },
+  trainerFit: { batch: B, runs: q(2) },
+};
 const PLANS = {
   wasm1: {
     threads: 1,
-    workloads: {
-      forward: { batch: B, runs: q(5) },
-      inputGrad: { batch: B, runs: q(3), profile: 'first' },
-      pgd40: { batch: B, runs: 1, warmup: false, profile: 'first' },
-      advTrain: { batch: B, runs: q(3) },
-      trainerFit: { batch: B, runs: q(2) },
-    },
+    workloads: WASM_WORKLOADS,
     leak: { steps: QUICK ? 40 : 1000, batch: 1 },
   },
   wasm2: {
     threads: 2,
-    workloads: {
-      forward: { batch: B, runs: q(5) },
-      inputGrad: { batch: B, runs: q(3), profile: 'first' },
-      pgd40: { batch: B, runs: 1, warmup: false, profile: 'first' },
-      advTrain: { batch: B, runs: q(3) },
-      trainerFit: { batch: B, runs: q(2) },
-    },
+    workloads: WASM_WORKLOADS,
   },
   webgpu: {
     workloads: {
