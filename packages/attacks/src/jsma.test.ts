@@ -4,7 +4,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { fromFunction, isAdvxError, randomTargets, Rng, type Model } from '@advx/core';
 import { assertConformance, checkAttack, linearModel } from '@advx/core/testing';
 
-import { expectCode, rows } from '../test/fixtures.js';
+import { expectCode, jsmaLinear, rows } from '../test/fixtures.js';
 
 import { jsma } from './jsma.js';
 
@@ -17,14 +17,10 @@ import { jsma } from './jsma.js';
 // (every pair with feature 3 but (3,4) has β_p+β_q > 0; feature 3 has the largest α but is not chosen).
 // First pair: (0, 4). Without 0 and 4: (1,2) 3 > (1,5) 1.5 > (2,5) 0.75 → second pair (1, 2); then
 // only {3, 5} is left and (3,5) has β sum +1 → no admissible pair.
-const W = [
-  [2, 1, 0.5, 3, 1.5, 0],
-  [-1, 0, -1, 1, -2, 0.5],
-  [0, -1, 0, 0.5, 0, -1],
-];
+const W = jsmaLinear.weights;
 // Logits at x = 0: [−4, 1, 0.5] (class 1). After (0,4) = 1: [−0.5, −2, 0.5] (class 2, not yet 0).
 // After (1,2) = 1 as well: [1, −3, −0.5] → class 0 with 4 changed features.
-const linear = linearModel({ weights: W, bias: [-4, 1, 0.5] });
+const linear = jsmaLinear.model;
 
 /** A 2-layer ReLU MLP with fixed seeded weights on inputs [4, 4, 2] (D = 32) and 4 classes. */
 function mlp(seed: number): Model {
@@ -115,7 +111,7 @@ describe.each(['js', 'tensor'] as const)("jsma on a linear model (hand-computed 
     // Bounds [−1, 1] (width 2), theta 0.25 → +0.5 per chosen feature, from x = −1 (logits [−12, 3.5, 2]):
     // α and β do not depend on x, so the pairs are again (0,4) then (1,2), then none is admissible;
     // z0 only rises to −9.5, so the target is not reached and each chosen feature moved once.
-    const wide = linearModel({ weights: W, bias: [-4, 1, 0.5], bounds: [-1, 1] });
+    const wide = linearModel({ weights: W, bias: jsmaLinear.bias, bounds: [-1, 1] });
     const start = tf.fill([1, 6], -1);
     const r = await jsma({ theta: 0.25, gamma: 1, pairSearch }).run(wide, start, { targets: target0 });
     expect((await rows(r.raw))[0]).toEqual([-0.5, -0.5, -0.5, -1, -0.5, -1]);
@@ -124,12 +120,7 @@ describe.each(['js', 'tensor'] as const)("jsma on a linear model (hand-computed 
   });
 
   it('passes the conformance suite (targeted only)', async () => {
-    const x = tf.tensor2d([
-      [0, 0, 0, 0, 0, 0],
-      [0.1, 0, 0.2, 0, 0, 0.1],
-      [0, 0.1, 0, 0.1, 0, 0],
-      [0.2, 0.2, 0, 0, 0.1, 0],
-    ]);
+    const x = tf.tensor2d(jsmaLinear.conformanceRows);
     const labels = tf.tidy(() => tf.cast(tf.argMax(linear.logits(x), 1), 'int32') as tf.Tensor1D);
     const targets = tf.tensor1d([0, 0, 0, 0], 'int32');
     try {

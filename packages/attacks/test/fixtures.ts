@@ -26,6 +26,31 @@ export const logisticRegression = (() => {
   };
 })();
 
+/**
+ * JSMA's closed-form case (src/jsma.test.ts works out its saliency pairs by hand): a 6-feature,
+ * 3-class linear model on [0, 1] whose class 0 needs 4 raised features from x = 0, and the four
+ * inputs of its conformance run.
+ */
+export const jsmaLinear = (() => {
+  const weights = [
+    [2, 1, 0.5, 3, 1.5, 0],
+    [-1, 0, -1, 1, -2, 0.5],
+    [0, -1, 0, 0.5, 0, -1],
+  ];
+  const bias = [-4, 1, 0.5];
+  return {
+    weights,
+    bias,
+    model: linearModel({ weights, bias }),
+    conformanceRows: [
+      [0, 0, 0, 0, 0, 0],
+      [0.1, 0, 0.2, 0, 0, 0.1],
+      [0, 0.1, 0, 0.1, 0, 0],
+      [0.2, 0.2, 0, 0, 0.1, 0],
+    ],
+  };
+})();
+
 /** A 2-layer ReLU network 16 → 32 → 5 with seeded weights; `scale` multiplies its logits. */
 export function seededMlp(seed: number, scale = 1): Model {
   const rng = new Rng(seed);

@@ -10,7 +10,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, describe, expect, it } from 'vitest';
 
 import { listAttacks, toQueryModel, type Attack } from '@advx/core';
-import { assertConformance, checkAttack, linearModel, selfLabeledData, type AttackFixture } from '@advx/core/testing';
+import { assertConformance, checkAttack, selfLabeledData, type AttackFixture } from '@advx/core/testing';
 
 import {
   adversarialPatch,
@@ -37,7 +37,7 @@ import {
 import '../src/register-all.js';
 
 import { imageNet } from './black-box-fixtures.js';
-import { imageMlp, net, netData } from './fixtures.js';
+import { imageMlp, jsmaLinear, net, netData } from './fixtures.js';
 
 const enabled = tf.getBackend() === 'webgpu' || process.env.ADVX_CONFORMANCE_ANY_BACKEND === '1';
 
@@ -47,22 +47,8 @@ const labels = tf.slice(netData.labels, 0, 4);
 const images = tf.reshape(x, [4, 4, 4, 1]);
 const patchData = selfLabeledData(imageMlp.model, 4, 4);
 
-/** JSMA's closed-form linear model of `jsma.test.ts` (6 features, 3 classes; class 0 needs 4 raised features). */
-const jsmaLinear = linearModel({
-  weights: [
-    [2, 1, 0.5, 3, 1.5, 0],
-    [-1, 0, -1, 1, -2, 0.5],
-    [0, -1, 0, 0.5, 0, -1],
-  ],
-  bias: [-4, 1, 0.5],
-});
-const jsmaX = tf.tensor2d([
-  [0, 0, 0, 0, 0, 0],
-  [0.1, 0, 0.2, 0, 0, 0.1],
-  [0, 0.1, 0, 0.1, 0, 0],
-  [0.2, 0.2, 0, 0, 0.1, 0],
-]);
-const jsmaLabels = tf.tidy(() => tf.cast(tf.argMax(jsmaLinear.logits(jsmaX), 1), 'int32') as tf.Tensor1D);
+const jsmaX = tf.tensor2d(jsmaLinear.conformanceRows);
+const jsmaLabels = tf.tidy(() => tf.cast(tf.argMax(jsmaLinear.model.logits(jsmaX), 1), 'int32') as tf.Tensor1D);
 
 const white: Omit<AttackFixture, 'epsilons'> = { model: net, x, labels };
 const scores = () => ({ ...white, model: toQueryModel(net, { output: 'scores' }) });
@@ -83,7 +69,7 @@ const cases: Record<string, () => [Attack, AttackFixture]> = {
   fgsm: () => [fgsm(), { ...white, epsilons: [0.02, 0.1, 0.3], minSuccess: 0.75 }],
   'finite-differences': () => [finiteDifferences({ maxQueries: 200 }), { ...scores(), epsilons: [0.02, 0.1, 0.3], minSuccess: 0.75 }],
   'hop-skip-jump': () => [hopSkipJump({ maxQueries: 150, steps: 3 }), { ...labelOnly(), epsilons: [0.5, 2], minSuccess: 0.75 }],
-  jsma: () => [jsma({ gamma: 1 }), { model: jsmaLinear, x: jsmaX, labels: jsmaLabels, targets: tf.zerosLike(jsmaLabels), epsilons: [1, 2, 4], minSuccess: 1, minTargetedSuccess: 1 }],
+  jsma: () => [jsma({ gamma: 1 }), { model: jsmaLinear.model, x: jsmaX, labels: jsmaLabels, targets: tf.zerosLike(jsmaLabels), epsilons: [1, 2, 4], minSuccess: 1, minTargetedSuccess: 1 }],
   'mi-fgsm': () => [miFgsm({ steps: 5 }), { ...white, epsilons: [0.02, 0.1, 0.3], minSuccess: 0.75 }],
   nes: () => [nes({ samples: 10, relStepSize: 0.25, maxQueries: 200 }), { ...scores(), epsilons: [0.02, 0.1, 0.3], minSuccess: 0.75 }],
   'one-pixel': () => [onePixel({ pixels: 3, populationSize: 10, generations: 3 }), { ...imageScores(), epsilons: [3], minSuccess: 0.5 }],
