@@ -37,13 +37,13 @@ describe('BoundedLeakyReLU', () => {
     expect(model.trainableWeights.map((w) => w.name)).toEqual(expect.arrayContaining([expect.stringMatching(/bound/)]));
     const layer = model.layers[1] as BoundedLeakyReLU;
     layer.setWeights([tf.scalar(0.7)]);
-    expect(layer.bound).toBeCloseTo(0.7, 6);
+    expect(await layer.readBound()).toBeCloseTo(0.7, 6);
     let saved: tf.io.ModelArtifacts | undefined;
     await model.save(tf.io.withSaveHandler(async (a) => ((saved = a), { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } })));
     const again = await tfl.loadLayersModel(tf.io.fromMemory(saved!));
     expect(again.layers[1]).toBeInstanceOf(BoundedLeakyReLU);
     expect((again.layers[1] as BoundedLeakyReLU).slope).toBe(0.2);
-    expect((again.layers[1] as BoundedLeakyReLU).bound).toBeCloseTo(0.7, 6);
+    expect(await (again.layers[1] as BoundedLeakyReLU).readBound()).toBeCloseTo(0.7, 6);
     const x = tf.tensor2d([[1, -2, 3], [0.5, 0.5, -1]]);
     const [a, c] = [model.predict(x) as tf.Tensor, again.predict(x) as tf.Tensor];
     expect(Array.from(await a.data())).toEqual(Array.from(await c.data()));

@@ -111,9 +111,15 @@ export class BoundedLeakyReLU extends tfl.layers.Layer {
     return boundedLeakyRelu(x, (this.boundWeight as tfl.LayerVariable).read(), this.slope);
   }
 
-  /** The current bound `b`. */
-  get bound(): number {
-    return ((this.boundWeight as tfl.LayerVariable).read().dataSync()[0]) as number;
+  /**
+   * The current bound `b` (read asynchronously, so it works on every backend, WebGPU included).
+   *
+   * @throws AdvxError `INVALID_MODEL` before the layer is built (it has no bound weight yet).
+   */
+  async readBound(): Promise<number> {
+    if (this.boundWeight === undefined) throw new AdvxError('INVALID_MODEL', 'BoundedLeakyReLU: the layer is not built yet; call the model (or layer.build()) before readBound().');
+    const [b] = await this.boundWeight.read().data();
+    return b as number;
   }
 
   override getConfig(): tf.serialization.ConfigDict {

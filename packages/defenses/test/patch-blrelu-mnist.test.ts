@@ -73,7 +73,8 @@ beforeAll(async () => {
   bounded = await loadModel('mnist-cnn-blrelu');
   train = await loadDataset('mnist', { count: 200, source: 'shipped' });
   held = await loadDataset('mnist', { offset: 500, count: 200, source: 'shipped' });
-  const bounds = bounded.layers.layers.filter((l): l is BoundedLeakyReLU => l instanceof BoundedLeakyReLU).map((l) => l.bound.toFixed(2));
+  const layers = bounded.layers.layers.filter((l): l is BoundedLeakyReLU => l instanceof BoundedLeakyReLU);
+  const bounds = await Promise.all(layers.map(async (l) => (await l.readBound()).toFixed(2)));
   table.push(
     `clean accuracy on the ${held.x.shape[0]} held-out images: mnist-cnn ${pct(await accuracy(relu.model, held.x, held.y))}, mnist-cnn-blrelu ${pct(await accuracy(bounded.model, held.x, held.y))} (learned bounds ${bounds.join(', ')})`,
     '| attack | size | mnist-cnn (ReLU) | mnist-cnn-blrelu (white-box) | ReLU patch on blrelu (transfer) |',

@@ -45,7 +45,7 @@ const withoutSuite: Record<string, string> = {
   'adversarial-training': 'trainer: its tests train on MNIST',
   'defensive-distillation': 'trainer: its tests train on MNIST',
   'randomized-smoothing': 'smoothing: its test draws 100,000 noise samples',
-  'bounded-leaky-relu': 'layer: its upperBound getter reads with dataSync()',
+  'bounded-leaky-relu': 'layer: src/bounded-leaky-relu.test.ts runs in the WebGPU run instead',
   'round-output': 'postprocessor',
   'top-one': 'postprocessor',
   'reverse-sigmoid': 'postprocessor',
