@@ -3,10 +3,14 @@ import os from 'node:os';
 import { defineConfig } from 'vitest/config';
 
 const conditions = ['@advx/source', 'module', 'import', 'node', 'default'];
+// Packages without an exports map (tfjs-layers) resolve through these fields: their ESM build (`module`)
+// first. tfjs-layers' `main` is a CommonJS build whose require() loads a second tfjs-core with its own
+// serialization registry, so custom layers registered by our sources were unknown to it.
+const mainFields = ['module', 'jsnext:main', 'jsnext', 'main'];
 
 export default defineConfig({
-  resolve: { conditions },
-  ssr: { resolve: { conditions, externalConditions: ['@advx/source'] } },
+  resolve: { conditions, mainFields },
+  ssr: { resolve: { conditions, externalConditions: ['@advx/source'], mainFields } },
   test: {
     include: ['packages/*/src/**/*.test.ts', 'packages/*/test/**/*.test.ts'],
     setupFiles: ['./vitest.setup.ts'],
