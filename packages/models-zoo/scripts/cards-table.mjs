@@ -15,7 +15,7 @@ for (const id of readdirSync(models).sort()) {
   if (card.metrics?.cleanAccuracy === undefined) continue; // not a classifier (the autoencoder)
   const m = card.metrics;
   const fgsm = (m.fgsm ?? []).map((f) => `${f.epsilon}: ${pct(1 - f.errorRate)}`).join(', ');
-  const pgd = m.pgd ? `${pct(m.pgd.robustAccuracy)} (ε ${m.pgd.epsilon}, first ${m.pgd.samples})` : '—';
+  const pgd = m.pgd ? `${pct(m.pgd.robustAccuracy)} (ε ${m.pgd.epsilon}, ${m.pgd.set === 'full test set' ? `${m.pgd.samples / 1000}k test` : `first ${m.pgd.samples}`})` : '—';
   const minutes = (card.training.timeSeconds / 60).toFixed(0);
   rows.push(
     `| \`${id}\` | ${card.dataset} | ${card.architecture.summary} | ${card.architecture.parameters.toLocaleString('en-US')} | **${pct(m.cleanAccuracy)}** | ${pct(m.shippedEvalAccuracy)} | ${fgsm} | ${pgd} | ${minutes} min (${card.training.machine.backend}) |`,

@@ -120,3 +120,29 @@ ${files.map((f) => `| ${f.path} | ${f.bytes} | \`${f.sha256}\` |`).join('\n')}
 \`${loader}\` verifies these checksums before building ${what} and throws \`AdvxError\` \`CHECKSUM_MISMATCH\` on a mismatch.
 `;
 }
+
+/** The usual Linf radius per dataset (MNIST 0.3, Madry et al.; Fashion-MNIST 0.1). */
+export const STANDARD_EPSILON = { mnist: 0.3, 'fashion-mnist': 0.1 };
+
+/**
+ * The card's PGD-40 entry (Madry et al.: 40 steps of eps / 30, i.e. 0.01 at 0.3, random start) of
+ * `model` (an advx `Model`, bounds [0, 1]) on `x`, `y` (`set` names them in the card): the robust
+ * accuracy under `pgd` (the factory of @advx/attacks, passed in so that a bundled caller keeps its
+ * single copy of the library), seed 0, in batches of 250.
+ */
+export async function pgdCardEntry(pgd, model, x, y, dataset, set) {
+  const epsilon = STANDARD_EPSILON[dataset];
+  const stepSize = round(epsilon / 30, 5);
+  const t0 = performance.now();
+  const result = await pgd({ steps: 40, stepSize }).run(model, x, { labels: y }, { epsilons: [epsilon], seed: 0, batchSize: 250 });
+  const success = result.success[0];
+  result.dispose();
+  const robust = success.filter((s) => !s).length / success.length;
+  const seconds = Math.round((performance.now() - t0) / 1000);
+  return { epsilon, steps: 40, stepSize, randomStart: true, robustAccuracy: round(robust), samples: success.length, set, timeSeconds: seconds };
+}
+
+/** The card.md table row of a {@link pgdCardEntry}. */
+export function pgdCardRow(entry) {
+  return `| PGD-40 eps ${entry.epsilon} (step ${entry.stepSize}, random start; @advx/attacks), ${entry.set} (${entry.samples}) | robust accuracy ${(100 * entry.robustAccuracy).toFixed(2)}% |`;
+}

