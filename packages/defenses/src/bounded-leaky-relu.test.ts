@@ -1,4 +1,3 @@
-
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { describe, expect, it } from 'vitest';
@@ -70,7 +69,7 @@ describe('BoundedLeakyReLU', () => {
     [model, same, tight].forEach((m) => m.dispose());
   });
 
-  it('rejects bad options and functional models with a clear AdvxError', async () => {
+  it('rejects bad options, functional models and reading an unbuilt bound with a clear AdvxError', async () => {
     for (const bad of [{ slope: -1 }, { bound: 0 }, { bound: Number.NaN }, { trainableBound: 1 as unknown as boolean }]) {
       await expectCode('INVALID_OPTION', () => new BoundedLeakyReLU(bad));
     }
@@ -78,5 +77,6 @@ describe('BoundedLeakyReLU', () => {
     const functional = tfl.model({ inputs: input, outputs: tfl.layers.dense({ units: 2 }).apply(input) as tfl.SymbolicTensor });
     await expectCode('UNSUPPORTED_MODEL', () => withBoundedLeakyReLU(functional));
     functional.dispose();
+    await expectCode('INVALID_MODEL', () => new BoundedLeakyReLU().readBound());
   });
 });
