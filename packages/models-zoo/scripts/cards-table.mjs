@@ -17,10 +17,10 @@ for (const id of readdirSync(models).sort()) {
   const fgsm = (m.fgsm ?? []).map((f) => `${f.epsilon}: ${pct(1 - f.errorRate)}`).join(', ');
   const pgd = m.pgd ? `${pct(m.pgd.robustAccuracy)} (ε ${m.pgd.epsilon}, ${m.pgd.set === 'full test set' ? `${m.pgd.samples / 1000}k test` : `first ${m.pgd.samples}`})` : '—';
   const minutes = (card.training.timeSeconds / 60).toFixed(0);
-  const rerun = card.training.rerun;
-  const again = rerun ? `; re-run ${(rerun.timeSeconds / 60).toFixed(0)} min${rerun.identicalWeights ? ', identical weights' : ''}` : '';
+  const { backend, threads } = card.training.machine;
+  const on = threads > 1 ? `${backend}, ${threads} threads` : backend;
   rows.push(
-    `| \`${id}\` | ${card.dataset} | ${card.architecture.summary} | ${card.architecture.parameters.toLocaleString('en-US')} | **${pct(m.cleanAccuracy)}** | ${pct(m.shippedEvalAccuracy)} | ${fgsm} | ${pgd} | ${minutes} min (${card.training.machine.backend}${again}) |`,
+    `| \`${id}\` | ${card.dataset} | ${card.architecture.summary} | ${card.architecture.parameters.toLocaleString('en-US')} | **${pct(m.cleanAccuracy)}** | ${pct(m.shippedEvalAccuracy)} | ${fgsm} | ${pgd} | ${minutes} min (${on}) |`,
   );
 }
 console.log('| id | data | architecture | params | clean (10k test) | clean (shipped 1k) | FGSM robust accuracy, ε: acc (10k test) | PGD-40 robust accuracy | training |');

@@ -86,8 +86,11 @@ export async function saveLayersModel(tf, tfl, model, outDir, jsonName = 'model.
   return files;
 }
 
-/** The `training.machine` entry of a model card: CPU, cores, memory, platform, Node, tfjs and its backend. */
-export function machineInfo(tf) {
+/**
+ * The `training.machine` entry of a model card: CPU, cores, memory, platform, Node, tfjs and its
+ * backend, and the wasm backend's XNNPACK thread count where given.
+ */
+export function machineInfo(tf, threads) {
   const cpus = os.cpus();
   return {
     cpu: cpus[0]?.model ?? 'unknown',
@@ -97,6 +100,7 @@ export function machineInfo(tf) {
     node: process.version,
     tfjs: tf.version_core,
     backend: tf.getBackend(),
+    ...(threads !== undefined ? { threads } : {}),
   };
 }
 

@@ -9,6 +9,6 @@ export type { Dataset, DatasetInfo, DatasetName, DatasetSource, DatasetSplit, Lo
 export { parseIdx } from './idx.js';
 export type { IdxArray } from './idx.js';
 export { listModels, loadModel, readModelCard, ZOO_MODEL_IDS } from './models.js';
-export type { FgsmMetric, LoadModelOptions, ModelCard, ModelCardFile, PgdMetric, TrainingMachine, TrainingRerun, ZooModel, ZooModelId, ZooModelListing } from './models.js';
+export type { FgsmMetric, LoadModelOptions, ModelCard, ModelCardFile, PgdMetric, TrainingMachine, ZooModel, ZooModelId, ZooModelListing } from './models.js';
 export { loadAutoencoder, readAutoencoderCard, ZOO_AUTOENCODER_IDS } from './autoencoders.js';
 export type { AutoencoderCard, LoadAutoencoderOptions, ZooAutoencoder, ZooAutoencoderId, ZooEncoderDecoder } from './autoencoders.js';

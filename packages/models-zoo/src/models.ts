@@ -81,6 +81,8 @@ export interface TrainingMachine {
   readonly tfjs: string;
   /** tfjs backend used for training. */
   readonly backend: string;
+  /** XNNPACK threads of the wasm backend, where the card records them (absent: 1). */
+  readonly threads?: number;
 }
 
 /**
@@ -126,26 +128,6 @@ export interface PgdMetric {
   readonly timeSeconds?: number;
   /** Backend and thread count it ran on, e.g. `'wasm, 2 thread(s)'`. */
   readonly backend?: string;
-}
-
-/**
- * A re-run of a zoo model's training command (`ModelCard.training.rerun`).
- *
- * @public
- */
-export interface TrainingRerun {
-  /** ISO date of the re-run. */
-  readonly date: string;
-  /** Git commit whose scripts and packages were run (the one that shipped the weights). */
-  readonly commit: string;
-  /** Wall-clock training time in seconds (as `timeSeconds`). */
-  readonly timeSeconds: number;
-  /** Seconds per epoch, in order (the adversarial stages included). */
-  readonly epochSeconds: readonly number[];
-  /** Whether every file it wrote has the sha256 of the shipped one. */
-  readonly identicalWeights: boolean;
-  /** What else ran on the machine meanwhile. */
-  readonly load: string;
 }
 
 /**
@@ -218,11 +200,6 @@ export interface ModelCard {
     readonly date: string;
     /** Machine used. */
     readonly machine: TrainingMachine;
-    /**
-     * A later re-run of the training command on the same machine, where one was made: whether it
-     * wrote the same weights (sha256 of every file equal) and how long it took.
-     */
-    readonly rerun?: TrainingRerun;
   };
   /** Measured accuracies, as fractions in [0, 1]. */
   readonly metrics: {
