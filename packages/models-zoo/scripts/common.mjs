@@ -86,6 +86,11 @@ export async function saveLayersModel(tf, tfl, model, outDir, jsonName = 'model.
   return files;
 }
 
+/** A backend and its thread count as the cards write them: `'wasm, 2 threads'`, `'cpu, 1 thread'`. */
+export function backendLabel(backend, threads) {
+  return `${backend}, ${threads} thread${threads === 1 ? '' : 's'}`;
+}
+
 /**
  * The `training.machine` entry of a model card: CPU, cores, memory, platform, Node, tfjs and its
  * backend, and the wasm backend's XNNPACK thread count where given.

@@ -23,7 +23,7 @@ import { join } from 'node:path';
 import { loadDataset } from '../src/datasets.ts';
 import { loadModel, ZOO_MODEL_IDS } from '../src/models.ts';
 import { packageRoot } from '../src/node-fs.ts';
-import { pgdCardEntry, pgdCardRow } from './common.mjs';
+import { backendLabel, pgdCardEntry, pgdCardRow } from './common.mjs';
 
 const args = process.argv.slice(2);
 const flag = (name) => {
@@ -53,11 +53,11 @@ for (const id of ids.length > 0 ? ids : ZOO_MODEL_IDS) {
   const entry = await pgdCardEntry(pgd, zoo.model, data.x, data.y, dataset, n === 10000 ? 'full test set' : `first ${n} test images`);
   tf.dispose([data.x, data.y]);
   zoo.layers.dispose();
-  console.log(`${id}: PGD-40 eps ${entry.epsilon} robust accuracy ${(100 * entry.robustAccuracy).toFixed(2)}% on ${n} images (${entry.timeSeconds} s, wasm ${threads} thread(s))`);
+  console.log(`${id}: PGD-40 eps ${entry.epsilon} robust accuracy ${(100 * entry.robustAccuracy).toFixed(2)}% on ${n} images (${entry.timeSeconds} s, ${backendLabel('wasm', threads)})`);
   if (dryRun) continue;
   const cardPath = join(modelsDir, id, 'card.json');
   const card = JSON.parse(readFileSync(cardPath, 'utf8'));
-  card.metrics.pgd = { ...entry, backend: `wasm, ${threads} thread(s)` };
+  card.metrics.pgd = { ...entry, backend: backendLabel('wasm', threads) };
   writeFileSync(cardPath, JSON.stringify(card, null, 2) + '\n');
   const mdPath = join(modelsDir, id, 'card.md');
   const lines = readFileSync(mdPath, 'utf8').split('\n');

@@ -25,7 +25,7 @@ import { join } from 'node:path';
 import { DATASETS, loadDataset, readRawSplit } from '../src/datasets.ts';
 import { loadModel } from '../src/models.ts';
 import { packageRoot } from '../src/node-fs.ts';
-import { cardLicenseAndFiles, machineInfo, makeRng, permutation, pgdCardEntry, pgdCardRow, round, saveLayersModel } from './common.mjs';
+import { backendLabel, cardLicenseAndFiles, machineInfo, makeRng, permutation, pgdCardEntry, pgdCardRow, round, saveLayersModel } from './common.mjs';
 
 const CONFIGS = {
   'mnist-logreg': {
@@ -288,15 +288,15 @@ async function fgsm(model, x, y, epsilon) {
 
 // ---------- main ----------
 tf.env().set('PROD', true);
+/** XNNPACK threads of the wasm backend (the cpu backend has one). */
+const threads = cfg.backend === 'wasm' ? cfg.threads ?? 1 : 1;
 if (cfg.backend === 'wasm') {
-  await useWasm({ threads: cfg.threads ?? 1 });
+  await useWasm({ threads });
 } else {
   await tf.setBackend('cpu');
 }
 await tf.ready();
-/** XNNPACK threads of the wasm backend (the cpu backend has one). */
-const threads = cfg.backend === 'wasm' ? cfg.threads ?? 1 : 1;
-const backendName = `${tf.getBackend()}, ${threads} thread${threads > 1 ? 's' : ''}`;
+const backendName = backendLabel(tf.getBackend(), threads);
 console.log(`training ${id} (seed ${cfg.seed}, ${cfg.epochs} epochs, batch ${cfg.batchSize}) on tfjs ${tf.version_core} / ${tf.getBackend()}`);
 
 const train = await readRawSplit(cfg.dataset, 'train', { source: 'full' });

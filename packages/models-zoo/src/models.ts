@@ -126,7 +126,7 @@ export interface PgdMetric {
   readonly set: string;
   /** Seconds the measurement took. */
   readonly timeSeconds?: number;
-  /** Backend and thread count it ran on, e.g. `'wasm, 2 thread(s)'`. */
+  /** Backend and thread count it ran on, e.g. `'wasm, 2 threads'`. */
   readonly backend?: string;
 }
 
