@@ -1,17 +1,12 @@
-import { createRequire } from 'node:module';
-
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { describe, expect, it } from 'vitest';
 
-import { expectCode } from '../test/fixtures.js';
+import { expectCode, registerInCommonJsTfjs } from '../test/fixtures.js';
 
 import { BoundedLeakyReLU, boundedLeakyRelu, withBoundedLeakyReLU } from './bounded-leaky-relu.js';
 
-// Under vitest, tfjs-layers is loaded as CommonJS with its own copy of tfjs-core's serialization
-// registry, while this package's `import '@tensorflow/tfjs-core'` gets the ESM copy; in Node and in
-// bundlers there is one copy and the module's own registerClass suffices. Register in both here.
-createRequire(import.meta.url)('@tensorflow/tfjs-core').serialization.registerClass(BoundedLeakyReLU);
+registerInCommonJsTfjs(BoundedLeakyReLU);
 
 const close = (got: ArrayLike<number>, want: number[]) => want.forEach((w, i) => expect(got[i]).toBeCloseTo(w, 6));
 

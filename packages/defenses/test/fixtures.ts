@@ -1,3 +1,5 @@
+import { createRequire } from 'node:module';
+
 import * as tf from '@tensorflow/tfjs-core';
 
 import * as tfl from '@tensorflow/tfjs-layers';
@@ -57,4 +59,15 @@ export async function mnistSplit(): Promise<{ train: LabeledData; validation: La
   const validation = { x: tf.slice(x, 600, 400), y: tf.slice(y, 600, 400) };
   tf.dispose([x, y]);
   return { train, validation, dispose: () => tf.dispose([train.x, train.y, validation.x, validation.y]) };
+}
+
+/**
+ * Registers a custom layer class with the CommonJS copy of tfjs-core too. Under vitest,
+ * tfjs-layers resolves to its CommonJS `main`, whose require() loads a second tfjs-core with its own
+ * serialization registry, while our sources register the class in the ESM copy; Node and bundlers
+ * have one copy, where the module's own registerClass suffices (vitest.config.ts says why the ESM
+ * build is not used).
+ */
+export function registerInCommonJsTfjs(cls: Parameters<typeof tf.serialization.registerClass>[0]): void {
+  (createRequire(import.meta.url)('@tensorflow/tfjs-core') as typeof tf).serialization.registerClass(cls);
 }

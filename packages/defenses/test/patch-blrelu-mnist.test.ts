@@ -7,8 +7,6 @@
  * Training images (the first 200 of the shipped evaluation set) and held-out images (from 500 on)
  * are disjoint. The printed table is the one in the package README.
  */
-import { createRequire } from 'node:module';
-
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -18,11 +16,9 @@ import { useWasm } from '@advx/backend-wasm';
 import { loadDataset, loadModel, type Dataset, type ZooModel } from '@advx/models-zoo';
 
 import { BoundedLeakyReLU } from '../src/index.js';
+import { registerInCommonJsTfjs } from './fixtures.js';
 
-// Under vitest, `@tensorflow/tfjs-layers` resolves to its CommonJS build, whose require() of
-// tfjs-core gets Node's own copy with its own serialization registry, while `@advx/defenses`
-// registers the layer in the copy vitest evaluates; in Node and bundlers there is one copy.
-createRequire(import.meta.url)('@tensorflow/tfjs-core').serialization.registerClass(BoundedLeakyReLU);
+registerInCommonJsTfjs(BoundedLeakyReLU);
 
 const TARGET = 3;
 const UNIVERSAL_SIZES = [12, 16] as const;

@@ -1,5 +1,3 @@
-import { createRequire } from 'node:module';
-
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 
@@ -8,12 +6,12 @@ import { useWasm } from '@advx/backend-wasm';
 import { loadDataset, loadModel } from '@advx/models-zoo';
 
 import { BoundedLeakyReLU } from '../src/index.js';
+import { registerInCommonJsTfjs } from './fixtures.js';
 
 // The zoo checks every other model's card in its own tests; this one needs the BoundedLeakyReLU layer,
-// which importing @advx/defenses registers with tfjs-layers. Under vitest, tfjs-layers is loaded as
-// CommonJS with its own copy of tfjs-core's serialization registry (bundlers and Node ESM have one
-// copy), so register there too, as bounded-leaky-relu.test.ts does.
-createRequire(import.meta.url)('@tensorflow/tfjs-core').serialization.registerClass(BoundedLeakyReLU);
+// which importing @advx/defenses registers with tfjs-layers; under vitest it goes into tfjs-layers'
+// CommonJS copy of tfjs-core too.
+registerInCommonJsTfjs(BoundedLeakyReLU);
 // 1,000 images through a CNN: on the fastest backend.
 beforeAll(() => useWasm());
 describe('zoo mnist-cnn-blrelu with @advx/defenses imported', () => {
