@@ -19,8 +19,13 @@ export {
   type FromFunctionOptions,
   type FromGraphModelOptions,
   type FromLayersModelOptions,
+  type GraphModelLike,
+  type GraphTensorInfoLike,
+  type LayerLike,
+  type LayersModelLike,
   type ModelOutput,
   type NormalizeOptions,
+  type SymbolicTensorLike,
   type ToQueryModelOptions,
 } from './adapters/index.js';
 export { setWarningHandler, type WarningHandler } from './warnings.js';

@@ -1,8 +1,8 @@
 import type * as tf from '@tensorflow/tfjs-core';
-import type { GraphModel } from '@tensorflow/tfjs-converter';
 
 import { AdvxError } from '../errors.js';
 import type { Bounds, Model } from '../model.js';
+import type { GraphModelLike, GraphTensorInfoLike } from './model-like.js';
 import {
   formatShape,
   makeModel,
@@ -45,11 +45,11 @@ export interface FromGraphModelOptions {
   readonly numClasses?: number;
 }
 
-type TensorInfo = GraphModel['inputs'][number];
+type TensorInfo = GraphTensorInfoLike;
 
 const WHERE = 'fromGraphModel';
 
-function isGraphModelLike(model: unknown): model is GraphModel {
+function isGraphModelLike(model: unknown): model is GraphModelLike {
   const m = model as Partial<Record<'inputs' | 'outputs' | 'execute', unknown>> | null | undefined;
   return m !== null && typeof m === 'object' && typeof m.execute === 'function' && Array.isArray(m.inputs) && Array.isArray(m.outputs);
 }
@@ -125,10 +125,11 @@ function resolveNumClasses(info: TensorInfo | undefined, given: number | undefin
  * leaves them unknown (`-1`), pass them.
  *
  * The forward pass is `model.execute(x, outputNode)`, synchronous tfjs ops; graphs with control
- * flow (which need `executeAsync`) are not supported. `@advx/core` has no runtime dependency on
- * `@tensorflow/tfjs-converter`.
+ * flow (which need `executeAsync`) are not supported. `@advx/core` depends on
+ * `@tensorflow/tfjs-converter` neither at run time nor in its types (it is an optional peer; `model`
+ * is typed structurally as {@link GraphModelLike}).
  *
- * @param model - a `GraphModel` with one input; its output (or `outputNode`) is `[batch, numClasses]`.
+ * @param model - a `GraphModel` (any {@link GraphModelLike}) with one input; its output (or `outputNode`) is `[batch, numClasses]`.
  * @param options - see {@link FromGraphModelOptions}.
  * @returns a frozen {@link Model}; its `logits(x)` checks that `x` is `[n, ...inputShape]`.
  * @throws AdvxError `INVALID_MODEL` when `model` is not a GraphModel; `UNSUPPORTED_MODEL` for a
@@ -150,7 +151,7 @@ function resolveNumClasses(info: TensorInfo | undefined, given: number | undefin
  * ```
  * @public
  */
-export function fromGraphModel(model: GraphModel, options: FromGraphModelOptions): Model {
+export function fromGraphModel(model: GraphModelLike, options: FromGraphModelOptions): Model {
   if (!isGraphModelLike(model)) {
     throw new AdvxError(
       'INVALID_MODEL',

@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
-import type { LayersModel } from '@tensorflow/tfjs-layers';
 
 import { AdvxError } from '../errors.js';
 import type { Bounds, Model } from '../model.js';
+import type { LayerLike, LayersModelLike, SymbolicTensorLike } from './model-like.js';
 import { formatShape, makeModel, validateOutput, type ModelOutput, type NormalizeOptions } from './normalize.js';
 
 /**
@@ -28,12 +28,12 @@ export interface FromLayersModelOptions {
   readonly output?: ModelOutput;
 }
 
-type SymbolicTensor = LayersModel['outputs'][number];
-type Layer = SymbolicTensor['sourceLayer'];
+type SymbolicTensor = SymbolicTensorLike;
+type Layer = LayerLike;
 
 const WHERE = 'fromLayersModel';
 
-function isLayersModelLike(model: unknown): model is LayersModel {
+function isLayersModelLike(model: unknown): model is LayersModelLike {
   const m = model as Partial<Record<'inputs' | 'outputs' | 'execute', unknown>> | null | undefined;
   return (
     m !== null &&
@@ -50,7 +50,7 @@ function activationOf(layer: Layer): unknown {
 }
 
 /** Runs `model` up to the symbolic tensor `st` (the model input itself needs no run). */
-function runUpTo(model: LayersModel, st: SymbolicTensor): (x: tf.Tensor) => tf.Tensor {
+function runUpTo(model: LayersModelLike, st: SymbolicTensor): (x: tf.Tensor) => tf.Tensor {
   const input = model.inputs[0];
   if (st === input || st.name === input?.name) return (x) => x;
   const name = st.name;
@@ -59,7 +59,7 @@ function runUpTo(model: LayersModel, st: SymbolicTensor): (x: tf.Tensor) => tf.T
 
 /** Logits of a Dense layer with a softmax activation: `h · kernel + bias`, with the live weights. */
 function denseLogits(
-  model: LayersModel,
+  model: LayersModelLike,
   layer: Layer,
   layerInput: SymbolicTensor | undefined,
 ): (x: tf.Tensor) => tf.Tensor {
@@ -97,10 +97,11 @@ function denseLogits(
  * - last layer `Activation('softmax')` or `Softmax`: the output of the layer before it;
  * - any other layer type with a softmax activation: refused (`INVALID_MODEL`).
  *
- * `@advx/core` has no runtime dependency on `@tensorflow/tfjs-layers`: pass a model built with
+ * `@advx/core` depends on `@tensorflow/tfjs-layers` neither at run time nor in its types (it is an
+ * optional peer; `model` is typed structurally as {@link LayersModelLike}): pass a model built with
  * your own copy of it (the same tfjs-core engine).
  *
- * @param model - a `LayersModel` with one input and one output `[batch, numClasses]`.
+ * @param model - a `LayersModel` (any {@link LayersModelLike}) with one input and one output `[batch, numClasses]`.
  * @param options - see {@link FromLayersModelOptions}.
  * @returns a frozen {@link Model}; its `logits(x)` checks that `x` is `[n, ...inputShape]`.
  * @throws AdvxError `INVALID_MODEL` when `model` is not a LayersModel or ends in a softmax that
@@ -123,7 +124,7 @@ function denseLogits(
  * ```
  * @public
  */
-export function fromLayersModel(model: LayersModel, options: FromLayersModelOptions): Model {
+export function fromLayersModel(model: LayersModelLike, options: FromLayersModelOptions): Model {
   if (!isLayersModelLike(model)) {
     throw new AdvxError(
       'INVALID_MODEL',
