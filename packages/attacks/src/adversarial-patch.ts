@@ -369,11 +369,15 @@ export const adversarialPatch = defineAttack<AdversarialPatchOptions>({
       const next = ctx.clip(tf.add(x, tf.mul(tf.mul(tf.sign(grad), m), alpha)));
       return { ...out, x: next, m, adversarial: boundaryOk ?? isAdversarialLogits(logits, ctx.goal) };
     });
-    if (o.restarts === 1) return end.x;
-    return tf.tidy(() => {
-      const { value, ok } = evaluate(end.x);
-      return keepBest({ bestX: end.bestX as tf.Tensor, bestValue: end.bestValue as tf.Tensor, bestOk: end.bestOk as tf.Tensor }, end.x, value, ok).bestX;
-    });
+    const result =
+      o.restarts === 1
+        ? end.x
+        : tf.tidy(() => {
+            const { value, ok } = evaluate(end.x);
+            return keepBest({ bestX: end.bestX as tf.Tensor, bestValue: end.bestValue as tf.Tensor, bestOk: end.bestOk as tf.Tensor }, end.x, value, ok).bestX;
+          });
+    tf.dispose(Object.values(end).filter((t) => t !== result && t !== ctx.x));
+    return result;
   },
 });
 

@@ -297,57 +297,64 @@ export async function apgdRun(settings: ApgdRunSettings, x: tf.Tensor, start: tf
   let gMax = tf.clone(gk);
   let xAdv = tf.clone(start);
 
-  for (let k = 0; k < steps; k++) {
-    if (earlyStop && found.every((v) => v === 1)) break;
-    await settings.checkpoint(k);
-    const etaValues = Float32Array.from(rule.eta);
-    const cur = xk;
-    const prev = xPrev;
-    const grad = gk;
-    const next = tf.tidy(() => {
-      const eta = tf.reshape(tf.tensor1d(etaValues), column);
-      const z = project(tf.add(cur, tf.mul(eta, norm.normalizeGradient(grad))));
-      if (k === 0) return z;
-      const momentum = tf.add(tf.mul(tf.sub(z, cur), alpha), tf.mul(tf.sub(cur, prev), 1 - alpha));
-      return project(tf.add(cur, momentum));
-    });
-    const ev = evaluate(model, next, loss, k + 1 < steps);
-    const gNext = ev.grad;
-    const { f, adv } = await readBack(ev);
-    const { improved, halved } = rule.observe(k, f);
-    const record = new Uint8Array(m);
-    for (let i = 0; i < m; i++) {
-      if (adv[i] && (!found[i] || (!earlyStop && (f[i] as number) > (fAdv[i] as number)))) {
-        record[i] = 1;
-        found[i] = 1;
-        fAdv[i] = f[i] as number;
+  try {
+    for (let k = 0; k < steps; k++) {
+      if (earlyStop && found.every((v) => v === 1)) break;
+      await settings.checkpoint(k);
+      const etaValues = Float32Array.from(rule.eta);
+      const cur = xk;
+      const prev = xPrev;
+      const grad = gk;
+      const next = tf.tidy(() => {
+        const eta = tf.reshape(tf.tensor1d(etaValues), column);
+        const z = project(tf.add(cur, tf.mul(eta, norm.normalizeGradient(grad))));
+        if (k === 0) return z;
+        const momentum = tf.add(tf.mul(tf.sub(z, cur), alpha), tf.mul(tf.sub(cur, prev), 1 - alpha));
+        return project(tf.add(cur, momentum));
+      });
+      const ev = evaluate(model, next, loss, k + 1 < steps);
+      const gNext = ev.grad;
+      const { f, adv } = await readBack(ev);
+      const { improved, halved } = rule.observe(k, f);
+      const record = new Uint8Array(m);
+      for (let i = 0; i < m; i++) {
+        if (adv[i] && (!found[i] || (!earlyStop && (f[i] as number) > (fAdv[i] as number)))) {
+          record[i] = 1;
+          found[i] = 1;
+          fAdv[i] = f[i] as number;
+        }
       }
-    }
-    const update = (flags: Uint8Array, a: tf.Tensor, b: tf.Tensor): tf.Tensor => {
-      if (!flags.includes(1)) return b;
-      const out = tf.tidy(() => whereRows(mask(flags), a, b));
-      b.dispose();
-      return out;
-    };
-    xMax = update(improved, next, xMax);
-    if (gNext) gMax = update(improved, gNext, gMax);
-    xAdv = update(record, next, xAdv);
-    let xNext = next;
-    let gradNext = gNext;
-    if (halved.includes(1)) {
-      xNext = tf.tidy(() => whereRows(mask(halved), xMax, next));
-      next.dispose();
-      if (gNext) {
-        gradNext = tf.tidy(() => whereRows(mask(halved), gMax, gNext));
-        gNext.dispose();
+      const update = (flags: Uint8Array, a: tf.Tensor, b: tf.Tensor): tf.Tensor => {
+        if (!flags.includes(1)) return b;
+        const out = tf.tidy(() => whereRows(mask(flags), a, b));
+        b.dispose();
+        return out;
+      };
+      xMax = update(improved, next, xMax);
+      if (gNext) gMax = update(improved, gNext, gMax);
+      xAdv = update(record, next, xAdv);
+      let xNext = next;
+      let gradNext = gNext;
+      if (halved.includes(1)) {
+        xNext = tf.tidy(() => whereRows(mask(halved), xMax, next));
+        next.dispose();
+        if (gNext) {
+          gradNext = tf.tidy(() => whereRows(mask(halved), gMax, gNext));
+          gNext.dispose();
+        }
       }
+      tf.dispose([prev, grad]);
+      xPrev = cur;
+      xk = xNext;
+      gk = gradNext ?? tf.zerosLike(xNext);
     }
-    tf.dispose([prev, grad]);
-    xPrev = cur;
-    xk = xNext;
-    gk = gradNext ?? tf.zerosLike(xNext);
+  } catch (err) {
+    // Aborted or failed between steps: release every iterate this run holds.
+    tf.dispose([xMax, xAdv]);
+    throw err;
+  } finally {
+    tf.dispose([xk, xPrev, gk, gMax]);
   }
-  tf.dispose([xk, xPrev, gk, gMax]);
   return { best: xMax, bestLoss: rule.fMax, adversarial: xAdv, found };
 }
 
@@ -406,7 +413,13 @@ export async function apgdSearch(
     const xs = tf.tidy(() => tf.gather(ctx.x, tf.tensor1d(rows, 'int32')));
     const start = config.randomStart || restart > 0 ? sphereStart(ctx, rows, xs) : tf.clone(xs);
     const loss = makeLoss(Math.floor(run / config.restarts), rows);
-    const outcome = await apgdRun({ model, ctx, config, checkpoint: (k) => ctx.checkpoint(run * config.steps + k, total) }, xs, start, loss);
+    let outcome: ApgdOutcome;
+    try {
+      outcome = await apgdRun({ model, ctx, config, checkpoint: (k) => ctx.checkpoint(run * config.steps + k, total) }, xs, start, loss);
+    } catch (err) {
+      tf.dispose([out, xs, start, ...loss.tensors]);
+      throw err;
+    }
     const position = new Int32Array(n);
     const useAdv = new Uint8Array(n);
     const useBest = new Uint8Array(n);

@@ -233,53 +233,59 @@ export const carliniWagnerL2 = defineAttack<CarliniWagnerL2Options>({
         frozenRows: tf.tidy(() => broadcast(inactive)),
         prevLoss: tf.fill([n], Infinity) as tf.Tensor1D,
       };
-      for (let i = 0; i < steps; i++) {
-        await ctx.checkpoint(b * steps + i, total);
-        const check = abortEarly && i % period === 0;
-        const prev = run;
-        const next: AdamRun = tf.tidy(() => {
-          const tanhW = tf.tanh(prev.w);
-          const xAdv = tf.add(tf.mul(tf.add(tanhW, 1), half), lo);
-          // value = −c·f(x'), grad = −c·∇f(x').
-          const { value, logits, grad } = ctx.gradient(xAdv, objective);
-          const diff = tf.sub(xAdv, x);
-          const dist = tf.sum(tf.reshape(tf.square(diff), [n, -1]), 1) as tf.Tensor1D;
-          const loss = tf.sub(dist, value) as tf.Tensor1D;
-          // ∂L/∂w = (2(x' − x) + c·∇f) ⊙ (hi − lo)/2·(1 − tanh²w).
-          const gradW = tf.mul(tf.sub(tf.mul(diff, 2), grad), tf.mul(tf.sub(1, tf.square(tanhW)), half));
-          const adam = adamStep(prev.w, gradW, prev.m, prev.v, i + 1, learningRate);
-          const ok = succeeded(logits);
-          const improved = tf.logicalAnd(ok, tf.less(dist, prev.bestDist));
-          let frozen = prev.frozen;
-          let frozenRows = prev.frozenRows;
-          let prevLoss = prev.prevLoss;
+      try {
+        for (let i = 0; i < steps; i++) {
+          await ctx.checkpoint(b * steps + i, total);
+          const check = abortEarly && i % period === 0;
+          const prev = run;
+          const next: AdamRun = tf.tidy(() => {
+            const tanhW = tf.tanh(prev.w);
+            const xAdv = tf.add(tf.mul(tf.add(tanhW, 1), half), lo);
+            // value = −c·f(x'), grad = −c·∇f(x').
+            const { value, logits, grad } = ctx.gradient(xAdv, objective);
+            const diff = tf.sub(xAdv, x);
+            const dist = tf.sum(tf.reshape(tf.square(diff), [n, -1]), 1) as tf.Tensor1D;
+            const loss = tf.sub(dist, value) as tf.Tensor1D;
+            // ∂L/∂w = (2(x' − x) + c·∇f) ⊙ (hi − lo)/2·(1 − tanh²w).
+            const gradW = tf.mul(tf.sub(tf.mul(diff, 2), grad), tf.mul(tf.sub(1, tf.square(tanhW)), half));
+            const adam = adamStep(prev.w, gradW, prev.m, prev.v, i + 1, learningRate);
+            const ok = succeeded(logits);
+            const improved = tf.logicalAnd(ok, tf.less(dist, prev.bestDist));
+            let frozen = prev.frozen;
+            let frozenRows = prev.frozenRows;
+            let prevLoss = prev.prevLoss;
+            if (check) {
+              const stalled = tf.logicalNot(tf.lessEqual(loss, tf.mul(prev.prevLoss, ABORT_FACTOR)));
+              frozen = tf.logicalOr(prev.frozen, stalled) as tf.Tensor1D;
+              frozenRows = broadcast(frozen);
+              prevLoss = tf.where(prev.frozen, prev.prevLoss, loss) as tf.Tensor1D;
+            }
+            // A frozen sample keeps its w until the binary-search step ends; its m and v are unused.
+            return {
+              w: tf.where(frozenRows, prev.w, adam.w),
+              m: adam.m,
+              v: adam.v,
+              best: whereRows(improved, xAdv, prev.best),
+              bestDist: tf.where(improved, dist, prev.bestDist) as tf.Tensor1D,
+              found: tf.logicalOr(prev.found, ok) as tf.Tensor1D,
+              frozen: tf.clone(frozen),
+              frozenRows: tf.clone(frozenRows),
+              prevLoss: tf.clone(prevLoss),
+            };
+          });
+          tf.dispose(Object.values(prev));
+          run = next;
           if (check) {
-            const stalled = tf.logicalNot(tf.lessEqual(loss, tf.mul(prev.prevLoss, ABORT_FACTOR)));
-            frozen = tf.logicalOr(prev.frozen, stalled) as tf.Tensor1D;
-            frozenRows = broadcast(frozen);
-            prevLoss = tf.where(prev.frozen, prev.prevLoss, loss) as tf.Tensor1D;
+            const all = tf.all(run.frozen);
+            const [done] = await all.data();
+            all.dispose();
+            if (done) break;
           }
-          // A frozen sample keeps its w until the binary-search step ends; its m and v are unused.
-          return {
-            w: tf.where(frozenRows, prev.w, adam.w),
-            m: adam.m,
-            v: adam.v,
-            best: whereRows(improved, xAdv, prev.best),
-            bestDist: tf.where(improved, dist, prev.bestDist) as tf.Tensor1D,
-            found: tf.logicalOr(prev.found, ok) as tf.Tensor1D,
-            frozen: tf.clone(frozen),
-            frozenRows: tf.clone(frozenRows),
-            prevLoss: tf.clone(prevLoss),
-          };
-        });
-        tf.dispose(Object.values(prev));
-        run = next;
-        if (check) {
-          const all = tf.all(run.frozen);
-          const [done] = await all.data();
-          all.dispose();
-          if (done) break;
         }
+      } catch (err) {
+        // Aborted between steps: release the search state (no engine scope will).
+        tf.dispose([c, ...Object.values(run), w0, cls, mask, exclude, shift, inactive]);
+        throw err;
       }
       const found = await run.found.data();
       tf.dispose([c, run.w, run.m, run.v, run.found, run.frozen, run.frozenRows, run.prevLoss]);

@@ -139,7 +139,13 @@ export const deepfool = defineAttack<DeepFoolOptions>({
     let xs = tf.clone(x);
     let total = tf.zerosLike(x);
     for (let i = 0; i < steps; i++) {
-      await ctx.checkpoint(i, steps);
+      try {
+        await ctx.checkpoint(i, steps);
+      } catch (err) {
+        // Aborted between steps: release the iterate (no engine scope will).
+        tf.dispose([labels, total, xs, ...others]);
+        throw err;
+      }
       const first = ctx.gradient(xs, objectives[0] as Objective);
       const done = tf.tidy(() => tf.logicalOr(isAdversarialLogits(first.logits, ctx.goal), tf.logicalNot(ctx.active)));
       const all = tf.all(done);

@@ -55,7 +55,11 @@ export type IterationState = {
 
 /**
  * What the base gives an attack's math for one batch (and one epsilon, for fixed-epsilon attacks).
- * All tensors the attack creates are released when `perturb` returns, except the one it returns.
+ * Runs may overlap on one engine (two attacks at once in a page, a server answering two requests), so
+ * no engine scope spans `perturb`'s awaits: the attack releases the tensors it creates (each
+ * synchronous step in `tf.tidy`; what it holds across awaits disposed explicitly, also when
+ * {@link AttackContext.checkpoint} or {@link AttackContext.query} throws), and the base releases the
+ * tensor `perturb` returns. The helpers here return new tensors that the caller owns.
  *
  * @public
  */
@@ -107,7 +111,9 @@ export interface AttackContext<Options> {
    * attack's `earlyStop` option is false) per-sample early stop: a sample stops changing once it is
    * adversarial, and the loop ends when every sample has. `step` may return `adversarial` (bool `[n]`)
    * telling which rows of its *input* state were already adversarial (saves a forward pass);
-   * otherwise the base checks the new state itself.
+   * otherwise the base checks the new state itself. The loop takes ownership of `init`'s tensors
+   * (other than the context's own, such as `x`) and releases each once it is replaced; the caller owns
+   * the returned state and releases what it does not return.
    */
   iterate<S extends IterationState>(
     init: S,
@@ -135,7 +141,10 @@ export interface AttackDefinition<Options extends AttackOptionsBase> {
    * throw an `AdvxError`.
    */
   checkModel?(model: AnyModel, options: Required<Options>): void;
-  /** The math: returns the adversarial batch for `ctx.x` (the base clips and projects it). */
+  /**
+   * The math: returns the adversarial batch for `ctx.x` (the base clips and projects it, then releases
+   * it). It releases every other tensor it creates, on every path (see {@link AttackContext}).
+   */
   perturb(ctx: AttackContext<Required<Options>>): tf.Tensor | Promise<tf.Tensor>;
 }
 
@@ -411,22 +420,26 @@ async function runAttack<O extends AttackOptionsBase>(
               }
             },
           });
-          tf.engine().startScope();
-          let out: tf.Tensor | undefined;
+          // No engine scope spans an await here: tfjs scopes form one global stack, so a scope left open
+          // across an await would capture (and later free) tensors of any other code running meanwhile,
+          // such as a second run on the same engine. The attack's math releases its own intermediates
+          // (every synchronous step in tf.tidy); the base owns and releases what perturb returns.
+          await ctx.checkpoint(0, 0);
+          const adv = await def.perturb(ctx);
+          if (!(adv instanceof tf.Tensor)) {
+            throw new AdvxError('INVALID_SHAPE', `${meta.name} returned no tensor; expected a batch of shape [${xb.shape.join(', ')}].`);
+          }
           try {
-            await ctx.checkpoint(0, 0);
-            const adv = await def.perturb(ctx);
-            if (!(adv instanceof tf.Tensor) || adv.shape.join() !== xb.shape.join()) {
-              throw new AdvxError('INVALID_SHAPE', `${meta.name} returned a result of the wrong shape; expected [${xb.shape.join(', ')}].`);
+            if (adv.shape.join() !== xb.shape.join()) {
+              throw new AdvxError('INVALID_SHAPE', `${meta.name} returned a result of shape [${adv.shape.join(', ')}]; expected [${xb.shape.join(', ')}].`);
             }
-            out = tf.tidy(() => {
+            return tf.tidy(() => {
               const bounded = minimization ? ctx.clip(adv) : ctx.project(adv);
               return whereRows(inactive, xb, bounded);
             });
           } finally {
-            tf.engine().endScope(out);
+            if (adv !== xb && !adv.isDisposed) adv.dispose();
           }
-          return out;
         };
 
         if (minimization) {
@@ -589,40 +602,48 @@ function makeContext<O extends AttackOptionsBase>(
     step: (state: S, i: number) => S & { readonly adversarial?: tf.Tensor1D },
   ): Promise<S> => {
     const earlyStop = options.earlyStop;
-    const owned = new Set<tf.Tensor>(Object.values(init));
+    // The context's own tensors stay; every other tensor of `init` is the loop's to release once replaced.
+    const owned = new Set<tf.Tensor>([x, active]);
     let state = init;
     let frozen: tf.Tensor1D = tf.logicalNot(active) as tf.Tensor1D;
-    for (let i = 0; i < steps; i++) {
-      await hooks.checkpoint(i, steps);
-      const prev = state;
-      const frozenNow = frozen;
-      const { next, reported } = tf.tidy(() => {
-        const out = step(prev, i);
-        const { adversarial, ...rest } = out as S & { adversarial?: tf.Tensor1D };
-        const merged: Record<string, tf.Tensor> = {};
-        const keep = earlyStop && adversarial ? (tf.logicalOr(frozenNow, adversarial) as tf.Tensor1D) : frozenNow;
-        for (const [key, t] of Object.entries(rest)) {
-          const old = prev[key];
-          merged[key] = old && t.rank > 0 && t.shape[0] === n && old.shape.join() === t.shape.join() ? whereRows(keep, old, t) : t;
-        }
-        return { next: merged as S, reported: earlyStop && adversarial ? tf.clone(keep) : undefined };
-      });
-      const live = new Set(Object.values(next));
-      for (const t of Object.values(prev)) if (!live.has(t) && !owned.has(t)) t.dispose();
-      state = next;
-      if (earlyStop) {
-        const updated = reported ?? (model.kind === 'model' ? tf.tidy(() => tf.logicalOr(frozenNow, isAdversarial(state.x)) as tf.Tensor1D) : undefined);
-        if (updated) {
-          frozenNow.dispose();
-          frozen = updated;
-          const all = tf.all(frozen);
-          const [done] = await all.data();
-          all.dispose();
-          if (done) break;
+    try {
+      for (let i = 0; i < steps; i++) {
+        await hooks.checkpoint(i, steps);
+        const prev = state;
+        const frozenNow = frozen;
+        const { next, reported } = tf.tidy(() => {
+          const out = step(prev, i);
+          const { adversarial, ...rest } = out as S & { adversarial?: tf.Tensor1D };
+          const merged: Record<string, tf.Tensor> = {};
+          const keep = earlyStop && adversarial ? (tf.logicalOr(frozenNow, adversarial) as tf.Tensor1D) : frozenNow;
+          for (const [key, t] of Object.entries(rest)) {
+            const old = prev[key];
+            merged[key] = old && t.rank > 0 && t.shape[0] === n && old.shape.join() === t.shape.join() ? whereRows(keep, old, t) : t;
+          }
+          return { next: merged as S, reported: earlyStop && adversarial ? tf.clone(keep) : undefined };
+        });
+        const live = new Set(Object.values(next));
+        for (const t of Object.values(prev)) if (!live.has(t) && !owned.has(t)) t.dispose();
+        state = next;
+        if (earlyStop) {
+          const updated = reported ?? (model.kind === 'model' ? tf.tidy(() => tf.logicalOr(frozenNow, isAdversarial(state.x)) as tf.Tensor1D) : undefined);
+          if (updated) {
+            frozenNow.dispose();
+            frozen = updated;
+            const all = tf.all(frozen);
+            const [done] = await all.data();
+            all.dispose();
+            if (done) break;
+          }
         }
       }
+    } catch (err) {
+      // Aborted or failed mid-loop: release the state the loop owns (no engine scope will).
+      for (const t of Object.values(state)) if (!owned.has(t) && !t.isDisposed) t.dispose();
+      throw err;
+    } finally {
+      frozen.dispose();
     }
-    frozen.dispose();
     return state;
   };
 

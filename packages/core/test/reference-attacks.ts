@@ -91,9 +91,16 @@ export const randomSearch = defineAttack<RandomSearchOptions>({
     let best = tf.clone(ctx.x);
     let bestScore = tf.fill([ctx.n], Infinity) as tf.Tensor1D;
     for (let i = 0; i < ctx.options.steps; i++) {
-      await ctx.checkpoint(i, ctx.options.steps);
       const candidate = tf.tidy(() => ctx.project(tf.add(ctx.x, tf.mul(tf.sign(ctx.rng.uniform(ctx.x.shape, -1, 1)), ctx.epsilon))));
-      const scores = await ctx.query(candidate);
+      let scores: tf.Tensor2D;
+      try {
+        await ctx.checkpoint(i, ctx.options.steps);
+        scores = await ctx.query(candidate);
+      } catch (err) {
+        // Aborted or out of queries: the attack releases what it holds (no engine scope spans its awaits).
+        tf.dispose([best, bestScore, candidate]);
+        throw err;
+      }
       const next = tf.tidy(() => {
         const s = tf.sum(tf.mul(scores, tf.oneHot(ctx.goal.classes, scores.shape[1])), 1) as tf.Tensor1D;
         const better = tf.less(s, bestScore);

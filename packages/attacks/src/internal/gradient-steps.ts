@@ -163,10 +163,14 @@ export async function gradientSteps(ctx: AttackContext<unknown>, config: Gradien
     return { ...out, x: next, adversarial: boundaryOk ?? isAdversarialLogits(logits, goal) };
   });
 
-  if (restarts === 1) return end.x;
-  return tf.tidy(() => {
-    const { value, ok } = evaluate(end.x);
-    const best = keepBest({ bestX: required(end, 'bestX'), bestValue: required(end, 'bestValue'), bestOk: required(end, 'bestOk') }, end.x, value, ok);
-    return best.bestX;
-  });
+  const result =
+    restarts === 1
+      ? end.x
+      : tf.tidy(() => {
+          const { value, ok } = evaluate(end.x);
+          const best = keepBest({ bestX: required(end, 'bestX'), bestValue: required(end, 'bestValue'), bestOk: required(end, 'bestOk') }, end.x, value, ok);
+          return best.bestX;
+        });
+  tf.dispose(Object.values(end).filter((t) => t !== result && t !== ctx.x));
+  return result;
 }

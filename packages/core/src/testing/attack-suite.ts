@@ -3,6 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { Attack, AttackResult, RunOptions } from '../attack.js';
 import type { Goal } from '../goals.js';
 import { randomTargets } from '../goals.js';
+import { isAdvxError } from '../errors.js';
 import type { AnyModel } from '../model.js';
 import { getNorm } from '../norms/index.js';
 import { ensure, Suite, type ConformanceReport } from './report.js';
@@ -273,6 +274,20 @@ export async function checkAttack(attack: Attack, fixture: AttackFixture): Promi
     await expectAdvxError('a signal aborted at the first progress report', 'ABORTED', () =>
       attack.run(model, x, untargeted, { ...baseOptions, signal: midway.signal, onProgress: () => midway.abort() }),
     );
+    // Aborted in the middle of the attack's own loop: whatever it holds then must be released too.
+    const late = new AbortController();
+    let reports = 0;
+    const before = tf.memory().numTensors;
+    let caught: unknown;
+    try {
+      const r = await attack.run(model, x, untargeted, { ...baseOptions, signal: late.signal, onProgress: () => (++reports === 3 ? late.abort() : undefined) });
+      r.dispose();
+    } catch (e) {
+      caught = e;
+    }
+    ensure(caught === undefined || isAdvxError(caught, 'ABORTED'), `aborted at the 3rd progress report, run() threw ${caught instanceof Error ? `${caught.name}: ${caught.message}` : String(caught)} instead of AdvxError ABORTED`);
+    const leaked = tf.memory().numTensors - before;
+    ensure(leaked === 0, `aborted at the 3rd progress report, run() leaked ${leaked} tensor(s)`);
   });
 
   ownTargets?.dispose();

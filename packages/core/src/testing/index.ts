@@ -6,6 +6,7 @@
  * @packageDocumentation
  */
 export { checkAttack, type AttackCheck, type AttackFixture } from './attack-suite.js';
+export { checkConcurrentRuns, type ConcurrencyCheck, type ConcurrentRun } from './concurrency-suite.js';
 export { checkPreprocessor, type PreprocessorCheck, type PreprocessorFixture } from './preprocessor-suite.js';
 export { checkDetector, checkInspector, type DetectorFixture, type InspectorFixture } from './detector-suite.js';
 export { assertConformance, type CheckResult, type ConformanceReport } from './report.js';
