@@ -9,6 +9,8 @@ import '@advx/attacks/register-all';
 import { AdvxError, getAttack, isAdvxError, listAttacks, listDefenses, listDetectors, type Model, type NormName } from '@advx/core';
 import { DATASETS, loadDataset, loadModel, ZOO_MODEL_IDS, type DatasetName, type ZooModelId } from '@advx/models-zoo';
 
+// Inlined by the bundler (dist) and read by Vite (sources): `advx --version` needs no file at run time.
+import { version } from '../../package.json';
 import { autoAttack } from '../auto-attack.js';
 import { evaluate } from '../evaluate.js';
 import { percent, summaryTable } from '../internal/report-data.js';
@@ -240,6 +242,7 @@ async function runEval(flags: EvalFlags, io: CliIo, verbose: boolean): Promise<n
   const onSigint = () => controller.abort();
   if (io.signal) io.signal.addEventListener('abort', onSigint);
   else process.once('SIGINT', onSigint);
+  if (io.signal?.aborted) controller.abort();
   const progress = progressReporter(io);
   if (preset) io.stderr.write(`[advx] AutoAttack ensemble: ${preset.attacks.map((a) => a.label).join(' → ')} (omitted: ${preset.omitted.join('; ')})\n`);
   try {
@@ -268,7 +271,17 @@ async function runEval(flags: EvalFlags, io: CliIo, verbose: boolean): Promise<n
   } catch (e) {
     progress.stop();
     if (isAdvxError(e, 'ABORTED')) {
-      io.stderr.write(`advx: interrupted: ${e.message.replace(/^\[ABORTED\] /, '')} State: ${path.join(flags.out, 'state.json')}; rerun with --resume.\n`);
+      const stateFile = path.join(flags.out, 'state.json');
+      const saved = await fs.stat(stateFile).then(
+        () => true,
+        () => false,
+      );
+      io.stderr.write(
+        saved
+          ? `advx: interrupted: ${e.message.replace(/^\[ABORTED\] /, '')} State: ${stateFile}; rerun with --resume.\n`
+          : 'advx: interrupted before the first chunk was done: nothing was saved (no state file was written); ' +
+              'rerun the same command without --resume to start again.\n',
+      );
       return 130;
     }
     throw e;
@@ -336,9 +349,11 @@ async function runMerge(files: string[], out: string, json: boolean, io: CliIo):
  *   into `--out` (default `advx-report`); `--json` prints the result as JSON.
  * - `advx list` — registered attacks, defenses and detectors with their metadata.
  * - `advx merge <results.json...> --out DIR` — combines shard results.
+ * - `advx --version` (`-V`) — prints the version of `@advx/eval`.
  *
  * Errors print one line (`--verbose` adds the stack) and give a non-zero exit code (1; 2 for
- * usage errors; 130 when interrupted, with the state kept for `--resume`).
+ * usage errors; 130 when interrupted, with the state of the finished chunks kept for `--resume`,
+ * or a note that nothing was saved when no chunk was finished).
  *
  * @param argv - the arguments.
  * @param io - output streams (default the process's) and an optional abort signal.
@@ -355,6 +370,7 @@ export async function runCli(argv: readonly string[], io: CliIo = { stdout: proc
   let code = 0;
   const program = new Command('advx')
     .description('adversarial robustness evaluation for TensorFlow.js models')
+    .version(version, '-V, --version', 'print the version of @advx/eval')
     .option('--verbose', 'print stack traces of errors (anywhere on the line)')
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s), outputError: (s, write) => write(`advx: ${s}`) });
