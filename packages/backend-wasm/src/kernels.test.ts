@@ -119,7 +119,7 @@ const depthwiseCases: Case[] = [
 ];
 
 describe('every claimed kernel is registered', () => {
-  it('lists and registers the six kernels', () => {
+  it('lists and registers the fifteen kernels', () => {
     expect(wasmKernelOverrides.map((k) => k.kernelName)).toEqual([
       'Conv2DBackpropInput',
       'Conv2DBackpropFilter',
@@ -127,6 +127,15 @@ describe('every claimed kernel is registered', () => {
       'DepthwiseConv2dNativeBackpropFilter',
       'BatchMatMul',
       'MaxPoolGrad',
+      'Sign',
+      'Log1p',
+      'Sigmoid',
+      'ClipByValue',
+      'Relu6',
+      'Selu',
+      'Maximum',
+      'Minimum',
+      'Cast',
     ]);
     const mark = Symbol.for('@advx/backend-wasm/kernel');
     for (const k of wasmKernelOverrides) {

@@ -12,6 +12,15 @@ import { conv2DBackpropInputFast } from './kernels/conv2d-backprop-input.js';
 import { depthwiseBackpropFilterFast } from './kernels/depthwise-backprop-filter.js';
 import { depthwiseBackpropInputFast } from './kernels/depthwise-backprop-input.js';
 import { maxPoolGradFast } from './kernels/max-pool-grad.js';
+import { castToBoolFixed } from './kernels/cast-to-bool.js';
+import { clipByValueFixed } from './kernels/clip-by-value.js';
+import { log1pFixed } from './kernels/log1p.js';
+import { maximumFixed } from './kernels/maximum.js';
+import { minimumFixed } from './kernels/minimum.js';
+import { relu6Fixed } from './kernels/relu6.js';
+import { seluFixed } from './kernels/selu.js';
+import { sigmoidFixed } from './kernels/sigmoid.js';
+import { signFixed } from './kernels/sign.js';
 
 /**
  * One kernel that {@link registerWasmKernels} registers for the `wasm` backend.
@@ -40,6 +49,18 @@ export interface WasmKernelOverride {
 const CONV_CLAIMS =
   "float32, NHWC, strides 1–4 (per axis, may differ), padding 'same', 'valid', a non-negative number " +
   '(with any dimRoundingMode) or explicit non-negative pairs, any filter size, batch and channel counts';
+
+/** `'fixed'` entries for float32 element-wise kernels computed as loops over the wasm heap. */
+function elementwiseFixed(entries: readonly (readonly [string, string])[]): WasmKernelOverride[] {
+  return entries.map(([kernelName, semantics]) => ({
+    kernelName,
+    kind: 'fixed' as const,
+    claims:
+      `float32 input${kernelName === 'Maximum' || kernelName === 'Minimum' ? 's' : ''}, any shape: the cpu backend's ` +
+      `semantics exactly (float64 arithmetic in JavaScript, stored as float32), as a loop over the wasm heap: ${semantics}.`,
+    otherwise: 'the stock wasm kernel (e.g. int32 input)',
+  }));
+}
 
 /**
  * The kernels {@link registerWasmKernels} registers for the `wasm` backend, with what each covers.
@@ -99,6 +120,25 @@ export const wasmKernelOverrides: readonly WasmKernelOverride[] = Object.freeze(
       'kernel starts its maximum at 0 (wrong gradients in all-negative windows) and breaks ties differently.',
     otherwise: 'the stock wasm kernel (e.g. int32 input, dilations above 1)',
   },
+  ...elementwiseFixed([
+    ['Sign', "−1 for x < 0, 1 for x > 0, 0 for ±0 and NaN; the stock kernel returns 0 for every |x| below about 1.2e-7 (FGSM, BIM and PGD-Linf steps left pixels with small gradients unmoved)"],
+    ['Log1p', 'Math.log1p; the stock kernel returns 0 for |x| up to about 1e-8'],
+    ['Sigmoid', '1 / (1 + exp(−x)); the stock kernel flushes results below 1.18e-38 (x ≤ −87.4) to 0, so log(sigmoid(x)) is −∞ and the Sigmoid and Softplus gradients vanish there'],
+    ['ClipByValue', 'NaN stays NaN, as on cpu; the stock kernel maps NaN to the lower bound and is exact otherwise, so it still runs (SIMD) when a stock Sum of the input is not NaN'],
+    ['Relu6', 'min(max(0, x), 6), NaN stays NaN; the stock kernel maps NaN to 0 and is exact otherwise, so it still runs (SIMD) when a stock Sum of the input is not NaN'],
+    ['Selu', 'scale·x, or scale·alpha·(exp(x) − 1) below 0; the stock kernel is 0 for x in −1e-8 … −1e-12 and up to 19 % off near −1e-7'],
+    ['Maximum', 'Math.max with broadcasting: NaN in either operand gives NaN; the stock kernel returns the first operand when the second is NaN'],
+    ['Minimum', 'Math.min with broadcasting: NaN in either operand gives NaN; the stock kernel returns the first operand when the second is NaN'],
+  ]),
+  {
+    kernelName: 'Cast',
+    kind: 'fixed',
+    claims:
+      "casts of float32 or int32 to bool, the cpu backend's semantics exactly (x !== 0: non-zero values and NaN are " +
+      'true). A loop over the wasm heap; the stock kernel copies the values into a uint8 array, so 0.5, 1e-7 and NaN ' +
+      'become false and 256 wraps to false.',
+    otherwise: 'the stock wasm kernel (every other cast; those agree with cpu)',
+  },
 ]);
 
 type FastImpl = (
@@ -121,6 +161,15 @@ const IMPLS: Readonly<Record<string, FastImpl>> = {
   DepthwiseConv2dNativeBackpropFilter: (i, a, b) => depthwiseBackpropFilterFast(need(i, 'x'), need(i, 'dy'), a, b),
   BatchMatMul: (i, a, b, stock) => batchMatMulFast(need(i, 'a'), need(i, 'b'), a, b, stock),
   MaxPoolGrad: (i, a, b) => maxPoolGradFast(need(i, 'dy'), need(i, 'input'), a, b),
+  Sign: (i, _a, b) => signFixed(need(i, 'x'), b),
+  Log1p: (i, _a, b) => log1pFixed(need(i, 'x'), b),
+  Sigmoid: (i, _a, b) => sigmoidFixed(need(i, 'x'), b),
+  ClipByValue: (i, a, b) => clipByValueFixed(need(i, 'x'), a, b),
+  Relu6: (i, _a, b) => relu6Fixed(need(i, 'x'), b),
+  Selu: (i, _a, b) => seluFixed(need(i, 'x'), b),
+  Maximum: (i, _a, b) => maximumFixed(need(i, 'a'), need(i, 'b'), b),
+  Minimum: (i, _a, b) => minimumFixed(need(i, 'a'), need(i, 'b'), b),
+  Cast: (i, a, b) => castToBoolFixed(need(i, 'x'), a, b),
 };
 
 /** Marks kernel functions made here, so that a second copy of this package sees them too. */
