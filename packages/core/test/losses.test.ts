@@ -78,6 +78,23 @@ describe('crossEntropy', () => {
       tf.dispose([logits, classes]);
     });
   });
+
+  it('keeps the relative precision of the true-class gradient when softmax(z)_y rounds to 1 in float32', async () => {
+    // The logits of MNIST test image 23 under the zoo's mnist-mlp (label 5): 1 − softmax(z)_5 ≈ 6.3e-8,
+    // below float32's spacing of 1.2e-7 near 1; `softmax − 1` gave −1.19e-7 on cpu and 0 on wasm.
+    const z = [-7.9259, -3.3848, -6.3392, 3.2172, -10.2382, 19.9539, 1.2447, -10.6765, -2.0195, -0.6416];
+    await noLeak(async () => {
+      const logits = tf.tensor2d([z]);
+      const classes = tf.tensor1d([5], 'int32');
+      const got = await values(tf.grad((t: tf.Tensor) => tf.sum(crossEntropy(t as tf.Tensor2D, classes)))(logits));
+      const e = z.map((v) => Math.exp(v - 19.9539));
+      const s = e.reduce((a, b) => a + b, 0);
+      const expected = e.map((v, c) => v / s - (c === 5 ? 1 : 0));
+      expect(expected[5]).toBeCloseTo(-6.29e-8, 9);
+      got.forEach((g, c) => expect(Math.abs(g - (expected[c] as number))).toBeLessThanOrEqual(1e-5 * Math.abs(expected[c] as number)));
+      tf.dispose([logits, classes]);
+    });
+  });
 });
 
 describe('logitMargin and carliniWagnerLoss', () => {
