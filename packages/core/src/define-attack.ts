@@ -328,6 +328,9 @@ async function runAttack<O extends AttackOptionsBase>(
   if (run.quantize !== undefined && run.quantize !== 8) {
     throw new AdvxError('INVALID_OPTION', `quantize must be 8 (round outputs to 8 bits) or left out, got ${String(run.quantize)}.`);
   }
+  if (goal === null || typeof goal !== 'object') {
+    throw new AdvxError('INVALID_OPTION', `${meta.name}: run(model, x, goal, options) needs a goal: { labels } (untargeted) or { targets } (targeted), got ${goal === null ? 'null' : typeof goal}.`);
+  }
   const kind = goalKind(goal);
   if (!meta.goals.includes(kind)) {
     throw new AdvxError('INVALID_OPTION', `${meta.name} supports ${meta.goals.join(' and ')} goals, not ${kind}.`);

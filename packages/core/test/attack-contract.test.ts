@@ -253,6 +253,9 @@ describe('bad input fails fast with a clear AdvxError and leaks nothing', () => 
     });
     await expectCode('PROBABILITIES_NOT_LOGITS', () => attack.run(softmaxModel, x, { labels }, { epsilons: [0.1] }));
   });
+  it('a missing goal → INVALID_OPTION naming the goal, not a TypeError', async () => {
+    await expectCode('INVALID_OPTION', () => attack.run(model, x, undefined as unknown as Goal, { epsilons: [0.1] }));
+  });
   it('an exhausted query budget → QUERY_BUDGET_EXHAUSTED', async () => {
     const q = toQueryModel(model, { output: 'scores', budget: 20 });
     await expectCode('QUERY_BUDGET_EXHAUSTED', () => randomSearch({ steps: 4 }).run(q, x, { labels }, { epsilons: [0.3] }));

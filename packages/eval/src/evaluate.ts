@@ -19,6 +19,7 @@ import {
 import { fingerprint } from './internal/fingerprint.js';
 import { probeWarnings, resolveDiagnostics } from './internal/masking-checks.js';
 import { resolveAttacks, type ResolvedAttack } from './internal/resolve-attacks.js';
+import { checkStateChunks } from './internal/check-records.js';
 import { buildResult } from './internal/summarize.js';
 import {
   RESULT_SCHEMA,
@@ -381,6 +382,8 @@ export async function evaluate(options: EvaluateOptions): Promise<EvaluationResu
       { expected: print, found: saved.fingerprint },
     );
   }
+  // A state may come from a file: its records are checked against this evaluation before use.
+  if (saved !== undefined) checkStateChunks(saved.chunks, config, 'the saved state');
   const done: Record<string, ChunkRecord> = { ...(saved?.chunks ?? {}) };
 
   const probe = diagnostics

@@ -1,5 +1,6 @@
 import { AdvxError } from '@advx/core';
 
+import { checkResultRecord } from './internal/check-records.js';
 import { buildResult } from './internal/summarize.js';
 import { RESULT_SCHEMA, type EvaluationResult, type MaskingWarning } from './types.js';
 
@@ -16,7 +17,8 @@ const PROBE_CODES: ReadonlySet<MaskingWarning['code']> = new Set(['PROBABILITY_O
  * @param results - one result per shard, in any order.
  * @returns the merged result (`shard: null`).
  * @throws AdvxError `INVALID_OPTION` when the results come from different evaluations, a shard is
- * missing or repeated, or a result is not an advx evaluation result.
+ * missing or repeated, or a result is not an advx evaluation result (the message names the first
+ * field that does not match the schema).
  *
  * @example
  * ```ts
@@ -33,6 +35,8 @@ export function mergeResults(results: readonly EvaluationResult[]): EvaluationRe
     if (r === null || typeof r !== 'object' || r.schema !== RESULT_SCHEMA || !Array.isArray(r.samples)) {
       throw new AdvxError('INVALID_OPTION', `results[${i}] is not an ${RESULT_SCHEMA} evaluation result (schema ${String((r as { schema?: unknown } | null)?.schema)}).`);
     }
+    // Results may come from files: every field is checked before use.
+    checkResultRecord(r, `results[${i}]`);
   });
   const first = results[0] as EvaluationResult;
   const config = JSON.stringify(first.config);

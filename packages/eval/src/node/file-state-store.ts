@@ -3,7 +3,8 @@ import path from 'node:path';
 
 import { AdvxError } from '@advx/core';
 
-import type { EvaluationState, StateStore } from '../types.js';
+import { checkStateRecord } from '../internal/check-records.js';
+import type { StateStore } from '../types.js';
 
 /**
  * The store of {@link fileStateStore}.
@@ -44,11 +45,13 @@ export function fileStateStore(file: string): FileStateStore {
         if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
         throw new AdvxError('INVALID_OPTION', `cannot read the state file ${file}: ${(e as Error).message}`);
       }
+      let parsed: unknown;
       try {
-        return JSON.parse(text) as EvaluationState;
+        parsed = JSON.parse(text);
       } catch {
         throw new AdvxError('INVALID_OPTION', `the state file ${file} is not valid JSON; delete it to start afresh.`);
       }
+      return checkStateRecord(parsed, `the state file ${file}`);
     },
     async save(state) {
       await fs.mkdir(path.dirname(file), { recursive: true });

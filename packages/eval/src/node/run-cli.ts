@@ -14,6 +14,7 @@ import { version } from '../../package.json';
 import { autoAttack } from '../auto-attack.js';
 import { evaluate } from '../evaluate.js';
 import { percent, summaryTable } from '../internal/report-data.js';
+import { checkResultRecord } from '../internal/check-records.js';
 import { mergeResults } from '../merge-results.js';
 import type { AttackSpec, EvaluationProgress, EvaluationResult } from '../types.js';
 import { fileStateStore } from './file-state-store.js';
@@ -66,7 +67,8 @@ export function parseAttacks(list: string): { specs: AttackSpec[]; sequential: b
   }
   const specs = names.map((entry) => {
     const [name, ...pairs] = entry.split(':');
-    const options: Record<string, unknown> = {};
+    // No prototype: a key such as __proto__ stays an own key and is rejected as an unknown option.
+    const options = Object.create(null) as Record<string, unknown>;
     for (const pair of pairs) {
       const eq = pair.indexOf('=');
       if (eq <= 0) throw new AdvxError('INVALID_OPTION', `--attacks: '${pair}' in '${entry}' is not key=value (e.g. pgd:steps=40).`);
@@ -264,8 +266,9 @@ async function runEval(flags: EvalFlags, io: CliIo, verbose: boolean): Promise<n
       modelId: target.id,
     });
     progress.stop();
-    await state.remove();
     const files = await writeReport(result, flags.out, { classNames: DATASETS[datasetName].classNames, title: `advx robustness evaluation: ${target.id}` });
+    // The state goes only once every report is on disk: a failed write keeps the run resumable.
+    await state.remove();
     io.stdout.write(flags.json ? `${JSON.stringify(result)}\n` : `${summaryText(result, backend)}\n\nwrote ${files.json}, ${files.markdown}, ${files.html} and ${files.images.length} images\n`);
     return 0;
   } catch (e) {
@@ -329,6 +332,7 @@ async function runMerge(files: string[], out: string, json: boolean, io: CliIo):
     } catch (e) {
       throw new AdvxError('INVALID_OPTION', `cannot read the results file ${file}: ${(e as Error).message}`);
     }
+    checkResultRecord(results[results.length - 1], `the results file ${file}`);
   }
   const merged = mergeResults(results);
   const dataset = merged.config.dataset as DatasetName | undefined;
