@@ -119,7 +119,7 @@ const depthwiseCases: Case[] = [
 ];
 
 describe('every claimed kernel is registered', () => {
-  it('lists and registers the fifteen kernels', () => {
+  it('lists and registers the twenty kernels', () => {
     expect(wasmKernelOverrides.map((k) => k.kernelName)).toEqual([
       'Conv2DBackpropInput',
       'Conv2DBackpropFilter',
@@ -136,6 +136,11 @@ describe('every claimed kernel is registered', () => {
       'Maximum',
       'Minimum',
       'Cast',
+      'Tile',
+      'Less',
+      'LessEqual',
+      'Greater',
+      'GreaterEqual',
     ]);
     const mark = Symbol.for('@advx/backend-wasm/kernel');
     for (const k of wasmKernelOverrides) {
