@@ -228,25 +228,30 @@ async function evaluateChunk(
               if (minimization && e < 0) rec.distance = Number.isFinite(result.distances[j]) ? (result.distances[j] as number) : null;
               rec.queries += result.queries?.[j] ?? 0;
             });
-            const last = eps.length - 1;
-            if (ctx.examples > 0 && (e < 0 || e === E - 1)) {
-              const ok = minimization && e < 0 ? rows.map((_, j) => Number.isFinite(result.distances[j])) : (result.success[last] as readonly boolean[]);
-              const pick = rows.map((_, j) => j).filter((j) => ok[j]).slice(0, ctx.examples);
-              const adv = minimization && e < 0 ? result.raw : (result.clipped[last] as tf.Tensor);
-              examples.push(
-                ...(await examplesOf(
-                  ctx,
-                  label,
-                  minimization && e < 0 ? null : (epsilons[E - 1] as number),
-                  xs,
-                  adv,
-                  pick,
-                  rows.map((r) => start + r),
-                  rows.map((r) => labels[r] as number),
-                  clean,
-                  rows,
-                )),
-              );
+            if (ctx.examples > 0) {
+              // Examples at every ε (the first successes of this chunk), or the unrestricted minimal
+              // adversarials of a minimization attack run once for all ε.
+              const groups: { epsilon: number | null; ok: readonly boolean[]; adv: tf.Tensor }[] =
+                minimization && e < 0
+                  ? [{ epsilon: null, ok: rows.map((_, j) => Number.isFinite(result.distances[j])), adv: result.raw }]
+                  : eps.map((epsilon, k) => ({ epsilon, ok: result.success[k] as readonly boolean[], adv: result.clipped[k] as tf.Tensor }));
+              for (const group of groups) {
+                const pick = rows.map((_, j) => j).filter((j) => group.ok[j]).slice(0, ctx.examples);
+                examples.push(
+                  ...(await examplesOf(
+                    ctx,
+                    label,
+                    group.epsilon,
+                    xs,
+                    group.adv,
+                    pick,
+                    rows.map((r) => start + r),
+                    rows.map((r) => labels[r] as number),
+                    clean,
+                    rows,
+                  )),
+                );
+              }
             }
           } finally {
             result.dispose();
@@ -297,7 +302,7 @@ async function evaluateChunk(
  * Options: `model`, `data` `{ x, labels }`, `attacks` (configured attacks or `{ name, options }`
  * registry specs), `epsilons`, `norm` (default `'linf'`), `batchSize` (128), `seed` (0), `mode`
  * (`'independent'`; `'sequential'` for AutoAttack, see {@link autoAttack}), `shard`, `state`,
- * `signal`, `onProgress`, `diagnostics` (on), `examples` (0 per attack), `modelId`.
+ * `signal`, `onProgress`, `diagnostics` (on), `examples` (0 per attack and ε), `modelId`.
  *
  * @throws AdvxError before any work for bad input: `INVALID_MODEL`, `INVALID_SHAPE` (data does not
  * match the model's input shape), `BATCH_MISMATCH`, `LABEL_OUT_OF_RANGE`, `OUT_OF_BOUNDS`,

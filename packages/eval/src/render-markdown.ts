@@ -1,4 +1,4 @@
-import { describeRun, detailTable, evidenceText, minimizationTable, percent, summaryTable } from './internal/report-data.js';
+import { describeRun, detailTable, drawable, evidenceText, exampleGroups, exampleStem, minimizationTable, percent, summaryTable } from './internal/report-data.js';
 import type { EvaluationResult } from './types.js';
 
 function table(t: { header: string[]; rows: string[][] }): string {
@@ -6,11 +6,46 @@ function table(t: { header: string[]; rows: string[][] }): string {
   return [line(t.header), line(t.header.map(() => '---')), ...t.rows.map(line)].join('\n');
 }
 
+/** The examples, one table per ε, linking the PNGs that writeReport puts under `images/`. */
+function examplesSection(result: EvaluationResult): string[] {
+  const groups = exampleGroups(result, (e) => drawable(e.shape));
+  if (!groups.some((g) => g.examples.length > 0)) return [];
+  const parts = [
+    '## Examples',
+    '',
+    'The first successful adversarials of each attack at each ε: original, perturbation (magnified; grey = unchanged) and adversarial, ' +
+      'with the predicted class and its confidence. The images are the files `writeReport` writes under `images/`.',
+    '',
+  ];
+  for (const group of groups) {
+    parts.push(`### ${group.title}`, '');
+    if (group.examples.length === 0) {
+      parts.push('No attack succeeded at this ε on the samples examined.', '');
+      continue;
+    }
+    const rows = group.examples.map((e) => {
+      const img = (kind: string) => `![${kind}](images/${exampleStem(e)}-${kind}.png)`;
+      return [
+        e.attack,
+        `#${e.index}`,
+        img('original'),
+        img('perturbation'),
+        img('adversarial'),
+        `${e.cleanPrediction} (${percent(e.cleanConfidence)}) → ${e.adversarialPrediction} (${percent(e.adversarialConfidence)})`,
+        String(e.perturbation),
+      ];
+    });
+    parts.push(table({ header: ['attack', 'sample', 'original', 'perturbation', 'adversarial', 'prediction', '‖δ‖'], rows }), '');
+  }
+  return parts;
+}
+
 /**
  * Renders an {@link EvaluationResult} as a Markdown report: what was run, clean accuracy, the
  * robust-accuracy table (attacks × ε plus the ensemble), per-attack details (success rate,
- * perturbation norms, queries), minimization attacks' empirical robustness, and the gradient-masking
- * warnings with their evidence. Pure function: works in browsers too.
+ * perturbation norms, queries), minimization attacks' empirical robustness, the gradient-masking
+ * warnings with their evidence, and the example adversarials in one table per ε (image links to the
+ * `images/` PNGs that `writeReport` writes next to `report.md`). Pure function: works in browsers too.
  *
  * @param result - an evaluation result.
  * @returns the Markdown text.
@@ -44,5 +79,6 @@ export function renderMarkdown(result: EvaluationResult): string {
   if (result.warnings.length === 0) parts.push('No diagnostic fired.', '');
   for (const w of result.warnings) parts.push(`- **${w.code}**: ${w.message} (evidence: ${evidenceText(w)})`);
   if (result.warnings.length) parts.push('');
+  parts.push(...examplesSection(result));
   return parts.join('\n');
 }

@@ -238,7 +238,7 @@ export interface EvaluationConfig {
   readonly mode: EnsembleMode;
   /** Samples in the whole dataset. */
   readonly datasetSize: number;
-  /** Examples kept per attack. */
+  /** Examples kept per attack and ε (a minimization attack keeps its minimal adversarials instead). */
   readonly examples: number;
   /** The model's per-sample input shape, classes and bounds. */
   readonly model: ModelInfo;
@@ -352,7 +352,7 @@ export interface EvaluationResult {
   readonly ensemble: readonly CurvePoint[];
   /** Gradient-masking diagnostics that fired. */
   readonly warnings: readonly MaskingWarning[];
-  /** Example adversarials (the first ones found per attack). */
+  /** Example adversarials: the first ones found per attack and ε (ordered by attack, ε, index). */
   readonly examples: readonly ExampleRecord[];
   /** Per-sample records, ordered by index. */
   readonly samples: readonly SampleRecord[];
@@ -396,7 +396,7 @@ export interface ChunkRecord {
   readonly samples: readonly SampleRecord[];
   /** Per attack: milliseconds spent. */
   readonly timeMs: readonly number[];
-  /** Examples found in the chunk (at most {@link EvaluationConfig.examples} per attack). */
+  /** Examples found in the chunk (at most {@link EvaluationConfig.examples} per attack and ε). */
   readonly examples: readonly ExampleRecord[];
 }
 
@@ -445,7 +445,10 @@ export interface EvaluateOptions {
   readonly onProgress?: (progress: EvaluationProgress) => void;
   /** Gradient-masking diagnostics: `false` to skip them, or thresholds (default: on, with the defaults). */
   readonly diagnostics?: boolean | DiagnosticsOptions;
-  /** Example adversarials to keep per attack for reports (default 0). */
+  /**
+   * Example adversarials to keep per attack and ε for reports (default 0): the first successes at each
+   * ε; a minimization attack keeps its unrestricted minimal adversarials (`epsilon: null`) instead.
+   */
   readonly examples?: number;
   /** Model name recorded in the result (e.g. a zoo id). */
   readonly modelId?: string;

@@ -76,7 +76,13 @@ describe('advx eval on mnist-cnn (wasm)', () => {
     expect(readFileSync(path.join(outSingle, 'report.md'), 'utf8')).toMatch(/\| ensemble \(worst case per sample\) \|/);
     const pngs = readdirSync(path.join(outSingle, 'images'));
     expect(pngs.length).toBe(single.examples.length * 3);
-    expect(single.examples.length).toBe(4);
+    // --examples 2: the first two successes of each attack at each ε (the per-sample records say how many there are).
+    const successes = (a: number, e: number) => single.samples.filter((smp) => smp.attacks[a]!.success[e] === true).length;
+    const expected = single.attacks.flatMap((_, a) => single.config.epsilons.map((__, e) => Math.min(2, successes(a, e))));
+    expect(expected.every((k) => k === 2)).toBe(true);
+    expect(single.examples.map((x) => `${x.attack}@${x.epsilon}`)).toEqual(
+      single.attacks.flatMap((a) => single.config.epsilons.flatMap((eps) => [`${a.label}@${eps}`, `${a.label}@${eps}`])),
+    );
     expect(existsSync(path.join(outSingle, 'state.json'))).toBe(false);
   });
 
@@ -98,6 +104,12 @@ describe('advx eval on mnist-cnn (wasm)', () => {
         const svg = document.querySelector('svg#robustness-plot') as SVGSVGElement | null;
         const box = svg?.getBoundingClientRect();
         const images = Array.from(document.querySelectorAll('.example img')) as HTMLImageElement[];
+        const groups = Array.from(document.querySelectorAll('section.example-group'), (g) => ({
+          epsilon: g.getAttribute('data-epsilon'),
+          figures: g.querySelectorAll('figure.example').length,
+          height: g.getBoundingClientRect().height,
+        }));
+        const markers = Array.from(document.querySelectorAll('svg#robustness-plot .marker'), (mk) => mk.getAttribute('data-shape'));
         return {
           series: Array.from(document.querySelectorAll('svg#robustness-plot path.series'), (p) => p.getAttribute('data-attack')),
           pathLengths: Array.from(document.querySelectorAll('svg#robustness-plot path.series'), (p) => (p as SVGPathElement).getTotalLength()),
@@ -106,13 +118,21 @@ describe('advx eval on mnist-cnn (wasm)', () => {
           decoded: images.filter((i) => i.complete && i.naturalWidth === 28 && i.naturalHeight === 28).length,
           rows: document.querySelectorAll('table.summary tbody tr').length,
           noWarnings: document.querySelector('.no-warnings') !== null,
+          groups,
+          markers,
         };
       });
       expect(facts.series).toEqual(['fgsm', 'pgd(steps=10,relStepSize=0.1)', 'ensemble']);
       facts.pathLengths.forEach((l) => expect(l).toBeGreaterThan(100));
       expect(facts.svgWidth).toBe(720);
-      expect(facts.images).toBe(12);
-      expect(facts.decoded).toBe(12);
+      expect(facts.images).toBe(single.examples.length * 3);
+      expect(facts.decoded).toBe(single.examples.length * 3);
+      // One group per ε, each with both attacks' examples, laid out (non-zero height).
+      expect(facts.groups.map((g) => [g.epsilon, g.figures])).toEqual([['0.1', 4], ['0.3', 4]]);
+      facts.groups.forEach((g) => expect(g.height).toBeGreaterThan(100));
+      // Markers: per ε one for each attack and the ensemble, one more per legend entry; three shapes.
+      expect(facts.markers).toHaveLength(3 * 2 + 3);
+      expect(new Set(facts.markers)).toEqual(new Set(['circle', 'square', 'cross']));
       expect(facts.rows).toBe(3);
       expect(facts.noWarnings).toBe(true);
       // Self-contained: nothing but the page itself (and its data URLs) is loaded.

@@ -1,4 +1,4 @@
-import type { EvaluationResult, MaskingWarning } from '../types.js';
+import type { EvaluationResult, ExampleRecord, MaskingWarning } from '../types.js';
 
 export const percent = (v: number) => `${(100 * v).toFixed(1)} %`;
 
@@ -48,4 +48,41 @@ export function evidenceText(w: MaskingWarning): string {
   return Object.entries(w.evidence)
     .map(([k, v]) => `${k}=${String(v)}`)
     .join(', ');
+}
+
+/** The examples of one ε (or the unrestricted minimal adversarials, `epsilon: null`). */
+export interface ExampleGroup {
+  readonly epsilon: number | null;
+  /** `ε=0.1`, or `minimal ‖δ‖ (unrestricted)`. */
+  readonly title: string;
+  readonly examples: readonly ExampleRecord[];
+}
+
+/**
+ * The examples grouped by ε, one group per configured ε (in the configured order, possibly empty),
+ * then one for the minimal adversarials of minimization attacks when there are any; within a group in
+ * attack order, then by index.
+ */
+export function exampleGroups(r: EvaluationResult, keep: (e: ExampleRecord) => boolean = () => true): ExampleGroup[] {
+  const examples = r.examples.filter(keep);
+  const groups: ExampleGroup[] = r.config.epsilons.map((epsilon) => ({
+    epsilon,
+    title: `ε=${epsilon}`,
+    examples: examples.filter((e) => e.epsilon === epsilon),
+  }));
+  const minimal = examples.filter((e) => e.epsilon === null);
+  if (minimal.length) groups.push({ epsilon: null, title: 'minimal ‖δ‖ (unrestricted)', examples: minimal });
+  return groups;
+}
+
+const slug = (s: string) => s.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '') || 'attack';
+
+/** File stem of an example's PNGs under `images/`: `<attack>-eps<ε>-<index>` or `<attack>-minimal-<index>`. */
+export function exampleStem(e: ExampleRecord): string {
+  return `${slug(e.attack)}-${e.epsilon === null ? 'minimal' : `eps${e.epsilon}`}-${e.index}`;
+}
+
+/** Whether examples of this per-sample shape can be drawn (`[h, w]`, `[h, w, 1]` or `[h, w, 3]`). */
+export function drawable(shape: readonly number[]): boolean {
+  return (shape.length === 2 || (shape.length === 3 && (shape[2] === 1 || shape[2] === 3))) && shape.every((d) => d > 0);
 }

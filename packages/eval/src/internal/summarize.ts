@@ -99,12 +99,17 @@ function ensembleCurve(config: EvaluationConfig, samples: readonly SampleRecord[
   }));
 }
 
-/** The first `perAttack` examples (by dataset index) of each attack. */
+/**
+ * The first `config.examples` examples (by dataset index) of each attack at each ε, ordered by attack,
+ * then ε (the unrestricted minimal adversarials, `epsilon: null`, first), then index.
+ */
 export function pickExamples(config: EvaluationConfig, examples: readonly ExampleRecord[]): ExampleRecord[] {
   const out: ExampleRecord[] = [];
   for (const info of config.attacks) {
-    const mine = examples.filter((x) => x.attack === info.label).sort((p, q) => p.index - q.index);
-    out.push(...mine.slice(0, config.examples));
+    for (const epsilon of [null, ...config.epsilons]) {
+      const mine = examples.filter((x) => x.attack === info.label && x.epsilon === epsilon).sort((p, q) => p.index - q.index);
+      out.push(...mine.slice(0, config.examples));
+    }
   }
   return out;
 }

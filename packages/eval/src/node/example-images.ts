@@ -11,10 +11,7 @@ export interface ExampleImages {
   readonly magnification: number;
 }
 
-/** Whether examples of this per-sample shape can be drawn (`[h, w]`, `[h, w, 1]` or `[h, w, 3]`). */
-export function drawable(shape: readonly number[]): boolean {
-  return (shape.length === 2 || (shape.length === 3 && (shape[2] === 1 || shape[2] === 3))) && shape.every((d) => d > 0);
-}
+export { drawable } from '../internal/report-data.js';
 
 function encode(values: ArrayLike<number>, shape: readonly number[], toByte: (v: number) => number): Buffer {
   const [h, w] = shape as [number, number];

@@ -37,14 +37,53 @@ describe('reports', () => {
     const html = renderHtml(result, { classNames: ['zero', 'one', 'two'] });
     // One path per attack plus the ensemble; DeepFool's is a step curve through its minimal perturbations.
     expect(html.match(/<path class="series"/g)).toHaveLength(3);
-    const dfPath = /data-attack="deepfool" d="([^"]+)"/.exec(html)![1]!;
+    const dfPath = /data-attack="deepfool"[^>]* d="([^"]+)"/.exec(html)![1]!;
     expect(dfPath.split(/[ML]/).filter(Boolean).length).toBeGreaterThanOrEqual(2 * df.curve!.filter((p) => p.epsilon <= 0.5).length - 1);
     // Self-contained: no scripts, stylesheets or remote sources.
     expect(html).not.toMatch(/<(script|link)\b|(src|href)="(?!data:)/);
 
+    // Examples at every ε: PGD keeps its first success at each ε (as many as the per-sample records
+    // say succeeded, at most 1), DeepFool its minimal adversarial; the reports show one group per ε.
+    const pgdSuccesses = result.config.epsilons.map((_, e) => result.samples.filter((s) => s.attacks[0]!.success[e] === true).length);
+    expect(pgdSuccesses.every((k) => k > 0)).toBe(true);
+    expect(result.examples.map((e) => [e.attack, e.epsilon])).toEqual([
+      ['pgd(steps=10)', 0.05],
+      ['pgd(steps=10)', 0.5],
+      ['deepfool', null],
+    ]);
+    const firstSuccess = result.config.epsilons.map((_, e) => result.samples.find((s) => s.attacks[0]!.success[e] === true)!.index);
+    expect(result.examples.slice(0, 2).map((e) => e.index)).toEqual(firstSuccess);
+    const groups = [...html.matchAll(/<section class="example-group" data-epsilon="([^"]+)">([\s\S]*?)<\/section>/g)];
+    expect(groups.map((g) => g[1])).toEqual(['0.05', '0.5', 'minimal']);
+    for (const [, eps, body] of groups) {
+      const figures = [...body!.matchAll(/<figure class="example" data-index="\d+" data-epsilon="([^"]+)"/g)].map((f) => f[1]);
+      expect(figures).toEqual([eps]);
+    }
+    expect(md).toMatch(/## Examples\n[\s\S]*### ε=0\.05\n[\s\S]*### ε=0\.5\n[\s\S]*### minimal/);
+
+    // Every series has its own colour, dash pattern and marker shape.
+    const styles = [...html.matchAll(/<path class="series" data-attack="[^"]+" data-marker="([^"]+)" (?:data-same-as="[^"]+" )?d="[^"]+" fill="none" stroke="([^"]+)" stroke-width="2" (stroke-dasharray="[^"]+")?/g)].map((p) => p.slice(1).join('|'));
+    expect(styles).toHaveLength(3);
+    expect(new Set(styles.map((st) => st.split('|')[0])).size).toBe(3);
+    expect(new Set(styles.map((st) => st.split('|')[1])).size).toBe(3);
+    expect(new Set(styles.map((st) => st.split('|')[2])).size).toBe(3);
+    // One marker per ε and series, plus one in each legend entry.
+    expect(html.match(/class="marker"/g)).toHaveLength(3 * result.config.epsilons.length + 3);
+    // Two attacks on exactly the same line: both stay visible (nested markers, other dashes) and the legend says so.
+    const twin = { ...result.attacks[0]!, label: 'pgd twin' };
+    const coincident = renderHtml({ ...result, attacks: [result.attacks[0]!, twin], ensemble: result.attacks[0]!.perEpsilon });
+    expect(coincident).toContain('data-attack="pgd twin" data-marker="square" data-same-as="pgd(steps=10)"');
+    expect(coincident).toContain('data-attack="ensemble" data-marker="cross" data-same-as="pgd(steps=10)"');
+    expect(coincident).toContain('pgd twin (= pgd(steps=10), drawn on the same line)</text>');
+    expect(html).not.toContain('data-same-as');
+
     const files = await writeReport(result, dir);
     expect(JSON.parse(readFileSync(files.json, 'utf8'))).toEqual(JSON.parse(JSON.stringify(result)));
     expect(files.images).toHaveLength(result.examples.length * 3);
+    expect(files.images.map((f) => path.basename(f)).slice(0, 3)).toEqual(['pgd-steps-10-eps0.05-' + String(firstSuccess[0]) + '-original.png', 'pgd-steps-10-eps0.05-' + String(firstSuccess[0]) + '-perturbation.png', 'pgd-steps-10-eps0.05-' + String(firstSuccess[0]) + '-adversarial.png']);
+    // report.md links exactly the PNGs writeReport wrote.
+    const links = [...readFileSync(files.markdown, 'utf8').matchAll(/!\[[a-z]+\]\((images\/[^)]+)\)/g)].map((l) => path.join(dir, l[1]!));
+    expect(links.sort()).toEqual([...files.images].sort());
     const example = result.examples[0]!;
     const original = PNG.sync.read(readFileSync(files.images[0]!));
     const adversarial = PNG.sync.read(readFileSync(files.images[2]!));

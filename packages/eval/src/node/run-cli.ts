@@ -395,7 +395,7 @@ export async function runCli(argv: readonly string[], io: CliIo = { stdout: proc
     .option('--resume', 'continue an interrupted run from <out>/state.json')
     .option('--out <dir>', 'output folder', 'advx-report')
     .option('--json', 'print the result as JSON')
-    .option('--examples <count>', 'example images per attack in the report', '4')
+    .option('--examples <count>', 'example images per attack and ε in the report', '4')
     .option('--bounds <lo,hi>', 'input bounds of a model.json', '0,1')
     .option('--no-diagnostics', 'skip the gradient-masking diagnostics')
     .action(async (flags: EvalFlags) => {

@@ -3,6 +3,7 @@ import path from 'node:path';
 
 import { AdvxError } from '@advx/core';
 
+import { exampleStem } from '../internal/report-data.js';
 import { renderMarkdown } from '../render-markdown.js';
 import type { EvaluationResult } from '../types.js';
 import { drawable, exampleImages } from './example-images.js';
@@ -24,12 +25,11 @@ export interface WrittenReport {
   readonly images: readonly string[];
 }
 
-const slug = (s: string) => s.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '') || 'attack';
-
 /**
  * Writes an evaluation's outputs into a folder (created when missing): `results.json`,
  * `report.md`, `report.html` and the example images as PNG files under `images/`
- * (`<attack>-<index>-original.png`, `-perturbation.png`, `-adversarial.png`).
+ * (`<attack>-eps<ε>-<index>-original.png`, `-perturbation.png`, `-adversarial.png`; `minimal` instead of
+ * `eps<ε>` for the unrestricted adversarials of minimization attacks), which `report.md` links.
  * Each file is written under a temporary name and renamed, `images/` is rewritten (no PNG of an
  * earlier report stays), and `results.json` is written last.
  *
@@ -56,7 +56,7 @@ export async function writeReport(result: EvaluationResult, dir: string, options
   const images: string[] = [];
   for (const example of result.examples.filter((e) => drawable(e.shape))) {
     const png = exampleImages(example, result.config.model.bounds);
-    const name = `${slug(example.attack)}-${example.index}`;
+    const name = exampleStem(example);
     // File names are derived from validated fields; a name that is not a plain file name is refused.
     if (!/^[A-Za-z0-9][A-Za-z0-9.+-]*$/.test(name) || name.includes('..')) {
       throw new AdvxError('INVALID_OPTION', `writeReport: example ${JSON.stringify(name.slice(0, 60))} does not give a plain file name; the result is damaged.`);
