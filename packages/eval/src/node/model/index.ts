@@ -1,0 +1,4 @@
+export { inspectModel, type ModelInspection } from './inspect-model.js';
+export { loadUserModel } from './load-user-model.js';
+export { readLabels } from './read-labels.js';
+export type { LoadUserModelOptions, UserModel, UserModelDescription, UserModelFormat } from './types.js';
