@@ -24,7 +24,8 @@ function maxOther(logits: tf.Tensor2D, mask: tf.Tensor2D): tf.Tensor1D {
  * (−2⁻²³ on the cpu backend, 0 on wasm for the same logits), and that noise decides the sign of the
  * input gradient. The sum of the small probabilities keeps full relative precision.
  */
-const stableCrossEntropy = tf.customGrad((logits: tf.Tensor, mask: tf.Tensor, save: tf.GradSaveFunc) => {
+const stableCrossEntropy = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+  const [logits, mask, save] = args as [tf.Tensor, tf.Tensor, tf.GradSaveFunc];
   const logp = tf.logSoftmax(logits);
   save([logp, mask]);
   return {
