@@ -8,6 +8,15 @@
 export { checkAttack, type AttackCheck, type AttackFixture } from './attack-suite.js';
 export { checkConcurrentRuns, type ConcurrencyCheck, type ConcurrentRun } from './concurrency-suite.js';
 export { checkPreprocessor, type PreprocessorCheck, type PreprocessorFixture } from './preprocessor-suite.js';
+export {
+  crossBackendSuite,
+  type BackendModel,
+  type BackendModelFactory,
+  type CrossBackendCase,
+  type CrossBackendFigures,
+  type CrossBackendFixture,
+  type CrossBackendReport,
+} from './cross-backend-suite.js';
 export { checkDetector, checkInspector, type DetectorFixture, type InspectorFixture } from './detector-suite.js';
 export { assertConformance, type CheckResult, type ConformanceReport } from './report.js';
 export { rocAuc } from './util.js';
