@@ -23,7 +23,8 @@ export type AdvxErrorCode =
   | 'DUPLICATE_NAME'
   | 'NOT_FITTED'
   | 'BACKEND_UNAVAILABLE'
-  | 'CHECKSUM_MISMATCH';
+  | 'CHECKSUM_MISMATCH'
+  | 'INVALID_DATA';
 
 /**
  * The one error class of advx. Every error the library raises on purpose is an `AdvxError` with a

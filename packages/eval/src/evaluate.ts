@@ -26,7 +26,9 @@ import {
   type ChunkRecord,
   type EvaluateOptions,
   type EvaluationConfig,
+  type EvaluationData,
   type EvaluationResult,
+  type EvaluationSource,
   type EvaluationState,
   type ExampleRecord,
   type SampleAttackRecord,
@@ -168,12 +170,39 @@ interface MutableAttackRecord {
   queries: number;
 }
 
+/** True for a chunked source (as opposed to in-memory tensors). */
+function isSource(data: EvaluationData | EvaluationSource): data is EvaluationSource {
+  return typeof (data as EvaluationSource).read === 'function' && !((data as EvaluationData).x instanceof tf.Tensor);
+}
+
+/**
+ * Rows `[start, start + size)` of the data as a new tensor: a slice of the in-memory `x`, or a chunk
+ * read from the source and checked against the model (shape, finite values, bounds).
+ */
+function chunkLoader(model: Model, data: EvaluationData | EvaluationSource): (start: number, size: number) => Promise<tf.Tensor> {
+  if (!isSource(data)) return async (start, size) => tf.slice(data.x, start, size);
+  return async (start, size) => {
+    const { x, labels } = await data.read(start, start + size);
+    labels.dispose();
+    try {
+      if (!(x instanceof tf.Tensor) || x.shape[0] !== size) {
+        throw new AdvxError('INVALID_SHAPE', `data.read(${start}, ${start + size}) must return ${size} samples, got shape ${x instanceof tf.Tensor ? JSON.stringify(x.shape) : typeof x}.`);
+      }
+      await validateInput(model, x);
+      return x;
+    } catch (e) {
+      if (x instanceof tf.Tensor) x.dispose();
+      throw e;
+    }
+  };
+}
+
 /** Evaluates one chunk `[start, start + size)` of the data. */
 async function evaluateChunk(
   ctx: ChunkContext,
   attacks: readonly ResolvedAttack[],
   mode: EvaluationConfig['mode'],
-  x: tf.Tensor,
+  load: (start: number, size: number) => Promise<tf.Tensor>,
   labelsAll: Int32Array,
   chunk: number,
   start: number,
@@ -182,7 +211,7 @@ async function evaluateChunk(
 ): Promise<ChunkRecord> {
   const { epsilons, norm } = ctx;
   const E = epsilons.length;
-  const xb = tf.slice(x, start, size);
+  const xb = await load(start, size);
   try {
     const labels = labelsAll.subarray(start, start + size);
     const clean = await classify(ctx.model, xb);
@@ -299,7 +328,9 @@ async function evaluateChunk(
  * at an epsilon that contains the whole input domain; `BLACK_BOX_BEATS_WHITE_BOX`,
  * `ACCURACY_INCREASES_WITH_EPSILON` and `ACCURACY_INCREASES_WITH_STEPS` check the grid's numbers.
  *
- * Options: `model`, `data` `{ x, labels }`, `attacks` (configured attacks or `{ name, options }`
+ * Options: `model`, `data` (`{ x, labels }` tensors, or an {@link EvaluationSource} such as
+ * `openDataset` of `@advx/eval/node` gives, read and checked one chunk at a time so that memory stays
+ * bounded), `attacks` (configured attacks or `{ name, options }`
  * registry specs), `epsilons`, `norm` (default `'linf'`), `batchSize` (128), `seed` (0), `mode`
  * (`'independent'`; `'sequential'` for AutoAttack, see {@link autoAttack}), `shard`, `state`,
  * `signal`, `onProgress`, `diagnostics` (on), `examples` (0 per attack and ε), `modelId`.
@@ -333,9 +364,17 @@ export async function evaluate(options: EvaluateOptions): Promise<EvaluationResu
   if (model === null || typeof model !== 'object' || model.kind !== 'model' || typeof model.logits !== 'function') {
     throw new AdvxError('INVALID_MODEL', 'model must be an advx white-box Model: wrap tfjs models with fromLayersModel, fromGraphModel or fromFunction.');
   }
-  if (data === null || typeof data !== 'object' || !(data.x instanceof tf.Tensor)) {
-    throw new AdvxError('INVALID_OPTION', 'data must be { x, labels } with x a tf.Tensor [n, ...inputShape] and labels an int32 tf.Tensor1D.');
+  if (data === null || typeof data !== 'object' || (!((data as EvaluationData).x instanceof tf.Tensor) && !isSource(data))) {
+    throw new AdvxError(
+      'INVALID_OPTION',
+      'data must be { x, labels } with x a tf.Tensor [n, ...inputShape] and labels an int32 tf.Tensor1D, or a chunked source { count, labels, fingerprint, read } (openDataset of @advx/eval/node).',
+    );
   }
+  const source = isSource(data) ? data : undefined;
+  if (source !== undefined && (!Number.isInteger(source.count) || source.count < 1 || !(source.labels instanceof Int32Array) || source.labels.length !== source.count)) {
+    throw new AdvxError('INVALID_OPTION', `a data source needs count ≥ 1 and labels an Int32Array of that length; got count ${String(source.count)} and ${source.labels?.length ?? 'no'} labels.`);
+  }
+  if (source !== undefined && typeof source.fingerprint !== 'string') throw new AdvxError('INVALID_OPTION', 'a data source needs a fingerprint string (it identifies the data for resumed runs).');
   const normName: NormName = options.norm ?? 'linf';
   const norm = getNorm(normName);
   const epsilons = [...validateEpsilons(options.epsilons, true)].sort((p, q) => p - q);
@@ -348,9 +387,23 @@ export async function evaluate(options: EvaluateOptions): Promise<EvaluationResu
   const diagnostics = resolveDiagnostics(options.diagnostics);
   const shard = checkShard(options.shard);
   const attacks = resolveAttacks(options.attacks, normName);
-  await validateInput(model, data.x);
-  const n = data.x.shape[0];
-  const { classes: labels } = await validateGoal({ labels: data.labels }, n, model.numClasses);
+  let n: number;
+  let labels: Int32Array;
+  if (source === undefined) {
+    const x = (data as EvaluationData).x;
+    await validateInput(model, x);
+    n = x.shape[0] as number;
+    labels = (await validateGoal({ labels: (data as EvaluationData).labels }, n, model.numClasses)).classes;
+  } else {
+    // Inputs of a source are checked chunk by chunk as they are read; its labels all at once.
+    n = source.count;
+    const y = tf.tensor1d(source.labels, 'int32');
+    try {
+      labels = (await validateGoal({ labels: y }, n, model.numClasses)).classes;
+    } finally {
+      y.dispose();
+    }
+  }
   if (signal?.aborted) throw new AdvxError('ABORTED', 'evaluate was aborted before it started.');
 
   const chunks = Math.ceil(n / batchSize);
@@ -372,12 +425,18 @@ export async function evaluate(options: EvaluateOptions): Promise<EvaluationResu
       ...(options.modelId !== undefined ? { id: options.modelId } : {}),
     },
     ...(data.name !== undefined ? { dataset: data.name } : {}),
+    ...(source?.description !== undefined ? { data: source.description } : {}),
     diagnostics,
   };
 
+  const load = chunkLoader(model, data);
   const store = options.state;
   // The fingerprint (configuration, slice and data) guards a state store against another evaluation.
-  const print = store ? fingerprint({ config, shard: shard ?? null }, (await data.x.data()) as Float32Array, labels) : '';
+  const print = !store
+    ? ''
+    : source === undefined
+      ? fingerprint({ config, shard: shard ?? null }, (await (data as EvaluationData).x.data()) as Float32Array, labels)
+      : fingerprint({ config, shard: shard ?? null, source: source.fingerprint }, labels);
   const saved = store ? await store.load() : undefined;
   if (saved !== undefined && (saved.schema !== RESULT_SCHEMA || saved.fingerprint !== print)) {
     throw new AdvxError(
@@ -395,7 +454,7 @@ export async function evaluate(options: EvaluateOptions): Promise<EvaluationResu
     ? await (async () => {
         options.onProgress?.({ phase: 'diagnostics', fraction: 0, attack: '', chunk: 0, chunks: last - first, resumedChunks: 0 });
         const k = Math.min(n, diagnostics.probeSamples);
-        const xp = tf.slice(data.x, 0, k);
+        const xp = await load(0, k);
         try {
           return await probeWarnings({ model, x: xp, labels: labels.subarray(0, k), attacks, norm: normName, diagnostics, seed, signal });
         } finally {
@@ -417,7 +476,7 @@ export async function evaluate(options: EvaluateOptions): Promise<EvaluationResu
     const base = completed * unitsPerChunk;
     let record: ChunkRecord;
     try {
-      record = await evaluateChunk(ctx, attacks, mode, data.x, labels, c, start, size, (attack, units) =>
+      record = await evaluateChunk(ctx, attacks, mode, load, labels, c, start, size, (attack, units) =>
         options.onProgress?.({
           phase: 'attacks',
           fraction: Math.min(1, (base + units) / total),

@@ -25,6 +25,7 @@ export {
   type EvaluateOptions,
   type EvaluationConfig,
   type EvaluationData,
+  type EvaluationSource,
   type EvaluationProgress,
   type EvaluationResult,
   type EvaluationState,

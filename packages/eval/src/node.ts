@@ -5,6 +5,7 @@
  *
  * @packageDocumentation
  */
+export { openDataset, type DataChunk, type DataSource, type OpenDatasetOptions, type SkippedFile } from './node/data/index.js';
 export { fileStateStore, type FileStateStore } from './node/file-state-store.js';
 export { loadModelFile, type LoadedModelFile } from './node/load-model-file.js';
 export { renderHtml, type RenderHtmlOptions } from './node/render-html.js';

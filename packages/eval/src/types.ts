@@ -65,6 +65,8 @@ export interface ModelInfo {
   readonly bounds: readonly [number, number];
   /** Model name (e.g. a zoo id), when given. */
   readonly id?: string;
+  /** How the command line read the model and fed it (format, bounds, normalization, output node, class names) and its inspection on one sample, when it says. */
+  readonly input?: Readonly<Record<string, unknown>>;
 }
 
 /**
@@ -244,6 +246,8 @@ export interface EvaluationConfig {
   readonly model: ModelInfo;
   /** Name of the dataset, when given. */
   readonly dataset?: string;
+  /** How a chunked source ({@link EvaluationSource}) read and fitted the data, when it says (format, sampling, conversion, skipped files). */
+  readonly data?: Readonly<Record<string, unknown>>;
   /** Thresholds of the gradient-masking diagnostics (`null`: diagnostics off). */
   readonly diagnostics: Required<DiagnosticsOptions> | null;
 }
@@ -373,6 +377,28 @@ export interface EvaluationData {
 }
 
 /**
+ * A labelled dataset read one chunk at a time (e.g. an image folder opened by `openDataset` of
+ * `@advx/eval/node`): {@link evaluate} reads each chunk when it evaluates it and disposes it, so memory
+ * stays bounded by `batchSize` whatever the dataset's size.
+ *
+ * @public
+ */
+export interface EvaluationSource {
+  /** Number of samples. */
+  readonly count: number;
+  /** All labels (class indices), int32 `[count]`: checked against the model's classes before any work. */
+  readonly labels: Int32Array;
+  /** Identifies the data for the state store (a resumed run must read the same data). */
+  readonly fingerprint: string;
+  /** Name recorded in the result. */
+  readonly name?: string;
+  /** How the data was read (JSON), recorded as {@link EvaluationConfig.data}. */
+  readonly description?: Readonly<Record<string, unknown>>;
+  /** Samples `[start, end)`: inputs `[end − start, ...inputShape]` inside the bounds and their labels; the caller disposes both. */
+  read(start: number, end: number): Promise<{ readonly x: tf.Tensor; readonly labels: tf.Tensor }>;
+}
+
+/**
  * The state of a resumable evaluation: the chunks done so far.
  *
  * @public
@@ -421,8 +447,8 @@ export interface StateStore {
 export interface EvaluateOptions {
   /** The white-box model. Black-box attacks get it through `toQueryModel`, so their queries are counted. */
   readonly model: Model;
-  /** The labelled data. */
-  readonly data: EvaluationData;
+  /** The labelled data: tensors, or a source read chunk by chunk. */
+  readonly data: EvaluationData | EvaluationSource;
   /** The attacks. */
   readonly attacks: readonly AttackInput[];
   /** Perturbation radii > 0 (sorted ascending in the result). */

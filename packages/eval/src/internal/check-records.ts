@@ -109,6 +109,7 @@ function checkConfig(f: Fields, v: unknown): EvaluationConfig {
   f.number(b[1], 'config.model.bounds[1]', lo + Number.MIN_VALUE);
   f.optional(m.id, (id) => f.string(id, 'config.model.id'));
   f.optional(c.dataset, (d) => f.string(d, 'config.dataset'));
+  f.optional(c.data, (d) => f.object(d, 'config.data'));
   if (c.diagnostics !== null) {
     const d = f.object(c.diagnostics, 'config.diagnostics');
     for (const [k, val] of Object.entries(d)) if (typeof val !== 'number' && typeof val !== 'boolean') f.fail(`config.diagnostics.${k}`, 'a number or true/false', val);

@@ -7,7 +7,7 @@ import { Command, CommanderError, Option } from 'commander';
 
 import '@advx/attacks/register-all';
 import { AdvxError, getAttack, isAdvxError, listAttacks, listDefenses, listDetectors, type Model, type NormName } from '@advx/core';
-import { DATASETS, loadDataset, loadModel, ZOO_MODEL_IDS, type DatasetName, type ZooModelId } from '@advx/models-zoo';
+import { DATASETS, loadModel, ZOO_MODEL_IDS, type DatasetName, type ZooModelId } from '@advx/models-zoo';
 
 // Inlined by the bundler (dist) and read by Vite (sources): `advx --version` needs no file at run time.
 import { version } from '../../package.json';
@@ -17,6 +17,7 @@ import { percent, summaryTable } from '../internal/report-data.js';
 import { checkResultRecord } from '../internal/check-records.js';
 import { mergeResults } from '../merge-results.js';
 import type { AttackSpec, EvaluationProgress, EvaluationResult } from '../types.js';
+import { openDataset, type DataSource } from './data/index.js';
 import { fileStateStore } from './file-state-store.js';
 import { loadModelFile } from './load-model-file.js';
 import { selectBackend, type BackendName } from './select-backend.js';
@@ -164,8 +165,10 @@ function textTable(r: EvaluationResult): string {
 }
 
 function summaryText(r: EvaluationResult, backend: string | undefined): string {
+  const skipped = r.config.data?.skipped;
   const lines = [
     ...(backend ? [`backend: ${backend}, tfjs ${tf.version_core}`] : []),
+    ...(typeof skipped === 'number' && skipped > 0 ? [`skipped ${skipped} unreadable files (--skip-bad; listed in results.json config.data.skippedFiles)`] : []),
     `${r.config.model.id ?? 'model'}: clean accuracy ${percent(r.cleanAccuracy)} on ${r.n} ${r.config.dataset ?? ''} samples`.replace(/ {2}/g, ' '),
     `robust accuracy (${r.config.norm}, ${r.config.mode})`,
     textTable(r),
@@ -181,7 +184,11 @@ interface EvalFlags {
   attacks: string;
   eps: string;
   norm: string;
-  n: string;
+  n?: string;
+  sample: string;
+  skipBad?: boolean;
+  resize?: boolean;
+  convertChannels?: boolean;
   batchSize: string;
   backend: string;
   threads?: string;
@@ -195,23 +202,27 @@ interface EvalFlags {
   diagnostics: boolean;
 }
 
-async function loadTarget(flags: EvalFlags): Promise<{ model: Model; id: string; dataset: DatasetName | undefined; dispose: () => void }> {
+async function loadTarget(
+  flags: EvalFlags,
+): Promise<{ model: Model; id: string; dataset: DatasetName | undefined; classNames: readonly string[] | undefined; dispose: () => void }> {
   if ((ZOO_MODEL_IDS as readonly string[]).includes(flags.model)) {
     const zoo = await loadModel(flags.model as ZooModelId);
-    return { model: zoo.model, id: zoo.id, dataset: zoo.card.dataset as DatasetName, dispose: () => zoo.layers.dispose() };
+    const dataset = zoo.card.dataset as DatasetName;
+    return { model: zoo.model, id: zoo.id, dataset, classNames: DATASETS[dataset]?.classNames, dispose: () => zoo.layers.dispose() };
   }
   if (!flags.model.endsWith('.json')) {
     throw new AdvxError('UNKNOWN_NAME', `--model '${flags.model}' is neither a zoo model (${ZOO_MODEL_IDS.join(', ')}) nor a path to a model.json.`);
   }
   const { model, dispose } = await loadModelFile(flags.model, parseBounds(flags.bounds));
-  return { model, id: path.basename(path.dirname(path.resolve(flags.model))), dataset: undefined, dispose };
+  return { model, id: path.basename(path.dirname(path.resolve(flags.model))), dataset: undefined, classNames: undefined, dispose };
 }
 
 async function runEval(flags: EvalFlags, io: CliIo, verbose: boolean): Promise<number> {
   // Every flag is checked before the backend, the model or the data is touched.
   const parsed = parseAttacks(flags.attacks);
   const epsilons = parseEpsilons(flags.eps);
-  const n = positiveInt('--n', flags.n);
+  const n = flags.n !== undefined ? positiveInt('--n', flags.n) : undefined;
+  if (flags.sample !== 'first' && flags.sample !== 'stratified') throw new AdvxError('INVALID_OPTION', `--sample: '${flags.sample}' is not first or stratified.`);
   const batchSize = positiveInt('--batch-size', flags.batchSize);
   const seed = Number(flags.seed);
   if (!Number.isInteger(seed) || seed < 0) throw new AdvxError('INVALID_OPTION', `--seed: '${flags.seed}' is not a non-negative integer.`);
@@ -226,18 +237,30 @@ async function runEval(flags: EvalFlags, io: CliIo, verbose: boolean): Promise<n
 
   const backend = await selectBackend(flags.backend as BackendName, threads);
   const target = await loadTarget(flags);
-  const datasetName = (flags.data ?? target.dataset ?? 'mnist') as DatasetName;
-  if (!(datasetName in DATASETS)) {
-    target.dispose();
-    throw new AdvxError('UNKNOWN_NAME', `--data '${datasetName}' is not a dataset: use ${Object.keys(DATASETS).join(' or ')}.`);
-  }
-  let dataset: Awaited<ReturnType<typeof loadDataset>>;
+  const dataSpec = flags.data ?? target.dataset ?? 'mnist';
+  const shape = target.model.inputShape;
+  let dataset: DataSource;
   try {
-    dataset = await loadDataset(datasetName, { count: n });
+    const zoo = dataSpec in DATASETS;
+    if (shape.length !== 3 && !zoo) throw new AdvxError('INVALID_SHAPE', `--data needs a model with [height, width, channels] inputs; this one takes [${shape.join(', ')}].`);
+    dataset = await openDataset(dataSpec, {
+      // A zoo dataset keeps its 28×28×1 for a model of another rank: evaluate() then names both shapes.
+      inputShape: shape.length === 3 ? (shape as unknown as [number, number, number]) : [28, 28, 1],
+      bounds: target.model.bounds,
+      numClasses: target.model.numClasses,
+      ...(target.classNames !== undefined ? { modelClassNames: target.classNames } : {}),
+      // The zoo's datasets keep the quick start's default of 300 samples; other data is used whole.
+      ...(n !== undefined || zoo ? { n: n ?? 300 } : {}),
+      sample: flags.sample,
+      skipBad: flags.skipBad === true,
+      resize: flags.resize === true,
+      convertChannels: flags.convertChannels === true,
+    });
   } catch (e) {
     target.dispose();
     throw e;
   }
+  if (dataset.skipped.length > 0) io.stderr.write(`[advx] skipped ${dataset.skipped.length} unreadable files (first: ${dataset.skipped[0]?.file}: ${dataset.skipped[0]?.reason})\n`);
   const state = fileStateStore(path.join(flags.out, 'state.json'));
   if (!flags.resume) await state.remove();
   const controller = new AbortController();
@@ -250,7 +273,7 @@ async function runEval(flags: EvalFlags, io: CliIo, verbose: boolean): Promise<n
   try {
     const result = await evaluate({
       model: target.model,
-      data: { x: dataset.x, labels: dataset.y, name: datasetName },
+      data: dataset,
       attacks: preset ? preset.attacks : parsed.specs,
       epsilons,
       norm,
@@ -266,7 +289,8 @@ async function runEval(flags: EvalFlags, io: CliIo, verbose: boolean): Promise<n
       modelId: target.id,
     });
     progress.stop();
-    const files = await writeReport(result, flags.out, { classNames: DATASETS[datasetName].classNames, title: `advx robustness evaluation: ${target.id}` });
+    const classNames = dataset.classNames ?? target.classNames;
+    const files = await writeReport(result, flags.out, { ...(classNames !== undefined ? { classNames } : {}), title: `advx robustness evaluation: ${target.id}` });
     // The state goes only once every report is on disk: a failed write keeps the run resumable.
     await state.remove();
     io.stdout.write(flags.json ? `${JSON.stringify(result)}\n` : `${summaryText(result, backend)}\n\nwrote ${files.json}, ${files.markdown}, ${files.html} and ${files.images.length} images\n`);
@@ -290,7 +314,7 @@ async function runEval(flags: EvalFlags, io: CliIo, verbose: boolean): Promise<n
     throw e;
   } finally {
     if (!io.signal) process.removeListener('SIGINT', onSigint);
-    tf.dispose([dataset.x, dataset.y]);
+    dataset.dispose();
     target.dispose();
     if (verbose) io.stderr.write(`[advx] tensors alive: ${tf.memory().numTensors}\n`);
   }
@@ -349,6 +373,9 @@ async function runMerge(files: string[], out: string, json: boolean, io: CliIo):
  *   `name:key=value` options; `autoattack` for the AutoAttack ensemble) at `--eps` (default
  *   `0.1,0.2,0.3`) in `--norm` (`linf`), on `--backend` (`wasm`, else `cpu`, `webgpu` or `tensorflow`), with
  *   `--seed`, `--batch-size`, `--shard k/n`, `--resume`, `--examples`, `--bounds` (model files),
+ *   `--data` (an image folder with one sub-folder per class, a `path,label` CSV/JSON list, an IDX or
+ *   `.npy` pair, or a zoo dataset; read chunk by chunk), `--sample first|stratified`, `--skip-bad`,
+ *   `--resize`, `--convert-channels`,
  *   `--no-diagnostics`, and writes `results.json`, `report.md`, `report.html` and `images/*.png`
  *   into `--out` (default `advx-report`); `--json` prints the result as JSON.
  * - `advx list` — registered attacks, defenses and detectors with their metadata.
@@ -382,11 +409,18 @@ export async function runCli(argv: readonly string[], io: CliIo = { stdout: proc
     .command('eval')
     .description('evaluate a model under a grid of attacks × epsilons and write reports')
     .option('--model <id|path>', `zoo model (${ZOO_MODEL_IDS.join(', ')}) or path to a tfjs layers model.json`, 'mnist-cnn')
-    .option('--data <name>', `dataset (${Object.keys(DATASETS).join(', ')}); default: the zoo model's dataset`)
+    .option(
+      '--data <folder|list|pair|name>',
+      `an image folder (one sub-folder per class, PNG/JPEG), a list.csv/list.json of path,label, images.idx,labels.idx, x.npy,y.npy, or ${Object.keys(DATASETS).join(', ')}; default: the zoo model's dataset`,
+    )
     .option('--attacks <list>', 'comma-separated attacks with name:key=value options, or autoattack', DEFAULT_ATTACKS)
     .option('--eps <list>', 'comma-separated epsilons (fractions such as 8/255 allowed)', '0.1,0.2,0.3')
     .addOption(new Option('--norm <norm>', 'perturbation norm').choices(['linf', 'l2', 'l1', 'l0']).default('linf'))
-    .option('--n <count>', 'number of samples (from the start of the evaluation set)', '300')
+    .option('--n <count>', 'number of samples (default: 300 of a zoo dataset, all of other data)')
+    .addOption(new Option('--sample <how>', 'which --n samples: the first ones, or stratified (round-robin over the classes)').choices(['first', 'stratified']).default('first'))
+    .option('--skip-bad', 'skip and count unreadable image files instead of stopping')
+    .option('--resize', 'resize images of another size to the model input (bilinear)')
+    .option('--convert-channels', 'convert grey images for a colour model and colour images for a grey model (BT.601 luma)')
     .option('--batch-size <size>', 'samples per chunk (batching, checkpoints, shards)', '100')
     .addOption(new Option('--backend <name>', 'tfjs backend').choices(['cpu', 'wasm', 'webgpu', 'tensorflow']).default('wasm'))
     .option('--threads <count>', 'wasm threads (default min(2, cores))')

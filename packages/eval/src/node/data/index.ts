@@ -1,0 +1,2 @@
+export { openDataset } from './open-dataset.js';
+export type { DataChunk, DataSource, OpenDatasetOptions, SkippedFile } from './types.js';
