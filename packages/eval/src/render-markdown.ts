@@ -1,4 +1,5 @@
 import { describeRun, detailTable, drawable, evidenceText, exampleGroups, exampleStem, minimizationTable, percent, summaryTable } from './internal/report-data.js';
+import { describeModelInput } from './internal/describe-model-input.js';
 import type { EvaluationResult } from './types.js';
 
 function table(t: { header: string[]; rows: string[][] }): string {
@@ -58,11 +59,13 @@ function examplesSection(result: EvaluationResult): string[] {
  */
 export function renderMarkdown(result: EvaluationResult): string {
   const minimization = minimizationTable(result);
+  const modelInput = describeModelInput(result);
   const parts = [
     '# advx robustness evaluation',
     '',
     describeRun(result),
     '',
+    ...(modelInput !== undefined ? [modelInput, ''] : []),
     `Clean accuracy: **${percent(result.cleanAccuracy)}** (${result.n} samples).`,
     '',
     '## Robust accuracy',

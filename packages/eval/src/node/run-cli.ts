@@ -6,8 +6,8 @@ import cliProgress from 'cli-progress';
 import { Command, CommanderError, Option } from 'commander';
 
 import '@advx/attacks/register-all';
-import { AdvxError, getAttack, isAdvxError, listAttacks, listDefenses, listDetectors, type Model, type NormName } from '@advx/core';
-import { DATASETS, loadModel, ZOO_MODEL_IDS, type DatasetName, type ZooModelId } from '@advx/models-zoo';
+import { AdvxError, getAttack, isAdvxError, listAttacks, listDefenses, listDetectors, type NormName } from '@advx/core';
+import { DATASETS, ZOO_MODEL_IDS, type DatasetName } from '@advx/models-zoo';
 
 // Inlined by the bundler (dist) and read by Vite (sources): `advx --version` needs no file at run time.
 import { version } from '../../package.json';
@@ -19,7 +19,7 @@ import { mergeResults } from '../merge-results.js';
 import type { AttackSpec, EvaluationProgress, EvaluationResult } from '../types.js';
 import { openDataset, type DataSource } from './data/index.js';
 import { fileStateStore } from './file-state-store.js';
-import { loadModelFile } from './load-model-file.js';
+import { inspectBeforeAttacks, inspectionSummary, loadUserModel, parseModelFlags, type ModelFlags } from './model/index.js';
 import { selectBackend, type BackendName } from './select-backend.js';
 import { writeReport } from './write-report.js';
 
@@ -105,14 +105,6 @@ function positiveInt(name: string, s: string): number {
   return v;
 }
 
-function parseBounds(s: string): [number, number] {
-  const [lo, hi] = s.split(',').map(Number);
-  if (!Number.isFinite(lo) || !Number.isFinite(hi) || (lo as number) >= (hi as number)) {
-    throw new AdvxError('INVALID_OPTION', `--bounds: '${s}' is not lo,hi with lo < hi (e.g. 0,1).`);
-  }
-  return [lo as number, hi as number];
-}
-
 /** Progress: a bar with ETA on a terminal, plain lines otherwise. */
 function progressReporter(io: CliIo): { update(p: EvaluationProgress): void; stop(): void } {
   if (io.stderr.isTTY) {
@@ -178,7 +170,7 @@ function summaryText(r: EvaluationResult, backend: string | undefined): string {
   return lines.join('\n');
 }
 
-interface EvalFlags {
+interface EvalFlags extends ModelFlags {
   model: string;
   data?: string;
   attacks: string;
@@ -198,23 +190,7 @@ interface EvalFlags {
   out: string;
   json?: boolean;
   examples: string;
-  bounds: string;
   diagnostics: boolean;
-}
-
-async function loadTarget(
-  flags: EvalFlags,
-): Promise<{ model: Model; id: string; dataset: DatasetName | undefined; classNames: readonly string[] | undefined; dispose: () => void }> {
-  if ((ZOO_MODEL_IDS as readonly string[]).includes(flags.model)) {
-    const zoo = await loadModel(flags.model as ZooModelId);
-    const dataset = zoo.card.dataset as DatasetName;
-    return { model: zoo.model, id: zoo.id, dataset, classNames: DATASETS[dataset]?.classNames, dispose: () => zoo.layers.dispose() };
-  }
-  if (!flags.model.endsWith('.json')) {
-    throw new AdvxError('UNKNOWN_NAME', `--model '${flags.model}' is neither a zoo model (${ZOO_MODEL_IDS.join(', ')}) nor a path to a model.json.`);
-  }
-  const { model, dispose } = await loadModelFile(flags.model, parseBounds(flags.bounds));
-  return { model, id: path.basename(path.dirname(path.resolve(flags.model))), dataset: undefined, classNames: undefined, dispose };
 }
 
 async function runEval(flags: EvalFlags, io: CliIo, verbose: boolean): Promise<number> {
@@ -231,12 +207,13 @@ async function runEval(flags: EvalFlags, io: CliIo, verbose: boolean): Promise<n
   const shard = flags.shard !== undefined ? parseShard(flags.shard) : undefined;
   const threads = flags.threads !== undefined ? positiveInt('--threads', flags.threads) : undefined;
   const norm = flags.norm as NormName;
+  const modelOptions = await parseModelFlags(flags);
   const preset = parsed.sequential ? autoAttack({ norm: norm as 'linf' | 'l2' }) : undefined;
   // Unknown attacks, unknown options and unsupported norms fail here, before any work.
   for (const spec of parsed.specs) getAttack(spec.name)({ ...spec.options, norm });
 
   const backend = await selectBackend(flags.backend as BackendName, threads);
-  const target = await loadTarget(flags);
+  const target = await loadUserModel(flags.model, modelOptions);
   const dataSpec = flags.data ?? target.dataset ?? 'mnist';
   const shape = target.model.inputShape;
   let dataset: DataSource;
@@ -261,6 +238,23 @@ async function runEval(flags: EvalFlags, io: CliIo, verbose: boolean): Promise<n
     throw e;
   }
   if (dataset.skipped.length > 0) io.stderr.write(`[advx] skipped ${dataset.skipped.length} unreadable files (first: ${dataset.skipped[0]?.file}: ${dataset.skipped[0]?.reason})\n`);
+  // The model is inspected on the first sample before any attack (one forward pass, one input gradient).
+  const whiteBox = preset ? ['autoattack'] : parsed.specs.filter((spec) => listAttacks().find((a) => a.name === spec.name)?.threat === 'white-box').map((spec) => spec.name);
+  let inspection: Awaited<ReturnType<typeof inspectBeforeAttacks>>;
+  try {
+    const first = await dataset.read(0, 1);
+    try {
+      inspection = await inspectBeforeAttacks(target.model, target.description, first.x, whiteBox);
+    } finally {
+      tf.dispose([first.x, first.labels]);
+    }
+  } catch (e) {
+    dataset.dispose();
+    target.dispose();
+    throw e;
+  }
+  io.stderr.write(`[advx] ${inspectionSummary(target.description, inspection)}\n`);
+  if (inspection.gradientProblem !== null) io.stderr.write(`[advx] warning: ${inspection.gradientProblem}\n`);
   const state = fileStateStore(path.join(flags.out, 'state.json'));
   if (!flags.resume) await state.remove();
   const controller = new AbortController();
@@ -271,7 +265,7 @@ async function runEval(flags: EvalFlags, io: CliIo, verbose: boolean): Promise<n
   const progress = progressReporter(io);
   if (preset) io.stderr.write(`[advx] AutoAttack ensemble: ${preset.attacks.map((a) => a.label).join(' → ')} (omitted: ${preset.omitted.join('; ')})\n`);
   try {
-    const result = await evaluate({
+    const evaluated = await evaluate({
       model: target.model,
       data: dataset,
       attacks: preset ? preset.attacks : parsed.specs,
@@ -289,11 +283,13 @@ async function runEval(flags: EvalFlags, io: CliIo, verbose: boolean): Promise<n
       modelId: target.id,
     });
     progress.stop();
+    // The input handling and the inspection go into results.json and the reports.
+    const stored: EvaluationResult = { ...evaluated, config: { ...evaluated.config, model: { ...evaluated.config.model, input: { ...target.description, inspection } } } };
     const classNames = dataset.classNames ?? target.classNames;
-    const files = await writeReport(result, flags.out, { ...(classNames !== undefined ? { classNames } : {}), title: `advx robustness evaluation: ${target.id}` });
+    const files = await writeReport(stored, flags.out, { ...(classNames !== undefined ? { classNames } : {}), title: `advx robustness evaluation: ${target.id}` });
     // The state goes only once every report is on disk: a failed write keeps the run resumable.
     await state.remove();
-    io.stdout.write(flags.json ? `${JSON.stringify(result)}\n` : `${summaryText(result, backend)}\n\nwrote ${files.json}, ${files.markdown}, ${files.html} and ${files.images.length} images\n`);
+    io.stdout.write(flags.json ? `${JSON.stringify(stored)}\n` : `${summaryText(stored, backend)}\n\nwrote ${files.json}, ${files.markdown}, ${files.html} and ${files.images.length} images\n`);
     return 0;
   } catch (e) {
     progress.stop();
@@ -408,7 +404,7 @@ export async function runCli(argv: readonly string[], io: CliIo = { stdout: proc
   program
     .command('eval')
     .description('evaluate a model under a grid of attacks × epsilons and write reports')
-    .option('--model <id|path>', `zoo model (${ZOO_MODEL_IDS.join(', ')}) or path to a tfjs layers model.json`, 'mnist-cnn')
+    .option('--model <id|path>', `zoo model (${ZOO_MODEL_IDS.join(', ')}), a tfjs layers or graph model.json, or a Teachable Machine export folder`, 'mnist-cnn')
     .option(
       '--data <folder|list|pair|name>',
       `an image folder (one sub-folder per class, PNG/JPEG), a list.csv/list.json of path,label, images.idx,labels.idx, x.npy,y.npy, or ${Object.keys(DATASETS).join(', ')}; default: the zoo model's dataset`,
@@ -430,7 +426,14 @@ export async function runCli(argv: readonly string[], io: CliIo = { stdout: proc
     .option('--out <dir>', 'output folder', 'advx-report')
     .option('--json', 'print the result as JSON')
     .option('--examples <count>', 'example images per attack and ε in the report', '4')
-    .option('--bounds <lo,hi>', 'input bounds of a model.json', '0,1')
+    .option('--bounds <lo,hi>', 'input bounds of a model.json; image pixels 0..255 map onto them (default 0,1)')
+    .addOption(new Option('--output <kind>', 'what a graph model (or --output-node) returns (default: read before a final Softmax/Sigmoid as logits)').choices(['logits', 'probabilities']))
+    .option('--output-node <name>', 'graph models: the node holding the class scores (e.g. the input of the final Softmax)')
+    .option('--input-size <HxW>', "the model's input height x width, where its signature leaves it unknown")
+    .addOption(new Option('--channels <n>', "the model's input channels, where its signature leaves them unknown").choices(['1', '3']))
+    .option('--mean <m|r,g,b>', 'normalization (x - mean) / std inside the model (with --std; Teachable Machine default 127/255)')
+    .option('--std <s|r,g,b>', 'see --mean')
+    .option('--labels <file>', 'class names in output order: one per line or a JSON array (default: Teachable Machine metadata, zoo dataset)')
     .option('--no-diagnostics', 'skip the gradient-masking diagnostics')
     .action(async (flags: EvalFlags) => {
       code = await runEval(flags, io, verbose);
