@@ -1,7 +1,8 @@
 /**
  * Pieces shared by the zoo's training scripts (train.mjs, train-autoencoder.mjs): seeded
- * randomness, rounding, saving a tfjs layers model as `<name>.json` + weights with sha256, and the
- * description of the training machine for the model card.
+ * randomness, rounding, saving a tfjs layers model as `<name>.json` + weights with sha256, the
+ * description of the training machine for the model card, and the card's FGSM and PGD entries
+ * (also re-measured for shipped models by measure-fgsm.mjs and measure-pgd.mjs).
  *
  * Plain ESM with no import of tfjs itself: the caller passes its `tf` / `tfl` modules, so a bundled
  * script keeps its single copy of the tfjs engine.
@@ -128,6 +129,46 @@ ${files.map((f) => `| ${f.path} | ${f.bytes} | \`${f.sha256}\` |`).join('\n')}
 
 \`${loader}\` verifies these checksums before building ${what} and throws \`AdvxError\` \`CHECKSUM_MISMATCH\` on a mismatch.
 `;
+}
+
+/**
+ * The card's FGSM entry (Goodfellow et al. 2015: x' = clip(x + eps * sign(grad_x CE), 0, 1), the
+ * cross-entropy of the layers model's softmax output clipped to [1e-7, 1]) of `model` (a tfjs
+ * LayersModel ending in softmax) on `x` (NHWC in [0, 1]), `y` (int32 labels), in batches of 500:
+ * the error rate and the mean top-1 confidence on the errors. `tf` is the caller's tfjs-core module.
+ */
+export async function fgsmCardEntry(tf, model, x, y, epsilon) {
+  let errors = 0;
+  let confSum = 0;
+  const n = x.shape[0];
+  const sample = x.shape.slice(1);
+  const classes = model.outputs[0].shape.at(-1);
+  const lossFn = (yb) => (xb) => {
+    const p = tf.clipByValue(model.apply(xb), 1e-7, 1);
+    return tf.neg(tf.sum(tf.mul(tf.oneHot(yb, classes), tf.log(p))));
+  };
+  for (let i = 0; i < n; i += 500) {
+    const size = Math.min(500, n - i);
+    const [e, c] = tf.tidy(() => {
+      const xb = tf.slice(x, [i, ...sample.map(() => 0)], [size, ...sample]);
+      const yb = tf.slice(y, [i], [size]);
+      const g = tf.grad(lossFn(yb))(xb);
+      const adv = tf.clipByValue(tf.add(xb, tf.mul(tf.sign(g), epsilon)), 0, 1);
+      const p = model.predict(adv);
+      const wrong = tf.cast(tf.notEqual(tf.argMax(p, 1), yb), 'float32');
+      return [tf.sum(wrong), tf.sum(tf.mul(tf.max(p, 1), wrong))];
+    });
+    errors += (await e.data())[0];
+    confSum += (await c.data())[0];
+    tf.dispose([e, c]);
+  }
+  return { epsilon, clipped: true, errorRate: round(errors / n), meanConfidenceOnErrors: round(errors > 0 ? confSum / errors : 0), samples: n };
+}
+
+/** The card.md table row of a {@link fgsmCardEntry} on the full test set. */
+export function fgsmCardRow(entry) {
+  const pct = (v) => `${(100 * v).toFixed(2)}%`;
+  return `| FGSM eps ${entry.epsilon} (clipped to [0, 1]), full test set | error ${pct(entry.errorRate)}, mean confidence on errors ${pct(entry.meanConfidenceOnErrors)} |`;
 }
 
 /** The usual Linf radius per dataset (MNIST 0.3, Madry et al.; Fashion-MNIST 0.1). */

@@ -25,7 +25,7 @@ import { join } from 'node:path';
 import { DATASETS, loadDataset, readRawSplit } from '../src/datasets.ts';
 import { loadModel } from '../src/models.ts';
 import { packageRoot } from '../src/node-fs.ts';
-import { backendLabel, cardLicenseAndFiles, machineInfo, makeRng, permutation, pgdCardEntry, pgdCardRow, round, saveLayersModel } from './common.mjs';
+import { backendLabel, cardLicenseAndFiles, fgsmCardEntry, fgsmCardRow, machineInfo, makeRng, permutation, pgdCardEntry, pgdCardRow, round, saveLayersModel } from './common.mjs';
 
 const CONFIGS = {
   'mnist-logreg': {
@@ -259,33 +259,6 @@ async function accuracy(model, x, y) {
   return correct / n;
 }
 
-/** FGSM (Goodfellow et al. 2015): x' = clip(x + eps * sign(grad_x CE), 0, 1). */
-async function fgsm(model, x, y, epsilon) {
-  let errors = 0;
-  let confSum = 0;
-  const n = x.shape[0];
-  const lossFn = (yb) => (xb) => {
-    const p = tf.clipByValue(model.apply(xb), 1e-7, 1);
-    return tf.neg(tf.sum(tf.mul(tf.oneHot(yb, 10), tf.log(p))));
-  };
-  for (let i = 0; i < n; i += 500) {
-    const size = Math.min(500, n - i);
-    const [e, c] = tf.tidy(() => {
-      const xb = tf.slice(x, [i, 0, 0, 0], [size, 28, 28, 1]);
-      const yb = tf.slice(y, [i], [size]);
-      const g = tf.grad(lossFn(yb))(xb);
-      const adv = tf.clipByValue(tf.add(xb, tf.mul(tf.sign(g), epsilon)), 0, 1);
-      const p = model.predict(adv);
-      const wrong = tf.cast(tf.notEqual(tf.argMax(p, 1), yb), 'float32');
-      return [tf.sum(wrong), tf.sum(tf.mul(tf.max(p, 1), wrong))];
-    });
-    errors += (await e.data())[0];
-    confSum += (await c.data())[0];
-    tf.dispose([e, c]);
-  }
-  return { epsilon, clipped: true, errorRate: round(errors / n), meanConfidenceOnErrors: round(errors > 0 ? confSum / errors : 0), samples: n };
-}
-
 // ---------- main ----------
 tf.env().set('PROD', true);
 /** XNNPACK threads of the wasm backend (the cpu backend has one). */
@@ -403,7 +376,7 @@ const shipped = await loadDataset(cfg.dataset, { split: 'test', source: 'shipped
 const cleanAccuracy = await accuracy(model, full.x, full.y);
 const shippedEvalAccuracy = await accuracy(model, shipped.x, shipped.y);
 const fgsmResults = [];
-for (const eps of cfg.arch !== 'cnn' ? [0.1, 0.25] : cfg.dataset === 'mnist' ? [0.1, 0.3] : [0.05, 0.1]) fgsmResults.push(await fgsm(model, full.x, full.y, eps));
+for (const eps of cfg.arch !== 'cnn' ? [0.1, 0.25] : cfg.dataset === 'mnist' ? [0.1, 0.3] : [0.05, 0.1]) fgsmResults.push(await fgsmCardEntry(tf, model, full.x, full.y, eps));
 // PGD-40 on the full test set (measure-pgd.mjs measures the same entry for a shipped model).
 const pgdResult = await pgdCardEntry(pgd, fromLayersModel(model, { bounds: [0, 1] }), full.x, full.y, cfg.dataset, 'full test set');
 console.log(`PGD-40 eps ${pgdResult.epsilon} robust accuracy: ${(100 * pgdResult.robustAccuracy).toFixed(1)}% (full ${full.x.shape[0]}, ${pgdResult.timeSeconds} s)`);
@@ -509,7 +482,7 @@ ${cfg.description}
 | Output | class probabilities (softmax); \`loadModel('${id}').model\` gives logits (softmax stripped) |
 | Clean accuracy, full ${data.title} test set (${card.metrics.cleanAccuracyTestCount}) | **${pct(cleanAccuracy)}** |
 | Clean accuracy, shipped evaluation set (first ${card.metrics.shippedEvalCount} test images) | ${pct(shippedEvalAccuracy)} |
-${fgsmResults.map((r) => `| FGSM eps ${r.epsilon} (clipped to [0, 1]), full test set | error ${pct(r.errorRate)}, mean confidence on errors ${pct(r.meanConfidenceOnErrors)} |`).join('\n')}
+${fgsmResults.map(fgsmCardRow).join('\n')}
 ${pgdCardRow(pgdResult)}
 
 ## Architecture

@@ -101,6 +101,11 @@ export interface FgsmMetric {
   readonly meanConfidenceOnErrors: number;
   /** Number of test samples. */
   readonly samples: number;
+  /**
+   * Backend the entry was measured on (e.g. `'wasm, 2 threads'`), when it was re-measured after
+   * training (`npm run measure-fgsm -w @advx/models-zoo`); absent: the training backend.
+   */
+  readonly backend?: string;
 }
 
 /**
