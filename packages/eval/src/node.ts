@@ -8,6 +8,20 @@
 export { openDataset, type DataChunk, type DataSource, type OpenDatasetOptions, type SkippedFile } from './node/data/index.js';
 export { fileStateStore, type FileStateStore } from './node/file-state-store.js';
 export { loadModelFile, type LoadedModelFile } from './node/load-model-file.js';
+export {
+  inspectBeforeAttacks,
+  inspectionSummary,
+  inspectModel,
+  loadUserModel,
+  parseModelFlags,
+  readLabels,
+  type LoadUserModelOptions,
+  type ModelFlags,
+  type ModelInspection,
+  type UserModel,
+  type UserModelDescription,
+  type UserModelFormat,
+} from './node/model/index.js';
 export { renderHtml, type RenderHtmlOptions } from './node/render-html.js';
 export { runCli, type CliIo, type TextSink } from './node/run-cli.js';
 export { selectBackend, type BackendName } from './node/select-backend.js';

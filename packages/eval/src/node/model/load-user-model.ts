@@ -134,7 +134,8 @@ export async function loadUserModel(spec: string, options: LoadUserModelOptions 
   if ((ZOO_MODEL_IDS as readonly string[]).includes(spec)) return loadZoo(spec as ZooModelId, options);
   const { file, metadata } = await locate(spec);
   const read = await readModelJson(file);
-  const id = path.basename(path.dirname(path.resolve(file)));
+  // `my-model/model.json` → my-model; `models/antispoof.json` → antispoof.
+  const id = path.basename(file) === 'model.json' ? path.basename(path.dirname(path.resolve(file))) : path.basename(file, '.json');
   const isGraph = read.json.format === 'graph-model';
   const tm: TeachableMachineMetadata | undefined = metadata !== undefined && !isGraph ? await readTeachableMachineMetadata(metadata) : undefined;
   const format: UserModelFormat = isGraph ? 'graph' : tm !== undefined ? 'teachable-machine' : 'layers';
