@@ -395,8 +395,10 @@ export async function evaluate(options: EvaluateOptions): Promise<EvaluationResu
     n = x.shape[0] as number;
     labels = (await validateGoal({ labels: (data as EvaluationData).labels }, n, model.numClasses)).classes;
   } else {
-    // Inputs of a source are checked chunk by chunk as they are read; its labels all at once.
+    // Inputs of a source are checked chunk by chunk as they are read, the first chunk here before any
+    // work (shape first, as for tensors); its labels all at once.
     n = source.count;
+    (await chunkLoader(model, source)(0, Math.min(n, batchSize))).dispose();
     const y = tf.tensor1d(source.labels, 'int32');
     try {
       labels = (await validateGoal({ labels: y }, n, model.numClasses)).classes;

@@ -279,14 +279,14 @@ describe('evaluate() over a source', () => {
     const plain = (r: EvaluationResult) => ({ ...r, config: { ...r.config, data: undefined }, attacks: r.attacks.map((a) => ({ ...a, timeMs: 0 })) });
     expect(plain(fromSource)).toEqual(plain(fromTensors));
     expect(fromSource.config.data).toMatchObject({ format: 'image-folder', count: n });
-    // The probe reads the first samples, then each chunk is read once.
-    expect(reads).toEqual([[0, 10], [0, 4], [4, 8], [8, 10]]);
+    // The first chunk is checked before any work, the probe reads the first samples, then each chunk is read once.
+    expect(reads).toEqual([[0, 4], [0, 10], [0, 4], [4, 8], [8, 10]]);
     const state = memoryStateStore();
     await evaluate({ ...common, data: src, state });
     reads.length = 0;
     const resumed = await evaluate({ ...common, data: counted, state });
     expect(plain(resumed)).toEqual(plain(fromSource));
-    expect(reads).toEqual([[0, 10]]);
+    expect(reads).toEqual([[0, 4], [0, 10]]);
     await expect(evaluate({ ...common, data: { ...src, fingerprint: 'other' }, state })).rejects.toThrow(/The state store holds another evaluation/);
     tf.dispose([all.x, all.labels]);
     src.dispose();
