@@ -60,9 +60,17 @@ function flippedSwapped(
       const kx = tap0x + sx * (tapsX - 1 - i);
       const from = (ky * fw + kx) * cin * cout;
       const to = (j * tapsX + i) * cout * cin;
-      for (let ci = 0; ci < cin; ci++) {
-        const row = from + ci * cout;
-        for (let co = 0; co < cout; co++) dst[to + co * cin + ci] = src[row + co]!;
+      // A [cin, cout] → [cout, cin] transpose in 32×32 tiles (column-wise writes 2 KB apart at
+      // 512 channels missed the cache: 0.2 s per 3×3×512×512 filter untiled).
+      for (let c0 = 0; c0 < cin; c0 += 32) {
+        const c1 = Math.min(cin, c0 + 32);
+        for (let o0 = 0; o0 < cout; o0 += 32) {
+          const o1 = Math.min(cout, o0 + 32);
+          for (let ci = c0; ci < c1; ci++) {
+            const row = from + ci * cout;
+            for (let co = o0; co < o1; co++) dst[to + co * cin + ci] = src[row + co]!;
+          }
+        }
       }
     }
   }
