@@ -224,6 +224,6 @@ describe('errors print one line and exit non-zero', () => {
       }),
     );
     flat.dispose();
-    oneLine(await cli(['eval', '--model', path.join(dir, 'model.json'), '--n', '4', '--out', path.join(tmp, 'e6')]), 1, /\[INVALID_SHAPE\] x has shape \[4, 28, 28, 1\] but the model expects \[n, 10\]/);
+    oneLine(await cli(['eval', '--model', path.join(dir, 'model.json'), '--n', '4', '--out', path.join(tmp, 'e6')]), 1, /\[INVALID_SHAPE\] --data mnist: its samples have shape \[28, 28, 1\] but the model takes \[10\]; give data of the model's input shape/);
   });
 });

@@ -244,6 +244,13 @@ async function runEval(flags: EvalFlags, io: CliIo, verbose: boolean): Promise<n
   try {
     const first = await dataset.read(0, 1);
     try {
+      const sampleShape = first.x.shape.slice(1);
+      if (sampleShape.length !== shape.length || sampleShape.some((d, i) => d !== shape[i])) {
+        throw new AdvxError(
+          'INVALID_SHAPE',
+          `--data ${dataSpec}: its samples have shape [${sampleShape.join(', ')}] but the model takes [${shape.join(', ')}]; give data of the model's input shape (image data needs a model with [height, width, channels] inputs).`,
+        );
+      }
       inspection = await inspectBeforeAttacks(target.model, target.description, first.x, whiteBox);
     } finally {
       tf.dispose([first.x, first.labels]);
