@@ -19,6 +19,8 @@ import { mergeResults } from '../merge-results.js';
 import type { AttackSpec, EvaluationProgress, EvaluationResult } from '../types.js';
 import { openDataset, type DataSource } from './data/index.js';
 import { fileStateStore } from './file-state-store.js';
+import { lockOutFolder } from './out/lock-out-folder.js';
+import { prepareOutFolder } from './out/prepare-out-folder.js';
 import { inspectBeforeAttacks, inspectionSummary, loadUserModel, parseModelFlags, type ModelFlags } from './model/index.js';
 import { selectBackend, type BackendName } from './select-backend.js';
 import { writeReport } from './write-report.js';
@@ -211,7 +213,59 @@ async function runEval(flags: EvalFlags, io: CliIo, verbose: boolean): Promise<n
   const preset = parsed.sequential ? autoAttack({ norm: norm as 'linf' | 'l2' }) : undefined;
   // Unknown attacks, unknown options and unsupported norms fail here, before any work.
   for (const spec of parsed.specs) getAttack(spec.name)({ ...spec.options, norm });
+  // --out is created and locked before any work; the lock goes on every exit path.
+  const out = await prepareOutFolder(flags.out);
+  const lock = await lockOutFolder(flags.out, 'advx eval');
+  try {
+    if (lock.tookOver) io.stderr.write(`[advx] took over the stale lock of pid ${lock.tookOver.pid} (no longer running) in ${flags.out}\n`);
+    await refuseInterruptedState(flags.out, flags.resume === true);
+    return await runEvalLocked(flags, io, verbose, { parsed, epsilons, n, sample: flags.sample, batchSize, seed, examples, shard, threads, norm, modelOptions, preset });
+  } finally {
+    await lock.release();
+    // A folder this run created and left empty (it failed before writing anything) goes too.
+    if (out.created) await fs.rmdir(flags.out).catch(() => undefined);
+  }
+}
 
+/**
+ * Without `--resume`, an `--out` that holds an interrupted run's `state.json` is refused rather than
+ * its state deleted: the finished chunks may have cost hours.
+ */
+async function refuseInterruptedState(out: string, resume: boolean): Promise<void> {
+  if (resume) return;
+  const file = path.join(out, 'state.json');
+  const exists = await fs.stat(file).then(
+    () => true,
+    () => false,
+  );
+  if (exists) {
+    throw new AdvxError(
+      'INVALID_OPTION',
+      `--out ${out} holds the state of an interrupted run (${file}): rerun with --resume to continue it, or delete ${file} (or choose another --out) to start afresh.`,
+      { state: file },
+    );
+  }
+}
+
+/** The flags of `advx eval` once checked. */
+interface CheckedEvalFlags {
+  readonly parsed: ReturnType<typeof parseAttacks>;
+  readonly epsilons: number[];
+  readonly n: number | undefined;
+  readonly sample: 'first' | 'stratified';
+  readonly batchSize: number;
+  readonly seed: number;
+  readonly examples: number;
+  readonly shard: { index: number; count: number } | undefined;
+  readonly threads: number | undefined;
+  readonly norm: NormName;
+  readonly modelOptions: Awaited<ReturnType<typeof parseModelFlags>>;
+  readonly preset: ReturnType<typeof autoAttack> | undefined;
+}
+
+/** The work of `advx eval` once its flags are checked and its `--out` is locked. */
+async function runEvalLocked(flags: EvalFlags, io: CliIo, verbose: boolean, checked: CheckedEvalFlags): Promise<number> {
+  const { parsed, epsilons, n, sample, batchSize, seed, examples, shard, threads, norm, modelOptions, preset } = checked;
   const backend = await selectBackend(flags.backend as BackendName, threads);
   const target = await loadUserModel(flags.model, modelOptions);
   const dataSpec = flags.data ?? target.dataset ?? 'mnist';
@@ -228,7 +282,7 @@ async function runEval(flags: EvalFlags, io: CliIo, verbose: boolean): Promise<n
       ...(target.classNames !== undefined ? { modelClassNames: target.classNames } : {}),
       // The zoo's datasets keep the quick start's default of 300 samples; other data is used whole.
       ...(n !== undefined || zoo ? { n: n ?? 300 } : {}),
-      sample: flags.sample,
+      sample,
       skipBad: flags.skipBad === true,
       resize: flags.resize === true,
       convertChannels: flags.convertChannels === true,
@@ -263,7 +317,6 @@ async function runEval(flags: EvalFlags, io: CliIo, verbose: boolean): Promise<n
   io.stderr.write(`[advx] ${inspectionSummary(target.description, inspection)}\n`);
   if (inspection.gradientProblem !== null) io.stderr.write(`[advx] warning: ${inspection.gradientProblem}\n`);
   const state = fileStateStore(path.join(flags.out, 'state.json'));
-  if (!flags.resume) await state.remove();
   const controller = new AbortController();
   const onSigint = () => controller.abort();
   if (io.signal) io.signal.addEventListener('abort', onSigint);
@@ -363,7 +416,14 @@ async function runMerge(files: string[], out: string, json: boolean, io: CliIo):
   }
   const merged = mergeResults(results);
   const dataset = merged.config.dataset as DatasetName | undefined;
-  const files2 = await writeReport(merged, out, dataset && dataset in DATASETS ? { classNames: DATASETS[dataset].classNames } : {});
+  await prepareOutFolder(out);
+  const lock = await lockOutFolder(out, 'advx merge');
+  let files2: Awaited<ReturnType<typeof writeReport>>;
+  try {
+    files2 = await writeReport(merged, out, dataset && dataset in DATASETS ? { classNames: DATASETS[dataset].classNames } : {});
+  } finally {
+    await lock.release();
+  }
   io.stdout.write(json ? `${JSON.stringify(merged)}\n` : `${summaryText(merged, undefined)}\n\nwrote ${files2.json}, ${files2.markdown}, ${files2.html}\n`);
   return 0;
 }
@@ -380,9 +440,13 @@ async function runMerge(files: string[], out: string, json: boolean, io: CliIo):
  *   `.npy` pair, or a zoo dataset; read chunk by chunk), `--sample first|stratified`, `--skip-bad`,
  *   `--resize`, `--convert-channels`,
  *   `--no-diagnostics`, and writes `results.json`, `report.md`, `report.html` and `images/*.png`
- *   into `--out` (default `advx-report`); `--json` prints the result as JSON.
+ *   into `--out` (default `advx-report`); `--json` prints the result as JSON. `--out` is created
+ *   and locked (`<out>/.advx.lock`: pid, host, start time) before any work: a live run's folder is
+ *   refused with its pid, a stale lock (its pid no longer runs) is taken over, another host's lock is
+ *   refused; the lock goes on every exit. Without `--resume`, an `--out` holding an interrupted run's
+ *   `state.json` is refused (its state is never deleted silently).
  * - `advx list` — registered attacks, defenses and detectors with their metadata.
- * - `advx merge <results.json...> --out DIR` — combines shard results.
+ * - `advx merge <results.json...> --out DIR` — combines shard results (`--out` checked and locked as for eval).
  * - `advx --version` (`-V`) — prints the version of `@advx/eval`.
  *
  * Errors print one line (`--verbose` adds the stack) and give a non-zero exit code (1; 2 for
