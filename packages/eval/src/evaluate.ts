@@ -326,7 +326,11 @@ async function evaluateChunk(
  * `PROBABILITY_OUTPUT`, `ZERO_GRADIENTS` and `RANDOMIZED_MODEL` probe the model on the first
  * `probeSamples` samples; `UNBOUNDED_NOT_ZERO` runs the first white-box attack with a `steps` option
  * at an epsilon that contains the whole input domain; `BLACK_BOX_BEATS_WHITE_BOX`,
- * `ACCURACY_INCREASES_WITH_EPSILON` and `ACCURACY_INCREASES_WITH_STEPS` check the grid's numbers.
+ * `ACCURACY_INCREASES_WITH_EPSILON` and `ACCURACY_INCREASES_WITH_STEPS` check the grid's numbers;
+ * `STEPS_CANNOT_REACH_EPSILON` checks each iterative attack's resolved options: `steps × stepSize`
+ * (or `relStepSize·ε`, or the attack's own schedule) below ε means the iterates cannot reach the
+ * ε-ball's boundary from their start (random or not), e.g. PGD with 10 steps of the default
+ * relStepSize 1/30 reaches 0.33·ε.
  *
  * Options: `model`, `data` (`{ x, labels }` tensors, or an {@link EvaluationSource} such as
  * `openDataset` of `@advx/eval/node` gives, read and checked one chunk at a time so that memory stays

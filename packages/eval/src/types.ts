@@ -325,7 +325,8 @@ export interface MaskingWarning {
     | 'BLACK_BOX_BEATS_WHITE_BOX'
     | 'UNBOUNDED_NOT_ZERO'
     | 'ACCURACY_INCREASES_WITH_EPSILON'
-    | 'ACCURACY_INCREASES_WITH_STEPS';
+    | 'ACCURACY_INCREASES_WITH_STEPS'
+    | 'STEPS_CANNOT_REACH_EPSILON';
   /** What was seen and what to do about it. */
   readonly message: string;
   /** The measurements behind the warning. */

@@ -19,6 +19,7 @@ const WARNING_CODES: ReadonlySet<string> = new Set([
   'UNBOUNDED_NOT_ZERO',
   'ACCURACY_INCREASES_WITH_EPSILON',
   'ACCURACY_INCREASES_WITH_STEPS',
+  'STEPS_CANNOT_REACH_EPSILON',
 ]);
 const NORMS: ReadonlySet<string> = new Set(['linf', 'l2', 'l1', 'l0']);
 const MAX_TEXT = 10_000;

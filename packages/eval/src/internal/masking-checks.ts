@@ -10,6 +10,7 @@ import type {
   MaskingWarning,
   SampleRecord,
 } from '../types.js';
+import { reachWarnings } from './reach-warnings.js';
 import type { ResolvedAttack } from './resolve-attacks.js';
 
 /** Diagnostics thresholds with their defaults filled in. */
@@ -291,6 +292,7 @@ export function gridWarnings(
   diagnostics: ResolvedDiagnostics,
 ): MaskingWarning[] {
   return [
+    ...reachWarnings(config),
     ...blackBoxWarnings(config, attacks, samples, diagnostics.tolerance),
     ...epsilonWarnings(config, attacks, ensemble, diagnostics.tolerance),
     ...stepsWarnings(config, attacks, diagnostics.tolerance),
