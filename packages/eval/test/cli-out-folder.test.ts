@@ -10,12 +10,17 @@ import os from 'node:os';
 import path from 'node:path';
 
 import * as tf from '@tensorflow/tfjs-core';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { runCli, type CliIo } from '../src/node/run-cli.js';
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'advx-out-folder-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+/** A results.json for the merge cases. */
+const shard = path.join(tmp, 'merge-src');
+beforeAll(async () => {
+  expect((await cli([...QUICK, '--out', shard])).code).toBe(0);
+}, 120_000);
 
 /** A quick run: mnist-mlp on cpu, 8 samples in 2 chunks, FGSM. */
 const QUICK = ['eval', '--model', 'mnist-mlp', '--backend', 'cpu', '--n', '8', '--batch-size', '4', '--attacks', 'fgsm', '--eps', '0.1', '--examples', '0', '--no-diagnostics'];
@@ -92,8 +97,6 @@ describe('an --out that cannot be a folder', () => {
   });
 
   it('advx merge: the same line (the results files are read first, nothing is written)', async () => {
-    const shard = path.join(tmp, 'merge-src');
-    expect((await cli([...QUICK, '--out', shard])).code).toBe(0);
     const out = path.join(file, 'merged');
     const run = await cli(['merge', path.join(shard, 'results.json'), '--out', out]);
     expect(run).toEqual({ code: 1, stdout: '', stderr: `advx: error: [INVALID_OPTION] --out ${out}: ${file} is a file, not a folder: choose another --out.\n` });
@@ -169,8 +172,10 @@ describe('the lock of --out', () => {
     expect(run.stderr).toMatch(/^advx: error: \[INVALID_OPTION\] --out .* is locked by advx merge \(pid \d+\) on host elsewhere\.example since 2026-01-01T00:00:00\.000Z; /);
     expect(run.stderr).toContain(`if no advx run is active there, delete ${lockOf(out)} and rerun`);
     expect(run.stderr.trim().split('\n')).toHaveLength(1);
-    const merge = await cli(['merge', path.join(tmp, 'no-such.json'), '--out', out]);
+    const merge = await cli(['merge', path.join(shard, 'results.json'), '--out', out]);
     expect(merge.code).toBe(1);
+    expect(merge.stderr).toMatch(/^advx: error: \[INVALID_OPTION\] --out .* is locked by advx merge \(pid \d+\) on host elsewhere\.example /);
+    expect(readdirSync(out)).toEqual(['.advx.lock']);
     writeFileSync(lockOf(out), '{"pid": "x"');
     const damaged = await cli([...QUICK, '--out', out]);
     expect(damaged.stderr).toBe(
