@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import pngjs from 'pngjs';
+import { encode as encodePng } from 'fast-png';
 
 import { AdvxError, checkNumber, type Bounds } from '@advx/core';
 
@@ -46,7 +46,7 @@ async function as2d(t: tf.Tensor, what: string): Promise<{ values: Float32Array;
  * map is scaled to [0, 1] by its minimum and maximum, coloured with the `hot` map (black → red →
  * yellow → white) and, when `image` is given, resized to the image (nearest neighbour) and blended
  * over the image in gray: `pixel = (1 − alpha)·gray + alpha·colour`. Multi-channel maps are reduced
- * by their maximum over channels. Uses pngjs (Node).
+ * by their maximum over channels. Encodes with fast-png (pure JavaScript: Node and browsers).
  *
  * Options (defaults): `image` (none), `bounds` (`[0, 1]`), `alpha` (0.5 with an image, else 1), `scale` (1).
  *
@@ -88,7 +88,8 @@ export async function renderHeatmapPng(map: tf.Tensor, options: HeatmapPngOption
   }
   const range = max - min;
 
-  const png = new pngjs.PNG({ width: w * scale, height: h * scale });
+  const width = w * scale;
+  const data = new Uint8Array(width * h * scale * 4);
   for (let i = 0; i < h; i++) {
     for (let j = 0; j < w; j++) {
       const mi = Math.min(m.h - 1, Math.floor((i * m.h) / h));
@@ -104,14 +105,14 @@ export async function renderHeatmapPng(map: tf.Tensor, options: HeatmapPngOption
       const rgb = color.map((v) => Math.round(255 * ((1 - alpha) * gray + alpha * v)));
       for (let di = 0; di < scale; di++) {
         for (let dj = 0; dj < scale; dj++) {
-          const o = ((i * scale + di) * w * scale + (j * scale + dj)) * 4;
-          png.data[o] = rgb[0] as number;
-          png.data[o + 1] = rgb[1] as number;
-          png.data[o + 2] = rgb[2] as number;
-          png.data[o + 3] = 255;
+          const o = ((i * scale + di) * width + (j * scale + dj)) * 4;
+          data[o] = rgb[0] as number;
+          data[o + 1] = rgb[1] as number;
+          data[o + 2] = rgb[2] as number;
+          data[o + 3] = 255;
         }
       }
     }
   }
-  return new Uint8Array(pngjs.PNG.sync.write(png));
+  return encodePng({ width, height: h * scale, data, depth: 8, channels: 4 });
 }
