@@ -5,7 +5,7 @@
 // process RSS, on PyTorch CPU (1 and 2 threads), advx wasm (1 and 2 threads) and advx webgpu (Dawn on
 // lavapipe). Each tfjs process first checks its logits and input gradients against PyTorch's.
 //
-//   node bench/networks.mjs                      # everything (~15 minutes on an idle 2-core machine)
+//   node bench/networks.mjs                      # everything (853–890 s measured on a 2-core machine at load 5–9)
 //   node bench/networks.mjs --only wasm1,pytorch1 --nets resnet18-32 --quick   # a small try, not saved
 //
 // Options: --only <engines> (pytorch1, pytorch2, wasm1, wasm2, webgpu), --nets <list>, --quick (tiny
