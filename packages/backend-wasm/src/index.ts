@@ -5,6 +5,11 @@
  * gradients), runs slowly (conv2d input gradient, transposed/batched `BatchMatMul`) or gets wrong
  * (`MaxPoolGrad`: all-negative pooling windows and ties).
  *
+ * Importing the package changes nothing in tfjs: `@tensorflow/tfjs-backend-wasm` is imported (and so
+ * registers the wasm backend) only when {@link useWasm} is called. Node-only code (locating the
+ * binaries, wasm threads in Node) sits behind the `node` condition of the package's `#platform`
+ * import, so browser bundlers never see Node's built-ins.
+ *
  * @example
  * ```ts
  * import { useWasm } from '@advx/backend-wasm';

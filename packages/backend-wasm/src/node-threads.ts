@@ -11,18 +11,12 @@
  * for that moment by reporting `2 × threads` cores. The pthread workers are unref'd afterwards so
  * that Node can exit.
  *
+ * Node only: reached through the `#platform` import (see package.json `imports`), never by bundlers
+ * for browsers.
+ *
  * @internal
  * @packageDocumentation
  */
-
-interface NodeWorkerLike {
-  unref?: () => void;
-}
-
-interface PThreadLike {
-  runningWorkers?: NodeWorkerLike[];
-  unusedWorkers?: NodeWorkerLike[];
-}
 
 /** Undoes the temporary patches; call once the backend finished initialising (or failed). */
 export type RestoreFn = () => void;
@@ -82,10 +76,4 @@ export async function prepareNodeThreads(threads: number, setFlag: (name: string
     URL.createObjectURL = originalCreateObjectURL;
     osModule.cpus = originalCpus;
   };
-}
-
-/** Lets Node exit while XNNPACK's pthread workers are alive. */
-export function unrefWorkers(wasmModule: unknown): void {
-  const pthread = (wasmModule as { PThread?: PThreadLike } | null)?.PThread;
-  for (const w of [...(pthread?.runningWorkers ?? []), ...(pthread?.unusedWorkers ?? [])]) w.unref?.();
 }

@@ -4,10 +4,10 @@
  * @packageDocumentation
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { getThreadsCount, setThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { nodeWasmFolder, prepareNodeThreads, type RestoreFn } from '#platform';
 import { AdvxError } from './errors.js';
-import { prepareNodeThreads, unrefWorkers, type RestoreFn } from './node-threads.js';
 import { registerWasmKernels, wasmKernelOverrides } from './register.js';
+import { unrefWorkers } from './unref-workers.js';
 
 /**
  * Options of {@link useWasm}.
@@ -86,15 +86,6 @@ function isNode(): boolean {
   return typeof p?.versions?.node === 'string';
 }
 
-/** The folder holding the installed tfjs-backend-wasm's `.wasm` binaries, with a trailing separator. */
-async function nodeWasmFolder(): Promise<string> {
-  const { createRequire } = await import('node:module');
-  const path = await import('node:path');
-  const require = createRequire(import.meta.url);
-  const main = require.resolve('@tensorflow/tfjs-backend-wasm');
-  return path.dirname(main) + path.sep;
-}
-
 function errorMessage(e: unknown): string {
   if (e instanceof Error) return e.message;
   if (typeof e === 'object' && e !== null && 'message' in e) return String((e as { message: unknown }).message);
@@ -137,6 +128,19 @@ export async function useWasm(options: UseWasmOptions = {}): Promise<WasmBackend
       { threads },
     );
   }
+  // Imported here, not at the top: importing tfjs-backend-wasm registers the stock wasm backend with
+  // tfjs, at a higher priority than cpu, which would make importing this package change tfjs's
+  // default backend (to wasm without the advx kernels).
+  let wasmBackend: typeof import('@tensorflow/tfjs-backend-wasm');
+  try {
+    wasmBackend = await import('@tensorflow/tfjs-backend-wasm');
+  } catch (e) {
+    throw new AdvxError(
+      'BACKEND_UNAVAILABLE',
+      `useWasm: cannot import @tensorflow/tfjs-backend-wasm (install it next to @advx/backend-wasm, version 4.22): ${errorMessage(e)}`,
+    );
+  }
+  const { getThreadsCount, setThreadsCount, setWasmPaths } = wasmBackend;
   const registered = kernels ? (registerWasmKernels(), wasmKernelOverrides.map((k) => k.kernelName)) : [];
   const engine = tf.engine();
   const initialised = engine.registry.wasm !== undefined;
