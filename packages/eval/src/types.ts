@@ -396,7 +396,15 @@ export interface EvaluationSource {
   /** How the data was read (JSON), recorded as {@link EvaluationConfig.data}. */
   readonly description?: Readonly<Record<string, unknown>>;
   /** Samples `[start, end)`: inputs `[end − start, ...inputShape]` inside the bounds and their labels; the caller disposes both. */
-  read(start: number, end: number): Promise<{ readonly x: tf.Tensor; readonly labels: tf.Tensor }>;
+  read(
+    start: number,
+    end: number,
+  ): Promise<{
+    /** The inputs of samples `start … end − 1`, `[end − start, ...inputShape]`. */
+    readonly x: tf.Tensor;
+    /** Their labels, int32 `[end − start]`. */
+    readonly labels: tf.Tensor;
+  }>;
 }
 
 /**

@@ -35,7 +35,12 @@ export interface LayerLike {
   /** Layer name, unique in its model. */
   readonly name: string;
   /** The layer's weights; `read()` returns the live value. */
-  readonly weights: readonly { readonly originalName: string; read(): tf.Tensor }[];
+  readonly weights: readonly {
+    /** The weight's name in the saved model, e.g. `'dense/kernel'`. */
+    readonly originalName: string;
+    /** The weight's current value. */
+    read(): tf.Tensor;
+  }[];
   /** Serialization class name, e.g. `'Dense'`, `'Activation'`, `'Softmax'`. */
   getClassName(): string;
   /** The layer's configuration (`activation`, `axis`, ...). */

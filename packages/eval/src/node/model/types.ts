@@ -53,7 +53,12 @@ export interface UserModelDescription {
   /** Valid raw input range; data pixels 0..255 are mapped linearly onto it. */
   readonly bounds: readonly [number, number];
   /** Normalization applied inside the model, or `null`. */
-  readonly normalize: { readonly mean: number | readonly number[]; readonly std: number | readonly number[] } | null;
+  readonly normalize: {
+    /** Subtracted from the input, per channel or one value. */
+    readonly mean: number | readonly number[];
+    /** The input is divided by it after the mean is subtracted. */
+    readonly std: number | readonly number[];
+  } | null;
   /** What the read node returns (`probabilities` are attacked as log-probabilities). */
   readonly output: ModelOutput;
   /** The graph node that is read, or `null` (the model's output). */
