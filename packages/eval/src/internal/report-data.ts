@@ -2,6 +2,18 @@ import type { EvaluationResult, ExampleRecord, MaskingWarning } from '../types.j
 
 export const percent = (v: number) => `${(100 * v).toFixed(1)} %`;
 
+/**
+ * An ε as a reader writes it: short decimals as they are (`0.1`, `0.25`), multiples of 1/255 as
+ * `k/255` (`8/255` instead of `0.03137254901960784`), anything else to 4 significant digits.
+ */
+export function formatEpsilon(e: number): string {
+  const s = String(e);
+  if (!/\.\d{5,}/.test(s) && !s.includes('e')) return s;
+  const k = Math.round(e * 255);
+  if (k > 0 && Math.abs(e * 255 - k) < 1e-9) return `${k}/255`;
+  return Number(e.toPrecision(4)).toString();
+}
+
 const num = (v: number | null, digits = 3) => (v === null ? '–' : Number(v.toPrecision(digits)).toString());
 
 /** One line describing what was evaluated. */
@@ -10,12 +22,12 @@ export function describeRun(r: EvaluationResult): string {
   const model = c.model.id ?? `model [${c.model.inputShape.join(', ')}] → ${c.model.numClasses} classes`;
   const data = c.dataset ?? 'data';
   const slice = r.shard ? `, shard ${r.shard.index + 1}/${r.shard.count} (samples ${r.range[0]}–${r.range[1] - 1})` : '';
-  return `${model} on ${r.n} ${data} samples${slice}; ${c.norm} ε ∈ {${c.epsilons.join(', ')}}; ${c.mode} attacks; seed ${c.seed}`;
+  return `${model} on ${r.n} ${data} samples${slice}; ${c.norm} ε ∈ {${c.epsilons.map(formatEpsilon).join(', ')}}; ${c.mode} attacks; seed ${c.seed}`;
 }
 
 /** The summary table: header and rows of cells (attack, one robust accuracy per ε, time). */
 export function summaryTable(r: EvaluationResult): { header: string[]; rows: string[][] } {
-  const header = ['attack', ...r.config.epsilons.map((e) => `ε=${e}`), 'time'];
+  const header = ['attack', ...r.config.epsilons.map((e) => `ε=${formatEpsilon(e)}`), 'time'];
   const rows = r.attacks.map((a) => [
     a.label,
     ...a.perEpsilon.map((p) => percent(p.robustAccuracy)),
@@ -29,7 +41,7 @@ export function summaryTable(r: EvaluationResult): { header: string[]; rows: str
 export function detailTable(r: EvaluationResult): { header: string[]; rows: string[][] } {
   const header = ['attack', 'ε', 'robust accuracy', 'success rate', 'attacked', 'mean ‖δ‖', 'median ‖δ‖', 'mean queries'];
   const rows = r.attacks.flatMap((a) =>
-    a.perEpsilon.map((p) => [a.label, String(p.epsilon), percent(p.robustAccuracy), percent(p.successRate), String(p.attacked), num(p.meanPerturbation), num(p.medianPerturbation), num(p.meanQueries, 6)]),
+    a.perEpsilon.map((p) => [a.label, formatEpsilon(p.epsilon), percent(p.robustAccuracy), percent(p.successRate), String(p.attacked), num(p.meanPerturbation), num(p.medianPerturbation), num(p.meanQueries, 6)]),
   );
   return { header, rows };
 }
@@ -67,7 +79,7 @@ export function exampleGroups(r: EvaluationResult, keep: (e: ExampleRecord) => b
   const examples = r.examples.filter(keep);
   const groups: ExampleGroup[] = r.config.epsilons.map((epsilon) => ({
     epsilon,
-    title: `ε=${epsilon}`,
+    title: `ε=${formatEpsilon(epsilon)}`,
     examples: examples.filter((e) => e.epsilon === epsilon),
   }));
   const minimal = examples.filter((e) => e.epsilon === null);

@@ -1,7 +1,7 @@
 import { scaleLinear } from 'd3-scale';
 import { curveLinear, curveStepAfter, line } from 'd3-shape';
 
-import { describeRun, detailTable, evidenceText, exampleGroups, minimizationTable, percent, summaryTable } from '../internal/report-data.js';
+import { describeRun, detailTable, evidenceText, exampleGroups, formatEpsilon, minimizationTable, percent, summaryTable } from '../internal/report-data.js';
 import { describeModelInput } from '../internal/describe-model-input.js';
 import type { CurvePoint, EvaluationResult, ExampleRecord } from '../types.js';
 import { drawable, exampleImages } from './example-images.js';
@@ -139,7 +139,7 @@ function dataUrl(png: Buffer): string {
 function exampleFigure(r: EvaluationResult, e: ExampleRecord, classNames: readonly string[] | undefined): string {
   const name = (c: number) => escapeHtml(classNames?.[c] ?? String(c));
   const img = exampleImages(e, r.config.model.bounds);
-  const eps = e.epsilon === null ? 'minimal' : `ε=${escapeHtml(e.epsilon)}`;
+  const eps = e.epsilon === null ? 'minimal' : `ε=${escapeHtml(formatEpsilon(e.epsilon))}`;
   return `<figure class="example" data-index="${escapeHtml(e.index)}" data-epsilon="${e.epsilon === null ? 'minimal' : escapeHtml(e.epsilon)}">
 <div class="triple"><img alt="original" src="${dataUrl(img.original)}"/><img alt="perturbation" src="${dataUrl(img.perturbation)}"/><img alt="adversarial" src="${dataUrl(img.adversarial)}"/></div>
 <figcaption><b>${escapeHtml(e.attack)}</b> ${eps}, #${escapeHtml(e.index)}<br/>${name(e.cleanPrediction)} (${percent(e.cleanConfidence)}) → <b>${name(e.adversarialPrediction)}</b> (${percent(e.adversarialConfidence)})<br/>‖δ‖=${escapeHtml(e.perturbation)}, δ ×${Number(img.magnification.toPrecision(3))}</figcaption>
