@@ -1,13 +1,12 @@
-import { promises as fs } from 'node:fs';
-
 import * as tf from '@tensorflow/tfjs-core';
 
 import { AdvxError } from '@advx/core';
 
 import { fnv1a } from '../../internal/fingerprint.js';
-import { decodeImage } from './decode-image.js';
 import { fitSample } from './fit-sample.js';
 import { readImageHeader, UnreadableImage, type ImageHeader } from './read-image-header.js';
+import { readImagePixels } from './read-image-pixels.js';
+import { selectDecodable } from './select-decodable.js';
 import { selectSample } from './select-sample.js';
 import type { DataChunk, DataSource, OpenDatasetOptions, SkippedFile } from './types.js';
 
@@ -49,8 +48,9 @@ function describeSize(h: ImageHeader): string {
 
 /**
  * A {@link DataSource} over image files: every header is read when it opens (unreadable files fail or
- * are skipped, mismatches with the model are reported with the file names), pixels are decoded only
- * in {@link DataSource.read}, one chunk at a time.
+ * are skipped, mismatches with the model are reported with the file names), pixels are decoded
+ * in {@link DataSource.read}, one chunk at a time (and, with `skipBad`, once more when it opens, to
+ * pass over damaged files before the sample is fixed).
  */
 export async function imageSource(
   entries: readonly ImageEntry[],
@@ -81,7 +81,26 @@ export async function imageSource(
     );
   }
   if (good.length === 0) throw new AdvxError('INVALID_DATA', `data ${meta.name}: all ${entries.length} images are unreadable (first: ${skipped[0]?.file}: ${skipped[0]?.reason}).`);
-  const picked = selectSample(Int32Array.from(good, (g) => g.entry.label), opts.n, opts.sample).map((i) => good[i] as (typeof good)[number]);
+  const goodLabels = Int32Array.from(good, (g) => g.entry.label);
+  // With skipBad every candidate is decoded once before the run (one file at a time), so a file whose
+  // header is fine but whose pixel data is damaged is passed over here, while the indices are still open.
+  const selection = opts.skipBad === true
+    ? await selectDecodable(goodLabels, opts.n, opts.sample, async (i) => {
+        const g = good[i] as (typeof good)[number];
+        return readImagePixels(g.entry.file, g.header).then(
+          () => undefined,
+          (e: unknown) => {
+            if (e instanceof UnreadableImage) return e.message;
+            throw e;
+          },
+        );
+      })
+    : { picked: selectSample(goodLabels, opts.n, opts.sample), bad: [], checked: 0 };
+  for (const b of selection.bad) skipped.push({ file: (good[b.index] as (typeof good)[number]).entry.name, reason: b.reason });
+  if (selection.picked.length === 0) {
+    throw new AdvxError('INVALID_DATA', `data ${meta.name}: all ${entries.length} images are unreadable or damaged (first: ${skipped[0]?.file}: ${skipped[0]?.reason}).`);
+  }
+  const picked = selection.picked.map((i) => good[i] as (typeof good)[number]);
 
   const sizeOff = picked.filter((p) => p.header.height !== h || p.header.width !== w);
   const channelOff = picked.filter((p) => (p.header.grey ? 1 : 3) !== c);
@@ -120,13 +139,14 @@ export async function imageSource(
     description: {
       ...meta.description,
       count: picked.length,
-      sample: opts.n !== undefined && opts.n < good.length ? (opts.sample ?? 'first') : 'all',
+      sample: picked.length < good.length - selection.bad.length ? (opts.sample ?? 'first') : 'all',
       resized: sizeOff.length,
       resize: sizeOff.length > 0 ? 'tf.image.resizeBilinear, alignCorners false, halfPixelCenters false' : null,
       channelsConverted: channelOff.length,
       channelConversion: channelOff.length === 0 ? null : c === 3 ? 'grey channel repeated to RGB' : 'ITU-R BT.601 luma 0.299 R + 0.587 G + 0.114 B',
       alpha: 'dropped',
       pixels: `0..255 mapped linearly onto [${lo}, ${hi}]`,
+      decodeChecked: selection.checked,
       skipped: skipped.length,
       skippedFiles: skipped.slice(0, LISTED_SKIPPED),
     },
@@ -140,12 +160,17 @@ export async function imageSource(
         const { entry, header } = picked[i] as (typeof picked)[number];
         let image;
         try {
-          image = decodeImage(await fs.readFile(entry.file), header.format);
+          image = await readImagePixels(entry.file, header);
         } catch (e) {
-          throw new AdvxError('INVALID_DATA', `cannot decode ${entry.name}: ${(e as Error).message}. Its header was fine, so the image data is damaged: fix or remove the file.`);
-        }
-        if (image.width !== header.width || image.height !== header.height) {
-          throw new AdvxError('INVALID_DATA', `${entry.name} decoded to ${image.height}×${image.width} but its header says ${header.height}×${header.width}: the file is damaged.`);
+          if (!(e instanceof UnreadableImage)) throw e;
+          throw new AdvxError(
+            'INVALID_DATA',
+            `cannot decode ${entry.name} (sample ${i}): ${e.message}. ` +
+              (opts.skipBad === true
+                ? 'It decoded when the data was opened, so it changed during the run: restore or remove it and rerun.'
+                : 'Fix or remove the file, or pass --skip-bad (skipBad: true) to decode every image before the run and skip the damaged ones.'),
+            { file: entry.name, sample: i },
+          );
         }
         await fitSample({ height: image.height, width: image.width, stride: 4, channels: header.grey ? 1 : 3, values: image.rgba }, opts.inputShape, map, buf, (i - start) * per);
       }

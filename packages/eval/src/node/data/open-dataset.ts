@@ -51,7 +51,8 @@ async function kindOf(p: string): Promise<'dir' | 'file' | undefined> {
  * - `mnist` or `fashion-mnist` (the zoo's shipped evaluation sets).
  *
  * Image headers are read at once: unreadable files fail with their name (or are skipped and counted
- * with `skipBad`), images whose size or colour kind differs from the model fail with the file names
+ * with `skipBad`, which also decodes each candidate image once and skips those whose pixel data is
+ * damaged; without it such a file fails the chunk that decodes it, naming the file), images whose size or colour kind differs from the model fail with the file names
  * unless `resize` / `convertChannels` allow converting them. Pixels 0..255 are mapped linearly onto
  * `bounds`. `n` takes the first `n` samples (`sample: 'first'`, the default) or a stratified sample.
  * Samples are decoded only by {@link DataSource.read}, one chunk at a time.

@@ -24,7 +24,13 @@ export interface OpenDatasetOptions {
    * (round-robin over the classes in class-index order, each class's samples in order).
    */
   readonly sample?: 'first' | 'stratified';
-  /** Skip and count unreadable image files instead of failing (default `false`). */
+  /**
+   * Skip and count unreadable image files instead of failing (default `false`). With it every image
+   * that may be picked is also decoded once when the data opens (one file at a time, in pick order,
+   * until `n` are good), and files whose header is fine but whose pixel data is damaged are skipped
+   * too, before the sample and its indices are fixed; without it such a file fails the chunk that
+   * decodes it, naming the file.
+   */
   readonly skipBad?: boolean;
   /** Resize samples of another height × width to the model's (bilinear, `alignCorners: false`); default `false`: a mismatch is an error. */
   readonly resize?: boolean;
