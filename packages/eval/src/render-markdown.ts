@@ -1,4 +1,5 @@
 import { describeRun, detailTable, drawable, evidenceText, exampleGroups, exampleStem, minimizationTable, percent, summaryTable } from './internal/report-data.js';
+import { describeDataInput } from './internal/describe-data-input.js';
 import { describeModelInput } from './internal/describe-model-input.js';
 import type { EvaluationResult } from './types.js';
 
@@ -60,12 +61,14 @@ function examplesSection(result: EvaluationResult): string[] {
 export function renderMarkdown(result: EvaluationResult): string {
   const minimization = minimizationTable(result);
   const modelInput = describeModelInput(result);
+  const dataInput = describeDataInput(result);
   const parts = [
     '# advx robustness evaluation',
     '',
     describeRun(result),
     '',
     ...(modelInput !== undefined ? [modelInput, ''] : []),
+    ...(dataInput !== undefined ? [dataInput, ''] : []),
     `Clean accuracy: **${percent(result.cleanAccuracy)}** (${result.n} samples).`,
     '',
     '## Robust accuracy',

@@ -2,6 +2,7 @@ import { scaleLinear } from 'd3-scale';
 import { curveLinear, curveStepAfter, line } from 'd3-shape';
 
 import { describeRun, detailTable, evidenceText, exampleGroups, formatEpsilon, minimizationTable, percent, summaryTable } from '../internal/report-data.js';
+import { describeDataInput } from '../internal/describe-data-input.js';
 import { describeModelInput } from '../internal/describe-model-input.js';
 import type { CurvePoint, EvaluationResult, ExampleRecord } from '../types.js';
 import { drawable, exampleImages } from './example-images.js';
@@ -207,7 +208,7 @@ figcaption { font-size: 12px; }
 <body>
 <h1>${escapeHtml(title)}</h1>
 <p>${escapeHtml(describeRun(result))}</p>
-${((m) => (m === undefined ? '' : `<p>${escapeHtml(m)}</p>\n`))(describeModelInput(result))}<p>Clean accuracy: <b>${percent(result.cleanAccuracy)}</b> (${result.n} samples).</p>
+${((m) => (m === undefined ? '' : `<p>${escapeHtml(m)}</p>\n`))(describeModelInput(result))}${((d) => (d === undefined ? '' : `<p>${escapeHtml(d)}</p>\n`))(describeDataInput(result))}<p>Clean accuracy: <b>${percent(result.cleanAccuracy)}</b> (${result.n} samples).</p>
 <h2>Robust accuracy vs ε</h2>
 ${plot(result)}
 <h2>Summary</h2>
