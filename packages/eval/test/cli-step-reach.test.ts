@@ -34,6 +34,10 @@ describe('advx eval: STEPS_CANNOT_REACH_EPSILON', () => {
     const run = await cli([...QUICK, '--attacks', 'fgsm,pgd:steps=10', '--eps', '0.1,0.3', '--out', out]);
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout).toContain(`gradient-masking warnings:\n  STEPS_CANNOT_REACH_EPSILON: ${MESSAGE}\n`);
+    // Said on stderr before the first attack runs, too.
+    const early = run.stderr.indexOf(`[advx] warning: STEPS_CANNOT_REACH_EPSILON: ${MESSAGE}\n`);
+    expect(early).toBeGreaterThan(-1);
+    expect(early).toBeLessThan(run.stderr.indexOf('chunk 1/1'));
     const result = JSON.parse(readFileSync(path.join(out, 'results.json'), 'utf8')) as EvaluationResult;
     const found = result.warnings.filter((w) => w.code === 'STEPS_CANNOT_REACH_EPSILON');
     expect(found).toEqual([expect.objectContaining({ message: MESSAGE, evidence: expect.objectContaining({ steps: 10, reachOverEpsilon: 0.333333, randomStart: true }) })]);
@@ -45,5 +49,6 @@ describe('advx eval: STEPS_CANNOT_REACH_EPSILON', () => {
     expect(run.code, run.stderr).toBe(0);
     const result = JSON.parse(run.stdout) as EvaluationResult;
     expect(result.warnings.map((w) => w.code)).not.toContain('STEPS_CANNOT_REACH_EPSILON');
+    expect(run.stderr).not.toContain('STEPS_CANNOT_REACH_EPSILON');
   }, 120_000);
 });

@@ -3,6 +3,9 @@ import { stepReach, type StepReach } from './step-reach.js';
 
 const fmt = (v: number) => String(Number(v.toPrecision(3)));
 
+/** What {@link reachWarnings} reads of an evaluation's configuration. */
+export type ReachConfig = Pick<EvaluationConfig, 'attacks' | 'epsilons'> & { readonly model: Pick<EvaluationConfig['model'], 'inputShape' | 'bounds'> };
+
 /**
  * `STEPS_CANNOT_REACH_EPSILON`: one warning per attack whose `steps × stepSize` (see {@link stepReach})
  * is below ε at some ε of the grid — the iterates cannot leave a ball of that radius around their start,
@@ -15,15 +18,16 @@ const fmt = (v: number) => String(Number(v.toPrecision(3)));
  * random start with `T·α < ε` leaves more than half of the coordinates short. Restarts do not lengthen
  * a path either. The check uses only the configuration, so merged shards recompute it.
  *
- * @param config - the evaluation's configuration (attacks with their resolved options, epsilons, model).
+ * @param config - the evaluation's configuration (attacks with their resolved options, epsilons, model shape and bounds).
  * @returns the warnings, in attack order.
  */
-export function reachWarnings(config: EvaluationConfig): MaskingWarning[] {
+export function reachWarnings(config: ReachConfig): MaskingWarning[] {
   const dims = config.model.inputShape.reduce((p, d) => p * d, 1);
+  const epsilons = [...config.epsilons].sort((p, q) => p - q);
   const out: MaskingWarning[] = [];
   for (const attack of config.attacks) {
     if (attack.kind !== 'fixed-epsilon') continue;
-    const short = config.epsilons
+    const short = epsilons
       .map((epsilon) => ({ epsilon, reach: stepReach(attack.name, attack.options, epsilon, config.model.bounds, dims) }))
       .filter((r): r is { epsilon: number; reach: StepReach } => r.reach !== undefined && r.reach.reach < r.epsilon * (1 - 1e-9));
     const worst = short[short.length - 1];
@@ -44,7 +48,7 @@ export function reachWarnings(config: EvaluationConfig): MaskingWarning[] {
         : r.stepSizeOption === 'steps'
           ? 'raise steps'
           : `raise steps or ${r.stepSizeOption}`;
-    const target = relative ? `steps × relStepSize ≥ 1` : `steps × step size ≥ ${fmt(config.epsilons[config.epsilons.length - 1] as number)}`;
+    const target = relative ? `steps × relStepSize ≥ 1` : `steps × step size ≥ ${fmt(epsilons[epsilons.length - 1] as number)}`;
     out.push({
       code: 'STEPS_CANNOT_REACH_EPSILON',
       message:

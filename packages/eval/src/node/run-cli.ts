@@ -15,6 +15,8 @@ import { autoAttack } from '../auto-attack.js';
 import { evaluate } from '../evaluate.js';
 import { percent, summaryTable } from '../internal/report-data.js';
 import { checkResultRecord } from '../internal/check-records.js';
+import { reachWarnings } from '../internal/reach-warnings.js';
+import { resolveAttacks } from '../internal/resolve-attacks.js';
 import { mergeResults } from '../merge-results.js';
 import type { AttackSpec, EvaluationProgress, EvaluationResult } from '../types.js';
 import { openDataset, type DataSource } from './data/index.js';
@@ -315,6 +317,11 @@ async function runEvalLocked(flags: EvalFlags, io: CliIo, verbose: boolean, chec
     throw e;
   }
   io.stderr.write(`[advx] ${inspectionSummary(target.description, inspection)}\n`);
+  // A configuration that cannot reach ε is said before the run too, not only in the report at its end.
+  if (flags.diagnostics) {
+    const attacks = resolveAttacks(preset ? preset.attacks : parsed.specs, norm).map((a) => a.info);
+    for (const w of reachWarnings({ attacks, epsilons, model: target.model })) io.stderr.write(`[advx] warning: ${w.code}: ${w.message}\n`);
+  }
   if (inspection.gradientProblem !== null) io.stderr.write(`[advx] warning: ${inspection.gradientProblem}\n`);
   const state = fileStateStore(path.join(flags.out, 'state.json'));
   const controller = new AbortController();
