@@ -492,7 +492,7 @@ export async function runCli(argv: readonly string[], io: CliIo = { stdout: proc
     .addOption(new Option('--norm <norm>', 'perturbation norm').choices(['linf', 'l2', 'l1', 'l0']).default('linf'))
     .option('--n <count>', 'number of samples (default: 300 of a zoo dataset, all of other data)')
     .addOption(new Option('--sample <how>', 'which --n samples: the first ones, or stratified (round-robin over the classes)').choices(['first', 'stratified']).default('first'))
-    .option('--skip-bad', 'skip and count unreadable image files instead of stopping')
+    .option('--skip-bad', 'skip and count unreadable or damaged image files instead of stopping (each image is decoded once before the run)')
     .option('--resize', 'resize images of another size to the model input (bilinear)')
     .option('--convert-channels', 'convert grey images for a colour model and colour images for a grey model (BT.601 luma)')
     .option('--batch-size <size>', 'samples per chunk (batching, checkpoints, shards)', '100')
