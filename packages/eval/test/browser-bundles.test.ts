@@ -2,8 +2,8 @@
  * Browser builds of apps that use each advx package: esbuild (`platform: 'browser'`, which fails on
  * any Node built-in) on the sources and, once built, on dist/ through the exports maps; and one Vite
  * production build of an app that uses every package meant for browsers. `@advx/models-zoo` reads
- * its models and data from files and is Node-only (its README says so); `@advx/eval`'s browser
- * entry is `@advx/eval` (evaluate, autoAttack, reports), the command line and file store are
+ * its files through `#platform` (node:fs in Node, fetch and Web Crypto in browsers); `@advx/eval`'s
+ * browser entry is `@advx/eval` (evaluate, autoAttack, reports), the command line and file store are
  * `@advx/eval/node`.
  */
 import { build as esbuild } from 'esbuild';
@@ -14,7 +14,7 @@ import { build as viteBuild, type Rollup } from 'vite';
 import { describe, expect, it } from 'vitest';
 
 const packages = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const BROWSER_PACKAGES = ['core', 'attacks', 'defenses', 'detectors', 'eval', 'backend-wasm', 'backend-webgpu'] as const;
+const BROWSER_PACKAGES = ['core', 'attacks', 'defenses', 'detectors', 'eval', 'backend-wasm', 'backend-webgpu', 'models-zoo'] as const;
 const distBuilt = BROWSER_PACKAGES.every((p) => existsSync(join(packages, p, 'dist', 'index.js')));
 
 /** One app per package: uses every export, so that nothing is tree-shaken away unseen. */
@@ -31,7 +31,8 @@ import { renderHeatmapPng } from '@advx/detectors';
 import { evaluate, renderMarkdown } from '@advx/eval';
 import { useWasm } from '@advx/backend-wasm';
 import { useWebGPU } from '@advx/backend-webgpu';
-(globalThis as Record<string, unknown>).advxApp = { tf, fromFunction, fgsm, bitDepth, renderHeatmapPng, evaluate, renderMarkdown, useWasm, useWebGPU };
+import { loadDataset, loadModel } from '@advx/models-zoo';
+(globalThis as Record<string, unknown>).advxApp = { tf, fromFunction, fgsm, bitDepth, renderHeatmapPng, evaluate, renderMarkdown, useWasm, useWebGPU, loadDataset, loadModel };
 `;
 
 async function bundleForBrowser(contents: string, conditions: string[]) {
@@ -66,8 +67,8 @@ describe('browser bundles (esbuild) of an app using each package', () => {
     });
   }
 
-  it('the check can fail: @advx/eval/node and @advx/models-zoo are Node-only and do not bundle for browsers', async () => {
-    for (const entry of ['@advx/eval/node', '@advx/models-zoo']) {
+  it('the check can fail: @advx/eval/node is Node-only and does not bundle for browsers', async () => {
+    for (const entry of ['@advx/eval/node']) {
       const error = await bundleForBrowser(`import * as m from '${entry}'; export const used = Object.values(m);`, ['@advx/source']).then(
         () => null,
         (e: unknown) => e,
@@ -94,6 +95,30 @@ describe('browser bundles (esbuild) of an app using each package', () => {
     expect(nodeCode).toContain('advx-tfjs-wasm-');
     expect(nodeCode).not.toContain('this is the browser build of @advx/backend-wasm');
   });
+});
+
+describe('@advx/models-zoo: the #platform seam', () => {
+  for (const [from, conditions] of [['sources', ['@advx/source']], ['dist/', []]] as const) {
+    it.skipIf(from === 'dist/' && !distBuilt)(`the browser bundle from ${from} fetches and uses Web Crypto, the Node one reads files`, async () => {
+      const browser = await bundleForBrowser(appFor('models-zoo'), [...conditions]);
+      expect(browser).toContain('crypto.subtle.digest');
+      expect(browser).toContain('DecompressionStream');
+      expect(browser).not.toContain('createHash');
+      const node = await esbuild({
+        stdin: { contents: appFor('models-zoo'), resolveDir: join(packages, 'eval'), loader: 'ts' },
+        bundle: true,
+        write: false,
+        platform: 'node',
+        format: 'esm',
+        conditions: [...conditions],
+        external: ['@tensorflow/*'],
+        logLevel: 'silent',
+      });
+      const nodeCode = node.outputFiles[0]?.text ?? '';
+      expect(nodeCode).toContain('createHash');
+      expect(nodeCode).not.toContain('crypto.subtle.digest');
+    });
+  }
 });
 
 describe('Vite production build of an app using every browser package', () => {
@@ -139,6 +164,8 @@ describe('Vite production build of an app using every browser package', () => {
       expect(code).toContain('this is the browser build of @advx/backend-wasm');
       expect(code).not.toContain('advx-tfjs-wasm-');
       expect(code).toMatch(/IHDR/);
+      // models-zoo's #platform resolved to its browser side (fetch, Web Crypto).
+      expect(code).toContain('crypto.subtle.digest');
       expect(code).not.toMatch(NODE_BUILTIN);
       // Rollup turns an unresolved import into a warning under onwarn, and Vite stubs a Node built-in a
       // browser module imports (with a warning) instead of failing: none allowed.

@@ -11,7 +11,7 @@ import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 
-import { sha256Hex } from '../src/node-fs.ts';
+import { sha256Hex } from '../src/platform-node.ts';
 
 /**
  * sfc32, seeded through splitmix32: the same seed gives the same stream everywhere.

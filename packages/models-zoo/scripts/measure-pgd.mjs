@@ -22,7 +22,7 @@ import { join } from 'node:path';
 
 import { loadDataset } from '../src/datasets.ts';
 import { loadModel, ZOO_MODEL_IDS } from '../src/models.ts';
-import { packageRoot } from '../src/node-fs.ts';
+import { packageRoot } from '../src/platform-node.ts';
 import { backendLabel, pgdCardEntry, pgdCardRow } from './common.mjs';
 
 const args = process.argv.slice(2);

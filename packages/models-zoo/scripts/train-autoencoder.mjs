@@ -17,7 +17,7 @@ import { join } from 'node:path';
 
 import { loadAutoencoder } from '../src/autoencoders.ts';
 import { DATASETS, loadDataset, readRawSplit } from '../src/datasets.ts';
-import { packageRoot } from '../src/node-fs.ts';
+import { packageRoot } from '../src/platform-node.ts';
 import { cardLicenseAndFiles, machineInfo, makeRng, permutation, round, saveLayersModel } from './common.mjs';
 
 const id = 'mnist-autoencoder';

