@@ -13,6 +13,10 @@ import { crossBackendSuite, mlpModel, selfLabeledData, type CrossBackendFixture 
 import { gradientSign, minimalLinear, randomSearch } from './reference-attacks.js';
 
 const TWIN = 'cpu-twin';
+// Both backends here are cpu: the fixtures are made on cpu too, also in the webgpu run (ADVX_BACKEND=webgpu),
+// where moving a webgpu tensor to cpu reads it synchronously, which Dawn in Node cannot.
+const initial = tf.getBackend();
+await tf.setBackend('cpu');
 const model = mlpModel({ seed: 3, inputs: 16, hidden: 12, classes: 4 });
 const data = selfLabeledData(model, 5, 24);
 
@@ -39,10 +43,11 @@ beforeAll(() => {
   for (const k of tf.getKernelsForBackend('cpu')) tf.registerKernel({ ...k, backendName: TWIN });
 });
 
-afterAll(() => {
+afterAll(async () => {
   tf.dispose([data.x, data.labels]);
   tf.removeBackend(TWIN);
   for (const k of tf.getKernelsForBackend(TWIN)) tf.unregisterKernel(k.kernelName, TWIN);
+  await tf.setBackend(initial);
 });
 
 function fixture(extra: Partial<CrossBackendFixture> = {}): CrossBackendFixture {
