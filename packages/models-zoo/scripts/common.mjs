@@ -165,10 +165,13 @@ export async function fgsmCardEntry(tf, model, x, y, epsilon) {
   return { epsilon, clipped: true, errorRate: round(errors / n), meanConfidenceOnErrors: round(errors > 0 ? confSum / errors : 0), samples: n };
 }
 
-/** The card.md table row of a {@link fgsmCardEntry} on the full test set. */
+/** The test images an entry was measured on, as the card rows name them (the full test sets have 10,000). */
+export const sampleSetLabel = (samples) => (samples === 10000 ? 'full test set' : `first ${samples} test images`);
+
+/** The card.md table row of a {@link fgsmCardEntry}. */
 export function fgsmCardRow(entry) {
   const pct = (v) => `${(100 * v).toFixed(2)}%`;
-  return `| FGSM eps ${entry.epsilon} (clipped to [0, 1]), full test set | error ${pct(entry.errorRate)}, mean confidence on errors ${pct(entry.meanConfidenceOnErrors)} |`;
+  return `| FGSM eps ${entry.epsilon} (clipped to [0, 1]), ${sampleSetLabel(entry.samples)} | error ${pct(entry.errorRate)}, mean confidence on errors ${pct(entry.meanConfidenceOnErrors)} |`;
 }
 
 /** The usual Linf radius per dataset (MNIST 0.3, Madry et al.; Fashion-MNIST 0.1). */
@@ -195,4 +198,34 @@ export async function pgdCardEntry(pgd, model, x, y, dataset, set) {
 /** The card.md table row of a {@link pgdCardEntry}. */
 export function pgdCardRow(entry) {
   return `| PGD-40 eps ${entry.epsilon} (step ${entry.stepSize}, random start; @advx/attacks), ${entry.set} (${entry.samples}) | robust accuracy ${(100 * entry.robustAccuracy).toFixed(2)}% |`;
+}
+
+/**
+ * The command line of the re-measuring scripts (measure-fgsm.mjs, measure-pgd.mjs), one rule for both:
+ * `[<id> ...] [--threads N] [--count N] [--dry-run]`. `ids` are zoo model ids (checked against
+ * `knownIds`; none = the script's default set); `threads` the wasm threads (default: every core);
+ * `count` the first N test images (absent: the full test set; the card rows then name the count);
+ * `dryRun` prints the figures and leaves the cards unchanged. Throws on an unknown id or flag.
+ */
+export function parseMeasureArgs(argv, knownIds, cores) {
+  const args = [...argv];
+  const take = (name) => {
+    const i = args.indexOf(name);
+    if (i < 0) return undefined;
+    const v = args[i + 1];
+    if (v === undefined || v.startsWith('--')) throw new Error(`${name} needs a value`);
+    args.splice(i, 2);
+    return v;
+  };
+  const threads = Number(take('--threads') ?? cores);
+  const countArg = take('--count');
+  const count = countArg === undefined ? undefined : Number(countArg);
+  const dryRun = args.includes('--dry-run');
+  const unknown = args.filter((a) => a.startsWith('--') && a !== '--dry-run');
+  if (unknown.length > 0) throw new Error(`unknown flag ${unknown[0]}; flags: --threads N, --count N, --dry-run`);
+  const ids = args.filter((a) => !a.startsWith('--'));
+  for (const id of ids) if (!knownIds.includes(id)) throw new Error(`unknown zoo model '${id}'; ids: ${knownIds.join(', ')}`);
+  if (!Number.isInteger(threads) || threads < 1) throw new Error('--threads must be an integer >= 1');
+  if (count !== undefined && !(Number.isInteger(count) && count >= 1)) throw new Error('--count must be an integer >= 1');
+  return { ids, threads, count, dryRun };
 }

@@ -12,8 +12,9 @@
  * Run through the one command (it bundles this file first, see run-measure-fgsm.mjs):
  *   npm run measure-fgsm -w @advx/models-zoo -- [<id> ...] [--threads N] [--count N] [--dry-run]
  * No id: every classifier whose FGSM entries were measured on wasm (its card's `fgsm[].backend`, or
- * else its training backend). `--count N` attacks the first N test images only (to try it; the
- * cards are then left unchanged). wasm backend with N threads (default: every core).
+ * else its training backend). `--count N` attacks the first N test images only and the card rows
+ * say so; `--dry-run` prints the figures and keeps the cards unchanged (parseMeasureArgs of
+ * common.mjs, shared with measure-pgd.mjs). wasm backend with N threads (default: every core).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
@@ -27,24 +28,9 @@ import { join } from 'node:path';
 import { loadDataset } from '../src/datasets.ts';
 import { loadModel, ZOO_MODEL_IDS } from '../src/models.ts';
 import { packageRoot } from '../src/platform-node.ts';
-import { backendLabel, fgsmCardEntry, fgsmCardRow } from './common.mjs';
+import { backendLabel, fgsmCardEntry, fgsmCardRow, parseMeasureArgs } from './common.mjs';
 
-const args = process.argv.slice(2);
-const flag = (name) => {
-  const i = args.indexOf(name);
-  if (i < 0) return undefined;
-  const v = args[i + 1];
-  args.splice(i, 2);
-  return v;
-};
-const threads = Number(flag('--threads') ?? (typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length));
-const countArg = flag('--count');
-const count = countArg === undefined ? undefined : Number(countArg);
-const dryRun = args.includes('--dry-run') || count !== undefined;
-const ids = args.filter((a) => !a.startsWith('--'));
-for (const id of ids) if (!ZOO_MODEL_IDS.includes(id)) throw new Error(`unknown zoo model '${id}'; ids: ${ZOO_MODEL_IDS.join(', ')}`);
-if (!Number.isInteger(threads) || threads < 1) throw new Error('--threads must be an integer >= 1');
-if (count !== undefined && !(Number.isInteger(count) && count >= 1)) throw new Error('--count must be an integer >= 1');
+const { ids, threads, count, dryRun } = parseMeasureArgs(process.argv.slice(2), ZOO_MODEL_IDS, typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length);
 
 const modelsDir = join(packageRoot(), 'models');
 const readCard = (id) => JSON.parse(readFileSync(join(modelsDir, id, 'card.json'), 'utf8'));

@@ -6,9 +6,10 @@
  * this script re-measures models that are already shipped.
  *
  * Run through the one command (it bundles this file first, see run-measure-pgd.mjs):
- *   npm run measure-pgd -w @advx/models-zoo -- [<id> ...] [--threads N] [--count N]
- * No id: every classifier of the zoo. `--count N` attacks the first N test images only (to try it;
- * `--dry-run` then keeps the cards unchanged). wasm backend with N threads (default: every core).
+ *   npm run measure-pgd -w @advx/models-zoo -- [<id> ...] [--threads N] [--count N] [--dry-run]
+ * No id: every classifier of the zoo. Flags as in measure-fgsm.mjs (parseMeasureArgs of common.mjs):
+ * `--count N` attacks the first N test images only and the card row says so; `--dry-run` prints the
+ * figures and keeps the cards unchanged. wasm backend with N threads (default: every core).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
@@ -23,23 +24,9 @@ import { join } from 'node:path';
 import { loadDataset } from '../src/datasets.ts';
 import { loadModel, ZOO_MODEL_IDS } from '../src/models.ts';
 import { packageRoot } from '../src/platform-node.ts';
-import { backendLabel, pgdCardEntry, pgdCardRow } from './common.mjs';
+import { backendLabel, pgdCardEntry, pgdCardRow, parseMeasureArgs, sampleSetLabel } from './common.mjs';
 
-const args = process.argv.slice(2);
-const flag = (name) => {
-  const i = args.indexOf(name);
-  if (i < 0) return undefined;
-  const v = args[i + 1];
-  args.splice(i, 2);
-  return v;
-};
-const threads = Number(flag('--threads') ?? (typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length));
-const countArg = flag('--count');
-const count = countArg === undefined ? undefined : Number(countArg);
-const dryRun = args.includes('--dry-run');
-const ids = args.filter((a) => !a.startsWith('--'));
-for (const id of ids) if (!ZOO_MODEL_IDS.includes(id)) throw new Error(`unknown zoo model '${id}'; ids: ${ZOO_MODEL_IDS.join(', ')}`);
-if (!Number.isInteger(threads) || threads < 1) throw new Error('--threads must be an integer >= 1');
+const { ids, threads, count, dryRun } = parseMeasureArgs(process.argv.slice(2), ZOO_MODEL_IDS, typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length);
 
 tf.env().set('PROD', true);
 await useWasm({ threads });
@@ -50,7 +37,7 @@ for (const id of ids.length > 0 ? ids : ZOO_MODEL_IDS) {
   const dataset = zoo.card.dataset;
   const data = await loadDataset(dataset, { split: 'test', source: 'full', ...(count !== undefined ? { count } : {}) });
   const n = data.x.shape[0];
-  const entry = await pgdCardEntry(pgd, zoo.model, data.x, data.y, dataset, n === 10000 ? 'full test set' : `first ${n} test images`);
+  const entry = await pgdCardEntry(pgd, zoo.model, data.x, data.y, dataset, sampleSetLabel(n));
   tf.dispose([data.x, data.y]);
   zoo.layers.dispose();
   console.log(`${id}: PGD-40 eps ${entry.epsilon} robust accuracy ${(100 * entry.robustAccuracy).toFixed(2)}% on ${n} images (${entry.timeSeconds} s, ${backendLabel('wasm', threads)})`);
