@@ -22,7 +22,7 @@ export {
   type UserModelDescription,
   type UserModelFormat,
 } from './node/model/index.js';
-export { renderHtml, type RenderHtmlOptions } from './node/render-html.js';
+export { renderHtml, type RenderHtmlOptions } from './render-html.js';
 export { runCli, type CliIo, type TextSink } from './node/run-cli.js';
 export { selectBackend, type BackendName } from './node/select-backend.js';
 export { writeReport, type WrittenReport } from './node/write-report.js';

@@ -24,7 +24,8 @@ let cachedRoot: string | undefined;
 
 /**
  * The folder of the `@advx/models-zoo` package (holding `data/` and `models/`), found by walking
- * up from this module to the `package.json` named `@advx/models-zoo`.
+ * up from this module to the `package.json` named `@advx/models-zoo`, or (when the module is bundled
+ * into another file) by resolving `@advx/models-zoo/package.json` from there.
  *
  * @example
  * ```ts
@@ -49,7 +50,16 @@ export function packageRoot(): string {
       }
     }
     const parent = dirname(dir);
-    if (parent === dir) throw new Error(`${PACKAGE_NAME}: cannot find the package folder above ${start}`);
+    if (parent === dir) {
+      // Bundled into an application's own file (esbuild, a script's bundle): no package folder above
+      // it, so resolve the installed package from there instead.
+      try {
+        cachedRoot = dirname(createRequire(import.meta.url).resolve(`${PACKAGE_NAME}/package.json`));
+        return cachedRoot;
+      } catch {
+        throw new Error(`${PACKAGE_NAME}: cannot find the package folder above ${start}, nor resolve ${PACKAGE_NAME}/package.json from there; install the package next to the code that bundles it.`);
+      }
+    }
     dir = parent;
   }
 }

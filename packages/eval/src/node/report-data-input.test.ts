@@ -21,7 +21,7 @@ import { describeDataInput } from '../internal/describe-data-input.js';
 import { renderMarkdown } from '../render-markdown.js';
 import type { EvaluationResult } from '../types.js';
 import { openDataset } from './data/index.js';
-import { renderHtml } from './render-html.js';
+import { renderHtml } from '../render-html.js';
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'advx-report-data-'));
 const w = tf.tensor2d([1, -1, 2, -2, -1, 1, -2, 2], [4, 2]);

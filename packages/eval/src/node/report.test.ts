@@ -14,7 +14,7 @@ import { selfLabeledData } from '@advx/core/testing';
 import { evaluate } from '../evaluate.js';
 import { renderMarkdown } from '../render-markdown.js';
 import { fileStateStore } from './file-state-store.js';
-import { renderHtml } from './render-html.js';
+import { renderHtml } from '../render-html.js';
 import { writeReport } from './write-report.js';
 
 const rng = new Rng(8);

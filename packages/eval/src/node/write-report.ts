@@ -6,8 +6,8 @@ import { AdvxError } from '@advx/core';
 import { exampleStem } from '../internal/report-data.js';
 import { renderMarkdown } from '../render-markdown.js';
 import type { EvaluationResult } from '../types.js';
-import { drawable, exampleImages } from './example-images.js';
-import { renderHtml, type RenderHtmlOptions } from './render-html.js';
+import { drawable, exampleImages } from '../internal/example-images.js';
+import { renderHtml, type RenderHtmlOptions } from '../render-html.js';
 
 /**
  * The files {@link writeReport} wrote.
@@ -76,7 +76,7 @@ export async function writeReport(result: EvaluationResult, dir: string, options
 }
 
 /** Writes `data` under a temporary name beside `file`, then renames it over `file`: never a half-written file. */
-async function writeAtomically(file: string, data: string | Buffer): Promise<void> {
+async function writeAtomically(file: string, data: string | Uint8Array): Promise<void> {
   const tmp = `${file}.${process.pid}.tmp`;
   try {
     await fs.writeFile(tmp, data);

@@ -1,11 +1,11 @@
 import { scaleLinear } from 'd3-scale';
 import { curveLinear, curveStepAfter, line } from 'd3-shape';
 
-import { describeRun, detailTable, evidenceText, exampleGroups, formatEpsilon, minimizationTable, percent, summaryTable } from '../internal/report-data.js';
-import { describeDataInput } from '../internal/describe-data-input.js';
-import { describeModelInput } from '../internal/describe-model-input.js';
-import type { CurvePoint, EvaluationResult, ExampleRecord } from '../types.js';
-import { drawable, exampleImages } from './example-images.js';
+import { describeRun, detailTable, evidenceText, exampleGroups, formatEpsilon, minimizationTable, percent, summaryTable } from './internal/report-data.js';
+import { describeDataInput } from './internal/describe-data-input.js';
+import { describeModelInput } from './internal/describe-model-input.js';
+import type { CurvePoint, EvaluationResult, ExampleRecord } from './types.js';
+import { drawable, exampleImages } from './internal/example-images.js';
 
 /**
  * Options of {@link renderHtml}.
@@ -133,8 +133,10 @@ ${legend.join('\n')}
 </svg>`;
 }
 
-function dataUrl(png: Buffer): string {
-  return `data:image/png;base64,${png.toString('base64')}`;
+function dataUrl(png: Uint8Array): string {
+  let binary = '';
+  for (let i = 0; i < png.length; i += 0x8000) binary += String.fromCharCode(...png.subarray(i, i + 0x8000));
+  return `data:image/png;base64,${btoa(binary)}`;
 }
 
 function exampleFigure(r: EvaluationResult, e: ExampleRecord, classNames: readonly string[] | undefined): string {

@@ -1,27 +1,28 @@
-import { PNG } from 'pngjs';
+import { encode as encodePng } from 'fast-png';
 
 import type { ExampleRecord } from '../types.js';
 
 /** The three PNGs of an example: the original, the perturbation magnified, the adversarial. */
 export interface ExampleImages {
-  readonly original: Buffer;
-  readonly perturbation: Buffer;
-  readonly adversarial: Buffer;
+  readonly original: Uint8Array;
+  readonly perturbation: Uint8Array;
+  readonly adversarial: Uint8Array;
   /** Factor the perturbation was magnified by (grey = no change). */
   readonly magnification: number;
 }
 
-export { drawable } from '../internal/report-data.js';
+export { drawable } from './report-data.js';
 
-function encode(values: ArrayLike<number>, shape: readonly number[], toByte: (v: number) => number): Buffer {
+function encode(values: ArrayLike<number>, shape: readonly number[], toByte: (v: number) => number): Uint8Array {
   const [h, w] = shape as [number, number];
   const c = shape[2] ?? 1;
-  const png = new PNG({ width: w, height: h });
+  const data = new Uint8Array(4 * h * w);
   for (let i = 0; i < h * w; i++) {
-    for (let k = 0; k < 3; k++) png.data[4 * i + k] = toByte(values[i * c + (c === 3 ? k : 0)] as number);
-    png.data[4 * i + 3] = 255;
+    for (let k = 0; k < 3; k++) data[4 * i + k] = toByte(values[i * c + (c === 3 ? k : 0)] as number);
+    data[4 * i + 3] = 255;
   }
-  return PNG.sync.write(png);
+  // fast-png: plain JavaScript, so the report renders in browsers as in Node.
+  return encodePng({ width: w, height: h, data, depth: 8, channels: 4 });
 }
 
 /** Renders an example as PNGs, mapping the model's bounds to 0–255. */
