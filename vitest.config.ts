@@ -11,7 +11,7 @@ export default defineConfig({
   resolve: { conditions },
   ssr: { resolve: { conditions, externalConditions: ['@advx/source'] } },
   test: {
-    include: ['packages/*/src/**/*.test.ts', 'packages/*/test/**/*.test.ts', 'docs/examples/**/*.test.ts'],
+    include: ['packages/*/src/**/*.test.ts', 'packages/*/test/**/*.test.ts', 'docs/examples/**/*.test.ts', 'docs/scripts/**/*.test.ts'],
     setupFiles: ['./vitest.setup.ts'],
     // tfjs ships extensionless ESM; let Vite resolve it, and keep one copy of the tfjs engine.
     server: { deps: { inline: [/@tensorflow\//] } },
