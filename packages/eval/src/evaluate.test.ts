@@ -78,7 +78,7 @@ describe('evaluate on a linear model (closed form)', () => {
       const expected = minimal.filter((m, i) => correct[i] && m > eps + 1e-6).length / N;
       expect(point.robustAccuracy).toBeCloseTo(expected, 10);
     }
-    expect(df.curve![0]).toEqual({ epsilon: 0, robustAccuracy: r.cleanAccuracy });
+    expect(df.curve![0]).toMatchObject({ epsilon: 0, robustAccuracy: r.cleanAccuracy });
   });
 });
 

@@ -10,6 +10,7 @@ export { autoAttack, type AutoAttackOptions, type AutoAttackPreset } from './aut
 export { evaluate } from './evaluate.js';
 export { memoryStateStore, type MemoryStateStore } from './memory-state-store.js';
 export { mergeResults } from './merge-results.js';
+export { clopperPearson, regularizedBeta } from './clopper-pearson.js';
 export { renderHtml, type RenderHtmlOptions } from './render-html.js';
 export { renderMarkdown } from './render-markdown.js';
 export {
@@ -20,6 +21,7 @@ export {
   type AttackSummary,
   type ChunkRecord,
   type CurvePoint,
+  type IntervalMethod,
   type DiagnosticsOptions,
   type EnsembleMode,
   type EpsilonSummary,

@@ -1,7 +1,7 @@
 import { scaleLinear } from 'd3-scale';
 import { curveLinear, curveStepAfter, line } from 'd3-shape';
 
-import { describeRun, detailTable, evidenceText, exampleGroups, formatEpsilon, minimizationTable, percent, summaryTable } from './internal/report-data.js';
+import { describeRun, detailTable, evidenceText, exampleGroups, formatEpsilon, intervalNote, intervalText, minimizationTable, percent, summaryTable } from './internal/report-data.js';
 import { describeDataInput } from './internal/describe-data-input.js';
 import { describeModelInput } from './internal/describe-model-input.js';
 import type { CurvePoint, EvaluationResult, ExampleRecord } from './types.js';
@@ -93,7 +93,7 @@ function plot(r: EvaluationResult): string {
       dash: DASHES[i % DASHES.length] as string,
       marker: MARKERS[i % MARKERS.length] as MarkerShape,
       size: Math.max(2.5, 6 - i),
-      points: a.perEpsilon,
+      points: a.perEpsilon.map((p): CurvePoint => ({ epsilon: p.epsilon, robustAccuracy: p.robustAccuracy, ...(p.robustInterval ? { interval: p.robustInterval } : {}) })),
     };
     if (a.curve) {
       const inRange = a.curve.filter((p) => p.epsilon <= maxEps);
@@ -114,7 +114,7 @@ function plot(r: EvaluationResult): string {
   const paths = series.map(
     (s, i) =>
       `<path class="series" data-attack="${escapeHtml(s.label)}" data-marker="${s.marker}" ${sameAs[i] === undefined ? '' : `data-same-as="${escapeHtml(sameAs[i])}" `}d="${s.d}" fill="none" stroke="${s.color}" stroke-width="2" ${dashAttr(s.dash)}/>` +
-      s.points.map((p) => marker(s.marker, x(p.epsilon), y(p.robustAccuracy), s.size, s.color)).join(''),
+      s.points.map((p) => intervalBar(p, x, y, s.color) + marker(s.marker, x(p.epsilon), y(p.robustAccuracy), s.size, s.color)).join(''),
   );
   const legend = series.map(
     (s, i) =>
@@ -131,6 +131,15 @@ ${xTicks.join('\n')}
 ${paths.join('\n')}
 ${legend.join('\n')}
 </svg>`;
+}
+
+/** A vertical error bar with caps over a point's confidence interval (none for a point without one). */
+function intervalBar(p: CurvePoint, x: (v: number) => number, y: (v: number) => number, color: string): string {
+  if (!p.interval) return '';
+  const [lo, hi] = p.interval;
+  const cx = x(p.epsilon);
+  const cap = (v: number) => `<line x1="${round(cx - 3)}" x2="${round(cx + 3)}" y1="${round(y(v))}" y2="${round(y(v))}" stroke="${color}" stroke-width="1"/>`;
+  return `<g class="ci" data-lower="${lo}" data-upper="${hi}" opacity="0.7"><line x1="${round(cx)}" x2="${round(cx)}" y1="${round(y(lo))}" y2="${round(y(hi))}" stroke="${color}" stroke-width="1"/>${cap(lo)}${cap(hi)}</g>`;
 }
 
 function dataUrl(png: Uint8Array): string {
@@ -210,7 +219,7 @@ figcaption { font-size: 12px; }
 <body>
 <h1>${escapeHtml(title)}</h1>
 <p>${escapeHtml(describeRun(result))}</p>
-${((m) => (m === undefined ? '' : `<p>${escapeHtml(m)}</p>\n`))(describeModelInput(result))}${((d) => (d === undefined ? '' : `<p>${escapeHtml(d)}</p>\n`))(describeDataInput(result))}<p>Clean accuracy: <b>${percent(result.cleanAccuracy)}</b> (${result.n} samples).</p>
+${((m) => (m === undefined ? '' : `<p>${escapeHtml(m)}</p>\n`))(describeModelInput(result))}${((d) => (d === undefined ? '' : `<p>${escapeHtml(d)}</p>\n`))(describeDataInput(result))}<p>Clean accuracy: <b>${percent(result.cleanAccuracy)}</b> ${escapeHtml(intervalText(result.cleanInterval))}(${result.n} samples). ${escapeHtml(intervalNote(result))}</p>
 <h2>Robust accuracy vs ε</h2>
 ${plot(result)}
 <h2>Summary</h2>

@@ -1,4 +1,4 @@
-import { describeRun, detailTable, drawable, evidenceText, exampleGroups, exampleStem, minimizationTable, percent, summaryTable } from './internal/report-data.js';
+import { describeRun, detailTable, drawable, evidenceText, exampleGroups, exampleStem, intervalNote, intervalText, minimizationTable, percent, summaryTable } from './internal/report-data.js';
 import { describeDataInput } from './internal/describe-data-input.js';
 import { describeModelInput } from './internal/describe-model-input.js';
 import type { EvaluationResult } from './types.js';
@@ -69,7 +69,7 @@ export function renderMarkdown(result: EvaluationResult): string {
     '',
     ...(modelInput !== undefined ? [modelInput, ''] : []),
     ...(dataInput !== undefined ? [dataInput, ''] : []),
-    `Clean accuracy: **${percent(result.cleanAccuracy)}** (${result.n} samples).`,
+    `Clean accuracy: **${percent(result.cleanAccuracy)}** ${intervalText(result.cleanInterval)}(${result.n} samples). ${intervalNote(result)}`,
     '',
     '## Robust accuracy',
     '',

@@ -262,6 +262,8 @@ export interface EpsilonSummary {
   readonly epsilon: number;
   /** Share of all evaluated samples that are classified correctly and were not fooled (sequential: by this or an earlier attack). */
   readonly robustAccuracy: number;
+  /** 95 % Clopper–Pearson confidence interval of {@link EpsilonSummary.robustAccuracy} (robust samples out of all evaluated). */
+  readonly robustInterval: readonly [number, number];
   /** Share of the samples the attack ran on that it fooled. */
   readonly successRate: number;
   /** Samples the attack ran on. */
@@ -284,6 +286,20 @@ export interface CurvePoint {
   readonly epsilon: number;
   /** Robust accuracy at that epsilon. */
   readonly robustAccuracy: number;
+  /** 95 % Clopper–Pearson confidence interval of the robust accuracy; present on every point of an {@link EvaluationResult}. */
+  readonly interval?: readonly [number, number];
+}
+
+/**
+ * How the confidence intervals of a result were computed.
+ *
+ * @public
+ */
+export interface IntervalMethod {
+  /** Clopper–Pearson's exact binomial interval (conservative). */
+  readonly method: 'clopper-pearson';
+  /** Confidence level. */
+  readonly confidence: number;
 }
 
 /**
@@ -351,6 +367,10 @@ export interface EvaluationResult {
   readonly n: number;
   /** Clean accuracy. */
   readonly cleanAccuracy: number;
+  /** 95 % Clopper–Pearson confidence interval of {@link EvaluationResult.cleanAccuracy}. */
+  readonly cleanInterval: readonly [number, number];
+  /** How every interval of the result was computed (Clopper–Pearson, 95 %; the samples are the trials). */
+  readonly intervals: IntervalMethod;
   /** One summary per attack, in order. */
   readonly attacks: readonly AttackSummary[];
   /** Per epsilon, the per-sample worst case over all attacks. */

@@ -30,11 +30,23 @@ export function summaryTable(r: EvaluationResult): { header: string[]; rows: str
   const header = ['attack', ...r.config.epsilons.map((e) => `ε=${formatEpsilon(e)}`), 'time'];
   const rows = r.attacks.map((a) => [
     a.label,
-    ...a.perEpsilon.map((p) => percent(p.robustAccuracy)),
+    ...a.perEpsilon.map((p) => `${percent(p.robustAccuracy)} ${intervalText(p.robustInterval)}`.trim()),
     `${(a.timeMs / 1000).toFixed(1)} s`,
   ]);
-  rows.push([r.config.mode === 'sequential' ? 'ensemble (after all attacks)' : 'ensemble (worst case per sample)', ...r.ensemble.map((p) => percent(p.robustAccuracy)), '']);
+  rows.push([r.config.mode === 'sequential' ? 'ensemble (after all attacks)' : 'ensemble (worst case per sample)', ...r.ensemble.map((p) => `${percent(p.robustAccuracy)} ${intervalText(p.interval)}`.trim()), '']);
   return { header, rows };
+}
+
+/** `[lo–hi %] ` of a confidence interval (with a trailing space), or '' when the result has none (written before advx had them). */
+export function intervalText(interval: readonly [number, number] | undefined): string {
+  if (!interval) return '';
+  return `[${(100 * interval[0]).toFixed(1)}–${(100 * interval[1]).toFixed(1)} %] `;
+}
+
+/** The sentence that says how the intervals were computed. */
+export function intervalNote(r: EvaluationResult): string {
+  if (!r.intervals) return '';
+  return `Brackets: ${Math.round(100 * r.intervals.confidence)} % Clopper–Pearson (exact binomial) confidence intervals over the ${r.n} samples.`;
 }
 
 /** The detail table: per attack and ε the success rate, mean/median perturbation and queries. */

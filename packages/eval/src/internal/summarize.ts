@@ -9,7 +9,13 @@ import {
   type MaskingWarning,
   type SampleRecord,
 } from '../types.js';
+import { clopperPearson } from '../clopper-pearson.js';
 import { gridWarnings } from './masking-checks.js';
+
+/** The confidence of every interval in a result. */
+export const CONFIDENCE = 0.95;
+/** `robust` of `n` samples as a curve point's accuracy and interval. */
+const share = (robust: number, n: number) => ({ robustAccuracy: n === 0 ? 0 : robust / n, interval: clopperPearson(robust, n, CONFIDENCE) });
 
 export function mean(values: readonly number[]): number | null {
   return values.length === 0 ? null : values.reduce((s, v) => s + v, 0) / values.length;
@@ -34,7 +40,7 @@ function minimizationCurve(samples: readonly SampleRecord[], a: number): CurvePo
   const n = samples.length;
   const correct = samples.filter((s) => s.prediction === s.label);
   const distances = correct.map((s) => s.attacks[a]?.distance).filter((d): d is number => d !== null && d !== undefined).sort((x, y) => x - y);
-  const points: CurvePoint[] = [{ epsilon: 0, robustAccuracy: correct.length / n }];
+  const points: CurvePoint[] = [{ epsilon: 0, ...share(correct.length, n) }];
   let fooled = 0;
   for (let i = 0; i < distances.length; ) {
     const d = distances[i] as number;
@@ -43,8 +49,8 @@ function minimizationCurve(samples: readonly SampleRecord[], a: number): CurvePo
       i++;
     }
     // A sample with minimal perturbation d is fooled for every epsilon ≥ d.
-    if (d === 0) (points[0] as { robustAccuracy: number }).robustAccuracy = (correct.length - fooled) / n;
-    else points.push({ epsilon: d, robustAccuracy: (correct.length - fooled) / n });
+    if (d === 0) points[0] = { epsilon: 0, ...share(correct.length - fooled, n) };
+    else points.push({ epsilon: d, ...share(correct.length - fooled, n) });
   }
   return points;
 }
@@ -66,6 +72,7 @@ function summarizeAttack(
     return {
       epsilon,
       robustAccuracy: n === 0 ? 0 : robust / n,
+      robustInterval: clopperPearson(robust, n, CONFIDENCE),
       successRate: runs.length === 0 ? 0 : perturbations.length / runs.length,
       attacked: runs.length,
       meanPerturbation: mean(perturbations),
@@ -93,10 +100,7 @@ function summarizeAttack(
 /** Per epsilon, the share of samples correct and fooled by no attack. */
 function ensembleCurve(config: EvaluationConfig, samples: readonly SampleRecord[]): CurvePoint[] {
   const last = config.attacks.length - 1;
-  return config.epsilons.map((epsilon, e) => ({
-    epsilon,
-    robustAccuracy: samples.length === 0 ? 0 : samples.filter((s) => robustAfter(s, last, e, true)).length / samples.length,
-  }));
+  return config.epsilons.map((epsilon, e) => ({ epsilon, ...share(samples.filter((s) => robustAfter(s, last, e, true)).length, samples.length) }));
 }
 
 /**
@@ -137,6 +141,8 @@ export function buildResult(args: {
     range: [args.range[0], args.range[1]],
     n,
     cleanAccuracy: n === 0 ? 0 : samples.filter((s) => s.prediction === s.label).length / n,
+    cleanInterval: clopperPearson(samples.filter((s) => s.prediction === s.label).length, n, CONFIDENCE),
+    intervals: { method: 'clopper-pearson', confidence: CONFIDENCE },
     attacks,
     ensemble,
     warnings,

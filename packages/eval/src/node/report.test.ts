@@ -11,6 +11,7 @@ import { deepfool, pgd } from '@advx/attacks';
 import { fromFunction, Rng } from '@advx/core';
 import { selfLabeledData } from '@advx/core/testing';
 
+import { clopperPearson } from '../clopper-pearson.js';
 import { evaluate } from '../evaluate.js';
 import { renderMarkdown } from '../render-markdown.js';
 import { fileStateStore } from './file-state-store.js';
@@ -32,11 +33,21 @@ describe('reports', () => {
     const result = await evaluate({ model, data, attacks: [pgd({ steps: 10 }), deepfool({ norm: 'linf' })], epsilons: [0.05, 0.5], norm: 'linf', examples: 1, diagnostics: false });
     const md = renderMarkdown(result);
     const df = result.attacks[1]!;
-    expect(md).toContain(`| pgd(steps=10) | ${(100 * result.attacks[0]!.perEpsilon[0]!.robustAccuracy).toFixed(1)} % |`);
+    const p0 = result.attacks[0]!.perEpsilon[0]!;
+    const [lo, hi] = p0.robustInterval.map((v) => (100 * v).toFixed(1));
+    expect(md).toContain(`| pgd(steps=10) | ${(100 * p0.robustAccuracy).toFixed(1)} % [${lo}–${hi} %] |`);
+    expect(md).toContain('Clopper–Pearson');
+    // Intervals come from the counts, for every point (attacks, ensemble, the minimization curve) and the clean accuracy.
+    expect(p0.robustInterval).toEqual(clopperPearson(Math.round(p0.robustAccuracy * result.n), result.n));
+    expect(result.cleanInterval).toEqual(clopperPearson(Math.round(result.cleanAccuracy * result.n), result.n));
+    expect(result.intervals).toEqual({ method: 'clopper-pearson', confidence: 0.95 });
+    for (const point of [...result.ensemble, ...(df.curve ?? [])]) expect(point.interval).toEqual(clopperPearson(Math.round(point.robustAccuracy * result.n), result.n));
     expect(md).toContain(`| deepfool | ${Number(df.empiricalRobustness!.toPrecision(3))} |`);
     const html = renderHtml(result, { classNames: ['zero', 'one', 'two'] });
     // One path per attack plus the ensemble; DeepFool's is a step curve through its minimal perturbations.
     expect(html.match(/<path class="series"/g)).toHaveLength(3);
+    // An error bar per plotted point: 2 epsilons × (2 attacks + the ensemble).
+    expect(html.match(/<g class="ci"/g)).toHaveLength(6);
     const dfPath = /data-attack="deepfool"[^>]* d="([^"]+)"/.exec(html)![1]!;
     expect(dfPath.split(/[ML]/).filter(Boolean).length).toBeGreaterThanOrEqual(2 * df.curve!.filter((p) => p.epsilon <= 0.5).length - 1);
     // Self-contained: no scripts, stylesheets or remote sources.
