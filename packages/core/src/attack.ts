@@ -87,25 +87,6 @@ export interface RunOptions {
    * the input keeps the input's value.
    */
   readonly quantize?: 8;
-  /**
-   * Per-sample budget of model passes (forward plus backward passes of a white-box model, as counted in
-   * {@link AttackResult.passes}), an integer ≥ 1; a sample stops changing once it has spent it. Leave it
-   * out for no budget.
-   */
-  readonly maxPasses?: number;
-}
-
-/**
- * Model passes spent per sample by a white-box attack (AttackBench's accounting: every forward and
- * every backward pass of a sample's row counts one).
- *
- * @public
- */
-export interface PassCounts {
-  /** Per sample: forward passes. */
-  readonly forward: Int32Array;
-  /** Per sample: backward passes (each input gradient is one forward and one backward pass). */
-  readonly backward: Int32Array;
 }
 
 /**
@@ -149,8 +130,6 @@ export interface AttackResult {
    * queries; the base's checks read logits there and are not counted).
    */
   readonly queries?: Int32Array;
-  /** Per sample: forward and backward passes of a white-box model spent by the attack. */
-  readonly passes?: PassCounts;
   /** Present when the run used `quantize`. */
   readonly quantization?: QuantizationReport;
   /** Disposes every tensor of the result. */
