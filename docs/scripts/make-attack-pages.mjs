@@ -28,7 +28,7 @@ const MODEL = 'mnist-cnn';
 // Runs as the bundle in docs/scripts/.bundle/ (run-make-attack-pages.mjs), two levels below docs/.
 const docs = new URL('../../', import.meta.url).pathname;
 const { attackOptionDocs } = await import(`${docs}scripts/option-docs.mjs`);
-const { renderAttackPage, renderGalleryIndex, renderGallerySidebar, renderWhichAttack } = await import(`${docs}scripts/render-attack-pages.mjs`);
+const { writePages } = await import(`${docs}scripts/render-attack-pages.mjs`);
 
 /** The standard ε per norm on MNIST in [0, 1] (l0: pixels). */
 const EPSILON = { linf: 0.3, l2: 3, l1: 15, l0: 36 };
@@ -143,12 +143,10 @@ for (const meta of listAttacks()) {
   const success = all.success[0];
   const finite = Array.from(all.distances).filter(Number.isFinite).sort((p, q) => p - q);
   const mean = (arr) => (arr ? Array.from(arr).reduce((p, v) => p + v, 0) / arr.length : null);
-  const passes = all.passes ? Array.from(all.passes.forward, (f, i) => f + all.passes.backward[i]) : null;
   const figures = {
     successRate: success.filter(Boolean).length / success.length,
     medianDistance: meta.kind === 'minimization' && finite.length > 0 ? Number(finite[Math.floor((finite.length - 1) / 2)].toFixed(4)) : null,
     meanQueries: all.queries ? Number(mean(all.queries).toFixed(1)) : null,
-    meanPasses: passes ? Number(mean(passes).toFixed(1)) : null,
     msPerImage: Number(ms.toFixed(1)),
   };
   all.dispose();
@@ -164,10 +162,6 @@ for (const meta of listAttacks()) {
   console.log(`${meta.name}: ${JSON.stringify(figures)}`);
 }
 const run = { model: MODEL, dataset: 'MNIST', samples: SAMPLES, backend: `wasm (1 thread), tfjs ${tf.version_core}` };
-writeFileSync(join(docs, 'gallery', 'attacks.json'), `${JSON.stringify({ run, entries }, null, 2)}\n`);
-for (const e of entries) writeFileSync(join(docs, 'gallery', `${e.meta.name}.md`), renderAttackPage(e, run));
-writeFileSync(join(docs, 'gallery', 'index.md'), renderGalleryIndex(entries, run));
-writeFileSync(join(docs, 'gallery', 'sidebar.json'), renderGallerySidebar(entries));
-writeFileSync(join(docs, 'which-attack.md'), renderWhichAttack(entries, run));
+writePages(docs, run, entries);
 tf.dispose([data.x, data.y]);
 zoo.layers.dispose();

@@ -1,8 +1,11 @@
 /**
  * Renders the attack gallery (docs/gallery/*.md), its sidebar and the "Which attack?" page from
  * docs/gallery/attacks.json, which make-attack-pages.mjs writes from the registry, the option
- * declarations and a measured run on the zoo. Pure functions: the tests render again and compare.
+ * declarations and a measured run on the zoo. Pure renderers (the tests render again and compare), and
+ * writePages, which writes the JSON and every page.
  */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 
 const NEEDS = { 'white-box': 'gradients', score: 'scores (queries)', decision: 'labels only (queries)', transfer: 'a substitute model' };
 const pct = (v) => `${(100 * v).toFixed(1)} %`;
@@ -24,7 +27,6 @@ export function costText(e) {
   const f = e.figures;
   const parts = [];
   if (f.meanQueries !== null) parts.push(`${Math.round(f.meanQueries)} queries`);
-  if (f.meanPasses !== null) parts.push(`${Math.round(f.meanPasses)} passes`);
   parts.push(`${num(f.msPerImage)} ms/image`);
   return parts.join(', ');
 }
@@ -114,12 +116,20 @@ export function renderWhichAttack(entries, run) {
     '',
     `Figures: the first ${run.samples} ${run.dataset} test images against the zoo's \`${run.model}\` (${run.backend}), ` +
       'with the settings of each gallery page (few steps or queries for the slow ones, so compare within a row ' +
-      'group, not across). Passes are forward plus backward passes of the model per sample where the base counts ' +
-      'them; queries are model queries per sample.',
+      'group, not across). Queries are model queries per sample (score- and decision-based attacks).',
     '',
     ...table('White-box (gradients)', 'white-box', 'You have the model: these differentiate through it. The strongest choice when gradients are honest.'),
     ...table('Score-based (output scores)', 'score', 'You can query the model and read its scores, e.g. a remote API: these estimate gradients or search at random.'),
     ...table('Decision-based (labels only)', 'decision', 'You only see the predicted label: these walk along the decision boundary.'),
     ...table('Transfer', 'transfer', 'You train a substitute and attack it.'),
   ].join('\n');
+}
+
+/** Writes docs/gallery/attacks.json and every page rendered from it under the `docs` folder. */
+export function writePages(docs, run, entries) {
+  writeFileSync(join(docs, 'gallery', 'attacks.json'), `${JSON.stringify({ run, entries }, null, 2)}\n`);
+  for (const e of entries) writeFileSync(join(docs, 'gallery', `${e.meta.name}.md`), renderAttackPage(e, run));
+  writeFileSync(join(docs, 'gallery', 'index.md'), renderGalleryIndex(entries, run));
+  writeFileSync(join(docs, 'gallery', 'sidebar.json'), renderGallerySidebar(entries));
+  writeFileSync(join(docs, 'which-attack.md'), renderWhichAttack(entries, run));
 }
