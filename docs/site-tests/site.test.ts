@@ -154,6 +154,38 @@ describe.skipIf(!existsSync(dist))('the built docs site', () => {
       await page.screenshot({ path: path.join(artifacts, 'playground-own-model.png'), fullPage: true });
       await page.getByTestId('report').screenshot({ path: path.join(artifacts, 'playground-own-model-report.png') });
     });
+
+    it('works offline once loaded: the service worker serves the page, its worker, wasm and the zoo', async () => {
+      await page.evaluate(async () => {
+        await navigator.serviceWorker.ready;
+      });
+      // The page asked the service worker to cache what it loaded: wait until the wasm binary, the model's
+      // weights and the digits are stored.
+      await page.waitForFunction(
+        async () => {
+          const urls = (await (await caches.open('advx-site-v1')).keys()).map((r) => r.url);
+          return ['.wasm', '/zoo/models/mnist-cnn/model.json', '.bin', '/zoo/data/mnist-t10k-1000-images'].every((part) => urls.some((u) => u.includes(part)));
+        },
+        undefined,
+        { timeout: 60_000, polling: 500 },
+      );
+      await browser.setOffline(true);
+      try {
+        await page.reload();
+        try {
+          await page.getByTestId('backend').filter({ hasText: 'WebAssembly' }).waitFor({ timeout: 60_000 });
+        } catch (err) {
+          const cached = await page.evaluate(async () => (await (await caches.open('advx-site-v1')).keys()).map((r) => r.url));
+          throw new Error(`offline: backend "${await page.getByTestId('backend').textContent()}"; cached: ${cached.join(' ')}`, { cause: err });
+        }
+        await page.getByText(/^label \d$/).waitFor({ timeout: 30_000 });
+        await page.getByTestId('attack').selectOption('fgsm');
+        await page.getByTestId('run').click();
+        await page.getByTestId('outcome').filter({ hasText: /flipped|did not/ }).waitFor({ timeout: 60_000 });
+      } finally {
+        await browser.setOffline(false);
+      }
+    });
   });
 });
 
