@@ -1,9 +1,10 @@
 // Guide "Defend": a preprocessor attacked through BPDA, and randomized smoothing with certificates.
 import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
 
 import { defend } from '@advx/core';
 import { pgd } from '@advx/attacks';
-import { bitDepth, smooth } from '@advx/defenses';
+import { adversarialTraining, bitDepth, smooth } from '@advx/defenses';
 import { loadDataset, loadModel } from '@advx/models-zoo';
 
 export async function defendModel(count = 16) {
@@ -29,5 +30,33 @@ export async function defendModel(count = 16) {
   } finally {
     tf.dispose([x, y]);
     zoo.layers.dispose();
+  }
+}
+
+/** Adversarial training (Madry et al. 2017) of a small dense network, with FGSM-RS as the attack (Wong et al. 2020). */
+export async function trainRobustly() {
+  const train = await loadDataset('mnist', { count: 256 });
+  const validation = await loadDataset('mnist', { count: 64, offset: 256 });
+  const net = tfl.sequential({
+    layers: [
+      tfl.layers.flatten({ inputShape: [28, 28, 1] }),
+      tfl.layers.dense({ units: 64, activation: 'relu', kernelInitializer: tfl.initializers.glorotUniform({ seed: 1 }) }),
+      tfl.layers.dense({ units: 10, activation: 'softmax', kernelInitializer: tfl.initializers.glorotUniform({ seed: 2 }) }),
+    ],
+  });
+  const trainer = adversarialTraining({
+    attack: pgd({ steps: 1, relStepSize: 1.25 }), // FGSM with a random start
+    epsilon: 0.1,
+    epochs: 3,
+    batchSize: 64,
+    evaluation: { attack: pgd({ steps: 10 }), epsilon: 0.1, samples: 64 },
+  });
+  try {
+    const { model, history } = await trainer.fit(net, train, { validation, seed: 1 });
+    model.dispose();
+    return history.map((h) => ({ epoch: h.epoch, loss: h.loss, cleanAccuracy: h.cleanAccuracy, robustAccuracy: h.robustAccuracy }));
+  } finally {
+    net.dispose();
+    tf.dispose([train.x, train.y, validation.x, validation.y]);
   }
 }

@@ -9,7 +9,7 @@ import { useWasm } from '@advx/backend-wasm';
 
 import { attackBatch } from './attack-batch.js';
 import { pickBackend } from './browser-backends.js';
-import { defendModel } from './defend.js';
+import { defendModel, trainRobustly } from './defend.js';
 import { detectAdversarials } from './detect.js';
 import { evaluateZooModel } from './evaluate-model.js';
 import { explainPredictions } from './explain.js';
@@ -58,6 +58,16 @@ describe('docs guide code', () => {
         expect(d.radii[i]).toBeGreaterThan(0);
       }
     });
+  });
+
+  it('defend: adversarial training reports clean and robust validation accuracy per epoch; the loss falls', async () => {
+    const history = await trainRobustly();
+    expect(history.map((h) => h.epoch)).toEqual([0, 1, 2]);
+    for (const h of history) {
+      expect(h.robustAccuracy).toBeLessThanOrEqual(h.cleanAccuracy as number);
+      expect(h.cleanAccuracy).toBeGreaterThan(0.1);
+    }
+    expect((history[2] as { loss: number }).loss).toBeLessThan((history[0] as { loss: number }).loss);
   });
 
   it('detect: feature squeezing flags more FGSM adversarials than clean images', async () => {
