@@ -124,15 +124,10 @@ for (const meta of listAttacks()) {
   const y1 = tf.slice(data.y, 0, 1);
   const one = await run(x1, y1);
   const adv = one.clipped[0];
-  const example = {
-    before: await top(x1),
-    after: await top(adv),
-    success: one.success[0][0],
-    distance: 0,
-  };
   const d1 = getNorm(norm).distance(adv, x1);
-  example.distance = Number((await d1.data())[0].toFixed(4));
+  const distance = Number((await d1.data())[0].toFixed(4));
   d1.dispose();
+  const example = { before: await top(x1), after: await top(adv), success: one.success[0][0], distance };
   await writePanel(meta.name, x1, adv);
   one.dispose();
   tf.dispose([x1, y1]);
