@@ -95,7 +95,7 @@ describe.skipIf(!existsSync(dist))('the built docs site', () => {
 
     afterAll(async () => {
       await browser?.close();
-      await new Promise((resolve) => server?.close(resolve));
+      if (server?.listening) await new Promise((resolve) => server.close(resolve));
     });
 
     it('loads on WebAssembly (no WebGPU adapter here), cross-origin isolated, and says nothing leaves the page', async () => {
@@ -156,24 +156,23 @@ describe.skipIf(!existsSync(dist))('the built docs site', () => {
     });
 
     it('works offline once loaded: the service worker serves the page, its worker, wasm and the zoo', async () => {
-      await page.evaluate(async () => {
-        await navigator.serviceWorker.ready;
+      // The page says so once the service worker has stored what it and its worker loaded.
+      try {
+        await page.getByTestId('offline').filter({ hasText: /^ · works offline now \(\d+ files/ }).waitFor({ timeout: 120_000 });
+      } catch (err) {
+        throw new Error(`the page did not say it works offline: "${await page.getByTestId('offline').textContent({ timeout: 1000 }).catch(() => '(no offline line)')}"`, { cause: err });
+      }
+      // Offline for real: the server goes away (Playwright's offline emulation does not cover service
+      // workers, microsoft/playwright#2311), and the page's own requests are cut too.
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
       });
-      // The page asked the service worker to cache what it loaded: wait until the wasm binary, the model's
-      // weights and the digits are stored.
-      await page.waitForFunction(
-        async () => {
-          const urls = (await (await caches.open('advx-site-v1')).keys()).map((r) => r.url);
-          return ['.wasm', '/zoo/models/mnist-cnn/model.json', '.bin', '/zoo/data/mnist-t10k-1000-images'].every((part) => urls.some((u) => u.includes(part)));
-        },
-        undefined,
-        { timeout: 60_000, polling: 500 },
-      );
       await browser.setOffline(true);
       try {
         await page.reload();
         try {
-          await page.getByTestId('backend').filter({ hasText: 'WebAssembly' }).waitFor({ timeout: 60_000 });
+          await page.getByTestId('backend').filter({ hasText: 'WebAssembly' }).waitFor({ timeout: 90_000 });
         } catch (err) {
           const cached = await page.evaluate(async () => (await (await caches.open('advx-site-v1')).keys()).map((r) => r.url));
           throw new Error(`offline: backend "${await page.getByTestId('backend').textContent()}"; cached: ${cached.join(' ')}`, { cause: err });
@@ -182,6 +181,7 @@ describe.skipIf(!existsSync(dist))('the built docs site', () => {
         await page.getByTestId('attack').selectOption('fgsm');
         await page.getByTestId('run').click();
         await page.getByTestId('outcome').filter({ hasText: /flipped|did not/ }).waitFor({ timeout: 60_000 });
+        await page.getByTestId('offline').filter({ hasText: /works offline now/ }).waitFor({ timeout: 30_000 });
       } finally {
         await browser.setOffline(false);
       }
