@@ -41,6 +41,7 @@ const SETTINGS = {
   'apgd-dlr': { options: { steps: 20 } },
   'boundary-attack': { options: { maxQueries: 1000 } },
   'carlini-wagner-l2': { options: { steps: 100, binarySearchSteps: 5, initialConst: 1, learningRate: 0.05 } },
+  ead: { options: { steps: 100, binarySearchSteps: 5, initialConst: 1, learningRate: 0.05 } },
   'finite-differences': { options: { maxQueries: 2000 } },
   'hop-skip-jump': { options: { maxQueries: 1000 } },
   jsma: { options: {} },

@@ -22,7 +22,9 @@ export { apgdT, type ApgdTOptions } from './apgd-t.js';
 export { bim, type BimOptions } from './bim.js';
 export { boundaryAttack, type BoundaryAttackOptions } from './boundary-attack.js';
 export { carliniWagnerL2, type CarliniWagnerL2Options } from './carlini-wagner-l2.js';
+export { ddn, type DdnOptions } from './ddn.js';
 export { deepfool, type DeepFoolOptions } from './deepfool.js';
+export { ead, type EadOptions } from './ead.js';
 export type { EstimatedGradientOptions } from './internal/estimated-steps.js';
 export {
   eot,
@@ -37,6 +39,7 @@ export {
 } from './eot.js';
 export { fgsm, type FgsmOptions } from './fgsm.js';
 export { finiteDifferences, type FiniteDifferencesOptions } from './finite-differences.js';
+export { fmn, type FmnOptions } from './fmn.js';
 export { foolingImages, type FoolingImagesOptions, type FoolingImagesResult } from './fooling-images.js';
 export { hopSkipJump, type HopSkipJumpOptions } from './hop-skip-jump.js';
 export { jsma, type JsmaOptions, type JsmaPairSearch } from './jsma.js';

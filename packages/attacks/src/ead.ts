@@ -1,0 +1,322 @@
+import * as tf from '@tensorflow/tfjs-core';
+
+import {
+  AdvxError,
+  checkInteger,
+  checkNumber,
+  defineAttack,
+  whereRows,
+  type AttackOptionsBase,
+} from '@advx/core';
+
+/**
+ * Options of {@link ead}.
+ *
+ * @public
+ */
+export interface EadOptions extends AttackOptionsBase {
+  /** FISTA iterations per binary-search step (default 1000). */
+  readonly steps: number;
+  /** Binary-search steps over the constant `c`, per sample (default 9). */
+  readonly binarySearchSteps: number;
+  /** First value of the constant `c` that weighs the classification loss against the distance (default 1e-3). */
+  readonly initialConst: number;
+  /** Initial step size α₀ of the ISTA step, decayed as `α₀·√(1 − k/steps)` (default 0.01). */
+  readonly learningRate: number;
+  /** The L1 weight β ≥ 0 of the elastic-net distance and the shrinkage threshold (default 0.01). */
+  readonly beta: number;
+  /** Confidence κ ≥ 0: the margin by which the adversarial class must win (default 0). */
+  readonly confidence: number;
+  /**
+   * Which distance selects the best adversarial among the iterates: `'en'`, the elastic-net distance
+   * `‖δ‖₂² + β‖δ‖₁`, or `'l1'`, `‖δ‖₁` (default `'en'`).
+   */
+  readonly decisionRule: 'en' | 'l1';
+  /**
+   * End a sample's binary-search step when its elastic-net loss has not decreased by 0.01 % over the
+   * last `ceil(steps / 10)` iterations (default `true`).
+   */
+  readonly abortEarly: boolean;
+}
+
+/** Early abort: the loss must have fallen below this fraction of its value at the previous check. */
+const ABORT_FACTOR = 0.9999;
+
+/**
+ * The projected shrinkage-thresholding operator `S_β` of EAD (Chen et al. 2018, eq. 6), element-wise
+ * with the box `[lo, hi]`: `min(z − β, hi)` where `z − x > β`, `max(z + β, lo)` where `z − x < −β`,
+ * and `x` where `|z − x| ≤ β`. It is the proximal operator of `β‖· − x‖₁` plus the indicator of the
+ * box (soft-thresholding of `z − x`, then clipping; `x` is inside the box).
+ *
+ * @param z - the point after the gradient step.
+ * @param x - the clean input (same shape as `z`).
+ * @param beta - the threshold β ≥ 0.
+ * @param lo - the lower bound of the inputs.
+ * @param hi - the upper bound of the inputs.
+ * @returns a new tensor of `z`'s shape.
+ * @internal
+ */
+export function shrinkageThreshold(z: tf.Tensor, x: tf.Tensor, beta: number, lo: number, hi: number): tf.Tensor {
+  return tf.tidy(() => {
+    const diff = tf.sub(z, x);
+    const up = tf.minimum(tf.sub(z, beta), hi);
+    const down = tf.maximum(tf.add(z, beta), lo);
+    return tf.where(tf.greater(diff, beta), up, tf.where(tf.less(diff, -beta), down, x));
+  });
+}
+
+/** The state of one binary-search step, every tensor with the batch as first axis. */
+interface FistaRun {
+  /** The iterate `x⁽ᵏ⁾` (inside the bounds). */
+  xk: tf.Tensor;
+  /** The slack `y⁽ᵏ⁾` where the gradient is taken. */
+  yk: tf.Tensor;
+  best: tf.Tensor;
+  bestDist: tf.Tensor1D;
+  found: tf.Tensor1D;
+  frozen: tf.Tensor1D;
+  prevLoss: tf.Tensor1D;
+}
+
+/**
+ * EAD, the elastic-net attack: small, sparse (L1-oriented) adversarial perturbations found by
+ * optimisation.
+ *
+ * Paper: Pin-Yu Chen, Yash Sharma, Huan Zhang, Jinfeng Yi, Cho-Jui Hsieh, "EAD: Elastic-Net Attacks
+ * to Deep Neural Networks via Adversarial Examples", AAAI 2018, {@link https://arxiv.org/abs/1709.04114}.
+ *
+ * For each sample it minimises `c·f(x') + ‖x' − x‖₂² + β‖x' − x‖₁` over `x'` in the model's bounds
+ * `[lo, hi]`, with the loss `f(x') = max(z_y − max_{i≠y} z_i, −κ)` (untargeted) or
+ * `max(max_{i≠t} z_i − z_t, −κ)` (targeted) on the logits `z` (as C&W). The L1 term is handled by
+ * FISTA (the paper's Algorithm 1): from `x⁽⁰⁾ = y⁽⁰⁾ = x`, each iteration `k = 0, 1, …` takes a
+ * gradient step on the smooth part `g = c·f + ‖· − x‖₂²` at the slack `y⁽ᵏ⁾` and applies the projected
+ * shrinkage-thresholding operator, `x⁽ᵏ⁺¹⁾ = S_β(y⁽ᵏ⁾ − α_k∇g(y⁽ᵏ⁾))` (see {@link shrinkageThreshold};
+ * as in the paper and the authors' code the threshold is β itself, not `α_k·β`), then updates the
+ * slack with momentum, `y⁽ᵏ⁺¹⁾ = x⁽ᵏ⁺¹⁾ + k/(k+3)·(x⁽ᵏ⁺¹⁾ − x⁽ᵏ⁾)` (the paper's and Foolbox's factor;
+ * the authors' TensorFlow code reads its step counter after incrementing it, `(k+1)/(k+4)`). Success is
+ * judged on the logits of the iterate `x⁽ᵏ⁺¹⁾` (as the authors' code; Foolbox uses those of the slack,
+ * which may be outside the bounds and is not the returned point). The step size decays as a square
+ * root, `α_k = α₀·(1 − k/steps)^½` (the authors' `polynomial_decay(power=0.5)`). Each binary-search
+ * step restarts FISTA from `x`; the constant `c` is searched per sample as in C&W: multiplied by 10
+ * while no adversarial has been found, bisected between the largest failing and the smallest
+ * succeeding value afterwards (when `binarySearchSteps ≥ 10` the last step uses the smallest succeeding
+ * `c`). The result is, per sample, the iterate `x⁽ᵏ⁾` that satisfies the goal (with margin κ) and has
+ * the smallest elastic-net (`'en'`) or L1 (`'l1'`) distance over all iterations and binary-search
+ * steps; the clean input where none was found (its distance is then `Infinity`).
+ *
+ * - Threat model: white-box (gradients of the logits).
+ * - Kind: minimization — it runs once per batch and the base clips the result to every epsilon
+ *   (reported distances are L1).
+ * - Norm: `l1`. Goals: untargeted and targeted.
+ * - Input: any shape `[n, ...model.inputShape]` inside `model.bounds`; the model must return logits.
+ * - Every computation is per sample (the early abort too, unlike the reference code, which compares
+ *   the loss summed over its batch), so results do not depend on the batch size. Deterministic.
+ *
+ * Options (defaults from the paper, the authors' code and Foolbox's `EADAttack`, except `steps`):
+ * - `steps` (1000): FISTA iterations per binary-search step. The paper, the authors' code and Foolbox
+ *   use 10000; 1000 matches this package's C&W-L2 default, so that the two attacks have comparable
+ *   budgets (an EAD iteration is one forward and backward pass at `y⁽ᵏ⁾` plus one forward pass at
+ *   `x⁽ᵏ⁺¹⁾`, a C&W iteration one forward and backward pass). The step-size schedule scales with
+ *   `steps`; pass `steps: 10000` for the paper's setting.
+ * - `binarySearchSteps` (9): binary-search steps over `c`.
+ * - `initialConst` (1e-3): the first `c`.
+ * - `learningRate` (0.01): the initial step size α₀.
+ * - `beta` (0.01): β, the L1 weight (Foolbox's `regularization`; the paper studies 1e-3 to 1e-1, the authors'
+ *   code defaults to 1e-3).
+ *   `beta: 0` leaves no L1 term: projected FISTA on C&W's objective without the tanh change of variables.
+ * - `confidence` (0): κ.
+ * - `decisionRule` (`'en'`): `'en'` picks the adversarial with the smallest `‖δ‖₂² + β‖δ‖₁`, `'l1'`
+ *   the one with the smallest `‖δ‖₁` (the paper's EN and L1 decision rules).
+ * - `abortEarly` (`true`): end a sample's binary-search step when its loss
+ *   `c·f(x⁽ᵏ⁺¹⁾) + ‖δ‖₂² + β‖δ‖₁` has not decreased by 0.01 % over `ceil(steps/10)` iterations.
+ * - `norm` (`'l1'`): the only supported norm.
+ * - `earlyStop` (`true`): no effect — a minimization attack keeps shrinking the perturbation after
+ *   the first success.
+ *
+ * @example
+ * ```ts
+ * import * as tf from '@tensorflow/tfjs-core';
+ * import { fromFunction } from '@advx/core';
+ * import { ead } from '@advx/attacks';
+ *
+ * const w = tf.tensor2d([[1, -1], [-0.5, 0.5]]); // z₀ − z₁ = 2·x₀ − x₁
+ * const model = fromFunction((x) => tf.matMul(x as tf.Tensor2D, w), {
+ *   inputShape: [2], numClasses: 2, bounds: [0, 1], output: 'logits',
+ * });
+ * const x = tf.tensor2d([[0.6, 0.4]]);
+ * const labels = tf.tensor1d([0], 'int32');
+ * const result = await ead({ steps: 200 }).run(model, x, { labels }, { epsilons: [0.1, 0.5] });
+ * // ≈ 0.4 = (z₀ − z₁)/‖∇(z₀ − z₁)‖∞, the minimal L1 distance: only x₀ moves, to ≈ 0.2 (x₁ stays 0.4).
+ * // C&W-L2 would move both coordinates (L1 distance 0.48 at the L2-closest boundary point).
+ * console.log(result.distances[0]);
+ * result.dispose();
+ * ```
+ * @public
+ */
+export const ead = defineAttack<EadOptions>({
+  meta: {
+    name: 'ead',
+    kind: 'minimization',
+    norms: ['l1'],
+    threat: 'white-box',
+    goals: ['untargeted', 'targeted'],
+    randomized: false,
+    paper:
+      'Pin-Yu Chen, Yash Sharma, Huan Zhang, Jinfeng Yi, Cho-Jui Hsieh (2018). EAD: Elastic-Net Attacks to Deep Neural Networks via Adversarial Examples. https://arxiv.org/abs/1709.04114',
+  },
+  defaults: {
+    norm: 'l1',
+    earlyStop: true,
+    steps: 1000,
+    binarySearchSteps: 9,
+    initialConst: 1e-3,
+    learningRate: 0.01,
+    beta: 0.01,
+    confidence: 0,
+    decisionRule: 'en',
+    abortEarly: true,
+  },
+  validate: (o) => {
+    checkInteger('ead: steps', o.steps, 1);
+    checkInteger('ead: binarySearchSteps', o.binarySearchSteps, 1);
+    checkNumber('ead: initialConst', o.initialConst, 0, Infinity, true);
+    checkNumber('ead: learningRate', o.learningRate, 0, Infinity, true);
+    checkNumber('ead: beta', o.beta, 0);
+    checkNumber('ead: confidence', o.confidence, 0);
+    if (o.decisionRule !== 'en' && o.decisionRule !== 'l1') {
+      throw new AdvxError('INVALID_OPTION', `ead: decisionRule must be 'en' (elastic-net distance) or 'l1', got ${String(o.decisionRule)}.`, {
+        option: 'decisionRule',
+        value: o.decisionRule,
+      });
+    }
+    if (typeof o.abortEarly !== 'boolean') {
+      throw new AdvxError('INVALID_OPTION', `ead: abortEarly must be true or false, got ${String(o.abortEarly)}.`, {
+        option: 'abortEarly',
+        value: o.abortEarly,
+      });
+    }
+  },
+  perturb: async (ctx) => {
+    const { steps, binarySearchSteps, initialConst, learningRate, beta, confidence, decisionRule, abortEarly } = ctx.options;
+    const n = ctx.n;
+    const x = ctx.x;
+    const [lo, hi] = ctx.bounds;
+    const model = ctx.whiteBox();
+    const { classes, targeted } = ctx.goal;
+    // f + κ = max(s·(z_cls − max_{i≠cls} z_i) + κ, 0), s = +1 untargeted (leave y), −1 targeted (reach t):
+    // the same minimiser and gradient as f, and a non-negative loss for the relative early-abort test
+    // (as in the reference code).
+    const sign = targeted ? -1 : 1;
+    const cls = tf.cast(classes, 'int32') as tf.Tensor1D;
+    const mask = tf.oneHot(cls, model.numClasses);
+    const exclude = tf.mul(mask, 1e9);
+    // Success with confidence: the goal holds on logits whose class `cls` is handicapped by κ.
+    const shift = tf.mul(mask, sign * confidence);
+    const lossF = (logits: tf.Tensor2D): tf.Tensor1D => {
+      const margin = tf.sub(tf.sum(tf.mul(logits, mask), 1), tf.max(tf.sub(logits, exclude), 1));
+      return tf.relu(tf.add(tf.mul(margin, sign), confidence)) as tf.Tensor1D;
+    };
+    const succeeded = (logits: tf.Tensor2D): tf.Tensor1D => {
+      const pred = tf.cast(tf.argMax(tf.add(logits, shift), 1), 'int32');
+      return tf.logicalAnd(targeted ? tf.equal(pred, cls) : tf.notEqual(pred, cls), ctx.active) as tf.Tensor1D;
+    };
+
+    const inactive = tf.logicalNot(ctx.active) as tf.Tensor1D;
+    let best = tf.clone(x);
+    let bestDist = tf.fill([n], Infinity) as tf.Tensor1D;
+    const consts = new Float64Array(n).fill(initialConst);
+    const lower = new Float64Array(n);
+    const upper = new Float64Array(n).fill(Infinity);
+    const period = Math.ceil(steps / 10);
+    const total = binarySearchSteps * steps;
+
+    for (let b = 0; b < binarySearchSteps; b++) {
+      if (b === binarySearchSteps - 1 && binarySearchSteps >= 10) {
+        upper.forEach((u, i) => {
+          if (Number.isFinite(u)) consts[i] = u;
+        });
+      }
+      const c = tf.tensor1d(Float32Array.from(consts), 'float32');
+      const objective = (logits: tf.Tensor2D): tf.Tensor1D => tf.neg(tf.mul(c, lossF(logits))) as tf.Tensor1D;
+      let run: FistaRun = {
+        xk: tf.clone(x),
+        yk: tf.clone(x),
+        best,
+        bestDist,
+        found: tf.zeros([n], 'bool') as tf.Tensor1D,
+        frozen: tf.clone(inactive),
+        prevLoss: tf.fill([n], Infinity) as tf.Tensor1D,
+      };
+      try {
+        for (let k = 0; k < steps; k++) {
+          await ctx.checkpoint(b * steps + k, total);
+          const check = abortEarly && k % period === 0;
+          const alpha = learningRate * Math.sqrt(1 - k / steps);
+          const momentum = k / (k + 3);
+          const prev = run;
+          const next: FistaRun = tf.tidy(() => {
+            // value = −c·f(y), grad = −c·∇f(y); ∇g(y) = c·∇f(y) + 2(y − x).
+            const { grad } = ctx.gradient(prev.yk, objective);
+            const gradG = tf.sub(tf.mul(tf.sub(prev.yk, x), 2), grad);
+            const xNew = shrinkageThreshold(tf.sub(prev.yk, tf.mul(gradG, alpha)), x, beta, lo, hi);
+            const yNew = tf.add(xNew, tf.mul(tf.sub(xNew, prev.xk), momentum));
+            const logits = model.logits(xNew);
+            const flat = tf.reshape(tf.sub(xNew, x), [n, -1]);
+            const l1 = tf.sum(tf.abs(flat), 1);
+            const elastic = tf.add(tf.sum(tf.square(flat), 1), tf.mul(l1, beta)) as tf.Tensor1D;
+            const dist = decisionRule === 'en' ? elastic : (l1 as tf.Tensor1D);
+            let frozen = prev.frozen;
+            let prevLoss = prev.prevLoss;
+            if (check) {
+              const loss = tf.add(tf.mul(c, lossF(logits)), elastic);
+              const stalled = tf.logicalNot(tf.lessEqual(loss, tf.mul(prev.prevLoss, ABORT_FACTOR)));
+              frozen = tf.logicalOr(prev.frozen, stalled) as tf.Tensor1D;
+              prevLoss = tf.where(frozen, prev.prevLoss, loss) as tf.Tensor1D;
+            }
+            // A frozen sample ends its binary-search step: the iteration that stalled is dropped (as the
+            // reference code's `break`), and nothing of the sample changes until the next step.
+            const live = tf.logicalNot(frozen);
+            const ok = tf.logicalAnd(succeeded(logits), live);
+            const improved = tf.logicalAnd(ok, tf.less(dist, prev.bestDist));
+            return {
+              xk: whereRows(frozen, prev.xk, xNew),
+              yk: whereRows(frozen, prev.yk, yNew),
+              best: whereRows(improved, xNew, prev.best),
+              bestDist: tf.where(improved, dist, prev.bestDist) as tf.Tensor1D,
+              found: tf.logicalOr(prev.found, ok) as tf.Tensor1D,
+              frozen: tf.clone(frozen),
+              prevLoss: tf.clone(prevLoss),
+            };
+          });
+          tf.dispose(Object.values(prev));
+          run = next;
+          if (check) {
+            const all = tf.all(run.frozen);
+            const [done] = await all.data();
+            all.dispose();
+            if (done) break;
+          }
+        }
+      } catch (err) {
+        // Aborted between steps: release the search state (no engine scope will).
+        tf.dispose([c, ...Object.values(run), cls, mask, exclude, shift, inactive]);
+        throw err;
+      }
+      const found = await run.found.data();
+      tf.dispose([c, run.xk, run.yk, run.found, run.frozen, run.prevLoss]);
+      best = run.best;
+      bestDist = run.bestDist;
+      for (let i = 0; i < n; i++) {
+        const ci = consts[i] as number;
+        if (found[i]) {
+          upper[i] = Math.min(upper[i] as number, ci);
+        } else {
+          lower[i] = Math.max(lower[i] as number, ci);
+        }
+        consts[i] = Number.isFinite(upper[i] as number) ? ((lower[i] as number) + (upper[i] as number)) / 2 : ci * 10;
+      }
+    }
+    tf.dispose([bestDist, cls, mask, exclude, shift, inactive]);
+    return best;
+  },
+});
