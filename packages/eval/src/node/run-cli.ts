@@ -1,4 +1,5 @@
 import { promises as fs } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 
 import * as tf from '@tensorflow/tfjs-core';
@@ -25,6 +26,7 @@ import { lockOutFolder } from './out/lock-out-folder.js';
 import { prepareOutFolder } from './out/prepare-out-folder.js';
 import { inspectBeforeAttacks, inspectionSummary, loadUserModel, parseModelFlags, type ModelFlags } from './model/index.js';
 import { selectBackend, type BackendName } from './select-backend.js';
+import { refuseInterruptedWorkers, runWorkers, withoutOptions, PROGRESS_PREFIX, WORKER_INFO_FILE, WORKERS_DIR, type WorkerInfo } from './workers.js';
 import { writeReport } from './write-report.js';
 
 /**
@@ -111,6 +113,19 @@ function positiveInt(name: string, s: string): number {
 
 /** Progress: a bar with ETA on a terminal, plain lines otherwise. */
 function progressReporter(io: CliIo): { update(p: EvaluationProgress): void; stop(): void } {
+  if (process.env.ADVX_PROGRESS === 'json') {
+    // A worker of `--workers`: machine-readable lines for the parent, at most one per 1 % or step change.
+    let last = '';
+    return {
+      update(p) {
+        const key = `${p.phase}|${p.attack}|${p.chunk}|${Math.floor(p.fraction * 100)}`;
+        if (key === last) return;
+        last = key;
+        io.stderr.write(`${PROGRESS_PREFIX}${JSON.stringify(p)}\n`);
+      },
+      stop: () => undefined,
+    };
+  }
   if (io.stderr.isTTY) {
     const bar = new cliProgress.SingleBar(
       {
@@ -190,6 +205,7 @@ interface EvalFlags extends ModelFlags {
   threads?: string;
   seed: string;
   shard?: string;
+  workers?: string;
   resume?: boolean;
   out: string;
   json?: boolean;
@@ -197,7 +213,7 @@ interface EvalFlags extends ModelFlags {
   diagnostics: boolean;
 }
 
-async function runEval(flags: EvalFlags, io: CliIo, verbose: boolean): Promise<number> {
+async function runEval(flags: EvalFlags, io: CliIo, verbose: boolean, argv: readonly string[]): Promise<number> {
   // Every flag is checked before the backend, the model or the data is touched.
   const parsed = parseAttacks(flags.attacks);
   const epsilons = parseEpsilons(flags.eps);
@@ -210,6 +226,10 @@ async function runEval(flags: EvalFlags, io: CliIo, verbose: boolean): Promise<n
   if (!Number.isInteger(examples) || examples < 0) throw new AdvxError('INVALID_OPTION', `--examples: '${flags.examples}' is not a non-negative integer.`);
   const shard = flags.shard !== undefined ? parseShard(flags.shard) : undefined;
   const threads = flags.threads !== undefined ? positiveInt('--threads', flags.threads) : undefined;
+  const workers = flags.workers !== undefined ? positiveInt('--workers', flags.workers) : 1;
+  if (workers > 1 && shard !== undefined) {
+    throw new AdvxError('INVALID_OPTION', `--workers ${workers} with --shard ${flags.shard}: a shard runs in one process; drop --workers, or drop --shard to split the whole evaluation over the workers.`);
+  }
   const norm = flags.norm as NormName;
   const modelOptions = await parseModelFlags(flags);
   const preset = parsed.sequential ? autoAttack({ norm: norm as 'linf' | 'l2' }) : undefined;
@@ -221,6 +241,8 @@ async function runEval(flags: EvalFlags, io: CliIo, verbose: boolean): Promise<n
   try {
     if (lock.tookOver) io.stderr.write(`[advx] took over the stale lock of pid ${lock.tookOver.pid} (no longer running) in ${flags.out}\n`);
     await refuseInterruptedState(flags.out, flags.resume === true);
+    await refuseInterruptedWorkers(flags.out, flags.resume === true);
+    if (workers > 1) return await runEvalWorkers(flags, io, argv, workers, threads);
     return await runEvalLocked(flags, io, verbose, { parsed, epsilons, n, sample: flags.sample, batchSize, seed, examples, shard, threads, norm, modelOptions, preset });
   } finally {
     await lock.release();
@@ -353,7 +375,12 @@ async function runEvalLocked(flags: EvalFlags, io: CliIo, verbose: boolean, chec
     // The input handling and the inspection go into results.json and the reports.
     const stored: EvaluationResult = { ...evaluated, config: { ...evaluated.config, model: { ...evaluated.config.model, input: { ...target.description, inspection } } } };
     const classNames = dataset.classNames ?? target.classNames;
-    const files = await writeReport(stored, flags.out, { ...(classNames !== undefined ? { classNames } : {}), title: `advx robustness evaluation: ${target.id}` });
+    const title = `advx robustness evaluation: ${target.id}`;
+    const files = await writeReport(stored, flags.out, { ...(classNames !== undefined ? { classNames } : {}), title });
+    if (process.env.ADVX_WORKER_INFO === '1') {
+      const info: WorkerInfo = { ...(classNames !== undefined ? { classNames } : {}), title, backend };
+      await fs.writeFile(path.join(flags.out, WORKER_INFO_FILE), JSON.stringify(info));
+    }
     // The state goes only once every report is on disk: a failed write keeps the run resumable.
     await state.remove();
     io.stdout.write(flags.json ? `${JSON.stringify(stored)}\n` : `${summaryText(stored, backend)}\n\nwrote ${files.json}, ${files.markdown}, ${files.html} and ${files.images.length} images\n`);
@@ -380,6 +407,51 @@ async function runEvalLocked(flags: EvalFlags, io: CliIo, verbose: boolean, chec
     dataset.dispose();
     target.dispose();
     if (verbose) io.stderr.write(`[advx] tensors alive: ${tf.memory().numTensors}\n`);
+  }
+}
+
+/**
+ * `advx eval --workers N`: the evaluation as N worker processes, one shard each, merged into `--out`
+ * (flags already checked, `--out` locked).
+ */
+async function runEvalWorkers(flags: EvalFlags, io: CliIo, argv: readonly string[], workers: number, threads: number | undefined): Promise<number> {
+  const args = withoutOptions(argv.slice(argv.indexOf('eval') + 1), ['--workers', '--shard', '--out', '--threads'], ['--resume', '--json', '--verbose']);
+  const controller = new AbortController();
+  const onSigint = () => controller.abort();
+  if (io.signal) io.signal.addEventListener('abort', onSigint);
+  else process.once('SIGINT', onSigint);
+  if (io.signal?.aborted) controller.abort();
+  const progress = progressReporter(io);
+  const perWorker = threads ?? Math.max(1, Math.floor(os.availableParallelism() / workers));
+  io.stderr.write(`[advx] ${workers} workers, ${perWorker} wasm thread${perWorker > 1 ? 's' : ''} each; their shards go to ${path.join(flags.out, WORKERS_DIR)}\n`);
+  try {
+    const outcome = await runWorkers({
+      args,
+      count: workers,
+      threads: perWorker,
+      out: flags.out,
+      resume: flags.resume === true,
+      maxRestarts: 2,
+      onProgress: (p) => progress.update(p),
+      log: (line) => io.stderr.write(`${line}\n`),
+      signal: controller.signal,
+    });
+    progress.stop();
+    if (outcome.kind === 'interrupted') {
+      io.stderr.write(`advx: interrupted: each worker kept the state of its finished chunks in ${path.join(flags.out, WORKERS_DIR)}; rerun with --resume.\n`);
+      return 130;
+    }
+    const { result, info } = outcome;
+    const files = await writeReport(result, flags.out, { ...(info.classNames !== undefined ? { classNames: [...info.classNames] } : {}), title: info.title });
+    // The shards go once the merged report is on disk.
+    await fs.rm(path.join(flags.out, WORKERS_DIR), { recursive: true, force: true });
+    io.stdout.write(
+      flags.json ? `${JSON.stringify(result)}\n` : `${summaryText(result, `${info.backend} (${workers} workers)`)}\n\nwrote ${files.json}, ${files.markdown}, ${files.html} and ${files.images.length} images\n`,
+    );
+    return 0;
+  } finally {
+    progress.stop();
+    if (!io.signal) process.removeListener('SIGINT', onSigint);
   }
 }
 
@@ -442,7 +514,8 @@ async function runMerge(files: string[], out: string, json: boolean, io: CliIo):
  *   set, first `--n 300` images) under `--attacks` (default `fgsm,pgd:steps=40:stepSize=0.01,apgd-ce:steps=100` (the quick start's settings);
  *   `name:key=value` options; `autoattack` for the AutoAttack ensemble) at `--eps` (default
  *   `0.1,0.2,0.3`) in `--norm` (`linf`), on `--backend` (`wasm`, else `cpu`, `webgpu` or `tensorflow`), with
- *   `--seed`, `--batch-size`, `--shard k/n`, `--resume`, `--examples`, `--bounds` (model files),
+ *   `--seed`, `--batch-size`, `--shard k/n`, `--workers N` (N worker processes of the built command, one
+ *   shard each, merged into `--out`; a crashed worker is restarted on its shard), `--resume`, `--examples`, `--bounds` (model files),
  *   `--data` (an image folder with one sub-folder per class, a `path,label` CSV/JSON list, an IDX or
  *   `.npy` pair, or a zoo dataset; read chunk by chunk), `--sample first|stratified`, `--skip-bad`,
  *   `--resize`, `--convert-channels`,
@@ -500,6 +573,7 @@ export async function runCli(argv: readonly string[], io: CliIo = { stdout: proc
     .option('--threads <count>', 'wasm threads (default min(2, cores))')
     .option('--seed <seed>', 'base seed', '0')
     .option('--shard <k/n>', 'evaluate slice k of n (1-based); combine with advx merge')
+    .option('--workers <count>', 'run the evaluation as <count> worker processes, one shard each, merged into --out (default 1)')
     .option('--resume', 'continue an interrupted run from <out>/state.json')
     .option('--out <dir>', 'output folder', 'advx-report')
     .option('--json', 'print the result as JSON')
@@ -514,7 +588,7 @@ export async function runCli(argv: readonly string[], io: CliIo = { stdout: proc
     .option('--labels <file>', 'class names in output order: one per line or a JSON array (default: Teachable Machine metadata, zoo dataset)')
     .option('--no-diagnostics', 'skip the gradient-masking diagnostics')
     .action(async (flags: EvalFlags) => {
-      code = await runEval(flags, io, verbose);
+      code = await runEval(flags, io, verbose, argv);
     });
   program
     .command('list')
