@@ -4,8 +4,10 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { crossEntropy, dlr, fromFunction, Rng, type Model } from '@advx/core';
 import { assertConformance, checkAttack, linearModel } from '@advx/core/testing';
 
-import { expectCode, maxDiff, mislabelledBatch, rows, seededMlp } from '../test/fixtures.js';
-import { apgd, apgdCe, apgdCheckpoints, apgdDlr, apgdStepSizeTrace } from './apgd.js';
+import { expectCode, imageMlp, maxDiff, mislabelledBatch, rows, seededMlp } from '../test/fixtures.js';
+import { apgd, apgdCe, apgdCheckpoints, apgdDlr, ApgdL1StepSize, apgdStepSizeTrace } from './apgd.js';
+import { apgdT } from './apgd-t.js';
+import { pgd } from './pgd.js';
 
 // A 4-input, 3-class linear model on [0, 1] (hand-computable gradients).
 const W = [
@@ -423,5 +425,268 @@ describe('apgd: presets, losses and validation', () => {
     const ok = await apgdDlr({ steps: 2 }).run(linear, xLin, { labels: yLin }, { epsilons: [0.1] });
     ok.dispose();
     tf.dispose([x2, y2, t]);
+  });
+});
+
+type Ce = (x: number[], y: number) => { f: number; g: number[]; pred: number };
+
+/** CE value, gradient and prediction of the linear model `z = W·x + b`, in float64. */
+function linearCeFor(w: number[][], b: number[]): Ce {
+  return (x, y) => {
+    const z = w.map((wc, c) => wc.reduce((s, wj, j) => s + wj * (x[j] as number), b[c] as number));
+    const m = Math.max(...z);
+    const e = z.map((v) => Math.exp(v - m));
+    const sum = e.reduce((s, v) => s + v, 0);
+    const p = e.map((v) => v / sum);
+    const g = x.map((_, j) => w.reduce((s, wk, k) => s + ((p[k] as number) - (k === y ? 1 : 0)) * (wk[j] as number), 0));
+    return { f: -Math.log(p[y] as number), g, pred: z.indexOf(m) };
+  };
+}
+
+/**
+ * The projection onto {‖δ‖₁ ≤ ε} ∩ {0 ≤ x + δ ≤ 1} in float64, by bisection on the multiplier λ of
+ * δᵢ = sign(vᵢ)·min(max(|vᵢ| − λ, 0), uᵢ) (independent of the breakpoint sort of the implementation).
+ */
+function projectReference(x: number[], v: number[], eps: number): number[] {
+  const at = (lambda: number) =>
+    v.map((vi, i) => Math.sign(vi) * Math.min(Math.max(Math.abs(vi) - lambda, 0), Math.max(0, vi >= 0 ? 1 - (x[i] as number) : (x[i] as number))));
+  const h = (lambda: number) => at(lambda).reduce((s, di) => s + Math.abs(di), 0);
+  if (h(0) <= eps) return at(0);
+  let a = 0;
+  let b = Math.max(...v.map(Math.abs));
+  for (let i = 0; i < 200; i++) {
+    const m = (a + b) / 2;
+    if (h(m) > eps) a = m;
+    else b = m;
+  }
+  return at((a + b) / 2);
+}
+
+/**
+ * l1-APGD (Croce & Hein 2021, the L1 branch of the authors' autopgd_base.py) written from the paper
+ * in float64 for one sample of the linear model, from x, with earlyStop off: η₀ = ε, sparse step on
+ * the top coordinates of |g| (blocked ones left out), exact projection, no momentum, a checkpoint
+ * every max(⌊0.04·N⌋, 1) iterations adapting the sparsity and η. Returns the adversarial iterate of
+ * highest loss, else x_max, and the smallest gaps of the discrete decisions (for a float32 margin).
+ */
+function referenceApgdL1(ce: Ce, x0: number[], y: number, eps: number, steps: number) {
+  const d = x0.length;
+  let minGap = Infinity;
+  // Differences below 1e-12 come from the same point reached along two float64 paths (a step the
+  // projection undoes): float32 sees identical points there, and either branch keeps that point.
+  const compare = (a: number, b: number) => (Math.abs(a - b) > 1e-12 && (minGap = Math.min(minGap, Math.abs(a - b))), a > b);
+  let eta = eps;
+  let topk = 0.2;
+  let spOld = d;
+  const interval = Math.max(Math.floor(0.04 * steps), 1);
+  let xk = x0;
+  let { f: fMax, g: gk } = ce(x0, y);
+  let xMax = x0;
+  let gMax = gk;
+  let best: { x: number[]; f: number } | undefined;
+  for (let k = 0; k < steps; k++) {
+    const count = d - Math.min(Math.max(Math.floor((1 - topk) * d), 0), d - 1);
+    const g = gk;
+    const xs = xk;
+    const mag = g.map((gj, j) => ((xs[j] as number) <= 0 && gj < 0) || ((xs[j] as number) >= 1 && gj > 0) ? 0 : Math.abs(gj));
+    const sorted = [...mag].sort((a, b) => b - a);
+    const threshold = sorted[count - 1] as number;
+    sorted.forEach((m, j) => j > 0 && m !== sorted[j - 1] && (minGap = Math.min(minGap, Math.abs(m - (sorted[j - 1] as number)))));
+    const chosen = mag.map((m) => m >= threshold && m > 0);
+    const n = Math.max(1, chosen.filter(Boolean).length);
+    const v = xk.map((xj, j) => xj + (chosen[j] ? (eta * Math.sign(g[j] as number)) / n : 0) - (x0[j] as number));
+    const delta = projectReference(x0, v, eps);
+    const next = x0.map((xj, j) => Math.min(1, Math.max(0, xj + (delta[j] as number))));
+    const r = ce(next, y);
+    if (r.pred !== y && (!best || compare(r.f, best.f))) best = { x: next, f: r.f };
+    if (compare(r.f, fMax)) {
+      fMax = r.f;
+      xMax = next;
+      gMax = r.g;
+    }
+    xk = next;
+    gk = r.g;
+    if ((k + 1) % interval === 0) {
+      // Equal step shares can put λ exactly on a breakpoint (a coordinate projected to exactly 0);
+      // bisection leaves ~1e-17 there, so entries below 1e-12 count as unchanged, and any entry
+      // that is neither clearly 0 nor clearly moved is reported as a gap.
+      const moved = xMax.map((v2, j) => Math.abs(v2 - (x0[j] as number)));
+      moved.forEach((m) => m > 1e-12 && (minGap = Math.min(minGap, m)));
+      const sp = moved.filter((m) => m > 1e-12).length;
+      const reset = sp / spOld < 0.95;
+      topk = sp / d / 1.5;
+      eta = Math.min(Math.max(reset ? eps : eta / 1.5, eps / 10), eps);
+      spOld = sp;
+      if (reset) {
+        xk = xMax;
+        gk = gMax;
+      }
+    }
+  }
+  return { out: best ? best.x : xMax, minGap };
+}
+
+describe('apgd: l1 (Croce & Hein 2021, "Mind the box")', () => {
+  it('conformance: APGD-CE and APGD-DLR with norm l1 on the linear model and the ReLU network', async () => {
+    assertConformance(await checkAttack(apgd({ steps: 10, norm: 'l1' }), { model: linear, x: xLin, labels: yLin, epsilons: [0.1, 0.5, 1.5], minSuccess: 1, minTargetedSuccess: 0.8 }));
+    assertConformance(await checkAttack(apgd({ steps: 10, norm: 'l1', loss: 'dlr' }), { model: mlp, x: xMlp, labels: yMlp, epsilons: [0.1, 0.5, 2], minSuccess: 1, minTargetedSuccess: 0.8 }));
+  });
+
+  it('the step-size and sparsity rule: η₀ = ε, 20 % of the coordinates, checkpoints every max(⌊0.04·N⌋, 1) iterations', () => {
+    const rule = new ApgdL1StepSize([0, 0], 12, 100, 784);
+    expect(rule.interval).toBe(4);
+    expect(new ApgdL1StepSize([0], 1, 10, 4).interval).toBe(1);
+    expect(Array.from(rule.eta)).toEqual([12, 12]);
+    // ⌊0.8·784⌋ = 627: the 784 − 627 = 157 largest entries move.
+    expect(Array.from(rule.coordinates())).toEqual([157, 157]);
+    expect([0, 1, 2, 3, 7].map((k) => rule.isCheckpoint(k))).toEqual([false, false, false, true, true]);
+    expect(Array.from(rule.observe([1, -1]))).toEqual([1, 0]);
+    expect(Array.from(rule.fMax)).toEqual([1, 0]);
+    // Row 0 got sparse (150/784 < 0.95): η back to ε, restart from x_max; row 1 kept all 784: η/1.5.
+    expect(Array.from(rule.check([150, 784]))).toEqual([1, 0]);
+    expect(Array.from(rule.eta)).toEqual([12, 8]);
+    // topk = s/(1.5·d): 150/1176 → 784 − ⌊(1 − 150/1176)·784⌋ = 100; 784/1176 → 784 − ⌊261.33⌋ = 523.
+    expect(Array.from(rule.coordinates())).toEqual([100, 523]);
+    // Unchanged sparsity: η/1.5 per checkpoint until the floor ε/10 (12/1.5⁶ < 1.2).
+    for (let c = 0; c < 3; c++) rule.check([150, 784]);
+    expect(rule.eta[0]).toBeCloseTo(12 / 1.5 ** 3, 12);
+    expect(rule.eta[1]).toBeCloseTo(8 / 1.5 ** 3, 12);
+    for (let c = 0; c < 3; c++) rule.check([150, 784]);
+    expect(Array.from(rule.eta)).toEqual([1.2, 1.2]);
+    // Sparsity 0 (x_max = x) moves only the single largest entry.
+    rule.check([0, 784]);
+    expect(rule.coordinates()[0]).toBe(1);
+  });
+
+  it('one step from x moves the top 20 % of the unblocked coordinates by ε/k along sign(g) (no clipping needed)', async () => {
+    // 10 inputs, 3 classes; x = 0.5 except coordinates on a bound whose gradient points out of the box.
+    const w = [
+      [1, -2, 0.5, 3, -1, 0.2, 0.7, -0.4, 2.5, -0.1],
+      [-1, 1, 0, -0.5, 0.5, 0, 0.3, 0.2, 0, 0.6],
+      [0, 0.5, -0.5, 0, 0, 0.4, -0.6, 0, -1, 0],
+    ];
+    // The bias keeps both rows classified as 0.
+    const model = linearModel({ weights: w, bias: [2, 0, 0] });
+    const x = tf.tensor2d([[0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5], [0.5, 0.5, 0.5, 0, 0.5, 0.5, 0.5, 0.5, 0, 0.5]]);
+    const y = tf.tensor1d([0, 0], 'int32');
+    const eps = 0.2;
+    const r = await apgd({ norm: 'l1', steps: 1, randomStart: false, earlyStop: false }).run(model, x, { labels: y }, { epsilons: [eps] });
+    const out = await rows(r.clipped[0] as tf.Tensor);
+    const g = tf.grad((z: tf.Tensor) => tf.sum(crossEntropy(model.logits(z), y)))(x);
+    const gs = await rows(g);
+    // k = 10 − ⌊0.8·10⌋ = 2. Row 0: the two largest |g|. Row 1: coordinates 3 and 8 sit at 0 with
+    // a gradient pushing them below 0 (class 0's weights are the largest there), so they are skipped.
+    const xs = await rows(x);
+    xs.forEach((row, i) => {
+      const gi = gs[i] as number[];
+      const order = gi
+        .map((gj, j) => [j, gj] as const)
+        .filter(([j, gj]) => !(row[j] === 0 && gj < 0))
+        .sort((a, b) => Math.abs(b[1]) - Math.abs(a[1]));
+      const top = new Set(order.slice(0, 2).map(([j]) => j));
+      if (i === 1) expect(gi[3]! < 0 && gi[8]! < 0, 'the fixture must block coordinates 3 and 8').toBe(true);
+      row.forEach((v, j) => expect(out[i]?.[j], `row ${i}, entry ${j}`).toBeCloseTo(top.has(j) ? v + (eps / 2) * Math.sign(gi[j] as number) : v, 6));
+    });
+    r.dispose();
+    tf.dispose([x, y, g]);
+  });
+
+  it('ten l1 steps (a checkpoint after every one) match l1-APGD written independently in float64', async () => {
+    // Seeded generic weights on 20 inputs (the fixture above has |∂/∂x₀| = |∂/∂x₁| exactly, a tie of
+    // the top-k ranking); inputs in [0, 1] with some on a bound, so the box binds.
+    const rng = new Rng(21);
+    const d = 20;
+    const w = Array.from({ length: 3 }, () => Array.from({ length: d }, () => rng.normal()));
+    const b = [0, 0.1, 0.2];
+    const model = linearModel({ weights: w, bias: b });
+    const xs = Array.from({ length: 6 }, () => Array.from({ length: d }, () => (rng.uniform() < 0.2 ? Math.round(rng.uniform()) : rng.uniform())));
+    const x = tf.tensor2d(xs);
+    const y = tf.tidy(() => tf.cast(tf.argMax(model.logits(x), 1), 'int32') as tf.Tensor1D);
+    const ys = Array.from(await y.data());
+    const steps = 10;
+    for (const eps of [0.3, 1.5, 4]) {
+      const r = await apgd({ norm: 'l1', steps, randomStart: false, earlyStop: false }).run(model, x, { labels: y }, { epsilons: [eps] });
+      const out = await rows(r.clipped[0] as tf.Tensor);
+      xs.forEach((row, i) => {
+        const ref = referenceApgdL1(linearCeFor(w, b), row, ys[i] as number, eps, steps);
+        // float32 resolves these values (≤ 10) to ~1e-6; smaller gaps could flip a decision.
+        expect(ref.minGap, `sample ${i}, eps ${eps}: two compared values are too close for a float32 comparison`).toBeGreaterThan(1e-6);
+        ref.out.forEach((v, j) => expect(out[i]?.[j], `sample ${i}, entry ${j}, eps ${eps}`).toBeCloseTo(v, 5));
+      });
+      r.dispose();
+    }
+    tf.dispose([x, y]);
+  });
+
+  it('stays inside the ε-L1 ball and the bounds, spends the budget, and is sparse (random starts, 28×28 inputs)', async () => {
+    const model = fromFunction((x) => imageMlp.flat.logits(tf.reshape(tf.slice(tf.reshape(x, [-1, 784]), [0, 0], [-1, 64]), [-1, 64])), {
+      inputShape: [28, 28, 1],
+      numClasses: 4,
+      bounds: [0, 1],
+      output: 'logits',
+    });
+    const rng = new Rng(12);
+    const x = tf.tensor4d(Array.from({ length: 4 * 784 }, () => (rng.uniform() < 0.7 ? 0 : rng.uniform())), [4, 28, 28, 1]);
+    const y = tf.tidy(() => tf.cast(tf.argMax(model.logits(x), 1), 'int32') as tf.Tensor1D);
+    const eps = 3;
+    const r = await apgd({ norm: 'l1', steps: 8, earlyStop: false }).run(model, x, { labels: y }, { epsilons: [eps], seed: 1 });
+    const out = await rows(r.clipped[0] as tf.Tensor);
+    const xr = await rows(x);
+    out.forEach((row, i) => {
+      const delta = row.map((v, j) => v - (xr[i]?.[j] as number));
+      const l1Norm = delta.reduce((s, v) => s + Math.abs(v), 0);
+      expect(l1Norm).toBeLessThanOrEqual(eps * (1 + 1e-5));
+      row.forEach((v) => expect(v >= 0 && v <= 1).toBe(true));
+      // The random start x + P(N(0, I)) lies on the sphere; the best point is kept, so the budget stays spent.
+      expect(l1Norm).toBeGreaterThan(0.5 * eps);
+      expect(delta.filter((v) => v !== 0).length).toBeLessThan(784);
+    });
+    r.dispose();
+    tf.dispose([x, y]);
+  });
+
+  it('same seed → identical output; a batch of N equals N single runs (restarts, random starts, no early stop)', async () => {
+    const attack = apgd({ norm: 'l1', steps: 12, restarts: 2, earlyStop: false });
+    const full = await attack.run(mlp, xMlp, { labels: yMlp }, { epsilons: [0.4], seed: 5 });
+    const again = await attack.run(mlp, xMlp, { labels: yMlp }, { epsilons: [0.4], seed: 5 });
+    expect(await maxDiff(full.clipped[0] as tf.Tensor, again.clipped[0] as tf.Tensor)).toBe(0);
+    const singles = await attack.run(mlp, xMlp, { labels: yMlp }, { epsilons: [0.4], seed: 5, batchSize: 1 });
+    expect(await maxDiff(full.clipped[0] as tf.Tensor, singles.clipped[0] as tf.Tensor)).toBeLessThan(1e-6);
+    expect(singles.success).toEqual(full.success);
+    const other = await attack.run(mlp, xMlp, { labels: yMlp }, { epsilons: [0.4], seed: 6 });
+    expect(await maxDiff(full.clipped[0] as tf.Tensor, other.clipped[0] as tf.Tensor)).toBeGreaterThan(0);
+    tf.dispose([full, again, singles, other].flatMap((r) => [r.raw, ...r.clipped]));
+  });
+
+  it('succeeds at least as often as PGD-L1 (SLIDE) with the same number of steps, and more often at a small budget', async () => {
+    // Seeded ReLU network (16 inputs, 11 attackable samples), 20 steps, one random start each.
+    const steps = 20;
+    const counts: Record<string, number[]> = { apgd: [], pgd: [], pgdLarge: [] };
+    const epsilons = [0.3, 0.6, 1];
+    for (const eps of epsilons) {
+      const count = async (attack: ReturnType<typeof apgd> | ReturnType<typeof pgd>) => {
+        const r = await attack.run(mlp, xMlp, { labels: yMlp }, { epsilons: [eps], seed: 1 });
+        const c = r.success[0]?.filter(Boolean).length ?? 0;
+        r.dispose();
+        return c;
+      };
+      counts.apgd?.push(await count(apgd({ norm: 'l1', steps })));
+      counts.pgd?.push(await count(pgd({ norm: 'l1', steps })));
+      counts.pgdLarge?.push(await count(pgd({ norm: 'l1', steps, relStepSize: 0.2 })));
+    }
+    // Measured (cpu): APGD-L1 8, 10, 12; PGD-L1 (α = ε/30) 7, 9, 10; PGD-L1 (α = ε/5) 7, 9, 11 of 12.
+    epsilons.forEach((_, e) => {
+      expect(counts.apgd?.[e]).toBeGreaterThanOrEqual(counts.pgd?.[e] as number);
+      expect(counts.apgd?.[e]).toBeGreaterThanOrEqual(counts.pgdLarge?.[e] as number);
+    });
+    expect(counts.apgd?.reduce((s, v) => s + v, 0)).toBeGreaterThan(counts.pgdLarge?.reduce((s, v) => s + v, 0) as number);
+  });
+
+  it('rejects l0 with UNSUPPORTED_NORM; apgd-ce and apgd-dlr accept l1', async () => {
+    await expectCode('UNSUPPORTED_NORM', () => apgd({ norm: 'l0' } as unknown as Parameters<typeof apgd>[0]));
+    expect(apgd.meta.norms).toEqual(['linf', 'l2', 'l1']);
+    expect(apgdCe({ norm: 'l1' }).options.norm).toBe('l1');
+    expect(apgdDlr({ norm: 'l1' }).options.norm).toBe('l1');
+    expect(apgdT.meta.norms).not.toContain('l0');
   });
 });

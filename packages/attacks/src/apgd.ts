@@ -18,23 +18,28 @@ import {
   type Rng,
 } from '@advx/core';
 
+import { projectL1Box } from './internal/l1-box-projection.js';
+
 /**
  * Options of {@link apgd}.
  *
  * @public
  */
 export interface ApgdOptions extends AttackOptionsBase {
-  /** Perturbation norm: `'linf'` (default) or `'l2'`. */
-  readonly norm?: 'linf' | 'l2';
+  /**
+   * Perturbation norm: `'linf'` (default), `'l2'` or `'l1'` (l1-APGD of Croce & Hein 2021: sparse
+   * steps, the exact projection onto the L1 ball ∩ the bounds, adaptive sparsity; no momentum).
+   */
+  readonly norm?: 'linf' | 'l2' | 'l1';
   /** Iterations N_iter per run, an integer ≥ 1 (default 100). */
   readonly steps?: number;
   /** Runs per sample, an integer ≥ 1 (default 1); a run after the first starts from a random point. */
   readonly restarts?: number;
   /** Start the first run from a random point on the epsilon sphere too (default `true`, as the authors' code). */
   readonly randomStart?: boolean;
-  /** ρ of condition 1: the step size is halved when fewer than ρ of the steps since the last checkpoint increased the loss (default 0.75). */
+  /** ρ of condition 1: the step size is halved when fewer than ρ of the steps since the last checkpoint increased the loss (default 0.75; not used by `'l1'`). */
   readonly rho?: number;
-  /** Momentum weight α in (0, 1] of the new gradient step (default 0.75; 1 = no momentum). */
+  /** Momentum weight α in (0, 1] of the new gradient step (default 0.75; 1 = no momentum; not used by `'l1'`, which has no momentum). */
   readonly alpha?: number;
   /**
    * Loss to ascend (default `'ce'`): `'ce'` = cross-entropy of the label (untargeted) or minus the
@@ -72,7 +77,7 @@ export interface ApgdLoss {
 }
 
 const PAPER =
-  'Croce & Hein (2020), "Reliable evaluation of adversarial robustness with an ensemble of diverse parameter-free attacks", ICML 2020, https://arxiv.org/abs/2003.01690';
+  'Croce & Hein (2020), "Reliable evaluation of adversarial robustness with an ensemble of diverse parameter-free attacks", ICML 2020, https://arxiv.org/abs/2003.01690; L1: Croce & Hein (2021), "Mind the box: l1-APGD for sparse adversarial attacks on image classifiers", ICML 2021, https://arxiv.org/abs/2103.01208';
 
 /**
  * The checkpoints `w_j = ⌈p_j·N⌉` of APGD (Croce & Hein 2020, §3.2): `p₀ = 0`, `p₁ = 0.22`,
@@ -195,6 +200,113 @@ export function apgdStepSizeTrace(losses: readonly number[], rho = 0.75): { halv
   return { halvedAt, eta };
 }
 
+/**
+ * Per-sample bookkeeping of l1-APGD's step size and sparsity (Croce & Hein 2021, §4, as in the
+ * authors' `autopgd_base.py`), in plain numbers. η starts at ε and the fraction of coordinates a
+ * step moves at 0.2. Every `max(⌊0.04·N⌋, 1)` iterations (a checkpoint), with `s` the number of
+ * non-zero entries of `x_max − x` and `s_old` its value at the previous checkpoint (`d` at first):
+ * the fraction becomes `s/(1.5·d)`; where `s/s_old < 0.95` (x_max got sparser) η is reset to ε and
+ * the iterate restarts from `x_max`, elsewhere η is divided by 1.5; η stays in [ε/10, ε].
+ *
+ * @internal
+ */
+export class ApgdL1StepSize {
+  /** Current step size η per sample. */
+  readonly eta: Float64Array;
+  /** Highest loss found so far per sample. */
+  readonly fMax: Float64Array;
+  /** Fraction of the coordinates a step moves, per sample. */
+  readonly topk: Float64Array;
+  /** Iterations between checkpoints. */
+  readonly interval: number;
+  private readonly spOld: Float64Array;
+
+  constructor(
+    f0: ArrayLike<number>,
+    private readonly epsilon: number,
+    steps: number,
+    private readonly d: number,
+  ) {
+    const n = f0.length;
+    this.eta = new Float64Array(n).fill(epsilon);
+    this.fMax = Float64Array.from(f0);
+    this.topk = new Float64Array(n).fill(0.2);
+    this.spOld = new Float64Array(n).fill(d);
+    this.interval = Math.max(Math.floor(0.04 * steps), 1);
+  }
+
+  /**
+   * Coordinates a step moves per sample: those whose |g| reaches the entry at ascending sorted
+   * position `min(⌊(1 − topk)·d⌋, d − 1)`, i.e. the `d − min(⌊(1 − topk)·d⌋, d − 1)` largest (≥ 1).
+   */
+  coordinates(): Int32Array {
+    const d = this.d;
+    return Int32Array.from(this.topk, (t) => d - Math.min(Math.max(Math.floor((1 - t) * d), 0), d - 1));
+  }
+
+  /** Records `f(x^(k+1))` per sample; returns where it is the new best point (strictly higher loss). */
+  observe(f: ArrayLike<number>): Uint8Array {
+    const improved = new Uint8Array(this.fMax.length);
+    for (let i = 0; i < improved.length; i++) {
+      if ((f[i] as number) > (this.fMax[i] as number)) {
+        this.fMax[i] = f[i] as number;
+        improved[i] = 1;
+      }
+    }
+    return improved;
+  }
+
+  /** Whether iteration `k` (0-based, after `x^(k+1)` was observed) ends with a checkpoint. */
+  isCheckpoint(k: number): boolean {
+    return (k + 1) % this.interval === 0;
+  }
+
+  /** Applies a checkpoint given the sparsity of `x_max − x` per sample; returns where to restart from `x_max`. */
+  check(sparsity: ArrayLike<number>): Uint8Array {
+    const reset = new Uint8Array(this.eta.length);
+    const eps = this.epsilon;
+    for (let i = 0; i < reset.length; i++) {
+      const sp = sparsity[i] as number;
+      reset[i] = sp / (this.spOld[i] as number) < 0.95 ? 1 : 0;
+      this.topk[i] = sp / this.d / 1.5;
+      const eta = reset[i] ? eps : (this.eta[i] as number) / 1.5;
+      this.eta[i] = Math.min(Math.max(eta, eps / 10), eps);
+      this.spOld[i] = sp;
+    }
+    return reset;
+  }
+}
+
+/**
+ * The sparse step direction of l1-APGD: `sign(g)` on the `coordinates[i]` entries of row `i` with
+ * the largest `|g|` (ties included), divided by their number, so the step has L1 norm 1. Entries
+ * that sit on a bound with the gradient pointing out of the box are left out before ranking
+ * (Croce & Hein 2021, §3: they cannot move, and the projection would clip their share of the step
+ * away; the authors' code ranks all entries and lets the projection discard those shares, so this
+ * only moves the budget of a step onto coordinates that can use it). Rows without a usable entry
+ * give a zero direction.
+ *
+ * @internal
+ */
+export function l1ApgdDirection(grad: tf.Tensor, xk: tf.Tensor, coordinates: Int32Array, lo: number, hi: number): tf.Tensor {
+  return tf.tidy(() => {
+    const m = grad.shape[0] as number;
+    const g = tf.reshape(tf.cast(grad, 'float32'), [m, -1]) as tf.Tensor2D;
+    const xf = tf.reshape(xk, [m, -1]);
+    const d = g.shape[1];
+    const blocked = tf.logicalOr(tf.logicalAnd(tf.lessEqual(xf, lo), tf.less(g, 0)), tf.logicalAnd(tf.greaterEqual(xf, hi), tf.greater(g, 0)));
+    const magnitude = tf.where(blocked, tf.zerosLike(g), tf.abs(g));
+    const sorted = tf.topk(magnitude, d, true).values;
+    // Column k − 1 of each row, selected by comparison (wasm's float32 oneHot writes integer bits).
+    const last = tf.tensor2d(Int32Array.from(coordinates, (k) => k - 1), [m, 1], 'int32');
+    const at = tf.cast(tf.equal(tf.reshape(tf.range(0, d, 1, 'int32'), [1, d]), last), 'float32');
+    const threshold = tf.sum(tf.mul(sorted, at), 1, true);
+    const chosen = tf.cast(tf.logicalAnd(tf.greaterEqual(magnitude, threshold), tf.greater(magnitude, 0)), 'float32');
+    const count = tf.maximum(tf.sum(chosen, 1, true), 1);
+    return tf.reshape(tf.div(tf.mul(tf.sign(g), chosen), count), grad.shape);
+  });
+}
+
 interface Evaluation {
   readonly value: tf.Tensor1D;
   readonly adversarial: tf.Tensor1D;
@@ -272,11 +384,13 @@ export interface ApgdRunSettings {
  * unit-L2 for l2) and `P` the projection onto the ε-ball around `x` and the bounds.
  *
  * Adversarial iterates are kept: with `earlyStop` the first one found per row, otherwise the one of
- * highest loss; the run ends early once every row has one (with `earlyStop`).
+ * highest loss; the run ends early once every row has one (with `earlyStop`). For the l1 norm the
+ * run is l1-APGD (see `apgdRunL1`).
  *
  * @internal
  */
 export async function apgdRun(settings: ApgdRunSettings, x: tf.Tensor, start: tf.Tensor, loss: ApgdLoss): Promise<ApgdOutcome> {
+  if (settings.ctx.norm.name === 'l1') return apgdRunL1(settings, x, start, loss);
   const { model, config } = settings;
   const { norm, epsilon } = settings.ctx;
   const [lo, hi] = settings.ctx.bounds;
@@ -358,13 +472,108 @@ export async function apgdRun(settings: ApgdRunSettings, x: tf.Tensor, start: tf
   return { best: xMax, bestLoss: rule.fMax, adversarial: xAdv, found };
 }
 
+/** Replaces the rows of `b` flagged in `flags` by those of `a` (releasing `b`); returns `b` itself when none is. */
+function updateRows(flags: Uint8Array, a: tf.Tensor, b: tf.Tensor): tf.Tensor {
+  if (!flags.includes(1)) return b;
+  const out = tf.tidy(() => whereRows(mask(flags), a, b));
+  b.dispose();
+  return out;
+}
+
+/**
+ * One run of l1-APGD (Croce & Hein 2021, §4; the `L1` branch of the authors' `autopgd_base.py`) on
+ * rows `x` from `start`: `x⁽ᵏ⁺¹⁾ = x + P(x⁽ᵏ⁾ + η·s(∇f(x⁽ᵏ⁾)) − x)` without momentum, where `s` is
+ * {@link l1ApgdDirection} and `P` the exact projection onto the ε-L1 ball ∩ the bounds
+ * ({@link projectL1Box}); η and the sparsity of `s` follow {@link ApgdL1StepSize}. Best-point and
+ * adversarial bookkeeping as in {@link apgdRun}.
+ */
+async function apgdRunL1(settings: ApgdRunSettings, x: tf.Tensor, start: tf.Tensor, loss: ApgdLoss): Promise<ApgdOutcome> {
+  const { model, config } = settings;
+  const { epsilon } = settings.ctx;
+  const [lo, hi] = settings.ctx.bounds;
+  const { steps, earlyStop } = config;
+  const m = x.shape[0] as number;
+  const d = x.size / m;
+  const column = [m, ...new Array<number>(x.rank - 1).fill(1)];
+
+  const first = evaluate(model, start, loss, true);
+  let gk = first.grad as tf.Tensor;
+  const { f: f0, adv: adv0 } = await readBack(first);
+  const rule = new ApgdL1StepSize(f0, epsilon, steps, d);
+  const found = Uint8Array.from(adv0);
+  const fAdv = Float64Array.from(f0, (f, i) => (adv0[i] ? f : -Infinity));
+  let xk = tf.clone(start);
+  let xMax = tf.clone(start);
+  let gMax = tf.clone(gk);
+  let xAdv = tf.clone(start);
+
+  try {
+    for (let k = 0; k < steps; k++) {
+      if (earlyStop && found.every((v) => v === 1)) break;
+      await settings.checkpoint(k);
+      const etaValues = Float32Array.from(rule.eta);
+      const coordinates = rule.coordinates();
+      const cur = xk;
+      const grad = gk;
+      const next = tf.tidy(() => {
+        const eta = tf.reshape(tf.tensor1d(etaValues), column);
+        const v = tf.sub(tf.add(cur, tf.mul(eta, l1ApgdDirection(grad, cur, coordinates, lo, hi))), x);
+        return tf.clipByValue(tf.add(x, projectL1Box(x, v, epsilon, lo, hi)), lo, hi);
+      });
+      tf.dispose([cur, grad]);
+      xk = next;
+      const ev = evaluate(model, next, loss, k + 1 < steps);
+      const gNext = ev.grad;
+      gk = gNext ?? tf.zerosLike(next);
+      const { f, adv } = await readBack(ev);
+      const improved = rule.observe(f);
+      const record = new Uint8Array(m);
+      for (let i = 0; i < m; i++) {
+        if (adv[i] && (!found[i] || (!earlyStop && (f[i] as number) > (fAdv[i] as number)))) {
+          record[i] = 1;
+          found[i] = 1;
+          fAdv[i] = f[i] as number;
+        }
+      }
+      xMax = updateRows(improved, next, xMax);
+      if (gNext) gMax = updateRows(improved, gNext, gMax);
+      xAdv = updateRows(record, next, xAdv);
+      if (rule.isCheckpoint(k)) {
+        const counts = tf.tidy(() => tf.sum(tf.cast(tf.notEqual(tf.reshape(tf.sub(xMax, x), [m, -1]), 0), 'float32'), 1));
+        const sparsity = await counts.data();
+        counts.dispose();
+        const reset = rule.check(sparsity);
+        xk = updateRows(reset, xMax, xk);
+        gk = updateRows(reset, gMax, gk);
+      }
+    }
+  } catch (err) {
+    // Aborted or failed between steps: release every iterate this run holds.
+    tf.dispose([xMax, xAdv]);
+    throw err;
+  } finally {
+    tf.dispose([xk, gk, gMax]);
+  }
+  return { best: xMax, bestLoss: rule.fMax, adversarial: xAdv, found };
+}
+
 /**
  * A random start as in the authors' code: `x + ε·t/‖t‖` on the sphere of the norm, with `t` uniform
  * in [−1, 1]^d (linf) or standard normal (l2), drawn from each row's own stream; then projected.
+ * For l1: `x + P(t)` with `t` standard normal and `P` the projection onto the ε-L1 ball ∩ the bounds
+ * (a sparse point on the sphere, as `L1_projection(x, t, eps)` in the authors' code).
  */
 function sphereStart(ctx: AttackContext<unknown>, rows: Int32Array, xs: tf.Tensor): tf.Tensor {
   const d = xs.size / rows.length;
   const values = new Float32Array(xs.size);
+  const [lo, hi] = ctx.bounds;
+  if (ctx.norm.name === 'l1') {
+    rows.forEach((row, p) => {
+      const rng = ctx.rng.streams[row] as Rng;
+      for (let j = 0; j < d; j++) values[p * d + j] = rng.normal();
+    });
+    return tf.tidy(() => tf.clipByValue(tf.add(xs, projectL1Box(xs, tf.tensor(values, xs.shape, 'float32'), ctx.epsilon, lo, hi)), lo, hi));
+  }
   const linf = ctx.norm.name === 'linf';
   rows.forEach((row, p) => {
     const rng = ctx.rng.streams[row] as Rng;
@@ -378,7 +587,6 @@ function sphereStart(ctx: AttackContext<unknown>, rows: Int32Array, xs: tf.Tenso
     const denom = (linf ? scale : Math.sqrt(scale)) + 1e-12;
     for (let j = 0; j < d; j++) values[p * d + j] = (ctx.epsilon * (t[j] as number)) / denom;
   });
-  const [lo, hi] = ctx.bounds;
   return tf.tidy(() => {
     const delta = ctx.norm.project(tf.tensor(values, xs.shape, 'float32'), ctx.epsilon);
     return tf.clipByValue(tf.add(xs, delta), lo, hi);
@@ -502,7 +710,7 @@ async function perturbApgd(ctx: AttackContext<Required<ApgdPresetOptions>>, loss
 
 const META: Omit<AttackMeta, 'name'> = {
   kind: 'fixed-epsilon',
-  norms: ['linf', 'l2'],
+  norms: ['linf', 'l2', 'l1'],
   threat: 'white-box',
   goals: ['untargeted', 'targeted'],
   randomized: true,
@@ -524,6 +732,8 @@ const PRESET_DEFAULTS: Required<ApgdPresetOptions> = {
  *
  * Paper: Francesco Croce, Matthias Hein (2020), "Reliable evaluation of adversarial robustness with
  * an ensemble of diverse parameter-free attacks", ICML 2020, {@link https://arxiv.org/abs/2003.01690}.
+ * L1: Francesco Croce, Matthias Hein (2021), "Mind the box: l1-APGD for sparse adversarial attacks
+ * on image classifiers", ICML 2021, {@link https://arxiv.org/abs/2103.01208}.
  *
  * Threat model: white-box (gradients), fixed epsilon; untargeted or targeted.
  *
@@ -537,18 +747,35 @@ const PRESET_DEFAULTS: Required<ApgdPresetOptions> = {
  * Each sample returns its first adversarial iterate (or, with `earlyStop: false`, the adversarial
  * iterate of highest loss of its first successful run), else the point of highest loss over all runs.
  *
+ * `norm: 'l1'` is l1-APGD (Croce & Hein 2021, §3–4, with the details of the authors'
+ * `autopgd_base.py`): the threat model is the L1 ball intersected with the bounds, and
+ * - the start is `x + P(t)`, `t` standard normal, `P` the exact projection onto the ε-L1 ball ∩ the
+ *   bounds (a sparse point on the sphere);
+ * - a step is `x⁽ᵏ⁺¹⁾ = x + P(x⁽ᵏ⁾ + η·s − x)` with no momentum, where `s` is `sign(g)` on the
+ *   coordinates of largest `|g|`, divided by their number (unit L1 norm); coordinates on a bound
+ *   whose gradient points out of the box are left out (they cannot move);
+ * - `P` is the exact Euclidean projection onto the intersection (the paper's point: projecting onto
+ *   the ball and then clipping is not the projection and wastes budget);
+ * - η starts at ε and a step moves 20 % of the coordinates. Every `max(⌊0.04·N⌋, 1)` iterations,
+ *   with `s` the sparsity (non-zero count) of `x_max − x`, a step moves the fraction `s/(1.5·d)`;
+ *   if `s` dropped below 95 % of its value at the previous checkpoint, η is reset to ε and the
+ *   iterate restarts from `x_max`, else η is divided by 1.5; η stays in [ε/10, ε]. `rho` and
+ *   `alpha` do not apply.
+ * ε scale: the paper uses ε = 12 on CIFAR-10 (d = 3072) in [0, 1]; for MNIST-like 28×28 inputs in
+ * [0, 1] use ε = 10 (Tramèr & Boneh 2019's L1 MNIST budget).
+ *
  * Input: a batch `[n, ...model.inputShape]` inside `model.bounds` (any range); epsilons in input units.
  *
  * Options (defaults):
- * - `norm` (`'linf'`): `'linf'` or `'l2'`.
+ * - `norm` (`'linf'`): `'linf'`, `'l2'` or `'l1'`.
  * - `loss` (`'ce'`): `'ce'` (APGD-CE) or `'dlr'` (APGD-DLR; ≥ 3 classes, targeted ≥ 4).
  * - `steps` (100): iterations N_iter per run.
  * - `restarts` (1): runs per sample; a run after the first only attacks samples not yet adversarial,
  *   from a random start.
  * - `randomStart` (`true`): the first run starts on the ε-sphere too (as the authors' code); `false`
  *   starts it at `x`.
- * - `rho` (0.75): ρ of the step-size rule.
- * - `alpha` (0.75): momentum weight α of the new step.
+ * - `rho` (0.75): ρ of the step-size rule (linf, l2).
+ * - `alpha` (0.75): momentum weight α of the new step (linf, l2).
  * - `earlyStop` (`true`): a sample stops at its first adversarial iterate.
  *
  * @example
@@ -566,6 +793,10 @@ const PRESET_DEFAULTS: Required<ApgdPresetOptions> = {
  * const result = await apgd({ loss: 'dlr', steps: 100 }).run(model, x, { labels }, { epsilons: [0.1, 0.3], seed: 0 });
  * console.log(result.success); // per epsilon, per sample
  * result.dispose();
+ *
+ * // l1-APGD on the same model: budgets in L1 units of the input.
+ * const sparse = await apgd({ norm: 'l1' }).run(model, x, { labels }, { epsilons: [0.2, 0.5], seed: 0 });
+ * sparse.dispose();
  * ```
  * @public
  */
@@ -587,8 +818,10 @@ export const apgd = defineAttack<ApgdOptions>({
  * Paper: Francesco Croce, Matthias Hein (2020), "Reliable evaluation of adversarial robustness with
  * an ensemble of diverse parameter-free attacks", ICML 2020, {@link https://arxiv.org/abs/2003.01690}.
  *
- * Threat model, norms, input and options: those of {@link apgd} except `loss` (defaults: `norm`
- * `'linf'`, `steps` 100, `restarts` 1, `randomStart` `true`, `rho` 0.75, `alpha` 0.75, `earlyStop` `true`).
+ * Threat model, norms (linf, l2, l1), input and options: those of {@link apgd} except `loss`
+ * (defaults: `norm` `'linf'`, `steps` 100, `restarts` 1, `randomStart` `true`, `rho` 0.75, `alpha`
+ * 0.75, `earlyStop` `true`). With `norm: 'l1'` it is l1-APGD-CE (Croce & Hein 2021,
+ * {@link https://arxiv.org/abs/2103.01208}).
  *
  * @example
  * ```ts
@@ -612,8 +845,10 @@ export const apgdCe = defineAttack<ApgdPresetOptions>({
  * Paper: Francesco Croce, Matthias Hein (2020), "Reliable evaluation of adversarial robustness with
  * an ensemble of diverse parameter-free attacks", ICML 2020, {@link https://arxiv.org/abs/2003.01690}.
  *
- * Threat model, norms, input and options: those of {@link apgd} except `loss` (defaults: `norm`
- * `'linf'`, `steps` 100, `restarts` 1, `randomStart` `true`, `rho` 0.75, `alpha` 0.75, `earlyStop` `true`).
+ * Threat model, norms (linf, l2, l1), input and options: those of {@link apgd} except `loss`
+ * (defaults: `norm` `'linf'`, `steps` 100, `restarts` 1, `randomStart` `true`, `rho` 0.75, `alpha`
+ * 0.75, `earlyStop` `true`). With `norm: 'l1'` it is l1-APGD on DLR (Croce & Hein 2021,
+ * {@link https://arxiv.org/abs/2103.01208}).
  *
  * @example
  * ```ts

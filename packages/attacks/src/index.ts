@@ -25,6 +25,7 @@ export { carliniWagnerL2, type CarliniWagnerL2Options } from './carlini-wagner-l
 export { ddn, type DdnOptions } from './ddn.js';
 export { deepfool, type DeepFoolOptions } from './deepfool.js';
 export { ead, type EadOptions } from './ead.js';
+export { fab, fabT, type FabOptions, type FabTOptions } from './fab.js';
 export type { EstimatedGradientOptions } from './internal/estimated-steps.js';
 export {
   eot,

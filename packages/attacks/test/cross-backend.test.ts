@@ -35,6 +35,8 @@ const BUDGETS: Readonly<Record<string, Record<string, unknown>>> = {
   ddn: { steps: 10 },
   deepfool: { steps: 6, candidates: 4 },
   ead: { steps: 10, binarySearchSteps: 2, learningRate: 0.05, initialConst: 1 },
+  fab: { steps: 5 },
+  'fab-t': { steps: 5, numTargets: 2 },
   'finite-differences': { maxQueries: 60 },
   fmn: { steps: 10 },
   'hop-skip-jump': { maxQueries: 70, steps: 2, initEvals: 15, maxEvals: 20 },

@@ -176,7 +176,7 @@ describe('bad input fails before any work, leaking nothing', () => {
     ['UNKNOWN_NAME', { attacks: [{ name: 'no-such-attack' }] }, /No attack named 'no-such-attack'/],
     ['INVALID_OPTION', { attacks: [{ name: 'pgd', options: { stepz: 3 } }] }, /unknown option 'stepz'/],
     ['INVALID_EPSILON', { epsilons: [0.1, -0.2] }, /epsilons\[1\] = -0.2/],
-    ['UNSUPPORTED_NORM', { attacks: [{ name: 'apgd-ce' }], norm: 'l1' }, /apgd-ce is defined for linf, l2, not 'l1'/],
+    ['UNSUPPORTED_NORM', { attacks: [{ name: 'bim' }], norm: 'l1' }, /bim is defined for linf, l2, not 'l1'/],
     ['INVALID_SHAPE', { data: { x: tf.zeros([3, 15]), labels: tf.tensor1d([0, 1, 2], 'int32') } }, /expects \[n, 16\]/],
     ['BATCH_MISMATCH', { data: { x: tf.zeros([3, 16]), labels: tf.tensor1d([0, 1], 'int32') } }, /labels has 2 entries but x has 3/],
     ['INVALID_OPTION', { shard: { index: 3, count: 3 } }, /shard.index/],
