@@ -7,26 +7,48 @@ import { selfLabeledData } from '@advx/core/testing';
 
 import { autoAttack } from './auto-attack.js';
 import { evaluate } from './evaluate.js';
+import { renderMarkdown } from './render-markdown.js';
 
 describe('autoAttack', () => {
-  it('is the published sequence APGD-CE → APGD-T → Square (paper settings), sequential, FAB-T omitted', () => {
+  it("standard: the published sequence APGD-CE → APGD-T → FAB-T → Square with the paper's settings, sequential", () => {
     const preset = autoAttack();
     expect(preset.mode).toBe('sequential');
     expect(preset.norm).toBe('linf');
     expect(preset.attacks).toEqual([
       { name: 'apgd-ce', options: { steps: 100, restarts: 1 }, label: 'APGD-CE' },
       { name: 'apgd-t', options: { steps: 100, numTargets: 9 }, label: 'APGD-T' },
+      { name: 'fab-t', options: { steps: 100, numTargets: 9 }, label: 'FAB-T' },
       { name: 'square', options: { maxQueries: 5000, pInit: 0.8 }, label: 'Square' },
     ]);
-    expect(preset.omitted).toEqual(['fab-t: FAB-T is not implemented in advx']);
+    expect(preset.omitted).toEqual([]);
+    expect(preset.ensemble).toEqual({ name: 'AutoAttack', version: 'standard', omitted: [] });
     expect(autoAttack({ norm: 'l2', steps: 20 }).attacks[1]!.options).toEqual({ steps: 20, numTargets: 9 });
-    let caught: unknown;
-    try {
-      autoAttack({ norm: 'l1' as 'l2' });
-    } catch (e) {
-      caught = e;
-    }
-    expect(isAdvxError(caught, 'INVALID_OPTION')).toBe(true);
+  });
+
+  it('plus: APGD-CE and APGD-DLR (5 restarts), FAB (5 restarts), Square, APGD-T, FAB-T, as the reference code', () => {
+    const preset = autoAttack({ version: 'plus' });
+    expect(preset.attacks.map((a) => [a.label, a.options])).toEqual([
+      ['APGD-CE', { steps: 100, restarts: 5 }],
+      ['APGD-DLR', { steps: 100, restarts: 5 }],
+      ['FAB', { steps: 100, restarts: 5 }],
+      ['Square', { maxQueries: 5000, pInit: 0.8 }],
+      ['APGD-T', { steps: 100, numTargets: 9 }],
+      ['FAB-T', { steps: 100, numTargets: 9 }],
+    ]);
+    expect(preset.ensemble.version).toBe('plus');
+  });
+
+  it('rejects other norms and versions, naming why rand is not there', () => {
+    const codeOf = (f: () => unknown) => {
+      try {
+        f();
+      } catch (e) {
+        return isAdvxError(e, 'INVALID_OPTION') ? e.message : 'other error';
+      }
+      return 'no error';
+    };
+    expect(codeOf(() => autoAttack({ norm: 'l1' as 'l2' }))).toMatch(/norm must be 'linf' or 'l2'/);
+    expect(codeOf(() => autoAttack({ version: 'rand' as 'plus' }))).toMatch(/'rand' needs expectation over the model's randomness/);
   });
 
   it('runs in evaluate: each later attack only sees what the earlier ones left, and the last row is the ensemble', async () => {
@@ -37,16 +59,19 @@ describe('autoAttack', () => {
     const before = tf.memory().numTensors;
     const r = await evaluate({ model, data, epsilons: [0.02, 0.05], ...autoAttack({ steps: 10, numTargets: 3, queries: 100 }), diagnostics: false });
     expect(tf.memory().numTensors).toBe(before);
-    expect(r.attacks.map((a) => a.label)).toEqual(['APGD-CE', 'APGD-T', 'Square']);
+    expect(r.attacks.map((a) => a.label)).toEqual(['APGD-CE', 'APGD-T', 'FAB-T', 'Square']);
     r.config.epsilons.forEach((_, e) => {
-      const [ce, t, sq] = r.attacks.map((a) => a.perEpsilon[e]!);
+      const steps = r.attacks.map((a) => a.perEpsilon[e]!);
       // Cumulative robust accuracy never rises along the sequence; each attack ran on exactly the survivors.
-      expect(t!.robustAccuracy).toBeLessThanOrEqual(ce!.robustAccuracy);
-      expect(sq!.robustAccuracy).toBeLessThanOrEqual(t!.robustAccuracy);
-      expect(t!.attacked).toBe(Math.round(ce!.robustAccuracy * 12));
-      expect(sq!.attacked).toBe(Math.round(t!.robustAccuracy * 12));
-      expect(r.ensemble[e]!.robustAccuracy).toBe(sq!.robustAccuracy);
+      for (let k = 1; k < steps.length; k++) {
+        expect(steps[k]!.robustAccuracy).toBeLessThanOrEqual(steps[k - 1]!.robustAccuracy);
+        expect(steps[k]!.attacked).toBe(Math.round(steps[k - 1]!.robustAccuracy * 12));
+      }
+      expect(r.ensemble[e]!.robustAccuracy).toBe(steps.at(-1)!.robustAccuracy);
     });
+    // The version is recorded and the reports say it.
+    expect(r.config.ensemble).toEqual({ name: 'AutoAttack', version: 'standard', omitted: [] });
+    expect(renderMarkdown(r)).toContain('AutoAttack (standard version), sequential attacks');
     tf.dispose([w, data.x, data.labels]);
   });
 });

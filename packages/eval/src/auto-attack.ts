@@ -1,6 +1,16 @@
 import { AdvxError, listAttacks } from '@advx/core';
 
-import type { AttackSpec, EnsembleMode } from './types.js';
+import type { AttackSpec, EnsembleInfo, EnsembleMode } from './types.js';
+
+/**
+ * The versions of AutoAttack (Croce & Hein 2020; the reference code's `version`): `'standard'`, the
+ * published ensemble (APGD-CE, APGD-T, FAB-T, Square), and `'plus'`, the stronger and slower one
+ * (APGD-CE and APGD-DLR with 5 restarts, FAB with 5 restarts, Square, APGD-T, FAB-T). (`'rand'`, for
+ * randomized defenses, needs expectation over randomness inside APGD, which advx does not have yet.)
+ *
+ * @public
+ */
+export type AutoAttackVersion = 'standard' | 'plus';
 
 /**
  * Options of {@link autoAttack}.
@@ -8,13 +18,15 @@ import type { AttackSpec, EnsembleMode } from './types.js';
  * @public
  */
 export interface AutoAttackOptions {
+  /** Which version of the ensemble (default `'standard'`). */
+  readonly version?: AutoAttackVersion;
   /** Threat model's norm: `'linf'` (default) or `'l2'`, as in the paper. */
   readonly norm?: 'linf' | 'l2';
-  /** Iterations of APGD-CE and APGD-T (default 100, the paper's standard version). */
+  /** Iterations of APGD and FAB (default 100, the paper's). */
   readonly steps?: number;
-  /** Target classes of APGD-T (default 9, the paper's standard version). */
+  /** Target classes of APGD-T and FAB-T (default 9, the paper's). */
   readonly numTargets?: number;
-  /** Query budget per sample of Square (default 5000, the paper's standard version). */
+  /** Query budget per sample of Square (default 5000, the paper's). */
   readonly queries?: number;
 }
 
@@ -32,20 +44,29 @@ export interface AutoAttackPreset {
   readonly norm: 'linf' | 'l2';
   /** Attacks of the published ensemble that are not available and were left out, with the reason. */
   readonly omitted: readonly string[];
+  /** What {@link evaluate} records in the result's configuration and the reports show: AutoAttack, the version, what was left out. */
+  readonly ensemble: EnsembleInfo;
 }
 
 /**
- * An AutoAttack-style ensemble (Croce & Hein 2020, "Reliable evaluation of adversarial robustness
- * with an ensemble of diverse parameter-free attacks", ICML, https://arxiv.org/abs/2003.01690):
- * the attacks run in sequence, each only on the samples that are still correctly classified, in the
- * published order — APGD-CE, APGD-T (targeted DLR loss, 9 targets), then the black-box Square
- * attack (5,000 queries, p_init 0.8) when one named `square` is registered (FAB-T is not in advx and is always omitted). Spread
- * the preset into {@link evaluate}'s options. Register the attacks first (`@advx/attacks/register-all`).
+ * An AutoAttack ensemble (Croce & Hein 2020, "Reliable evaluation of adversarial robustness with an
+ * ensemble of diverse parameter-free attacks", ICML, https://arxiv.org/abs/2003.01690): the attacks run
+ * in sequence, each only on the samples that are still correctly classified, in the published order of
+ * the chosen {@link AutoAttackVersion}:
  *
- * Threat model: white-box (APGD) plus score-based (Square), in `linf` or `l2`.
+ * - `'standard'`: APGD-CE (1 restart), APGD-T (targeted DLR, 9 targets), FAB-T (9 targets), Square
+ *   (5,000 queries, p_init 0.8);
+ * - `'plus'`: APGD-CE and APGD-DLR (5 restarts each), FAB (5 restarts), Square (5,000 queries), APGD-T
+ *   and FAB-T (9 targets each).
  *
- * @param options - `norm` (`'linf'`), `steps` (100), `numTargets` (9), `queries` (5000).
- * @throws AdvxError `INVALID_OPTION` for another norm; `UNKNOWN_NAME` when APGD is not registered.
+ * An attack of the version that is not registered is left out and named in `omitted` (and in the
+ * reports). Spread the preset into {@link evaluate}'s options; it records the version in the result's
+ * `config.ensemble`. Register the attacks first (`@advx/attacks/register-all`).
+ *
+ * Threat model: white-box (APGD, FAB) plus score-based (Square), in `linf` or `l2`.
+ *
+ * @param options - `version` (`'standard'`), `norm` (`'linf'`), `steps` (100), `numTargets` (9), `queries` (5000).
+ * @throws AdvxError `INVALID_OPTION` for another norm or version; `UNKNOWN_NAME` when APGD is not registered.
  *
  * @example
  * ```ts
@@ -54,11 +75,16 @@ export interface AutoAttackPreset {
  *
  * const preset = autoAttack({ norm: 'linf' });
  * const result = await evaluate({ model, data: { x, labels }, epsilons: [0.3], ...preset });
- * console.log(preset.omitted, result.attacks.map((a) => [a.label, a.perEpsilon[0]?.robustAccuracy]));
+ * console.log(result.config.ensemble, result.attacks.map((a) => [a.label, a.perEpsilon[0]?.robustAccuracy]));
  * ```
  * @public
  */
 export function autoAttack(options: AutoAttackOptions = {}): AutoAttackPreset {
+  const version = options.version ?? 'standard';
+  if (version !== 'standard' && version !== 'plus') {
+    const rand = String(version) === 'rand' ? " ('rand' needs expectation over the model's randomness inside APGD, which advx does not have yet)" : '';
+    throw new AdvxError('INVALID_OPTION', `autoAttack: version must be 'standard' or 'plus', got ${String(version)}${rand}.`);
+  }
   const norm = options.norm ?? 'linf';
   if (norm !== 'linf' && norm !== 'l2') {
     throw new AdvxError('INVALID_OPTION', `autoAttack: norm must be 'linf' or 'l2' (the norms of the published ensemble), got ${String(norm)}.`);
@@ -72,13 +98,22 @@ export function autoAttack(options: AutoAttackOptions = {}): AutoAttackPreset {
       throw new AdvxError('UNKNOWN_NAME', `autoAttack needs the attack '${name}': import '@advx/attacks/register-all' first.`, { name });
     }
   }
-  const attacks: AttackSpec[] = [
-    { name: 'apgd-ce', options: { steps, restarts: 1 }, label: 'APGD-CE' },
-    { name: 'apgd-t', options: { steps, numTargets }, label: 'APGD-T' },
-  ];
-  const omitted = ['fab-t: FAB-T is not implemented in advx'];
-  // The paper's standard version: 5,000 queries, p_init = 0.8.
-  if (registered.has('square')) attacks.push({ name: 'square', options: { maxQueries: queries, pInit: 0.8 }, label: 'Square' });
-  else omitted.push('square: no attack named square is registered');
-  return { attacks, mode: 'sequential', norm, omitted };
+  // The reference code's settings per version (autoattack.py, set_version).
+  const square: AttackSpec = { name: 'square', options: { maxQueries: queries, pInit: 0.8 }, label: 'Square' };
+  const apgdT: AttackSpec = { name: 'apgd-t', options: { steps, numTargets }, label: 'APGD-T' };
+  const fabT: AttackSpec = { name: 'fab-t', options: { steps, numTargets }, label: 'FAB-T' };
+  const wanted: AttackSpec[] =
+    version === 'standard'
+      ? [{ name: 'apgd-ce', options: { steps, restarts: 1 }, label: 'APGD-CE' }, apgdT, fabT, square]
+      : [
+          { name: 'apgd-ce', options: { steps, restarts: 5 }, label: 'APGD-CE' },
+          { name: 'apgd-dlr', options: { steps, restarts: 5 }, label: 'APGD-DLR' },
+          { name: 'fab', options: { steps, restarts: 5 }, label: 'FAB' },
+          square,
+          apgdT,
+          fabT,
+        ];
+  const attacks = wanted.filter((a) => registered.has(a.name));
+  const omitted = wanted.filter((a) => !registered.has(a.name)).map((a) => `${a.name}: no attack named ${a.name} is registered`);
+  return { attacks, mode: 'sequential', norm, omitted, ensemble: { name: 'AutoAttack', version, omitted } };
 }

@@ -24,6 +24,7 @@ import { buildResult } from './internal/summarize.js';
 import {
   RESULT_SCHEMA,
   type ChunkRecord,
+  type EnsembleInfo,
   type EvaluateOptions,
   type EvaluationConfig,
   type EvaluationData,
@@ -43,6 +44,15 @@ const round4 = (v: number) => Math.round(v * 1e4) / 1e4;
 function shardChunks(chunks: number, shard: { index: number; count: number } | undefined): [number, number] {
   if (shard === undefined) return [0, chunks];
   return [Math.floor((shard.index * chunks) / shard.count), Math.floor(((shard.index + 1) * chunks) / shard.count)];
+}
+
+/** A copy of the ensemble description, checked (it goes into results.json). */
+function checkEnsemble(e: EvaluateOptions['ensemble']): EnsembleInfo | undefined {
+  if (e === undefined) return undefined;
+  if (e === null || typeof e !== 'object' || typeof e.name !== 'string' || typeof e.version !== 'string' || !Array.isArray(e.omitted) || !e.omitted.every((o) => typeof o === 'string')) {
+    throw new AdvxError('INVALID_OPTION', "ensemble must be { name, version, omitted: string[] } (autoAttack()'s preset sets it), e.g. { name: 'AutoAttack', version: 'standard', omitted: [] }.");
+  }
+  return { name: e.name, version: e.version, omitted: [...e.omitted] };
 }
 
 function checkShard(shard: EvaluateOptions['shard']): { index: number; count: number } | undefined {
@@ -412,6 +422,7 @@ export async function evaluate(options: EvaluateOptions): Promise<EvaluationResu
   }
   if (signal?.aborted) throw new AdvxError('ABORTED', 'evaluate was aborted before it started.');
 
+  const ensemble = checkEnsemble(options.ensemble);
   const chunks = Math.ceil(n / batchSize);
   const [first, last] = shardChunks(chunks, shard);
   const range: [number, number] = [Math.min(n, first * batchSize), Math.min(n, last * batchSize)];
@@ -433,6 +444,7 @@ export async function evaluate(options: EvaluateOptions): Promise<EvaluationResu
     ...(data.name !== undefined ? { dataset: data.name } : {}),
     ...(source?.description !== undefined ? { data: source.description } : {}),
     diagnostics,
+    ...(ensemble !== undefined ? { ensemble } : {}),
   };
 
   const load = chunkLoader(model, data);

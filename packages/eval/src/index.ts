@@ -6,7 +6,7 @@
  *
  * @packageDocumentation
  */
-export { autoAttack, type AutoAttackOptions, type AutoAttackPreset } from './auto-attack.js';
+export { autoAttack, type AutoAttackOptions, type AutoAttackPreset, type AutoAttackVersion } from './auto-attack.js';
 export { evaluate } from './evaluate.js';
 export { memoryStateStore, type MemoryStateStore } from './memory-state-store.js';
 export { mergeResults } from './merge-results.js';
@@ -23,6 +23,7 @@ export {
   type CurvePoint,
   type IntervalMethod,
   type DiagnosticsOptions,
+  type EnsembleInfo,
   type EnsembleMode,
   type EpsilonSummary,
   type EvaluateOptions,

@@ -250,6 +250,23 @@ export interface EvaluationConfig {
   readonly data?: Readonly<Record<string, unknown>>;
   /** Thresholds of the gradient-masking diagnostics (`null`: diagnostics off). */
   readonly diagnostics: Required<DiagnosticsOptions> | null;
+  /** The named ensemble the attacks come from (AutoAttack and its version), when they do. */
+  readonly ensemble?: EnsembleInfo;
+}
+
+/**
+ * A named ensemble that gave the attack list ({@link autoAttack}'s preset): recorded in the result's
+ * configuration and shown by the reports.
+ *
+ * @public
+ */
+export interface EnsembleInfo {
+  /** The ensemble, e.g. `'AutoAttack'`. */
+  readonly name: string;
+  /** Its version, e.g. `'standard'` or `'plus'`. */
+  readonly version: string;
+  /** Attacks of the ensemble that were left out, with the reason. */
+  readonly omitted: readonly string[];
 }
 
 /**
@@ -507,4 +524,6 @@ export interface EvaluateOptions {
   readonly examples?: number;
   /** Model name recorded in the result (e.g. a zoo id). */
   readonly modelId?: string;
+  /** The named ensemble the attacks come from ({@link autoAttack}'s preset sets it); recorded in `config.ensemble`. */
+  readonly ensemble?: EnsembleInfo;
 }

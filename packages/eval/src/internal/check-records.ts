@@ -111,6 +111,12 @@ function checkConfig(f: Fields, v: unknown): EvaluationConfig {
   f.optional(m.id, (id) => f.string(id, 'config.model.id'));
   f.optional(c.dataset, (d) => f.string(d, 'config.dataset'));
   f.optional(c.data, (d) => f.object(d, 'config.data'));
+  f.optional(c.ensemble, (e) => {
+    const o = f.object(e, 'config.ensemble');
+    f.string(o.name, 'config.ensemble.name');
+    f.string(o.version, 'config.ensemble.version');
+    f.array(o.omitted, 'config.ensemble.omitted').forEach((s, i) => f.string(s, `config.ensemble.omitted[${i}]`));
+  });
   if (c.diagnostics !== null) {
     const d = f.object(c.diagnostics, 'config.diagnostics');
     for (const [k, val] of Object.entries(d)) if (typeof val !== 'number' && typeof val !== 'boolean') f.fail(`config.diagnostics.${k}`, 'a number or true/false', val);

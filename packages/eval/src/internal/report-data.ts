@@ -22,7 +22,9 @@ export function describeRun(r: EvaluationResult): string {
   const model = c.model.id ?? `model [${c.model.inputShape.join(', ')}] → ${c.model.numClasses} classes`;
   const data = c.dataset ?? 'data';
   const slice = r.shard ? `, shard ${r.shard.index + 1}/${r.shard.count} (samples ${r.range[0]}–${r.range[1] - 1})` : '';
-  return `${model} on ${r.n} ${data} samples${slice}; ${c.norm} ε ∈ {${c.epsilons.map(formatEpsilon).join(', ')}}; ${c.mode} attacks; seed ${c.seed}`;
+  const e = c.ensemble;
+  const attacks = e ? `${e.name} (${e.version} version${e.omitted.length ? `; left out: ${e.omitted.join('; ')}` : ''}), ${c.mode} attacks` : `${c.mode} attacks`;
+  return `${model} on ${r.n} ${data} samples${slice}; ${c.norm} ε ∈ {${c.epsilons.map(formatEpsilon).join(', ')}}; ${attacks}; seed ${c.seed}`;
 }
 
 /** The summary table: header and rows of cells (attack, one robust accuracy per ε, time). */

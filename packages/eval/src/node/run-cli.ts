@@ -12,7 +12,7 @@ import { DATASETS, ZOO_MODEL_IDS, type DatasetName } from '@advx/models-zoo';
 
 // Inlined by the bundler (dist) and read by Vite (sources): `advx --version` needs no file at run time.
 import { version } from '../../package.json';
-import { autoAttack } from '../auto-attack.js';
+import { autoAttack, type AutoAttackVersion } from '../auto-attack.js';
 import { evaluate } from '../evaluate.js';
 import { percent, summaryTable } from '../internal/report-data.js';
 import { checkResultRecord } from '../internal/check-records.js';
@@ -65,12 +65,15 @@ function parseValue(raw: string): unknown {
   return raw;
 }
 
-/** `pgd:steps=40:restarts=2,fgsm` → specs; `autoattack` → the AutoAttack preset. */
-export function parseAttacks(list: string): { specs: AttackSpec[]; sequential: boolean; omitted: readonly string[] } {
+/** `pgd:steps=40:restarts=2,fgsm` → specs; `autoattack` (or `autoattack:version=plus`) → the AutoAttack preset. */
+export function parseAttacks(list: string): { specs: AttackSpec[]; sequential: boolean; omitted: readonly string[]; version?: AutoAttackVersion } {
   const names = list.split(',').map((s) => s.trim()).filter(Boolean);
   if (names.length === 0) throw new AdvxError('INVALID_OPTION', '--attacks: give at least one attack, e.g. --attacks pgd:steps=40,apgd-ce.');
-  if (names.length === 1 && names[0]?.toLowerCase() === 'autoattack') {
-    return { specs: [], sequential: true, omitted: [] };
+  const auto = names.length === 1 ? /^autoattack(?::version=([a-z]+))?$/i.exec(names[0] as string) : null;
+  if (auto) {
+    const version = (auto[1] ?? 'standard') as AutoAttackVersion;
+    if (version !== 'standard' && version !== 'plus') throw new AdvxError('INVALID_OPTION', `--attacks autoattack:version=${version}: the versions are standard and plus.`);
+    return { specs: [], sequential: true, omitted: [], version };
   }
   const specs = names.map((entry) => {
     const [name, ...pairs] = entry.split(':');
@@ -232,7 +235,7 @@ async function runEval(flags: EvalFlags, io: CliIo, verbose: boolean, argv: read
   }
   const norm = flags.norm as NormName;
   const modelOptions = await parseModelFlags(flags);
-  const preset = parsed.sequential ? autoAttack({ norm: norm as 'linf' | 'l2' }) : undefined;
+  const preset = parsed.sequential ? autoAttack({ norm: norm as 'linf' | 'l2', ...(parsed.version ? { version: parsed.version } : {}) }) : undefined;
   // Unknown attacks, unknown options and unsupported norms fail here, before any work.
   for (const spec of parsed.specs) getAttack(spec.name)({ ...spec.options, norm });
   // --out is created and locked before any work; the lock goes on every exit path.
@@ -352,7 +355,10 @@ async function runEvalLocked(flags: EvalFlags, io: CliIo, verbose: boolean, chec
   else process.once('SIGINT', onSigint);
   if (io.signal?.aborted) controller.abort();
   const progress = progressReporter(io);
-  if (preset) io.stderr.write(`[advx] AutoAttack ensemble: ${preset.attacks.map((a) => a.label).join(' → ')} (omitted: ${preset.omitted.join('; ')})\n`);
+  if (preset) {
+    const omitted = preset.omitted.length ? ` (left out: ${preset.omitted.join('; ')})` : '';
+    io.stderr.write(`[advx] AutoAttack, ${preset.ensemble.version} version: ${preset.attacks.map((a) => a.label).join(' → ')}${omitted}\n`);
+  }
   try {
     const evaluated = await evaluate({
       model: target.model,
@@ -363,6 +369,7 @@ async function runEvalLocked(flags: EvalFlags, io: CliIo, verbose: boolean, chec
       batchSize,
       seed,
       mode: preset ? 'sequential' : 'independent',
+      ...(preset ? { ensemble: preset.ensemble } : {}),
       ...(shard ? { shard } : {}),
       state,
       signal: controller.signal,
@@ -560,7 +567,7 @@ export async function runCli(argv: readonly string[], io: CliIo = { stdout: proc
       '--data <folder|list|pair|name>',
       `an image folder (one sub-folder per class, PNG/JPEG), a list.csv/list.json of path,label, images.idx,labels.idx, x.npy,y.npy, or ${Object.keys(DATASETS).join(', ')}; default: the zoo model's dataset`,
     )
-    .option('--attacks <list>', 'comma-separated attacks with name:key=value options, or autoattack', DEFAULT_ATTACKS)
+    .option('--attacks <list>', 'comma-separated attacks with name:key=value options, or autoattack (autoattack:version=plus for the plus version)', DEFAULT_ATTACKS)
     .option('--eps <list>', 'comma-separated epsilons (fractions such as 8/255 allowed)', '0.1,0.2,0.3')
     .addOption(new Option('--norm <norm>', 'perturbation norm').choices(['linf', 'l2', 'l1', 'l0']).default('linf'))
     .option('--n <count>', 'number of samples (default: 300 of a zoo dataset, all of other data)')
