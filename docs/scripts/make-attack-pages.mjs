@@ -5,6 +5,7 @@
  * rendered from the JSON by render-attack-pages.mjs.
  *
  *   node docs/scripts/run-make-attack-pages.mjs     # bundles this file first (tfjs ESM, gradients), then runs it
+ *   node docs/scripts/run-make-attack-pages.mjs --only fmn,ddn   # measures only these again (the others keep their figures)
  *
  * Every attack registered by @advx/attacks/register-all runs on the zoo's mnist-cnn, wasm backend
  * (1 thread, so the timings compare), seed 0: on the first MNIST test image for the picture, and on the
@@ -19,7 +20,7 @@ import '@advx/attacks/register-all';
 import { useWasm } from '@advx/backend-wasm';
 import { getAttack, getNorm, listAttacks, toQueryModel } from '@advx/core';
 import { loadDataset, loadModel } from '@advx/models-zoo';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
 
@@ -42,6 +43,8 @@ const SETTINGS = {
   'boundary-attack': { options: { maxQueries: 1000 } },
   'carlini-wagner-l2': { options: { steps: 100, binarySearchSteps: 5, initialConst: 1, learningRate: 0.05 } },
   ead: { options: { steps: 100, binarySearchSteps: 5, initialConst: 1, learningRate: 0.05 } },
+  fab: { options: { steps: 20 } },
+  'fab-t': { options: { steps: 20, numTargets: 3 } },
   'finite-differences': { options: { maxQueries: 2000 } },
   'hop-skip-jump': { options: { maxQueries: 1000 } },
   jsma: { options: {} },
@@ -101,10 +104,20 @@ async function writePanel(name, x, adv) {
 
 mkdirSync(join(docs, 'public', 'gallery'), { recursive: true });
 mkdirSync(join(docs, 'gallery'), { recursive: true });
+// `--only a,b`: measure only the named attacks again; every other entry keeps its measured example and
+// figures from the committed attacks.json (its meta, defaults and option docs are refreshed from the registry).
+const onlyAt = process.argv.indexOf('--only');
+const only = onlyAt > 0 ? new Set(process.argv[onlyAt + 1].split(',')) : undefined;
+const previous = only ? new Map(JSON.parse(readFileSync(join(docs, 'gallery', 'attacks.json'), 'utf8')).entries.map((e) => [e.meta.name, e])) : new Map();
 const entries = [];
 for (const meta of listAttacks()) {
   const exportName = exportOf.get(meta.name);
   const factory = getAttack(meta.name);
+  const kept = only && !only.has(meta.name) ? previous.get(meta.name) : undefined;
+  if (kept) {
+    entries.push({ ...kept, exportName, meta: JSON.parse(JSON.stringify(meta)), defaults: JSON.parse(JSON.stringify(factory.defaults)), options: optionDocs[exportName] ?? [] });
+    continue;
+  }
   const s = SETTINGS[meta.name] ?? { options: {} };
   const norm = s.options.norm ?? factory.defaults.norm ?? meta.norms[0];
   const epsilon = s.epsilon ?? EPSILON[norm];
