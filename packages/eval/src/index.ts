@@ -11,6 +11,17 @@ export { evaluate } from './evaluate.js';
 export { memoryStateStore, type MemoryStateStore } from './memory-state-store.js';
 export { mergeResults } from './merge-results.js';
 export { clopperPearson, regularizedBeta } from './clopper-pearson.js';
+export {
+  binarizationTest,
+  binarizeSample,
+  type BinarizationNorm,
+  type BinarizationReason,
+  type BinarizationSample,
+  type BinarizationStatus,
+  type BinarizationTestOptions,
+  type BinarizationTestResult,
+  type BinarizedSample,
+} from './binarization-test.js';
 export { renderHtml, type RenderHtmlOptions } from './render-html.js';
 export { renderMarkdown } from './render-markdown.js';
 export {
