@@ -50,6 +50,8 @@ export {
   type ModelInfo,
   type SampleAttackRecord,
   type SampleRecord,
+  type SelfTestAttackRecord,
+  type SelfTestRecord,
   type ShardSpec,
   type StateStore,
 } from './types.js';

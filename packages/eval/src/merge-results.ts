@@ -4,8 +4,8 @@ import { checkResultRecord } from './internal/check-records.js';
 import { buildResult } from './internal/summarize.js';
 import { RESULT_SCHEMA, type EvaluationResult, type MaskingWarning } from './types.js';
 
-/** Warnings measured by probing the model (the others are recomputed from the merged samples). */
-const PROBE_CODES: ReadonlySet<MaskingWarning['code']> = new Set(['PROBABILITY_OUTPUT', 'ZERO_GRADIENTS', 'RANDOMIZED_MODEL', 'UNBOUNDED_NOT_ZERO']);
+/** Warnings measured by probing the model, or by the self-test (the others are recomputed from the merged samples). */
+const PROBE_CODES: ReadonlySet<MaskingWarning['code']> = new Set(['PROBABILITY_OUTPUT', 'ZERO_GRADIENTS', 'RANDOMIZED_MODEL', 'UNBOUNDED_NOT_ZERO', 'SELF_TEST_FAILED']);
 
 /**
  * Combines the results of the shards of one evaluation (`evaluate({ ..., shard: { index, count } })`
@@ -58,13 +58,16 @@ export function mergeResults(results: readonly EvaluationResult[]): EvaluationRe
     throw new AdvxError('INVALID_OPTION', `shard${missing.length > 1 ? 's' : ''} ${missing.map((i) => `${i + 1}/${count}`).join(', ')} missing: merge the results of every shard.`);
   }
   const a = first.config.attacks.length;
-  return buildResult({
+  // The self-test runs on the first samples of the data, in one shard (the first that has it).
+  const selfTest = results.find((r) => r.selfTest !== undefined)?.selfTest;
+  const merged = buildResult({
     config: first.config,
     shard: null,
     range: [0, first.config.datasetSize],
     samples: results.flatMap((r) => r.samples),
     timeMs: Array.from({ length: a }, (_, i) => results.reduce((s, r) => s + (r.attacks[i]?.timeMs ?? 0), 0)),
     examples: results.flatMap((r) => r.examples),
-    probeWarnings: first.warnings.filter((w) => PROBE_CODES.has(w.code)),
+    probeWarnings: results.flatMap((r) => r.warnings.filter((w: MaskingWarning) => PROBE_CODES.has(w.code) && (w.code === 'SELF_TEST_FAILED' ? r.selfTest === selfTest : r === first))),
   });
+  return selfTest !== undefined ? { ...merged, selfTest } : merged;
 }

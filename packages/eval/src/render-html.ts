@@ -1,7 +1,7 @@
 import { scaleLinear } from 'd3-scale';
 import { curveLinear, curveStepAfter, line } from 'd3-shape';
 
-import { describeRun, detailTable, evidenceText, exampleGroups, formatEpsilon, intervalNote, intervalText, minimizationTable, percent, summaryTable } from './internal/report-data.js';
+import { describeRun, detailTable, evidenceText, exampleGroups, formatEpsilon, intervalNote, intervalText, minimizationTable, percent, selfTestSection, summaryTable } from './internal/report-data.js';
 import { describeDataInput } from './internal/describe-data-input.js';
 import { describeModelInput } from './internal/describe-model-input.js';
 import type { CurvePoint, EvaluationResult, ExampleRecord } from './types.js';
@@ -226,7 +226,7 @@ ${plot(result)}
 ${table(summaryTable(result), 'summary')}
 <h2>Gradient-masking diagnostics</h2>
 ${warnings}
-<h2>Details</h2>
+${((t) => (t === undefined ? '' : `<h2>Attack self-test</h2>\n<p>${escapeHtml(t.text)}</p>\n${table(t, 'self-test')}\n`))(selfTestSection(result))}<h2>Details</h2>
 ${table(detailTable(result), 'details')}
 ${minimization.rows.length ? `<h2>Minimization attacks</h2>\n${table(minimization, 'minimization')}` : ''}
 <h2>Examples</h2>

@@ -1,4 +1,4 @@
-import { describeRun, detailTable, drawable, evidenceText, exampleGroups, exampleStem, intervalNote, intervalText, minimizationTable, percent, summaryTable } from './internal/report-data.js';
+import { describeRun, detailTable, drawable, evidenceText, exampleGroups, exampleStem, intervalNote, intervalText, minimizationTable, percent, selfTestSection, summaryTable } from './internal/report-data.js';
 import { describeDataInput } from './internal/describe-data-input.js';
 import { describeModelInput } from './internal/describe-model-input.js';
 import type { EvaluationResult } from './types.js';
@@ -85,6 +85,8 @@ export function renderMarkdown(result: EvaluationResult): string {
   if (result.warnings.length === 0) parts.push('No diagnostic fired.', '');
   for (const w of result.warnings) parts.push(`- **${w.code}**: ${w.message} (evidence: ${evidenceText(w)})`);
   if (result.warnings.length) parts.push('');
+  const selfTest = selfTestSection(result);
+  if (selfTest) parts.push('## Attack self-test', '', selfTest.text, '', table(selfTest), '');
   parts.push(...examplesSection(result));
   return parts.join('\n');
 }

@@ -359,11 +359,53 @@ export interface MaskingWarning {
     | 'UNBOUNDED_NOT_ZERO'
     | 'ACCURACY_INCREASES_WITH_EPSILON'
     | 'ACCURACY_INCREASES_WITH_STEPS'
-    | 'STEPS_CANNOT_REACH_EPSILON';
+    | 'STEPS_CANNOT_REACH_EPSILON'
+    | 'SELF_TEST_FAILED';
   /** What was seen and what to do about it. */
   readonly message: string;
   /** The measurements behind the warning. */
   readonly evidence: Readonly<Record<string, number | string | boolean | null>>;
+}
+
+/**
+ * The binarization self-test of the attacks (Zimmermann et al. 2022, {@link binarizationTest}), as
+ * results.json and the reports hold it: per attack, how many of the valid tests it passed.
+ *
+ * @public
+ */
+export interface SelfTestRecord {
+  /** The test: `'binarization'` (Zimmermann et al. 2022). */
+  readonly method: 'binarization';
+  /** The ε (the largest of the grid) and norm of every test. */
+  readonly epsilon: number;
+  /** Samples tested (the first ones of the data). */
+  readonly samples: number;
+  /** The features of the binary readout: the model's penultimate layer (the paper's), or its logits (a weaker test). */
+  readonly features: 'penultimate' | 'logits';
+  /** Pass rate below which the reports warn (`SELF_TEST_FAILED`). */
+  readonly threshold: number;
+  /** One entry per attack of the grid. */
+  readonly attacks: readonly SelfTestAttackRecord[];
+}
+
+/**
+ * One attack's binarization self-test ({@link SelfTestRecord}).
+ *
+ * @public
+ */
+export interface SelfTestAttackRecord {
+  /** The attack's label in the grid. */
+  readonly label: string;
+  /** Valid tests it passed (found the known adversarial's side within ε). */
+  readonly pass: number;
+  /** Valid tests it failed. */
+  readonly fail: number;
+  /** Samples without a valid test (misclassified, or no separable construction). */
+  readonly indeterminate: number;
+  /** `pass / (pass + fail)` (1 when no test was valid). */
+  readonly passRate: number;
+  /** 95 % Clopper–Pearson interval of the pass rate. */
+  readonly interval: readonly [number, number];
 }
 
 /**
@@ -394,6 +436,8 @@ export interface EvaluationResult {
   readonly ensemble: readonly CurvePoint[];
   /** Gradient-masking diagnostics that fired. */
   readonly warnings: readonly MaskingWarning[];
+  /** The attacks' binarization self-test (`advx eval --self-test`), when it ran. */
+  readonly selfTest?: SelfTestRecord;
   /** Example adversarials: the first ones found per attack and ε (ordered by attack, ε, index). */
   readonly examples: readonly ExampleRecord[];
   /** Per-sample records, ordered by index. */

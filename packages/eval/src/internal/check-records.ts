@@ -16,6 +16,7 @@ const WARNING_CODES: ReadonlySet<string> = new Set([
   'ZERO_GRADIENTS',
   'RANDOMIZED_MODEL',
   'BLACK_BOX_BEATS_WHITE_BOX',
+  'SELF_TEST_FAILED',
   'UNBOUNDED_NOT_ZERO',
   'ACCURACY_INCREASES_WITH_EPSILON',
   'ACCURACY_INCREASES_WITH_STEPS',
@@ -202,6 +203,21 @@ export function checkResultRecord(value: unknown, source: string): EvaluationRes
       if (typeof val === 'string') f.string(val, `warnings[${i}].evidence.${k}`);
       else if (val !== null && typeof val !== 'boolean') f.number(val, `warnings[${i}].evidence.${k}`);
     }
+  });
+  f.optional(r.selfTest, (t) => {
+    const o = f.object(t, 'selfTest');
+    f.oneOf(o.method, 'selfTest.method', new Set(['binarization']));
+    f.number(o.epsilon, 'selfTest.epsilon', Number.MIN_VALUE);
+    f.integer(o.samples, 'selfTest.samples', 0);
+    f.oneOf(o.features, 'selfTest.features', new Set(['penultimate', 'logits']));
+    f.number(o.threshold, 'selfTest.threshold', 0, 1);
+    f.array(o.attacks, 'selfTest.attacks').forEach((a, i) => {
+      const e = f.object(a, `selfTest.attacks[${i}]`);
+      f.string(e.label, `selfTest.attacks[${i}].label`);
+      for (const k of ['pass', 'fail', 'indeterminate'] as const) f.integer(e[k], `selfTest.attacks[${i}].${k}`, 0);
+      f.number(e.passRate, `selfTest.attacks[${i}].passRate`, 0, 1);
+      f.array(e.interval, `selfTest.attacks[${i}].interval`, 2).forEach((v, j) => f.number(v, `selfTest.attacks[${i}].interval[${j}]`, 0, 1));
+    });
   });
   checkExamples(f, r.examples, 'examples', config);
   checkSamples(f, r.samples, 'samples', config);

@@ -27,6 +27,19 @@ export function describeRun(r: EvaluationResult): string {
   return `${model} on ${r.n} ${data} samples${slice}; ${c.norm} ε ∈ {${c.epsilons.map(formatEpsilon).join(', ')}}; ${attacks}; seed ${c.seed}`;
 }
 
+/** The attack self-test's sentence and table (attack, passed, pass rate, indeterminate), when it ran. */
+export function selfTestSection(r: EvaluationResult): { text: string; header: string[]; rows: string[][] } | undefined {
+  const t = r.selfTest;
+  if (t === undefined) return undefined;
+  const text =
+    `Binarization test (Zimmermann et al. 2022): around each of the first ${t.samples} samples, a binary classifier on the model's ${t.features === 'penultimate' ? 'penultimate-layer' : 'logit'} ` +
+    `features with an adversarial known to exist within ε ${formatEpsilon(t.epsilon)}; an attack passes a test when it finds that side. Below ${percent(t.threshold)} the attack misses adversarials that exist.` +
+    (t.features === 'logits' ? ' (Logit features make the test easy: even one-step attacks pass most.)' : '');
+  const header = ['attack', 'passed', 'pass rate', 'indeterminate'];
+  const rows = t.attacks.map((a) => [a.label, `${a.pass} / ${a.pass + a.fail}`, `${percent(a.passRate)} ${intervalText(a.interval)}`.trim(), String(a.indeterminate)]);
+  return { text, header, rows };
+}
+
 /** The summary table: header and rows of cells (attack, one robust accuracy per ε, time). */
 export function summaryTable(r: EvaluationResult): { header: string[]; rows: string[][] } {
   const header = ['attack', ...r.config.epsilons.map((e) => `ε=${formatEpsilon(e)}`), 'time'];

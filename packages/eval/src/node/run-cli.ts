@@ -18,6 +18,7 @@ import { percent, summaryTable } from '../internal/report-data.js';
 import { checkResultRecord } from '../internal/check-records.js';
 import { reachWarnings } from '../internal/reach-warnings.js';
 import { resolveAttacks } from '../internal/resolve-attacks.js';
+import { selfTests } from '../internal/self-tests.js';
 import { mergeResults } from '../merge-results.js';
 import type { AttackSpec, EvaluationProgress, EvaluationResult } from '../types.js';
 import { openDataset, type DataSource } from './data/index.js';
@@ -214,6 +215,7 @@ interface EvalFlags extends ModelFlags {
   json?: boolean;
   examples: string;
   diagnostics: boolean;
+  selfTest?: boolean | string;
 }
 
 async function runEval(flags: EvalFlags, io: CliIo, verbose: boolean, argv: readonly string[]): Promise<number> {
@@ -234,6 +236,10 @@ async function runEval(flags: EvalFlags, io: CliIo, verbose: boolean, argv: read
     throw new AdvxError('INVALID_OPTION', `--workers ${workers} with --shard ${flags.shard}: a shard runs in one process; drop --workers, or drop --shard to split the whole evaluation over the workers.`);
   }
   const norm = flags.norm as NormName;
+  const selfTestSamples = flags.selfTest === undefined || flags.selfTest === false ? undefined : flags.selfTest === true ? 20 : positiveInt('--self-test', flags.selfTest);
+  if (selfTestSamples !== undefined && norm !== 'linf' && norm !== 'l2') {
+    throw new AdvxError('UNSUPPORTED_NORM', `--self-test: the binarization test covers linf and l2, not ${norm}; drop --self-test for this norm.`);
+  }
   const modelOptions = await parseModelFlags(flags);
   const preset = parsed.sequential ? autoAttack({ norm: norm as 'linf' | 'l2', ...(parsed.version ? { version: parsed.version } : {}) }) : undefined;
   // Unknown attacks, unknown options and unsupported norms fail here, before any work.
@@ -246,7 +252,7 @@ async function runEval(flags: EvalFlags, io: CliIo, verbose: boolean, argv: read
     await refuseInterruptedState(flags.out, flags.resume === true);
     await refuseInterruptedWorkers(flags.out, flags.resume === true);
     if (workers > 1) return await runEvalWorkers(flags, io, argv, workers, threads);
-    return await runEvalLocked(flags, io, verbose, { parsed, epsilons, n, sample: flags.sample, batchSize, seed, examples, shard, threads, norm, modelOptions, preset });
+    return await runEvalLocked(flags, io, verbose, { parsed, epsilons, n, sample: flags.sample, batchSize, seed, examples, shard, threads, norm, modelOptions, preset, selfTestSamples });
   } finally {
     await lock.release();
     // A folder this run created and left empty (it failed before writing anything) goes too.
@@ -288,11 +294,13 @@ interface CheckedEvalFlags {
   readonly norm: NormName;
   readonly modelOptions: Awaited<ReturnType<typeof parseModelFlags>>;
   readonly preset: ReturnType<typeof autoAttack> | undefined;
+  /** Samples of the attack self-test (`--self-test`), when asked. */
+  readonly selfTestSamples: number | undefined;
 }
 
 /** The work of `advx eval` once its flags are checked and its `--out` is locked. */
 async function runEvalLocked(flags: EvalFlags, io: CliIo, verbose: boolean, checked: CheckedEvalFlags): Promise<number> {
-  const { parsed, epsilons, n, sample, batchSize, seed, examples, shard, threads, norm, modelOptions, preset } = checked;
+  const { parsed, epsilons, n, sample, batchSize, seed, examples, shard, threads, norm, modelOptions, preset, selfTestSamples } = checked;
   const backend = await selectBackend(flags.backend as BackendName, threads);
   const target = await loadUserModel(flags.model, modelOptions);
   const dataSpec = flags.data ?? target.dataset ?? 'mnist';
@@ -380,7 +388,28 @@ async function runEvalLocked(flags: EvalFlags, io: CliIo, verbose: boolean, chec
     });
     progress.stop();
     // The input handling and the inspection go into results.json and the reports.
-    const stored: EvaluationResult = { ...evaluated, config: { ...evaluated.config, model: { ...evaluated.config.model, input: { ...target.description, inspection } } } };
+    let stored: EvaluationResult = { ...evaluated, config: { ...evaluated.config, model: { ...evaluated.config.model, input: { ...target.description, inspection } } } };
+    if (selfTestSamples !== undefined) {
+      const epsilon = Math.max(...epsilons);
+      const first = await dataset.read(0, Math.min(selfTestSamples, dataset.count));
+      try {
+        io.stderr.write(`[advx] self-test (binarization, Zimmermann et al. 2022): every attack at ε ${epsilon} on the first ${first.labels.shape[0]} samples, ${target.features ? 'penultimate-layer' : 'logit'} features\n`);
+        const tested = await selfTests({
+          model: target.model,
+          ...(target.features ? { features: target.features } : {}),
+          data: first,
+          attacks: preset ? preset.attacks : parsed.specs,
+          epsilon,
+          norm,
+          seed,
+          signal: controller.signal,
+          onAttack: (label, rate, valid) => io.stderr.write(`[advx] self-test: ${label} passes ${(100 * rate).toFixed(0)} % of ${valid} valid tests\n`),
+        });
+        stored = { ...stored, selfTest: tested.record, warnings: [...stored.warnings, ...tested.warnings] };
+      } finally {
+        tf.dispose([first.x, first.labels]);
+      }
+    }
     const classNames = dataset.classNames ?? target.classNames;
     const title = `advx robustness evaluation: ${target.id}`;
     const files = await writeReport(stored, flags.out, { ...(classNames !== undefined ? { classNames } : {}), title });
@@ -422,7 +451,11 @@ async function runEvalLocked(flags: EvalFlags, io: CliIo, verbose: boolean, chec
  * (flags already checked, `--out` locked).
  */
 async function runEvalWorkers(flags: EvalFlags, io: CliIo, argv: readonly string[], workers: number, threads: number | undefined): Promise<number> {
-  const args = withoutOptions(argv.slice(argv.indexOf('eval') + 1), ['--workers', '--shard', '--out', '--threads'], ['--resume', '--json', '--verbose']);
+  const given = argv.slice(argv.indexOf('eval') + 1);
+  const args = withoutOptions(given, ['--workers', '--shard', '--out', '--threads'], ['--resume', '--json', '--verbose']);
+  // The self-test runs once, in the first worker (mergeResults keeps its record).
+  const selfTest = flags.selfTest !== undefined && flags.selfTest !== false ? ['--self-test', ...(typeof flags.selfTest === 'string' ? [flags.selfTest] : [])] : [];
+  const shared = selfTest.length ? withoutSelfTest(args) : args;
   const controller = new AbortController();
   const onSigint = () => controller.abort();
   if (io.signal) io.signal.addEventListener('abort', onSigint);
@@ -433,7 +466,8 @@ async function runEvalWorkers(flags: EvalFlags, io: CliIo, argv: readonly string
   io.stderr.write(`[advx] ${workers} workers, ${perWorker} wasm thread${perWorker > 1 ? 's' : ''} each; their shards go to ${path.join(flags.out, WORKERS_DIR)}\n`);
   try {
     const outcome = await runWorkers({
-      args,
+      args: shared,
+      firstArgs: selfTest,
       count: workers,
       threads: perWorker,
       out: flags.out,
@@ -460,6 +494,21 @@ async function runEvalWorkers(flags: EvalFlags, io: CliIo, argv: readonly string
     progress.stop();
     if (!io.signal) process.removeListener('SIGINT', onSigint);
   }
+}
+
+/** `args` without `--self-test [samples]` (or `--self-test=samples`). */
+function withoutSelfTest(args: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i] as string;
+    if (a.startsWith('--self-test=')) continue;
+    if (a === '--self-test') {
+      if (/^\d+$/.test(args[i + 1] ?? '')) i++;
+      continue;
+    }
+    out.push(a);
+  }
+  return out;
 }
 
 async function runList(json: boolean, io: CliIo): Promise<number> {
@@ -594,6 +643,7 @@ export async function runCli(argv: readonly string[], io: CliIo = { stdout: proc
     .option('--std <s|r,g,b>', 'see --mean')
     .option('--labels <file>', 'class names in output order: one per line or a JSON array (default: Teachable Machine metadata, zoo dataset)')
     .option('--no-diagnostics', 'skip the gradient-masking diagnostics')
+    .option('--self-test [samples]', 'binarization self-test (Zimmermann et al. 2022) of every attack at the largest ε on the first samples (default 20): pass rates in the reports, a warning below 95 %')
     .action(async (flags: EvalFlags) => {
       code = await runEval(flags, io, verbose, argv);
     });

@@ -47,6 +47,8 @@ interface WorkerSlot {
 export interface WorkerPlan {
   /** `advx eval` arguments without `--workers`, `--shard`, `--out`, `--resume`, `--json`, `--threads`. */
   readonly args: readonly string[];
+  /** Arguments of the first worker only (the self-test, which runs once). */
+  readonly firstArgs?: readonly string[];
   /** Workers (= shards). */
   readonly count: number;
   /** wasm threads of each worker. */
@@ -142,7 +144,7 @@ export async function runWorkers(plan: WorkerPlan): Promise<WorkersOutcome> {
   /** Runs worker `slot` once; resolves with its exit code (130 for an interrupt) and how it ended, in words. */
   const runOnce = (slot: WorkerSlot, resume: boolean): Promise<{ code: number; how: string }> =>
     new Promise((resolve, reject) => {
-      const args = [cli, 'eval', ...plan.args, '--shard', `${slot.index + 1}/${plan.count}`, '--out', slot.dir, '--threads', String(plan.threads), ...(resume ? ['--resume'] : [])];
+      const args = [cli, 'eval', ...plan.args, ...(slot.index === 0 ? (plan.firstArgs ?? []) : []), '--shard', `${slot.index + 1}/${plan.count}`, '--out', slot.dir, '--threads', String(plan.threads), ...(resume ? ['--resume'] : [])];
       // Its own process group: a Ctrl-C on the terminal reaches the parent only, which passes one SIGINT on.
       const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'], detached: true, env: { ...process.env, ADVX_PROGRESS: 'json', ADVX_WORKER_INFO: '1' } });
       running.add(child);

@@ -95,7 +95,8 @@ async function loadZoo(id: ZooModelId, opts: LoadUserModelOptions): Promise<User
       classNamesFrom: opts.labels !== undefined ? 'labels-file' : classNames !== undefined ? 'zoo' : 'none',
       notes: [],
     };
-    return { model: zoo.model, id, format: 'zoo', classNames, dataset, description, dispose: () => zoo.layers.dispose() };
+    const features = penultimateFeatures(zoo.layers);
+    return { model: zoo.model, id, format: 'zoo', classNames, dataset, description, ...(features ? { features } : {}), dispose: () => zoo.layers.dispose() };
   } catch (e) {
     zoo.layers.dispose();
     throw e;
@@ -130,6 +131,17 @@ async function loadZoo(id: ZooModelId, opts: LoadUserModelOptions): Promise<User
  * ```
  * @public
  */
+/**
+ * The input `[n, k]` of the last dense layer of a layers model (its penultimate features), or
+ * `undefined` when it has no dense layer with a rank-2 input.
+ */
+function penultimateFeatures(layers: tfl.LayersModel): ((x: tf.Tensor) => tf.Tensor2D) | undefined {
+  const dense = [...layers.layers].reverse().find((l) => l.getClassName() === 'Dense');
+  const input = dense?.input;
+  if (input === undefined || Array.isArray(input) || input.shape.length !== 2) return undefined;
+  return (x) => layers.execute(x, input.name) as tf.Tensor2D;
+}
+
 export async function loadUserModel(spec: string, options: LoadUserModelOptions = {}): Promise<UserModel> {
   if ((ZOO_MODEL_IDS as readonly string[]).includes(spec)) return loadZoo(spec as ZooModelId, options);
   const { file, metadata } = await locate(spec);
@@ -147,6 +159,7 @@ export async function loadUserModel(spec: string, options: LoadUserModelOptions 
 
   let model: Model;
   let dispose: () => void;
+  let features: ((x: tf.Tensor) => tf.Tensor2D) | undefined;
   let inputDtype = 'float32';
   let output = options.output ?? 'logits';
   let outputNode: string | null = null;
@@ -175,6 +188,8 @@ export async function loadUserModel(spec: string, options: LoadUserModelOptions 
     dispose = () => layers.dispose();
     try {
       model = fromLayersModel(layers, { bounds, ...(normalize !== undefined ? { normalize } : {}), ...(options.output !== undefined ? { output: options.output } : {}) });
+      // The self-test's features: the raw input must be the layers' input (no normalization in between).
+      if (normalize === undefined) features = penultimateFeatures(layers);
       const last = layers.layers[layers.layers.length - 1];
       const act = (last?.getConfig() as { activation?: unknown } | undefined)?.activation;
       if (act === 'softmax' || last?.getClassName() === 'Softmax') notes.push(`the last layer '${last?.name ?? ''}' ends in softmax: advx reads the logits before it`);
@@ -205,7 +220,7 @@ export async function loadUserModel(spec: string, options: LoadUserModelOptions 
       classNamesFrom: options.labels !== undefined ? 'labels-file' : tm !== undefined ? 'teachable-machine' : 'none',
       notes,
     };
-    return { model, id, format, classNames, dataset: undefined, description, dispose };
+    return { model, id, format, classNames, dataset: undefined, description, ...(features ? { features } : {}), dispose };
   } catch (e) {
     dispose();
     throw e;

@@ -1,3 +1,5 @@
+import type * as tf from '@tensorflow/tfjs-core';
+
 import type { Bounds, Model, ModelOutput, NormalizeOptions } from '@advx/core';
 
 /**
@@ -91,6 +93,11 @@ export interface UserModel {
   readonly dataset: string | undefined;
   /** The input handling, for results.json and the reports. */
   readonly description: UserModelDescription;
+  /**
+   * The model's penultimate features `[n, k]` (the input of its last dense layer) for the attack
+   * self-test, where the model gives them: zoo and tfjs layers models without input normalization.
+   */
+  readonly features?: (x: tf.Tensor) => tf.Tensor2D;
   /** Releases the model's weights. */
   dispose(): void;
 }
