@@ -20,6 +20,9 @@ describe('apgd-t: conformance', () => {
   it('l2', async () => {
     assertConformance(await checkAttack(apgdT({ steps: 10, norm: 'l2' }), { model: mlp, x, labels, epsilons: [0.1, 0.5, 1.5], minSuccess: 1 }));
   });
+  it('l1 (the l1-APGD steps and the exact projection onto the L1 ball ∩ box)', async () => {
+    assertConformance(await checkAttack(apgdT({ steps: 10, norm: 'l1' }), { model: mlp, x, labels, epsilons: [0.5, 2, 6], minSuccess: 0.75 }));
+  });
 });
 
 describe('apgd-t: targets', () => {

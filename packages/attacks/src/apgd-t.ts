@@ -10,8 +10,8 @@ import { apgdSearch, requireClasses, validateApgdConfig, type ApgdConfig } from 
  * @public
  */
 export interface ApgdTOptions extends AttackOptionsBase {
-  /** Perturbation norm: `'linf'` (default) or `'l2'`. */
-  readonly norm?: 'linf' | 'l2';
+  /** Perturbation norm: `'linf'` (default), `'l2'` or `'l1'` (the l1-APGD steps of {@link apgd}). */
+  readonly norm?: 'linf' | 'l2' | 'l1';
   /** Iterations N_iter per run, an integer ≥ 1 (default 100). */
   readonly steps?: number;
   /** Runs per target class, an integer ≥ 1 (default 1); a run after the first starts from a random point. */
@@ -38,7 +38,7 @@ export interface ApgdTOptions extends AttackOptionsBase {
  * Threat model: white-box (gradients), fixed epsilon; untargeted goal (success = any class but the
  * label; the target classes are internal).
  *
- * Distance measure: Linf or L2 (option `norm`). For each of the `numTargets` classes `t` with the
+ * Distance measure: Linf, L2 or L1 (option `norm`; L1 runs the l1-APGD of Croce & Hein 2021, see {@link apgd}). For each of the `numTargets` classes `t` with the
  * highest clean logits other than the label `y`, one after another and only on the samples not yet
  * misclassified, APGD (see {@link apgd}) ascends the targeted DLR loss
  * `−(z_y − z_t) / (z_π1 − (z_π3 + z_π4)/2)` (π sorts the logits in decreasing order), which is
@@ -49,7 +49,7 @@ export interface ApgdTOptions extends AttackOptionsBase {
  * Input: a batch `[n, ...model.inputShape]` inside `model.bounds` (any range); epsilons in input units.
  *
  * Options (defaults):
- * - `norm` (`'linf'`): `'linf'` or `'l2'`.
+ * - `norm` (`'linf'`): `'linf'`, `'l2'` or `'l1'`.
  * - `numTargets` (9): target classes per sample, capped at `numClasses − 1`.
  * - `steps` (100): iterations per run.
  * - `restarts` (1): runs per target; later ones start from random points.
@@ -80,7 +80,7 @@ export const apgdT = defineAttack<ApgdTOptions>({
   meta: {
     name: 'apgd-t',
     kind: 'fixed-epsilon',
-    norms: ['linf', 'l2'],
+    norms: ['linf', 'l2', 'l1'],
     threat: 'white-box',
     goals: ['untargeted'],
     randomized: true,
