@@ -104,6 +104,18 @@ export interface QuantizationReport {
 }
 
 /**
+ * Forward and backward passes of a white-box model, summed over rows ({@link AttackResult.passes}).
+ *
+ * @public
+ */
+export interface PassCount {
+  /** Rows through the model's forward pass. */
+  readonly forward: number;
+  /** Rows through a backward pass (gradients w.r.t. the input). */
+  readonly backward: number;
+}
+
+/**
  * The result of {@link Attack.run}: one row per epsilon. The caller owns the tensors and must call
  * {@link AttackResult.dispose}.
  *
@@ -130,6 +142,13 @@ export interface AttackResult {
    * queries; the base's checks read logits there and are not counted).
    */
   readonly queries?: Int32Array;
+  /**
+   * White-box passes the attack spent, summed over rows (present for white-box models): a forward
+   * pass of the model on k rows counts k, and one inside a gradient computation counts k backward
+   * passes too. The base's clean and final checks are not counted. Per sample on average: divide by
+   * the batch size (the base computes every row of a batch in every pass).
+   */
+  readonly passes?: PassCount;
   /** Present when the run used `quantize`. */
   readonly quantization?: QuantizationReport;
   /** Disposes every tensor of the result. */

@@ -343,6 +343,8 @@ async function runAttack<O extends AttackOptionsBase>(
   const norm = getNorm(options.norm as NormName);
   // Query models count every query; score- and decision-based attacks also count their own queries of a white-box model.
   const counts = model.kind === 'query' || meta.threat === 'score' || meta.threat === 'decision' ? new Int32Array(n) : undefined;
+  // White-box models count their forward and backward passes (rows), whatever the attack's threat model.
+  const passes = model.kind === 'model' ? { forward: 0, backward: 0 } : undefined;
   const batches = Math.ceil(n / batchSize);
   const units = minimization ? 1 : epsilons.length;
   const rows = epsilons.map(() => [] as tf.Tensor[]);
@@ -403,6 +405,7 @@ async function runAttack<O extends AttackOptionsBase>(
 
         const perturbOnce = async (epsilon: number, unit: number): Promise<tf.Tensor> => {
           const ctx = makeContext(def, options, model, xb, offset, resolved, activeMask, epsilon, norm, seed, counts, {
+            ...(passes ? { passes } : {}),
             checkpoint: async (step, steps) => {
               if (signal?.aborted) throw abortError();
               if (run.onProgress) {
@@ -514,6 +517,7 @@ async function runAttack<O extends AttackOptionsBase>(
     success,
     distances,
     ...(counts ? { queries: counts } : {}),
+    ...(passes ? { passes: { forward: passes.forward, backward: passes.backward } } : {}),
     ...(run.quantize !== undefined ? { quantization: { levels: 255, before: quantBefore, survived: quantSurvived } } : {}),
     dispose: () => {
       if (disposed) return;
@@ -526,6 +530,26 @@ async function runAttack<O extends AttackOptionsBase>(
 
 interface Hooks {
   checkpoint(step: number, steps: number): Promise<void>;
+  /** The run's white-box pass counter (white-box models). */
+  readonly passes?: { forward: number; backward: number };
+}
+
+/**
+ * `model` with a `logits` that counts rows into `passes`: every call counts forward, and a call
+ * while a gradient tape records (inside `tf.grad`, `tf.valueAndGrad`, `engine().gradients`) counts
+ * backward too. The rest of the model is `model`'s own (prototype chain).
+ */
+function countingModel(model: Model, passes: { forward: number; backward: number }): Model {
+  const counted = Object.create(model) as Model;
+  Object.defineProperty(counted, 'logits', {
+    value: (x: tf.Tensor) => {
+      const rows = x.shape[0] ?? 1;
+      passes.forward += rows;
+      if (tf.engine().state.gradientDepth > 0) passes.backward += rows;
+      return model.logits(x);
+    },
+  });
+  return counted;
 }
 
 function makeContext<O extends AttackOptionsBase>(
@@ -544,11 +568,12 @@ function makeContext<O extends AttackOptionsBase>(
 ): AttackContext<Required<O>> {
   const n = x.shape[0];
   const [lo, hi] = model.bounds;
+  const counted = model.kind === 'model' && hooks.passes ? countingModel(model, hooks.passes) : undefined;
   const whiteBox = (): Model => {
     if (model.kind !== 'model') {
       throw new AdvxError('UNSUPPORTED_MODEL', `${def.meta.name} needs a white-box model here, but got a query-only model.`);
     }
-    return model;
+    return counted ?? model;
   };
   const objective: Objective = (logits) =>
     goal.targeted ? (tf.neg(crossEntropy(logits, goal.classes)) as tf.Tensor1D) : crossEntropy(logits, goal.classes);

@@ -44,7 +44,8 @@ export {
 } from './goals.js';
 export { carliniWagnerLoss, crossEntropy, dlr, logitMargin, targetedDlr, type LogitLoss } from './losses.js';
 export { BatchRng, deriveSeed, Rng } from './rng.js';
-export type { Attack, AttackKind, AttackMeta, AttackResult, Progress, QuantizationReport, RunOptions, ThreatModel } from './attack.js';
+export { rocAuc } from './metrics/roc-auc.js';
+export type { Attack, AttackKind, AttackMeta, AttackResult, PassCount, Progress, QuantizationReport, RunOptions, ThreatModel } from './attack.js';
 export {
   defineAttack,
   quantizeToward,

@@ -94,6 +94,23 @@ describe('reference attacks on the base', () => {
     expect(w.queries).toBeUndefined();
     w.dispose();
   });
+  it('counts a white-box model’s forward and backward passes over rows, not the base’s own checks; none for a query model', async () => {
+    // 3 steps × 2 epsilons, one gradient per step, on 6 rows (earlyStop off: no success check between steps).
+    const r = await gradientSign({ steps: 3, earlyStop: false }).run(model, x, { labels }, { epsilons: [0.1, 0.3] });
+    expect(r.passes).toEqual({ forward: 36, backward: 36 });
+    r.dispose();
+    // The same in two batches (4 + 2 rows).
+    const b = await gradientSign({ steps: 3, earlyStop: false }).run(model, x, { labels }, { epsilons: [0.1, 0.3], batchSize: 4 });
+    expect(b.passes).toEqual({ forward: 36, backward: 36 });
+    b.dispose();
+    // With early stop the loop checks success after each step: one forward pass of the batch, no backward.
+    const e = await gradientSign({ steps: 1 }).run(model, x, { labels }, { epsilons: [0.3] });
+    expect(e.passes).toEqual({ forward: 12, backward: 6 });
+    e.dispose();
+    const q = await randomSearch({ steps: 2 }).run(toQueryModel(model, { output: 'scores' }), x, { labels }, { epsilons: [0.3] });
+    expect(q.passes).toBeUndefined();
+    q.dispose();
+  });
   it('reports progress monotonically up to 1', async () => {
     const seen: Progress[] = [];
     const r = await gradientSign({ steps: 5, earlyStop: false }).run(model, x, { labels }, { epsilons: [0.1, 0.2], batchSize: 4, onProgress: (p) => seen.push(p) });

@@ -148,6 +148,10 @@ describe('shards and resume', () => {
     expect(shards.map((s) => s.range)).toEqual([[12, 20], [0, 4], [4, 12]]);
     expect(shards.reduce((s, r) => s + r.n, 0)).toBe(20);
     expect(timeless(mergeResults(shards))).toEqual(timeless(single));
+    // Model passes are counted and summed over chunks and shards: FGSM takes one gradient per sample and ε.
+    expect(single.attacks[0]!.passes).toEqual({ forward: 2 * 20, backward: 2 * 20 });
+    expect(single.attacks[1]!.passes!.backward).toBeGreaterThan(2 * 20);
+    expect(mergeResults(shards).attacks.map((a) => a.passes)).toEqual(single.attacks.map((a) => a.passes));
     expect(() => mergeResults(shards.slice(0, 2))).toThrow(/shard 2\/3 missing/);
     expect(() => mergeResults([shards[0]!, shards[0]!])).toThrow(/given twice/);
     expect(() => mergeResults([single, { ...single, config: { ...single.config, seed: 4 } }])).toThrow(/different evaluation/);

@@ -20,7 +20,7 @@ import { fingerprint } from './internal/fingerprint.js';
 import { probeWarnings, resolveDiagnostics } from './internal/masking-checks.js';
 import { resolveAttacks, type ResolvedAttack } from './internal/resolve-attacks.js';
 import { checkStateChunks } from './internal/check-records.js';
-import { buildResult } from './internal/summarize.js';
+import { buildResult, sumPasses } from './internal/summarize.js';
 import {
   RESULT_SCHEMA,
   type ChunkRecord,
@@ -233,6 +233,8 @@ async function evaluateChunk(
     );
     const correct = Array.from({ length: size }, (_, i) => i).filter((i) => clean.pred[i] === labels[i]);
     const timeMs = attacks.map(() => 0);
+    // White-box attacks run on the model and count their passes (0 where they ran on no row); the others run through queries.
+    const spent: ({ forward: number; backward: number } | null)[] = attacks.map((a) => (a.attack.meta.threat === 'white-box' ? { forward: 0, backward: 0 } : null));
     const examples: ExampleRecord[] = [];
     let units = 0;
 
@@ -250,6 +252,8 @@ async function evaluateChunk(
           const eps = e < 0 ? epsilons : [epsilons[e] as number];
           const seed = e < 0 ? deriveSeed(ctx.seed, chunk, a) : deriveSeed(ctx.seed, chunk, a, e);
           const { result, xs } = await runOn(ctx, attack, xb, labels, rows, eps, seed, (f) => onProgress(label, unitBase + f));
+          const sum = spent[a];
+          if (sum && result.passes) spent[a] = { forward: sum.forward + result.passes.forward, backward: sum.backward + result.passes.backward };
           try {
             for (let k = 0; k < eps.length; k++) {
               const ei = e < 0 ? k : e;
@@ -312,6 +316,7 @@ async function evaluateChunk(
         attacks: recs as SampleAttackRecord[],
       })),
       timeMs,
+      passes: spent,
       examples,
     };
   } finally {
@@ -520,6 +525,7 @@ export async function evaluate(options: EvaluateOptions): Promise<EvaluationResu
     range,
     samples: mine.flatMap((r) => r.samples),
     timeMs: attacks.map((_, a) => mine.reduce((s, r) => s + (r.timeMs[a] ?? 0), 0)),
+    passes: attacks.map((_, a) => sumPasses(mine.map((r) => (r.passes ? (r.passes[a] ?? null) : undefined)))),
     examples: mine.flatMap((r) => r.examples),
     probeWarnings: probe,
   });

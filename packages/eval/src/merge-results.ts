@@ -1,7 +1,7 @@
 import { AdvxError } from '@advx/core';
 
 import { checkResultRecord } from './internal/check-records.js';
-import { buildResult } from './internal/summarize.js';
+import { buildResult, sumPasses } from './internal/summarize.js';
 import { RESULT_SCHEMA, type EvaluationResult, type MaskingWarning } from './types.js';
 
 /** Warnings measured by probing the model, or by the self-test (the others are recomputed from the merged samples). */
@@ -66,6 +66,7 @@ export function mergeResults(results: readonly EvaluationResult[]): EvaluationRe
     range: [0, first.config.datasetSize],
     samples: results.flatMap((r) => r.samples),
     timeMs: Array.from({ length: a }, (_, i) => results.reduce((s, r) => s + (r.attacks[i]?.timeMs ?? 0), 0)),
+    passes: Array.from({ length: a }, (_, i) => sumPasses(results.map((r) => r.attacks[i]?.passes))),
     examples: results.flatMap((r) => r.examples),
     probeWarnings: results.flatMap((r) => r.warnings.filter((w: MaskingWarning) => PROBE_CODES.has(w.code) && (w.code === 'SELF_TEST_FAILED' ? r.selfTest === selfTest : r === first))),
   });

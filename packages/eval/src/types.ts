@@ -1,6 +1,6 @@
 import type * as tf from '@tensorflow/tfjs-core';
 
-import type { Attack, AttackKind, Model, NormName, ThreatModel } from '@advx/core';
+import type { Attack, AttackKind, Model, NormName, PassCount, ThreatModel } from '@advx/core';
 
 /**
  * Version of the {@link EvaluationResult} JSON schema. Bumped on any incompatible change.
@@ -330,6 +330,12 @@ export interface AttackSummary extends AttackInfo {
   /** Wall time spent in the attack, in milliseconds (summed over chunks, shards and resumed runs). */
   readonly timeMs: number;
   /**
+   * White-box model passes the attack spent, summed over rows, chunks and shards (forward; backward for
+   * gradients): per sample on average, divide by {@link EvaluationResult.n}. Absent for attacks that
+   * ran through queries (see `meanQueries`) and in results of runs resumed from a state without them.
+   */
+  readonly passes?: PassCount;
+  /**
    * Minimization attacks: the whole robust-accuracy curve from the minimal perturbations, one point
    * per distinct minimal perturbation (accuracy holds from that epsilon up to the next point), from
    * `epsilon: 0` (clean accuracy).
@@ -512,6 +518,8 @@ export interface ChunkRecord {
   readonly samples: readonly SampleRecord[];
   /** Per attack: milliseconds spent. */
   readonly timeMs: readonly number[];
+  /** Per attack: white-box passes spent (`null` for an attack that ran through queries); absent in states written before advx counted them. */
+  readonly passes?: readonly (PassCount | null)[];
   /** Examples found in the chunk (at most {@link EvaluationConfig.examples} per attack and ε). */
   readonly examples: readonly ExampleRecord[];
 }

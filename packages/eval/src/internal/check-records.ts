@@ -175,6 +175,13 @@ function checkExamples(f: Fields, v: unknown, field: string, config: EvaluationC
   });
 }
 
+/** A pass count: `{ forward, backward }`, integers ≥ 0. */
+function checkPasses(f: Fields, value: unknown, field: string): void {
+  const p = f.object(value, field);
+  f.integer(p.forward, `${field}.forward`, 0);
+  f.integer(p.backward, `${field}.backward`, 0);
+}
+
 /**
  * Checks a parsed `results.json` against the schema; throws `AdvxError` `INVALID_OPTION` naming
  * `source` and the first field that is wrong.
@@ -194,7 +201,11 @@ export function checkResultRecord(value: unknown, source: string): EvaluationRes
   const range = f.array(r.range, 'range', 2);
   const lo = f.integer(range[0], 'range[0]', 0, config.datasetSize + 1);
   const hi = f.integer(range[1], 'range[1]', lo, config.datasetSize + 1);
-  f.array(r.attacks, 'attacks', config.attacks.length).forEach((a, i) => f.number(f.object(a, `attacks[${i}]`).timeMs, `attacks[${i}].timeMs`, 0));
+  f.array(r.attacks, 'attacks', config.attacks.length).forEach((a, i) => {
+    const o = f.object(a, `attacks[${i}]`);
+    f.number(o.timeMs, `attacks[${i}].timeMs`, 0);
+    f.optional(o.passes, (p) => checkPasses(f, p, `attacks[${i}].passes`));
+  });
   f.array(r.warnings, 'warnings').forEach((w, i) => {
     const o = f.object(w, `warnings[${i}]`);
     f.oneOf(o.code, `warnings[${i}].code`, WARNING_CODES);
@@ -268,6 +279,7 @@ export function checkStateChunks(chunks: Readonly<Record<string, ChunkRecord>>, 
     checkSamples(f, rec.samples, `chunks.${key}.samples`, config);
     checkExamples(f, rec.examples, `chunks.${key}.examples`, config);
     f.array(rec.timeMs, `chunks.${key}.timeMs`, config.attacks.length).forEach((t, i) => f.number(t, `chunks.${key}.timeMs[${i}]`, 0));
+    f.optional(rec.passes, (p) => f.array(p, `chunks.${key}.passes`, config.attacks.length).forEach((v, i) => v !== null && checkPasses(f, v, `chunks.${key}.passes[${i}]`)));
     const start = c * config.batchSize;
     const size = Math.min(config.batchSize, config.datasetSize - start);
     const samples = (chunk as ChunkRecord).samples;

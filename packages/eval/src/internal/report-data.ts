@@ -64,11 +64,22 @@ export function intervalNote(r: EvaluationResult): string {
   return `Brackets: ${Math.round(100 * r.intervals.confidence)} % Clopper–Pearson (exact binomial) confidence intervals over the ${r.n} samples.`;
 }
 
-/** The detail table: per attack and ε the success rate, mean/median perturbation and queries. */
+/** The detail table: per attack and ε the success rate, mean/median perturbation and queries; per attack its model passes per sample. */
 export function detailTable(r: EvaluationResult): { header: string[]; rows: string[][] } {
-  const header = ['attack', 'ε', 'robust accuracy', 'success rate', 'attacked', 'mean ‖δ‖', 'median ‖δ‖', 'mean queries'];
+  const header = ['attack', 'ε', 'robust accuracy', 'success rate', 'attacked', 'mean ‖δ‖', 'median ‖δ‖', 'mean queries', 'passes / sample (fwd, bwd)'];
   const rows = r.attacks.flatMap((a) =>
-    a.perEpsilon.map((p) => [a.label, formatEpsilon(p.epsilon), percent(p.robustAccuracy), percent(p.successRate), String(p.attacked), num(p.meanPerturbation), num(p.medianPerturbation), num(p.meanQueries, 6)]),
+    a.perEpsilon.map((p, e) => [
+      a.label,
+      formatEpsilon(p.epsilon),
+      percent(p.robustAccuracy),
+      percent(p.successRate),
+      String(p.attacked),
+      num(p.meanPerturbation),
+      num(p.medianPerturbation),
+      num(p.meanQueries, 6),
+      // The attack's white-box passes over all ε, per evaluated sample: on its first row.
+      e === 0 && a.passes && r.n > 0 ? `${num(a.passes.forward / r.n, 4)}, ${num(a.passes.backward / r.n, 4)}` : e === 0 ? '–' : '',
+    ]),
   );
   return { header, rows };
 }

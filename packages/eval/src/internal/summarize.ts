@@ -9,6 +9,7 @@ import {
   type MaskingWarning,
   type SampleRecord,
 } from '../types.js';
+import type { PassCount } from '@advx/core';
 import { clopperPearson } from '../clopper-pearson.js';
 import { gridWarnings } from './masking-checks.js';
 
@@ -60,6 +61,7 @@ function summarizeAttack(
   samples: readonly SampleRecord[],
   a: number,
   timeMs: number,
+  passes: PassCount | undefined,
 ): AttackSummary {
   const info = config.attacks[a] as EvaluationConfig['attacks'][number];
   const cumulative = config.mode === 'sequential';
@@ -80,7 +82,7 @@ function summarizeAttack(
       meanQueries: blackBox ? mean(runs.map((r) => r.queries)) : null,
     };
   });
-  const summary: AttackSummary = { ...info, perEpsilon, timeMs };
+  const summary: AttackSummary = { ...info, perEpsilon, timeMs, ...(passes ? { passes } : {}) };
   if (info.kind !== 'minimization' || cumulative) return summary;
   const fooled = samples.filter((s) => s.prediction === s.label && s.attacks[a]?.distance !== null);
   const ratios = fooled.map((s) => (s.inputNorm > 0 ? (s.attacks[a]?.distance as number) / s.inputNorm : 0));
@@ -118,6 +120,16 @@ export function pickExamples(config: EvaluationConfig, examples: readonly Exampl
   return out;
 }
 
+/**
+ * The sum of pass counts, or `undefined` when any part has none (an attack that ran through
+ * queries, or a chunk restored from a state written before advx counted passes): a partial sum
+ * would understate the cost.
+ */
+export function sumPasses(parts: readonly (PassCount | null | undefined)[]): PassCount | undefined {
+  if (parts.length === 0 || parts.some((p) => p === null || p === undefined)) return undefined;
+  return (parts as PassCount[]).reduce((s, p) => ({ forward: s.forward + p.forward, backward: s.backward + p.backward }), { forward: 0, backward: 0 });
+}
+
 /** Builds the result from per-sample records: the one place aggregates are computed (evaluate and mergeResults). */
 export function buildResult(args: {
   config: EvaluationConfig;
@@ -125,13 +137,15 @@ export function buildResult(args: {
   range: readonly [number, number];
   samples: readonly SampleRecord[];
   timeMs: readonly number[];
+  /** Per attack: passes summed over the samples' chunks (undefined where not counted). */
+  passes?: readonly (PassCount | undefined)[];
   examples: readonly ExampleRecord[];
   probeWarnings: readonly MaskingWarning[];
 }): EvaluationResult {
   const { config } = args;
   const samples = [...args.samples].sort((p, q) => p.index - q.index);
   const n = samples.length;
-  const attacks = config.attacks.map((_, a) => summarizeAttack(config, samples, a, args.timeMs[a] ?? 0));
+  const attacks = config.attacks.map((_, a) => summarizeAttack(config, samples, a, args.timeMs[a] ?? 0, args.passes?.[a]));
   const ensemble = ensembleCurve(config, samples);
   const warnings = [...args.probeWarnings, ...(config.diagnostics ? gridWarnings(config, attacks, ensemble, samples, config.diagnostics) : [])];
   return {
