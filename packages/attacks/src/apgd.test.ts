@@ -690,3 +690,127 @@ describe('apgd: l1 (Croce & Hein 2021, "Mind the box")', () => {
     expect(apgdT.meta.norms).not.toContain('l0');
   });
 });
+
+describe('apgd: eotSteps (expectation over transformation, eot_iter of the reference code)', () => {
+  /** Wraps a model and counts its forward passes. */
+  function counting(model: Model): { model: Model; calls: () => number } {
+    let calls = 0;
+    const counted = fromFunction(
+      (x) => {
+        calls++;
+        return model.logits(x);
+      },
+      { inputShape: [...model.inputShape], numClasses: model.numClasses, bounds: model.bounds, output: 'logits' },
+    );
+    return { model: counted, calls: () => calls };
+  }
+
+  it('conformance with eotSteps 3 (APGD-CE linf and l1 on the linear model)', async () => {
+    assertConformance(await checkAttack(apgd({ steps: 8, eotSteps: 3 }), { model: linear, x: xLin, labels: yLin, epsilons: [0.05, 0.3, 0.6], minSuccess: 1, minTargetedSuccess: 0.8 }));
+    assertConformance(await checkAttack(apgdCe({ steps: 5, eotSteps: 3, norm: 'l1' }), { model: linear, x: xLin, labels: yLin, epsilons: [0.3, 1, 2], minSuccess: 1, minTargetedSuccess: 0.5 }));
+  });
+
+  it('a gradient costs eotSteps passes: N steps take (eotSteps − 1)·N more passes than plain APGD (the last iterate needs no gradient)', async () => {
+    for (const norm of ['linf', 'l1'] as const) {
+      for (const steps of [4, 7]) {
+        const passes: number[] = [];
+        for (const eotSteps of [1, 3]) {
+          const { model, calls } = counting(linear);
+          const r = await apgd({ norm, steps, eotSteps, earlyStop: false, randomStart: false }).run(model, xLin, { labels: yLin }, { epsilons: [0.05] });
+          passes.push(calls());
+          r.dispose();
+        }
+        expect((passes[1] as number) - (passes[0] as number), `${norm}, ${steps} steps`).toBe(2 * steps);
+      }
+    }
+  });
+
+  it('on a deterministic model eotSteps 4 gives the result of eotSteps 1 (linf, l2, l1; restarts, no early stop)', async () => {
+    for (const [norm, eps] of [
+      ['linf', 0.02],
+      ['l2', 0.3],
+      ['l1', 0.6],
+    ] as const) {
+      const one = await apgd({ norm, steps: 12, restarts: 2, earlyStop: false }).run(mlp, xMlp, { labels: yMlp }, { epsilons: [eps], seed: 3 });
+      const four = await apgd({ norm, steps: 12, restarts: 2, earlyStop: false, eotSteps: 4 }).run(mlp, xMlp, { labels: yMlp }, { epsilons: [eps], seed: 3 });
+      expect(await maxDiff(one.clipped[0] as tf.Tensor, four.clipped[0] as tf.Tensor), norm).toBeLessThan(1e-5);
+      expect(four.success, norm).toEqual(one.success);
+      expect(one.success[0]?.some(Boolean) && !one.success[0]?.every(Boolean), `${norm}: the fixture must be partly robust`).toBe(true);
+      one.dispose();
+      four.dispose();
+    }
+  });
+
+  it('on a randomized model, eotSteps 20 fools the majority vote of the model more often than eotSteps 1', async () => {
+    // A randomized defense: Gaussian input noise (σ = 0.05, drawn per pass from a seeded stream) in
+    // front of a linear classifier with a small high-frequency ripple, z = W·x̃ + a·V·sin(ω·x̃), x̃ = x + σ·n,
+    // a = 0.05, ω = 100. One pass's gradient is dominated by the ripple's random phase (a·ω = 5 against
+    // entries of W ~ N(0, 1)); its expectation is W plus the ripple damped by exp(−ω²σ²/2) ≈ 4·10⁻⁶.
+    const d = 16;
+    const c = 5;
+    const wr = new Rng(11);
+    const w = tf.tensor2d(Array.from({ length: d * c }, () => wr.normal()), [d, c]);
+    const v = tf.tensor2d(Array.from({ length: d * c }, () => wr.normal()), [d, c]);
+    const noisy = (seed: number): Model => {
+      const rng = new Rng(seed);
+      return fromFunction(
+        (x) =>
+          tf.tidy(() => {
+            const noise = tf.tensor(Float32Array.from({ length: x.size }, () => 0.05 * rng.normal()), x.shape);
+            const xn = tf.add(x, noise) as tf.Tensor2D;
+            return tf.add(tf.matMul(xn, w), tf.mul(tf.matMul(tf.sin(tf.mul(xn, 100)), v), 0.05)) as tf.Tensor2D;
+          }),
+        { inputShape: [d], numClasses: c, bounds: [0, 1], output: 'logits' },
+      );
+    };
+    const n = 24;
+    const r0 = new Rng(5);
+    const x = tf.tensor2d(Array.from({ length: n * d }, () => r0.uniform()), [n, d]);
+    const y = tf.tidy(() => tf.cast(tf.argMax(tf.matMul(x, w), 1), 'int32') as tf.Tensor1D);
+    const labels = Array.from(await y.data());
+    /** Samples that the model misclassifies in a majority of 101 fresh passes. */
+    const fooled = async (xs: tf.Tensor): Promise<number> => {
+      const judge = noisy(999);
+      const votes = tf.tidy(() => {
+        let acc: tf.Tensor = tf.zeros([n, c]);
+        for (let i = 0; i < 101; i++) acc = tf.add(acc, tf.oneHot(tf.argMax(judge.logits(xs), 1), c));
+        return acc;
+      });
+      const counts = (await votes.array()) as number[][];
+      votes.dispose();
+      return counts.filter((row, i) => (row[labels[i] as number] as number) < 51).length;
+    };
+    expect(await fooled(x)).toBe(0);
+    const before = tf.memory().numTensors;
+    const counts: Record<number, number[]> = { 1: [], 20: [] };
+    for (const seed of [0, 1, 2]) {
+      for (const eps of [0.05, 0.08]) {
+        for (const eotSteps of [1, 20]) {
+          const r = await apgd({ steps: 20, eotSteps }).run(noisy(1 + seed), x, { labels: y }, { epsilons: [eps], seed });
+          counts[eotSteps]?.push(await fooled(r.clipped[0] as tf.Tensor));
+          r.dispose();
+        }
+      }
+    }
+    expect(tf.memory().numTensors).toBe(before);
+    // Measured (cpu), of 24 (seeds 0, 1, 2 × ε 0.05, 0.08): eotSteps 1: 3, 8, 4, 4, 4, 7 (30);
+    // eotSteps 20: 10, 13, 7, 11, 9, 14 (64). The noise-free linear model W·x has 15 and 19 samples
+    // within ε 0.05 and 0.08 of its decision boundary (closed form, box included).
+    const one = counts[1] as number[];
+    const twenty = counts[20] as number[];
+    twenty.forEach((k, i) => expect(k, `run ${i}`).toBeGreaterThan(one[i] as number));
+    const sum = (a: number[]) => a.reduce((s, k) => s + k, 0);
+    expect(sum(twenty)).toBeGreaterThanOrEqual(1.5 * sum(one));
+    tf.dispose([w, v, x, y]);
+  });
+
+  it('rejects eotSteps that is not an integer ≥ 1 with INVALID_OPTION (apgd, apgd-ce, apgd-dlr); the default is 1', async () => {
+    for (const eotSteps of [0, -1, 2.5, Number.NaN, '20']) {
+      for (const factory of [apgd, apgdCe, apgdDlr]) {
+        await expectCode('INVALID_OPTION', () => factory({ eotSteps } as unknown as Parameters<typeof apgdCe>[0]));
+      }
+    }
+    expect([apgd.defaults.eotSteps, apgdCe.defaults.eotSteps, apgdDlr.defaults.eotSteps]).toEqual([1, 1, 1]);
+    expect(apgdDlr({ eotSteps: 20, norm: 'l1' }).options.eotSteps).toBe(20);
+  });
+});

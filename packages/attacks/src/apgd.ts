@@ -47,6 +47,13 @@ export interface ApgdOptions extends AttackOptionsBase {
    * ≥ 3 classes) or its targeted version with the label as `y` (targeted goal, ≥ 4 classes).
    */
   readonly loss?: 'ce' | 'dlr';
+  /**
+   * Expectation over transformation for randomized models: each iterate's gradient is the mean of
+   * `eotSteps` forward/backward passes, an integer ≥ 1 (default 1, a single pass). The loss for the
+   * step-size rule and the adversarial check come from the last pass, as `eot_iter` in the authors'
+   * `autopgd_base.py`. AutoAttack's `'rand'` version uses 20.
+   */
+  readonly eotSteps?: number;
 }
 
 /**
@@ -64,6 +71,8 @@ export interface ApgdConfig {
   readonly rho: number;
   readonly alpha: number;
   readonly earlyStop: boolean;
+  /** Forward/backward passes averaged per gradient (EOT); absent = 1. */
+  readonly eotSteps?: number;
 }
 
 /** A loss for one run of the engine on a subset of rows. @internal */
@@ -313,8 +322,30 @@ interface Evaluation {
   readonly grad: tf.Tensor | undefined;
 }
 
-/** Loss, adversarial flags and (optionally) the gradient of the loss at `x`, in one pass. */
-function evaluate(model: Model, x: tf.Tensor, loss: ApgdLoss, withGrad: boolean): Evaluation {
+/**
+ * Loss, adversarial flags and (optionally) the gradient of the loss at `x`, in one pass. With
+ * `eotSteps = k > 1` (expectation over a randomized model's passes, `eot_iter` of the authors'
+ * `autopgd_base.py`) the gradient is the mean of `k` forward/backward passes and the loss and flags
+ * are those of the last pass, as there; without the gradient a single forward pass gives them.
+ */
+function evaluate(model: Model, x: tf.Tensor, loss: ApgdLoss, withGrad: boolean, eotSteps = 1): Evaluation {
+  if (withGrad && eotSteps > 1) {
+    return tf.tidy(() => {
+      let sum: tf.Tensor | undefined;
+      let last: Evaluation | undefined;
+      for (let i = 0; i < eotSteps; i++) {
+        const pass = evaluate(model, x, loss, true);
+        const g = pass.grad as tf.Tensor;
+        const total: tf.Tensor = sum === undefined ? g : tf.add(sum, g);
+        if (sum !== undefined) tf.dispose([sum, g]);
+        sum = total;
+        if (last) tf.dispose([last.value, last.adversarial]);
+        last = pass;
+      }
+      const { value, adversarial } = last as Evaluation;
+      return { value, adversarial, grad: tf.div(sum as tf.Tensor, eotSteps) };
+    });
+  }
   if (!withGrad) {
     return tf.tidy(() => {
       const logits = model.logits(x);
@@ -399,7 +430,7 @@ export async function apgdRun(settings: ApgdRunSettings, x: tf.Tensor, start: tf
   const column = [m, ...new Array<number>(x.rank - 1).fill(1)];
   const project = (v: tf.Tensor): tf.Tensor => tf.clipByValue(tf.add(x, norm.project(tf.sub(v, x), epsilon)), lo, hi);
 
-  const first = evaluate(model, start, loss, true);
+  const first = evaluate(model, start, loss, true, config.eotSteps);
   let gk = first.grad as tf.Tensor;
   const { f: f0, adv: adv0 } = await readBack(first);
   const rule = new ApgdStepSize(f0, 2 * epsilon, steps, config.rho);
@@ -426,7 +457,7 @@ export async function apgdRun(settings: ApgdRunSettings, x: tf.Tensor, start: tf
         const momentum = tf.add(tf.mul(tf.sub(z, cur), alpha), tf.mul(tf.sub(cur, prev), 1 - alpha));
         return project(tf.add(cur, momentum));
       });
-      const ev = evaluate(model, next, loss, k + 1 < steps);
+      const ev = evaluate(model, next, loss, k + 1 < steps, config.eotSteps);
       const gNext = ev.grad;
       const { f, adv } = await readBack(ev);
       const { improved, halved } = rule.observe(k, f);
@@ -496,7 +527,7 @@ async function apgdRunL1(settings: ApgdRunSettings, x: tf.Tensor, start: tf.Tens
   const d = x.size / m;
   const column = [m, ...new Array<number>(x.rank - 1).fill(1)];
 
-  const first = evaluate(model, start, loss, true);
+  const first = evaluate(model, start, loss, true, config.eotSteps);
   let gk = first.grad as tf.Tensor;
   const { f: f0, adv: adv0 } = await readBack(first);
   const rule = new ApgdL1StepSize(f0, epsilon, steps, d);
@@ -522,7 +553,7 @@ async function apgdRunL1(settings: ApgdRunSettings, x: tf.Tensor, start: tf.Tens
       });
       tf.dispose([cur, grad]);
       xk = next;
-      const ev = evaluate(model, next, loss, k + 1 < steps);
+      const ev = evaluate(model, next, loss, k + 1 < steps, config.eotSteps);
       const gNext = ev.grad;
       gk = gNext ?? tf.zerosLike(next);
       const { f, adv } = await readBack(ev);
@@ -664,6 +695,7 @@ export function validateApgdConfig(name: string, o: ApgdConfig): void {
   if (o.alpha === 0) {
     throw new AdvxError('INVALID_OPTION', `${name}: alpha must be in (0, 1], got 0 (the iterates would ignore the gradient).`);
   }
+  if (o.eotSteps !== undefined) checkInteger(`${name}: eotSteps`, o.eotSteps, 1);
 }
 
 /** Throws `INVALID_OPTION` when the model has fewer classes than a loss needs. @internal */
@@ -693,7 +725,15 @@ async function perturbApgd(ctx: AttackContext<Required<ApgdPresetOptions>>, loss
     if (labels !== ctx.goal.labels) labels.dispose();
   }
   const o = ctx.options;
-  const config: ApgdConfig = { steps: o.steps, restarts: o.restarts, randomStart: o.randomStart, rho: o.rho, alpha: o.alpha, earlyStop: o.earlyStop };
+  const config: ApgdConfig = {
+    steps: o.steps,
+    restarts: o.restarts,
+    randomStart: o.randomStart,
+    rho: o.rho,
+    alpha: o.alpha,
+    earlyStop: o.earlyStop,
+    eotSteps: o.eotSteps,
+  };
   return apgdSearch(ctx, config, 1, (_, rows) => {
     const cls = tf.tensor1d(pick(classes, rows), 'int32');
     const goal = { targeted, classes: cls, labels: undefined };
@@ -725,6 +765,7 @@ const PRESET_DEFAULTS: Required<ApgdPresetOptions> = {
   randomStart: true,
   rho: 0.75,
   alpha: 0.75,
+  eotSteps: 1,
 };
 
 /**
@@ -777,6 +818,12 @@ const PRESET_DEFAULTS: Required<ApgdPresetOptions> = {
  * - `rho` (0.75): ρ of the step-size rule (linf, l2).
  * - `alpha` (0.75): momentum weight α of the new step (linf, l2).
  * - `earlyStop` (`true`): a sample stops at its first adversarial iterate.
+ * - `eotSteps` (1): expectation over transformation (EOT, Athalye et al. 2018) for randomized
+ *   models, as `eot_iter` of the authors' `autopgd_base.py`: each gradient is the mean of `eotSteps`
+ *   forward/backward passes of the model, while the loss that the step-size rule and the best-point
+ *   bookkeeping see and the adversarial check are those of the last pass (the reference averages only
+ *   the gradient). Costs `eotSteps` passes per iteration; 1 is plain APGD, and a deterministic model
+ *   gives the same result for any value (up to float rounding). AutoAttack's `'rand'` version uses 20.
  *
  * @example
  * ```ts
@@ -797,6 +844,13 @@ const PRESET_DEFAULTS: Required<ApgdPresetOptions> = {
  * // l1-APGD on the same model: budgets in L1 units of the input.
  * const sparse = await apgd({ norm: 'l1' }).run(model, x, { labels }, { epsilons: [0.2, 0.5], seed: 0 });
  * sparse.dispose();
+ *
+ * // A randomized model (noise in every forward pass): average each gradient over 20 passes (EOT).
+ * const noisy = fromFunction((z) => tf.tidy(() => tf.matMul(tf.add(z as tf.Tensor2D, tf.randomNormal(z.shape, 0, 0.1)), w)), {
+ *   inputShape: [3], numClasses: 3, bounds: [0, 1], output: 'logits',
+ * });
+ * const eot = await apgd({ eotSteps: 20 }).run(noisy, x, { labels }, { epsilons: [0.1] });
+ * eot.dispose();
  * ```
  * @public
  */
@@ -820,7 +874,7 @@ export const apgd = defineAttack<ApgdOptions>({
  *
  * Threat model, norms (linf, l2, l1), input and options: those of {@link apgd} except `loss`
  * (defaults: `norm` `'linf'`, `steps` 100, `restarts` 1, `randomStart` `true`, `rho` 0.75, `alpha`
- * 0.75, `earlyStop` `true`). With `norm: 'l1'` it is l1-APGD-CE (Croce & Hein 2021,
+ * 0.75, `earlyStop` `true`, `eotSteps` 1). With `norm: 'l1'` it is l1-APGD-CE (Croce & Hein 2021,
  * {@link https://arxiv.org/abs/2103.01208}).
  *
  * @example
@@ -847,7 +901,7 @@ export const apgdCe = defineAttack<ApgdPresetOptions>({
  *
  * Threat model, norms (linf, l2, l1), input and options: those of {@link apgd} except `loss`
  * (defaults: `norm` `'linf'`, `steps` 100, `restarts` 1, `randomStart` `true`, `rho` 0.75, `alpha`
- * 0.75, `earlyStop` `true`). With `norm: 'l1'` it is l1-APGD on DLR (Croce & Hein 2021,
+ * 0.75, `earlyStop` `true`, `eotSteps` 1). With `norm: 'l1'` it is l1-APGD on DLR (Croce & Hein 2021,
  * {@link https://arxiv.org/abs/2103.01208}).
  *
  * @example

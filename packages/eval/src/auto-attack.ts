@@ -4,13 +4,14 @@ import type { AttackSpec, EnsembleInfo, EnsembleMode } from './types.js';
 
 /**
  * The versions of AutoAttack (Croce & Hein 2020; the reference code's `version`): `'standard'`, the
- * published ensemble (APGD-CE, APGD-T, FAB-T, Square), and `'plus'`, the stronger and slower one
- * (APGD-CE and APGD-DLR with 5 restarts, FAB with 5 restarts, Square, APGD-T, FAB-T). (`'rand'`, for
- * randomized defenses, needs expectation over randomness inside APGD, which advx does not have yet.)
+ * published ensemble (APGD-CE, APGD-T, FAB-T, Square); `'plus'`, the stronger and slower one
+ * (APGD-CE and APGD-DLR with 5 restarts, FAB with 5 restarts, Square, APGD-T, FAB-T); and `'rand'`,
+ * for randomized defenses (APGD-CE and APGD-DLR, 1 restart each, every gradient averaged over 20
+ * passes of the model: expectation over transformation, `eotSteps: 20`).
  *
  * @public
  */
-export type AutoAttackVersion = 'standard' | 'plus';
+export type AutoAttackVersion = 'standard' | 'plus' | 'rand';
 
 /**
  * Options of {@link autoAttack}.
@@ -18,7 +19,7 @@ export type AutoAttackVersion = 'standard' | 'plus';
  * @public
  */
 export interface AutoAttackOptions {
-  /** Which version of the ensemble (default `'standard'`). */
+  /** Which version of the ensemble (default `'standard'`): `'standard'`, `'plus'` or `'rand'` (randomized models). */
   readonly version?: AutoAttackVersion;
   /** Threat model's norm: `'linf'` (default) or `'l2'`, as in the paper. */
   readonly norm?: 'linf' | 'l2';
@@ -57,16 +58,24 @@ export interface AutoAttackPreset {
  * - `'standard'`: APGD-CE (1 restart), APGD-T (targeted DLR, 9 targets), FAB-T (9 targets), Square
  *   (5,000 queries, p_init 0.8);
  * - `'plus'`: APGD-CE and APGD-DLR (5 restarts each), FAB (5 restarts), Square (5,000 queries), APGD-T
- *   and FAB-T (9 targets each).
+ *   and FAB-T (9 targets each);
+ * - `'rand'`, for models that are random at test time (noise, random transforms, dropout): APGD-CE
+ *   and APGD-DLR, 1 restart each, with `eotSteps: 20` (the reference's `eot_iter = 20`: each gradient
+ *   is the mean over 20 forward/backward passes; the loss that steers the step size and the
+ *   adversarial check come from the last pass, as there). The success of a randomized model's
+ *   prediction is itself random: report robust accuracy over several seeds.
  *
  * An attack of the version that is not registered is left out and named in `omitted` (and in the
  * reports). Spread the preset into {@link evaluate}'s options; it records the version in the result's
  * `config.ensemble`. Register the attacks first (`@advx/attacks/register-all`).
  *
- * Threat model: white-box (APGD, FAB) plus score-based (Square), in `linf` or `l2`.
+ * Threat model: white-box (APGD, FAB) plus score-based (Square), in `linf` or `l2`; `'rand'` is
+ * white-box only.
  *
- * @param options - `version` (`'standard'`), `norm` (`'linf'`), `steps` (100), `numTargets` (9), `queries` (5000).
- * @throws AdvxError `INVALID_OPTION` for another norm or version; `UNKNOWN_NAME` when APGD is not registered.
+ * @param options - `version` (`'standard'`), `norm` (`'linf'`), `steps` (100), `numTargets` (9), `queries` (5000);
+ *   `numTargets` and `queries` do not apply to `'rand'`.
+ * @throws AdvxError `INVALID_OPTION` for another norm or version; `UNKNOWN_NAME` when APGD-CE or APGD-T
+ *   (for `'rand'`: APGD-CE or APGD-DLR) is not registered.
  *
  * @example
  * ```ts
@@ -76,14 +85,16 @@ export interface AutoAttackPreset {
  * const preset = autoAttack({ norm: 'linf' });
  * const result = await evaluate({ model, data: { x, labels }, epsilons: [0.3], ...preset });
  * console.log(result.config.ensemble, result.attacks.map((a) => [a.label, a.perEpsilon[0]?.robustAccuracy]));
+ *
+ * // A model with randomness in its forward pass (noise, random transforms): the 'rand' version.
+ * const rand = await evaluate({ model: noisyModel, data: { x, labels }, epsilons: [0.3], ...autoAttack({ version: 'rand' }) });
  * ```
  * @public
  */
 export function autoAttack(options: AutoAttackOptions = {}): AutoAttackPreset {
   const version = options.version ?? 'standard';
-  if (version !== 'standard' && version !== 'plus') {
-    const rand = String(version) === 'rand' ? " ('rand' needs expectation over the model's randomness inside APGD, which advx does not have yet)" : '';
-    throw new AdvxError('INVALID_OPTION', `autoAttack: version must be 'standard' or 'plus', got ${String(version)}${rand}.`);
+  if (version !== 'standard' && version !== 'plus' && version !== 'rand') {
+    throw new AdvxError('INVALID_OPTION', `autoAttack: version must be 'standard', 'plus' or 'rand', got ${String(version)}.`);
   }
   const norm = options.norm ?? 'linf';
   if (norm !== 'linf' && norm !== 'l2') {
@@ -93,7 +104,8 @@ export function autoAttack(options: AutoAttackOptions = {}): AutoAttackPreset {
   const numTargets = options.numTargets ?? 9;
   const queries = options.queries ?? 5000;
   const registered = new Set(listAttacks().map((m) => m.name));
-  for (const name of ['apgd-ce', 'apgd-t']) {
+  // 'rand' is APGD-CE and APGD-DLR only; the other versions need at least APGD-CE and APGD-T.
+  for (const name of version === 'rand' ? ['apgd-ce', 'apgd-dlr'] : ['apgd-ce', 'apgd-t']) {
     if (!registered.has(name)) {
       throw new AdvxError('UNKNOWN_NAME', `autoAttack needs the attack '${name}': import '@advx/attacks/register-all' first.`, { name });
     }
@@ -102,17 +114,23 @@ export function autoAttack(options: AutoAttackOptions = {}): AutoAttackPreset {
   const square: AttackSpec = { name: 'square', options: { maxQueries: queries, pInit: 0.8 }, label: 'Square' };
   const apgdT: AttackSpec = { name: 'apgd-t', options: { steps, numTargets }, label: 'APGD-T' };
   const fabT: AttackSpec = { name: 'fab-t', options: { steps, numTargets }, label: 'FAB-T' };
-  const wanted: AttackSpec[] =
-    version === 'standard'
-      ? [{ name: 'apgd-ce', options: { steps, restarts: 1 }, label: 'APGD-CE' }, apgdT, fabT, square]
-      : [
-          { name: 'apgd-ce', options: { steps, restarts: 5 }, label: 'APGD-CE' },
-          { name: 'apgd-dlr', options: { steps, restarts: 5 }, label: 'APGD-DLR' },
-          { name: 'fab', options: { steps, restarts: 5 }, label: 'FAB' },
-          square,
-          apgdT,
-          fabT,
-        ];
+  const versions: Record<AutoAttackVersion, AttackSpec[]> = {
+    standard: [{ name: 'apgd-ce', options: { steps, restarts: 1 }, label: 'APGD-CE' }, apgdT, fabT, square],
+    plus: [
+      { name: 'apgd-ce', options: { steps, restarts: 5 }, label: 'APGD-CE' },
+      { name: 'apgd-dlr', options: { steps, restarts: 5 }, label: 'APGD-DLR' },
+      { name: 'fab', options: { steps, restarts: 5 }, label: 'FAB' },
+      square,
+      apgdT,
+      fabT,
+    ],
+    // set_version('rand'): attacks_to_run = ['apgd-ce', 'apgd-dlr'], apgd.n_restarts = 1, apgd.eot_iter = 20.
+    rand: [
+      { name: 'apgd-ce', options: { steps, restarts: 1, eotSteps: 20 }, label: 'APGD-CE' },
+      { name: 'apgd-dlr', options: { steps, restarts: 1, eotSteps: 20 }, label: 'APGD-DLR' },
+    ],
+  };
+  const wanted = versions[version];
   const attacks = wanted.filter((a) => registered.has(a.name));
   const omitted = wanted.filter((a) => !registered.has(a.name)).map((a) => `${a.name}: no attack named ${a.name} is registered`);
   return { attacks, mode: 'sequential', norm, omitted, ensemble: { name: 'AutoAttack', version, omitted } };

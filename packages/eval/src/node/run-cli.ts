@@ -66,14 +66,14 @@ function parseValue(raw: string): unknown {
   return raw;
 }
 
-/** `pgd:steps=40:restarts=2,fgsm` → specs; `autoattack` (or `autoattack:version=plus`) → the AutoAttack preset. */
+/** `pgd:steps=40:restarts=2,fgsm` → specs; `autoattack` (or `autoattack:version=plus|rand`) → the AutoAttack preset. */
 export function parseAttacks(list: string): { specs: AttackSpec[]; sequential: boolean; omitted: readonly string[]; version?: AutoAttackVersion } {
   const names = list.split(',').map((s) => s.trim()).filter(Boolean);
   if (names.length === 0) throw new AdvxError('INVALID_OPTION', '--attacks: give at least one attack, e.g. --attacks pgd:steps=40,apgd-ce.');
   const auto = names.length === 1 ? /^autoattack(?::version=([a-z]+))?$/i.exec(names[0] as string) : null;
   if (auto) {
     const version = (auto[1] ?? 'standard') as AutoAttackVersion;
-    if (version !== 'standard' && version !== 'plus') throw new AdvxError('INVALID_OPTION', `--attacks autoattack:version=${version}: the versions are standard and plus.`);
+    if (version !== 'standard' && version !== 'plus' && version !== 'rand') throw new AdvxError('INVALID_OPTION', `--attacks autoattack:version=${version}: the versions are standard, plus and rand.`);
     return { specs: [], sequential: true, omitted: [], version };
   }
   const specs = names.map((entry) => {
@@ -616,7 +616,7 @@ export async function runCli(argv: readonly string[], io: CliIo = { stdout: proc
       '--data <folder|list|pair|name>',
       `an image folder (one sub-folder per class, PNG/JPEG), a list.csv/list.json of path,label, images.idx,labels.idx, x.npy,y.npy, or ${Object.keys(DATASETS).join(', ')}; default: the zoo model's dataset`,
     )
-    .option('--attacks <list>', 'comma-separated attacks with name:key=value options, or autoattack (autoattack:version=plus for the plus version)', DEFAULT_ATTACKS)
+    .option('--attacks <list>', 'comma-separated attacks with name:key=value options, or autoattack (autoattack:version=plus or rand for those versions)', DEFAULT_ATTACKS)
     .option('--eps <list>', 'comma-separated epsilons (fractions such as 8/255 allowed)', '0.1,0.2,0.3')
     .addOption(new Option('--norm <norm>', 'perturbation norm').choices(['linf', 'l2', 'l1', 'l0']).default('linf'))
     .option('--n <count>', 'number of samples (default: 300 of a zoo dataset, all of other data)')
