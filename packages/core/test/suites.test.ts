@@ -1,14 +1,13 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, describe, expect, it } from 'vitest';
 
-import { AdvxError, Rng, type AnyModel, type Detector, type Inspection, type Inspector, type LabeledData, type Model, type Preprocessor } from '../src/index.js';
+import { AdvxError, Rng, rocAuc, type AnyModel, type Detector, type Inspection, type Inspector, type LabeledData, type Model, type Preprocessor } from '../src/index.js';
 import {
   assertConformance,
   checkDetector,
   checkInspector,
   checkPreprocessor,
   linearModel,
-  rocAuc,
   type ConformanceReport,
 } from '../src/testing/index.js';
 
@@ -465,28 +464,5 @@ describe('checkInspector', () => {
     const loose = await check(classMeanInspector(1));
     expectPasses(loose);
     expect(message(loose, 'recall')).toBe('recall 0.500, 1 flagged');
-  });
-});
-
-// ---------------------------------------------------------------------------------------------
-// rocAuc
-// ---------------------------------------------------------------------------------------------
-
-describe('rocAuc', () => {
-  it('hand cases: perfect 1, reversed 0, ties 1/2, partial', () => {
-    expect(rocAuc([0.1, 0.2], [0.9, 0.3])).toBe(1);
-    expect(rocAuc([0.9, 0.8], [0.1, 0.2])).toBe(0);
-    expect(rocAuc([0.5, 0.5], [0.5, 0.5])).toBe(0.5);
-    expect(rocAuc([1, 2, 3], [1, 2, 3])).toBe(0.5);
-    // Pairs (pos > neg): 0.35 > 0.1 ✓, 0.35 > 0.4 ✗, 0.8 > both ✓✓ → 3/4
-    expect(rocAuc([0.1, 0.4], [0.35, 0.8])).toBe(0.75);
-    // A tie counts 1/2: (0.3 vs 0.3) = ½, (0.5 vs 0.3) = 1 → 1.5/2
-    expect(rocAuc([0.3], [0.3, 0.5])).toBe(0.75);
-    // Unequal sizes: 3 negatives, 1 positive above two of them → 2/3
-    expect(rocAuc(Float32Array.from([0, 1, 5]), [2])).toBeCloseTo(2 / 3, 12);
-    expect(rocAuc([], [1])).toBeNaN();
-    expect(rocAuc([0.1, NaN], [0.5])).toBeNaN();
-    expect(rocAuc([0.1], [NaN, NaN])).toBeNaN();
-    expect(rocAuc([1], [])).toBeNaN();
   });
 });

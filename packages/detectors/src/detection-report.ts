@@ -1,5 +1,4 @@
-import { AdvxError } from '@advx/core';
-import { rocAuc } from '@advx/core/testing';
+import { AdvxError, rocAuc } from '@advx/core';
 
 import { checkFpr, thresholdAtFpr } from './internal/threshold.js';
 

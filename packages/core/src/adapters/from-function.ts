@@ -2,7 +2,7 @@ import type * as tf from '@tensorflow/tfjs-core';
 
 import { AdvxError } from '../errors.js';
 import type { Bounds, Model } from '../model.js';
-import { makeModel, validateOutput, type ModelOutput, type NormalizeOptions } from './normalize.js';
+import { makeModel, validateOutput, type ModelOutput, type NormalizeOptions } from './make-model.js';
 
 /**
  * Options of {@link fromFunction}.

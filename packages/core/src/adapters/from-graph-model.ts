@@ -11,7 +11,7 @@ import {
   validateOutput,
   type ModelOutput,
   type NormalizeOptions,
-} from './normalize.js';
+} from './make-model.js';
 
 /**
  * Options of {@link fromGraphModel}.

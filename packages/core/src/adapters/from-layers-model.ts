@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { AdvxError } from '../errors.js';
 import type { Bounds, Model } from '../model.js';
 import type { LayerLike, LayersModelLike, SymbolicTensorLike } from './model-like.js';
-import { formatShape, makeModel, validateOutput, type ModelOutput, type NormalizeOptions } from './normalize.js';
+import { formatShape, makeModel, validateOutput, type ModelOutput, type NormalizeOptions } from './make-model.js';
 
 /**
  * Options of {@link fromLayersModel}.

@@ -8,7 +8,7 @@ export { fromLayersModel, type FromLayersModelOptions } from './from-layers-mode
 export { fromGraphModel, type FromGraphModelOptions } from './from-graph-model.js';
 export { fromFunction, type FromFunctionOptions } from './from-function.js';
 export { toQueryModel, type ToQueryModelOptions, type BudgetedQueryModel } from './to-query-model.js';
-export type { NormalizeOptions, ModelOutput } from './normalize.js';
+export type { NormalizeOptions, ModelOutput } from './make-model.js';
 export type {
   GraphModelLike,
   GraphTensorInfoLike,

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 
 import { AdvxError } from '../errors.js';
 import type { Model, QueryModel, QueryOutput } from '../model.js';
-import { assertBatchShape } from './normalize.js';
+import { assertBatchShape } from './make-model.js';
 
 /**
  * Options of {@link toQueryModel}.

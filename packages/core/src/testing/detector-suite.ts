@@ -2,9 +2,10 @@ import * as tf from '@tensorflow/tfjs-core';
 
 import type { LabeledData } from '../defense.js';
 import type { Detector, Inspector } from '../detector.js';
+import { rocAuc } from '../metrics/roc-auc.js';
 import type { AnyModel, Model } from '../model.js';
 import { ensure, Suite, type ConformanceReport } from './report.js';
-import { expectAdvxError, rocAuc } from './util.js';
+import { expectAdvxError } from './util.js';
 
 /**
  * The data a detector is checked on.
@@ -33,7 +34,12 @@ export interface DetectorFixture {
  *
  * @example
  * ```ts
- * assertConformance(await checkDetector(featureSqueezing(), { model, clean, adversarial }));
+ * import { assertConformance, checkDetector } from '@advx/core/testing';
+ * import { bitDepth } from '@advx/defenses';
+ * import { featureSqueezing } from '@advx/detectors';
+ *
+ * const make = () => featureSqueezing({ squeezers: [bitDepth({ bits: 1 })] });
+ * assertConformance(await checkDetector(make, { model, clean, adversarial }));
  * ```
  * @public
  */

@@ -19,5 +19,4 @@ export {
 } from './cross-backend-suite.js';
 export { checkDetector, checkInspector, type DetectorFixture, type InspectorFixture } from './detector-suite.js';
 export { assertConformance, type CheckResult, type ConformanceReport } from './report.js';
-export { rocAuc } from './util.js';
 export { linearModel, mlpModel, selfLabeledData, type LabeledBatch, type LinearModelOptions, type MlpModelOptions } from './fixtures.js';

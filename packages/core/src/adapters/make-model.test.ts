@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 
 import { AdvxError } from '../errors.js';
-import { applyNormalization, makeModel, validateBounds, validateNormalize } from './normalize.js';
+import { applyNormalization, makeModel, validateBounds, validateNormalize } from './make-model.js';
 
 function errorOf(f: () => unknown): AdvxError {
   try {
@@ -14,7 +14,7 @@ function errorOf(f: () => unknown): AdvxError {
   throw new Error('expected an AdvxError');
 }
 
-describe('normalize helpers', () => {
+describe('make-model helpers', () => {
   it('applies (x - mean) / std over the last (channel) axis of an image batch', async () => {
     const before = tf.memory().numTensors;
     // [1, 1, 2, 2]: two pixels with two channels
