@@ -26,6 +26,8 @@ export interface AttackSpec {
   readonly options?: Readonly<Record<string, unknown>>;
   /** Name in the results and reports (default: the name plus the options that differ from the defaults, e.g. `pgd(steps=10)`). */
   readonly label?: string;
+  /** Never set: a spec has no `meta`, so an uncalled factory (`attacks: [pgd]` instead of `[pgd()]`) is a compile error. */
+  readonly meta?: never;
 }
 
 /**
