@@ -452,10 +452,9 @@ async function runEvalLocked(flags: EvalFlags, io: CliIo, verbose: boolean, chec
  */
 async function runEvalWorkers(flags: EvalFlags, io: CliIo, argv: readonly string[], workers: number, threads: number | undefined): Promise<number> {
   const given = argv.slice(argv.indexOf('eval') + 1);
-  const args = withoutOptions(given, ['--workers', '--shard', '--out', '--threads'], ['--resume', '--json', '--verbose']);
   // The self-test runs once, in the first worker (mergeResults keeps its record).
+  const shared = withoutOptions(given, ['--workers', '--shard', '--out', '--threads'], ['--resume', '--json', '--verbose'], ['--self-test']);
   const selfTest = flags.selfTest !== undefined && flags.selfTest !== false ? ['--self-test', ...(typeof flags.selfTest === 'string' ? [flags.selfTest] : [])] : [];
-  const shared = selfTest.length ? withoutSelfTest(args) : args;
   const controller = new AbortController();
   const onSigint = () => controller.abort();
   if (io.signal) io.signal.addEventListener('abort', onSigint);
@@ -494,21 +493,6 @@ async function runEvalWorkers(flags: EvalFlags, io: CliIo, argv: readonly string
     progress.stop();
     if (!io.signal) process.removeListener('SIGINT', onSigint);
   }
-}
-
-/** `args` without `--self-test [samples]` (or `--self-test=samples`). */
-function withoutSelfTest(args: readonly string[]): string[] {
-  const out: string[] = [];
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i] as string;
-    if (a.startsWith('--self-test=')) continue;
-    if (a === '--self-test') {
-      if (/^\d+$/.test(args[i + 1] ?? '')) i++;
-      continue;
-    }
-    out.push(a);
-  }
-  return out;
 }
 
 async function runList(json: boolean, io: CliIo): Promise<number> {

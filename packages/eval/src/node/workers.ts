@@ -241,18 +241,22 @@ export async function runWorkers(plan: WorkerPlan): Promise<WorkersOutcome> {
 }
 
 /**
- * The `advx eval` arguments without the named options (`--name value`, `--name=value`, and the
- * boolean `flags` without a value).
+ * The `advx eval` arguments without the named options: `valued` ones (`--name value`, `--name=value`),
+ * boolean `flags`, and `optional` ones whose value may follow (`--self-test`, `--self-test 20`).
  *
  * @internal
  */
-export function withoutOptions(argv: readonly string[], valued: readonly string[], flags: readonly string[]): string[] {
+export function withoutOptions(argv: readonly string[], valued: readonly string[], flags: readonly string[], optional: readonly string[] = []): string[] {
   const out: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i] as string;
     const name = a.split('=')[0] as string;
     if (valued.includes(name)) {
       if (!a.includes('=')) i++;
+      continue;
+    }
+    if (optional.includes(name)) {
+      if (!a.includes('=') && /^\d+$/.test(argv[i + 1] ?? '')) i++;
       continue;
     }
     if (flags.includes(a)) continue;
