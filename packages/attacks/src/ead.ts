@@ -90,7 +90,7 @@ interface FistaRun {
  * `max(max_{i≠t} z_i − z_t, −κ)` (targeted) on the logits `z` (as C&W). The L1 term is handled by
  * FISTA (the paper's Algorithm 1): from `x⁽⁰⁾ = y⁽⁰⁾ = x`, each iteration `k = 0, 1, …` takes a
  * gradient step on the smooth part `g = c·f + ‖· − x‖₂²` at the slack `y⁽ᵏ⁾` and applies the projected
- * shrinkage-thresholding operator, `x⁽ᵏ⁺¹⁾ = S_β(y⁽ᵏ⁾ − α_k∇g(y⁽ᵏ⁾))` (see {@link shrinkageThreshold};
+ * shrinkage-thresholding operator, `x⁽ᵏ⁺¹⁾ = S_β(y⁽ᵏ⁾ − α_k∇g(y⁽ᵏ⁾))` (see `shrinkageThreshold` in this file;
  * as in the paper and the authors' code the threshold is β itself, not `α_k·β`), then updates the
  * slack with momentum, `y⁽ᵏ⁺¹⁾ = x⁽ᵏ⁺¹⁾ + k/(k+3)·(x⁽ᵏ⁺¹⁾ − x⁽ᵏ⁾)` (the paper's and Foolbox's factor;
  * the authors' TensorFlow code reads its step counter after incrementing it, `(k+1)/(k+4)`). Success is

@@ -281,7 +281,7 @@ const DEFAULTS: Required<FabOptions> = { norm: 'linf', earlyStop: true, steps: 1
  * smallest `|f_k|/‖∇f_k‖_q` (q the dual norm: l1 for linf, l2 for l2, linf for l1), and projects both
  * `x⁽ⁱ⁾` and the original point `x_orig` onto the hyperplane `f_l(x⁽ⁱ⁾) + ⟨∇f_l, z − x⁽ⁱ⁾⟩ = 0`
  * intersected with the box of the bounds (the exact box-constrained projection, see
- * {@link fabProjection}), giving `δ` and `δ_orig`. The biased step is
+ * `fabProjection` in this file), giving `δ` and `δ_orig`. The biased step is
  * `x⁽ⁱ⁺¹⁾ = clip((1 − α)(x⁽ⁱ⁾ + η·δ) + α(x_orig + η·δ_orig))` with
  * `α = min(‖δ‖/(‖δ‖ + ‖δ_orig‖), α_max)` and the extrapolation η. When `x⁽ⁱ⁺¹⁾` is misclassified it is
  * kept if it is the closest so far, and the iterate takes the backward step

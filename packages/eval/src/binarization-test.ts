@@ -35,7 +35,12 @@ export interface BinarizationTestOptions {
   /** The white-box model under evaluation; its features define every binary classifier. */
   readonly model: Model;
   /** Clean samples `[n, ...model.inputShape]` inside the model's bounds, and their int32 labels `[n]`. */
-  readonly data: { readonly x: tf.Tensor; readonly labels: tf.Tensor1D };
+  readonly data: {
+    /** The clean samples `[n, ...model.inputShape]`. */
+    readonly x: tf.Tensor;
+    /** Their labels `[n]` (int32). */
+    readonly labels: tf.Tensor1D;
+  };
   /** The attack under test, configured for `norm` (e.g. `pgd({ steps: 100 })`). Fixed-epsilon or minimization. */
   readonly attack: Attack;
   /** Radius of the threat model, > 0, in the units of the input. */
@@ -114,7 +119,18 @@ export interface BinarizationTestResult {
   /** One entry per sample, in order. */
   readonly samples: readonly BinarizationSample[];
   /** Counts of each status; `valid` = `pass + fail`. */
-  readonly counts: { readonly pass: number; readonly fail: number; readonly indeterminate: number; readonly valid: number; readonly total: number };
+  readonly counts: {
+    /** Valid tests the attack passed. */
+    readonly pass: number;
+    /** Valid tests it failed. */
+    readonly fail: number;
+    /** Samples without a valid test. */
+    readonly indeterminate: number;
+    /** `pass + fail`. */
+    readonly valid: number;
+    /** All samples. */
+    readonly total: number;
+  };
   /** Indeterminate samples by reason. */
   readonly indeterminateReasons: Readonly<Record<BinarizationReason, number>>;
   /** `pass / valid` (NaN when no test was valid). */
@@ -123,11 +139,17 @@ export interface BinarizationTestResult {
   readonly interval: readonly [number, number];
   /** The settings the test ran with (defaults filled in). */
   readonly config: {
+    /** The attack's registry name. */
     readonly attack: string;
+    /** The ε of every test. */
     readonly epsilon: number;
+    /** The norm of every test. */
     readonly norm: BinarizationNorm;
+    /** Inner points per sample. */
     readonly inner: number;
+    /** Dimension of the features the readout is fitted on. */
     readonly featureDimension: number;
+    /** The base seed. */
     readonly seed: number;
   };
 }

@@ -104,6 +104,17 @@ async function loadZoo(id: ZooModelId, opts: LoadUserModelOptions): Promise<User
 }
 
 /**
+ * The input `[n, k]` of the last dense layer of a layers model (its penultimate features), or
+ * `undefined` when it has no dense layer with a rank-2 input.
+ */
+function penultimateFeatures(layers: tfl.LayersModel): ((x: tf.Tensor) => tf.Tensor2D) | undefined {
+  const dense = [...layers.layers].reverse().find((l) => l.getClassName() === 'Dense');
+  const input = dense?.input;
+  if (input === undefined || Array.isArray(input) || input.shape.length !== 2) return undefined;
+  return (x) => layers.execute(x, input.name) as tf.Tensor2D;
+}
+
+/**
  * Loads the model a user passes to `advx eval --model`:
  * - a zoo id (`mnist-cnn`, ...);
  * - a tfjs layers `model.json` (a final softmax is stripped by `fromLayersModel`);
@@ -131,17 +142,6 @@ async function loadZoo(id: ZooModelId, opts: LoadUserModelOptions): Promise<User
  * ```
  * @public
  */
-/**
- * The input `[n, k]` of the last dense layer of a layers model (its penultimate features), or
- * `undefined` when it has no dense layer with a rank-2 input.
- */
-function penultimateFeatures(layers: tfl.LayersModel): ((x: tf.Tensor) => tf.Tensor2D) | undefined {
-  const dense = [...layers.layers].reverse().find((l) => l.getClassName() === 'Dense');
-  const input = dense?.input;
-  if (input === undefined || Array.isArray(input) || input.shape.length !== 2) return undefined;
-  return (x) => layers.execute(x, input.name) as tf.Tensor2D;
-}
-
 export async function loadUserModel(spec: string, options: LoadUserModelOptions = {}): Promise<UserModel> {
   if ((ZOO_MODEL_IDS as readonly string[]).includes(spec)) return loadZoo(spec as ZooModelId, options);
   const { file, metadata } = await locate(spec);
