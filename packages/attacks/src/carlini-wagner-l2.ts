@@ -9,6 +9,8 @@ import {
   type AttackOptionsBase,
 } from '@advx/core';
 
+import { ConstSearch } from './internal/const-search.js';
+
 /**
  * Options of {@link carliniWagnerL2}.
  *
@@ -208,19 +210,12 @@ export const carliniWagnerL2 = defineAttack<CarliniWagnerL2Options>({
     const w0 = tf.tidy(() => tf.atanh(tf.mul(tf.sub(tf.div(tf.sub(x, lo), half), 1), ATANH_SAFETY)));
     let best = tf.clone(x);
     let bestDist = tf.fill([n], Infinity) as tf.Tensor1D;
-    const consts = new Float64Array(n).fill(initialConst);
-    const lower = new Float64Array(n);
-    const upper = new Float64Array(n).fill(Infinity);
+    const search = new ConstSearch(n, initialConst, binarySearchSteps);
     const period = Math.ceil(steps / 10);
     const total = binarySearchSteps * steps;
 
     for (let b = 0; b < binarySearchSteps; b++) {
-      if (b === binarySearchSteps - 1 && binarySearchSteps >= 10) {
-        upper.forEach((u, i) => {
-          if (Number.isFinite(u)) consts[i] = u;
-        });
-      }
-      const c = tf.tensor1d(Float32Array.from(consts), 'float32');
+      const c = tf.tensor1d(search.constants(b), 'float32');
       const objective = (logits: tf.Tensor2D): tf.Tensor1D => tf.neg(tf.mul(c, lossF(logits))) as tf.Tensor1D;
       let run: AdamRun = {
         w: tf.clone(w0),
@@ -291,15 +286,7 @@ export const carliniWagnerL2 = defineAttack<CarliniWagnerL2Options>({
       tf.dispose([c, run.w, run.m, run.v, run.found, run.frozen, run.frozenRows, run.prevLoss]);
       best = run.best;
       bestDist = run.bestDist;
-      for (let i = 0; i < n; i++) {
-        const ci = consts[i] as number;
-        if (found[i]) {
-          upper[i] = Math.min(upper[i] as number, ci);
-        } else {
-          lower[i] = Math.max(lower[i] as number, ci);
-        }
-        consts[i] = Number.isFinite(upper[i] as number) ? ((lower[i] as number) + (upper[i] as number)) / 2 : ci * 10;
-      }
+      search.update(found);
     }
     tf.dispose([w0, bestDist, cls, mask, exclude, shift, inactive]);
     return best;
