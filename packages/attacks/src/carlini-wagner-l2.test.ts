@@ -2,31 +2,14 @@ import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, describe, expect, it } from 'vitest';
 
 import { isAdvxError, Rng } from '@advx/core';
-import { assertConformance, checkAttack, linearModel } from '@advx/core/testing';
+import { assertConformance, checkAttack } from '@advx/core/testing';
 
-import { unitScaleMlp as mlp } from '../test/fixtures.js';
+import { argmax, fourClassLinear, runnerUp as runnerUpOf, unitScaleMlp as mlp } from '../test/fixtures.js';
 
 import { adamStep, carliniWagnerL2 } from './carlini-wagner-l2.js';
 import { deepfool } from './deepfool.js';
 
-// A 6-input, 4-class linear model on [0, 1], and six points (one or more per class) whose closest
-// boundary points lie inside the bounds, so that the closed-form minimal distances apply.
-const W = [
-  [1, 0, 0, -0.5, 0, 0.5],
-  [0, 1, 0, 0, -0.5, 0],
-  [0, 0, 1, 0.5, 0, -0.5],
-  [-0.5, 0, 0, 1, 0.5, 0],
-];
-const B = [0, 0, 0, 0];
-const linear = linearModel({ weights: W, bias: B });
-const xsLinear = [
-  [0.7, 0.4, 0.45, 0.4, 0.5, 0.5],
-  [0.4, 0.8, 0.5, 0.45, 0.35, 0.5],
-  [0.45, 0.4, 0.7, 0.5, 0.5, 0.4],
-  [0.4, 0.45, 0.5, 0.7, 0.45, 0.5],
-  [0.6, 0.75, 0.4, 0.45, 0.55, 0.6],
-  [0.45, 0.5, 0.6, 0.55, 0.5, 0.4],
-];
+const { weights: W, xs: xsLinear, model: linear, x: xLinear, labels: labelsLinear, logits: logitsOf, toClass, exactDistance } = fourClassLinear;
 
 /** Rows drawn uniformly from [0, 1]^d. */
 function points(seed: number, n: number, d: number): number[][] {
@@ -34,32 +17,20 @@ function points(seed: number, n: number, d: number): number[][] {
   return Array.from({ length: n }, () => Array.from({ length: d }, () => rng.uniform()));
 }
 
-const logitsOf = (row: readonly number[]) => W.map((w, c) => w.reduce((s, wj, j) => s + wj * (row[j] as number), B[c] as number));
-const argmax = (z: readonly number[]) => z.reduce((best, v, i) => (v > (z[best] as number) ? i : best), 0);
-
 /**
  * L2 distances from `row` to the boundaries of the linear model: `exact`, the minimal distance to the
  * region where the predicted class y loses, min_k (z_y − z_k)/‖w_y − w_k‖₂; `runnerUp`, the distance to
  * the boundary with the class of the second-largest logit.
  */
 function boundaryDistances(row: readonly number[]): { exact: number; runnerUp: number } {
-  const z = logitsOf(row);
-  const y = argmax(z);
-  const others = z.map((v, k) => (k === y ? -Infinity : v));
-  const second = argmax(others);
-  const to = (k: number) => ((z[y] as number) - (z[k] as number)) / Math.hypot(...(W[y] as number[]).map((v, j) => v - (W[k] as number[])[j]!));
-  const exact = Math.min(...W.map((_, k) => (k === y ? Infinity : to(k))));
-  return { exact, runnerUp: to(second) };
+  return { exact: exactDistance(row, 'l2'), runnerUp: toClass(row, runnerUpOf(logitsOf(row)), 'l2') };
 }
-
-const xLinear = tf.tensor2d(xsLinear);
-const labelsLinear = tf.tensor1d(xsLinear.map((r) => argmax(logitsOf(r))), 'int32');
 
 const net = mlp(3, 16, 16, 4);
 const xNet = tf.tensor2d(points(7, 8, 16));
 const labelsNet = tf.tidy(() => tf.cast(tf.argMax(net.logits(xNet), 1), 'int32') as tf.Tensor1D);
 
-afterAll(() => tf.dispose([xLinear, labelsLinear, xNet, labelsNet]));
+afterAll(() => tf.dispose([xNet, labelsNet]));
 
 function median(values: ArrayLike<number>): number {
   const s = Array.from(values).sort((a, b) => a - b);

@@ -2,31 +2,17 @@ import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, describe, expect, it } from 'vitest';
 
 import { fromFunction, isAdvxError, Rng, type AttackResult, type Model } from '@advx/core';
-import { assertConformance, checkAttack, linearModel } from '@advx/core/testing';
+import { assertConformance, checkAttack } from '@advx/core/testing';
 
-import { unitScaleMlp as mlp } from '../test/fixtures.js';
+import { fourClassLinear, unitScaleMlp as mlp } from '../test/fixtures.js';
 
 import { carliniWagnerL2 } from './carlini-wagner-l2.js';
 import { ddn } from './ddn.js';
 import { deepfool } from './deepfool.js';
 
-// A 6-input, 4-class linear model on [0, 1], and six points (one or more per class) whose closest
-// boundary points lie inside the bounds, so that the closed-form minimal distances apply (as in
-// carlini-wagner-l2.test.ts).
-const W = [
-  [1, 0, 0, -0.5, 0, 0.5],
-  [0, 1, 0, 0, -0.5, 0],
-  [0, 0, 1, 0.5, 0, -0.5],
-  [-0.5, 0, 0, 1, 0.5, 0],
-];
-const xsLinear = [
-  [0.7, 0.4, 0.45, 0.4, 0.5, 0.5],
-  [0.4, 0.8, 0.5, 0.45, 0.35, 0.5],
-  [0.45, 0.4, 0.7, 0.5, 0.5, 0.4],
-  [0.4, 0.45, 0.5, 0.7, 0.45, 0.5],
-  [0.6, 0.75, 0.4, 0.45, 0.55, 0.6],
-  [0.45, 0.5, 0.6, 0.55, 0.5, 0.4],
-];
+// The linear fixture: six points whose closest boundary points lie inside the bounds, so that the
+// closed-form minimal distances apply (as in carlini-wagner-l2.test.ts).
+const { weights: W, xs: xsLinear, model: linear, x: xLinear, labels: labelsLinear, logits: logitsOf, halfSpace, exactDistance } = fourClassLinear;
 
 /**
  * `model` with its logits multiplied by `k`: the same decision regions (hence the same minimal
@@ -58,7 +44,6 @@ function counting(model: Model): { model: Model; rows: () => number } {
   return { model: wrapped, rows: () => rows };
 }
 
-const linear = linearModel({ weights: W });
 const linear20 = confident(linear, 20);
 
 /** Rows drawn uniformly from [lo, hi)^d. */
@@ -67,30 +52,17 @@ function points(seed: number, n: number, d: number, lo = 0, hi = 1): number[][] 
   return Array.from({ length: n }, () => Array.from({ length: d }, () => lo + (hi - lo) * rng.uniform()));
 }
 
-const logitsOf = (row: readonly number[]) => W.map((w) => w.reduce((s, wj, j) => s + wj * (row[j] as number), 0));
-const argmax = (z: readonly number[]) => z.reduce((best, v, i) => (v > (z[best] as number) ? i : best), 0);
-/** L2 distance from `row` to the half-space where class `a` beats class `b`: max(0, z_b − z_a)/‖w_a − w_b‖₂. */
-const halfSpace = (row: readonly number[], a: number, b: number) => {
-  const z = logitsOf(row);
-  return Math.max(0, (z[b] as number) - (z[a] as number)) / Math.hypot(...(W[a] as number[]).map((v, j) => v - (W[b] as number[])[j]!));
-};
 /** The exact minimal L2 distance to the region where the predicted class y loses: min_k over k ≠ y of the half-space distances. */
-const exactUntargeted = (row: readonly number[]) => {
-  const y = argmax(logitsOf(row));
-  return Math.min(...W.map((_, k) => (k === y ? Infinity : halfSpace(row, k, y))));
-};
+const exactUntargeted = (row: readonly number[]) => exactDistance(row, 'l2');
 /** A lower bound of the minimal distance to the region where class t wins: it lies in every half-space "t beats k". */
-const targetedLowerBound = (row: readonly number[], t: number) => Math.max(...W.map((_, k) => (k === t ? 0 : halfSpace(row, t, k))));
-
-const xLinear = tf.tensor2d(xsLinear);
-const labelsLinear = tf.tensor1d(xsLinear.map((r) => argmax(logitsOf(r))), 'int32');
+const targetedLowerBound = (row: readonly number[], t: number) => Math.max(...W.map((_, k) => (k === t ? 0 : halfSpace(row, t, k, 'l2'))));
 
 // The 16 → 16 → 4 ReLU network of C&W's and DeepFool's tests, with logits ×20 (see `confident`).
 const net20 = confident(mlp(3, 16, 16, 4), 20);
 const xNet = tf.tensor2d(points(7, 8, 16));
 const labelsNet = tf.tidy(() => tf.cast(tf.argMax(net20.logits(xNet), 1), 'int32') as tf.Tensor1D);
 
-afterAll(() => tf.dispose([xLinear, labelsLinear, xNet, labelsNet]));
+afterAll(() => tf.dispose([xNet, labelsNet]));
 
 function median(values: ArrayLike<number>): number {
   const s = Array.from(values).sort((a, b) => a - b);

@@ -2,56 +2,25 @@ import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, describe, expect, it } from 'vitest';
 
 import { isAdvxError, Rng } from '@advx/core';
-import { assertConformance, checkAttack, linearModel } from '@advx/core/testing';
+import { assertConformance, checkAttack } from '@advx/core/testing';
 
-import { unitScaleMlp as mlp } from '../test/fixtures.js';
+import { argmax, fourClassLinear, unitScaleMlp as mlp } from '../test/fixtures.js';
 
 import { deepfool } from './deepfool.js';
 
-// A 6-input, 4-class linear model on [0, 1], and six points (one or more per class) whose closest
-// boundary points lie inside the bounds, so that the closed-form minimal distances apply.
-const W = [
-  [1, 0, 0, -0.5, 0, 0.5],
-  [0, 1, 0, 0, -0.5, 0],
-  [0, 0, 1, 0.5, 0, -0.5],
-  [-0.5, 0, 0, 1, 0.5, 0],
-];
-const linear = linearModel({ weights: W });
-const xsLinear = [
-  [0.7, 0.4, 0.45, 0.4, 0.5, 0.5],
-  [0.4, 0.8, 0.5, 0.45, 0.35, 0.5],
-  [0.45, 0.4, 0.7, 0.5, 0.5, 0.4],
-  [0.4, 0.45, 0.5, 0.7, 0.45, 0.5],
-  [0.6, 0.75, 0.4, 0.45, 0.55, 0.6],
-  [0.45, 0.5, 0.6, 0.55, 0.5, 0.4],
-];
-const logitsOf = (row: readonly number[]) => W.map((w) => w.reduce((s, wj, j) => s + wj * (row[j] as number), 0));
-const argmax = (z: readonly number[]) => z.reduce((best, v, i) => (v > (z[best] as number) ? i : best), 0);
-const xLinear = tf.tensor2d(xsLinear);
-const labelsLinear = tf.tensor1d(xsLinear.map((r) => argmax(logitsOf(r))), 'int32');
-
-/**
- * Distance from `row` to the boundary between its class y and class k of the linear model in the
- * dual norm q of the attack norm: (z_y − z_k)/‖w_y − w_k‖_q, q = 2 for l2 and q = 1 for linf.
- */
-function boundary(row: readonly number[], k: number, norm: 'l2' | 'linf'): number {
-  const z = logitsOf(row);
-  const y = argmax(z);
-  const diff = (W[y] as number[]).map((v, j) => v - (W[k] as number[])[j]!);
-  const dual = norm === 'l2' ? Math.hypot(...diff) : diff.reduce((s, v) => s + Math.abs(v), 0);
-  return ((z[y] as number) - (z[k] as number)) / dual;
-}
-const closest = (row: readonly number[], norm: 'l2' | 'linf') => {
-  const y = argmax(logitsOf(row));
-  return Math.min(...W.map((_, k) => (k === y ? Infinity : boundary(row, k, norm))));
-};
+// The linear fixture: six points whose closest boundary points lie inside the bounds, so that the
+// closed-form minimal distances apply. `boundary(row, k, norm)` is the distance from `row` to the
+// boundary between its class y and class k in the dual norm q of the attack norm,
+// (z_y − z_k)/‖w_y − w_k‖_q, q = 2 for l2 and q = 1 for linf; `closest` its minimum over k ≠ y.
+const { weights: W, xs: xsLinear, model: linear, x: xLinear, labels: labelsLinear, logits: logitsOf, toClass: boundary, exactDistance: closest } =
+  fourClassLinear;
 
 const net = mlp(3, 16, 16, 4);
 const rng = new Rng(7);
 const xNet = tf.tensor2d(Array.from({ length: 8 }, () => Array.from({ length: 16 }, () => rng.uniform())));
 const labelsNet = tf.tidy(() => tf.cast(tf.argMax(net.logits(xNet), 1), 'int32') as tf.Tensor1D);
 
-afterAll(() => tf.dispose([xLinear, labelsLinear, xNet, labelsNet]));
+afterAll(() => tf.dispose([xNet, labelsNet]));
 
 describe('deepfool', () => {
   it('passes the attack conformance suite (minimization, l2) on a linear model and a ReLU network', async () => {

@@ -2,31 +2,17 @@ import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, describe, expect, it } from 'vitest';
 
 import { isAdvxError, Rng } from '@advx/core';
-import { assertConformance, checkAttack, linearModel } from '@advx/core/testing';
+import { assertConformance, checkAttack } from '@advx/core/testing';
 
-import { maxDiff, rows, unitScaleMlp as mlp } from '../test/fixtures.js';
+import { argmax, fourClassLinear, maxDiff, rows, runnerUp as runnerUpOf, unitScaleMlp as mlp } from '../test/fixtures.js';
 
 import { carliniWagnerL2 } from './carlini-wagner-l2.js';
 import { ead, shrinkageThreshold } from './ead.js';
 
-// A 6-input, 4-class linear model on [0, 1] (the one of carlini-wagner-l2.test.ts), and six points whose
-// closest L1 boundary points (one coordinate moved) lie inside the bounds, so the closed form applies.
-const W = [
-  [1, 0, 0, -0.5, 0, 0.5],
-  [0, 1, 0, 0, -0.5, 0],
-  [0, 0, 1, 0.5, 0, -0.5],
-  [-0.5, 0, 0, 1, 0.5, 0],
-];
-const B = [0, 0, 0, 0];
-const linear = linearModel({ weights: W, bias: B });
-const xsLinear = [
-  [0.7, 0.4, 0.45, 0.4, 0.5, 0.5],
-  [0.4, 0.8, 0.5, 0.45, 0.35, 0.5],
-  [0.45, 0.4, 0.7, 0.5, 0.5, 0.4],
-  [0.4, 0.45, 0.5, 0.7, 0.45, 0.5],
-  [0.6, 0.75, 0.4, 0.45, 0.55, 0.6],
-  [0.45, 0.5, 0.6, 0.55, 0.5, 0.4],
-];
+// The linear fixture; its six points have closest L1 boundary points (one coordinate moved) inside the
+// bounds, so the closed form applies.
+const { weights: W, xs: xsLinear, model: linear, x: xLinear, labels: labelsLinear, logits: logitsOf, label, toClass, exactDistance, inside } =
+  fourClassLinear;
 
 /** Rows drawn uniformly from [0, 1]^d. */
 function points(seed: number, n: number, d: number): number[][] {
@@ -34,42 +20,27 @@ function points(seed: number, n: number, d: number): number[][] {
   return Array.from({ length: n }, () => Array.from({ length: d }, () => rng.uniform()));
 }
 
-const logitsOf = (row: readonly number[]) => W.map((w, c) => w.reduce((s, wj, j) => s + wj * (row[j] as number), B[c] as number));
-const argmax = (z: readonly number[]) => z.reduce((best, v, i) => (v > (z[best] as number) ? i : best), 0);
-const runnerUpOf = (z: readonly number[], y: number) => argmax(z.map((v, k) => (k === y ? -Infinity : v)));
-
 /**
- * L1 distances from `row` to the boundaries of the linear model (boxes not binding): to class k,
- * (z_y − z_k)/‖w_y − w_k‖_∞ (move the coordinate of the largest weight difference). `exact` is the
- * minimum over k (the minimal L1 distance to the region where y loses), `runnerUp` the distance to
- * the boundary with the class of the second-largest logit, and `moved` checks that the single moved
- * coordinate stays in [0, 1] for every k.
+ * L1 distances from `row` to the boundaries of the linear model: to class k, (z_y − z_k)/‖w_y − w_k‖_∞
+ * (move the coordinate of the largest weight difference) where that coordinate stays in [0, 1].
+ * `exact` is the minimum over k (the minimal L1 distance to the region where y loses), `runnerUp`
+ * the distance to the boundary with the class of the second-largest logit, and `inside` checks that
+ * the single moved coordinate stays in [0, 1] for every k.
  */
 function l1BoundaryDistances(row: readonly number[]): { exact: number; runnerUp: number; inside: boolean } {
-  const z = logitsOf(row);
-  const y = argmax(z);
-  let inside = true;
-  const to = (k: number) => {
-    const d = (W[y] as number[]).map((v, j) => v - (W[k] as number[])[j]!);
-    const inf = Math.max(...d.map(Math.abs));
-    const j = d.findIndex((v) => Math.abs(v) === inf);
-    const dist = ((z[y] as number) - (z[k] as number)) / inf;
-    const moved = (row[j] as number) - Math.sign(d[j] as number) * dist;
-    if (moved < 0 || moved > 1) inside = false;
-    return dist;
+  const y = label(row);
+  return {
+    exact: exactDistance(row, 'l1'),
+    runnerUp: toClass(row, runnerUpOf(logitsOf(row), y), 'l1'),
+    inside: W.every((_, k) => k === y || inside(row, k, 'l1')),
   };
-  const exact = Math.min(...W.map((_, k) => (k === y ? Infinity : to(k))));
-  return { exact, runnerUp: to(runnerUpOf(z, y)), inside };
 }
-
-const xLinear = tf.tensor2d(xsLinear);
-const labelsLinear = tf.tensor1d(xsLinear.map((r) => argmax(logitsOf(r))), 'int32');
 
 const net = mlp(3, 16, 16, 4);
 const xNet = tf.tensor2d(points(7, 8, 16));
 const labelsNet = tf.tidy(() => tf.cast(tf.argMax(net.logits(xNet), 1), 'int32') as tf.Tensor1D);
 
-afterAll(() => tf.dispose([xLinear, labelsLinear, xNet, labelsNet]));
+afterAll(() => tf.dispose([xNet, labelsNet]));
 
 function median(values: ArrayLike<number>): number {
   const s = Array.from(values).sort((a, b) => a - b);

@@ -1,75 +1,17 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, describe, expect, it } from 'vitest';
 
-import { fromFunction, isAdvxError, Rng, type NormName } from '@advx/core';
-import { assertConformance, checkAttack, linearModel } from '@advx/core/testing';
+import { fromFunction, isAdvxError, Rng } from '@advx/core';
+import { assertConformance, checkAttack } from '@advx/core/testing';
 
-import { maxDiff, unitScaleMlp as mlp } from '../test/fixtures.js';
+import { argmax, fourClassLinear, maxDiff, runnerUp as runnerUpOf, unitScaleMlp as mlp } from '../test/fixtures.js';
 
 import { fab, fabProjection, fabT } from './fab.js';
 
-// A 6-input, 4-class linear model on [0, 1] and six points (one or more per class) whose minimal
-// perturbations stay inside the bounds (checked below), so that the closed forms apply.
-const W = [
-  [1, 0, 0, -0.5, 0, 0.5],
-  [0, 1, 0, 0, -0.5, 0],
-  [0, 0, 1, 0.5, 0, -0.5],
-  [-0.5, 0, 0, 1, 0.5, 0],
-];
-const linear = linearModel({ weights: W });
-const xsLinear = [
-  [0.7, 0.4, 0.45, 0.4, 0.5, 0.5],
-  [0.4, 0.8, 0.5, 0.45, 0.35, 0.5],
-  [0.45, 0.4, 0.7, 0.5, 0.5, 0.4],
-  [0.4, 0.45, 0.5, 0.7, 0.45, 0.5],
-  [0.6, 0.75, 0.4, 0.45, 0.55, 0.6],
-  [0.45, 0.5, 0.6, 0.55, 0.5, 0.4],
-];
-const logitsOf = (row: readonly number[]) => W.map((w) => w.reduce((s, wj, j) => s + wj * (row[j] as number), 0));
-const argmax = (z: readonly number[]) => z.reduce((best, v, i) => (v > (z[best] as number) ? i : best), 0);
-const xLinear = tf.tensor2d(xsLinear);
-const labelsLinear = tf.tensor1d(xsLinear.map((r) => argmax(logitsOf(r))), 'int32');
-
-/**
- * The smallest perturbation of `row` (in `norm`, inside [0, 1]^6) that makes class k's logit reach
- * class y's on the linear model: the margin m = z_y − z_k covered by Σ_j |u_j|·t_j, u = w_k − w_y.
- * - l2: m/‖u‖₂ along u (the box must not bind: checked by `interior`).
- * - linf: m/‖u‖₁ with every moved coordinate at ±t (the box must not bind: checked by `interior`).
- * - l1: a fractional knapsack — fill the coordinates in order of |u_j| (exact with the box).
- */
-function toClass(row: readonly number[], k: number, norm: NormName): number {
-  const z = logitsOf(row);
-  const y = argmax(z);
-  const m = (z[y] as number) - (z[k] as number);
-  const u = (W[k] as number[]).map((v, j) => v - (W[y] as number[])[j]!);
-  const room = u.map((v, j) => (v > 0 ? 1 - (row[j] as number) : (row[j] as number)));
-  if (norm === 'l2') return m / Math.hypot(...u);
-  if (norm === 'linf') return m / u.reduce((s, v) => s + Math.abs(v), 0);
-  const order = u.map((_, j) => j).filter((j) => u[j] !== 0);
-  order.sort((a, b) => Math.abs(u[b] as number) - Math.abs(u[a] as number));
-  let left = m;
-  let cost = 0;
-  for (const j of order) {
-    const t = Math.min(room[j] as number, left / Math.abs(u[j] as number));
-    cost += t;
-    left -= t * Math.abs(u[j] as number);
-    if (left <= 1e-12) return cost;
-  }
-  return Infinity;
-}
-/** Whether the minimal l2 or linf step of `row` towards class k, overshot by `scale`, stays inside [0, 1]. */
-function interior(row: readonly number[], k: number, norm: 'l2' | 'linf', scale: number): boolean {
-  const y = argmax(logitsOf(row));
-  const u = (W[k] as number[]).map((v, j) => v - (W[y] as number[])[j]!);
-  const t = toClass(row, k, norm) * scale;
-  const step = u.map((v) => (norm === 'l2' ? (t * v) / Math.hypot(...u) : t * Math.sign(v)));
-  return row.every((v, j) => v + (step[j] as number) >= 0 && v + (step[j] as number) <= 1);
-}
-/** The exact minimal distance of `row` to a misclassification: the closest other class. */
-const exactDistance = (row: readonly number[], norm: NormName) => {
-  const y = argmax(logitsOf(row));
-  return Math.min(...W.map((_, k) => (k === y ? Infinity : toClass(row, k, norm))));
-};
+// The linear fixture: six points whose minimal perturbations stay inside the bounds (checked below:
+// `interior`), so that the closed forms apply (`toClass`, `exactDistance`: see ../test/fixtures.ts).
+const { weights: W, xs: xsLinear, model: linear, x: xLinear, labels: labelsLinear, logits: logitsOf, toClass, exactDistance, inside: interior } =
+  fourClassLinear;
 
 /** Rows drawn uniformly from [0, 1]^d. */
 function points(seed: number, n: number, d: number): number[][] {
@@ -80,7 +22,7 @@ const net = mlp(3, 16, 16, 4);
 const xNet = tf.tensor2d(points(7, 8, 16));
 const labelsNet = tf.tidy(() => tf.cast(tf.argMax(net.logits(xNet), 1), 'int32') as tf.Tensor1D);
 
-afterAll(() => tf.dispose([xLinear, labelsLinear, xNet, labelsNet]));
+afterAll(() => tf.dispose([xNet, labelsNet]));
 
 function median(values: ArrayLike<number>): number {
   const s = Array.from(values).sort((a, b) => a - b);
@@ -314,7 +256,7 @@ describe('fab-t', () => {
     const row = xsLinear[4] as number[];
     const z = logitsOf(row);
     const y = argmax(z);
-    const runnerUp = argmax(z.map((v, k) => (k === y ? -Infinity : v)));
+    const runnerUp = runnerUpOf(z, y);
     expect(runnerUp).toBe(1);
     expect(r.distances[4]).toBeCloseTo(toClass(row, runnerUp, 'l2'), 2);
     expect(r.distances[4]).toBeGreaterThan(exactDistance(row, 'l2') * 1.05);

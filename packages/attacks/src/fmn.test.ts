@@ -4,95 +4,19 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { fromFunction, isAdvxError, Rng, type Model, type NormName } from '@advx/core';
 import { assertConformance, checkAttack, linearModel } from '@advx/core/testing';
 
-import { brightnessModel, maxDiff, unitScaleMlp as mlp } from '../test/fixtures.js';
+import { argmax, brightnessModel, fourClassLinear, maxDiff, runnerUp as runnerUpOf, unitScaleMlp as mlp } from '../test/fixtures.js';
 
 import { carliniWagnerL2 } from './carlini-wagner-l2.js';
 import { fmn } from './fmn.js';
 
-// A 6-input, 4-class linear model on [0, 1] and six points (one or more per class) whose minimal
-// perturbations stay inside the bounds (checked below), so that the closed forms apply.
-const W = [
-  [1, 0, 0, -0.5, 0, 0.5],
-  [0, 1, 0, 0, -0.5, 0],
-  [0, 0, 1, 0.5, 0, -0.5],
-  [-0.5, 0, 0, 1, 0.5, 0],
-];
-const linear = linearModel({ weights: W });
-const xsLinear = [
-  [0.7, 0.4, 0.45, 0.4, 0.5, 0.5],
-  [0.4, 0.8, 0.5, 0.45, 0.35, 0.5],
-  [0.45, 0.4, 0.7, 0.5, 0.5, 0.4],
-  [0.4, 0.45, 0.5, 0.7, 0.45, 0.5],
-  [0.6, 0.75, 0.4, 0.45, 0.55, 0.6],
-  [0.45, 0.5, 0.6, 0.55, 0.5, 0.4],
-];
-const logitsOf = (row: readonly number[]) => W.map((w) => w.reduce((s, wj, j) => s + wj * (row[j] as number), 0));
-const argmax = (z: readonly number[]) => z.reduce((best, v, i) => (v > (z[best] as number) ? i : best), 0);
-const xLinear = tf.tensor2d(xsLinear);
-const labelsLinear = tf.tensor1d(xsLinear.map((r) => argmax(logitsOf(r))), 'int32');
-
-/**
- * The smallest perturbation of `row` (in `norm`, inside [0, 1]^6) that makes class k's logit reach
- * class y's on the linear model: the margin m = z_y − z_k must be covered by Σ_j |u_j|·t_j with
- * u = w_k − w_y and t_j ≤ c_j, the room of coordinate j in the direction sign(u_j).
- * - l2: m/‖u‖₂ along u (the box must not bind: checked by `l2Interior`).
- * - linf: m/‖u‖₁ with every moved coordinate at ±t (the box must not bind: t ≤ c_j, checked here).
- * - l1: a fractional knapsack — fill the coordinates in order of |u_j| (exact with the box).
- * - l0: the fewest coordinates, each moved to its bound, in order of |u_j|·c_j, whose gains exceed m.
- */
-function toClass(row: readonly number[], k: number, norm: NormName): number {
-  const z = logitsOf(row);
-  const y = argmax(z);
-  const m = (z[y] as number) - (z[k] as number);
-  const u = (W[k] as number[]).map((v, j) => v - (W[y] as number[])[j]!);
-  const room = u.map((v, j) => (v > 0 ? 1 - (row[j] as number) : row[j] as number));
-  if (norm === 'l2') return m / Math.hypot(...u);
-  if (norm === 'linf') {
-    const t = m / u.reduce((s, v) => s + Math.abs(v), 0);
-    u.forEach((v, j) => {
-      if (v !== 0 && t > (room[j] as number)) throw new Error(`the box binds for row ${row.join()}, class ${k}`);
-    });
-    return t;
-  }
-  const order = u.map((_, j) => j).filter((j) => u[j] !== 0);
-  if (norm === 'l1') {
-    order.sort((a, b) => Math.abs(u[b] as number) - Math.abs(u[a] as number));
-    let left = m;
-    let cost = 0;
-    for (const j of order) {
-      const t = Math.min(room[j] as number, left / Math.abs(u[j] as number));
-      cost += t;
-      left -= t * Math.abs(u[j] as number);
-      if (left <= 1e-12) return cost;
-    }
-    return Infinity;
-  }
-  const gains = order.map((j) => Math.abs(u[j] as number) * (room[j] as number)).sort((a, b) => b - a);
-  let total = 0;
-  for (let c = 0; c < gains.length; c++) {
-    total += gains[c] as number;
-    if (total > m) return c + 1;
-  }
-  return Infinity;
-}
-/** Distances of `row` to every other class (`Infinity` for its own class). */
-const perClass = (row: readonly number[], norm: NormName) => {
-  const y = argmax(logitsOf(row));
-  return W.map((_, k) => (k === y ? Infinity : toClass(row, k, norm)));
-};
+// The linear fixture: six points whose minimal perturbations stay inside the bounds (checked below), so
+// that the closed forms apply (`toClass`, `perClass`: see ../test/fixtures.ts; the linf one throws where
+// the box binds).
+const { weights: W, xs: xsLinear, model: linear, x: xLinear, labels: labelsLinear, logits: logitsOf, toClass, perClass, inside } = fourClassLinear;
 /** The class with the second-largest clean logit. */
-const runnerUp = (row: readonly number[]) => {
-  const z = logitsOf(row);
-  const y = argmax(z);
-  return argmax(z.map((v, k) => (k === y ? -Infinity : v)));
-};
+const runnerUp = (row: readonly number[]) => runnerUpOf(logitsOf(row));
 /** Whether the minimal l2 step of `row` towards class k stays inside [0, 1]. */
-function l2Interior(row: readonly number[], k: number): boolean {
-  const y = argmax(logitsOf(row));
-  const u = (W[k] as number[]).map((v, j) => v - (W[y] as number[])[j]!);
-  const t = toClass(row, k, 'l2') / Math.hypot(...u);
-  return row.every((v, j) => v + t * (u[j] as number) >= 0 && v + t * (u[j] as number) <= 1);
-}
+const l2Interior = (row: readonly number[], k: number) => inside(row, k, 'l2');
 
 /** Rows drawn uniformly from [0, 1]^d. */
 function points(seed: number, n: number, d: number): number[][] {
@@ -103,7 +27,7 @@ const net = mlp(3, 16, 16, 4);
 const xNet = tf.tensor2d(points(7, 8, 16));
 const labelsNet = tf.tidy(() => tf.cast(tf.argMax(net.logits(xNet), 1), 'int32') as tf.Tensor1D);
 
-afterAll(() => tf.dispose([xLinear, labelsLinear, xNet, labelsNet]));
+afterAll(() => tf.dispose([xNet, labelsNet]));
 
 function median(values: ArrayLike<number>): number {
   const s = Array.from(values).sort((a, b) => a - b);

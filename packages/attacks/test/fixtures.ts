@@ -4,7 +4,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { expect } from 'vitest';
 
-import { fromFunction, isAdvxError, Rng, type AdvxErrorCode, type Model } from '@advx/core';
+import { fromFunction, isAdvxError, Rng, type AdvxErrorCode, type Model, type NormName } from '@advx/core';
 import { linearModel, mlpModel, selfLabeledData } from '@advx/core/testing';
 
 /** A 16 → 12 → 4 ReLU network with seeded weights and 8 inputs labelled by it (clean accuracy 100 %). */
@@ -48,6 +48,126 @@ export const jsmaLinear = (() => {
       [0, 0.1, 0, 0.1, 0, 0],
       [0.2, 0.2, 0, 0, 0.1, 0],
     ],
+  };
+})();
+
+/** The index of the largest value of `z` (the first one on ties). */
+export function argmax(z: readonly number[]): number {
+  return z.reduce((best, v, i) => (v > (z[best] as number) ? i : best), 0);
+}
+
+/** The class of the largest logit of `z` other than class `y`; with `y` the predicted class (the default), the runner-up. */
+export function runnerUp(z: readonly number[], y = argmax(z)): number {
+  return argmax(z.map((v, k) => (k === y ? -Infinity : v)));
+}
+
+/**
+ * The closed-form case of the minimization attacks (the tests of C&W-L2, DDN, DeepFool, EAD, FAB and
+ * FMN): a 6-input, 4-class linear model on [0, 1] without bias, and six points (one or more per class)
+ * whose minimal perturbations stay inside the bounds (`inside` checks it), so that the closed-form
+ * distances below apply. Distances are in the attack norm; `row` is one sample as a plain array.
+ */
+export const fourClassLinear = (() => {
+  const weights = [
+    [1, 0, 0, -0.5, 0, 0.5],
+    [0, 1, 0, 0, -0.5, 0],
+    [0, 0, 1, 0.5, 0, -0.5],
+    [-0.5, 0, 0, 1, 0.5, 0],
+  ];
+  const xs = [
+    [0.7, 0.4, 0.45, 0.4, 0.5, 0.5],
+    [0.4, 0.8, 0.5, 0.45, 0.35, 0.5],
+    [0.45, 0.4, 0.7, 0.5, 0.5, 0.4],
+    [0.4, 0.45, 0.5, 0.7, 0.45, 0.5],
+    [0.6, 0.75, 0.4, 0.45, 0.55, 0.6],
+    [0.45, 0.5, 0.6, 0.55, 0.5, 0.4],
+  ];
+  const logits = (row: readonly number[]) => weights.map((w) => w.reduce((s, wj, j) => s + wj * (row[j] as number), 0));
+  const label = (row: readonly number[]) => argmax(logits(row));
+  /** w_a − w_b. */
+  const diff = (a: number, b: number) => (weights[a] as number[]).map((v, j) => v - (weights[b] as number[])[j]!);
+
+  /**
+   * The smallest perturbation of `row` (in `norm`, inside [0, 1]^6) that makes class a's logit reach
+   * class b's, 0 where it already does: the margin m = max(0, z_b − z_a) must be covered by Σ_j |u_j|·t_j
+   * with u = w_a − w_b and t_j ≤ c_j, the room of coordinate j in the direction sign(u_j).
+   * - l2: m/‖u‖₂ along u (the box must not bind: checked by `inside`).
+   * - linf: m/‖u‖₁ with every moved coordinate at ±t; throws where the box binds (t > c_j).
+   * - l1: a fractional knapsack — fill the coordinates in order of |u_j| (exact with the box).
+   * - l0: the fewest coordinates, each moved to its bound, in order of |u_j|·c_j, whose gains exceed m.
+   */
+  function halfSpace(row: readonly number[], a: number, b: number, norm: NormName): number {
+    const z = logits(row);
+    const m = Math.max(0, (z[b] as number) - (z[a] as number));
+    const u = diff(a, b);
+    const room = u.map((v, j) => (v > 0 ? 1 - (row[j] as number) : (row[j] as number)));
+    if (norm === 'l2') return m / Math.hypot(...u);
+    if (norm === 'linf') {
+      const t = m / u.reduce((s, v) => s + Math.abs(v), 0);
+      u.forEach((v, j) => {
+        if (v !== 0 && t > (room[j] as number)) throw new Error(`the box binds for row ${row.join()}, classes ${a} and ${b}`);
+      });
+      return t;
+    }
+    const order = u.map((_, j) => j).filter((j) => u[j] !== 0);
+    if (norm === 'l1') {
+      order.sort((p, q) => Math.abs(u[q] as number) - Math.abs(u[p] as number));
+      let left = m;
+      let cost = 0;
+      for (const j of order) {
+        const t = Math.min(room[j] as number, left / Math.abs(u[j] as number));
+        cost += t;
+        left -= t * Math.abs(u[j] as number);
+        if (left <= 1e-12) return cost;
+      }
+      return Infinity;
+    }
+    const gains = order.map((j) => Math.abs(u[j] as number) * (room[j] as number)).sort((p, q) => q - p);
+    let total = 0;
+    for (let c = 0; c < gains.length; c++) {
+      total += gains[c] as number;
+      if (total > m) return c + 1;
+    }
+    return Infinity;
+  }
+  /** The smallest perturbation of `row` that makes class k's logit reach the predicted class's (see `halfSpace`). */
+  const toClass = (row: readonly number[], k: number, norm: NormName) => halfSpace(row, k, label(row), norm);
+  /** Distances of `row` to every other class (`Infinity` for its own class). */
+  const perClass = (row: readonly number[], norm: NormName) => {
+    const y = label(row);
+    return weights.map((_, k) => (k === y ? Infinity : toClass(row, k, norm)));
+  };
+  /** The exact minimal distance of `row` to a misclassification: the closest other class. */
+  const exactDistance = (row: readonly number[], norm: NormName) => Math.min(...perClass(row, norm));
+  /**
+   * Whether the minimal step of `row` towards class k without the box, lengthened by `scale`, stays
+   * inside [0, 1]: l2 along u = w_k − w_y, linf ±t on every coordinate with u_j ≠ 0, l1 only the
+   * (first) coordinate of the largest |u_j|, where the l1 distance is then m/‖u‖_∞.
+   */
+  function inside(row: readonly number[], k: number, norm: 'l2' | 'linf' | 'l1', scale = 1): boolean {
+    const u = diff(k, label(row));
+    const t = toClass(row, k, norm) * scale;
+    const top = Math.max(...u.map(Math.abs));
+    const moved = u.findIndex((v) => Math.abs(v) === top);
+    const step = u.map((v, j) => (norm === 'l2' ? (t * v) / Math.hypot(...u) : norm === 'linf' || j === moved ? t * Math.sign(v) : 0));
+    return row.every((v, j) => v + (step[j] as number) >= 0 && v + (step[j] as number) <= 1);
+  }
+  return {
+    weights,
+    xs,
+    model: linearModel({ weights }),
+    /** The six points as a tensor, and the labels the model gives them. */
+    x: tf.tensor2d(xs),
+    labels: tf.tensor1d(xs.map(label), 'int32'),
+    /** The logits of a sample, in float64. */
+    logits,
+    /** The predicted class of a sample. */
+    label,
+    halfSpace,
+    toClass,
+    perClass,
+    exactDistance,
+    inside,
   };
 })();
 
