@@ -340,40 +340,40 @@ export const adversarialPatch = defineAttack<AdversarialPatchOptions>({
     const [lo, hi] = ctx.bounds;
     const alpha = o.stepSize * (hi - lo);
     const objective = lossObjective(ctx, o.loss);
-    const start = (m: tf.Tensor): tf.Tensor =>
-      tf.tidy(() => (o.randomInit ? tf.add(tf.mul(ctx.x, tf.sub(1, m)), tf.mul(m, ctx.rng.uniform(ctx.x.shape, lo, hi))) : tf.clone(ctx.x)));
-    const evaluate = (x: tf.Tensor) => {
-      const logits = ctx.whiteBox().logits(x);
-      return { value: objective(logits), ok: isAdversarialLogits(logits, ctx.goal) };
+    const start = (c: PatchContext, m: tf.Tensor): tf.Tensor =>
+      tf.tidy(() => (o.randomInit ? tf.add(tf.mul(c.x, tf.sub(1, m)), tf.mul(m, c.rng.uniform(c.x.shape, lo, hi))) : tf.clone(c.x)));
+    const evaluate = (c: PatchContext, x: tf.Tensor) => {
+      const logits = c.whiteBox().logits(x);
+      return { value: lossObjective(c, o.loss)(logits), ok: isAdversarialLogits(logits, c.goal) };
     };
     const salient = o.positions.length === 0 && o.placement === 'saliency';
     const m0 = placementMask(ctx, s, side, salient ? await salientCorners(ctx, s, side, objective) : undefined);
-    const init: Record<string, tf.Tensor> = { x: start(m0), m: m0 };
+    const init: Record<string, tf.Tensor> = { x: start(ctx, m0), m: m0 };
     if (o.restarts > 1) Object.assign(init, { bestX: ctx.x, bestValue: tf.fill([ctx.n], -Infinity), bestOk: tf.zeros([ctx.n]) });
-    const end = await ctx.iterate(init as PatchState, o.steps * o.restarts, (st, i) => {
+    const end = await ctx.iterate(init as PatchState, o.steps * o.restarts, (st, i, rows) => {
       const out: Record<string, tf.Tensor> = {};
       let { x, m } = st;
       let boundaryOk: tf.Tensor1D | undefined;
       if (o.restarts > 1) {
         let best: RestartBest = { bestX: st.bestX as tf.Tensor, bestValue: st.bestValue as tf.Tensor, bestOk: st.bestOk as tf.Tensor };
         if (i > 0 && i % o.steps === 0) {
-          const { value, ok } = evaluate(x);
+          const { value, ok } = evaluate(rows, x);
           best = keepBest(best, x, value, ok);
           boundaryOk = ok;
-          m = placementMask(ctx, s, side);
-          x = start(m);
+          m = placementMask(rows, s, side);
+          x = start(rows, m);
         }
         Object.assign(out, best);
       }
-      const { logits, grad } = ctx.gradient(x, objective);
-      const next = ctx.clip(tf.add(x, tf.mul(tf.mul(tf.sign(grad), m), alpha)));
-      return { ...out, x: next, m, adversarial: boundaryOk ?? isAdversarialLogits(logits, ctx.goal) };
+      const { logits, grad } = rows.gradient(x, lossObjective(rows, o.loss));
+      const next = rows.clip(tf.add(x, tf.mul(tf.mul(tf.sign(grad), m), alpha)));
+      return { ...out, x: next, m, adversarial: boundaryOk ?? isAdversarialLogits(logits, rows.goal) };
     });
     const result =
       o.restarts === 1
         ? end.x
         : tf.tidy(() => {
-            const { value, ok } = evaluate(end.x);
+            const { value, ok } = evaluate(ctx, end.x);
             return keepBest({ bestX: end.bestX as tf.Tensor, bestValue: end.bestValue as tf.Tensor, bestOk: end.bestOk as tf.Tensor }, end.x, value, ok).bestX;
           });
     tf.dispose(Object.values(end).filter((t) => t !== result && t !== ctx.x));

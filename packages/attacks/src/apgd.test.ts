@@ -307,6 +307,25 @@ describe('apgd: invariants', () => {
     tf.dispose([full, again, singles, other].flatMap((r) => [r.raw, ...r.clipped]));
   });
 
+  it('with early stop, rows that found an adversarial leave the run: a batch still equals single runs, with fewer passes (linf, l2, l1)', async () => {
+    const steps = 40;
+    for (const [norm, eps] of [['linf', 0.03], ['l2', 0.1], ['l1', 0.4]] as const) {
+      const attack = apgd({ norm, steps, restarts: 2 });
+      const full = await attack.run(mlp, xMlp, { labels: yMlp }, { epsilons: [eps], seed: 5 });
+      const singles = await attack.run(mlp, xMlp, { labels: yMlp }, { epsilons: [eps], seed: 5, batchSize: 1 });
+      const ok = full.success[0]!.filter(Boolean).length;
+      expect(ok, `${norm}: some rows succeed, not all`).toBeGreaterThan(2);
+      expect(ok, norm).toBeLessThan(12);
+      expect(await maxDiff(full.clipped[0] as tf.Tensor, singles.clipped[0] as tf.Tensor), norm).toBeLessThan(1e-6);
+      expect(singles.success, norm).toEqual(full.success);
+      // Single rows never compute a finished row; the batch computes at most a third more than they do.
+      const [pb, ps] = [full.passes!.backward, singles.passes!.backward];
+      expect(pb, norm).toBeGreaterThanOrEqual(ps);
+      expect(pb, norm).toBeLessThanOrEqual((4 / 3) * ps + 12);
+      tf.dispose([full, singles].flatMap((r) => [r.raw, ...r.clipped]));
+    }
+  });
+
   it('more restarts never lose a success (the first run is the same, later runs only attack the survivors)', async () => {
     for (const loss of ['ce', 'dlr'] as const) {
       const one = await apgd({ steps: 10, loss }).run(mlp, xMlp, { labels: yMlp }, { epsilons: [0.01], seed: 2 });

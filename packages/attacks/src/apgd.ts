@@ -7,7 +7,9 @@ import {
   crossEntropy,
   defineAttack,
   dlr,
+  gatherRows,
   isAdversarialLogits,
+  scatterRows,
   targetedDlr,
   whereRows,
   type AttackContext,
@@ -127,13 +129,13 @@ export function apgdCheckpoints(steps: number): number[] {
  */
 export class ApgdStepSize {
   /** Current step size η per sample. */
-  readonly eta: Float64Array;
+  eta: Float64Array;
   /** Highest loss found so far per sample. */
-  readonly fMax: Float64Array;
-  private readonly fPrev: Float64Array;
-  private readonly increases: Int32Array;
-  private readonly fMaxAtCheck: Float64Array;
-  private readonly halvedAtCheck: Uint8Array;
+  fMax: Float64Array;
+  private fPrev: Float64Array;
+  private increases: Int32Array;
+  private fMaxAtCheck: Float64Array;
+  private halvedAtCheck: Uint8Array;
   private readonly checkpoints: ReadonlySet<number>;
   private lastCheck = 0;
 
@@ -188,6 +190,23 @@ export class ApgdStepSize {
     if (check) this.lastCheck = k;
     return { improved, halved };
   }
+
+  /** Keeps the samples `rows` (ascending indices) only, in that order. */
+  keep(rows: Int32Array): void {
+    this.eta = pickRows(this.eta, rows);
+    this.fMax = pickRows(this.fMax, rows);
+    this.fPrev = pickRows(this.fPrev, rows);
+    this.increases = pickRows(this.increases, rows);
+    this.fMaxAtCheck = pickRows(this.fMaxAtCheck, rows);
+    this.halvedAtCheck = pickRows(this.halvedAtCheck, rows);
+  }
+}
+
+/** Entries `rows` of a per-sample array. */
+function pickRows<T extends Float64Array | Int32Array | Uint8Array>(values: T, rows: Int32Array): T {
+  const out = new (values.constructor as new (n: number) => T)(rows.length);
+  rows.forEach((r, j) => (out[j] = values[r] as number));
+  return out;
 }
 
 /**
@@ -221,14 +240,14 @@ export function apgdStepSizeTrace(losses: readonly number[], rho = 0.75): { halv
  */
 export class ApgdL1StepSize {
   /** Current step size η per sample. */
-  readonly eta: Float64Array;
+  eta: Float64Array;
   /** Highest loss found so far per sample. */
-  readonly fMax: Float64Array;
+  fMax: Float64Array;
   /** Fraction of the coordinates a step moves, per sample. */
-  readonly topk: Float64Array;
+  topk: Float64Array;
   /** Iterations between checkpoints. */
   readonly interval: number;
-  private readonly spOld: Float64Array;
+  private spOld: Float64Array;
 
   constructor(
     f0: ArrayLike<number>,
@@ -283,6 +302,14 @@ export class ApgdL1StepSize {
       this.spOld[i] = sp;
     }
     return reset;
+  }
+
+  /** Keeps the samples `rows` (ascending indices) only, in that order. */
+  keep(rows: Int32Array): void {
+    this.eta = pickRows(this.eta, rows);
+    this.fMax = pickRows(this.fMax, rows);
+    this.topk = pickRows(this.topk, rows);
+    this.spOld = pickRows(this.spOld, rows);
   }
 }
 
@@ -398,6 +425,97 @@ export interface ApgdOutcome {
   readonly found: Uint8Array;
 }
 
+/**
+ * The rows of one APGD run still running, and what the others found. With early stop, rows that
+ * found an adversarial leave the run once at most 3/4 of its rows are still running (the schedule of
+ * the base's `iterate`): the run stops computing them, and their kept adversarial is put back in the
+ * outcome unchanged, so results are those of a run over every row, bit for bit.
+ */
+class RunRows {
+  /** Positions of the running rows among the run's rows. */
+  private pos: Int32Array;
+  /** Clean inputs of the running rows. */
+  x: tf.Tensor;
+  /** The loss of the running rows. */
+  loss: ApgdLoss;
+  /** Run-sized; rows that left hold their adversarial (`undefined` until some leave). */
+  private left: tf.Tensor | undefined;
+  private readonly bestLoss: Float64Array;
+  private readonly found: Uint8Array;
+
+  constructor(
+    private readonly x0: tf.Tensor,
+    private readonly batchRows: Int32Array,
+    private readonly lossFor: (rows: Int32Array) => ApgdLoss,
+  ) {
+    this.pos = Int32Array.from(batchRows.keys());
+    this.x = x0;
+    this.loss = lossFor(batchRows);
+    this.bestLoss = new Float64Array(batchRows.length);
+    this.found = new Uint8Array(batchRows.length);
+  }
+
+  /** Running rows. */
+  get m(): number {
+    return this.pos.length;
+  }
+
+  /** The running rows still without an adversarial, when it is time to drop the others; else `undefined`. */
+  shrinkTo(found: Uint8Array): Int32Array | undefined {
+    const keep = Int32Array.from(Array.from(found.keys()).filter((j) => !found[j]));
+    return keep.length > 0 && keep.length <= 0.75 * found.length ? keep : undefined;
+  }
+
+  /**
+   * Keeps the running rows `keep` (indices among them); the others, adversarial (`found`), leave with
+   * their `xAdv` and loss `fMax`. Returns `tensors` (per running row) cut to `keep`, releasing them.
+   */
+  shrink(keep: Int32Array, fMax: Float64Array, xAdv: tf.Tensor, tensors: readonly tf.Tensor[]): tf.Tensor[] {
+    const kept = new Set(keep);
+    const leaving = Int32Array.from(Array.from(this.pos.keys()).filter((j) => !kept.has(j)));
+    const at = Int32Array.from(leaving, (j) => this.pos[j] as number);
+    const previous = this.left;
+    this.left = previous ? tf.tidy(() => scatterRows(previous, gatherRows(xAdv, leaving), at)) : tf.clone(xAdv);
+    previous?.dispose();
+    leaving.forEach((j, i) => {
+      this.bestLoss[at[i] as number] = fMax[j] as number;
+      this.found[at[i] as number] = 1;
+    });
+    const x = gatherRows(this.x, keep);
+    if (this.x !== this.x0) this.x.dispose();
+    this.x = x;
+    tf.dispose([...this.loss.tensors]);
+    this.pos = Int32Array.from(keep, (j) => this.pos[j] as number);
+    this.loss = this.lossFor(Int32Array.from(this.pos, (p) => this.batchRows[p] as number));
+    return tensors.map((t) => {
+      const g = gatherRows(t, keep);
+      t.dispose();
+      return g;
+    });
+  }
+
+  /** The run's outcome over all its rows, from the running rows' `xMax`, `xAdv` (taken over), `fMax` and `found`. */
+  finish(xMax: tf.Tensor, xAdv: tf.Tensor, fMax: Float64Array, found: Uint8Array): ApgdOutcome {
+    const left = this.left;
+    if (left === undefined) return { best: xMax, bestLoss: Float64Array.from(fMax), adversarial: xAdv, found };
+    this.left = undefined;
+    this.pos.forEach((p, j) => {
+      this.bestLoss[p] = fMax[j] as number;
+      this.found[p] = found[j] as number;
+    });
+    // Rows that left have their adversarial as `best` too: with `found` set, only `adversarial` is read.
+    const outcome = { best: scatterRows(left, xMax, this.pos), bestLoss: this.bestLoss, adversarial: scatterRows(left, xAdv, this.pos), found: this.found };
+    tf.dispose([left, xMax, xAdv]);
+    return outcome;
+  }
+
+  /** Releases the run's own tensors (not the caller's rows `x0`). */
+  dispose(): void {
+    tf.dispose([...this.loss.tensors, ...(this.left ? [this.left] : [])]);
+    if (this.x !== this.x0) this.x.dispose();
+  }
+}
+
 /** Everything one APGD run needs besides its rows. @internal */
 export interface ApgdRunSettings {
   readonly model: Model;
@@ -408,34 +526,40 @@ export interface ApgdRunSettings {
 }
 
 /**
- * One run of APGD (Croce & Hein 2020, Algorithm 1) on rows `x` from `start`:
+ * One run of APGD (Croce & Hein 2020, Algorithm 1) on rows `x` (batch rows `rows`) from `start`:
  * `x⁽¹⁾ = P(x⁽⁰⁾ + η∇f(x⁽⁰⁾))`, then `z = P(x⁽ᵏ⁾ + η∇f(x⁽ᵏ⁾))`,
  * `x⁽ᵏ⁺¹⁾ = P(x⁽ᵏ⁾ + α(z − x⁽ᵏ⁾) + (1 − α)(x⁽ᵏ⁾ − x⁽ᵏ⁻¹⁾))`, with per-row η starting at 2ε and
  * halved by {@link ApgdStepSize}. `∇` is the norm's steepest-ascent direction (sign for linf,
- * unit-L2 for l2) and `P` the projection onto the ε-ball around `x` and the bounds.
+ * unit-L2 for l2) and `P` the projection onto the ε-ball around `x` and the bounds. `lossFor` gives
+ * the loss of any subset of the batch rows (the run releases the losses it makes).
  *
  * Adversarial iterates are kept: with `earlyStop` the first one found per row, otherwise the one of
- * highest loss; the run ends early once every row has one (with `earlyStop`). For the l1 norm the
- * run is l1-APGD (see `apgdRunL1`).
+ * highest loss; with `earlyStop` a row stops being computed once it has one (see `RunRows`) and
+ * the run ends when every row has. For the l1 norm the run is l1-APGD (see `apgdRunL1`).
  *
  * @internal
  */
-export async function apgdRun(settings: ApgdRunSettings, x: tf.Tensor, start: tf.Tensor, loss: ApgdLoss): Promise<ApgdOutcome> {
-  if (settings.ctx.norm.name === 'l1') return apgdRunL1(settings, x, start, loss);
+export async function apgdRun(settings: ApgdRunSettings, x: tf.Tensor, start: tf.Tensor, rows: Int32Array, lossFor: (rows: Int32Array) => ApgdLoss): Promise<ApgdOutcome> {
+  if (settings.ctx.norm.name === 'l1') return apgdRunL1(settings, x, start, rows, lossFor);
   const { model, config } = settings;
   const { norm, epsilon } = settings.ctx;
   const [lo, hi] = settings.ctx.bounds;
   const { steps, alpha, earlyStop } = config;
-  const m = x.shape[0] as number;
-  const column = [m, ...new Array<number>(x.rank - 1).fill(1)];
-  const project = (v: tf.Tensor): tf.Tensor => tf.clipByValue(tf.add(x, norm.project(tf.sub(v, x), epsilon)), lo, hi);
+  const run = new RunRows(x, rows, lossFor);
+  const project = (v: tf.Tensor): tf.Tensor => tf.clipByValue(tf.add(run.x, norm.project(tf.sub(v, run.x), epsilon)), lo, hi);
 
-  const first = evaluate(model, start, loss, true, config.eotSteps);
+  let first: Evaluation;
+  try {
+    first = evaluate(model, start, run.loss, true, config.eotSteps);
+  } catch (err) {
+    run.dispose();
+    throw err;
+  }
   let gk = first.grad as tf.Tensor;
   const { f: f0, adv: adv0 } = await readBack(first);
   const rule = new ApgdStepSize(f0, 2 * epsilon, steps, config.rho);
-  const found = Uint8Array.from(adv0);
-  const fAdv = Float64Array.from(f0, (f, i) => (adv0[i] ? f : -Infinity));
+  let found = Uint8Array.from(adv0);
+  let fAdv = Float64Array.from(f0, (f, i) => (adv0[i] ? f : -Infinity));
   let xk = tf.clone(start);
   let xPrev = tf.clone(start);
   let xMax = tf.clone(start);
@@ -446,6 +570,8 @@ export async function apgdRun(settings: ApgdRunSettings, x: tf.Tensor, start: tf
     for (let k = 0; k < steps; k++) {
       if (earlyStop && found.every((v) => v === 1)) break;
       await settings.checkpoint(k);
+      const m = run.m;
+      const column = [m, ...new Array<number>(x.rank - 1).fill(1)];
       const etaValues = Float32Array.from(rule.eta);
       const cur = xk;
       const prev = xPrev;
@@ -457,27 +583,14 @@ export async function apgdRun(settings: ApgdRunSettings, x: tf.Tensor, start: tf
         const momentum = tf.add(tf.mul(tf.sub(z, cur), alpha), tf.mul(tf.sub(cur, prev), 1 - alpha));
         return project(tf.add(cur, momentum));
       });
-      const ev = evaluate(model, next, loss, k + 1 < steps, config.eotSteps);
+      const ev = evaluate(model, next, run.loss, k + 1 < steps, config.eotSteps);
       const gNext = ev.grad;
       const { f, adv } = await readBack(ev);
       const { improved, halved } = rule.observe(k, f);
-      const record = new Uint8Array(m);
-      for (let i = 0; i < m; i++) {
-        if (adv[i] && (!found[i] || (!earlyStop && (f[i] as number) > (fAdv[i] as number)))) {
-          record[i] = 1;
-          found[i] = 1;
-          fAdv[i] = f[i] as number;
-        }
-      }
-      const update = (flags: Uint8Array, a: tf.Tensor, b: tf.Tensor): tf.Tensor => {
-        if (!flags.includes(1)) return b;
-        const out = tf.tidy(() => whereRows(mask(flags), a, b));
-        b.dispose();
-        return out;
-      };
-      xMax = update(improved, next, xMax);
-      if (gNext) gMax = update(improved, gNext, gMax);
-      xAdv = update(record, next, xAdv);
+      const record = recordAdversarial(adv, f, found, fAdv, earlyStop);
+      xMax = updateRows(improved, next, xMax);
+      if (gNext) gMax = updateRows(improved, gNext, gMax);
+      xAdv = updateRows(record, next, xAdv);
       let xNext = next;
       let gradNext = gNext;
       if (halved.includes(1)) {
@@ -492,15 +605,41 @@ export async function apgdRun(settings: ApgdRunSettings, x: tf.Tensor, start: tf
       xPrev = cur;
       xk = xNext;
       gk = gradNext ?? tf.zerosLike(xNext);
+      const keep = earlyStop && k + 1 < steps ? run.shrinkTo(found) : undefined;
+      if (keep) {
+        [xk, xPrev, gk, xMax, gMax, xAdv] = run.shrink(keep, rule.fMax, xAdv, [xk, xPrev, gk, xMax, gMax, xAdv]) as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor];
+        rule.keep(keep);
+        found = pickRows(found, keep);
+        fAdv = pickRows(fAdv, keep);
+      }
     }
   } catch (err) {
     // Aborted or failed between steps: release every iterate this run holds.
     tf.dispose([xMax, xAdv]);
+    run.dispose();
     throw err;
   } finally {
     tf.dispose([xk, xPrev, gk, gMax]);
   }
-  return { best: xMax, bestLoss: rule.fMax, adversarial: xAdv, found };
+  const outcome = run.finish(xMax, xAdv, rule.fMax, found);
+  run.dispose();
+  return outcome;
+}
+
+/**
+ * Marks the rows whose new iterate is kept as their adversarial: adversarial (`adv`) and either the
+ * first found, or (without early stop) of higher loss than the kept one. Updates `found` and `fAdv`.
+ */
+function recordAdversarial(adv: Uint8Array, f: Float64Array, found: Uint8Array, fAdv: Float64Array, earlyStop: boolean): Uint8Array {
+  const record = new Uint8Array(adv.length);
+  for (let i = 0; i < adv.length; i++) {
+    if (adv[i] && (!found[i] || (!earlyStop && (f[i] as number) > (fAdv[i] as number)))) {
+      record[i] = 1;
+      found[i] = 1;
+      fAdv[i] = f[i] as number;
+    }
+  }
+  return record;
 }
 
 /** Replaces the rows of `b` flagged in `flags` by those of `a` (releasing `b`); returns `b` itself when none is. */
@@ -516,23 +655,28 @@ function updateRows(flags: Uint8Array, a: tf.Tensor, b: tf.Tensor): tf.Tensor {
  * rows `x` from `start`: `x⁽ᵏ⁺¹⁾ = x + P(x⁽ᵏ⁾ + η·s(∇f(x⁽ᵏ⁾)) − x)` without momentum, where `s` is
  * {@link l1ApgdDirection} and `P` the exact projection onto the ε-L1 ball ∩ the bounds
  * ({@link projectL1Box}); η and the sparsity of `s` follow {@link ApgdL1StepSize}. Best-point and
- * adversarial bookkeeping as in {@link apgdRun}.
+ * adversarial bookkeeping, and the rows that leave, as in {@link apgdRun}.
  */
-async function apgdRunL1(settings: ApgdRunSettings, x: tf.Tensor, start: tf.Tensor, loss: ApgdLoss): Promise<ApgdOutcome> {
+async function apgdRunL1(settings: ApgdRunSettings, x: tf.Tensor, start: tf.Tensor, rows: Int32Array, lossFor: (rows: Int32Array) => ApgdLoss): Promise<ApgdOutcome> {
   const { model, config } = settings;
   const { epsilon } = settings.ctx;
   const [lo, hi] = settings.ctx.bounds;
   const { steps, earlyStop } = config;
-  const m = x.shape[0] as number;
-  const d = x.size / m;
-  const column = [m, ...new Array<number>(x.rank - 1).fill(1)];
+  const d = x.size / (x.shape[0] as number);
+  const run = new RunRows(x, rows, lossFor);
 
-  const first = evaluate(model, start, loss, true, config.eotSteps);
+  let first: Evaluation;
+  try {
+    first = evaluate(model, start, run.loss, true, config.eotSteps);
+  } catch (err) {
+    run.dispose();
+    throw err;
+  }
   let gk = first.grad as tf.Tensor;
   const { f: f0, adv: adv0 } = await readBack(first);
   const rule = new ApgdL1StepSize(f0, epsilon, steps, d);
-  const found = Uint8Array.from(adv0);
-  const fAdv = Float64Array.from(f0, (f, i) => (adv0[i] ? f : -Infinity));
+  let found = Uint8Array.from(adv0);
+  let fAdv = Float64Array.from(f0, (f, i) => (adv0[i] ? f : -Infinity));
   let xk = tf.clone(start);
   let xMax = tf.clone(start);
   let gMax = tf.clone(gk);
@@ -542,50 +686,56 @@ async function apgdRunL1(settings: ApgdRunSettings, x: tf.Tensor, start: tf.Tens
     for (let k = 0; k < steps; k++) {
       if (earlyStop && found.every((v) => v === 1)) break;
       await settings.checkpoint(k);
+      const m = run.m;
+      const xs = run.x;
+      const column = [m, ...new Array<number>(x.rank - 1).fill(1)];
       const etaValues = Float32Array.from(rule.eta);
       const coordinates = rule.coordinates();
       const cur = xk;
       const grad = gk;
       const next = tf.tidy(() => {
         const eta = tf.reshape(tf.tensor1d(etaValues), column);
-        const v = tf.sub(tf.add(cur, tf.mul(eta, l1ApgdDirection(grad, cur, coordinates, lo, hi))), x);
-        return tf.clipByValue(tf.add(x, projectL1Box(x, v, epsilon, lo, hi)), lo, hi);
+        const v = tf.sub(tf.add(cur, tf.mul(eta, l1ApgdDirection(grad, cur, coordinates, lo, hi))), xs);
+        return tf.clipByValue(tf.add(xs, projectL1Box(xs, v, epsilon, lo, hi)), lo, hi);
       });
       tf.dispose([cur, grad]);
       xk = next;
-      const ev = evaluate(model, next, loss, k + 1 < steps, config.eotSteps);
+      const ev = evaluate(model, next, run.loss, k + 1 < steps, config.eotSteps);
       const gNext = ev.grad;
       gk = gNext ?? tf.zerosLike(next);
       const { f, adv } = await readBack(ev);
       const improved = rule.observe(f);
-      const record = new Uint8Array(m);
-      for (let i = 0; i < m; i++) {
-        if (adv[i] && (!found[i] || (!earlyStop && (f[i] as number) > (fAdv[i] as number)))) {
-          record[i] = 1;
-          found[i] = 1;
-          fAdv[i] = f[i] as number;
-        }
-      }
+      const record = recordAdversarial(adv, f, found, fAdv, earlyStop);
       xMax = updateRows(improved, next, xMax);
       if (gNext) gMax = updateRows(improved, gNext, gMax);
       xAdv = updateRows(record, next, xAdv);
       if (rule.isCheckpoint(k)) {
-        const counts = tf.tidy(() => tf.sum(tf.cast(tf.notEqual(tf.reshape(tf.sub(xMax, x), [m, -1]), 0), 'float32'), 1));
+        const counts = tf.tidy(() => tf.sum(tf.cast(tf.notEqual(tf.reshape(tf.sub(xMax, xs), [m, -1]), 0), 'float32'), 1));
         const sparsity = await counts.data();
         counts.dispose();
         const reset = rule.check(sparsity);
         xk = updateRows(reset, xMax, xk);
         gk = updateRows(reset, gMax, gk);
       }
+      const keep = earlyStop && k + 1 < steps ? run.shrinkTo(found) : undefined;
+      if (keep) {
+        [xk, gk, xMax, gMax, xAdv] = run.shrink(keep, rule.fMax, xAdv, [xk, gk, xMax, gMax, xAdv]) as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor];
+        rule.keep(keep);
+        found = pickRows(found, keep);
+        fAdv = pickRows(fAdv, keep);
+      }
     }
   } catch (err) {
     // Aborted or failed between steps: release every iterate this run holds.
     tf.dispose([xMax, xAdv]);
+    run.dispose();
     throw err;
   } finally {
     tf.dispose([xk, gk, gMax]);
   }
-  return { best: xMax, bestLoss: rule.fMax, adversarial: xAdv, found };
+  const outcome = run.finish(xMax, xAdv, rule.fMax, found);
+  run.dispose();
+  return outcome;
 }
 
 /**
@@ -651,12 +801,12 @@ export async function apgdSearch(
     if (rows.length === 0) break;
     const xs = tf.tidy(() => tf.gather(ctx.x, tf.tensor1d(rows, 'int32')));
     const start = config.randomStart || restart > 0 ? sphereStart(ctx, rows, xs) : tf.clone(xs);
-    const loss = makeLoss(Math.floor(run / config.restarts), rows);
+    const group = Math.floor(run / config.restarts);
     let outcome: ApgdOutcome;
     try {
-      outcome = await apgdRun({ model, ctx, config, checkpoint: (k) => ctx.checkpoint(run * config.steps + k, total) }, xs, start, loss);
+      outcome = await apgdRun({ model, ctx, config, checkpoint: (k) => ctx.checkpoint(run * config.steps + k, total) }, xs, start, rows, (sub) => makeLoss(group, sub));
     } catch (err) {
-      tf.dispose([out, xs, start, ...loss.tensors]);
+      tf.dispose([out, xs, start]);
       throw err;
     }
     const position = new Int32Array(n);
@@ -678,7 +828,7 @@ export async function apgdSearch(
       const best = whereRows(mask(useBest), tf.gather(outcome.best, at), previous);
       return whereRows(mask(useAdv), tf.gather(outcome.adversarial, at), best);
     });
-    tf.dispose([previous, xs, start, outcome.best, outcome.adversarial, ...loss.tensors]);
+    tf.dispose([previous, xs, start, outcome.best, outcome.adversarial]);
   }
   return out;
 }

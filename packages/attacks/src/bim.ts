@@ -101,7 +101,7 @@ export const bim = defineAttack<BimOptions>({
       ...schedule,
       randomStart: false,
       restarts: 1,
-      objective: ctx.objective,
+      objective: (rows) => rows.objective,
       direction: (g) => ctx.norm.normalizeGradient(g),
     });
   },

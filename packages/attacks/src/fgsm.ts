@@ -65,7 +65,7 @@ export const fgsm = defineAttack<FgsmOptions>({
       stepSize: ctx.epsilon,
       randomStart: false,
       restarts: 1,
-      objective: ctx.objective,
+      objective: (rows) => rows.objective,
       direction: (g) => ctx.norm.normalizeGradient(g),
     }),
 });

@@ -80,7 +80,7 @@ export const miFgsm = defineAttack<MiFgsmOptions>({
       stepSize: ctx.epsilon / ctx.options.steps,
       randomStart: false,
       restarts: 1,
-      objective: ctx.objective,
+      objective: (rows) => rows.objective,
       direction: (g) => ctx.norm.normalizeGradient(g),
       momentum: ctx.options.decay,
     }),

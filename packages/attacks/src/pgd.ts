@@ -136,7 +136,7 @@ export const pgd = defineAttack<PgdOptions>({
       stepSize: o.stepSize > 0 ? o.stepSize : o.relStepSize * ctx.epsilon,
       randomStart: o.randomStart,
       restarts: o.restarts,
-      objective: lossObjective(ctx, o.loss),
+      objective: (rows) => lossObjective(rows, o.loss),
       direction: o.norm === 'l1' ? sparseL1Direction(o.l1Sparsity, ctx.bounds) : (g) => ctx.norm.normalizeGradient(g),
     });
   },

@@ -1,13 +1,14 @@
 import * as tf from '@tensorflow/tfjs-core';
 
 import type { Attack, AttackMeta, AttackResult, Progress, RunOptions } from './attack.js';
+import { makeContext, type BatchScope } from './attack-context.js';
 import { AdvxError } from './errors.js';
-import { goalKind, isAdversarialLogits, type Goal, type ResolvedGoal } from './goals.js';
-import { crossEntropy } from './losses.js';
+import { goalKind, type Goal, type ResolvedGoal } from './goals.js';
 import type { AnyModel, Bounds, Model } from './model.js';
 import { getNorm } from './norms/index.js';
 import type { NormGeometry, NormName } from './norms/types.js';
 import { BatchRng } from './rng.js';
+import { whereRows } from './rows.js';
 import { assertLogitsOutput, checkInteger, validateEpsilons, validateGoal, validateInput } from './validate.js';
 
 /**
@@ -107,22 +108,58 @@ export interface AttackContext<Options> {
   /** Clips to the model's bounds. */
   clip(xAdv: tf.Tensor): tf.Tensor;
   /**
+   * A context of rows `rows` of this one (ascending indices into its batch): `x`, `n`, `goal`,
+   * `active` and `rng` (the same per-sample streams) cover those rows, and every helper works on
+   * them; queries count against the original samples. The caller releases it with `dispose()`.
+   */
+  subset(rows: Int32Array): SubsetContext<Options>;
+  /**
    * Runs `steps` iterations of `step` with memory management, abort, progress and (unless the
    * attack's `earlyStop` option is false) per-sample early stop: a sample stops changing once it is
-   * adversarial, and the loop ends when every sample has. `step` may return `adversarial` (bool `[n]`)
+   * adversarial, and the loop ends when every sample has. `step` may return `adversarial` (bool `[m]`)
    * telling which rows of its *input* state were already adversarial (saves a forward pass);
-   * otherwise the base checks the new state itself. The loop takes ownership of `init`'s tensors
-   * (other than the context's own, such as `x`) and releases each once it is replaced; the caller owns
-   * the returned state and releases what it does not return.
+   * otherwise the base checks the new state itself.
+   *
+   * Rows that are done are not computed: once at most 3/4 of the state's rows are still running,
+   * the state passed to `step` holds only those, and `step`'s third argument is the context of
+   * exactly those rows. Per-row tensors are the tensors of `init` whose first dimension is the
+   * batch's row count `n`; others (a step counter, a global scale) pass unchanged. So `step` must
+   * take `x`, the goal, the objective, the projection and the rng from its `rows` argument, never
+   * from the outer context. The returned state holds every row again, the finished ones with their
+   * values from when they stopped, bit for bit what a loop over all rows gives.
+   *
+   * The loop takes ownership of `init`'s tensors (other than the context's own, such as `x`) and
+   * releases each once it is replaced; the caller owns the returned state and releases what it does
+   * not return.
    */
-  iterate<S extends IterationState>(
-    init: S,
-    steps: number,
-    step: (state: S, i: number) => S & { readonly adversarial?: tf.Tensor1D },
-  ): Promise<S>;
+  iterate<S extends IterationState>(init: S, steps: number, step: IterationStep<Options, S>): Promise<S>;
   /** Abort point and progress report; call it inside long loops that do not use {@link AttackContext.iterate}. */
   checkpoint(step: number, steps: number): Promise<void>;
 }
+
+/**
+ * One iteration of {@link AttackContext.iterate}: the next state from `state` (the rows of `rows`
+ * only) at iteration `i`, optionally with `adversarial`, bool `[m]`: which rows of the input state
+ * were already adversarial.
+ *
+ * @public
+ */
+export type IterationStep<Options, S extends IterationState> = (
+  state: S,
+  i: number,
+  rows: AttackContext<Options>,
+) => S & { readonly adversarial?: tf.Tensor1D };
+
+/**
+ * A context of some rows of a batch ({@link AttackContext.subset}); `dispose()` releases the
+ * tensors it gathered (its `x`, goal and `active`).
+ *
+ * @public
+ */
+export type SubsetContext<Options> = AttackContext<Options> & {
+  /** Releases the subset's own tensors; idempotent. */
+  dispose(): void;
+};
 
 /**
  * The definition of an attack method: its metadata, default options and its math.
@@ -162,17 +199,6 @@ export type AttackFactory<Options extends AttackOptionsBase> = ((options?: Parti
 
 const DEFAULT_BATCH_SIZE = 128;
 
-/**
- * Row-wise select: row `i` of `a` where `condition[i]`, else row `i` of `b`.
- *
- * @public
- */
-export function whereRows(condition: tf.Tensor, a: tf.Tensor, b: tf.Tensor): tf.Tensor {
-  return tf.tidy(() => {
-    const cond = tf.reshape(condition, [condition.shape[0] as number, ...new Array<number>(Math.max(0, a.rank - 1)).fill(1)]);
-    return tf.where(tf.broadcastTo(cond, a.shape), a, b);
-  });
-}
 const YIELD_EVERY_MS = 25;
 
 function abortError(): AdvxError {
@@ -404,8 +430,15 @@ async function runAttack<O extends AttackOptionsBase>(
         const activeMask = active;
 
         const perturbOnce = async (epsilon: number, unit: number): Promise<tf.Tensor> => {
-          const ctx = makeContext(def, options, model, xb, offset, resolved, activeMask, epsilon, norm, seed, counts, {
-            ...(passes ? { passes } : {}),
+          const scope: BatchScope<O> = {
+            def,
+            options,
+            model,
+            offset,
+            epsilon,
+            norm,
+            counts,
+            passes,
             checkpoint: async (step, steps) => {
               if (signal?.aborted) throw abortError();
               if (run.onProgress) {
@@ -425,7 +458,8 @@ async function runAttack<O extends AttackOptionsBase>(
                 lastYield = Date.now();
               }
             },
-          });
+          };
+          const ctx = makeContext(scope, { x: xb, goal: resolved, active: activeMask, rng: new BatchRng(seed, offset, size), index: undefined });
           // No engine scope spans an await here: tfjs scopes form one global stack, so a scope left open
           // across an await would capture (and later free) tensors of any other code running meanwhile,
           // such as a second run on the same engine. The attack's math releases its own intermediates
@@ -526,175 +560,4 @@ async function runAttack<O extends AttackOptionsBase>(
     },
   };
   return result;
-}
-
-interface Hooks {
-  checkpoint(step: number, steps: number): Promise<void>;
-  /** The run's white-box pass counter (white-box models). */
-  readonly passes?: { forward: number; backward: number };
-}
-
-/**
- * `model` with a `logits` that counts rows into `passes`: every call counts forward, and a call
- * while a gradient tape records (inside `tf.grad`, `tf.valueAndGrad`, `engine().gradients`) counts
- * backward too. The rest of the model is `model`'s own (prototype chain).
- */
-function countingModel(model: Model, passes: { forward: number; backward: number }): Model {
-  const counted = Object.create(model) as Model;
-  Object.defineProperty(counted, 'logits', {
-    value: (x: tf.Tensor) => {
-      const rows = x.shape[0] ?? 1;
-      passes.forward += rows;
-      if (tf.engine().state.gradientDepth > 0) passes.backward += rows;
-      return model.logits(x);
-    },
-  });
-  return counted;
-}
-
-function makeContext<O extends AttackOptionsBase>(
-  def: AttackDefinition<O>,
-  options: Required<O>,
-  model: AnyModel,
-  x: tf.Tensor,
-  offset: number,
-  goal: ResolvedGoal,
-  active: tf.Tensor1D,
-  epsilon: number,
-  norm: NormGeometry,
-  seed: number,
-  counts: Int32Array | undefined,
-  hooks: Hooks,
-): AttackContext<Required<O>> {
-  const n = x.shape[0];
-  const [lo, hi] = model.bounds;
-  const counted = model.kind === 'model' && hooks.passes ? countingModel(model, hooks.passes) : undefined;
-  const whiteBox = (): Model => {
-    if (model.kind !== 'model') {
-      throw new AdvxError('UNSUPPORTED_MODEL', `${def.meta.name} needs a white-box model here, but got a query-only model.`);
-    }
-    return counted ?? model;
-  };
-  const objective: Objective = (logits) =>
-    goal.targeted ? (tf.neg(crossEntropy(logits, goal.classes)) as tf.Tensor1D) : crossEntropy(logits, goal.classes);
-  const isAdversarial = (xAdv: tf.Tensor) => tf.tidy(() => isAdversarialLogits(whiteBox().logits(xAdv), goal));
-  const clip = (xAdv: tf.Tensor) => tf.clipByValue(xAdv, lo, hi);
-  const project = (xAdv: tf.Tensor) =>
-    tf.tidy(() => (Number.isFinite(epsilon) ? clip(tf.add(x, norm.project(tf.sub(xAdv, x), epsilon))) : clip(xAdv)));
-
-  const gradient = (xAdv: tf.Tensor, obj: Objective = objective) => {
-    const m = whiteBox();
-    return tf.tidy(() => {
-      const c = m.numClasses;
-      const rows = xAdv.shape[0] as number;
-      const { value, grads } = tf.engine().gradients(
-        () => {
-          const logits = m.logits(xAdv);
-          const v = obj(logits);
-          return tf.concat([tf.expandDims(v, 1), logits], 1);
-        },
-        [xAdv],
-        tf.concat([tf.ones([rows, 1]), tf.zeros([rows, c])], 1),
-        true,
-      );
-      const g = grads[0] ?? tf.zerosLike(xAdv);
-      return {
-        value: tf.reshape(tf.slice(value, [0, 0], [rows, 1]), [rows]) as tf.Tensor1D,
-        logits: tf.slice(value, [0, 1], [rows, c]) as tf.Tensor2D,
-        grad: g,
-      };
-    });
-  };
-
-  const query = async (xAdv: tf.Tensor, rows?: Int32Array): Promise<tf.Tensor2D> => {
-    const k = xAdv.shape[0];
-    if (rows && rows.length !== k) {
-      throw new AdvxError('INVALID_SHAPE', `query: ${k} inputs but ${rows.length} row indices.`);
-    }
-    if (!rows && k !== n) {
-      throw new AdvxError('INVALID_SHAPE', `query: ${k} inputs for a batch of ${n}; pass the row index of each input.`);
-    }
-    const scores = model.kind === 'query' ? await model.query(xAdv) : tf.tidy(() => tf.softmax(model.logits(xAdv)) as tf.Tensor2D);
-    if (counts) {
-      for (let i = 0; i < k; i++) {
-        const row = offset + (rows ? (rows[i] as number) : i);
-        counts[row] = (counts[row] as number) + 1;
-      }
-    }
-    return scores;
-  };
-
-  const iterate = async <S extends IterationState>(
-    init: S,
-    steps: number,
-    step: (state: S, i: number) => S & { readonly adversarial?: tf.Tensor1D },
-  ): Promise<S> => {
-    const earlyStop = options.earlyStop;
-    // The context's own tensors stay; every other tensor of `init` is the loop's to release once replaced.
-    const owned = new Set<tf.Tensor>([x, active]);
-    let state = init;
-    let frozen: tf.Tensor1D = tf.logicalNot(active) as tf.Tensor1D;
-    try {
-      for (let i = 0; i < steps; i++) {
-        await hooks.checkpoint(i, steps);
-        const prev = state;
-        const frozenNow = frozen;
-        const { next, reported } = tf.tidy(() => {
-          const out = step(prev, i);
-          const { adversarial, ...rest } = out as S & { adversarial?: tf.Tensor1D };
-          const merged: Record<string, tf.Tensor> = {};
-          const keep = earlyStop && adversarial ? (tf.logicalOr(frozenNow, adversarial) as tf.Tensor1D) : frozenNow;
-          for (const [key, t] of Object.entries(rest)) {
-            const old = prev[key];
-            merged[key] = old && t.rank > 0 && t.shape[0] === n && old.shape.join() === t.shape.join() ? whereRows(keep, old, t) : t;
-          }
-          return { next: merged as S, reported: earlyStop && adversarial ? tf.clone(keep) : undefined };
-        });
-        const live = new Set(Object.values(next));
-        for (const t of Object.values(prev)) if (!live.has(t) && !owned.has(t)) t.dispose();
-        state = next;
-        if (earlyStop) {
-          const updated = reported ?? (model.kind === 'model' ? tf.tidy(() => tf.logicalOr(frozenNow, isAdversarial(state.x)) as tf.Tensor1D) : undefined);
-          if (updated) {
-            frozenNow.dispose();
-            frozen = updated;
-            const all = tf.all(frozen);
-            const [done] = await all.data();
-            all.dispose();
-            if (done) break;
-          }
-        }
-      }
-    } catch (err) {
-      // Aborted or failed mid-loop: release the state the loop owns (no engine scope will).
-      for (const t of Object.values(state)) if (!owned.has(t) && !t.isDisposed) t.dispose();
-      throw err;
-    } finally {
-      frozen.dispose();
-    }
-    return state;
-  };
-
-  return {
-    options,
-    model,
-    x,
-    n,
-    offset,
-    goal,
-    active,
-    epsilon,
-    norm,
-    bounds: model.bounds,
-    rng: new BatchRng(seed, offset, n),
-    whiteBox,
-    isAdversarial,
-    objective,
-    gradient,
-    query,
-    project,
-    clip,
-    iterate,
-    checkpoint: hooks.checkpoint,
-  };
 }

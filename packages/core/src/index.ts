@@ -49,15 +49,17 @@ export type { Attack, AttackKind, AttackMeta, AttackResult, PassCount, Progress,
 export {
   defineAttack,
   quantizeToward,
-  whereRows,
   type AttackContext,
   type AttackDefinition,
   type AttackFactory,
   type AttackOptionsBase,
   type GradientResult,
   type IterationState,
+  type IterationStep,
   type Objective,
+  type SubsetContext,
 } from './define-attack.js';
+export { gatherRows, scatterRows, whereRows } from './rows.js';
 export {
   applyPreprocessor,
   defend,

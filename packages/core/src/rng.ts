@@ -137,6 +137,21 @@ export class BatchRng {
     this.streams = streams;
   }
 
+  /**
+   * The streams of rows `rows` (indices into this batch), shared with this generator: a draw from
+   * either advances the same per-sample stream, so a subset of rows draws what those rows would
+   * have drawn in the whole batch.
+   */
+  select(rows: Int32Array): BatchRng {
+    const picked = Object.create(BatchRng.prototype) as { streams: readonly Rng[] };
+    picked.streams = Array.from(rows, (row) => {
+      const stream = this.streams[row];
+      if (stream === undefined) throw new AdvxError('INVALID_SHAPE', `BatchRng.select: row ${row} is outside the batch of ${this.streams.length}.`);
+      return stream;
+    });
+    return picked as BatchRng;
+  }
+
   /** Number of rows. */
   get size(): number {
     return this.streams.length;

@@ -28,9 +28,9 @@ export const gradientSign = defineAttack<GradientSignOptions>({
       ? tf.tidy(() => ctx.project(tf.add(ctx.x, ctx.norm.randomStart(ctx.x.shape, ctx.epsilon, ctx.rng))))
       : ctx.x;
     const alpha = steps === 1 ? ctx.epsilon : (2.5 * ctx.epsilon) / steps;
-    const end = await ctx.iterate({ x: start }, steps, (s) => {
-      const { grad } = ctx.gradient(s.x);
-      return { x: ctx.project(tf.add(s.x, tf.mul(ctx.norm.normalizeGradient(grad), alpha))) };
+    const end = await ctx.iterate({ x: start }, steps, (s, _i, rows) => {
+      const { grad } = rows.gradient(s.x);
+      return { x: rows.project(tf.add(s.x, tf.mul(rows.norm.normalizeGradient(grad), alpha))) };
     });
     return end.x;
   },

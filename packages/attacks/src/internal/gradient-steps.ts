@@ -26,8 +26,8 @@ export interface GradientStepsConfig {
   readonly randomStart: boolean;
   /** Number of runs (≥ 1); every run after the first starts from a fresh random point of the ball. */
   readonly restarts: number;
-  /** Per-sample objective to ascend. */
-  readonly objective: Objective;
+  /** Per-sample objective to ascend, for the rows of a context (the loop's rows shrink as samples finish). */
+  readonly objective: (rows: AttackContext<unknown>) => Objective;
   /** Unit-norm ascent direction (e.g. `sign(g)` for linf). */
   readonly direction: StepDirection;
   /**
@@ -120,10 +120,9 @@ function required(state: IterationState, key: string): tf.Tensor {
  * not depend on the batch size.
  */
 export async function gradientSteps(ctx: AttackContext<unknown>, config: GradientStepsConfig): Promise<tf.Tensor> {
-  const { steps, stepSize, restarts, objective, direction, momentum } = config;
-  const goal = ctx.goal;
-  const randomPoint = (): tf.Tensor => tf.tidy(() => ctx.project(tf.add(ctx.x, ctx.norm.randomStart(ctx.x.shape, ctx.epsilon, ctx.rng))));
-  const start = config.randomStart ? randomPoint() : ctx.x;
+  const { steps, stepSize, restarts, direction, momentum } = config;
+  const randomPoint = (c: AttackContext<unknown>): tf.Tensor => tf.tidy(() => c.project(tf.add(c.x, c.norm.randomStart(c.x.shape, c.epsilon, c.rng))));
+  const start = config.randomStart ? randomPoint(ctx) : ctx.x;
   const init: Record<string, tf.Tensor> = { x: start };
   if (momentum !== undefined) init.g = tf.zerosLike(ctx.x);
   if (restarts > 1) {
@@ -131,12 +130,12 @@ export async function gradientSteps(ctx: AttackContext<unknown>, config: Gradien
     init.bestValue = tf.fill([ctx.n], -Infinity);
     init.bestOk = tf.zeros([ctx.n]);
   }
-  const evaluate = (x: tf.Tensor) => {
-    const logits = ctx.whiteBox().logits(x);
-    return { value: objective(logits), ok: isAdversarialLogits(logits, goal) };
+  const evaluate = (c: AttackContext<unknown>, x: tf.Tensor) => {
+    const logits = c.whiteBox().logits(x);
+    return { value: config.objective(c)(logits), ok: isAdversarialLogits(logits, c.goal) };
   };
 
-  const end = await ctx.iterate(init as IterationState, steps * restarts, (s, i) => {
+  const end = await ctx.iterate(init as IterationState, steps * restarts, (s, i, rows) => {
     const out: Record<string, tf.Tensor> = {};
     let x = s.x;
     let g = momentum !== undefined ? required(s, 'g') : undefined;
@@ -144,30 +143,30 @@ export async function gradientSteps(ctx: AttackContext<unknown>, config: Gradien
     if (restarts > 1) {
       let best: RestartBest = { bestX: required(s, 'bestX'), bestValue: required(s, 'bestValue'), bestOk: required(s, 'bestOk') };
       if (i > 0 && i % steps === 0) {
-        const { value, ok } = evaluate(s.x);
+        const { value, ok } = evaluate(rows, s.x);
         best = keepBest(best, s.x, value, ok);
         boundaryOk = ok;
-        x = randomPoint();
+        x = randomPoint(rows);
         if (g) g = tf.zerosLike(g);
       }
       Object.assign(out, best);
     }
-    const { logits, grad } = ctx.gradient(x, objective);
+    const { logits, grad } = rows.gradient(x, config.objective(rows));
     let ascent = grad;
     if (g && momentum !== undefined) {
       g = tf.add(tf.mul(g, momentum), l1.normalizeGradient(grad));
       ascent = g;
       out.g = g;
     }
-    const next = ctx.project(tf.add(x, tf.mul(direction(ascent, x), stepSize)));
-    return { ...out, x: next, adversarial: boundaryOk ?? isAdversarialLogits(logits, goal) };
+    const next = rows.project(tf.add(x, tf.mul(direction(ascent, x), stepSize)));
+    return { ...out, x: next, adversarial: boundaryOk ?? isAdversarialLogits(logits, rows.goal) };
   });
 
   const result =
     restarts === 1
       ? end.x
       : tf.tidy(() => {
-          const { value, ok } = evaluate(end.x);
+          const { value, ok } = evaluate(ctx, end.x);
           const best = keepBest({ bestX: required(end, 'bestX'), bestValue: required(end, 'bestValue'), bestOk: required(end, 'bestOk') }, end.x, value, ok);
           return best.bestX;
         });
