@@ -1,4 +1,5 @@
 import { promises as fs } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 
 import * as tf from '@tensorflow/tfjs-core';
@@ -26,7 +27,7 @@ import { lockOutFolder } from './out/lock-out-folder.js';
 import { prepareOutFolder } from './out/prepare-out-folder.js';
 import { inspectBeforeAttacks, inspectionSummary, loadUserModel, parseModelFlags, type ModelFlags } from './model/index.js';
 import { selectBackend, type BackendName } from './select-backend.js';
-import { refuseInterruptedWorkers, runWorkers, threadsPerWorker, withoutOptions, PROGRESS_PREFIX, WORKER_INFO_FILE, WORKERS_DIR, type WorkerInfo } from './workers.js';
+import { refuseInterruptedWorkers, runWorkers, withoutOptions, PROGRESS_PREFIX, WORKER_INFO_FILE, WORKERS_DIR, type WorkerInfo } from './workers.js';
 import { writeReport } from './write-report.js';
 
 /**
@@ -460,7 +461,7 @@ async function runEvalWorkers(flags: EvalFlags, io: CliIo, argv: readonly string
   else process.once('SIGINT', onSigint);
   if (io.signal?.aborted) controller.abort();
   const progress = progressReporter(io);
-  const perWorker = threadsPerWorker(workers, threads);
+  const perWorker = threads ?? Math.max(1, Math.floor(os.availableParallelism() / workers));
   io.stderr.write(`[advx] ${workers} workers, ${perWorker} wasm thread${perWorker > 1 ? 's' : ''} each; their shards go to ${path.join(flags.out, WORKERS_DIR)}\n`);
   try {
     const outcome = await runWorkers({

@@ -1,7 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, promises as fs } from 'node:fs';
 import { createRequire } from 'node:module';
-import os from 'node:os';
 import path from 'node:path';
 
 import { AdvxError } from '@advx/core';
@@ -16,51 +15,6 @@ export const PROGRESS_PREFIX = '@advx-progress ';
 export const WORKER_INFO_FILE = 'worker-info.json';
 /** Sub-folder of `--out` that holds the workers' shard folders while a run is going. */
 export const WORKERS_DIR = '.workers';
-
-/**
- * How the messages of a run with workers name its options: `advx eval`'s flags
- * ({@link CLI_WORDING}), or the options of `evaluateInWorkers`.
- *
- * @example
- * ```ts
- * const wording: WorkerWording = { out: '--out', run: '--workers', resume: 'rerun with --resume', without: 'drop --workers' };
- * ```
- * @internal
- */
-export interface WorkerWording {
-  /** The output folder's option, e.g. `--out`. */
-  readonly out: string;
-  /** What runs the workers, e.g. `--workers`. */
-  readonly run: string;
-  /** How to continue an interrupted run, e.g. `rerun with --resume`. */
-  readonly resume: string;
-  /** How to do without the workers, e.g. `drop --workers`. */
-  readonly without: string;
-}
-
-/**
- * The wording of `advx eval --workers`.
- *
- * @example
- * ```ts
- * await refuseInterruptedWorkers('advx-report', false, CLI_WORDING);
- * ```
- * @internal
- */
-export const CLI_WORDING: WorkerWording = { out: '--out', run: '--workers', resume: 'rerun with --resume', without: 'drop --workers' };
-
-/**
- * wasm threads of each of `workers` workers: `threads` when given, else the cores shared out (at least 1).
- *
- * @example
- * ```ts
- * threadsPerWorker(4, undefined); // 2 on an 8-core machine
- * ```
- * @internal
- */
-export function threadsPerWorker(workers: number, threads: number | undefined): number {
-  return threads ?? Math.max(1, Math.floor(os.availableParallelism() / workers));
-}
 
 /**
  * The report settings a worker saw (read from its model and data), handed to the parent.
@@ -111,19 +65,17 @@ export interface WorkerPlan {
   readonly log: (line: string) => void;
   /** Stops every worker (they keep their state for `--resume`). */
   readonly signal: AbortSignal;
-  /** How messages name the options (default {@link CLI_WORDING}). */
-  readonly wording?: WorkerWording;
 }
 
 /** The outcome of {@link runWorkers}. */
 export type WorkersOutcome = { readonly kind: 'done'; readonly result: EvaluationResult; readonly info: WorkerInfo } | { readonly kind: 'interrupted' };
 
 /** The built command that the workers run (`dist/cli.js` of `@advx/eval`). */
-export function workerCommand(wording: WorkerWording = CLI_WORDING): string {
+export function workerCommand(): string {
   const pkg = path.dirname(createRequire(import.meta.url).resolve('@advx/eval/package.json'));
   const cli = path.join(pkg, 'dist', 'cli.js');
   if (!existsSync(cli)) {
-    throw new AdvxError('INVALID_OPTION', `${wording.run}: the workers run the built command ${cli}, which is missing; run \`npm run build\` first (or ${wording.without}).`);
+    throw new AdvxError('INVALID_OPTION', `--workers: the workers run the built command ${cli}, which is missing; run \`npm run build\` first (or drop --workers).`);
   }
   return cli;
 }
@@ -137,7 +89,7 @@ export function workerDir(out: string, index: number, count: number): string {
  * Without `--resume`, an `--out` whose workers left state (an interrupted `--workers` run) is refused,
  * as a single run's `state.json` is: the finished chunks may have cost hours.
  */
-export async function refuseInterruptedWorkers(out: string, resume: boolean, wording: WorkerWording = CLI_WORDING): Promise<void> {
+export async function refuseInterruptedWorkers(out: string, resume: boolean): Promise<void> {
   if (resume) return;
   const dir = path.join(out, WORKERS_DIR);
   const shards = await fs.readdir(dir).catch(() => [] as string[]);
@@ -145,7 +97,7 @@ export async function refuseInterruptedWorkers(out: string, resume: boolean, wor
   if (held.length > 0) {
     throw new AdvxError(
       'INVALID_OPTION',
-      `${wording.out} ${out} holds the shards of an interrupted ${wording.run} run (${path.join(dir, held[0] as string)}): ${wording.resume} to continue it, or delete ${dir} (or choose another ${wording.out}) to start afresh.`,
+      `--out ${out} holds the shards of an interrupted --workers run (${path.join(dir, held[0] as string)}): rerun with --resume to continue it, or delete ${dir} (or choose another --out) to start afresh.`,
       { state: dir },
     );
   }
@@ -161,8 +113,7 @@ export async function refuseInterruptedWorkers(out: string, resume: boolean, wor
  * @internal
  */
 export async function runWorkers(plan: WorkerPlan): Promise<WorkersOutcome> {
-  const wording = plan.wording ?? CLI_WORDING;
-  const cli = workerCommand(wording);
+  const cli = workerCommand();
   const slots: WorkerSlot[] = Array.from({ length: plan.count }, (_, index) => ({
     index,
     dir: workerDir(plan.out, index, plan.count),
@@ -256,7 +207,7 @@ export async function runWorkers(plan: WorkerPlan): Promise<WorkersOutcome> {
         throw new AdvxError(
           'INVALID_OPTION',
           `worker ${slot.index + 1}/${plan.count} stopped ${slot.restarts + 1} times (last: ${how}); its last lines: ${slot.lastLines.join(' | ') || '(none)'}. ` +
-            `Its state is in ${slot.dir}; ${wording.resume} to continue.`,
+            `Its state is in ${slot.dir}; rerun with --resume to continue.`,
         );
       }
       slot.restarts++;
