@@ -148,7 +148,10 @@ export type IterationStep<Options, S extends IterationState> = (
   state: S,
   i: number,
   rows: AttackContext<Options>,
-) => S & { readonly adversarial?: tf.Tensor1D };
+) => S & {
+  /** Bool `[m]`: rows of the input state that were already adversarial (saves the base a forward pass). */
+  readonly adversarial?: tf.Tensor1D;
+};
 
 /**
  * A context of some rows of a batch ({@link AttackContext.subset}); `dispose()` releases the
