@@ -9,6 +9,8 @@ import {
   dlr,
   gatherRows,
   isAdversarialLogits,
+  linfProject,
+  linfSignStep,
   scatterRows,
   targetedDlr,
   whereRows,
@@ -460,17 +462,40 @@ class RunRows {
     return this.pos.length;
   }
 
-  /** The running rows still without an adversarial, when it is time to drop the others; else `undefined`. */
-  shrinkTo(found: Uint8Array): Int32Array | undefined {
+  /** The first evaluation of the run (from `evaluation`); the run is released if it throws. */
+  first(evaluation: () => Evaluation): Evaluation {
+    try {
+      return evaluation();
+    } catch (err) {
+      this.dispose();
+      throw err;
+    }
+  }
+
+  /**
+   * After a step: once at most 3/4 of the running rows are still without an adversarial (`found`),
+   * the others leave (see {@link RunRows.shrink}) and `tensors` (per running row, released), the step-size
+   * `rule`, `found` and `fAdv` are cut to the rows that stay. Returns them cut, or `undefined` when no row leaves.
+   */
+  prune<T extends tf.Tensor[], F extends Uint8Array, A extends Float64Array>(
+    found: F,
+    fAdv: A,
+    rule: { readonly fMax: Float64Array; keep(rows: Int32Array): void },
+    xAdv: tf.Tensor,
+    tensors: [...T],
+  ): { tensors: T; found: F; fAdv: A } | undefined {
     const keep = Int32Array.from(Array.from(found.keys()).filter((j) => !found[j]));
-    return keep.length > 0 && keep.length <= 0.75 * found.length ? keep : undefined;
+    if (keep.length === 0 || keep.length > 0.75 * found.length) return undefined;
+    const cut = this.shrink(keep, rule.fMax, xAdv, tensors) as T;
+    rule.keep(keep);
+    return { tensors: cut, found: pickRows(found, keep), fAdv: pickRows(fAdv, keep) };
   }
 
   /**
    * Keeps the running rows `keep` (indices among them); the others, adversarial (`found`), leave with
    * their `xAdv` and loss `fMax`. Returns `tensors` (per running row) cut to `keep`, releasing them.
    */
-  shrink(keep: Int32Array, fMax: Float64Array, xAdv: tf.Tensor, tensors: readonly tf.Tensor[]): tf.Tensor[] {
+  private shrink(keep: Int32Array, fMax: Float64Array, xAdv: tf.Tensor, tensors: readonly tf.Tensor[]): tf.Tensor[] {
     const kept = new Set(keep);
     const leaving = Int32Array.from(Array.from(this.pos.keys()).filter((j) => !kept.has(j)));
     const at = Int32Array.from(leaving, (j) => this.pos[j] as number);
@@ -494,8 +519,23 @@ class RunRows {
     });
   }
 
-  /** The run's outcome over all its rows, from the running rows' `xMax`, `xAdv` (taken over), `fMax` and `found`. */
+  /**
+   * The run's outcome over all its rows, from the running rows' `xMax`, `xAdv` (both taken over),
+   * `fMax` and `found`; releases the run.
+   */
   finish(xMax: tf.Tensor, xAdv: tf.Tensor, fMax: Float64Array, found: Uint8Array): ApgdOutcome {
+    const outcome = this.outcome(xMax, xAdv, fMax, found);
+    this.dispose();
+    return outcome;
+  }
+
+  /** After a failure or an abort between steps: releases the run and the iterates it was given. */
+  abandon(iterates: readonly tf.Tensor[]): void {
+    tf.dispose([...iterates]);
+    this.dispose();
+  }
+
+  private outcome(xMax: tf.Tensor, xAdv: tf.Tensor, fMax: Float64Array, found: Uint8Array): ApgdOutcome {
     const left = this.left;
     if (left === undefined) return { best: xMax, bestLoss: Float64Array.from(fMax), adversarial: xAdv, found };
     this.left = undefined;
@@ -546,15 +586,10 @@ export async function apgdRun(settings: ApgdRunSettings, x: tf.Tensor, start: tf
   const [lo, hi] = settings.ctx.bounds;
   const { steps, alpha, earlyStop } = config;
   const run = new RunRows(x, rows, lossFor);
-  const project = (v: tf.Tensor): tf.Tensor => tf.clipByValue(tf.add(run.x, norm.project(tf.sub(v, run.x), epsilon)), lo, hi);
+  const project = (v: tf.Tensor): tf.Tensor =>
+    norm.name === 'linf' ? linfProject(v, run.x, epsilon, [lo, hi]) : tf.clipByValue(tf.add(run.x, norm.project(tf.sub(v, run.x), epsilon)), lo, hi);
 
-  let first: Evaluation;
-  try {
-    first = evaluate(model, start, run.loss, true, config.eotSteps);
-  } catch (err) {
-    run.dispose();
-    throw err;
-  }
+  const first = run.first(() => evaluate(model, start, run.loss, true, config.eotSteps));
   let gk = first.grad as tf.Tensor;
   const { f: f0, adv: adv0 } = await readBack(first);
   const rule = new ApgdStepSize(f0, 2 * epsilon, steps, config.rho);
@@ -577,8 +612,10 @@ export async function apgdRun(settings: ApgdRunSettings, x: tf.Tensor, start: tf
       const prev = xPrev;
       const grad = gk;
       const next = tf.tidy(() => {
-        const eta = tf.reshape(tf.tensor1d(etaValues), column);
-        const z = project(tf.add(cur, tf.mul(eta, norm.normalizeGradient(grad))));
+        const z =
+          norm.name === 'linf'
+            ? linfSignStep(cur, grad, run.x, tf.tensor1d(etaValues), epsilon, [lo, hi])
+            : project(tf.add(cur, tf.mul(tf.reshape(tf.tensor1d(etaValues), column), norm.normalizeGradient(grad))));
         if (k === 0) return z;
         const momentum = tf.add(tf.mul(tf.sub(z, cur), alpha), tf.mul(tf.sub(cur, prev), 1 - alpha));
         return project(tf.add(cur, momentum));
@@ -605,25 +642,16 @@ export async function apgdRun(settings: ApgdRunSettings, x: tf.Tensor, start: tf
       xPrev = cur;
       xk = xNext;
       gk = gradNext ?? tf.zerosLike(xNext);
-      const keep = earlyStop && k + 1 < steps ? run.shrinkTo(found) : undefined;
-      if (keep) {
-        [xk, xPrev, gk, xMax, gMax, xAdv] = run.shrink(keep, rule.fMax, xAdv, [xk, xPrev, gk, xMax, gMax, xAdv]) as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor];
-        rule.keep(keep);
-        found = pickRows(found, keep);
-        fAdv = pickRows(fAdv, keep);
-      }
+      const cut = earlyStop && k + 1 < steps ? run.prune(found, fAdv, rule, xAdv, [xk, xPrev, gk, xMax, gMax, xAdv]) : undefined;
+      if (cut) ({ tensors: [xk, xPrev, gk, xMax, gMax, xAdv], found, fAdv } = cut);
     }
   } catch (err) {
-    // Aborted or failed between steps: release every iterate this run holds.
-    tf.dispose([xMax, xAdv]);
-    run.dispose();
+    run.abandon([xMax, xAdv]);
     throw err;
   } finally {
     tf.dispose([xk, xPrev, gk, gMax]);
   }
-  const outcome = run.finish(xMax, xAdv, rule.fMax, found);
-  run.dispose();
-  return outcome;
+  return run.finish(xMax, xAdv, rule.fMax, found);
 }
 
 /**
@@ -665,13 +693,7 @@ async function apgdRunL1(settings: ApgdRunSettings, x: tf.Tensor, start: tf.Tens
   const d = x.size / (x.shape[0] as number);
   const run = new RunRows(x, rows, lossFor);
 
-  let first: Evaluation;
-  try {
-    first = evaluate(model, start, run.loss, true, config.eotSteps);
-  } catch (err) {
-    run.dispose();
-    throw err;
-  }
+  const first = run.first(() => evaluate(model, start, run.loss, true, config.eotSteps));
   let gk = first.grad as tf.Tensor;
   const { f: f0, adv: adv0 } = await readBack(first);
   const rule = new ApgdL1StepSize(f0, epsilon, steps, d);
@@ -717,25 +739,16 @@ async function apgdRunL1(settings: ApgdRunSettings, x: tf.Tensor, start: tf.Tens
         xk = updateRows(reset, xMax, xk);
         gk = updateRows(reset, gMax, gk);
       }
-      const keep = earlyStop && k + 1 < steps ? run.shrinkTo(found) : undefined;
-      if (keep) {
-        [xk, gk, xMax, gMax, xAdv] = run.shrink(keep, rule.fMax, xAdv, [xk, gk, xMax, gMax, xAdv]) as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor];
-        rule.keep(keep);
-        found = pickRows(found, keep);
-        fAdv = pickRows(fAdv, keep);
-      }
+      const cut = earlyStop && k + 1 < steps ? run.prune(found, fAdv, rule, xAdv, [xk, gk, xMax, gMax, xAdv]) : undefined;
+      if (cut) ({ tensors: [xk, gk, xMax, gMax, xAdv], found, fAdv } = cut);
     }
   } catch (err) {
-    // Aborted or failed between steps: release every iterate this run holds.
-    tf.dispose([xMax, xAdv]);
-    run.dispose();
+    run.abandon([xMax, xAdv]);
     throw err;
   } finally {
     tf.dispose([xk, gk, gMax]);
   }
-  const outcome = run.finish(xMax, xAdv, rule.fMax, found);
-  run.dispose();
-  return outcome;
+  return run.finish(xMax, xAdv, rule.fMax, found);
 }
 
 /**

@@ -102,7 +102,6 @@ export const bim = defineAttack<BimOptions>({
       randomStart: false,
       restarts: 1,
       objective: (rows) => rows.objective,
-      direction: (g) => ctx.norm.normalizeGradient(g),
     });
   },
 });

@@ -66,6 +66,5 @@ export const fgsm = defineAttack<FgsmOptions>({
       randomStart: false,
       restarts: 1,
       objective: (rows) => rows.objective,
-      direction: (g) => ctx.norm.normalizeGradient(g),
     }),
 });

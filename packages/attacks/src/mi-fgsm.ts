@@ -81,7 +81,6 @@ export const miFgsm = defineAttack<MiFgsmOptions>({
       randomStart: false,
       restarts: 1,
       objective: (rows) => rows.objective,
-      direction: (g) => ctx.norm.normalizeGradient(g),
       momentum: ctx.options.decay,
     }),
 });

@@ -137,7 +137,7 @@ export const pgd = defineAttack<PgdOptions>({
       randomStart: o.randomStart,
       restarts: o.restarts,
       objective: (rows) => lossObjective(rows, o.loss),
-      direction: o.norm === 'l1' ? sparseL1Direction(o.l1Sparsity, ctx.bounds) : (g) => ctx.norm.normalizeGradient(g),
+      direction: o.norm === 'l1' ? sparseL1Direction(o.l1Sparsity, ctx.bounds) : undefined,
     });
   },
 });

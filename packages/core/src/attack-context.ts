@@ -15,6 +15,7 @@ import { crossEntropy } from './losses.js';
 import type { AnyModel, Model } from './model.js';
 import type { NormGeometry } from './norms/types.js';
 import type { BatchRng } from './rng.js';
+import { linfProject } from './fused.js';
 import { gatherRows } from './rows.js';
 
 /** What every context of one batch (and one epsilon) shares. */
@@ -85,8 +86,11 @@ function contextOf<O extends AttackOptionsBase>(scope: BatchScope<O>, view: RowV
     goal.targeted ? (tf.neg(crossEntropy(logits, goal.classes)) as tf.Tensor1D) : crossEntropy(logits, goal.classes);
   const isAdversarial = (xAdv: tf.Tensor) => tf.tidy(() => isAdversarialLogits(whiteBox().logits(xAdv), goal));
   const clip = (xAdv: tf.Tensor) => tf.clipByValue(xAdv, lo, hi);
-  const project = (xAdv: tf.Tensor) =>
-    tf.tidy(() => (Number.isFinite(epsilon) ? clip(tf.add(x, norm.project(tf.sub(xAdv, x), epsilon))) : clip(xAdv)));
+  const project = (xAdv: tf.Tensor) => {
+    if (!Number.isFinite(epsilon)) return clip(xAdv);
+    if (norm.name === 'linf') return linfProject(xAdv, x, epsilon, model.bounds);
+    return tf.tidy(() => clip(tf.add(x, norm.project(tf.sub(xAdv, x), epsilon))));
+  };
 
   const gradient = (xAdv: tf.Tensor, obj: Objective = objective) => {
     const m = whiteBox();

@@ -60,6 +60,7 @@ export {
   type SubsetContext,
 } from './define-attack.js';
 export { gatherRows, scatterRows, whereRows } from './rows.js';
+export { LINF_PROJECT_KERNEL, LINF_STEP_KERNEL, linfProject, linfSignStep, type LinfKernelAttrs } from './fused.js';
 export {
   applyPreprocessor,
   defend,

@@ -11,7 +11,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 
-import { AdvxError, isAdversarialLogits, l1, logitMargin, whereRows, type AttackContext, type IterationState, type Objective } from '@advx/core';
+import { AdvxError, isAdversarialLogits, l1, linfSignStep, logitMargin, whereRows, type AttackContext, type IterationState, type Objective } from '@advx/core';
 
 /** A step direction of unit norm for gradient `grad` at the current iterate `x` (same shape). */
 export type StepDirection = (grad: tf.Tensor, x: tf.Tensor) => tf.Tensor;
@@ -28,8 +28,11 @@ export interface GradientStepsConfig {
   readonly restarts: number;
   /** Per-sample objective to ascend, for the rows of a context (the loop's rows shrink as samples finish). */
   readonly objective: (rows: AttackContext<unknown>) => Objective;
-  /** Unit-norm ascent direction (e.g. `sign(g)` for linf). */
-  readonly direction: StepDirection;
+  /**
+   * Unit-norm ascent direction. Default: the norm's `normalizeGradient` (`sign(g)` for linf, whose
+   * step and projection then run as one {@link linfSignStep}).
+   */
+  readonly direction?: StepDirection;
   /**
    * Momentum decay μ (MI-FGSM): the direction is taken of `g ← μ·g + ∇/‖∇‖₁` instead of `∇`.
    * Undefined: no momentum.
@@ -158,7 +161,10 @@ export async function gradientSteps(ctx: AttackContext<unknown>, config: Gradien
       ascent = g;
       out.g = g;
     }
-    const next = rows.project(tf.add(x, tf.mul(direction(ascent, x), stepSize)));
+    const next =
+      direction === undefined && rows.norm.name === 'linf' && Number.isFinite(rows.epsilon)
+        ? linfSignStep(x, ascent, rows.x, stepSize, rows.epsilon, rows.bounds)
+        : rows.project(tf.add(x, tf.mul((direction ?? ((d) => rows.norm.normalizeGradient(d)))(ascent, x), stepSize)));
     return { ...out, x: next, adversarial: boundaryOk ?? isAdversarialLogits(logits, rows.goal) };
   });
 
