@@ -10,6 +10,7 @@ import {
 } from '@advx/core';
 
 import { ConstSearch } from './internal/const-search.js';
+import { allTrue, cwMargin, stalledRows } from './internal/cw-margin.js';
 
 /**
  * Options of {@link carliniWagnerL2}.
@@ -38,8 +39,6 @@ export interface CarliniWagnerL2Options extends AttackOptionsBase {
 const BETA1 = 0.9;
 const BETA2 = 0.999;
 const ADAM_EPSILON = 1e-8;
-/** Early abort: the loss must have fallen below this fraction of its value at the previous check. */
-const ABORT_FACTOR = 0.9999;
 /** Shrinks the clean input before `atanh` so that values on the bounds stay finite in the tanh space. */
 const ATANH_SAFETY = 1 - 1e-6;
 
@@ -185,24 +184,7 @@ export const carliniWagnerL2 = defineAttack<CarliniWagnerL2Options>({
     const x = ctx.x;
     const [lo, hi] = ctx.bounds;
     const half = (hi - lo) / 2;
-    const { classes, targeted } = ctx.goal;
-    // f = max(s·(z_cls − max_{i≠cls} z_i), −κ), s = +1 untargeted (leave y), −1 targeted (reach t).
-    // Optimised as max(s·margin + κ, 0) = f + κ: same minimiser and gradient, and a non-negative
-    // loss for the relative early-abort test (as in the reference code).
-    const sign = targeted ? -1 : 1;
-    const cls = tf.cast(classes, 'int32') as tf.Tensor1D;
-    const mask = tf.oneHot(cls, ctx.whiteBox().numClasses);
-    const exclude = tf.mul(mask, 1e9);
-    // Success with confidence: the goal holds on logits whose class `cls` is handicapped by κ.
-    const shift = tf.mul(mask, sign * confidence);
-    const lossF = (logits: tf.Tensor2D): tf.Tensor1D => {
-      const margin = tf.sub(tf.sum(tf.mul(logits, mask), 1), tf.max(tf.sub(logits, exclude), 1));
-      return tf.relu(tf.add(tf.mul(margin, sign), confidence)) as tf.Tensor1D;
-    };
-    const succeeded = (logits: tf.Tensor2D): tf.Tensor1D => {
-      const pred = tf.cast(tf.argMax(tf.add(logits, shift), 1), 'int32');
-      return tf.logicalAnd(targeted ? tf.equal(pred, cls) : tf.notEqual(pred, cls), ctx.active) as tf.Tensor1D;
-    };
+    const margin = cwMargin(ctx, ctx.whiteBox().numClasses, confidence);
     const broadcast = (rows: tf.Tensor1D): tf.Tensor =>
       tf.broadcastTo(tf.reshape(rows, [n, ...new Array<number>(x.rank - 1).fill(1)]), x.shape);
 
@@ -216,7 +198,7 @@ export const carliniWagnerL2 = defineAttack<CarliniWagnerL2Options>({
 
     for (let b = 0; b < binarySearchSteps; b++) {
       const c = tf.tensor1d(search.constants(b), 'float32');
-      const objective = (logits: tf.Tensor2D): tf.Tensor1D => tf.neg(tf.mul(c, lossF(logits))) as tf.Tensor1D;
+      const objective = (logits: tf.Tensor2D): tf.Tensor1D => tf.neg(tf.mul(c, margin.loss(logits))) as tf.Tensor1D;
       let run: AdamRun = {
         w: tf.clone(w0),
         m: tf.zerosLike(x),
@@ -244,13 +226,13 @@ export const carliniWagnerL2 = defineAttack<CarliniWagnerL2Options>({
             // ∂L/∂w = (2(x' − x) + c·∇f) ⊙ (hi − lo)/2·(1 − tanh²w).
             const gradW = tf.mul(tf.sub(tf.mul(diff, 2), grad), tf.mul(tf.sub(1, tf.square(tanhW)), half));
             const adam = adamStep(prev.w, gradW, prev.m, prev.v, i + 1, learningRate);
-            const ok = succeeded(logits);
+            const ok = margin.succeeded(logits);
             const improved = tf.logicalAnd(ok, tf.less(dist, prev.bestDist));
             let frozen = prev.frozen;
             let frozenRows = prev.frozenRows;
             let prevLoss = prev.prevLoss;
             if (check) {
-              const stalled = tf.logicalNot(tf.lessEqual(loss, tf.mul(prev.prevLoss, ABORT_FACTOR)));
+              const stalled = stalledRows(loss, prev.prevLoss);
               frozen = tf.logicalOr(prev.frozen, stalled) as tf.Tensor1D;
               frozenRows = broadcast(frozen);
               prevLoss = tf.where(prev.frozen, prev.prevLoss, loss) as tf.Tensor1D;
@@ -270,16 +252,12 @@ export const carliniWagnerL2 = defineAttack<CarliniWagnerL2Options>({
           });
           tf.dispose(Object.values(prev));
           run = next;
-          if (check) {
-            const all = tf.all(run.frozen);
-            const [done] = await all.data();
-            all.dispose();
-            if (done) break;
-          }
+          if (check && (await allTrue(run.frozen))) break;
         }
       } catch (err) {
         // Aborted between steps: release the search state (no engine scope will).
-        tf.dispose([c, ...Object.values(run), w0, cls, mask, exclude, shift, inactive]);
+        tf.dispose([c, ...Object.values(run), w0, inactive]);
+        margin.dispose();
         throw err;
       }
       const found = await run.found.data();
@@ -288,7 +266,8 @@ export const carliniWagnerL2 = defineAttack<CarliniWagnerL2Options>({
       bestDist = run.bestDist;
       search.update(found);
     }
-    tf.dispose([w0, bestDist, cls, mask, exclude, shift, inactive]);
+    tf.dispose([w0, bestDist, inactive]);
+    margin.dispose();
     return best;
   },
 });

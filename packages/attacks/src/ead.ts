@@ -10,6 +10,7 @@ import {
 } from '@advx/core';
 
 import { ConstSearch } from './internal/const-search.js';
+import { allTrue, cwMargin, stalledRows } from './internal/cw-margin.js';
 
 /**
  * Options of {@link ead}.
@@ -40,9 +41,6 @@ export interface EadOptions extends AttackOptionsBase {
    */
   readonly abortEarly: boolean;
 }
-
-/** Early abort: the loss must have fallen below this fraction of its value at the previous check. */
-const ABORT_FACTOR = 0.9999;
 
 /**
  * The projected shrinkage-thresholding operator `S_β` of EAD (Chen et al. 2018, eq. 6), element-wise
@@ -204,24 +202,7 @@ export const ead = defineAttack<EadOptions>({
     const x = ctx.x;
     const [lo, hi] = ctx.bounds;
     const model = ctx.whiteBox();
-    const { classes, targeted } = ctx.goal;
-    // f + κ = max(s·(z_cls − max_{i≠cls} z_i) + κ, 0), s = +1 untargeted (leave y), −1 targeted (reach t):
-    // the same minimiser and gradient as f, and a non-negative loss for the relative early-abort test
-    // (as in the reference code).
-    const sign = targeted ? -1 : 1;
-    const cls = tf.cast(classes, 'int32') as tf.Tensor1D;
-    const mask = tf.oneHot(cls, model.numClasses);
-    const exclude = tf.mul(mask, 1e9);
-    // Success with confidence: the goal holds on logits whose class `cls` is handicapped by κ.
-    const shift = tf.mul(mask, sign * confidence);
-    const lossF = (logits: tf.Tensor2D): tf.Tensor1D => {
-      const margin = tf.sub(tf.sum(tf.mul(logits, mask), 1), tf.max(tf.sub(logits, exclude), 1));
-      return tf.relu(tf.add(tf.mul(margin, sign), confidence)) as tf.Tensor1D;
-    };
-    const succeeded = (logits: tf.Tensor2D): tf.Tensor1D => {
-      const pred = tf.cast(tf.argMax(tf.add(logits, shift), 1), 'int32');
-      return tf.logicalAnd(targeted ? tf.equal(pred, cls) : tf.notEqual(pred, cls), ctx.active) as tf.Tensor1D;
-    };
+    const margin = cwMargin(ctx, model.numClasses, confidence);
 
     const inactive = tf.logicalNot(ctx.active) as tf.Tensor1D;
     let best = tf.clone(x);
@@ -232,7 +213,7 @@ export const ead = defineAttack<EadOptions>({
 
     for (let b = 0; b < binarySearchSteps; b++) {
       const c = tf.tensor1d(search.constants(b), 'float32');
-      const objective = (logits: tf.Tensor2D): tf.Tensor1D => tf.neg(tf.mul(c, lossF(logits))) as tf.Tensor1D;
+      const objective = (logits: tf.Tensor2D): tf.Tensor1D => tf.neg(tf.mul(c, margin.loss(logits))) as tf.Tensor1D;
       let run: FistaRun = {
         xk: tf.clone(x),
         yk: tf.clone(x),
@@ -263,15 +244,15 @@ export const ead = defineAttack<EadOptions>({
             let frozen = prev.frozen;
             let prevLoss = prev.prevLoss;
             if (check) {
-              const loss = tf.add(tf.mul(c, lossF(logits)), elastic);
-              const stalled = tf.logicalNot(tf.lessEqual(loss, tf.mul(prev.prevLoss, ABORT_FACTOR)));
+              const loss = tf.add(tf.mul(c, margin.loss(logits)), elastic) as tf.Tensor1D;
+              const stalled = stalledRows(loss, prev.prevLoss);
               frozen = tf.logicalOr(prev.frozen, stalled) as tf.Tensor1D;
               prevLoss = tf.where(frozen, prev.prevLoss, loss) as tf.Tensor1D;
             }
             // A frozen sample ends its binary-search step: the iteration that stalled is dropped (as the
             // reference code's `break`), and nothing of the sample changes until the next step.
             const live = tf.logicalNot(frozen);
-            const ok = tf.logicalAnd(succeeded(logits), live);
+            const ok = tf.logicalAnd(margin.succeeded(logits), live);
             const improved = tf.logicalAnd(ok, tf.less(dist, prev.bestDist));
             return {
               xk: whereRows(frozen, prev.xk, xNew),
@@ -285,16 +266,12 @@ export const ead = defineAttack<EadOptions>({
           });
           tf.dispose(Object.values(prev));
           run = next;
-          if (check) {
-            const all = tf.all(run.frozen);
-            const [done] = await all.data();
-            all.dispose();
-            if (done) break;
-          }
+          if (check && (await allTrue(run.frozen))) break;
         }
       } catch (err) {
         // Aborted between steps: release the search state (no engine scope will).
-        tf.dispose([c, ...Object.values(run), cls, mask, exclude, shift, inactive]);
+        tf.dispose([c, ...Object.values(run), inactive]);
+        margin.dispose();
         throw err;
       }
       const found = await run.found.data();
@@ -303,7 +280,8 @@ export const ead = defineAttack<EadOptions>({
       bestDist = run.bestDist;
       search.update(found);
     }
-    tf.dispose([bestDist, cls, mask, exclude, shift, inactive]);
+    tf.dispose([bestDist, inactive]);
+    margin.dispose();
     return best;
   },
 });
