@@ -1,21 +1,15 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, describe, expect, it } from 'vitest';
 
-import { isAdvxError, Rng } from '@advx/core';
 import { assertConformance, checkAttack } from '@advx/core/testing';
 
-import { argmax, fourClassLinear, runnerUp as runnerUpOf, unitScaleMlp as mlp } from '../test/fixtures.js';
+import { argmax, errorCode, fourClassLinear, median, reluNet, runnerUp as runnerUpOf, uniformRows, unitScaleMlp as mlp } from '../test/fixtures.js';
 
 import { adamStep, carliniWagnerL2 } from './carlini-wagner-l2.js';
 import { deepfool } from './deepfool.js';
 
 const { weights: W, xs: xsLinear, model: linear, x: xLinear, labels: labelsLinear, logits: logitsOf, toClass, exactDistance } = fourClassLinear;
 
-/** Rows drawn uniformly from [0, 1]^d. */
-function points(seed: number, n: number, d: number): number[][] {
-  const rng = new Rng(seed);
-  return Array.from({ length: n }, () => Array.from({ length: d }, () => rng.uniform()));
-}
 
 /**
  * L2 distances from `row` to the boundaries of the linear model: `exact`, the minimal distance to the
@@ -26,16 +20,10 @@ function boundaryDistances(row: readonly number[]): { exact: number; runnerUp: n
   return { exact: exactDistance(row, 'l2'), runnerUp: toClass(row, runnerUpOf(logitsOf(row)), 'l2') };
 }
 
-const net = mlp(3, 16, 16, 4);
-const xNet = tf.tensor2d(points(7, 8, 16));
-const labelsNet = tf.tidy(() => tf.cast(tf.argMax(net.logits(xNet), 1), 'int32') as tf.Tensor1D);
+const { model: net, x: xNet, labels: labelsNet } = reluNet;
 
 afterAll(() => tf.dispose([xNet, labelsNet]));
 
-function median(values: ArrayLike<number>): number {
-  const s = Array.from(values).sort((a, b) => a - b);
-  return ((s[(s.length - 1) >> 1] as number) + (s[s.length >> 1] as number)) / 2;
-}
 
 describe('adamStep', () => {
   it('matches Adam computed by hand on the quadratic ½·Σ a(w − b)²', async () => {
@@ -195,23 +183,15 @@ describe('carliniWagnerL2', () => {
   });
 
   it('rejects invalid options with INVALID_OPTION and other norms with UNSUPPORTED_NORM', () => {
-    const code = (f: () => unknown): string => {
-      try {
-        f();
-      } catch (e) {
-        return isAdvxError(e) ? e.code : String(e);
-      }
-      return 'no error';
-    };
-    expect(code(() => carliniWagnerL2({ steps: 0 }))).toBe('INVALID_OPTION');
-    expect(code(() => carliniWagnerL2({ steps: 1.5 }))).toBe('INVALID_OPTION');
-    expect(code(() => carliniWagnerL2({ binarySearchSteps: 0 }))).toBe('INVALID_OPTION');
-    expect(code(() => carliniWagnerL2({ initialConst: 0 }))).toBe('INVALID_OPTION');
-    expect(code(() => carliniWagnerL2({ learningRate: -0.01 }))).toBe('INVALID_OPTION');
-    expect(code(() => carliniWagnerL2({ learningRate: Infinity }))).toBe('INVALID_OPTION');
-    expect(code(() => carliniWagnerL2({ confidence: -1 }))).toBe('INVALID_OPTION');
-    expect(code(() => carliniWagnerL2({ abortEarly: 'yes' as unknown as boolean }))).toBe('INVALID_OPTION');
-    expect(code(() => carliniWagnerL2({ norm: 'linf' }))).toBe('UNSUPPORTED_NORM');
+    expect(errorCode(() => carliniWagnerL2({ steps: 0 }))).toBe('INVALID_OPTION');
+    expect(errorCode(() => carliniWagnerL2({ steps: 1.5 }))).toBe('INVALID_OPTION');
+    expect(errorCode(() => carliniWagnerL2({ binarySearchSteps: 0 }))).toBe('INVALID_OPTION');
+    expect(errorCode(() => carliniWagnerL2({ initialConst: 0 }))).toBe('INVALID_OPTION');
+    expect(errorCode(() => carliniWagnerL2({ learningRate: -0.01 }))).toBe('INVALID_OPTION');
+    expect(errorCode(() => carliniWagnerL2({ learningRate: Infinity }))).toBe('INVALID_OPTION');
+    expect(errorCode(() => carliniWagnerL2({ confidence: -1 }))).toBe('INVALID_OPTION');
+    expect(errorCode(() => carliniWagnerL2({ abortEarly: 'yes' as unknown as boolean }))).toBe('INVALID_OPTION');
+    expect(errorCode(() => carliniWagnerL2({ norm: 'linf' }))).toBe('UNSUPPORTED_NORM');
     expect(carliniWagnerL2().options).toMatchObject({ steps: 1000, binarySearchSteps: 9, initialConst: 1e-3, learningRate: 0.01, confidence: 0, abortEarly: true });
   });
 });

@@ -1,10 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, describe, expect, it } from 'vitest';
 
-import { fromFunction, isAdvxError, Rng, type AttackResult, type Model } from '@advx/core';
+import { fromFunction, Rng, type AttackResult, type Model } from '@advx/core';
 import { assertConformance, checkAttack } from '@advx/core/testing';
 
-import { fourClassLinear, unitScaleMlp as mlp } from '../test/fixtures.js';
+import { errorCode, fourClassLinear, median, unitScaleMlp as mlp } from '../test/fixtures.js';
 
 import { carliniWagnerL2 } from './carlini-wagner-l2.js';
 import { ddn } from './ddn.js';
@@ -64,10 +64,6 @@ const labelsNet = tf.tidy(() => tf.cast(tf.argMax(net20.logits(xNet), 1), 'int32
 
 afterAll(() => tf.dispose([xNet, labelsNet]));
 
-function median(values: ArrayLike<number>): number {
-  const s = Array.from(values).sort((a, b) => a - b);
-  return ((s[(s.length - 1) >> 1] as number) + (s[s.length >> 1] as number)) / 2;
-}
 
 describe('ddn', () => {
   it('passes the attack conformance suite (minimization, untargeted and targeted) on a linear model and a ReLU network', async () => {
@@ -215,29 +211,21 @@ describe('ddn', () => {
   });
 
   it('rejects invalid options with INVALID_OPTION and other norms with UNSUPPORTED_NORM', () => {
-    const code = (f: () => unknown): string => {
-      try {
-        f();
-      } catch (e) {
-        return isAdvxError(e) ? e.code : String(e);
-      }
-      return 'no error';
-    };
-    expect(code(() => ddn({ steps: 0 }))).toBe('INVALID_OPTION');
-    expect(code(() => ddn({ steps: 2.5 }))).toBe('INVALID_OPTION');
-    expect(code(() => ddn({ gamma: 0 }))).toBe('INVALID_OPTION');
-    expect(code(() => ddn({ gamma: 1 }))).toBe('INVALID_OPTION');
-    expect(code(() => ddn({ gamma: NaN }))).toBe('INVALID_OPTION');
-    expect(code(() => ddn({ initNorm: 0 }))).toBe('INVALID_OPTION');
-    expect(code(() => ddn({ initNorm: Infinity }))).toBe('INVALID_OPTION');
-    expect(code(() => ddn({ initStepSize: -1 }))).toBe('INVALID_OPTION');
-    expect(code(() => ddn({ minStepSize: -0.01 }))).toBe('INVALID_OPTION');
-    expect(code(() => ddn({ minStepSize: 2 }))).toBe('INVALID_OPTION');
-    expect(code(() => ddn({ levels: 1 }))).toBe('INVALID_OPTION');
-    expect(code(() => ddn({ levels: 255.5 }))).toBe('INVALID_OPTION');
-    expect(code(() => ddn({ stepSize: 1 } as never))).toBe('INVALID_OPTION');
-    expect(code(() => ddn({ norm: 'linf' }))).toBe('UNSUPPORTED_NORM');
-    expect(code(() => ddn({ levels: 0, minStepSize: 0 }))).toBe('no error');
+    expect(errorCode(() => ddn({ steps: 0 }))).toBe('INVALID_OPTION');
+    expect(errorCode(() => ddn({ steps: 2.5 }))).toBe('INVALID_OPTION');
+    expect(errorCode(() => ddn({ gamma: 0 }))).toBe('INVALID_OPTION');
+    expect(errorCode(() => ddn({ gamma: 1 }))).toBe('INVALID_OPTION');
+    expect(errorCode(() => ddn({ gamma: NaN }))).toBe('INVALID_OPTION');
+    expect(errorCode(() => ddn({ initNorm: 0 }))).toBe('INVALID_OPTION');
+    expect(errorCode(() => ddn({ initNorm: Infinity }))).toBe('INVALID_OPTION');
+    expect(errorCode(() => ddn({ initStepSize: -1 }))).toBe('INVALID_OPTION');
+    expect(errorCode(() => ddn({ minStepSize: -0.01 }))).toBe('INVALID_OPTION');
+    expect(errorCode(() => ddn({ minStepSize: 2 }))).toBe('INVALID_OPTION');
+    expect(errorCode(() => ddn({ levels: 1 }))).toBe('INVALID_OPTION');
+    expect(errorCode(() => ddn({ levels: 255.5 }))).toBe('INVALID_OPTION');
+    expect(errorCode(() => ddn({ stepSize: 1 } as never))).toBe('INVALID_OPTION');
+    expect(errorCode(() => ddn({ norm: 'linf' }))).toBe('UNSUPPORTED_NORM');
+    expect(errorCode(() => ddn({ levels: 0, minStepSize: 0 }))).toBe('no error');
     expect(ddn().options).toMatchObject({ norm: 'l2', steps: 100, gamma: 0.05, initNorm: 1, initStepSize: 1, minStepSize: 0.01, levels: 256 });
   });
 });

@@ -1,10 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, describe, expect, it } from 'vitest';
 
-import { isAdvxError, Rng } from '@advx/core';
+import { isAdvxError } from '@advx/core';
 import { assertConformance, checkAttack } from '@advx/core/testing';
 
-import { argmax, fourClassLinear, unitScaleMlp as mlp } from '../test/fixtures.js';
+import { argmax, fourClassLinear, reluNet, unitScaleMlp as mlp } from '../test/fixtures.js';
 
 import { deepfool } from './deepfool.js';
 
@@ -15,10 +15,7 @@ import { deepfool } from './deepfool.js';
 const { weights: W, xs: xsLinear, model: linear, x: xLinear, labels: labelsLinear, logits: logitsOf, toClass: boundary, exactDistance: closest } =
   fourClassLinear;
 
-const net = mlp(3, 16, 16, 4);
-const rng = new Rng(7);
-const xNet = tf.tensor2d(Array.from({ length: 8 }, () => Array.from({ length: 16 }, () => rng.uniform())));
-const labelsNet = tf.tidy(() => tf.cast(tf.argMax(net.logits(xNet), 1), 'int32') as tf.Tensor1D);
+const { model: net, x: xNet, labels: labelsNet } = reluNet;
 
 afterAll(() => tf.dispose([xNet, labelsNet]));
 

@@ -1,10 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, describe, expect, it } from 'vitest';
 
-import { isAdvxError, Rng } from '@advx/core';
 import { assertConformance, checkAttack } from '@advx/core/testing';
 
-import { argmax, fourClassLinear, maxDiff, rows, runnerUp as runnerUpOf, unitScaleMlp as mlp } from '../test/fixtures.js';
+import { argmax, errorCode, fourClassLinear, maxDiff, median, reluNet, rows, runnerUp as runnerUpOf, uniformRows, unitScaleMlp as mlp } from '../test/fixtures.js';
 
 import { carliniWagnerL2 } from './carlini-wagner-l2.js';
 import { ead, shrinkageThreshold } from './ead.js';
@@ -14,11 +13,6 @@ import { ead, shrinkageThreshold } from './ead.js';
 const { weights: W, xs: xsLinear, model: linear, x: xLinear, labels: labelsLinear, logits: logitsOf, label, toClass, exactDistance, inside } =
   fourClassLinear;
 
-/** Rows drawn uniformly from [0, 1]^d. */
-function points(seed: number, n: number, d: number): number[][] {
-  const rng = new Rng(seed);
-  return Array.from({ length: n }, () => Array.from({ length: d }, () => rng.uniform()));
-}
 
 /**
  * L1 distances from `row` to the boundaries of the linear model: to class k, (z_y − z_k)/‖w_y − w_k‖_∞
@@ -36,16 +30,10 @@ function l1BoundaryDistances(row: readonly number[]): { exact: number; runnerUp:
   };
 }
 
-const net = mlp(3, 16, 16, 4);
-const xNet = tf.tensor2d(points(7, 8, 16));
-const labelsNet = tf.tidy(() => tf.cast(tf.argMax(net.logits(xNet), 1), 'int32') as tf.Tensor1D);
+const { model: net, x: xNet, labels: labelsNet } = reluNet;
 
 afterAll(() => tf.dispose([xNet, labelsNet]));
 
-function median(values: ArrayLike<number>): number {
-  const s = Array.from(values).sort((a, b) => a - b);
-  return ((s[(s.length - 1) >> 1] as number) + (s[s.length >> 1] as number)) / 2;
-}
 
 /** Per-sample L1, squared L2 and count of changed coordinates of `adv − x`. */
 async function perturbations(adv: tf.Tensor, x: tf.Tensor): Promise<{ l1: number[]; l2sq: number[]; nonzero: number[] }> {
@@ -263,27 +251,19 @@ describe('ead', () => {
   });
 
   it('rejects invalid options with INVALID_OPTION and other norms with UNSUPPORTED_NORM', () => {
-    const code = (f: () => unknown): string => {
-      try {
-        f();
-      } catch (e) {
-        return isAdvxError(e) ? e.code : String(e);
-      }
-      return 'no error';
-    };
-    expect(code(() => ead({ steps: 0 }))).toBe('INVALID_OPTION');
-    expect(code(() => ead({ steps: 2.5 }))).toBe('INVALID_OPTION');
-    expect(code(() => ead({ binarySearchSteps: 0 }))).toBe('INVALID_OPTION');
-    expect(code(() => ead({ initialConst: 0 }))).toBe('INVALID_OPTION');
-    expect(code(() => ead({ learningRate: 0 }))).toBe('INVALID_OPTION');
-    expect(code(() => ead({ learningRate: Infinity }))).toBe('INVALID_OPTION');
-    expect(code(() => ead({ beta: -0.01 }))).toBe('INVALID_OPTION');
-    expect(code(() => ead({ beta: Number.NaN }))).toBe('INVALID_OPTION');
-    expect(code(() => ead({ confidence: -1 }))).toBe('INVALID_OPTION');
-    expect(code(() => ead({ decisionRule: 'l2' as unknown as 'en' }))).toBe('INVALID_OPTION');
-    expect(code(() => ead({ abortEarly: 1 as unknown as boolean }))).toBe('INVALID_OPTION');
-    expect(code(() => ead({ norm: 'l2' }))).toBe('UNSUPPORTED_NORM');
-    expect(code(() => ead({ norm: 'linf' }))).toBe('UNSUPPORTED_NORM');
+    expect(errorCode(() => ead({ steps: 0 }))).toBe('INVALID_OPTION');
+    expect(errorCode(() => ead({ steps: 2.5 }))).toBe('INVALID_OPTION');
+    expect(errorCode(() => ead({ binarySearchSteps: 0 }))).toBe('INVALID_OPTION');
+    expect(errorCode(() => ead({ initialConst: 0 }))).toBe('INVALID_OPTION');
+    expect(errorCode(() => ead({ learningRate: 0 }))).toBe('INVALID_OPTION');
+    expect(errorCode(() => ead({ learningRate: Infinity }))).toBe('INVALID_OPTION');
+    expect(errorCode(() => ead({ beta: -0.01 }))).toBe('INVALID_OPTION');
+    expect(errorCode(() => ead({ beta: Number.NaN }))).toBe('INVALID_OPTION');
+    expect(errorCode(() => ead({ confidence: -1 }))).toBe('INVALID_OPTION');
+    expect(errorCode(() => ead({ decisionRule: 'l2' as unknown as 'en' }))).toBe('INVALID_OPTION');
+    expect(errorCode(() => ead({ abortEarly: 1 as unknown as boolean }))).toBe('INVALID_OPTION');
+    expect(errorCode(() => ead({ norm: 'l2' }))).toBe('UNSUPPORTED_NORM');
+    expect(errorCode(() => ead({ norm: 'linf' }))).toBe('UNSUPPORTED_NORM');
     expect(ead().options).toMatchObject({
       norm: 'l1',
       steps: 1000,

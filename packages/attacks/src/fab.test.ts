@@ -1,10 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, describe, expect, it } from 'vitest';
 
-import { fromFunction, isAdvxError, Rng } from '@advx/core';
+import { fromFunction, Rng } from '@advx/core';
 import { assertConformance, checkAttack } from '@advx/core/testing';
 
-import { argmax, fourClassLinear, maxDiff, runnerUp as runnerUpOf, unitScaleMlp as mlp } from '../test/fixtures.js';
+import { argmax, errorCode, fourClassLinear, maxDiff, median, reluNet, runnerUp as runnerUpOf, uniformRows, unitScaleMlp as mlp } from '../test/fixtures.js';
 
 import { fab, fabProjection, fabT } from './fab.js';
 
@@ -13,21 +13,10 @@ import { fab, fabProjection, fabT } from './fab.js';
 const { weights: W, xs: xsLinear, model: linear, x: xLinear, labels: labelsLinear, logits: logitsOf, toClass, exactDistance, inside: interior } =
   fourClassLinear;
 
-/** Rows drawn uniformly from [0, 1]^d. */
-function points(seed: number, n: number, d: number): number[][] {
-  const rng = new Rng(seed);
-  return Array.from({ length: n }, () => Array.from({ length: d }, () => rng.uniform()));
-}
-const net = mlp(3, 16, 16, 4);
-const xNet = tf.tensor2d(points(7, 8, 16));
-const labelsNet = tf.tidy(() => tf.cast(tf.argMax(net.logits(xNet), 1), 'int32') as tf.Tensor1D);
+const { model: net, x: xNet, labels: labelsNet } = reluNet;
 
 afterAll(() => tf.dispose([xNet, labelsNet]));
 
-function median(values: ArrayLike<number>): number {
-  const s = Array.from(values).sort((a, b) => a - b);
-  return ((s[(s.length - 1) >> 1] as number) + (s[s.length >> 1] as number)) / 2;
-}
 
 /**
  * Reference box-constrained projection in float64: the smallest δ (l2, linf: by bisection on the
@@ -73,7 +62,7 @@ describe('fabProjection', () => {
       const rng = new Rng(3);
       const m = 12;
       const d = 20;
-      const ts = points(5, m, d);
+      const ts = uniformRows(5, m, d);
       const ws = Array.from({ length: m }, (_, i) => Array.from({ length: d }, (_, j) => (j % 7 === i % 7 ? 0 : rng.normal())));
       // Right-hand sides from barely off the point to far beyond what the box can reach.
       const bs = ts.map((row, i) => {
@@ -266,32 +255,24 @@ describe('fab-t', () => {
 
 describe('options', () => {
   it('rejects invalid options with INVALID_OPTION and other norms with UNSUPPORTED_NORM', () => {
-    const code = (f: () => unknown): string => {
-      try {
-        f();
-      } catch (e) {
-        return isAdvxError(e) ? e.code : String(e);
-      }
-      return 'no error';
-    };
     for (const make of [fab, fabT]) {
-      expect(code(() => make({ steps: 0 }))).toBe('INVALID_OPTION');
-      expect(code(() => make({ steps: 2.5 }))).toBe('INVALID_OPTION');
-      expect(code(() => make({ restarts: 0 }))).toBe('INVALID_OPTION');
-      expect(code(() => make({ alphaMax: -0.1 }))).toBe('INVALID_OPTION');
-      expect(code(() => make({ alphaMax: 1.5 }))).toBe('INVALID_OPTION');
-      expect(code(() => make({ eta: 0.9 }))).toBe('INVALID_OPTION');
-      expect(code(() => make({ eta: NaN }))).toBe('INVALID_OPTION');
-      expect(code(() => make({ beta: 0 }))).toBe('INVALID_OPTION');
-      expect(code(() => make({ beta: 1 }))).toBe('INVALID_OPTION');
-      expect(code(() => make({ eps: -1 }))).toBe('INVALID_OPTION');
-      expect(code(() => make({ eps: NaN }))).toBe('INVALID_OPTION');
-      expect(code(() => make({ eps: Infinity }))).toBe('INVALID_OPTION');
-      expect(code(() => make({ stepSize: 1 } as never))).toBe('INVALID_OPTION');
-      expect(code(() => make({ norm: 'l0' as 'l2' }))).toBe('UNSUPPORTED_NORM');
-      expect(code(() => make({ eps: 0.5, restarts: 3 }))).toBe('no error');
+      expect(errorCode(() => make({ steps: 0 }))).toBe('INVALID_OPTION');
+      expect(errorCode(() => make({ steps: 2.5 }))).toBe('INVALID_OPTION');
+      expect(errorCode(() => make({ restarts: 0 }))).toBe('INVALID_OPTION');
+      expect(errorCode(() => make({ alphaMax: -0.1 }))).toBe('INVALID_OPTION');
+      expect(errorCode(() => make({ alphaMax: 1.5 }))).toBe('INVALID_OPTION');
+      expect(errorCode(() => make({ eta: 0.9 }))).toBe('INVALID_OPTION');
+      expect(errorCode(() => make({ eta: NaN }))).toBe('INVALID_OPTION');
+      expect(errorCode(() => make({ beta: 0 }))).toBe('INVALID_OPTION');
+      expect(errorCode(() => make({ beta: 1 }))).toBe('INVALID_OPTION');
+      expect(errorCode(() => make({ eps: -1 }))).toBe('INVALID_OPTION');
+      expect(errorCode(() => make({ eps: NaN }))).toBe('INVALID_OPTION');
+      expect(errorCode(() => make({ eps: Infinity }))).toBe('INVALID_OPTION');
+      expect(errorCode(() => make({ stepSize: 1 } as never))).toBe('INVALID_OPTION');
+      expect(errorCode(() => make({ norm: 'l0' as 'l2' }))).toBe('UNSUPPORTED_NORM');
+      expect(errorCode(() => make({ eps: 0.5, restarts: 3 }))).toBe('no error');
     }
-    expect(code(() => fabT({ numTargets: 0 }))).toBe('INVALID_OPTION');
+    expect(errorCode(() => fabT({ numTargets: 0 }))).toBe('INVALID_OPTION');
     expect(fab().options).toMatchObject({ norm: 'linf', steps: 100, restarts: 1, alphaMax: 0.1, eta: 1.05, beta: 0.9, eps: 0 });
     expect(fabT().options).toMatchObject({ norm: 'linf', steps: 100, restarts: 1, numTargets: 9 });
     expect(fab.meta).toMatchObject({ kind: 'minimization', norms: ['linf', 'l2', 'l1'], threat: 'white-box', goals: ['untargeted'] });

@@ -1,10 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, describe, expect, it } from 'vitest';
 
-import { fromFunction, isAdvxError, Rng, type Model, type NormName } from '@advx/core';
+import { fromFunction, Rng, type Model, type NormName } from '@advx/core';
 import { assertConformance, checkAttack, linearModel } from '@advx/core/testing';
 
-import { argmax, brightnessModel, fourClassLinear, maxDiff, runnerUp as runnerUpOf, unitScaleMlp as mlp } from '../test/fixtures.js';
+import { argmax, brightnessModel, errorCode, fourClassLinear, maxDiff, median, reluNet, runnerUp as runnerUpOf, uniformRows, unitScaleMlp as mlp } from '../test/fixtures.js';
 
 import { carliniWagnerL2 } from './carlini-wagner-l2.js';
 import { fmn } from './fmn.js';
@@ -18,21 +18,10 @@ const runnerUp = (row: readonly number[]) => runnerUpOf(logitsOf(row));
 /** Whether the minimal l2 step of `row` towards class k stays inside [0, 1]. */
 const l2Interior = (row: readonly number[], k: number) => inside(row, k, 'l2');
 
-/** Rows drawn uniformly from [0, 1]^d. */
-function points(seed: number, n: number, d: number): number[][] {
-  const rng = new Rng(seed);
-  return Array.from({ length: n }, () => Array.from({ length: d }, () => rng.uniform()));
-}
-const net = mlp(3, 16, 16, 4);
-const xNet = tf.tensor2d(points(7, 8, 16));
-const labelsNet = tf.tidy(() => tf.cast(tf.argMax(net.logits(xNet), 1), 'int32') as tf.Tensor1D);
+const { model: net, x: xNet, labels: labelsNet } = reluNet;
 
 afterAll(() => tf.dispose([xNet, labelsNet]));
 
-function median(values: ArrayLike<number>): number {
-  const s = Array.from(values).sort((a, b) => a - b);
-  return ((s[(s.length - 1) >> 1] as number) + (s[s.length >> 1] as number)) / 2;
-}
 
 /** `model` with a counter of the samples it has evaluated (one forward pass, with or without gradient). */
 function counted(model: Model): { model: Model; rows: () => number } {
@@ -206,26 +195,18 @@ describe('fmn', () => {
   });
 
   it('rejects invalid options with INVALID_OPTION and unknown norms with UNKNOWN_NORM', () => {
-    const code = (f: () => unknown): string => {
-      try {
-        f();
-      } catch (e) {
-        return isAdvxError(e) ? e.code : String(e);
-      }
-      return 'no error';
-    };
-    expect(code(() => fmn({ steps: 0 }))).toBe('INVALID_OPTION');
-    expect(code(() => fmn({ steps: 2.5 }))).toBe('INVALID_OPTION');
-    expect(code(() => fmn({ alphaInit: 0 }))).toBe('INVALID_OPTION');
-    expect(code(() => fmn({ alphaInit: Infinity }))).toBe('INVALID_OPTION');
-    expect(code(() => fmn({ alphaFinal: -0.1 }))).toBe('INVALID_OPTION');
-    expect(code(() => fmn({ alphaInit: 0.5, alphaFinal: 1 }))).toBe('INVALID_OPTION');
-    expect(code(() => fmn({ gammaInit: 0 }))).toBe('INVALID_OPTION');
-    expect(code(() => fmn({ gammaInit: 1 }))).toBe('INVALID_OPTION');
-    expect(code(() => fmn({ gammaFinal: 0.1 }))).toBe('INVALID_OPTION');
-    expect(code(() => fmn({ gammaFinal: NaN }))).toBe('INVALID_OPTION');
-    expect(code(() => fmn({ stepSize: 1 } as never))).toBe('INVALID_OPTION');
-    expect(code(() => fmn({ norm: 'l3' as NormName }))).toBe('UNKNOWN_NORM');
+    expect(errorCode(() => fmn({ steps: 0 }))).toBe('INVALID_OPTION');
+    expect(errorCode(() => fmn({ steps: 2.5 }))).toBe('INVALID_OPTION');
+    expect(errorCode(() => fmn({ alphaInit: 0 }))).toBe('INVALID_OPTION');
+    expect(errorCode(() => fmn({ alphaInit: Infinity }))).toBe('INVALID_OPTION');
+    expect(errorCode(() => fmn({ alphaFinal: -0.1 }))).toBe('INVALID_OPTION');
+    expect(errorCode(() => fmn({ alphaInit: 0.5, alphaFinal: 1 }))).toBe('INVALID_OPTION');
+    expect(errorCode(() => fmn({ gammaInit: 0 }))).toBe('INVALID_OPTION');
+    expect(errorCode(() => fmn({ gammaInit: 1 }))).toBe('INVALID_OPTION');
+    expect(errorCode(() => fmn({ gammaFinal: 0.1 }))).toBe('INVALID_OPTION');
+    expect(errorCode(() => fmn({ gammaFinal: NaN }))).toBe('INVALID_OPTION');
+    expect(errorCode(() => fmn({ stepSize: 1 } as never))).toBe('INVALID_OPTION');
+    expect(errorCode(() => fmn({ norm: 'l3' as NormName }))).toBe('UNKNOWN_NORM');
     expect(fmn().options).toMatchObject({ norm: 'l2', steps: 100, alphaInit: 1, alphaFinal: 0, gammaInit: 0.05, gammaFinal: 0.001 });
     expect(fmn.meta).toMatchObject({ kind: 'minimization', norms: ['l2', 'linf', 'l1', 'l0'], threat: 'white-box', randomized: false });
   });

@@ -211,6 +211,39 @@ export function unitScaleMlp(seed: number, d: number, h: number, c: number): Mod
   });
 }
 
+/** `n` rows drawn uniformly from [0, 1]^d by `new Rng(seed)`. */
+export function uniformRows(seed: number, n: number, d: number): number[][] {
+  const rng = new Rng(seed);
+  return Array.from({ length: n }, () => Array.from({ length: d }, () => rng.uniform()));
+}
+
+/**
+ * The minimum-norm attacks' nonlinear case: {@link unitScaleMlp}(3, 16, 16, 4) and eight uniform inputs
+ * (`uniformRows(7, 8, 16)`) labelled by it.
+ */
+export const reluNet = (() => {
+  const model = unitScaleMlp(3, 16, 16, 4);
+  const x = tf.tensor2d(uniformRows(7, 8, 16));
+  const labels = tf.tidy(() => tf.cast(tf.argMax(model.logits(x), 1), 'int32') as tf.Tensor1D);
+  return { model, x, labels };
+})();
+
+/** The median of `values` (the mean of the two middle ones for an even count). */
+export function median(values: ArrayLike<number>): number {
+  const s = Array.from(values).sort((a, b) => a - b);
+  return ((s[(s.length - 1) >> 1] as number) + (s[s.length >> 1] as number)) / 2;
+}
+
+/** The AdvxError code `f` throws (`'no error'` if none; the message of any other error). */
+export function errorCode(f: () => unknown): string {
+  try {
+    f();
+  } catch (e) {
+    return isAdvxError(e) ? e.code : String(e);
+  }
+  return 'no error';
+}
+
 /** Rows of a tensor as plain arrays, each sample flattened. */
 export async function rows(t: tf.Tensor): Promise<number[][]> {
   const flat = tf.reshape(t, [t.shape[0] ?? 1, -1]);
