@@ -7,6 +7,7 @@
  */
 export { openDataset, type DataChunk, type DataSource, type OpenDatasetOptions, type SkippedFile } from './node/data/index.js';
 export { fileStateStore, type FileStateStore } from './node/file-state-store.js';
+export { evaluateInWorkers, type EvaluateInWorkersOptions } from './node/evaluate-in-workers.js';
 export { loadModelFile, type LoadedModelFile } from './node/load-model-file.js';
 export {
   inspectBeforeAttacks,

@@ -1,5 +1,4 @@
 import { promises as fs } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 
 import * as tf from '@tensorflow/tfjs-core';
@@ -27,7 +26,7 @@ import { lockOutFolder } from './out/lock-out-folder.js';
 import { prepareOutFolder } from './out/prepare-out-folder.js';
 import { inspectBeforeAttacks, inspectionSummary, loadUserModel, parseModelFlags, type ModelFlags } from './model/index.js';
 import { selectBackend, type BackendName } from './select-backend.js';
-import { refuseInterruptedWorkers, runWorkers, withoutOptions, PROGRESS_PREFIX, WORKER_INFO_FILE, WORKERS_DIR, type WorkerInfo } from './workers.js';
+import { refuseInterruptedWorkers, runWorkers, threadsPerWorker, withoutOptions, PROGRESS_PREFIX, WORKER_INFO_FILE, WORKERS_DIR, type WorkerInfo } from './workers.js';
 import { writeReport } from './write-report.js';
 
 /**
@@ -88,6 +87,24 @@ export function parseAttacks(list: string): { specs: AttackSpec[]; sequential: b
     return { name: name as string, options };
   });
   return { specs, sequential: false, omitted: [] };
+}
+
+/**
+ * Checks parsed `--attacks` in `norm` before any work: unknown attacks, unknown options and
+ * unsupported norms throw (`UNKNOWN_NAME`, `INVALID_OPTION`, `UNSUPPORTED_NORM`). Returns the AutoAttack
+ * preset for `autoattack`, else undefined.
+ *
+ * @example
+ * ```ts
+ * checkAttacks(parseAttacks('fgsm,pgd:steps=40'), 'linf'); // undefined
+ * checkAttacks(parseAttacks('pgd:stepz=40'), 'linf'); // throws INVALID_OPTION (unknown option 'stepz')
+ * ```
+ * @internal
+ */
+export function checkAttacks(parsed: ReturnType<typeof parseAttacks>, norm: NormName): ReturnType<typeof autoAttack> | undefined {
+  const preset = parsed.sequential ? autoAttack({ norm: norm as 'linf' | 'l2', ...(parsed.version ? { version: parsed.version } : {}) }) : undefined;
+  for (const spec of parsed.specs) getAttack(spec.name)({ ...spec.options, norm });
+  return preset;
 }
 
 /** `0.1,0.2,8/255` → numbers. */
@@ -241,9 +258,8 @@ async function runEval(flags: EvalFlags, io: CliIo, verbose: boolean, argv: read
     throw new AdvxError('UNSUPPORTED_NORM', `--self-test: the binarization test covers linf and l2, not ${norm}; drop --self-test for this norm.`);
   }
   const modelOptions = await parseModelFlags(flags);
-  const preset = parsed.sequential ? autoAttack({ norm: norm as 'linf' | 'l2', ...(parsed.version ? { version: parsed.version } : {}) }) : undefined;
   // Unknown attacks, unknown options and unsupported norms fail here, before any work.
-  for (const spec of parsed.specs) getAttack(spec.name)({ ...spec.options, norm });
+  const preset = checkAttacks(parsed, norm);
   // --out is created and locked before any work; the lock goes on every exit path.
   const out = await prepareOutFolder(flags.out);
   const lock = await lockOutFolder(flags.out, 'advx eval');
@@ -461,7 +477,7 @@ async function runEvalWorkers(flags: EvalFlags, io: CliIo, argv: readonly string
   else process.once('SIGINT', onSigint);
   if (io.signal?.aborted) controller.abort();
   const progress = progressReporter(io);
-  const perWorker = threads ?? Math.max(1, Math.floor(os.availableParallelism() / workers));
+  const perWorker = threadsPerWorker(workers, threads);
   io.stderr.write(`[advx] ${workers} workers, ${perWorker} wasm thread${perWorker > 1 ? 's' : ''} each; their shards go to ${path.join(flags.out, WORKERS_DIR)}\n`);
   try {
     const outcome = await runWorkers({

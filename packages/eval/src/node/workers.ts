@@ -1,6 +1,7 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { existsSync, promises as fs } from 'node:fs';
 import { createRequire } from 'node:module';
+import os from 'node:os';
 import path from 'node:path';
 
 import { AdvxError } from '@advx/core';
@@ -15,6 +16,51 @@ export const PROGRESS_PREFIX = '@advx-progress ';
 export const WORKER_INFO_FILE = 'worker-info.json';
 /** Sub-folder of `--out` that holds the workers' shard folders while a run is going. */
 export const WORKERS_DIR = '.workers';
+
+/**
+ * How the messages of a run with workers name its options: `advx eval`'s flags
+ * ({@link CLI_WORDING}), or the options of `evaluateInWorkers`.
+ *
+ * @example
+ * ```ts
+ * const wording: WorkerWording = { out: '--out', run: '--workers', resume: 'rerun with --resume', without: 'drop --workers' };
+ * ```
+ * @internal
+ */
+export interface WorkerWording {
+  /** The output folder's option, e.g. `--out`. */
+  readonly out: string;
+  /** What runs the workers, e.g. `--workers`. */
+  readonly run: string;
+  /** How to continue an interrupted run, e.g. `rerun with --resume`. */
+  readonly resume: string;
+  /** How to do without the workers, e.g. `drop --workers`. */
+  readonly without: string;
+}
+
+/**
+ * The wording of `advx eval --workers`.
+ *
+ * @example
+ * ```ts
+ * await refuseInterruptedWorkers('advx-report', false, CLI_WORDING);
+ * ```
+ * @internal
+ */
+export const CLI_WORDING: WorkerWording = { out: '--out', run: '--workers', resume: 'rerun with --resume', without: 'drop --workers' };
+
+/**
+ * wasm threads of each of `workers` workers: `threads` when given, else the cores shared out (at least 1).
+ *
+ * @example
+ * ```ts
+ * threadsPerWorker(4, undefined); // 2 on an 8-core machine
+ * ```
+ * @internal
+ */
+export function threadsPerWorker(workers: number, threads: number | undefined): number {
+  return threads ?? Math.max(1, Math.floor(os.availableParallelism() / workers));
+}
 
 /**
  * The report settings a worker saw (read from its model and data), handed to the parent.
@@ -65,17 +111,34 @@ export interface WorkerPlan {
   readonly log: (line: string) => void;
   /** Stops every worker (they keep their state for `--resume`). */
   readonly signal: AbortSignal;
+  /** How messages name the options (default {@link CLI_WORDING}). */
+  readonly wording?: WorkerWording;
+  /** Starts a worker process (default `node:child_process`'s `spawn`; tests pass a counting one). */
+  readonly spawn?: WorkerSpawn;
 }
+
+/**
+ * How {@link runWorkers} starts a worker process: `node:child_process`'s `spawn`, or a function that
+ * calls it (tests count the processes with one).
+ *
+ * @example
+ * ```ts
+ * let started = 0;
+ * const counting: WorkerSpawn = (command, args, options) => (started++, spawn(command, args, options));
+ * ```
+ * @internal
+ */
+export type WorkerSpawn = (command: string, args: readonly string[], options: SpawnOptions) => ChildProcess;
 
 /** The outcome of {@link runWorkers}. */
 export type WorkersOutcome = { readonly kind: 'done'; readonly result: EvaluationResult; readonly info: WorkerInfo } | { readonly kind: 'interrupted' };
 
 /** The built command that the workers run (`dist/cli.js` of `@advx/eval`). */
-export function workerCommand(): string {
+export function workerCommand(wording: WorkerWording = CLI_WORDING): string {
   const pkg = path.dirname(createRequire(import.meta.url).resolve('@advx/eval/package.json'));
   const cli = path.join(pkg, 'dist', 'cli.js');
   if (!existsSync(cli)) {
-    throw new AdvxError('INVALID_OPTION', `--workers: the workers run the built command ${cli}, which is missing; run \`npm run build\` first (or drop --workers).`);
+    throw new AdvxError('INVALID_OPTION', `${wording.run}: the workers run the built command ${cli}, which is missing; run \`npm run build\` first (or ${wording.without}).`);
   }
   return cli;
 }
@@ -89,7 +152,7 @@ export function workerDir(out: string, index: number, count: number): string {
  * Without `--resume`, an `--out` whose workers left state (an interrupted `--workers` run) is refused,
  * as a single run's `state.json` is: the finished chunks may have cost hours.
  */
-export async function refuseInterruptedWorkers(out: string, resume: boolean): Promise<void> {
+export async function refuseInterruptedWorkers(out: string, resume: boolean, wording: WorkerWording = CLI_WORDING): Promise<void> {
   if (resume) return;
   const dir = path.join(out, WORKERS_DIR);
   const shards = await fs.readdir(dir).catch(() => [] as string[]);
@@ -97,7 +160,7 @@ export async function refuseInterruptedWorkers(out: string, resume: boolean): Pr
   if (held.length > 0) {
     throw new AdvxError(
       'INVALID_OPTION',
-      `--out ${out} holds the shards of an interrupted --workers run (${path.join(dir, held[0] as string)}): rerun with --resume to continue it, or delete ${dir} (or choose another --out) to start afresh.`,
+      `${wording.out} ${out} holds the shards of an interrupted ${wording.run} run (${path.join(dir, held[0] as string)}): ${wording.resume} to continue it, or delete ${dir} (or choose another ${wording.out}) to start afresh.`,
       { state: dir },
     );
   }
@@ -108,12 +171,14 @@ export async function refuseInterruptedWorkers(out: string, resume: boolean): Pr
  * `threads` wasm threads, its own folder under `<out>/.workers/`), shows their combined progress,
  * starts a worker that crashes again on its shard (with `--resume`: its finished chunks stay), stops
  * them all on `signal` (each keeps its state) and merges their results with {@link mergeResults}:
- * the merged result equals a single process's, except the times.
+ * the merged result equals a single process's, except the times. When a worker fails, the others are
+ * stopped (keeping their state) and awaited before the error is thrown.
  *
  * @internal
  */
 export async function runWorkers(plan: WorkerPlan): Promise<WorkersOutcome> {
-  const cli = workerCommand();
+  const wording = plan.wording ?? CLI_WORDING;
+  const cli = workerCommand(wording);
   const slots: WorkerSlot[] = Array.from({ length: plan.count }, (_, index) => ({
     index,
     dir: workerDir(plan.out, index, plan.count),
@@ -124,6 +189,8 @@ export async function runWorkers(plan: WorkerPlan): Promise<WorkersOutcome> {
     lastLines: [],
   }));
   const running = new Set<ChildProcess>();
+  /** A worker failed: the others are stopped and not started again. */
+  let failed = false;
   const said = new Set<string>();
   const stopAll = () => {
     for (const child of running) child.kill('SIGINT');
@@ -146,7 +213,7 @@ export async function runWorkers(plan: WorkerPlan): Promise<WorkersOutcome> {
     new Promise((resolve, reject) => {
       const args = [cli, 'eval', ...plan.args, ...(slot.index === 0 ? (plan.firstArgs ?? []) : []), '--shard', `${slot.index + 1}/${plan.count}`, '--out', slot.dir, '--threads', String(plan.threads), ...(resume ? ['--resume'] : [])];
       // Its own process group: a Ctrl-C on the terminal reaches the parent only, which passes one SIGINT on.
-      const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'], detached: true, env: { ...process.env, ADVX_PROGRESS: 'json', ADVX_WORKER_INFO: '1' } });
+      const child = (plan.spawn ?? spawn)(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'], detached: true, env: { ...process.env, ADVX_PROGRESS: 'json', ADVX_WORKER_INFO: '1' } });
       running.add(child);
       let pending = '';
       child.stderr?.setEncoding('utf8');
@@ -191,14 +258,14 @@ export async function runWorkers(plan: WorkerPlan): Promise<WorkersOutcome> {
     }
     let resume = plan.resume && existsSync(path.join(slot.dir, 'state.json'));
     for (;;) {
-      if (plan.signal.aborted) return 'interrupted';
+      if (plan.signal.aborted || failed) return 'interrupted';
       const { code, how } = await runOnce(slot, resume);
       if (code === 0 && done()) {
         slot.fraction = 1;
         report();
         return 'done';
       }
-      if (plan.signal.aborted || code === 130) return 'interrupted';
+      if (plan.signal.aborted || failed || code === 130) return 'interrupted';
       if (code === 1 && !existsSync(path.join(slot.dir, 'state.json')) && slot.lastLines.some((l) => l.startsWith('advx: error:'))) {
         // An error the worker reported itself (bad model, bad data) happens again on a restart.
         throw new AdvxError('INVALID_OPTION', `worker ${slot.index + 1}/${plan.count} failed: ${slot.lastLines.filter((l) => l.startsWith('advx: error:')).join(' ')}`);
@@ -207,7 +274,7 @@ export async function runWorkers(plan: WorkerPlan): Promise<WorkersOutcome> {
         throw new AdvxError(
           'INVALID_OPTION',
           `worker ${slot.index + 1}/${plan.count} stopped ${slot.restarts + 1} times (last: ${how}); its last lines: ${slot.lastLines.join(' | ') || '(none)'}. ` +
-            `Its state is in ${slot.dir}; rerun with --resume to continue.`,
+            `Its state is in ${slot.dir}; ${wording.resume} to continue.`,
         );
       }
       slot.restarts++;
@@ -217,10 +284,14 @@ export async function runWorkers(plan: WorkerPlan): Promise<WorkersOutcome> {
   };
 
   let outcomes: ('done' | 'interrupted')[];
+  const runs = slots.map(runSlot);
   try {
-    outcomes = await Promise.all(slots.map(runSlot));
+    outcomes = await Promise.all(runs);
   } catch (e) {
+    failed = true;
     stopAll();
+    // The others stop (keeping their state) before the error goes on: nothing writes into `out` afterwards.
+    await Promise.allSettled(runs);
     throw e;
   } finally {
     plan.signal.removeEventListener('abort', stopAll);
