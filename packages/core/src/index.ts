@@ -28,7 +28,7 @@ export {
   type SymbolicTensorLike,
   type ToQueryModelOptions,
 } from './adapters/index.js';
-export { setWarningHandler, type WarningHandler } from './warnings.js';
+export { setWarningHandler, type AdvxWarning, type WarningHandler } from './warnings.js';
 export { getNorm, l0, l1, l2, linf, NORMS, type NormGeometry, type NormName } from './norms/index.js';
 export {
   goalKind,

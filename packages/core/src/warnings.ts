@@ -33,7 +33,7 @@ export interface AdvxWarning {
  * ```
  * @public
  */
-export type WarningHandler = (warning: { code: string; message: string }) => void;
+export type WarningHandler = (warning: AdvxWarning) => void;
 
 let currentHandler: WarningHandler | undefined;
 
