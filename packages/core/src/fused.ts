@@ -9,7 +9,7 @@
  * tape records) compose the same arithmetic from tfjs ops. A registered kernel must give bit for bit the
  * composition's float32 result, in this order for every element of row `r`:
  *
- * 1. step only: `t = f32(sign(g) · α[r])` (`sign` as `tf.sign`: −1, 0 or 1, NaN stays NaN), `v = f32(x′ + t)`;
+ * 1. step only: `t = f32(sign(g) · α[r])` (`sign` as `tf.sign` on the cpu backend: −1, 0 or 1, and 0 for a NaN), `v = f32(x′ + t)`;
  *    projection only: `v = x′`;
  * 2. `d = f32(v − x)`, then `d = min(max(d, −ε), ε)` with `ε` as float32 (NaN propagates);
  * 3. `o = f32(x + d)`, then clipped to `[lo, hi]` as `tf.clipByValue` does (NaN stays NaN).
