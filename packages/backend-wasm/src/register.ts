@@ -23,6 +23,8 @@ import { sigmoidFixed } from './kernels/sigmoid.js';
 import { signFixed } from './kernels/sign.js';
 import { tileFast } from './kernels/tile.js';
 import { compareScalarFast } from './kernels/compare-scalar.js';
+import { gatherBatchFixed } from './kernels/gather-batch.js';
+import { oneHotFixed } from './kernels/one-hot.js';
 
 /**
  * One kernel that {@link registerWasmKernels} registers for the `wasm` backend.
@@ -153,6 +155,25 @@ export const wasmKernelOverrides: readonly WasmKernelOverride[] = Object.freeze(
       "a division per axis: 1.4 s of a ResNet-18 input gradient at 224×224 (batch norm's gradient tiles its scale).",
     otherwise: 'the stock wasm kernel (other dtypes)',
   },
+  {
+    kernelName: 'OneHot',
+    kind: 'fixed',
+    claims:
+      "float32 and bool outputs: the cpu backend's semantics exactly (offValue everywhere, onValue at indices in " +
+      '[0, depth)). A loop over the wasm heap; the stock kernel writes int32 values into any output, so a float32 ' +
+      'one-hot holds 1.4e-45 (the bits of the integer 1) instead of 1.',
+    otherwise: 'the stock wasm kernel (int32 output, which it computes correctly)',
+  },
+  {
+    kernelName: 'GatherV2',
+    kind: 'fixed',
+    claims:
+      "batchDims ≥ 1, float32, int32 or bool x, int32 indices: the cpu backend's semantics exactly (slice " +
+      'x[b, o, indices[b, j], :] to out[b, o, j, :]; out-of-range indices throw the stock message). A loop over the ' +
+      'wasm heap; the stock kernel does not offset the indices by batch and reads wrong rows when the axis lies past ' +
+      'the batch axes.',
+    otherwise: 'the stock wasm kernel (batchDims 0)',
+  },
   ...(['Less', 'LessEqual', 'Greater', 'GreaterEqual'] as const).map((kernelName) => ({
     kernelName,
     kind: 'faster' as const,
@@ -194,6 +215,8 @@ const IMPLS: Readonly<Record<string, FastImpl>> = {
   Minimum: (i, _a, b) => minimumFixed(need(i, 'a'), need(i, 'b'), b),
   Cast: (i, a, b) => castToBoolFixed(need(i, 'x'), a, b),
   Tile: (i, a, b) => tileFast(need(i, 'x'), a, b),
+  OneHot: (i, a, b) => oneHotFixed(need(i, 'indices'), a, b),
+  GatherV2: (i, a, b) => gatherBatchFixed(need(i, 'x'), need(i, 'indices'), a, b),
   Less: (i, _a, b) => compareScalarFast('Less', need(i, 'a'), need(i, 'b'), b),
   LessEqual: (i, _a, b) => compareScalarFast('LessEqual', need(i, 'a'), need(i, 'b'), b),
   Greater: (i, _a, b) => compareScalarFast('Greater', need(i, 'a'), need(i, 'b'), b),
