@@ -119,7 +119,7 @@ const depthwiseCases: Case[] = [
 ];
 
 describe('every claimed kernel is registered', () => {
-  it('lists and registers the twenty-two kernels', () => {
+  it('lists and registers the twenty-four kernels', () => {
     expect(wasmKernelOverrides.map((k) => k.kernelName)).toEqual([
       'Conv2DBackpropInput',
       'Conv2DBackpropFilter',
@@ -139,6 +139,8 @@ describe('every claimed kernel is registered', () => {
       'Tile',
       'OneHot',
       'GatherV2',
+      'AdvxLinfProject',
+      'AdvxLinfStep',
       'Less',
       'LessEqual',
       'Greater',

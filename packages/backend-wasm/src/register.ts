@@ -24,6 +24,7 @@ import { signFixed } from './kernels/sign.js';
 import { tileFast } from './kernels/tile.js';
 import { compareScalarFast } from './kernels/compare-scalar.js';
 import { gatherBatchFixed } from './kernels/gather-batch.js';
+import { LINF_PROJECT, LINF_STEP, linfProjectFused, linfStepFused } from './kernels/linf-step.js';
 import { oneHotFixed } from './kernels/one-hot.js';
 
 /**
@@ -174,6 +175,24 @@ export const wasmKernelOverrides: readonly WasmKernelOverride[] = Object.freeze(
       'the batch axes.',
     otherwise: 'the stock wasm kernel (batchDims 0)',
   },
+  {
+    kernelName: LINF_PROJECT,
+    kind: 'missing',
+    claims:
+      "@advx/core's fused Linf projection (linfProject, ctx.project of Linf attacks): float32 x and origin of one " +
+      'shape, one loop over the wasm heap instead of four element-wise kernels, the float32 arithmetic of the ' +
+      'composition step by step (bit for bit the cpu backend’s composed result).',
+    otherwise: 'throws an Error naming the unsupported input (linfProject composes tfjs ops for other inputs and never calls it then)',
+  },
+  {
+    kernelName: LINF_STEP,
+    kind: 'missing',
+    claims:
+      "@advx/core's fused signed-gradient step P(x′ + α·sign(g)) (linfSignStep: FGSM, BIM, PGD, MI-FGSM and APGD in " +
+      'Linf): float32 x, grad and origin of one shape [n, ...] and a float32 step size per row, one loop over the ' +
+      'wasm heap instead of seven element-wise kernels, bit for bit the cpu backend’s composed result.',
+    otherwise: 'throws an Error naming the unsupported input (linfSignStep composes tfjs ops for other inputs and never calls it then)',
+  },
   ...(['Less', 'LessEqual', 'Greater', 'GreaterEqual'] as const).map((kernelName) => ({
     kernelName,
     kind: 'faster' as const,
@@ -217,6 +236,8 @@ const IMPLS: Readonly<Record<string, FastImpl>> = {
   Tile: (i, a, b) => tileFast(need(i, 'x'), a, b),
   OneHot: (i, a, b) => oneHotFixed(need(i, 'indices'), a, b),
   GatherV2: (i, a, b) => gatherBatchFixed(need(i, 'x'), need(i, 'indices'), a, b),
+  [LINF_PROJECT]: (i, a, b) => linfProjectFused(need(i, 'x'), need(i, 'origin'), a, b),
+  [LINF_STEP]: (i, a, b) => linfStepFused(need(i, 'x'), need(i, 'grad'), need(i, 'origin'), need(i, 'stepSize'), a, b),
   Less: (i, _a, b) => compareScalarFast('Less', need(i, 'a'), need(i, 'b'), b),
   LessEqual: (i, _a, b) => compareScalarFast('LessEqual', need(i, 'a'), need(i, 'b'), b),
   Greater: (i, _a, b) => compareScalarFast('Greater', need(i, 'a'), need(i, 'b'), b),
