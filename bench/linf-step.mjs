@@ -7,7 +7,10 @@
 // (`await data()`); composed and fused alternate for 3 rounds so that load drift hits both, and the
 // reported time is the median of the round medians. Also checks that both paths give the same bits.
 //
-//   node bench/linf-step.mjs [--threads 1]
+//   node bench/linf-step.mjs [--threads 1] [--attacks N [--model mnist-cnn-at]]
+//
+// --attacks N also times PGD-40 and APGD-CE-100 at ε 0.3 on N MNIST test images of the zoo model, fused
+// kernels on and off (2 alternating rounds after a warm-up of each), with a SHA-256 of each adversarial batch.
 //
 // The script bundles itself first with scripts/run-bundled.mjs (the @advx workspace packages from
 // source, tfjs from its ESM builds) and runs the bundle. Writes bench/results/linf-step-<date>.json.
@@ -97,12 +100,64 @@ async function main() {
     console.error(`[linf-step] [${shape.join(', ')}]: composed ${row.composedMs} ms, fused ${row.fusedMs} ms (${row.speedup}×), identical ${row.identical}`);
     tf.dispose([origin, x, g]);
   }
+  // PGD-40 and APGD-CE-100 at ε 0.3 on the first N shipped MNIST test images of a zoo model (--attacks N,
+  // default 0 = skip): the same attack with the fused kernels on and off, alternating, and a SHA-256 of the
+  // adversarial batch (equal hashes = bit-for-bit equal results).
+  const attackRows = [];
+  const ai = args.indexOf('--attacks');
+  const n = ai >= 0 ? Number(args[ai + 1]) : 0;
+  const mi = args.indexOf('--model');
+  const modelId = mi >= 0 ? args[mi + 1] : 'mnist-cnn-at';
+  if (n > 0) {
+    const { apgdCe, pgd } = await import('@advx/attacks');
+    const { loadDataset, loadModel } = await import('@advx/models-zoo');
+    // The bundle lives outside the zoo package, so the zoo cannot find its own folder: name it.
+    const zoo = await loadModel(modelId, { directory: join(ROOT, 'packages/models-zoo/models', modelId) });
+    const data = await loadDataset('mnist', { count: n, source: 'shipped' });
+    for (const [label, attack] of [
+      ['PGD-40 (step 0.01)', pgd({ steps: 40, stepSize: 0.01 })],
+      ['APGD-CE-100', apgdCe({ steps: 100 })],
+    ]) {
+      const once = async (on) => {
+        fused(on);
+        const t0 = performance.now();
+        const r = await attack.run(zoo.model, data.x, { labels: data.y }, { epsilons: [0.3], seed: 0 });
+        const bytes = await r.clipped[0].data();
+        const out = { ms: performance.now() - t0, hash: sha(bytes), backward: r.passes?.backward };
+        r.dispose();
+        return out;
+      };
+      await once(false); // warm-up (kernels, wasm code) of both paths
+      await once(true);
+      const on = [];
+      const off = [];
+      for (let r = 0; r < 2; r++) {
+        off.push(await once(false));
+        on.push(await once(true));
+      }
+      const row = {
+        model: modelId,
+        attack: label,
+        n,
+        epsilon: 0.3,
+        composedS: +(median(off.map((o) => o.ms)) / 1000).toFixed(2),
+        fusedS: +(median(on.map((o) => o.ms)) / 1000).toFixed(2),
+        backwardRows: on[0].backward,
+        identical: [...on, ...off].every((o) => o.hash === off[0].hash),
+      };
+      row.speedup = +(row.composedS / row.fusedS).toFixed(2);
+      attackRows.push(row);
+      console.error(`[linf-step] ${modelId} ${label}: composed ${row.composedS} s, fused ${row.fusedS} s (${row.speedup}×), identical ${row.identical}`);
+    }
+    tf.dispose([data.x, data.y]);
+  }
   fused(true);
 
   const table = [
     '| step P(x′ + α·sign(g)) on wasm | composed (7 kernels) | fused (1 kernel) | speed-up | same bits |',
     '|---|---|---|---|---|',
     ...rows.map((r) => `| [${r.shape.join(', ')}] | ${r.composedMs} ms | ${r.fusedMs} ms | ${r.speedup}× | ${r.identical ? 'yes' : '**no**'} |`),
+    ...attackRows.map((r) => `| ${r.model}: ${r.attack} at ε 0.3, ${r.n} images (${r.backwardRows} gradient rows) | ${r.composedS} s | ${r.fusedS} s | ${r.speedup}× | ${r.identical ? 'yes' : '**no**'} |`),
   ].join('\n');
   console.log(table);
   const startedAt = new Date();
@@ -113,6 +168,7 @@ async function main() {
     machine: { cpu: os.cpus()[0]?.model, cores: os.cpus().length, node: process.version, loadAverage: os.loadavg() },
     settings: { threads, calls: CALLS, warmup: WARMUP, rounds: ROUNDS, backend: 'wasm', stepSize: 0.01, epsilon: 0.03, bounds: [0, 1] },
     step: rows,
+    attacks: attackRows,
     table,
   };
   mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
