@@ -4,12 +4,13 @@
  * composition is tested in `@advx/backend-wasm`.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 
 import { isAdvxError, LINF_PROJECT_KERNEL, LINF_STEP_KERNEL, linfProject, linfSignStep } from '../src/index.js';
 
-const close = (t: tf.Tensor, want: number[][]) => {
-  const got = t.arraySync() as number[][];
+/** Reads `t` back (asynchronously: a GPU backend in Node has no synchronous read) and compares it with `want`. */
+const close = async (t: tf.Tensor, want: number[][]) => {
+  const got = (await t.array()) as number[][];
   got.forEach((row, i) => row.forEach((v, j) => expect(v).toBeCloseTo(want[i]![j]!, 6)));
 };
 
@@ -20,7 +21,7 @@ function noLeak(f: () => tf.Tensor): void {
 }
 
 describe('linfProject', () => {
-  it('clips to the ball around the origin, then to the bounds', () => {
+  it('clips to the ball around the origin, then to the bounds', async () => {
     const origin = tf.tensor2d([
       [0.5, 0.5, 0.95],
       [0.1, 0.0, 0.3],
@@ -30,12 +31,12 @@ describe('linfProject', () => {
       [-0.5, 0.05, 0.31],
     ]);
     const p = linfProject(v, origin, 0.1, [0, 1]);
-    close(p, [
+    await close(p, [
       [0.6, 0.4, 1],
       [0, 0.05, 0.31],
     ]);
     const unbounded = linfProject(v, origin, Infinity, [0, 1]);
-    close(unbounded, [
+    await close(unbounded, [
       [0.9, 0.2, 1],
       [0, 0.05, 0.31],
     ]);
@@ -68,7 +69,7 @@ describe('linfProject', () => {
 });
 
 describe('linfSignStep', () => {
-  it('takes α·sign(g) per row (zero gradient: no move), then projects', () => {
+  it('takes α·sign(g) per row (zero gradient: no move), then projects', async () => {
     const x = tf.tensor2d([
       [0.5, 0.5, 0.5],
       [0.2, 0.98, 0.0],
@@ -78,13 +79,13 @@ describe('linfSignStep', () => {
       [1, 1, -1],
     ]);
     const scalar = linfSignStep(x, g, x, 0.05, 0.1, [0, 1]);
-    close(scalar, [
+    await close(scalar, [
       [0.55, 0.45, 0.5],
       [0.25, 1, 0],
     ]);
     const perRow = tf.tensor1d([0.05, 0.5]);
     const rows = linfSignStep(x, g, x, perRow, 0.1, [0, 1]);
-    close(rows, [
+    await close(rows, [
       [0.55, 0.45, 0.5],
       [0.3, 1, 0],
     ]);
@@ -117,7 +118,17 @@ describe('dispatch to a registered kernel', () => {
     });
   }
 
-  it('runs the kernel outside gradient tapes and the composition inside them', () => {
+  // On the cpu backend, whatever backend the suite runs on: the recording kernel reads its input synchronously.
+  let suiteBackend = 'cpu';
+  beforeAll(async () => {
+    suiteBackend = tf.getBackend();
+    await tf.setBackend('cpu');
+  });
+  afterAll(async () => {
+    await tf.setBackend(suiteBackend);
+  });
+
+  it('runs the kernel outside gradient tapes and the composition inside them', async () => {
     register(LINF_PROJECT_KERNEL);
     register(LINF_STEP_KERNEL);
     const x = tf.tensor2d([[0.5, 0.5]]);
@@ -125,12 +136,12 @@ describe('dispatch to a registered kernel', () => {
     const p = linfProject(x, x, 0.1, [0, 1]);
     const s = linfSignStep(x, g, x, 0.05, 0.1, [0, 1]);
     expect(calls).toEqual([LINF_PROJECT_KERNEL, LINF_STEP_KERNEL]);
-    close(p, [[1000.5, 1000.5]]);
-    close(s, [[1000.5, 1000.5]]);
+    await close(p, [[1000.5, 1000.5]]);
+    await close(s, [[1000.5, 1000.5]]);
     // Inside a tape the composition runs, and its gradient flows (d/dx of sum(P(x + α sign g)) = 1 inside the ball).
     const dx = tf.grad((v: tf.Tensor) => tf.sum(linfSignStep(v, g, x, 0.05, 0.1, [0, 1])))(x);
     expect(calls).toEqual([LINF_PROJECT_KERNEL, LINF_STEP_KERNEL]);
-    close(dx, [[1, 1]]);
+    await close(dx, [[1, 1]]);
     tf.dispose([x, g, p, s, dx]);
   });
 });
