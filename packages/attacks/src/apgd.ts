@@ -442,6 +442,8 @@ class RunRows {
   loss: ApgdLoss;
   /** Run-sized; rows that left hold their adversarial (`undefined` until some leave). */
   private left: tf.Tensor | undefined;
+  /** The model of the running rows (its passes count against them). */
+  model: Model;
   private readonly bestLoss: Float64Array;
   private readonly found: Uint8Array;
 
@@ -449,10 +451,12 @@ class RunRows {
     private readonly x0: tf.Tensor,
     private readonly batchRows: Int32Array,
     private readonly lossFor: (rows: Int32Array) => ApgdLoss,
+    private readonly modelFor: (rows: Int32Array) => Model,
   ) {
     this.pos = Int32Array.from(batchRows.keys());
     this.x = x0;
     this.loss = lossFor(batchRows);
+    this.model = modelFor(batchRows);
     this.bestLoss = new Float64Array(batchRows.length);
     this.found = new Uint8Array(batchRows.length);
   }
@@ -511,7 +515,9 @@ class RunRows {
     this.x = x;
     tf.dispose([...this.loss.tensors]);
     this.pos = Int32Array.from(keep, (j) => this.pos[j] as number);
-    this.loss = this.lossFor(Int32Array.from(this.pos, (p) => this.batchRows[p] as number));
+    const running = Int32Array.from(this.pos, (p) => this.batchRows[p] as number);
+    this.loss = this.lossFor(running);
+    this.model = this.modelFor(running);
     return tensors.map((t) => {
       const g = gatherRows(t, keep);
       t.dispose();
@@ -558,7 +564,8 @@ class RunRows {
 
 /** Everything one APGD run needs besides its rows. @internal */
 export interface ApgdRunSettings {
-  readonly model: Model;
+  /** The model of some batch rows, counting its passes against them (`ctx.whiteBox(rows)`). */
+  readonly model: (rows: Int32Array) => Model;
   readonly ctx: Pick<AttackContext<unknown>, 'norm' | 'epsilon' | 'bounds'>;
   readonly config: ApgdConfig;
   /** Abort and progress point, called with the iteration index. */
@@ -581,15 +588,15 @@ export interface ApgdRunSettings {
  */
 export async function apgdRun(settings: ApgdRunSettings, x: tf.Tensor, start: tf.Tensor, rows: Int32Array, lossFor: (rows: Int32Array) => ApgdLoss): Promise<ApgdOutcome> {
   if (settings.ctx.norm.name === 'l1') return apgdRunL1(settings, x, start, rows, lossFor);
-  const { model, config } = settings;
+  const { config } = settings;
   const { norm, epsilon } = settings.ctx;
   const [lo, hi] = settings.ctx.bounds;
   const { steps, alpha, earlyStop } = config;
-  const run = new RunRows(x, rows, lossFor);
+  const run = new RunRows(x, rows, lossFor, settings.model);
   const project = (v: tf.Tensor): tf.Tensor =>
     norm.name === 'linf' ? linfProject(v, run.x, epsilon, [lo, hi]) : tf.clipByValue(tf.add(run.x, norm.project(tf.sub(v, run.x), epsilon)), lo, hi);
 
-  const first = run.first(() => evaluate(model, start, run.loss, true, config.eotSteps));
+  const first = run.first(() => evaluate(run.model, start, run.loss, true, config.eotSteps));
   let gk = first.grad as tf.Tensor;
   const { f: f0, adv: adv0 } = await readBack(first);
   const rule = new ApgdStepSize(f0, 2 * epsilon, steps, config.rho);
@@ -620,7 +627,7 @@ export async function apgdRun(settings: ApgdRunSettings, x: tf.Tensor, start: tf
         const momentum = tf.add(tf.mul(tf.sub(z, cur), alpha), tf.mul(tf.sub(cur, prev), 1 - alpha));
         return project(tf.add(cur, momentum));
       });
-      const ev = evaluate(model, next, run.loss, k + 1 < steps, config.eotSteps);
+      const ev = evaluate(run.model, next, run.loss, k + 1 < steps, config.eotSteps);
       const gNext = ev.grad;
       const { f, adv } = await readBack(ev);
       const { improved, halved } = rule.observe(k, f);
@@ -686,14 +693,14 @@ function updateRows(flags: Uint8Array, a: tf.Tensor, b: tf.Tensor): tf.Tensor {
  * adversarial bookkeeping, and the rows that leave, as in {@link apgdRun}.
  */
 async function apgdRunL1(settings: ApgdRunSettings, x: tf.Tensor, start: tf.Tensor, rows: Int32Array, lossFor: (rows: Int32Array) => ApgdLoss): Promise<ApgdOutcome> {
-  const { model, config } = settings;
+  const { config } = settings;
   const { epsilon } = settings.ctx;
   const [lo, hi] = settings.ctx.bounds;
   const { steps, earlyStop } = config;
   const d = x.size / (x.shape[0] as number);
-  const run = new RunRows(x, rows, lossFor);
+  const run = new RunRows(x, rows, lossFor, settings.model);
 
-  const first = run.first(() => evaluate(model, start, run.loss, true, config.eotSteps));
+  const first = run.first(() => evaluate(run.model, start, run.loss, true, config.eotSteps));
   let gk = first.grad as tf.Tensor;
   const { f: f0, adv: adv0 } = await readBack(first);
   const rule = new ApgdL1StepSize(f0, epsilon, steps, d);
@@ -722,7 +729,7 @@ async function apgdRunL1(settings: ApgdRunSettings, x: tf.Tensor, start: tf.Tens
       });
       tf.dispose([cur, grad]);
       xk = next;
-      const ev = evaluate(model, next, run.loss, k + 1 < steps, config.eotSteps);
+      const ev = evaluate(run.model, next, run.loss, k + 1 < steps, config.eotSteps);
       const gNext = ev.grad;
       gk = gNext ?? tf.zerosLike(next);
       const { f, adv } = await readBack(ev);
@@ -801,7 +808,6 @@ export async function apgdSearch(
   groups: number,
   makeLoss: (group: number, rows: Int32Array) => ApgdLoss,
 ): Promise<tf.Tensor> {
-  const model = ctx.whiteBox();
   const n = ctx.n;
   const done = Uint8Array.from(await ctx.active.data(), (a) => (a ? 0 : 1));
   const bestLoss = new Float64Array(n).fill(-Infinity);
@@ -817,7 +823,7 @@ export async function apgdSearch(
     const group = Math.floor(run / config.restarts);
     let outcome: ApgdOutcome;
     try {
-      outcome = await apgdRun({ model, ctx, config, checkpoint: (k) => ctx.checkpoint(run * config.steps + k, total) }, xs, start, rows, (sub) => makeLoss(group, sub));
+      outcome = await apgdRun({ model: (sub) => ctx.whiteBox(sub), ctx, config, checkpoint: (k) => ctx.checkpoint(run * config.steps + k, total) }, xs, start, rows, (sub) => makeLoss(group, sub));
     } catch (err) {
       tf.dispose([out, xs, start]);
       throw err;

@@ -16,6 +16,7 @@ import type { AnyModel, Model } from './model.js';
 import type { NormGeometry } from './norms/types.js';
 import type { BatchRng } from './rng.js';
 import { linfProject } from './fused.js';
+import type { PassLedger } from './passes.js';
 import { gatherRows } from './rows.js';
 
 /** What every context of one batch (and one epsilon) shares. */
@@ -29,8 +30,8 @@ export interface BatchScope<O extends AttackOptionsBase> {
   readonly norm: NormGeometry;
   /** Per-sample query counts of the run (query models and score/decision attacks). */
   readonly counts: Int32Array | undefined;
-  /** The run's white-box pass counter (white-box models). */
-  readonly passes: { forward: number; backward: number } | undefined;
+  /** The run's per-sample white-box pass ledger and budget (white-box models). */
+  readonly passes: PassLedger | undefined;
   /** Abort point and progress report. */
   checkpoint(step: number, steps: number): Promise<void>;
 }
@@ -48,18 +49,29 @@ export interface RowView {
 }
 
 /**
- * `model` with a `logits` that counts rows into `passes`: every call counts forward, and a call
- * while a gradient tape records (inside `tf.grad`, `tf.valueAndGrad`, `engine().gradients`) counts
- * backward too. The rest of the model is `model`'s own (prototype chain).
+ * `model` with a `logits` that charges each call to the batch rows `rows` (of a context of `n`
+ * rows): a call on `n` rows charges row `j` to `rows[j]`, a call on `k·n` rows (tiles or stacked
+ * copies of them) charges each row `k` times; one while a gradient tape records (inside `tf.grad`,
+ * `tf.valueAndGrad`, `engine().gradients`) charges backward passes too. Any other row count cannot
+ * be attributed and throws. The rest of the model is `model`'s own (prototype chain).
  */
-function countingModel(model: Model, passes: { forward: number; backward: number }): Model {
+function countingModel(model: Model, ledger: PassLedger, rows: Int32Array, name: string): Model {
   const counted = Object.create(model) as Model;
+  const n = rows.length;
   Object.defineProperty(counted, 'logits', {
     value: (x: tf.Tensor) => {
-      const rows = x.shape[0] ?? 1;
-      passes.forward += rows;
-      if (tf.engine().state.gradientDepth > 0) passes.backward += rows;
-      return model.logits(x);
+      const k = x.shape[0] ?? 1;
+      if (n === 0 || k % n !== 0 || k === 0) {
+        throw new AdvxError(
+          'INVALID_SHAPE',
+          `${name}: the white-box model was called on ${k} rows in a context of ${n}, so its passes cannot be counted per sample. ` +
+            'Call it on the context\'s rows (or whole copies of them), or take the model of the rows you pass with ctx.whiteBox(rows) or ctx.subset(rows).',
+          { rows: k, contextRows: n },
+        );
+      }
+      const logits = model.logits(x);
+      ledger.charge(rows, k / n, tf.engine().state.gradientDepth > 0, x, logits);
+      return logits;
     },
   });
   return counted;
@@ -67,20 +79,27 @@ function countingModel(model: Model, passes: { forward: number; backward: number
 
 /** The context of the whole batch `view` (its tensors stay the caller's). */
 export function makeContext<O extends AttackOptionsBase>(scope: BatchScope<O>, view: RowView): AttackContext<Required<O>> {
-  const { model, passes } = scope;
-  return contextOf(scope, view, model.kind === 'model' && passes ? countingModel(model, passes) : undefined);
+  return contextOf(scope, view);
 }
 
-function contextOf<O extends AttackOptionsBase>(scope: BatchScope<O>, view: RowView, counted: Model | undefined): AttackContext<Required<O>> {
-  const { def, options, model, offset, epsilon, norm, counts } = scope;
+function contextOf<O extends AttackOptionsBase>(scope: BatchScope<O>, view: RowView): AttackContext<Required<O>> {
+  const { def, options, model, offset, epsilon, norm, counts, passes } = scope;
   const { x, goal, active, rng, index } = view;
   const n = x.shape[0] as number;
   const [lo, hi] = model.bounds;
-  const whiteBox = (): Model => {
+  const batchRows = index ?? Int32Array.from({ length: n }, (_, i) => i);
+  let counted: Model | undefined;
+  const whiteBox = (rows?: Int32Array): Model => {
     if (model.kind !== 'model') {
       throw new AdvxError('UNSUPPORTED_MODEL', `${def.meta.name} needs a white-box model here, but got a query-only model.`);
     }
-    return counted ?? model;
+    if (!passes) return model;
+    if (rows === undefined) {
+      counted ??= countingModel(model, passes, batchRows, def.meta.name);
+      return counted;
+    }
+    checkRows('whiteBox', rows, n, false);
+    return countingModel(model, passes, Int32Array.from(rows, (r) => batchRows[r] as number), def.meta.name);
   };
   const objective: Objective = (logits) =>
     goal.targeted ? (tf.neg(crossEntropy(logits, goal.classes)) as tf.Tensor1D) : crossEntropy(logits, goal.classes);
@@ -136,12 +155,7 @@ function contextOf<O extends AttackOptionsBase>(scope: BatchScope<O>, view: RowV
   };
 
   const subset = (rows: Int32Array): SubsetContext<Required<O>> => {
-    for (let j = 0; j < rows.length; j++) {
-      const r = rows[j] as number;
-      if (!Number.isInteger(r) || r < 0 || r >= n || (j > 0 && r <= (rows[j - 1] as number))) {
-        throw new AdvxError('INVALID_SHAPE', `subset: rows must be ascending indices below ${n}; got ${Array.from(rows).join(', ')}.`);
-      }
-    }
+    checkRows('subset', rows, n, true);
     const tensors = tf.tidy(() => ({
       x: gatherRows(x, rows),
       classes: gatherRows(goal.classes, rows) as tf.Tensor1D,
@@ -157,7 +171,6 @@ function contextOf<O extends AttackOptionsBase>(scope: BatchScope<O>, view: RowV
         rng: rng.select(rows),
         index: index ? Int32Array.from(rows, (r) => index[r] as number) : Int32Array.from(rows),
       },
-      counted,
     );
     let disposed = false;
     return Object.assign(sub, {
@@ -189,8 +202,29 @@ function contextOf<O extends AttackOptionsBase>(scope: BatchScope<O>, view: RowV
     project,
     clip,
     subset,
-    iterate: (init, steps, step) => runIterations(ctx, { earlyStop: options.earlyStop as boolean, checkpoint: scope.checkpoint }, init, steps, step),
+    iterate: (init, steps, step) =>
+      runIterations(
+        ctx,
+        {
+          earlyStop: options.earlyStop as boolean,
+          checkpoint: scope.checkpoint,
+          spent: passes?.limited ? (rows) => passes.spentRows(rows ? Int32Array.from(rows, (r) => batchRows[r] as number) : batchRows) : undefined,
+        },
+        init,
+        steps,
+        step,
+      ),
     checkpoint: scope.checkpoint,
   };
   return ctx;
+}
+
+/** Throws `INVALID_SHAPE` unless `rows` are integer indices below `n` (ascending when `ascending`). */
+function checkRows(what: string, rows: Int32Array, n: number, ascending: boolean): void {
+  for (let j = 0; j < rows.length; j++) {
+    const r = rows[j] as number;
+    if (!Number.isInteger(r) || r < 0 || r >= n || (ascending && j > 0 && r <= (rows[j - 1] as number))) {
+      throw new AdvxError('INVALID_SHAPE', `${what}: rows must be ${ascending ? 'ascending ' : ''}indices below ${n}; got ${Array.from(rows).join(', ')}.`);
+    }
+  }
 }

@@ -87,6 +87,28 @@ export interface RunOptions {
    * the input keeps the input's value.
    */
   readonly quantize?: 8;
+  /**
+   * Per-sample budget of white-box passes, per epsilon: forward plus backward passes (a gradient
+   * costs 2), as AttackBench counts them (Cinà et al., AAAI 2025). A sample stops being computed once
+   * it spent its budget (iterative attacks drop it, and the attack stops when every sample still
+   * running has); a sample whose passes went over the budget returns the best adversarial (the
+   * smallest distance, inside the epsilon ball) among the inputs its budget paid for, else its clean
+   * input. The attack's own final output counts as paid for when the sample stayed within the budget.
+   * Default `Infinity`; white-box models only.
+   */
+  readonly maxPasses?: number;
+}
+
+/**
+ * How a run's pass budget ({@link RunOptions.maxPasses}) was used.
+ *
+ * @public
+ */
+export interface PassBudgetReport {
+  /** The budget per sample and epsilon. */
+  readonly maxPasses: number;
+  /** Per epsilon (one entry for minimization attacks): samples that spent their whole budget. */
+  readonly exhausted: readonly number[];
 }
 
 /**
@@ -143,12 +165,15 @@ export interface AttackResult {
    */
   readonly queries?: Int32Array;
   /**
-   * White-box passes the attack spent, summed over rows (present for white-box models): a forward
+   * White-box passes the attack spent, summed over samples (present for white-box models): a forward
    * pass of the model on k rows counts k, and one inside a gradient computation counts k backward
-   * passes too. The base's clean and final checks are not counted. Per sample on average: divide by
-   * the batch size (the base computes every row of a batch in every pass).
+   * passes too. The base's clean and final checks are not counted. Per sample: {@link AttackResult.samplePasses}.
    */
   readonly passes?: PassCount;
+  /** Per sample: forward plus backward passes over every epsilon (present for white-box models). */
+  readonly samplePasses?: Int32Array;
+  /** Present when the run had a {@link RunOptions.maxPasses} budget. */
+  readonly budget?: PassBudgetReport;
   /** Present when the run used `quantize`. */
   readonly quantization?: QuantizationReport;
   /** Disposes every tensor of the result. */

@@ -7,6 +7,7 @@ import { goalKind, type Goal, type ResolvedGoal } from './goals.js';
 import type { AnyModel, Bounds, Model } from './model.js';
 import { getNorm } from './norms/index.js';
 import type { NormGeometry, NormName } from './norms/types.js';
+import { BudgetSpent, checkMaxPasses, PassLedger } from './passes.js';
 import { BatchRng } from './rng.js';
 import { whereRows } from './rows.js';
 import { assertLogitsOutput, checkInteger, validateEpsilons, validateGoal, validateInput } from './validate.js';
@@ -87,8 +88,14 @@ export interface AttackContext<Options> {
   readonly bounds: Bounds;
   /** Seeded per-sample random streams for this batch. */
   readonly rng: BatchRng;
-  /** The white-box model; throws `UNSUPPORTED_MODEL` for a query-only model. */
-  whiteBox(): Model;
+  /**
+   * The white-box model; throws `UNSUPPORTED_MODEL` for a query-only model. Its passes are counted
+   * per sample ({@link AttackResult.passes}, {@link RunOptions.maxPasses}): call it on the context's
+   * rows (or whole copies of them, such as tiles or stacked noise draws). To call it on some rows
+   * only, take `whiteBox(rows)`, the model of rows `rows` of this context (indices into `x`), and call
+   * that on exactly those rows; another row count throws `INVALID_SHAPE`.
+   */
+  whiteBox(rows?: Int32Array): Model;
   /** Bool `[n]`: whether each row of `xAdv` satisfies the goal (white-box). */
   isAdversarial(xAdv: tf.Tensor): tf.Tensor1D;
   /**
@@ -354,6 +361,10 @@ async function runAttack<O extends AttackOptionsBase>(
     throw new AdvxError('INVALID_OPTION', `seed must be a finite number, got ${String(seed)}.`);
   }
   const batchSize = checkInteger('batchSize', run.batchSize ?? DEFAULT_BATCH_SIZE, 1);
+  const maxPasses = checkMaxPasses(run.maxPasses);
+  if (maxPasses !== Infinity && model.kind !== 'model') {
+    throw new AdvxError('INVALID_OPTION', `maxPasses budgets a white-box model's passes, but this is a query-only model; its queries are budgeted by toQueryModel's budget.`, { option: 'maxPasses' });
+  }
   if (run.quantize !== undefined && run.quantize !== 8) {
     throw new AdvxError('INVALID_OPTION', `quantize must be 8 (round outputs to 8 bits) or left out, got ${String(run.quantize)}.`);
   }
@@ -372,10 +383,10 @@ async function runAttack<O extends AttackOptionsBase>(
   const norm = getNorm(options.norm as NormName);
   // Query models count every query; score- and decision-based attacks also count their own queries of a white-box model.
   const counts = model.kind === 'query' || meta.threat === 'score' || meta.threat === 'decision' ? new Int32Array(n) : undefined;
-  // White-box models count their forward and backward passes (rows), whatever the attack's threat model.
-  const passes = model.kind === 'model' ? { forward: 0, backward: 0 } : undefined;
   const batches = Math.ceil(n / batchSize);
   const units = minimization ? 1 : epsilons.length;
+  // White-box models count their forward and backward passes per sample, whatever the attack's threat model.
+  const passes = model.kind === 'model' ? new PassLedger(n, maxPasses, norm, units) : undefined;
   const rows = epsilons.map(() => [] as tf.Tensor[]);
   const rawParts: tf.Tensor[] = [];
   const success: boolean[][] = epsilons.map(() => []);
@@ -383,6 +394,16 @@ async function runAttack<O extends AttackOptionsBase>(
   let lastYield = Date.now();
   const quantBefore = epsilons.map(() => 0);
   const quantSurvived = epsilons.map(() => 0);
+
+  /** Throws `INVALID_SHAPE` unless the attack's output `adv` is a tensor shaped like its batch `xb`. */
+  const checkOutput = (adv: unknown, xb: tf.Tensor): void => {
+    if (!(adv instanceof tf.Tensor)) {
+      throw new AdvxError('INVALID_SHAPE', `${meta.name} returned no tensor; expected a batch of shape [${xb.shape.join(', ')}].`);
+    }
+    if (adv.shape.join() !== xb.shape.join()) {
+      throw new AdvxError('INVALID_SHAPE', `${meta.name} returned a result of shape [${adv.shape.join(', ')}]; expected [${xb.shape.join(', ')}].`);
+    }
+  };
 
   /** Predicts `out` (after 8-bit rounding when asked); returns the final tensor and per-row success. */
   const settle = async (out: tf.Tensor, xb: tf.Tensor, offset: number, e: number | undefined): Promise<{ t: tf.Tensor; ok: boolean[] }> => {
@@ -444,6 +465,7 @@ async function runAttack<O extends AttackOptionsBase>(
             passes,
             checkpoint: async (step, steps) => {
               if (signal?.aborted) throw abortError();
+              passes?.checkpoint();
               if (run.onProgress) {
                 const progress: Progress = {
                   fraction: Math.min(1, (b * units + unit + (steps > 0 ? step / steps : 0)) / (batches * units)),
@@ -467,21 +489,38 @@ async function runAttack<O extends AttackOptionsBase>(
           // across an await would capture (and later free) tensors of any other code running meanwhile,
           // such as a second run on the same engine. The attack's math releases its own intermediates
           // (every synchronous step in tf.tidy); the base owns and releases what perturb returns.
-          await ctx.checkpoint(0, 0);
-          const adv = await def.perturb(ctx);
-          if (!(adv instanceof tf.Tensor)) {
-            throw new AdvxError('INVALID_SHAPE', `${meta.name} returned no tensor; expected a batch of shape [${xb.shape.join(', ')}].`);
-          }
+          passes?.begin(offset, xb, resolved, epsilon);
+          let adv: tf.Tensor | undefined;
           try {
-            if (adv.shape.join() !== xb.shape.join()) {
-              throw new AdvxError('INVALID_SHAPE', `${meta.name} returned a result of shape [${adv.shape.join(', ')}]; expected [${xb.shape.join(', ')}].`);
+            await ctx.checkpoint(0, 0);
+            let stopped = false;
+            try {
+              adv = await def.perturb(ctx);
+            } catch (err) {
+              // The budget stopped the attack: the batch is settled from what the budget paid for.
+              if (!(err instanceof BudgetSpent)) throw err;
+              stopped = true;
             }
+            if (!stopped) checkOutput(adv, xb);
+            if (passes?.limited) {
+              const settled = passes.settle(adv, unit);
+              if (adv !== undefined && settled !== adv && adv !== xb) adv.dispose();
+              adv = settled;
+            }
+          } catch (err) {
+            if (adv instanceof tf.Tensor && adv !== xb && !adv.isDisposed) adv.dispose();
+            throw err;
+          } finally {
+            passes?.end();
+          }
+          const out = adv as tf.Tensor;
+          try {
             return tf.tidy(() => {
-              const bounded = minimization ? ctx.clip(adv) : ctx.project(adv);
+              const bounded = minimization ? ctx.clip(out) : ctx.project(out);
               return whereRows(inactive, xb, bounded);
             });
           } finally {
-            if (adv !== xb && !adv.isDisposed) adv.dispose();
+            if (out !== xb && !out.isDisposed) out.dispose();
           }
         };
 
@@ -554,7 +593,13 @@ async function runAttack<O extends AttackOptionsBase>(
     success,
     distances,
     ...(counts ? { queries: counts } : {}),
-    ...(passes ? { passes: { forward: passes.forward, backward: passes.backward } } : {}),
+    ...(passes
+      ? {
+          passes: passes.totals(),
+          samplePasses: Int32Array.from(passes.forward, (f, i) => f + (passes.backward[i] as number)),
+          ...(passes.limited ? { budget: { maxPasses, exhausted: passes.exhausted } } : {}),
+        }
+      : {}),
     ...(run.quantize !== undefined ? { quantization: { levels: 255, before: quantBefore, survived: quantSurvived } } : {}),
     dispose: () => {
       if (disposed) return;

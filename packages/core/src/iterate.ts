@@ -27,6 +27,11 @@ export interface IterationSettings {
   readonly earlyStop: boolean;
   /** Abort point and progress report, called before every step. */
   checkpoint(step: number, steps: number): Promise<void>;
+  /**
+   * Under a pass budget: per row of the context (`rows`: indices into it, `undefined` = all), 1 once
+   * it spent its budget. Such rows are done: they leave like early-stopped rows, with their values.
+   */
+  readonly spent?: ((rows: Int32Array | undefined) => Uint8Array) | undefined;
 }
 
 /**
@@ -109,6 +114,20 @@ export async function runIterations<O, S extends IterationState>(
 
   try {
     for (let i = 0; i < steps; i++) {
+      const spent = settings.spent?.(index);
+      if (spent && spent.some((v) => v)) {
+        if (!flags) {
+          if (spent.every((v) => v)) break;
+        } else {
+          const f = flags;
+          if (spent.some((v, j) => v && !f[j])) {
+            spent.forEach((v, j) => (f[j] = (f[j] as number) | v));
+            const previous = frozen;
+            frozen = tf.tidy(() => tf.logicalOr(previous, tf.tensor1d(spent, 'bool')) as tf.Tensor1D);
+            previous.dispose();
+          }
+        }
+      }
       if (flags) {
         const running = live();
         if (running === 0) break;

@@ -157,6 +157,20 @@ describe('shards and resume', () => {
     expect(() => mergeResults([single, { ...single, config: { ...single.config, seed: 4 } }])).toThrow(/different evaluation/);
   });
 
+  it('maxPasses: a budget of 2T passes per sample and ε gives PGD its T-step figures, is recorded in the config and checked first', async () => {
+    const epsilons = [0.05, 0.1];
+    const run = (steps: number, maxPasses?: number) =>
+      evaluate({ model: mlp, data: mlpData, attacks: [pgd({ steps })], epsilons, batchSize: 8, diagnostics: false, ...(maxPasses !== undefined ? { maxPasses } : {}) });
+    const [budget, five] = [await run(40, 10), await run(5)];
+    expect(budget.config.maxPasses).toBe(10);
+    expect(five.config.maxPasses).toBeUndefined();
+    expect(budget.attacks[0]!.perEpsilon).toEqual(five.attacks[0]!.perEpsilon);
+    expect(budget.attacks[0]!.passes).toEqual(five.attacks[0]!.passes);
+    // At most 5 gradients per sample and ε.
+    expect(budget.attacks[0]!.passes!.backward).toBeLessThanOrEqual(5 * 20 * epsilons.length);
+    for (const bad of [0, 2.5, -1]) await expectCode('INVALID_OPTION', () => run(40, bad));
+  });
+
   it('an aborted run resumed from its state gives the uninterrupted result, without redoing saved chunks', async () => {
     const uninterrupted = await evaluate(base());
     const state = memoryStateStore();

@@ -95,6 +95,7 @@ interface ChunkContext {
   readonly batchSize: number;
   readonly examples: number;
   readonly signal: AbortSignal | undefined;
+  readonly maxPasses: number | undefined;
 }
 
 /** Runs one attack on rows `rows` of the chunk `xb` at `epsilons`. */
@@ -118,6 +119,7 @@ async function runOn(
       seed,
       batchSize: ctx.batchSize,
       signal: ctx.signal,
+      ...(threat === 'white-box' && ctx.maxPasses !== undefined ? { maxPasses: ctx.maxPasses } : {}),
       onProgress: (p) => onFraction(p.fraction),
     });
     return { result, xs };
@@ -403,6 +405,7 @@ export async function evaluate(options: EvaluateOptions): Promise<EvaluationResu
   const mode = options.mode ?? 'independent';
   if (!MODES.includes(mode)) throw new AdvxError('INVALID_OPTION', `mode must be 'independent' or 'sequential', got ${String(mode)}.`);
   const exampleCount = checkInteger('examples', options.examples ?? 0, 0);
+  const maxPasses = options.maxPasses === undefined ? undefined : checkInteger('maxPasses', options.maxPasses, 1);
   const diagnostics = resolveDiagnostics(options.diagnostics);
   const shard = checkShard(options.shard);
   const attacks = resolveAttacks(options.attacks, normName);
@@ -450,6 +453,7 @@ export async function evaluate(options: EvaluateOptions): Promise<EvaluationResu
     ...(source?.description !== undefined ? { data: source.description } : {}),
     diagnostics,
     ...(ensemble !== undefined ? { ensemble } : {}),
+    ...(maxPasses !== undefined ? { maxPasses } : {}),
   };
 
   const load = chunkLoader(model, data);
@@ -486,7 +490,7 @@ export async function evaluate(options: EvaluateOptions): Promise<EvaluationResu
       })()
     : [];
 
-  const ctx: ChunkContext = { model, norm, epsilons, seed, batchSize, examples: exampleCount, signal };
+  const ctx: ChunkContext = { model, norm, epsilons, seed, batchSize, examples: exampleCount, signal, maxPasses };
   const unitsPerChunk = mode === 'independent' ? attacks.length : attacks.length * epsilons.length;
   const total = Math.max(1, (last - first) * unitsPerChunk);
   const resumed = Array.from({ length: last - first }, (_, i) => first + i).filter((c) => done[String(c)] !== undefined).length;

@@ -254,6 +254,8 @@ export interface EvaluationConfig {
   readonly diagnostics: Required<DiagnosticsOptions> | null;
   /** The named ensemble the attacks come from (AutoAttack and its version), when they do. */
   readonly ensemble?: EnsembleInfo;
+  /** The per-sample pass budget of the white-box attacks, when one was set ({@link EvaluateOptions.maxPasses}). */
+  readonly maxPasses?: number;
 }
 
 /**
@@ -580,4 +582,10 @@ export interface EvaluateOptions {
   readonly modelId?: string;
   /** The named ensemble the attacks come from ({@link autoAttack}'s preset sets it); recorded in `config.ensemble`. */
   readonly ensemble?: EnsembleInfo;
+  /**
+   * A per-sample budget of white-box passes (forward plus backward, per ε) for every white-box attack:
+   * `RunOptions.maxPasses` of `@advx/core`, so attacks compare at equal cost as in AttackBench. Default:
+   * none; black-box attacks keep their own query settings.
+   */
+  readonly maxPasses?: number;
 }

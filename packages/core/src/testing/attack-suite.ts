@@ -27,7 +27,8 @@ export type AttackCheck =
   | 'targeted'
   | 'effective'
   | 'rejects-bad-input'
-  | 'abort';
+  | 'abort'
+  | 'pass-budget';
 
 /**
  * The data an attack is checked on.
@@ -74,8 +75,8 @@ async function runAndMeasure(attack: Attack, model: AnyModel, x: tf.Tensor, goal
  * The attack conformance suite: checks that an {@link Attack} keeps the advx contract on a fixture —
  * results inside the bounds and each epsilon ball, success flags that agree with the model,
  * distances consistent with success, determinism under a seed, independence from the batch size,
- * no tensor leak, targeted runs reaching their targets, effectiveness, rejection of bad input and
- * abort. Test-runner agnostic: returns a report; see {@link assertConformance}.
+ * no tensor leak, targeted runs reaching their targets, effectiveness, rejection of bad input, abort
+ * and a per-sample pass budget (valid under a tight one, unchanged under one no sample reaches). Test-runner agnostic: returns a report; see {@link assertConformance}.
  *
  * @example
  * ```ts
@@ -104,6 +105,27 @@ export async function checkAttack(attack: Attack, fixture: AttackFixture): Promi
   const goalClasses = targetedOnly && targets ? targets : labels;
   const reached = (pred: ArrayLike<number>, classes: ArrayLike<number>, i: number) =>
     targetedOnly ? pred[i] === classes[i] : pred[i] !== classes[i];
+  /** Every clipped output inside its epsilon ball. */
+  const checkBall = async (result: AttackResult, what = 'clipped'): Promise<void> => {
+    for (let e = 0; e < result.clipped.length; e++) {
+      const eps = epsilons[e] as number;
+      const d = norm.distance(result.clipped[e] as tf.Tensor, x);
+      const values = await d.data();
+      d.dispose();
+      const worst = Math.max(...Array.from(values));
+      const slack = normName === 'l0' ? 0 : tol + 1e-6 * eps;
+      ensure(worst <= eps + slack, `${what}[${e}] reaches ${normName} distance ${worst} > epsilon ${eps}`);
+    }
+  };
+  /** Every success flag as the model predicts it. */
+  const checkSuccess = async (result: AttackResult, what = 'success'): Promise<void> => {
+    const classes = (await goalClasses.data()) as Int32Array;
+    for (let e = 0; e < result.clipped.length; e++) {
+      const pred = await predictClasses(model, result.clipped[e] as tf.Tensor);
+      const mismatch = Array.from(pred).findIndex((_, i) => reached(pred, classes, i) !== result.success[e]?.[i]);
+      ensure(mismatch < 0, `${what}[${e}][${mismatch}] = ${result.success[e]?.[mismatch]} but the model predicts ${pred[mismatch]} for goal class ${classes[mismatch]}`);
+    }
+  };
 
   let main: RunRecord | undefined;
   await suite.check('main-run', async () => {
@@ -119,7 +141,7 @@ export async function checkAttack(attack: Attack, fixture: AttackFixture): Promi
     ensure(after === before, `tf.memory().numTensors went from ${before} to ${after} across run() + dispose()`);
   });
   if (!main) {
-    for (const name of ['result-shape', 'bounds', 'epsilon-ball', 'success-agrees', 'distances', 'deterministic', 'batch-invariant', 'effective']) {
+    for (const name of ['result-shape', 'bounds', 'epsilon-ball', 'success-agrees', 'distances', 'deterministic', 'batch-invariant', 'effective', 'pass-budget']) {
       suite.skipCheck(name, 'the main run failed (see main-run)');
     }
   } else {
@@ -141,25 +163,8 @@ export async function checkAttack(attack: Attack, fixture: AttackFixture): Promi
         ensure((mn as number) >= lo - tol && (mx as number) <= hi + tol, `${name} spans [${mn}, ${mx}], outside bounds [${lo}, ${hi}]`);
       }
     });
-    await suite.check('epsilon-ball', async () => {
-      for (let e = 0; e < result.clipped.length; e++) {
-        const eps = epsilons[e] as number;
-        const d = norm.distance(result.clipped[e] as tf.Tensor, x);
-        const values = await d.data();
-        d.dispose();
-        const worst = Math.max(...Array.from(values));
-        const slack = normName === 'l0' ? 0 : tol + 1e-6 * eps;
-        ensure(worst <= eps + slack, `clipped[${e}] reaches ${normName} distance ${worst} > epsilon ${eps}`);
-      }
-    });
-    await suite.check('success-agrees', async () => {
-      const classes = (await goalClasses.data()) as Int32Array;
-      for (let e = 0; e < result.clipped.length; e++) {
-        const pred = await predictClasses(model, result.clipped[e] as tf.Tensor);
-        const mismatch = Array.from(pred).findIndex((_, i) => reached(pred, classes, i) !== result.success[e]?.[i]);
-        ensure(mismatch < 0, `success[${e}][${mismatch}] = ${result.success[e]?.[mismatch]} but the model predicts ${pred[mismatch]} for goal class ${classes[mismatch]}`);
-      }
-    });
+    await suite.check('epsilon-ball', () => checkBall(result));
+    await suite.check('success-agrees', () => checkSuccess(result));
     await suite.check('distances', async () => {
       const d = norm.distance(result.raw, x);
       const values = await d.data();
@@ -217,6 +222,36 @@ export async function checkAttack(attack: Attack, fixture: AttackFixture): Promi
       }
       return `success rate ${last} (clean error ${cleanError})`;
     });
+    if (model.kind === 'model') {
+      await suite.check('pass-budget', async () => {
+        const units = meta.kind === 'minimization' ? 1 : epsilons.length;
+        // A budget of 2 (one gradient) per sample: a valid result inside every ball, nothing leaked.
+        const before = tf.memory().numTensors;
+        const tight = await attack.run(model, x, untargeted, { ...baseOptions, maxPasses: 2 });
+        try {
+          ensure(tight.budget?.maxPasses === 2 && tight.budget.exhausted.length === units, `a run with maxPasses 2 reports budget ${JSON.stringify(tight.budget)}`);
+          await checkBall(tight, 'clipped with maxPasses 2: clipped');
+          await checkSuccess(tight, 'with maxPasses 2: success');
+        } finally {
+          tight.dispose();
+        }
+        ensure(tf.memory().numTensors === before, 'the run with maxPasses 2 leaked tensors');
+        // A budget no sample reaches changes nothing.
+        const most = Math.max(1, ...Array.from(result.samplePasses ?? []));
+        const loose = await attack.run(model, x, untargeted, { ...baseOptions, maxPasses: most + 1 });
+        try {
+          for (let e = 0; e < epsilons.length; e++) {
+            const diff = await maxAbsDiff(loose.clipped[e] as tf.Tensor, result.clipped[e] as tf.Tensor);
+            ensure(diff === 0 && loose.success[e]?.join() === result.success[e]?.join(), `maxPasses ${most + 1}, above every sample's passes, changed the result at epsilon ${epsilons[e]} (by ${diff})`);
+          }
+          ensure(loose.budget?.exhausted.every((c) => c === 0) === true, `no sample should exhaust maxPasses ${most + 1}; exhausted: ${loose.budget?.exhausted.join(', ')}`);
+        } finally {
+          loose.dispose();
+        }
+      });
+    } else {
+      suite.skipCheck('pass-budget', 'pass budgets count white-box passes; this is a query model');
+    }
     result.dispose();
   }
 

@@ -103,6 +103,7 @@ function checkConfig(f: Fields, v: unknown): EvaluationConfig {
   f.oneOf(c.mode, 'config.mode', new Set(['independent', 'sequential']));
   f.integer(c.datasetSize, 'config.datasetSize', 0);
   f.integer(c.examples, 'config.examples', 0);
+  f.optional(c.maxPasses, (v) => f.integer(v, 'config.maxPasses', 1));
   const m = f.object(c.model, 'config.model');
   f.array(m.inputShape, 'config.model.inputShape').forEach((d, i) => f.integer(d, `config.model.inputShape[${i}]`, 1));
   f.integer(m.numClasses, 'config.model.numClasses', 1);

@@ -24,7 +24,8 @@ export function describeRun(r: EvaluationResult): string {
   const slice = r.shard ? `, shard ${r.shard.index + 1}/${r.shard.count} (samples ${r.range[0]}–${r.range[1] - 1})` : '';
   const e = c.ensemble;
   const attacks = e ? `${e.name} (${e.version} version${e.omitted.length ? `; left out: ${e.omitted.join('; ')}` : ''}), ${c.mode} attacks` : `${c.mode} attacks`;
-  return `${model} on ${r.n} ${data} samples${slice}; ${c.norm} ε ∈ {${c.epsilons.map(formatEpsilon).join(', ')}}; ${attacks}; seed ${c.seed}`;
+  const budget = c.maxPasses !== undefined ? `; white-box budget ${c.maxPasses} passes (forward + backward) per sample and ε` : '';
+  return `${model} on ${r.n} ${data} samples${slice}; ${c.norm} ε ∈ {${c.epsilons.map(formatEpsilon).join(', ')}}; ${attacks}${budget}; seed ${c.seed}`;
 }
 
 /** The attack self-test's sentence and table (attack, passed, pass rate, indeterminate), when it ran. */

@@ -64,6 +64,8 @@ export interface EvaluateInWorkersOptions {
   readonly seed?: number;
   /** Example adversarials per attack and ε in the result (default 0). */
   readonly examples?: number;
+  /** Per-sample budget of white-box passes per ε (`evaluate()`'s `maxPasses`; default none). */
+  readonly maxPasses?: number;
   /** `false` skips the gradient-masking diagnostics (default on). */
   readonly diagnostics?: boolean;
   /** The binarization self-test in the first worker: `true` (20 samples) or a number of samples (linf and l2). */
@@ -107,6 +109,7 @@ const OPTION_NAMES = [
   'batchSize',
   'seed',
   'examples',
+  'maxPasses',
   'diagnostics',
   'selfTest',
   'workers',
@@ -262,6 +265,7 @@ async function plan(options: EvaluateInWorkersOptions): Promise<Plan> {
   if (typeof seed !== 'number' || !Number.isInteger(seed) || seed < 0 || seed > 2 ** 32 - 1) throw new AdvxError('INVALID_OPTION', `evaluateInWorkers: seed must be an integer in [0, 2^32 - 1], got ${String(seed)}.`);
   const examples = options.examples ?? 0;
   if (typeof examples !== 'number' || !Number.isInteger(examples) || examples < 0) throw new AdvxError('INVALID_OPTION', `evaluateInWorkers: examples must be an integer ≥ 0 (example adversarials per attack and ε), got ${String(examples)}.`);
+  const maxPasses = options.maxPasses === undefined ? undefined : positiveInt('maxPasses', options.maxPasses, '1000');
   const diagnostics = options.diagnostics === undefined ? true : options.diagnostics;
   if (typeof diagnostics !== 'boolean') throw new AdvxError('INVALID_OPTION', 'evaluateInWorkers: diagnostics must be true or false (the workers take no thresholds; use evaluate() for them).');
   const selfTest = options.selfTest === undefined || options.selfTest === false ? undefined : options.selfTest === true ? 20 : positiveInt('selfTest', options.selfTest, '20');
@@ -298,6 +302,7 @@ async function plan(options: EvaluateInWorkersOptions): Promise<Plan> {
     `--batch-size=${batchSize}`,
     `--seed=${seed}`,
     `--examples=${examples}`,
+    ...(maxPasses !== undefined ? [`--max-passes=${maxPasses}`] : []),
     `--backend=${backend}`,
     ...(diagnostics ? [] : ['--no-diagnostics']),
   ];

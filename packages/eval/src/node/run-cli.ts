@@ -233,6 +233,7 @@ interface EvalFlags extends ModelFlags {
   examples: string;
   diagnostics: boolean;
   selfTest?: boolean | string;
+  maxPasses?: string;
 }
 
 async function runEval(flags: EvalFlags, io: CliIo, verbose: boolean, argv: readonly string[]): Promise<number> {
@@ -246,6 +247,7 @@ async function runEval(flags: EvalFlags, io: CliIo, verbose: boolean, argv: read
   if (!Number.isInteger(seed) || seed < 0) throw new AdvxError('INVALID_OPTION', `--seed: '${flags.seed}' is not a non-negative integer.`);
   const examples = Number(flags.examples);
   if (!Number.isInteger(examples) || examples < 0) throw new AdvxError('INVALID_OPTION', `--examples: '${flags.examples}' is not a non-negative integer.`);
+  const maxPasses = flags.maxPasses !== undefined ? positiveInt('--max-passes', flags.maxPasses) : undefined;
   const shard = flags.shard !== undefined ? parseShard(flags.shard) : undefined;
   const threads = flags.threads !== undefined ? positiveInt('--threads', flags.threads) : undefined;
   const workers = flags.workers !== undefined ? positiveInt('--workers', flags.workers) : 1;
@@ -268,7 +270,7 @@ async function runEval(flags: EvalFlags, io: CliIo, verbose: boolean, argv: read
     await refuseInterruptedState(flags.out, flags.resume === true);
     await refuseInterruptedWorkers(flags.out, flags.resume === true);
     if (workers > 1) return await runEvalWorkers(flags, io, argv, workers, threads);
-    return await runEvalLocked(flags, io, verbose, { parsed, epsilons, n, sample: flags.sample, batchSize, seed, examples, shard, threads, norm, modelOptions, preset, selfTestSamples });
+    return await runEvalLocked(flags, io, verbose, { parsed, epsilons, n, sample: flags.sample, batchSize, seed, examples, shard, threads, norm, modelOptions, preset, selfTestSamples, maxPasses });
   } finally {
     await lock.release();
     // A folder this run created and left empty (it failed before writing anything) goes too.
@@ -312,11 +314,13 @@ interface CheckedEvalFlags {
   readonly preset: ReturnType<typeof autoAttack> | undefined;
   /** Samples of the attack self-test (`--self-test`), when asked. */
   readonly selfTestSamples: number | undefined;
+  /** The per-sample pass budget (`--max-passes`), when given. */
+  readonly maxPasses: number | undefined;
 }
 
 /** The work of `advx eval` once its flags are checked and its `--out` is locked. */
 async function runEvalLocked(flags: EvalFlags, io: CliIo, verbose: boolean, checked: CheckedEvalFlags): Promise<number> {
-  const { parsed, epsilons, n, sample, batchSize, seed, examples, shard, threads, norm, modelOptions, preset, selfTestSamples } = checked;
+  const { parsed, epsilons, n, sample, batchSize, seed, examples, shard, threads, norm, modelOptions, preset, selfTestSamples, maxPasses } = checked;
   const backend = await selectBackend(flags.backend as BackendName, threads);
   const target = await loadUserModel(flags.model, modelOptions);
   const dataSpec = flags.data ?? target.dataset ?? 'mnist';
@@ -395,6 +399,7 @@ async function runEvalLocked(flags: EvalFlags, io: CliIo, verbose: boolean, chec
       mode: preset ? 'sequential' : 'independent',
       ...(preset ? { ensemble: preset.ensemble } : {}),
       ...(shard ? { shard } : {}),
+      ...(maxPasses !== undefined ? { maxPasses } : {}),
       state,
       signal: controller.signal,
       onProgress: (p) => progress.update(p),
@@ -643,6 +648,7 @@ export async function runCli(argv: readonly string[], io: CliIo = { stdout: proc
     .option('--std <s|r,g,b>', 'see --mean')
     .option('--labels <file>', 'class names in output order: one per line or a JSON array (default: Teachable Machine metadata, zoo dataset)')
     .option('--no-diagnostics', 'skip the gradient-masking diagnostics')
+    .option('--max-passes <count>', 'per-sample budget of white-box passes (forward + backward) per ε for every white-box attack, as in AttackBench (default: none)')
     .option('--self-test [samples]', 'binarization self-test (Zimmermann et al. 2022) of every attack at the largest ε on the first samples (default 20): pass rates in the reports, a warning below 95 %')
     .action(async (flags: EvalFlags) => {
       code = await runEval(flags, io, verbose, argv);
