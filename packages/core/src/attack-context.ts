@@ -143,7 +143,15 @@ function contextOf<O extends AttackOptionsBase>(scope: BatchScope<O>, view: RowV
     if (!rows && k !== n) {
       throw new AdvxError('INVALID_SHAPE', `query: ${k} inputs for a batch of ${n}; pass the row index of each input.`);
     }
-    const scores = model.kind === 'query' ? await model.query(xAdv) : tf.tidy(() => tf.softmax(model.logits(xAdv)) as tf.Tensor2D);
+    // A white-box model's queries are forward passes of it too: charged (and, under a budget, checked) like them.
+    const scores =
+      model.kind === 'query'
+        ? await model.query(xAdv)
+        : tf.tidy(() => {
+            const logits = model.logits(xAdv);
+            passes?.charge(rows ? Int32Array.from(rows, (r) => batchRows[r] as number) : batchRows, 1, false, xAdv, logits);
+            return tf.softmax(logits) as tf.Tensor2D;
+          });
     if (counts) {
       for (let i = 0; i < k; i++) {
         const local = rows ? (rows[i] as number) : i;

@@ -94,7 +94,8 @@ export interface RunOptions {
    * running has); a sample whose passes went over the budget returns the best adversarial (the
    * smallest distance, inside the epsilon ball) among the inputs its budget paid for, else its clean
    * input. The attack's own final output counts as paid for when the sample stayed within the budget.
-   * Default `Infinity`; white-box models only.
+   * Queries of a score- or decision-based attack on a white-box model are passes too; a query model's
+   * budget is `toQueryModel`'s. Default `Infinity`; white-box models only.
    */
   readonly maxPasses?: number;
 }
@@ -167,7 +168,8 @@ export interface AttackResult {
   /**
    * White-box passes the attack spent, summed over samples (present for white-box models): a forward
    * pass of the model on k rows counts k, and one inside a gradient computation counts k backward
-   * passes too. The base's clean and final checks are not counted. Per sample: {@link AttackResult.samplePasses}.
+   * passes too; a score- or decision-based attack's queries of a white-box model are forward passes as
+   * well. The base's clean and final checks are not counted. Per sample: {@link AttackResult.samplePasses}.
    */
   readonly passes?: PassCount;
   /** Per sample: forward plus backward passes over every epsilon (present for white-box models). */

@@ -10,7 +10,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 
 import { defineAttack, isAdvxError, toQueryModel, type AttackOptionsBase, type AttackResult } from '../src/index.js';
 import { mlpModel, selfLabeledData } from '../src/testing/index.js';
-import { gradientSign } from './reference-attacks.js';
+import { gradientSign, randomSearch } from './reference-attacks.js';
 
 const model = mlpModel({ seed: 5, inputs: 12, hidden: 16, classes: 4 });
 const N = 40;
@@ -165,6 +165,18 @@ describe('maxPasses, the per-sample pass budget', () => {
     const [one, two] = [await ownLoop({ steps: 1 }).run(model, x, { labels }, { epsilons: [0.2] }), await ownLoop({ steps: 2 }).run(model, x, { labels }, { epsilons: [0.2] })];
     expect(fooled(budget)).toEqual([...new Set([...fooled(one), ...fooled(two)])].sort((a, b) => a - b));
     [budget, one, two].forEach((r) => r.dispose());
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('a score-based attack on a white-box model: its queries are passes, and the budget stops it', async () => {
+    const before = tf.memory().numTensors;
+    const free = await randomSearch({ steps: 4 }).run(model, x, { labels }, { epsilons: [0.3] });
+    expect(Array.from(free.samplePasses!)).toEqual(Array.from(free.queries!));
+    const budget = await randomSearch({ steps: 40 }).run(model, x, { labels }, { epsilons: [0.3], maxPasses: 4 });
+    expect(Array.from(budget.queries!)).toEqual(new Array(N).fill(4));
+    // Four candidates paid for, the same four as the 4-step run: here, the same successes.
+    expect(budget.success).toEqual(free.success);
+    [free, budget].forEach((r) => r.dispose());
     expect(tf.memory().numTensors).toBe(before);
   });
 
