@@ -109,6 +109,15 @@ describe('reports', () => {
     expect(Math.min(...greys) === 0 || Math.max(...greys) === 255).toBe(true);
   });
 
+  it('a pass budget is named in both reports', async () => {
+    const result = await evaluate({ model, data, attacks: [pgd({ steps: 10 })], epsilons: [0.05], diagnostics: false, maxPasses: 6 });
+    const line = 'white-box budget 6 passes (forward + backward) per sample and ε';
+    expect(renderMarkdown(result)).toContain(line);
+    expect(renderHtml(result)).toContain(line);
+    // PGD took at most 3 gradients per sample.
+    expect(result.attacks[0]!.passes!.backward).toBeLessThanOrEqual(3 * result.n);
+  });
+
   it('fileStateStore round-trips a state and reports a corrupt file clearly', async () => {
     const store = fileStateStore(path.join(dir, 'sub', 'state.json'));
     expect(await store.load()).toBeUndefined();
