@@ -16,6 +16,8 @@ const arg = (name, fallback) => {
 };
 const N = Number(arg('--n', '40'));
 const MODELS = arg('--models', 'mnist-cnn,mnist-cnn-at').split(',');
+/** Per-sample budget of forward + backward passes (per ε for fixed-ε attacks), or none. */
+const MAX_PASSES = arg('--max-passes', undefined) === undefined ? undefined : Number(arg('--max-passes'));
 
 /** The ε grid per norm (MNIST in [0, 1]). */
 const GRID = {
@@ -53,10 +55,17 @@ const ATTACKS = {
   ],
 };
 
+/** Mean and largest forward + backward passes per sample and run (per ε for fixed-ε attacks). */
+function meanPasses(r, runs) {
+  const per = Array.from(r.samplePasses ?? [], (p) => p / runs);
+  return { mean: per.reduce((a, b) => a + b, 0) / Math.max(1, per.length), max: Math.max(0, ...per) };
+}
+
 tf.env().set('PROD', true);
 await useWasm();
 const { x, y } = await loadDataset('mnist', { count: N, source: 'shipped' });
-const report = { date: new Date().toISOString(), n: N, backend: `wasm, tfjs ${tf.version_core}`, grid: GRID, attacks: ATTACKS, models: {} };
+const report = { date: new Date().toISOString(), n: N, backend: `wasm, tfjs ${tf.version_core}`, maxPasses: MAX_PASSES ?? null, grid: GRID, attacks: ATTACKS, models: {} };
+const budget = MAX_PASSES === undefined ? {} : { maxPasses: MAX_PASSES };
 
 for (const id of MODELS) {
   const zoo = await loadModel(id);
@@ -72,18 +81,21 @@ for (const id of MODELS) {
     /** Per attack: fooled[e][i] — sample i misclassified or fooled within grid[e]. */
     const fooledBy = {};
     const seconds = {};
+    const passes = {};
     for (const [name, options] of list) {
       const factory = getAttack(name);
       const attack = factory({ ...options, norm });
       const t0 = Date.now();
       const fooled = grid.map(() => correct.map((c) => !c));
       if (factory.meta.kind === 'minimization') {
-        const r = await attack.run(model, x, { labels: y }, { epsilons: [grid[grid.length - 1]], seed: 0 });
+        const r = await attack.run(model, x, { labels: y }, { epsilons: [grid[grid.length - 1]], seed: 0, ...budget });
         grid.forEach((eps, e) => r.distances.forEach((d, i) => (fooled[e][i] ||= d <= eps * (1 + 1e-6))));
+        passes[name] = meanPasses(r, 1);
         r.dispose();
       } else {
-        const r = await attack.run(model, x, { labels: y }, { epsilons: grid, seed: 0 });
+        const r = await attack.run(model, x, { labels: y }, { epsilons: grid, seed: 0, ...budget });
         grid.forEach((_, e) => r.success[e].forEach((s, i) => (fooled[e][i] ||= s)));
+        passes[name] = meanPasses(r, grid.length);
         r.dispose();
       }
       seconds[name] = (Date.now() - t0) / 1000;
@@ -96,7 +108,7 @@ for (const id of MODELS) {
     const rows = list.map(([name]) => {
       const curve = ra(fooledBy[name]);
       const gap = curve.reduce((s, v, e) => s + (v - best[e]), 0);
-      return { attack: name, curve, optimality: maxGap > 0 ? 1 - gap / maxGap : 1, seconds: seconds[name] };
+      return { attack: name, curve, optimality: maxGap > 0 ? 1 - gap / maxGap : 1, seconds: seconds[name], passes: passes[name] };
     });
     report.models[id].norms[norm] = { best, rows };
   }
@@ -108,14 +120,15 @@ const pct = (v) => `${(100 * v).toFixed(0)} %`;
 const lines = [];
 for (const [id, m] of Object.entries(report.models)) {
   for (const [norm, t] of Object.entries(m.norms)) {
-    lines.push('', `${id}, ${norm} (clean ${pct(m.clean)}, n = ${N}); robust accuracy at ε = ${GRID[norm].join(' / ')}`, '', '| attack | optimality | robust accuracy | time (s) |', '|---|---|---|---|');
-    for (const r of t.rows) lines.push(`| ${r.attack} | ${r.optimality.toFixed(3)} | ${r.curve.map(pct).join(' / ')} | ${r.seconds.toFixed(0)} |`);
-    lines.push(`| best of all (per sample) | 1 | ${t.best.map(pct).join(' / ')} | |`);
+    const within = MAX_PASSES === undefined ? '' : `; budget ${MAX_PASSES} passes per sample and run`;
+    lines.push('', `${id}, ${norm} (clean ${pct(m.clean)}, n = ${N}${within}); robust accuracy at ε = ${GRID[norm].join(' / ')}`, '', '| attack | optimality | robust accuracy | passes / sample and run (mean, max) | time (s) |', '|---|---|---|---|---|');
+    for (const r of t.rows) lines.push(`| ${r.attack} | ${r.optimality.toFixed(3)} | ${r.curve.map(pct).join(' / ')} | ${r.passes.mean.toFixed(0)}, ${r.passes.max.toFixed(0)} | ${r.seconds.toFixed(0)} |`);
+    lines.push(`| best of all (per sample) | 1 | ${t.best.map(pct).join(' / ')} | | |`);
   }
 }
 console.log(lines.join('\n'));
 const dir = join(process.cwd(), 'bench', 'results');
 mkdirSync(dir, { recursive: true });
-const file = join(dir, `attack-strength-${report.date.slice(0, 16).replace(':', '-')}.json`);
+const file = join(dir, `attack-strength-${report.date.slice(0, 16).replace(':', '-')}${MAX_PASSES === undefined ? '' : `-budget-${MAX_PASSES}`}.json`);
 writeFileSync(file, `${JSON.stringify(report, null, 1)}\n`);
 console.log(`wrote ${file}`);
