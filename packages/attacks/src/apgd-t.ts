@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 
 import { checkInteger, defineAttack, targetedDlr, type AttackOptionsBase } from '@advx/core';
 
-import { apgdSearch, requireClasses, validateApgdConfig, type ApgdConfig } from './apgd.js';
+import { apgdSearch, requireClasses, validateApgdConfig, type ApgdConfig } from './internal/apgd-engine.js';
 
 /**
  * Options of {@link apgdT}.

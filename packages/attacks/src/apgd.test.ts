@@ -5,7 +5,8 @@ import { crossEntropy, dlr, fromFunction, Rng, type Model } from '@advx/core';
 import { assertConformance, checkAttack, linearModel } from '@advx/core/testing';
 
 import { expectCode, imageMlp, maxDiff, mislabelledBatch, rows, seededMlp } from '../test/fixtures.js';
-import { apgd, apgdCe, apgdCheckpoints, apgdDlr, ApgdL1StepSize, apgdStepSizeTrace } from './apgd.js';
+import { apgd, apgdCe, apgdDlr } from './apgd.js';
+import { apgdCheckpoints, ApgdL1StepSize, apgdStepSizeTrace } from './internal/apgd-engine.js';
 import { apgdT } from './apgd-t.js';
 import { pgd } from './pgd.js';
 
