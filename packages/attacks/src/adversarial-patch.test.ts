@@ -5,7 +5,9 @@ import { assertConformance, checkAttack, linearModel, selfLabeledData } from '@a
 
 import { brightnessModel, expectCode, imageMlp, maxDiff, rows } from '../test/fixtures.js';
 
-import { adversarialPatch, applyPatch, evaluatePatch, trainPatch } from './adversarial-patch.js';
+import { adversarialPatch } from './adversarial-patch.js';
+import { applyPatch } from './patch-geometry.js';
+import { evaluatePatch, trainPatch } from './train-patch.js';
 
 const { flat, model: imageNet } = imageMlp;
 const imageData = selfLabeledData(imageNet, 4, 8) as { x: tf.Tensor4D; labels: tf.Tensor1D };
