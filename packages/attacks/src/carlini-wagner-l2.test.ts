@@ -5,7 +5,8 @@ import { assertConformance, checkAttack } from '@advx/core/testing';
 
 import { argmax, errorCode, fourClassLinear, median, reluNet, runnerUp as runnerUpOf, uniformRows, unitScaleMlp as mlp } from '../test/fixtures.js';
 
-import { adamStep, carliniWagnerL2 } from './carlini-wagner-l2.js';
+import { carliniWagnerL2 } from './carlini-wagner-l2.js';
+import { adamStep } from './internal/adam.js';
 import { deepfool } from './deepfool.js';
 
 const { weights: W, xs: xsLinear, model: linear, x: xLinear, labels: labelsLinear, logits: logitsOf, toClass, exactDistance } = fourClassLinear;

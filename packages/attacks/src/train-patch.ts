@@ -14,6 +14,7 @@ import {
   type Progress,
 } from '@advx/core';
 
+import { adamStep } from './internal/adam.js';
 import { checkKnownOptions, checkSeed, requireWhiteBox } from './internal/function-options.js';
 import { type ImageShape, imageShapeOf, asNhwc, pastePatch, drawPosition } from './patch-geometry.js';
 
@@ -113,8 +114,6 @@ export interface TrainedPatch {
   dispose(): void;
 }
 
-const BETA1 = 0.9;
-const BETA2 = 0.999;
 const TRAIN_OPTIONS = ['size', 'target', 'steps', 'batchSize', 'optimizer', 'stepSize', 'loss', 'validation', 'placements', 'seed', 'signal', 'onProgress'];
 const EVALUATE_OPTIONS = ['target', 'placements', 'seed', 'batchSize'];
 
@@ -319,10 +318,8 @@ export async function trainPatch(model: Model, data: PatchData, options: TrainPa
         const f = (p: tf.Tensor) => tf.mean(patchLoss(m.logits(tf.reshape(pastePatch(xb, p, positions), [k, ...m.inputShape])), yb, target, loss));
         const { value: v, grad } = tf.valueAndGrad(f)(current.p);
         if (optimizer === 'sign') return { next: { p: tf.clipByValue(tf.sub(current.p, tf.mul(tf.sign(grad), alpha)), lo, hi), m1: current.m1, m2: current.m2 }, value: v };
-        const m1 = tf.add(tf.mul(current.m1, BETA1), tf.mul(grad, 1 - BETA1));
-        const m2 = tf.add(tf.mul(current.m2, BETA2), tf.mul(tf.square(grad), 1 - BETA2));
-        const stepDir = tf.div(tf.div(m1, 1 - BETA1 ** t), tf.add(tf.sqrt(tf.div(m2, 1 - BETA2 ** t)), 1e-8));
-        return { next: { p: tf.clipByValue(tf.sub(current.p, tf.mul(stepDir, alpha)), lo, hi), m1, m2 }, value: v };
+        const adam = adamStep(current.p, grad, current.m1, current.m2, t, alpha);
+        return { next: { p: tf.clipByValue(adam.w, lo, hi), m1: adam.m, m2: adam.v }, value: v };
       });
       patch = next.p as tf.Tensor3D;
       moments = { m1: next.m1, m2: next.m2 };
