@@ -8,6 +8,8 @@ import * as tf from '@tensorflow/tfjs-core';
 
 import { AdvxError, type Rng } from '@advx/core';
 
+import { imageDims } from './internal/black-box.js';
+
 /**
  * Top-left corner `[row, col]` of a patch inside an image.
  *
@@ -22,14 +24,10 @@ export interface ImageShape {
   readonly channels: number;
 }
 
-/** The image shape of `inputShape`; throws `UNSUPPORTED_MODEL` (naming `who`) for a model that does not take images. */
+/** The image shape of `inputShape` ({@link imageDims}); throws `UNSUPPORTED_MODEL` (naming `who`) for a model that does not take images. */
 export function imageShapeOf(inputShape: readonly number[], who: string): ImageShape {
-  if (inputShape.length === 3) return { height: inputShape[0] as number, width: inputShape[1] as number, channels: inputShape[2] as number };
-  if (inputShape.length === 2) return { height: inputShape[0] as number, width: inputShape[1] as number, channels: 1 };
-  throw new AdvxError(
-    'UNSUPPORTED_MODEL',
-    `${who} places patches on images, but the model's input shape is [${inputShape.join(', ')}]: wrap the model so it takes images [H, W, C] (e.g. fromFunction with a reshape).`,
-  );
+  const { h, w, c } = imageDims(who, inputShape, 1);
+  return { height: h, width: w, channels: c };
 }
 
 /** A `[n, H, W, C]` view of an image batch (`[n, H, W]` gets a channel axis). */
