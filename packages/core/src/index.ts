@@ -45,6 +45,7 @@ export {
 export { carliniWagnerLoss, crossEntropy, dlr, logitMargin, targetedDlr, type LogitLoss } from './losses.js';
 export { BatchRng, deriveSeed, Rng } from './rng.js';
 export { rocAuc } from './metrics/roc-auc.js';
+export { predictClasses, type PredictOptions } from './predict.js';
 export type { Attack, AttackKind, AttackMeta, AttackResult, PassBudgetReport, PassCount, Progress, QuantizationReport, RunOptions, ThreatModel } from './attack.js';
 export {
   defineAttack,

@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 
-import { AdvxError, checkInteger, checkNumber, type AnyModel, type Attack, type Detector, type Model } from '@advx/core';
+import { AdvxError, checkInteger, checkNumber, predictClasses, type AnyModel, type Attack, type Detector, type Model } from '@advx/core';
 
-import { checkBatch, checkKnownOptions, checkModel, predictedClasses } from './internal/checks.js';
+import { checkBatch, checkKnownOptions, checkModel } from './internal/checks.js';
 
 /**
  * Options of {@link hardness} and {@link hardnessDetector}.
@@ -132,7 +132,7 @@ export async function hardness(model: Model, x: tf.Tensor, labels: tf.Tensor1D |
   checkModel(model, 'hardness', false);
   const resolved = resolve(options);
   const given = await checkBatch(model, x, labels);
-  const predicted = await predictedClasses(model, x);
+  const predicted = await predictClasses(model, x);
   const goal = tf.tensor1d(given ?? predicted, 'int32');
   try {
     const out = await resolved.run(model, x, goal);

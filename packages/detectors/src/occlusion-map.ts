@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 
-import { AdvxError, type Model } from '@advx/core';
+import { AdvxError, predictClasses, type Model } from '@advx/core';
 
-import { checkBatch, checkBatchSize, checkKnownOptions, checkModel, predictedClasses } from './internal/checks.js';
+import { checkBatch, checkBatchSize, checkKnownOptions, checkModel } from './internal/checks.js';
 import { occludedOutputs, occlusionGeometry } from './internal/occlusion.js';
 
 /**
@@ -64,7 +64,7 @@ export async function occlusionMap(model: Model, x: tf.Tensor, options: Occlusio
     throw new AdvxError('INVALID_OPTION', `occlusionMap: score must be 'probability' or 'logit', got ${String(score)}.`);
   }
   const given = await checkBatch(model, x, options.classes);
-  const classes = given ?? (await predictedClasses(model, x));
+  const classes = given ?? (await predictClasses(model, x));
   const n = x.shape[0] as number;
   const c = model.numClasses;
   const { clean, occluded, positions } = await occludedOutputs(model, x, geometry, batchSize, score === 'probability' ? 'probabilities' : 'logits');

@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 
-import { AdvxError, BatchRng, checkInteger, checkNumber, type Model } from '@advx/core';
+import { AdvxError, BatchRng, checkInteger, checkNumber, predictClasses, type Model } from '@advx/core';
 
-import { checkBatch, checkBatchSize, checkKnownOptions, checkModel, predictedClasses } from './internal/checks.js';
+import { checkBatch, checkBatchSize, checkKnownOptions, checkModel } from './internal/checks.js';
 
 /**
  * SmoothGrad settings of {@link saliencyMap}.
@@ -80,7 +80,7 @@ export async function saliencyMap(model: Model, x: tf.Tensor, options: SaliencyM
     noiseLevel = checkNumber('saliencyMap: smoothGrad.noiseLevel', sg.noiseLevel ?? 0.15, 0, Infinity, true);
   }
   const given = await checkBatch(model, x, options.classes);
-  const classes = given ?? (await predictedClasses(model, x));
+  const classes = given ?? (await predictClasses(model, x));
   const n = x.shape[0] as number;
   const sigma = noiseLevel * (model.bounds[1] - model.bounds[0]);
   const image = model.inputShape.length === 3;

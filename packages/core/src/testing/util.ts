@@ -4,15 +4,8 @@ import { isAdvxError, type AdvxErrorCode } from '../errors.js';
 import type { AnyModel } from '../model.js';
 import { ensure } from './report.js';
 
-/** Predicted classes of a batch (white-box logits, or queries). */
-export async function predictClasses(model: AnyModel, x: tf.Tensor): Promise<Int32Array> {
-  const scores = model.kind === 'query' ? await model.query(x) : tf.tidy(() => model.logits(x));
-  const pred = tf.tidy(() => tf.cast(tf.argMax(scores, 1), 'int32'));
-  scores.dispose();
-  const values = (await pred.data()) as Int32Array;
-  pred.dispose();
-  return values;
-}
+export { predictClasses } from '../predict.js';
+
 
 /** Max absolute difference between two tensors of equal shape. */
 export async function maxAbsDiff(a: tf.Tensor, b: tf.Tensor): Promise<number> {

@@ -36,13 +36,6 @@ export function checkBatchSize(what: string, value: number): number {
   return checkInteger(`${what}: batchSize`, value, 1);
 }
 
-/** Predicted class per row of `x` (white-box). */
-export async function predictedClasses(model: Model, x: tf.Tensor): Promise<Int32Array> {
-  const pred = tf.tidy(() => tf.cast(tf.argMax(model.logits(x), 1), 'int32'));
-  const values = (await pred.data()) as Int32Array;
-  pred.dispose();
-  return Int32Array.from(values);
-}
 
 /** Softmax probabilities `[n, C]` of a white-box model, or the scores of a query model. */
 export async function probabilities(model: AnyModel, x: tf.Tensor): Promise<tf.Tensor2D> {
