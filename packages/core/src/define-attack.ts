@@ -303,7 +303,8 @@ function reached(pred: Int32Array, classes: Int32Array, offset: number, targeted
  * Defines an attack method. The returned factory builds configured {@link Attack}s whose `run`
  * owns everything but the math: option and input validation (before any work), batching, seeded
  * per-sample randomness, memory scopes, clipping to bounds, projection to each epsilon, success
- * re-evaluated on the model, early stop, abort, progress, query counting and the result.
+ * re-evaluated on the model, early stop, abort, progress, query and per-sample pass counting, the
+ * per-sample pass budget ({@link RunOptions.maxPasses}) and the result.
  *
  * @example
  * ```ts
