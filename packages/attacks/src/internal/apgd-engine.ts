@@ -528,6 +528,29 @@ export interface ApgdRunSettings {
 }
 
 /**
+ * The start of one APGD run (either norm) on rows `x` from `start`: its {@link RunRows}, the first
+ * evaluation with its gradient and losses `f0`, the adversarial flags and losses found there, and the
+ * iterate, best point, its gradient and kept adversarial, each a copy of the start.
+ */
+async function beginRun(settings: ApgdRunSettings, x: tf.Tensor, start: tf.Tensor, rows: Int32Array, lossFor: (rows: Int32Array) => ApgdLoss) {
+  const run = new RunRows(x, rows, lossFor, settings.model);
+  const first = run.first(() => evaluate(run.model, start, run.loss, true, settings.config.eotSteps));
+  const gk = first.grad as tf.Tensor;
+  const { f: f0, adv: adv0 } = await readBack(first);
+  return {
+    run,
+    f0,
+    gk,
+    found: Uint8Array.from(adv0),
+    fAdv: Float64Array.from(f0, (f, i) => (adv0[i] ? f : -Infinity)),
+    xk: tf.clone(start),
+    xMax: tf.clone(start),
+    gMax: tf.clone(gk),
+    xAdv: tf.clone(start),
+  };
+}
+
+/**
  * One run of APGD (Croce & Hein 2020, Algorithm 1) on rows `x` (batch rows `rows`) from `start`:
  * `x⁽¹⁾ = P(x⁽⁰⁾ + η∇f(x⁽⁰⁾))`, then `z = P(x⁽ᵏ⁾ + η∇f(x⁽ᵏ⁾))`,
  * `x⁽ᵏ⁺¹⁾ = P(x⁽ᵏ⁾ + α(z − x⁽ᵏ⁾) + (1 − α)(x⁽ᵏ⁾ − x⁽ᵏ⁻¹⁾))`, with per-row η starting at 2ε and
@@ -547,21 +570,13 @@ export async function apgdRun(settings: ApgdRunSettings, x: tf.Tensor, start: tf
   const { norm, epsilon } = settings.ctx;
   const [lo, hi] = settings.ctx.bounds;
   const { steps, alpha, earlyStop } = config;
-  const run = new RunRows(x, rows, lossFor, settings.model);
+  const begun = await beginRun(settings, x, start, rows, lossFor);
+  const { run, f0 } = begun;
+  let { gk, found, fAdv, xk, xMax, gMax, xAdv } = begun;
   const project = (v: tf.Tensor): tf.Tensor =>
     norm.name === 'linf' ? linfProject(v, run.x, epsilon, [lo, hi]) : tf.clipByValue(tf.add(run.x, norm.project(tf.sub(v, run.x), epsilon)), lo, hi);
-
-  const first = run.first(() => evaluate(run.model, start, run.loss, true, config.eotSteps));
-  let gk = first.grad as tf.Tensor;
-  const { f: f0, adv: adv0 } = await readBack(first);
   const rule = new ApgdStepSize(f0, 2 * epsilon, steps, config.rho);
-  let found = Uint8Array.from(adv0);
-  let fAdv = Float64Array.from(f0, (f, i) => (adv0[i] ? f : -Infinity));
-  let xk = tf.clone(start);
   let xPrev = tf.clone(start);
-  let xMax = tf.clone(start);
-  let gMax = tf.clone(gk);
-  let xAdv = tf.clone(start);
 
   try {
     for (let k = 0; k < steps; k++) {
@@ -653,18 +668,10 @@ async function apgdRunL1(settings: ApgdRunSettings, x: tf.Tensor, start: tf.Tens
   const [lo, hi] = settings.ctx.bounds;
   const { steps, earlyStop } = config;
   const d = x.size / (x.shape[0] as number);
-  const run = new RunRows(x, rows, lossFor, settings.model);
-
-  const first = run.first(() => evaluate(run.model, start, run.loss, true, config.eotSteps));
-  let gk = first.grad as tf.Tensor;
-  const { f: f0, adv: adv0 } = await readBack(first);
+  const begun = await beginRun(settings, x, start, rows, lossFor);
+  const { run, f0 } = begun;
+  let { gk, found, fAdv, xk, xMax, gMax, xAdv } = begun;
   const rule = new ApgdL1StepSize(f0, epsilon, steps, d);
-  let found = Uint8Array.from(adv0);
-  let fAdv = Float64Array.from(f0, (f, i) => (adv0[i] ? f : -Infinity));
-  let xk = tf.clone(start);
-  let xMax = tf.clone(start);
-  let gMax = tf.clone(gk);
-  let xAdv = tf.clone(start);
 
   try {
     for (let k = 0; k < steps; k++) {
