@@ -77,12 +77,8 @@ function countingModel(model: Model, ledger: PassLedger, rows: Int32Array, name:
   return counted;
 }
 
-/** The context of the whole batch `view` (its tensors stay the caller's). */
+/** The context of the rows `view` (its tensors stay the caller's). */
 export function makeContext<O extends AttackOptionsBase>(scope: BatchScope<O>, view: RowView): AttackContext<Required<O>> {
-  return contextOf(scope, view);
-}
-
-function contextOf<O extends AttackOptionsBase>(scope: BatchScope<O>, view: RowView): AttackContext<Required<O>> {
   const { def, options, model, offset, epsilon, norm, counts, passes } = scope;
   const { x, goal, active, rng, index } = view;
   const n = x.shape[0] as number;
@@ -155,7 +151,7 @@ function contextOf<O extends AttackOptionsBase>(scope: BatchScope<O>, view: RowV
     if (counts) {
       for (let i = 0; i < k; i++) {
         const local = rows ? (rows[i] as number) : i;
-        const row = offset + (index ? (index[local] as number) : local);
+        const row = offset + (batchRows[local] as number);
         counts[row] = (counts[row] as number) + 1;
       }
     }
@@ -170,14 +166,14 @@ function contextOf<O extends AttackOptionsBase>(scope: BatchScope<O>, view: RowV
       labels: goal.labels ? (gatherRows(goal.labels, rows) as tf.Tensor1D) : undefined,
       active: gatherRows(active, rows) as tf.Tensor1D,
     }));
-    const sub = contextOf(
+    const sub = makeContext(
       scope,
       {
         x: tensors.x,
         goal: { targeted: goal.targeted, classes: tensors.classes, labels: tensors.labels },
         active: tensors.active,
         rng: rng.select(rows),
-        index: index ? Int32Array.from(rows, (r) => index[r] as number) : Int32Array.from(rows),
+        index: Int32Array.from(rows, (r) => batchRows[r] as number),
       },
     );
     let disposed = false;
