@@ -2,55 +2,16 @@ import * as tf from '@tensorflow/tfjs-core';
 
 import {
   AdvxError,
-  checkInteger,
-  checkNumber,
   defineAttack,
   isAdversarialLogits,
+  option,
   type AttackContext,
-  type AttackOptionsBase,
+  type FactoryOptions,
   type Objective,
 } from '@advx/core';
 
 import { keepBest, lossObjective, type RestartBest } from './internal/gradient-steps.js';
 import { type PatchPosition, type ImageShape, imageShapeOf, asNhwc, drawPosition, stickerMask } from './patch-geometry.js';
-
-/**
- * Options of {@link adversarialPatch}.
- *
- * @public
- */
-export interface AdversarialPatchOptions extends AttackOptionsBase {
-  /** Only `'l0'`: epsilon is the number of input entries (pixels × channels) the stickers may cover. */
-  readonly norm?: 'l0';
-  /** Signed-gradient steps on the sticker pixels per placement, an integer ≥ 1 (default 100). */
-  readonly steps?: number;
-  /** Step per pixel and step, as a fraction of the bounds' width, in (0, 1] (default 0.1). */
-  readonly stepSize?: number;
-  /** Number of square stickers sharing the budget, an integer ≥ 1 (default 1). */
-  readonly stickers?: number;
-  /**
-   * Fixed top-left corners `[row, col]` of the stickers, the same for every sample, one per
-   * sticker; a corner is moved up/left where needed so its sticker fits. Default `[]`: chosen per
-   * sample (see `placement`).
-   */
-  readonly positions?: readonly PatchPosition[];
-  /**
-   * Where the first placement of each sample goes when `positions` is empty: `'saliency'` (default)
-   * puts the stickers, one after the other without overlap, on the windows with the largest sum of
-   * `|∇ₓL|` at the clean image (Eykholt et al. choose sticker masks by saliency too); `'random'`
-   * draws it. Further placements (restarts) are always random.
-   */
-  readonly placement?: 'saliency' | 'random';
-  /**
-   * Placements tried per sample, an integer ≥ 1 (default 4; must be 1 with fixed `positions`).
-   * Per sample the first successful placement is kept, else the one with the highest loss.
-   */
-  readonly restarts?: number;
-  /** Start the sticker pixels from uniform noise in the bounds (default `true`), else from the image. */
-  readonly randomInit?: boolean;
-  /** Loss to ascend: `'ce'` (default) or `'margin'` (C&W logit margin). */
-  readonly loss?: 'ce' | 'margin';
-}
 
 /** Iteration state of {@link adversarialPatch}: the iterate, its sticker mask and the restarts' best. */
 type PatchState = { readonly x: tf.Tensor; readonly m: tf.Tensor; readonly bestX?: tf.Tensor; readonly bestValue?: tf.Tensor; readonly bestOk?: tf.Tensor };
@@ -60,18 +21,9 @@ function stickerSide(eps: number, k: number, s: ImageShape): number {
   return Math.min(s.height, s.width, Math.floor(Math.sqrt(Math.floor(eps) / (k * s.channels)) + 1e-9));
 }
 
-function validatePositions(positions: unknown, stickers: number): void {
-  if (!Array.isArray(positions)) {
-    throw new AdvxError('INVALID_OPTION', 'adversarial-patch: positions must be an array of [row, col] corners (or [] for random placement).');
-  }
-  if (positions.length > 0 && positions.length !== stickers) {
-    throw new AdvxError('INVALID_OPTION', `adversarial-patch: ${positions.length} positions for ${stickers} sticker(s); give one [row, col] per sticker or none.`);
-  }
-  positions.forEach((p: unknown, i) => {
-    if (!Array.isArray(p) || p.length !== 2 || !p.every((v) => Number.isInteger(v) && (v as number) >= 0)) {
-      throw new AdvxError('INVALID_OPTION', `adversarial-patch: positions[${i}] must be [row, col] with non-negative integers, got ${JSON.stringify(p)}.`);
-    }
-  });
+/** Whether `v` is a list of `[row, col]` corners with non-negative integers. */
+function isPositionList(v: unknown): boolean {
+  return Array.isArray(v) && v.every((p: unknown) => Array.isArray(p) && p.length === 2 && p.every((c) => Number.isInteger(c) && (c as number) >= 0));
 }
 
 type PatchContext = AttackContext<Required<AdversarialPatchOptions>>;
@@ -152,9 +104,22 @@ function placementMask(ctx: PatchContext, s: ImageShape, side: number, corners =
  *
  * Input: images `[n, H, W, C]` or `[n, H, W]` (the model's input shape) inside `model.bounds`.
  *
- * Options (defaults): `norm` (`'l0'`), `steps` (100), `stepSize` (0.1), `stickers` (1),
- * `positions` (`[]`: chosen per sample), `placement` (`'saliency'`), `restarts` (4), `randomInit` (`true`), `loss` (`'ce'`),
- * `earlyStop` (`true`).
+ * Options: {@link adversarialPatch}.schema, listed by `advx list --options adversarial-patch`:
+ *
+ * <!-- options:adversarial-patch -->
+ * | option | values | default | |
+ * | --- | --- | --- | --- |
+ * | `norm` | 'l0' | 'l0' | perturbation norm |
+ * | `earlyStop` | boolean | true | stop updating a sample once it is adversarial |
+ * | `steps` | integer in [1, ∞) | 100 | signed-gradient steps on the sticker pixels per placement |
+ * | `stepSize` | number in (0, 1] | 0.1 | step per pixel and step, as a fraction of the bounds' width |
+ * | `stickers` | integer in [1, ∞) | 1 | number of square stickers sharing the budget |
+ * | `positions` | an array of [row, col] corners with non-negative integers (or [] for per-sample placement) | [] | fixed top-left corners [row, col] of the stickers, the same for every sample, one per sticker (moved up/left where needed to fit); [] chooses them per sample (see placement) |
+ * | `placement` | 'saliency' \| 'random' | 'saliency' | first placement of each sample when positions is []: the windows with the largest sum of \|∇ₓL\| at the clean image, or random; restarts are always random |
+ * | `restarts` | integer in [1, ∞) | 4 | placements tried per sample (1 with fixed positions); per sample the first successful one is kept, else the one with the highest loss |
+ * | `randomInit` | boolean | true | start the sticker pixels from uniform noise in the bounds, else from the image |
+ * | `loss` | 'ce' \| 'margin' | 'ce' | loss to ascend: cross-entropy, or Carlini & Wagner's logit margin |
+ * <!-- /options -->
  *
  * @example
  * ```ts
@@ -170,7 +135,7 @@ function placementMask(ctx: PatchContext, s: ImageShape, side: number, corners =
  * ```
  * @public
  */
-export const adversarialPatch = defineAttack<AdversarialPatchOptions>({
+export const adversarialPatch = defineAttack({
   meta: {
     name: 'adversarial-patch',
     kind: 'fixed-epsilon',
@@ -180,29 +145,32 @@ export const adversarialPatch = defineAttack<AdversarialPatchOptions>({
     randomized: true,
     paper: 'Brown, Mané, Roy, Abadi & Gilmer (2017), "Adversarial Patch", https://arxiv.org/abs/1712.09665; Eykholt et al. (2018), https://arxiv.org/abs/1707.08945',
   },
-  defaults: { norm: 'l0', earlyStop: true, steps: 100, stepSize: 0.1, stickers: 1, positions: [], placement: 'saliency', restarts: 4, randomInit: true, loss: 'ce' },
-  validate: (o) => {
-    checkInteger('adversarial-patch: steps', o.steps, 1);
-    checkNumber('adversarial-patch: stepSize', o.stepSize, 0, 1);
-    if (o.stepSize === 0) throw new AdvxError('INVALID_OPTION', 'adversarial-patch: stepSize must be in (0, 1], got 0.');
-    checkInteger('adversarial-patch: stickers', o.stickers, 1);
-    checkInteger('adversarial-patch: restarts', o.restarts, 1);
-    validatePositions(o.positions, o.stickers);
+  options: {
+    steps: option.integer(100, 'signed-gradient steps on the sticker pixels per placement', { min: 1 }),
+    stepSize: option.number(0.1, "step per pixel and step, as a fraction of the bounds' width", { min: 0, max: 1, above: true }),
+    stickers: option.integer(1, 'number of square stickers sharing the budget', { min: 1 }),
+    positions: option.custom<readonly PatchPosition[]>([], 'fixed top-left corners [row, col] of the stickers, the same for every sample, one per sticker (moved up/left where needed to fit); [] chooses them per sample (see placement)', {
+      type: 'an array of [row, col] corners with non-negative integers (or [] for per-sample placement)',
+      accepts: isPositionList,
+      json: true,
+    }),
+    placement: option.oneOf(['saliency', 'random'], 'saliency', 'first placement of each sample when positions is []: the windows with the largest sum of |∇ₓL| at the clean image, or random; restarts are always random'),
+    restarts: option.integer(4, 'placements tried per sample (1 with fixed positions); per sample the first successful one is kept, else the one with the highest loss', { min: 1 }),
+    randomInit: option.boolean(true, 'start the sticker pixels from uniform noise in the bounds, else from the image'),
+    loss: option.oneOf(['ce', 'margin'], 'ce', "loss to ascend: cross-entropy, or Carlini & Wagner's logit margin"),
+  },
+  check: (o) => {
+    if (o.positions.length > 0 && o.positions.length !== o.stickers) {
+      throw new AdvxError('INVALID_OPTION', `adversarial-patch: ${o.positions.length} positions for ${o.stickers} sticker(s); give one [row, col] per sticker or none.`);
+    }
     if (o.positions.length > 0 && o.restarts > 1) {
       throw new AdvxError('INVALID_OPTION', `adversarial-patch: restarts = ${o.restarts} with fixed positions would repeat the same placement; use restarts: 1 or random positions ([]).`);
-    }
-    if (o.placement !== 'saliency' && o.placement !== 'random') {
-      throw new AdvxError('INVALID_OPTION', `adversarial-patch: placement must be 'saliency' or 'random', got ${JSON.stringify(o.placement)}.`);
-    }
-    if (typeof o.randomInit !== 'boolean') throw new AdvxError('INVALID_OPTION', 'adversarial-patch: randomInit must be true or false.');
-    if (o.loss !== 'ce' && o.loss !== 'margin') {
-      throw new AdvxError('INVALID_OPTION', `adversarial-patch: loss must be 'ce' or 'margin', got ${JSON.stringify(o.loss)}.`);
     }
   },
   checkModel: (model) => {
     imageShapeOf(model.inputShape, 'adversarial-patch');
   },
-  perturb: async (ctx) => {
+  perturb: async (ctx): Promise<tf.Tensor> => {
     const o = ctx.options;
     const s = imageShapeOf(ctx.model.inputShape, 'adversarial-patch');
     const side = stickerSide(ctx.epsilon, o.stickers, s);
@@ -250,3 +218,10 @@ export const adversarialPatch = defineAttack<AdversarialPatchOptions>({
     return result;
   },
 });
+
+/**
+ * Options of {@link adversarialPatch} (each optional; see its option table).
+ *
+ * @public
+ */
+export type AdversarialPatchOptions = FactoryOptions<typeof adversarialPatch>;

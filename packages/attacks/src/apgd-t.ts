@@ -1,33 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 
-import { checkInteger, defineAttack, targetedDlr, type AttackOptionsBase } from '@advx/core';
+import { defineAttack, option, targetedDlr, type FactoryOptions } from '@advx/core';
 
-import { apgdSearch, requireClasses, validateApgdConfig, type ApgdConfig } from './internal/apgd-engine.js';
-
-/**
- * Options of {@link apgdT}.
- *
- * @public
- */
-export interface ApgdTOptions extends AttackOptionsBase {
-  /** Perturbation norm: `'linf'` (default), `'l2'` or `'l1'` (the l1-APGD steps of {@link apgd}). */
-  readonly norm?: 'linf' | 'l2' | 'l1';
-  /** Iterations N_iter per run, an integer ≥ 1 (default 100). */
-  readonly steps?: number;
-  /** Runs per target class, an integer ≥ 1 (default 1); a run after the first starts from a random point. */
-  readonly restarts?: number;
-  /** Start the first run of every target from a random point on the epsilon sphere too (default `true`). */
-  readonly randomStart?: boolean;
-  /** ρ of the step-size rule (default 0.75). */
-  readonly rho?: number;
-  /** Momentum weight α in (0, 1] of the new gradient step (default 0.75). */
-  readonly alpha?: number;
-  /**
-   * Target classes tried per sample, an integer ≥ 1 (default 9): the classes with the highest clean
-   * logits other than the label, in decreasing order; capped at `numClasses − 1`.
-   */
-  readonly numTargets?: number;
-}
+import { APGD_OPTIONS, apgdSearch, requireClasses, type ApgdConfig } from './internal/apgd-engine.js';
 
 /**
  * APGD-T: Auto-PGD on the targeted DLR loss, run for several target classes in turn.
@@ -48,15 +23,20 @@ export interface ApgdTOptions extends AttackOptionsBase {
  *
  * Input: a batch `[n, ...model.inputShape]` inside `model.bounds` (any range); epsilons in input units.
  *
- * Options (defaults):
- * - `norm` (`'linf'`): `'linf'`, `'l2'` or `'l1'`.
- * - `numTargets` (9): target classes per sample, capped at `numClasses − 1`.
- * - `steps` (100): iterations per run.
- * - `restarts` (1): runs per target; later ones start from random points.
- * - `randomStart` (`true`): the first run of each target starts on the ε-sphere too; `false` starts it at `x`.
- * - `rho` (0.75): ρ of the step-size rule.
- * - `alpha` (0.75): momentum weight α of the new step.
- * - `earlyStop` (`true`): a sample stops at its first adversarial iterate.
+ * Options: {@link apgdT}.schema, listed by `advx list --options apgd-t`:
+ *
+ * <!-- options:apgd-t -->
+ * | option | values | default | |
+ * | --- | --- | --- | --- |
+ * | `norm` | 'linf' \| 'l2' \| 'l1' | 'linf' | perturbation norm |
+ * | `earlyStop` | boolean | true | stop updating a sample once it is adversarial |
+ * | `numTargets` | integer in [1, ∞) | 9 | target classes tried per sample: the classes with the highest clean logits other than the label, in decreasing order; capped at numClasses − 1 |
+ * | `steps` | integer in [1, ∞) | 100 | iterations N_iter per run |
+ * | `restarts` | integer in [1, ∞) | 1 | runs per target class; a run after the first starts from a random point |
+ * | `randomStart` | boolean | true | start the first run of every target from a random point on the epsilon sphere too; false starts it at x |
+ * | `rho` | number in [0, 1] | 0.75 | ρ of the step-size rule: η is halved when fewer than ρ of the steps since the last checkpoint increased the loss (not used by 'l1') |
+ * | `alpha` | number in (0, 1] | 0.75 | momentum weight α of the new gradient step (1: no momentum; not used by 'l1', which has no momentum) |
+ * <!-- /options -->
  *
  * @example
  * ```ts
@@ -76,7 +56,7 @@ export interface ApgdTOptions extends AttackOptionsBase {
  * ```
  * @public
  */
-export const apgdT = defineAttack<ApgdTOptions>({
+export const apgdT = defineAttack({
   meta: {
     name: 'apgd-t',
     kind: 'fixed-epsilon',
@@ -87,10 +67,15 @@ export const apgdT = defineAttack<ApgdTOptions>({
     paper:
       'Croce & Hein (2020), "Reliable evaluation of adversarial robustness with an ensemble of diverse parameter-free attacks", ICML 2020, https://arxiv.org/abs/2003.01690',
   },
-  defaults: { norm: 'linf', earlyStop: true, steps: 100, restarts: 1, randomStart: true, rho: 0.75, alpha: 0.75, numTargets: 9 },
-  validate: (o) => {
-    validateApgdConfig('apgd-t', o);
-    checkInteger('apgd-t: numTargets', o.numTargets, 1);
+  options: {
+    numTargets: option.integer(
+      9,
+      'target classes tried per sample: the classes with the highest clean logits other than the label, in decreasing order; capped at numClasses − 1',
+      { min: 1 },
+    ),
+    ...APGD_OPTIONS,
+    restarts: { ...APGD_OPTIONS.restarts, doc: 'runs per target class; a run after the first starts from a random point' },
+    randomStart: { ...APGD_OPTIONS.randomStart, doc: 'start the first run of every target from a random point on the epsilon sphere too; false starts it at x' },
   },
   perturb: async (ctx) => {
     const model = ctx.whiteBox();
@@ -118,3 +103,10 @@ export const apgdT = defineAttack<ApgdTOptions>({
     });
   },
 });
+
+/**
+ * Options of {@link apgdT} (each optional; see its option table).
+ *
+ * @public
+ */
+export type ApgdTOptions = FactoryOptions<typeof apgdT>;

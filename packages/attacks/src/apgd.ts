@@ -1,62 +1,35 @@
 import * as tf from '@tensorflow/tfjs-core';
 
 import {
-  AdvxError,
   crossEntropy,
   defineAttack,
   dlr,
   isAdversarialLogits,
+  option,
   targetedDlr,
   type AttackContext,
   type AttackMeta,
-  type AttackOptionsBase,
+  type AttackOptions,
+  type FactoryOptions,
   type Objective,
 } from '@advx/core';
 
-import { apgdSearch, requireClasses, validateApgdConfig, type ApgdConfig } from './internal/apgd-engine.js';
+import { APGD_OPTIONS, apgdSearch, requireClasses, type ApgdConfig } from './internal/apgd-engine.js';
 
 /**
- * Options of {@link apgd}.
- *
- * @public
+ * The options of {@link apgdCe} and {@link apgdDlr}: the engine's, and `eotSteps`; {@link apgd} adds `loss`.
  */
-export interface ApgdOptions extends AttackOptionsBase {
-  /**
-   * Perturbation norm: `'linf'` (default), `'l2'` or `'l1'` (l1-APGD of Croce & Hein 2021: sparse
-   * steps, the exact projection onto the L1 ball ∩ the bounds, adaptive sparsity; no momentum).
-   */
-  readonly norm?: 'linf' | 'l2' | 'l1';
-  /** Iterations N_iter per run, an integer ≥ 1 (default 100). */
-  readonly steps?: number;
-  /** Runs per sample, an integer ≥ 1 (default 1); a run after the first starts from a random point. */
-  readonly restarts?: number;
-  /** Start the first run from a random point on the epsilon sphere too (default `true`, as the authors' code). */
-  readonly randomStart?: boolean;
-  /** ρ of condition 1: the step size is halved when fewer than ρ of the steps since the last checkpoint increased the loss (default 0.75; not used by `'l1'`). */
-  readonly rho?: number;
-  /** Momentum weight α in (0, 1] of the new gradient step (default 0.75; 1 = no momentum; not used by `'l1'`, which has no momentum). */
-  readonly alpha?: number;
-  /**
-   * Loss to ascend (default `'ce'`): `'ce'` = cross-entropy of the label (untargeted) or minus the
-   * cross-entropy of the target (targeted); `'dlr'` = the difference-of-logits-ratio loss (untargeted,
-   * ≥ 3 classes) or its targeted version with the label as `y` (targeted goal, ≥ 4 classes).
-   */
-  readonly loss?: 'ce' | 'dlr';
-  /**
-   * Expectation over transformation for randomized models: each iterate's gradient is the mean of
-   * `eotSteps` forward/backward passes, an integer ≥ 1 (default 1, a single pass). The loss for the
-   * step-size rule and the adversarial check come from the last pass, as `eot_iter` in the authors'
-   * `autopgd_base.py`. AutoAttack's `'rand'` version uses 20.
-   */
-  readonly eotSteps?: number;
-}
+const PRESET_OPTIONS = {
+  ...APGD_OPTIONS,
+  eotSteps: option.integer(
+    1,
+    "expectation over transformation for randomized models: each gradient is the mean of eotSteps forward/backward passes (eot_iter of the authors' autopgd_base.py)",
+    { min: 1 },
+  ),
+} as const;
 
-/**
- * Options of the presets {@link apgdCe} and {@link apgdDlr}: those of {@link apgd} without `loss`.
- *
- * @public
- */
-export type ApgdPresetOptions = Omit<ApgdOptions, 'loss'>;
+/** The resolved options the shared APGD math reads (those of the presets; {@link apgd}'s include them). */
+type PresetResolved = Required<AttackOptions<typeof PRESET_OPTIONS, 'linf' | 'l2' | 'l1'>>;
 
 const PAPER =
   'Croce & Hein (2020), "Reliable evaluation of adversarial robustness with an ensemble of diverse parameter-free attacks", ICML 2020, https://arxiv.org/abs/2003.01690; L1: Croce & Hein (2021), "Mind the box: l1-APGD for sparse adversarial attacks on image classifiers", ICML 2021, https://arxiv.org/abs/2103.01208';
@@ -65,7 +38,7 @@ function pick(values: Int32Array, rows: Int32Array): Int32Array {
   return Int32Array.from(rows, (r) => values[r] as number);
 }
 
-async function perturbApgd(ctx: AttackContext<Required<ApgdPresetOptions>>, lossName: 'ce' | 'dlr', name: string): Promise<tf.Tensor> {
+async function perturbApgd(ctx: AttackContext<PresetResolved>, lossName: 'ce' | 'dlr', name: string): Promise<tf.Tensor> {
   const model = ctx.whiteBox();
   const { targeted } = ctx.goal;
   if (lossName === 'dlr') requireClasses(name, targeted ? 'dlr (targeted)' : 'dlr', model.numClasses, targeted ? 4 : 3);
@@ -100,25 +73,14 @@ async function perturbApgd(ctx: AttackContext<Required<ApgdPresetOptions>>, loss
   });
 }
 
-const META: Omit<AttackMeta, 'name'> = {
+const META = {
   kind: 'fixed-epsilon',
-  norms: ['linf', 'l2', 'l1'],
+  norms: ['linf', 'l2', 'l1'] as const,
   threat: 'white-box',
   goals: ['untargeted', 'targeted'],
   randomized: true,
   paper: PAPER,
-};
-
-const PRESET_DEFAULTS: Required<ApgdPresetOptions> = {
-  norm: 'linf',
-  earlyStop: true,
-  steps: 100,
-  restarts: 1,
-  randomStart: true,
-  rho: 0.75,
-  alpha: 0.75,
-  eotSteps: 1,
-};
+} as const satisfies Omit<AttackMeta, 'name'>;
 
 /**
  * APGD: Auto-PGD, a step-size-free PGD with momentum.
@@ -159,23 +121,29 @@ const PRESET_DEFAULTS: Required<ApgdPresetOptions> = {
  *
  * Input: a batch `[n, ...model.inputShape]` inside `model.bounds` (any range); epsilons in input units.
  *
- * Options (defaults):
- * - `norm` (`'linf'`): `'linf'`, `'l2'` or `'l1'`.
- * - `loss` (`'ce'`): `'ce'` (APGD-CE) or `'dlr'` (APGD-DLR; ≥ 3 classes, targeted ≥ 4).
- * - `steps` (100): iterations N_iter per run.
- * - `restarts` (1): runs per sample; a run after the first only attacks samples not yet adversarial,
- *   from a random start.
- * - `randomStart` (`true`): the first run starts on the ε-sphere too (as the authors' code); `false`
- *   starts it at `x`.
- * - `rho` (0.75): ρ of the step-size rule (linf, l2).
- * - `alpha` (0.75): momentum weight α of the new step (linf, l2).
- * - `earlyStop` (`true`): a sample stops at its first adversarial iterate.
- * - `eotSteps` (1): expectation over transformation (EOT, Athalye et al. 2018) for randomized
- *   models, as `eot_iter` of the authors' `autopgd_base.py`: each gradient is the mean of `eotSteps`
- *   forward/backward passes of the model, while the loss that the step-size rule and the best-point
- *   bookkeeping see and the adversarial check are those of the last pass (the reference averages only
- *   the gradient). Costs `eotSteps` passes per iteration; 1 is plain APGD, and a deterministic model
- *   gives the same result for any value (up to float rounding). AutoAttack's `'rand'` version uses 20.
+ * Options: {@link apgd}.schema, listed by `advx list --options apgd`:
+ *
+ * <!-- options:apgd -->
+ * | option | values | default | |
+ * | --- | --- | --- | --- |
+ * | `norm` | 'linf' \| 'l2' \| 'l1' | 'linf' | perturbation norm |
+ * | `earlyStop` | boolean | true | stop updating a sample once it is adversarial |
+ * | `loss` | 'ce' \| 'dlr' | 'ce' | loss to ascend: cross-entropy of the label (minus that of the target when targeted), or the difference-of-logits-ratio loss |
+ * | `steps` | integer in [1, ∞) | 100 | iterations N_iter per run |
+ * | `restarts` | integer in [1, ∞) | 1 | runs per sample; a run after the first only attacks samples not yet adversarial, from a random point |
+ * | `randomStart` | boolean | true | start the first run from a random point on the epsilon sphere too (as the authors' code); false starts it at x |
+ * | `rho` | number in [0, 1] | 0.75 | ρ of the step-size rule: η is halved when fewer than ρ of the steps since the last checkpoint increased the loss (not used by 'l1') |
+ * | `alpha` | number in (0, 1] | 0.75 | momentum weight α of the new gradient step (1: no momentum; not used by 'l1', which has no momentum) |
+ * | `eotSteps` | integer in [1, ∞) | 1 | expectation over transformation for randomized models: each gradient is the mean of eotSteps forward/backward passes (eot_iter of the authors' autopgd_base.py) |
+ * <!-- /options -->
+ *
+ * `loss` `'ce'` is APGD-CE; `'dlr'` is APGD-DLR (≥ 3 classes, targeted ≥ 4; targeted, the label is
+ * its `y`). With `eotSteps` (expectation over transformation, EOT, Athalye et al. 2018, as `eot_iter`
+ * of the authors' `autopgd_base.py`) each gradient is the mean of `eotSteps` forward/backward passes
+ * of the model, while the loss that the step-size rule and the best-point bookkeeping see and the
+ * adversarial check are those of the last pass (the reference averages only the gradient). It costs
+ * `eotSteps` passes per iteration; 1 is plain APGD, and a deterministic model gives the same result
+ * for any value (up to float rounding). AutoAttack's `'rand'` version uses 20.
  *
  * @example
  * ```ts
@@ -206,14 +174,15 @@ const PRESET_DEFAULTS: Required<ApgdPresetOptions> = {
  * ```
  * @public
  */
-export const apgd = defineAttack<ApgdOptions>({
+export const apgd = defineAttack({
   meta: { name: 'apgd', ...META },
-  defaults: { ...PRESET_DEFAULTS, loss: 'ce' },
-  validate: (o) => {
-    validateApgdConfig('apgd', o);
-    if (o.loss !== 'ce' && o.loss !== 'dlr') {
-      throw new AdvxError('INVALID_OPTION', `apgd: loss must be 'ce' or 'dlr', got ${JSON.stringify(o.loss)}.`, { option: 'loss' });
-    }
+  options: {
+    loss: option.oneOf(
+      ['ce', 'dlr'],
+      'ce',
+      'loss to ascend: cross-entropy of the label (minus that of the target when targeted), or the difference-of-logits-ratio loss',
+    ),
+    ...PRESET_OPTIONS,
   },
   perturb: (ctx) => perturbApgd(ctx, ctx.options.loss, 'apgd'),
 });
@@ -224,10 +193,25 @@ export const apgd = defineAttack<ApgdOptions>({
  * Paper: Francesco Croce, Matthias Hein (2020), "Reliable evaluation of adversarial robustness with
  * an ensemble of diverse parameter-free attacks", ICML 2020, {@link https://arxiv.org/abs/2003.01690}.
  *
- * Threat model, norms (linf, l2, l1), input and options: those of {@link apgd} except `loss`
- * (defaults: `norm` `'linf'`, `steps` 100, `restarts` 1, `randomStart` `true`, `rho` 0.75, `alpha`
- * 0.75, `earlyStop` `true`, `eotSteps` 1). With `norm: 'l1'` it is l1-APGD-CE (Croce & Hein 2021,
- * {@link https://arxiv.org/abs/2103.01208}).
+ * Threat model, norms (linf, l2, l1) and input: those of {@link apgd}. With `norm: 'l1'` it is
+ * l1-APGD-CE (Croce & Hein 2021, {@link https://arxiv.org/abs/2103.01208}).
+ *
+ * Its options are those of {@link apgd} except `loss`.
+ *
+ * Options: {@link apgdCe}.schema, listed by `advx list --options apgd-ce`:
+ *
+ * <!-- options:apgd-ce -->
+ * | option | values | default | |
+ * | --- | --- | --- | --- |
+ * | `norm` | 'linf' \| 'l2' \| 'l1' | 'linf' | perturbation norm |
+ * | `earlyStop` | boolean | true | stop updating a sample once it is adversarial |
+ * | `steps` | integer in [1, ∞) | 100 | iterations N_iter per run |
+ * | `restarts` | integer in [1, ∞) | 1 | runs per sample; a run after the first only attacks samples not yet adversarial, from a random point |
+ * | `randomStart` | boolean | true | start the first run from a random point on the epsilon sphere too (as the authors' code); false starts it at x |
+ * | `rho` | number in [0, 1] | 0.75 | ρ of the step-size rule: η is halved when fewer than ρ of the steps since the last checkpoint increased the loss (not used by 'l1') |
+ * | `alpha` | number in (0, 1] | 0.75 | momentum weight α of the new gradient step (1: no momentum; not used by 'l1', which has no momentum) |
+ * | `eotSteps` | integer in [1, ∞) | 1 | expectation over transformation for randomized models: each gradient is the mean of eotSteps forward/backward passes (eot_iter of the authors' autopgd_base.py) |
+ * <!-- /options -->
  *
  * @example
  * ```ts
@@ -237,10 +221,9 @@ export const apgd = defineAttack<ApgdOptions>({
  * ```
  * @public
  */
-export const apgdCe = defineAttack<ApgdPresetOptions>({
+export const apgdCe = defineAttack({
   meta: { name: 'apgd-ce', ...META },
-  defaults: PRESET_DEFAULTS,
-  validate: (o) => validateApgdConfig('apgd-ce', o),
+  options: PRESET_OPTIONS,
   perturb: (ctx) => perturbApgd(ctx, 'ce', 'apgd-ce'),
 });
 
@@ -251,10 +234,25 @@ export const apgdCe = defineAttack<ApgdPresetOptions>({
  * Paper: Francesco Croce, Matthias Hein (2020), "Reliable evaluation of adversarial robustness with
  * an ensemble of diverse parameter-free attacks", ICML 2020, {@link https://arxiv.org/abs/2003.01690}.
  *
- * Threat model, norms (linf, l2, l1), input and options: those of {@link apgd} except `loss`
- * (defaults: `norm` `'linf'`, `steps` 100, `restarts` 1, `randomStart` `true`, `rho` 0.75, `alpha`
- * 0.75, `earlyStop` `true`, `eotSteps` 1). With `norm: 'l1'` it is l1-APGD on DLR (Croce & Hein 2021,
- * {@link https://arxiv.org/abs/2103.01208}).
+ * Threat model, norms (linf, l2, l1) and input: those of {@link apgd}. With `norm: 'l1'` it is
+ * l1-APGD on DLR (Croce & Hein 2021, {@link https://arxiv.org/abs/2103.01208}).
+ *
+ * Its options are those of {@link apgd} except `loss`.
+ *
+ * Options: {@link apgdDlr}.schema, listed by `advx list --options apgd-dlr`:
+ *
+ * <!-- options:apgd-dlr -->
+ * | option | values | default | |
+ * | --- | --- | --- | --- |
+ * | `norm` | 'linf' \| 'l2' \| 'l1' | 'linf' | perturbation norm |
+ * | `earlyStop` | boolean | true | stop updating a sample once it is adversarial |
+ * | `steps` | integer in [1, ∞) | 100 | iterations N_iter per run |
+ * | `restarts` | integer in [1, ∞) | 1 | runs per sample; a run after the first only attacks samples not yet adversarial, from a random point |
+ * | `randomStart` | boolean | true | start the first run from a random point on the epsilon sphere too (as the authors' code); false starts it at x |
+ * | `rho` | number in [0, 1] | 0.75 | ρ of the step-size rule: η is halved when fewer than ρ of the steps since the last checkpoint increased the loss (not used by 'l1') |
+ * | `alpha` | number in (0, 1] | 0.75 | momentum weight α of the new gradient step (1: no momentum; not used by 'l1', which has no momentum) |
+ * | `eotSteps` | integer in [1, ∞) | 1 | expectation over transformation for randomized models: each gradient is the mean of eotSteps forward/backward passes (eot_iter of the authors' autopgd_base.py) |
+ * <!-- /options -->
  *
  * @example
  * ```ts
@@ -264,9 +262,23 @@ export const apgdCe = defineAttack<ApgdPresetOptions>({
  * ```
  * @public
  */
-export const apgdDlr = defineAttack<ApgdPresetOptions>({
+export const apgdDlr = defineAttack({
   meta: { name: 'apgd-dlr', ...META },
-  defaults: PRESET_DEFAULTS,
-  validate: (o) => validateApgdConfig('apgd-dlr', o),
+  options: PRESET_OPTIONS,
   perturb: (ctx) => perturbApgd(ctx, 'dlr', 'apgd-dlr'),
 });
+
+/**
+ * Options of {@link apgd} (each optional; see its option table).
+ *
+ * @public
+ */
+export type ApgdOptions = FactoryOptions<typeof apgd>;
+
+/**
+ * Options of the presets {@link apgdCe} and {@link apgdDlr}: those of {@link apgd} without `loss`
+ * (each optional; see their option tables).
+ *
+ * @public
+ */
+export type ApgdPresetOptions = FactoryOptions<typeof apgdCe>;

@@ -1,20 +1,6 @@
-import { checkInteger, checkNumber, defineAttack, type AttackOptionsBase, type Bounds } from '@advx/core';
+import { defineAttack, option, type Bounds, type FactoryOptions } from '@advx/core';
 
 import { gradientSteps } from './internal/gradient-steps.js';
-
-/**
- * Options of {@link bim}.
- *
- * @public
- */
-export interface BimOptions extends AttackOptionsBase {
-  /** Perturbation norm: `'linf'` (default, the paper's) or `'l2'`. */
-  readonly norm?: 'linf' | 'l2';
-  /** Iterations, an integer ≥ 0 (default 0: Kurakin et al.'s rule, see {@link bim}). */
-  readonly steps?: number;
-  /** Absolute step size α, ≥ 0 (default 0: Kurakin et al.'s rule, see {@link bim}). */
-  readonly stepSize?: number;
-}
 
 /** Number of levels of the 8-bit images Kurakin et al.'s rule is stated for. */
 const LEVELS = 255;
@@ -56,11 +42,16 @@ function bimSchedule(norm: 'linf' | 'l2', epsilon: number, bounds: Bounds, steps
  *
  * Input: a batch `[n, ...model.inputShape]` inside `model.bounds`; epsilons in the units of the input.
  *
- * Options (defaults):
- * - `norm` (`'linf'`): `'linf'` or `'l2'`.
- * - `steps` (0 = Kurakin's rule): iterations.
- * - `stepSize` (0 = Kurakin's rule): absolute α.
- * - `earlyStop` (`true`): a sample stops at its first adversarial iterate.
+ * Options: {@link bim}.schema, listed by `advx list --options bim`:
+ *
+ * <!-- options:bim -->
+ * | option | values | default | |
+ * | --- | --- | --- | --- |
+ * | `norm` | 'linf' \| 'l2' | 'linf' | perturbation norm |
+ * | `earlyStop` | boolean | true | stop updating a sample once it is adversarial |
+ * | `steps` | integer in [0, ∞) | 0 | iterations (0: Kurakin et al.'s rule) |
+ * | `stepSize` | number in [0, ∞) | 0 | absolute step size α (0: Kurakin et al.'s rule) |
+ * <!-- /options -->
  *
  * @example
  * ```ts
@@ -79,7 +70,7 @@ function bimSchedule(norm: 'linf' | 'l2', epsilon: number, bounds: Bounds, steps
  * ```
  * @public
  */
-export const bim = defineAttack<BimOptions>({
+export const bim = defineAttack({
   meta: {
     name: 'bim',
     kind: 'fixed-epsilon',
@@ -89,10 +80,9 @@ export const bim = defineAttack<BimOptions>({
     randomized: false,
     paper: 'Kurakin, Goodfellow & Bengio (2016), "Adversarial examples in the physical world", https://arxiv.org/abs/1607.02533',
   },
-  defaults: { norm: 'linf', earlyStop: true, steps: 0, stepSize: 0 },
-  validate: (o) => {
-    checkInteger('bim: steps', o.steps, 0);
-    checkNumber('bim: stepSize', o.stepSize, 0);
+  options: {
+    steps: option.integer(0, "iterations (0: Kurakin et al.'s rule)", { min: 0 }),
+    stepSize: option.number(0, "absolute step size α (0: Kurakin et al.'s rule)", { min: 0 }),
   },
   perturb: (ctx) => {
     const o = ctx.options;
@@ -105,3 +95,10 @@ export const bim = defineAttack<BimOptions>({
     });
   },
 });
+
+/**
+ * Options of {@link bim} (each optional; see its option table).
+ *
+ * @public
+ */
+export type BimOptions = FactoryOptions<typeof bim>;

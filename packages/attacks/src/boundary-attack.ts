@@ -1,32 +1,8 @@
-import { checkInteger, checkNumber, defineAttack, type AttackOptionsBase, type Rng } from '@advx/core';
+import type * as tf from '@tensorflow/tfjs-core';
+
+import { defineAttack, option, type FactoryOptions, type Rng } from '@advx/core';
 
 import { blendedNoiseStart, clipInPlace, l2Distance, SearchBudget, searchEachDecision, type DecisionSearchInput, type SampleSearch } from './internal/black-box.js';
-
-/**
- * Options of {@link boundaryAttack}.
- *
- * @public
- */
-export interface BoundaryAttackOptions extends AttackOptionsBase {
-  /** Distance minimized: `'l2'` (the only one). */
-  readonly norm?: 'l2';
-  /** Queries per sample, an integer ≥ 1 (default 10,000), initialization included. */
-  readonly maxQueries?: number;
-  /** Steps at most, an integer ≥ 1 (default 25,000, Foolbox's). */
-  readonly steps?: number;
-  /** Initial orthogonal (spherical) step, relative to the current distance, > 0 (default 0.01). */
-  readonly sphericalStep?: number;
-  /** Initial step towards the input, relative to the current distance, > 0 (default 0.01). */
-  readonly sourceStep?: number;
-  /** Factor by which both steps adapt, > 1 (default 1.5). */
-  readonly stepAdaptation?: number;
-  /** Steps between success-rate checks of the spherical step (each costs one query), an integer ≥ 1 (default 10). */
-  readonly updateStatsEvery?: number;
-  /** A sample stops once its source step falls below this, ≥ 0 (default 1e-7). */
-  readonly sourceStepConvergence?: number;
-  /** Uniform-noise draws tried to find an adversarial starting point, an integer ≥ 1 (default 10,000). */
-  readonly initTries?: number;
-}
 
 /** A bounded window of the latest outcomes, for the success rates that adapt the steps. */
 class Outcomes {
@@ -146,13 +122,24 @@ function* boundarySearch(s: BoundarySearch): SampleSearch {
  * Queries: at most `maxQueries` per sample (1 per step, 2 every `updateStatsEvery` steps);
  * `result.queries` also counts the base's clean check and final checks (one per sample and one per
  * epsilon). A sample without an adversarial start within `initTries` is returned unchanged.
+ * `earlyStop` is not used (a minimization attack spends its budget).
  *
- * Options (defaults):
- * - `maxQueries` (10,000) and `steps` (25,000): whichever ends first.
- * - `sphericalStep` (0.01), `sourceStep` (0.01), `stepAdaptation` (1.5), `updateStatsEvery` (10).
- * - `sourceStepConvergence` (1e-7): a sample stops when its source step is smaller.
- * - `initTries` (10,000).
- * - `norm` (`'l2'`); `earlyStop`: not used (a minimization attack spends its budget).
+ * Options: {@link boundaryAttack}.schema, listed by `advx list --options boundary-attack`:
+ *
+ * <!-- options:boundary-attack -->
+ * | option | values | default | |
+ * | --- | --- | --- | --- |
+ * | `norm` | 'l2' | 'l2' | perturbation norm |
+ * | `earlyStop` | boolean | true | stop updating a sample once it is adversarial |
+ * | `maxQueries` | integer in [1, ∞) | 10000 | queries per sample, initialization included |
+ * | `steps` | integer in [1, ∞) | 25000 | steps at most (Foolbox's default) |
+ * | `sphericalStep` | number in (0, ∞) | 0.01 | initial orthogonal (spherical) step, relative to the current distance |
+ * | `sourceStep` | number in (0, ∞) | 0.01 | initial step towards the input, relative to the current distance |
+ * | `stepAdaptation` | number in (1, ∞) | 1.5 | factor by which both steps adapt |
+ * | `updateStatsEvery` | integer in [1, ∞) | 10 | steps between success-rate checks of the spherical step (each costs one query) |
+ * | `sourceStepConvergence` | number in [0, ∞) | 1e-7 | a sample stops once its source step falls below this |
+ * | `initTries` | integer in [1, ∞) | 10000 | uniform-noise draws tried to find an adversarial starting point |
+ * <!-- /options -->
  *
  * @example
  * ```ts
@@ -169,7 +156,7 @@ function* boundarySearch(s: BoundarySearch): SampleSearch {
  * ```
  * @public
  */
-export const boundaryAttack = defineAttack<BoundaryAttackOptions>({
+export const boundaryAttack = defineAttack({
   meta: {
     name: 'boundary-attack',
     kind: 'minimization',
@@ -180,27 +167,22 @@ export const boundaryAttack = defineAttack<BoundaryAttackOptions>({
     paper:
       'Brendel, Rauber & Bethge (2018), "Decision-Based Adversarial Attacks: Reliable Attacks Against Black-Box Machine Learning Models", https://arxiv.org/abs/1712.04248',
   },
-  defaults: {
-    norm: 'l2',
-    earlyStop: true,
-    maxQueries: 10_000,
-    steps: 25_000,
-    sphericalStep: 0.01,
-    sourceStep: 0.01,
-    stepAdaptation: 1.5,
-    updateStatsEvery: 10,
-    sourceStepConvergence: 1e-7,
-    initTries: 10_000,
+  options: {
+    maxQueries: option.integer(10_000, 'queries per sample, initialization included', { min: 1 }),
+    steps: option.integer(25_000, "steps at most (Foolbox's default)", { min: 1 }),
+    sphericalStep: option.number(0.01, 'initial orthogonal (spherical) step, relative to the current distance', { min: 0, above: true }),
+    sourceStep: option.number(0.01, 'initial step towards the input, relative to the current distance', { min: 0, above: true }),
+    stepAdaptation: option.number(1.5, 'factor by which both steps adapt', { min: 1, above: true }),
+    updateStatsEvery: option.integer(10, 'steps between success-rate checks of the spherical step (each costs one query)', { min: 1 }),
+    sourceStepConvergence: option.number(1e-7, 'a sample stops once its source step falls below this', { min: 0 }),
+    initTries: option.integer(10_000, 'uniform-noise draws tried to find an adversarial starting point', { min: 1 }),
   },
-  validate: (o) => {
-    checkInteger('boundaryAttack: maxQueries', o.maxQueries, 1);
-    checkInteger('boundaryAttack: steps', o.steps, 1);
-    checkNumber('boundaryAttack: sphericalStep', o.sphericalStep, 0, Infinity, true);
-    checkNumber('boundaryAttack: sourceStep', o.sourceStep, 0, Infinity, true);
-    checkNumber('boundaryAttack: stepAdaptation', o.stepAdaptation, 1, Infinity, true);
-    checkInteger('boundaryAttack: updateStatsEvery', o.updateStatsEvery, 1);
-    checkNumber('boundaryAttack: sourceStepConvergence', o.sourceStepConvergence, 0);
-    checkInteger('boundaryAttack: initTries', o.initTries, 1);
-  },
-  perturb: (ctx) => searchEachDecision(ctx, boundarySearch),
+  perturb: (ctx): Promise<tf.Tensor> => searchEachDecision(ctx, boundarySearch),
 });
+
+/**
+ * Options of {@link boundaryAttack} (each optional; see its option table).
+ *
+ * @public
+ */
+export type BoundaryAttackOptions = FactoryOptions<typeof boundaryAttack>;

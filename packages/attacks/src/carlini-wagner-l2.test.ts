@@ -192,7 +192,7 @@ describe('carliniWagnerL2', () => {
     expect(errorCode(() => carliniWagnerL2({ learningRate: Infinity }))).toBe('INVALID_OPTION');
     expect(errorCode(() => carliniWagnerL2({ confidence: -1 }))).toBe('INVALID_OPTION');
     expect(errorCode(() => carliniWagnerL2({ abortEarly: 'yes' as unknown as boolean }))).toBe('INVALID_OPTION');
-    expect(errorCode(() => carliniWagnerL2({ norm: 'linf' }))).toBe('UNSUPPORTED_NORM');
+    expect(errorCode(() => carliniWagnerL2({ norm: 'linf' as never }))).toBe('UNSUPPORTED_NORM');
     expect(carliniWagnerL2().options).toMatchObject({ steps: 1000, binarySearchSteps: 9, initialConst: 1e-3, learningRate: 0.01, confidence: 0, abortEarly: true });
   });
 });

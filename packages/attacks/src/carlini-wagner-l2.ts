@@ -1,40 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 
-import {
-  AdvxError,
-  checkInteger,
-  checkNumber,
-  defineAttack,
-  whereRows,
-  type AttackOptionsBase,
-} from '@advx/core';
+import { defineAttack, option, whereRows, type FactoryOptions } from '@advx/core';
 
 import { adamStep } from './internal/adam.js';
 import { ConstSearch } from './internal/const-search.js';
 import { allTrue, cwMargin, stalledRows } from './internal/cw-margin.js';
-
-/**
- * Options of {@link carliniWagnerL2}.
- *
- * @public
- */
-export interface CarliniWagnerL2Options extends AttackOptionsBase {
-  /** Adam iterations per binary-search step (default 1000). */
-  readonly steps: number;
-  /** Binary-search steps over the constant `c`, per sample (default 9). */
-  readonly binarySearchSteps: number;
-  /** First value of the constant `c` that weighs the classification loss against the distance (default 1e-3). */
-  readonly initialConst: number;
-  /** Adam learning rate in the tanh space `w` (default 0.01). */
-  readonly learningRate: number;
-  /** Confidence κ ≥ 0: the margin by which the adversarial class must win (default 0). */
-  readonly confidence: number;
-  /**
-   * Stop a sample's Adam run within a binary-search step when its loss has not decreased by
-   * 0.01 % over the last `ceil(steps / 10)` iterations (default `true`).
-   */
-  readonly abortEarly: boolean;
-}
 
 /** Shrinks the clean input before `atanh` so that values on the bounds stay finite in the tanh space. */
 const ATANH_SAFETY = 1 - 1e-6;
@@ -76,17 +46,24 @@ interface AdamRun {
  * - Input: any shape `[n, ...model.inputShape]` inside `model.bounds`; the model must return logits.
  * - Every computation is per sample, so results do not depend on the batch size. Deterministic.
  *
- * Options (defaults from the authors' reference code and Foolbox, except `steps`, which is 10000 there):
- * - `steps` (1000): Adam iterations per binary-search step.
- * - `binarySearchSteps` (9): binary-search steps over `c`.
- * - `initialConst` (1e-3): the first `c`.
- * - `learningRate` (0.01): Adam learning rate (β1 = 0.9, β2 = 0.999, ε = 1e-8).
- * - `confidence` (0): κ.
- * - `abortEarly` (`true`): end a sample's binary-search step when its loss has not decreased by
- *   0.01 % over `ceil(steps/10)` iterations.
- * - `norm` (`'l2'`): the only supported norm.
- * - `earlyStop` (`true`): no effect — a minimization attack keeps shrinking the perturbation after
- *   the first success.
+ * Options: {@link carliniWagnerL2}.schema, listed by `advx list --options carlini-wagner-l2`:
+ *
+ * <!-- options:carlini-wagner-l2 -->
+ * | option | values | default | |
+ * | --- | --- | --- | --- |
+ * | `norm` | 'l2' | 'l2' | perturbation norm |
+ * | `earlyStop` | boolean | true | stop updating a sample once it is adversarial |
+ * | `steps` | integer in [1, ∞) | 1000 | Adam iterations per binary-search step |
+ * | `binarySearchSteps` | integer in [1, ∞) | 9 | binary-search steps over the constant c, per sample |
+ * | `initialConst` | number in (0, ∞) | 0.001 | first value of the constant c that weighs the classification loss against the distance |
+ * | `learningRate` | number in (0, ∞) | 0.01 | Adam learning rate in the tanh space w |
+ * | `confidence` | number in [0, ∞) | 0 | confidence κ: the margin by which the adversarial class must win |
+ * | `abortEarly` | boolean | true | end a sample's binary-search step when its loss has not decreased by 0.01 % over the last ceil(steps / 10) iterations |
+ * <!-- /options -->
+ *
+ * The defaults are those of the authors' reference code and Foolbox, except `steps`, which is 10000
+ * there. Adam uses β1 = 0.9, β2 = 0.999, ε = 1e-8. `earlyStop` has no effect: a minimization attack
+ * keeps shrinking the perturbation after the first success.
  *
  * @example
  * ```ts
@@ -106,7 +83,7 @@ interface AdamRun {
  * ```
  * @public
  */
-export const carliniWagnerL2 = defineAttack<CarliniWagnerL2Options>({
+export const carliniWagnerL2 = defineAttack({
   meta: {
     name: 'carlini-wagner-l2',
     kind: 'minimization',
@@ -116,28 +93,16 @@ export const carliniWagnerL2 = defineAttack<CarliniWagnerL2Options>({
     randomized: false,
     paper: 'Nicholas Carlini, David Wagner (2017). Towards Evaluating the Robustness of Neural Networks. https://arxiv.org/abs/1608.04644',
   },
-  defaults: {
-    norm: 'l2',
-    earlyStop: true,
-    steps: 1000,
-    binarySearchSteps: 9,
-    initialConst: 1e-3,
-    learningRate: 0.01,
-    confidence: 0,
-    abortEarly: true,
-  },
-  validate: (o) => {
-    checkInteger('carlini-wagner-l2: steps', o.steps, 1);
-    checkInteger('carlini-wagner-l2: binarySearchSteps', o.binarySearchSteps, 1);
-    checkNumber('carlini-wagner-l2: initialConst', o.initialConst, 0, Infinity, true);
-    checkNumber('carlini-wagner-l2: learningRate', o.learningRate, 0, Infinity, true);
-    checkNumber('carlini-wagner-l2: confidence', o.confidence, 0);
-    if (typeof o.abortEarly !== 'boolean') {
-      throw new AdvxError('INVALID_OPTION', `carlini-wagner-l2: abortEarly must be true or false, got ${String(o.abortEarly)}.`, {
-        option: 'abortEarly',
-        value: o.abortEarly,
-      });
-    }
+  options: {
+    steps: option.integer(1000, 'Adam iterations per binary-search step', { min: 1 }),
+    binarySearchSteps: option.integer(9, 'binary-search steps over the constant c, per sample', { min: 1 }),
+    initialConst: option.number(1e-3, 'first value of the constant c that weighs the classification loss against the distance', { min: 0, above: true }),
+    learningRate: option.number(0.01, 'Adam learning rate in the tanh space w', { min: 0, above: true }),
+    confidence: option.number(0, 'confidence κ: the margin by which the adversarial class must win', { min: 0 }),
+    abortEarly: option.boolean(
+      true,
+      "end a sample's binary-search step when its loss has not decreased by 0.01 % over the last ceil(steps / 10) iterations",
+    ),
   },
   perturb: async (ctx) => {
     const { steps, binarySearchSteps, initialConst, learningRate, confidence, abortEarly } = ctx.options;
@@ -232,3 +197,10 @@ export const carliniWagnerL2 = defineAttack<CarliniWagnerL2Options>({
     return best;
   },
 });
+
+/**
+ * Options of {@link carliniWagnerL2} (each optional; see its option table).
+ *
+ * @public
+ */
+export type CarliniWagnerL2Options = FactoryOptions<typeof carliniWagnerL2>;

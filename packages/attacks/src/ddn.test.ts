@@ -224,7 +224,7 @@ describe('ddn', () => {
     expect(errorCode(() => ddn({ levels: 1 }))).toBe('INVALID_OPTION');
     expect(errorCode(() => ddn({ levels: 255.5 }))).toBe('INVALID_OPTION');
     expect(errorCode(() => ddn({ stepSize: 1 } as never))).toBe('INVALID_OPTION');
-    expect(errorCode(() => ddn({ norm: 'linf' }))).toBe('UNSUPPORTED_NORM');
+    expect(errorCode(() => ddn({ norm: 'linf' as never }))).toBe('UNSUPPORTED_NORM');
     expect(errorCode(() => ddn({ levels: 0, minStepSize: 0 }))).toBe('no error');
     expect(ddn().options).toMatchObject({ norm: 'l2', steps: 100, gamma: 0.05, initNorm: 1, initStepSize: 1, minStepSize: 0.01, levels: 256 });
   });

@@ -1,38 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 
-import {
-  AdvxError,
-  checkInteger,
-  checkNumber,
-  defineAttack,
-  isAdversarialLogits,
-  whereRows,
-  type AttackOptionsBase,
-} from '@advx/core';
-
-/**
- * Options of {@link ddn}. Norms and step sizes are in units of the width `hi − lo` of the model's
- * bounds (for inputs in [0, 1] they are plain L2 lengths, as in the reference code).
- *
- * @public
- */
-export interface DdnOptions extends AttackOptionsBase {
-  /** Iterations, one gradient each (default 100). */
-  readonly steps: number;
-  /** γ in (0, 1): the norm budget ε is multiplied by `1 − γ` after an adversarial step, by `1 + γ` otherwise (default 0.05). */
-  readonly gamma: number;
-  /** Initial norm budget ε₀, relative to `hi − lo` (default 1). */
-  readonly initNorm: number;
-  /** Step size α at the first iteration, relative to `hi − lo`; cosine-annealed down to `minStepSize` (default 1). */
-  readonly initStepSize: number;
-  /** The step size the cosine schedule approaches at the last iteration, relative to `hi − lo` (default 0.01). */
-  readonly minStepSize: number;
-  /**
-   * Quantisation levels: after every step each value is rounded to the nearest of `levels` evenly
-   * spaced values `lo + k·(hi − lo)/(levels − 1)` (256 for 8-bit images); `0` turns it off (default 256).
-   */
-  readonly levels: number;
-}
+import { AdvxError, defineAttack, isAdversarialLogits, option, whereRows, type FactoryOptions } from '@advx/core';
 
 /**
  * DDN (Decoupled Direction and Norm): a fast minimal-L2 attack that steps the direction of the
@@ -66,18 +34,26 @@ export interface DdnOptions extends AttackOptionsBase {
  * - Every computation is per sample, so results do not depend on the batch size; deterministic
  *   under a seed.
  *
- * Options (defaults from the paper and adv_lib's `ddn`, the reference implementation by the first
- * author; norms and step sizes relative to `hi − lo`, which is 1 there):
- * - `steps` (100): iterations.
- * - `gamma` (0.05): γ, the factor of the norm update.
- * - `initNorm` (1): ε₀.
- * - `initStepSize` (1): α₀, the first step size (adv_lib's `lr=1`).
- * - `minStepSize` (0.01): α_min, the end of the cosine schedule (adv_lib's `eta_min=0.01`).
- * - `levels` (256): quantisation to `levels` values per dimension after every step (adv_lib's
- *   `levels=256`); `0` keeps the iterates continuous.
- * - `norm` (`'l2'`): the only supported norm.
- * - `earlyStop` (`true`): no effect — a minimization attack keeps shrinking the perturbation after
- *   the first success.
+ * Options: {@link ddn}.schema, listed by `advx list --options ddn`:
+ *
+ * <!-- options:ddn -->
+ * | option | values | default | |
+ * | --- | --- | --- | --- |
+ * | `norm` | 'l2' | 'l2' | perturbation norm |
+ * | `earlyStop` | boolean | true | stop updating a sample once it is adversarial |
+ * | `steps` | integer in [1, ∞) | 100 | iterations, one gradient each |
+ * | `gamma` | number in (0, 1) | 0.05 | γ: the norm budget ε is multiplied by 1 − γ after an adversarial step, by 1 + γ otherwise |
+ * | `initNorm` | number in (0, ∞) | 1 | initial norm budget ε₀, relative to hi − lo |
+ * | `initStepSize` | number in (0, ∞) | 1 | step size α₀ at the first iteration, relative to hi − lo; cosine-annealed down to minStepSize |
+ * | `minStepSize` | number in [0, ∞) | 0.01 | the step size the cosine schedule approaches at the last iteration, relative to hi − lo |
+ * | `levels` | 0 (off) or an integer in [2, ∞) | 256 | quantisation: after every step each value is rounded to the nearest of levels evenly spaced values (256 for 8-bit images; 0: off) |
+ * <!-- /options -->
+ *
+ * The defaults are the paper's and those of adv_lib's `ddn`, the reference implementation by the
+ * first author (`lr=1`, `eta_min=0.01`, `levels=256`). Norms and step sizes are in units of the
+ * width `hi − lo` of the model's bounds (for inputs in [0, 1] they are plain L2 lengths, as in the
+ * reference code). `earlyStop` has no effect: a minimization attack keeps shrinking the perturbation
+ * after the first success.
  *
  * @example
  * ```ts
@@ -97,7 +73,7 @@ export interface DdnOptions extends AttackOptionsBase {
  * ```
  * @public
  */
-export const ddn = defineAttack<DdnOptions>({
+export const ddn = defineAttack({
   meta: {
     name: 'ddn',
     kind: 'minimization',
@@ -108,30 +84,29 @@ export const ddn = defineAttack<DdnOptions>({
     paper:
       'Jérôme Rony, Luiz G. Hafemann, Luiz S. Oliveira, Ismail Ben Ayed, Robert Sabourin, Eric Granger (2019). Decoupling Direction and Norm for Efficient Gradient-Based L2 Adversarial Attacks and Defenses. https://arxiv.org/abs/1811.09600',
   },
-  defaults: {
-    norm: 'l2',
-    earlyStop: true,
-    steps: 100,
-    gamma: 0.05,
-    initNorm: 1,
-    initStepSize: 1,
-    minStepSize: 0.01,
-    levels: 256,
+  options: {
+    steps: option.integer(100, 'iterations, one gradient each', { min: 1 }),
+    gamma: option.number(0.05, 'γ: the norm budget ε is multiplied by 1 − γ after an adversarial step, by 1 + γ otherwise', {
+      min: 0,
+      max: 1,
+      above: true,
+      below: true,
+    }),
+    initNorm: option.number(1, 'initial norm budget ε₀, relative to hi − lo', { min: 0, above: true }),
+    initStepSize: option.number(1, 'step size α₀ at the first iteration, relative to hi − lo; cosine-annealed down to minStepSize', { min: 0, above: true }),
+    minStepSize: option.number(0.01, 'the step size the cosine schedule approaches at the last iteration, relative to hi − lo', { min: 0 }),
+    levels: option.custom<number>(256, 'quantisation: after every step each value is rounded to the nearest of levels evenly spaced values (256 for 8-bit images; 0: off)', {
+      type: '0 (off) or an integer in [2, ∞)',
+      accepts: (v) => v === 0 || (typeof v === 'number' && Number.isInteger(v) && v >= 2),
+      json: true,
+    }),
   },
-  validate: (o) => {
-    checkInteger('ddn: steps', o.steps, 1);
-    checkNumber('ddn: gamma', o.gamma, 0, 1, true);
-    checkNumber('ddn: initNorm', o.initNorm, 0, Infinity, true);
-    checkNumber('ddn: initStepSize', o.initStepSize, 0, Infinity, true);
-    checkNumber('ddn: minStepSize', o.minStepSize, 0);
+  check: (o) => {
     if (o.minStepSize > o.initStepSize) {
       throw new AdvxError('INVALID_OPTION', `ddn: minStepSize (${o.minStepSize}) must not exceed initStepSize (${o.initStepSize}).`, {
         option: 'minStepSize',
         value: o.minStepSize,
       });
-    }
-    if (o.levels !== 0) {
-      checkInteger('ddn: levels (0 for no quantisation, else the number of values per dimension)', o.levels, 2);
     }
   },
   perturb: async (ctx) => {
@@ -220,3 +195,10 @@ export const ddn = defineAttack<DdnOptions>({
     return state.best;
   },
 });
+
+/**
+ * Options of {@link ddn} (each optional; see its option table).
+ *
+ * @public
+ */
+export type DdnOptions = FactoryOptions<typeof ddn>;

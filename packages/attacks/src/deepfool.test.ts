@@ -118,7 +118,7 @@ describe('deepfool', () => {
     expect(await code(() => deepfool({ overshoot: NaN }))).toBe('INVALID_OPTION');
     expect(await code(() => deepfool({ candidates: 1 }))).toBe('INVALID_OPTION');
     expect(await code(() => deepfool({ loss: 'ce' as 'logits' }))).toBe('INVALID_OPTION');
-    expect(await code(() => deepfool({ norm: 'l1' }))).toBe('UNSUPPORTED_NORM');
+    expect(await code(() => deepfool({ norm: 'l1' as never }))).toBe('UNSUPPORTED_NORM');
     const targets = tf.tensor1d([1, 0, 0, 0, 1, 0], 'int32');
     expect(await code(() => deepfool().run(linear, xLinear, { targets, labels: labelsLinear }))).toBe('INVALID_OPTION');
     targets.dispose();

@@ -1,36 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 
-import {
-  AdvxError,
-  checkInteger,
-  checkNumber,
-  crossEntropy,
-  defineAttack,
-  isAdversarialLogits,
-  whereRows,
-  type AttackOptionsBase,
-  type Objective,
-} from '@advx/core';
-
-/**
- * Options of {@link deepfool}.
- *
- * @public
- */
-export interface DeepFoolOptions extends AttackOptionsBase {
-  /** Maximum number of linearisation steps (default 50). */
-  readonly steps: number;
-  /** Overshoot η: the accumulated perturbation is applied as `(1 + η)·Σ rᵢ` (default 0.02). */
-  readonly overshoot: number;
-  /** Only the `candidates` classes with the largest clean logits (the label included) are considered (default 10). */
-  readonly candidates: number;
-  /**
-   * The class-difference function linearised at each step: `'logits'` uses `z_k − z_y`,
-   * `'crossentropy'` uses `CE(z, y) − CE(z, k)` (Foolbox's option; the two are equal in exact
-   * arithmetic, since the log-sum-exp terms cancel). Default `'logits'`.
-   */
-  readonly loss: 'logits' | 'crossentropy';
-}
+import { crossEntropy, defineAttack, isAdversarialLogits, option, whereRows, type FactoryOptions, type Objective } from '@advx/core';
 
 /** Added to the step length of every step (reference code and Foolbox), so that a step crosses the boundary. */
 const STEP_SLACK = 1e-4;
@@ -58,13 +28,20 @@ const NORM_GUARD = 1e-8;
  * - Input: any shape `[n, ...model.inputShape]` inside `model.bounds`; the model must return logits.
  * - Deterministic; every computation is per sample, so results do not depend on the batch size.
  *
- * Options:
- * - `steps` (50): maximum number of steps.
- * - `overshoot` (0.02): η.
- * - `candidates` (10): number of classes (top clean logits, label included) considered.
- * - `loss` (`'logits'`): `'logits'` or `'crossentropy'`.
- * - `norm` (`'l2'`): `'l2'` or `'linf'`.
- * - `earlyStop` (`true`): no effect — DeepFool always stops a sample once it is misclassified.
+ * Options: {@link deepfool}.schema, listed by `advx list --options deepfool`:
+ *
+ * <!-- options:deepfool -->
+ * | option | values | default | |
+ * | --- | --- | --- | --- |
+ * | `norm` | 'l2' \| 'linf' | 'l2' | perturbation norm |
+ * | `earlyStop` | boolean | true | stop updating a sample once it is adversarial |
+ * | `steps` | integer in [1, ∞) | 50 | maximum number of linearisation steps |
+ * | `overshoot` | number in [0, ∞) | 0.02 | overshoot η: the accumulated perturbation is applied as (1 + η)·Σ rᵢ |
+ * | `candidates` | integer in [2, ∞) | 10 | only the classes with the largest clean logits (the label included) are considered |
+ * | `loss` | 'logits' \| 'crossentropy' | 'logits' | class difference linearised at each step: z_k − z_y, or CE(z, y) − CE(z, k) (Foolbox's; equal in exact arithmetic) |
+ * <!-- /options -->
+ *
+ * `earlyStop` has no effect: DeepFool always stops a sample once it is misclassified.
  *
  * @example
  * ```ts
@@ -84,7 +61,7 @@ const NORM_GUARD = 1e-8;
  * ```
  * @public
  */
-export const deepfool = defineAttack<DeepFoolOptions>({
+export const deepfool = defineAttack({
   meta: {
     name: 'deepfool',
     kind: 'minimization',
@@ -95,17 +72,15 @@ export const deepfool = defineAttack<DeepFoolOptions>({
     paper:
       'Seyed-Mohsen Moosavi-Dezfooli, Alhussein Fawzi, Pascal Frossard (2016). DeepFool: a simple and accurate method to fool deep neural networks. https://arxiv.org/abs/1511.04599',
   },
-  defaults: { norm: 'l2', earlyStop: true, steps: 50, overshoot: 0.02, candidates: 10, loss: 'logits' },
-  validate: (o) => {
-    checkInteger('deepfool: steps', o.steps, 1);
-    checkNumber('deepfool: overshoot', o.overshoot, 0);
-    checkInteger('deepfool: candidates', o.candidates, 2);
-    if (o.loss !== 'logits' && o.loss !== 'crossentropy') {
-      throw new AdvxError('INVALID_OPTION', `deepfool: loss must be 'logits' or 'crossentropy', got ${String(o.loss)}.`, {
-        option: 'loss',
-        value: o.loss,
-      });
-    }
+  options: {
+    steps: option.integer(50, 'maximum number of linearisation steps', { min: 1 }),
+    overshoot: option.number(0.02, 'overshoot η: the accumulated perturbation is applied as (1 + η)·Σ rᵢ', { min: 0 }),
+    candidates: option.integer(10, 'only the classes with the largest clean logits (the label included) are considered', { min: 2 }),
+    loss: option.oneOf(
+      ['logits', 'crossentropy'],
+      'logits',
+      "class difference linearised at each step: z_k − z_y, or CE(z, y) − CE(z, k) (Foolbox's; equal in exact arithmetic)",
+    ),
   },
   perturb: async (ctx) => {
     const { steps, overshoot, candidates, loss } = ctx.options;
@@ -188,3 +163,10 @@ export const deepfool = defineAttack<DeepFoolOptions>({
     return xs;
   },
 });
+
+/**
+ * Options of {@link deepfool} (each optional; see its option table).
+ *
+ * @public
+ */
+export type DeepFoolOptions = FactoryOptions<typeof deepfool>;

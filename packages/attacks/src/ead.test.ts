@@ -262,8 +262,8 @@ describe('ead', () => {
     expect(errorCode(() => ead({ confidence: -1 }))).toBe('INVALID_OPTION');
     expect(errorCode(() => ead({ decisionRule: 'l2' as unknown as 'en' }))).toBe('INVALID_OPTION');
     expect(errorCode(() => ead({ abortEarly: 1 as unknown as boolean }))).toBe('INVALID_OPTION');
-    expect(errorCode(() => ead({ norm: 'l2' }))).toBe('UNSUPPORTED_NORM');
-    expect(errorCode(() => ead({ norm: 'linf' }))).toBe('UNSUPPORTED_NORM');
+    expect(errorCode(() => ead({ norm: 'l2' as never }))).toBe('UNSUPPORTED_NORM');
+    expect(errorCode(() => ead({ norm: 'linf' as never }))).toBe('UNSUPPORTED_NORM');
     expect(ead().options).toMatchObject({
       norm: 'l1',
       steps: 1000,

@@ -1,46 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 
-import {
-  AdvxError,
-  checkInteger,
-  checkNumber,
-  defineAttack,
-  whereRows,
-  type AttackOptionsBase,
-} from '@advx/core';
+import { defineAttack, option, whereRows, type FactoryOptions } from '@advx/core';
 
 import { ConstSearch } from './internal/const-search.js';
 import { allTrue, cwMargin, stalledRows } from './internal/cw-margin.js';
-
-/**
- * Options of {@link ead}.
- *
- * @public
- */
-export interface EadOptions extends AttackOptionsBase {
-  /** FISTA iterations per binary-search step (default 1000). */
-  readonly steps: number;
-  /** Binary-search steps over the constant `c`, per sample (default 9). */
-  readonly binarySearchSteps: number;
-  /** First value of the constant `c` that weighs the classification loss against the distance (default 1e-3). */
-  readonly initialConst: number;
-  /** Initial step size α₀ of the ISTA step, decayed as `α₀·√(1 − k/steps)` (default 0.01). */
-  readonly learningRate: number;
-  /** The L1 weight β ≥ 0 of the elastic-net distance and the shrinkage threshold (default 0.01). */
-  readonly beta: number;
-  /** Confidence κ ≥ 0: the margin by which the adversarial class must win (default 0). */
-  readonly confidence: number;
-  /**
-   * Which distance selects the best adversarial among the iterates: `'en'`, the elastic-net distance
-   * `‖δ‖₂² + β‖δ‖₁`, or `'l1'`, `‖δ‖₁` (default `'en'`).
-   */
-  readonly decisionRule: 'en' | 'l1';
-  /**
-   * End a sample's binary-search step when its elastic-net loss has not decreased by 0.01 % over the
-   * last `ceil(steps / 10)` iterations (default `true`).
-   */
-  readonly abortEarly: boolean;
-}
 
 /**
  * The projected shrinkage-thresholding operator `S_β` of EAD (Chen et al. 2018, eq. 6), element-wise
@@ -112,26 +75,33 @@ interface FistaRun {
  * - Every computation is per sample (the early abort too, unlike the reference code, which compares
  *   the loss summed over its batch), so results do not depend on the batch size. Deterministic.
  *
- * Options (defaults from the paper, the authors' code and Foolbox's `EADAttack`, except `steps`):
- * - `steps` (1000): FISTA iterations per binary-search step. The paper, the authors' code and Foolbox
- *   use 10000; 1000 matches this package's C&W-L2 default, so that the two attacks have comparable
- *   budgets (an EAD iteration is one forward and backward pass at `y⁽ᵏ⁾` plus one forward pass at
- *   `x⁽ᵏ⁺¹⁾`, a C&W iteration one forward and backward pass). The step-size schedule scales with
- *   `steps`; pass `steps: 10000` for the paper's setting.
- * - `binarySearchSteps` (9): binary-search steps over `c`.
- * - `initialConst` (1e-3): the first `c`.
- * - `learningRate` (0.01): the initial step size α₀.
- * - `beta` (0.01): β, the L1 weight (Foolbox's `regularization`; the paper studies 1e-3 to 1e-1, the authors'
- *   code defaults to 1e-3).
- *   `beta: 0` leaves no L1 term: projected FISTA on C&W's objective without the tanh change of variables.
- * - `confidence` (0): κ.
- * - `decisionRule` (`'en'`): `'en'` picks the adversarial with the smallest `‖δ‖₂² + β‖δ‖₁`, `'l1'`
- *   the one with the smallest `‖δ‖₁` (the paper's EN and L1 decision rules).
- * - `abortEarly` (`true`): end a sample's binary-search step when its loss
- *   `c·f(x⁽ᵏ⁺¹⁾) + ‖δ‖₂² + β‖δ‖₁` has not decreased by 0.01 % over `ceil(steps/10)` iterations.
- * - `norm` (`'l1'`): the only supported norm.
- * - `earlyStop` (`true`): no effect — a minimization attack keeps shrinking the perturbation after
- *   the first success.
+ * Options: {@link ead}.schema, listed by `advx list --options ead`:
+ *
+ * <!-- options:ead -->
+ * | option | values | default | |
+ * | --- | --- | --- | --- |
+ * | `norm` | 'l1' | 'l1' | perturbation norm |
+ * | `earlyStop` | boolean | true | stop updating a sample once it is adversarial |
+ * | `steps` | integer in [1, ∞) | 1000 | FISTA iterations per binary-search step |
+ * | `binarySearchSteps` | integer in [1, ∞) | 9 | binary-search steps over the constant c, per sample |
+ * | `initialConst` | number in (0, ∞) | 0.001 | first value of the constant c that weighs the classification loss against the distance |
+ * | `learningRate` | number in (0, ∞) | 0.01 | initial step size α₀ of the ISTA step, decayed as α₀·√(1 − k/steps) |
+ * | `beta` | number in [0, ∞) | 0.01 | the L1 weight β of the elastic-net distance and the shrinkage threshold |
+ * | `confidence` | number in [0, ∞) | 0 | confidence κ: the margin by which the adversarial class must win |
+ * | `decisionRule` | 'en' \| 'l1' | 'en' | which distance selects the best adversarial among the iterates: the elastic-net ‖δ‖₂² + β‖δ‖₁, or ‖δ‖₁ |
+ * | `abortEarly` | boolean | true | end a sample's binary-search step when its elastic-net loss has not decreased by 0.01 % over the last ceil(steps / 10) iterations |
+ * <!-- /options -->
+ *
+ * The defaults are those of the paper, the authors' code and Foolbox's `EADAttack`, except `steps`:
+ * they use 10000 FISTA iterations; 1000 matches this package's C&W-L2 default, so that the two
+ * attacks have comparable budgets (an EAD iteration is one forward and backward pass at `y⁽ᵏ⁾` plus
+ * one forward pass at `x⁽ᵏ⁺¹⁾`, a C&W iteration one forward and backward pass). The step-size
+ * schedule scales with `steps`; pass `steps: 10000` for the paper's setting. `beta` is Foolbox's
+ * `regularization` (the paper studies 1e-3 to 1e-1, the authors' code defaults to 1e-3); `beta: 0`
+ * leaves no L1 term: projected FISTA on C&W's objective without the tanh change of variables.
+ * `decisionRule` `'en'` and `'l1'` are the paper's EN and L1 decision rules. `abortEarly` watches the
+ * loss `c·f(x⁽ᵏ⁺¹⁾) + ‖δ‖₂² + β‖δ‖₁`. `earlyStop` has no effect: a minimization attack keeps
+ * shrinking the perturbation after the first success.
  *
  * @example
  * ```ts
@@ -153,7 +123,7 @@ interface FistaRun {
  * ```
  * @public
  */
-export const ead = defineAttack<EadOptions>({
+export const ead = defineAttack({
   meta: {
     name: 'ead',
     kind: 'minimization',
@@ -164,37 +134,22 @@ export const ead = defineAttack<EadOptions>({
     paper:
       'Pin-Yu Chen, Yash Sharma, Huan Zhang, Jinfeng Yi, Cho-Jui Hsieh (2018). EAD: Elastic-Net Attacks to Deep Neural Networks via Adversarial Examples. https://arxiv.org/abs/1709.04114',
   },
-  defaults: {
-    norm: 'l1',
-    earlyStop: true,
-    steps: 1000,
-    binarySearchSteps: 9,
-    initialConst: 1e-3,
-    learningRate: 0.01,
-    beta: 0.01,
-    confidence: 0,
-    decisionRule: 'en',
-    abortEarly: true,
-  },
-  validate: (o) => {
-    checkInteger('ead: steps', o.steps, 1);
-    checkInteger('ead: binarySearchSteps', o.binarySearchSteps, 1);
-    checkNumber('ead: initialConst', o.initialConst, 0, Infinity, true);
-    checkNumber('ead: learningRate', o.learningRate, 0, Infinity, true);
-    checkNumber('ead: beta', o.beta, 0);
-    checkNumber('ead: confidence', o.confidence, 0);
-    if (o.decisionRule !== 'en' && o.decisionRule !== 'l1') {
-      throw new AdvxError('INVALID_OPTION', `ead: decisionRule must be 'en' (elastic-net distance) or 'l1', got ${String(o.decisionRule)}.`, {
-        option: 'decisionRule',
-        value: o.decisionRule,
-      });
-    }
-    if (typeof o.abortEarly !== 'boolean') {
-      throw new AdvxError('INVALID_OPTION', `ead: abortEarly must be true or false, got ${String(o.abortEarly)}.`, {
-        option: 'abortEarly',
-        value: o.abortEarly,
-      });
-    }
+  options: {
+    steps: option.integer(1000, 'FISTA iterations per binary-search step', { min: 1 }),
+    binarySearchSteps: option.integer(9, 'binary-search steps over the constant c, per sample', { min: 1 }),
+    initialConst: option.number(1e-3, 'first value of the constant c that weighs the classification loss against the distance', { min: 0, above: true }),
+    learningRate: option.number(0.01, 'initial step size α₀ of the ISTA step, decayed as α₀·√(1 − k/steps)', { min: 0, above: true }),
+    beta: option.number(0.01, 'the L1 weight β of the elastic-net distance and the shrinkage threshold', { min: 0 }),
+    confidence: option.number(0, 'confidence κ: the margin by which the adversarial class must win', { min: 0 }),
+    decisionRule: option.oneOf(
+      ['en', 'l1'],
+      'en',
+      'which distance selects the best adversarial among the iterates: the elastic-net ‖δ‖₂² + β‖δ‖₁, or ‖δ‖₁',
+    ),
+    abortEarly: option.boolean(
+      true,
+      "end a sample's binary-search step when its elastic-net loss has not decreased by 0.01 % over the last ceil(steps / 10) iterations",
+    ),
   },
   perturb: async (ctx) => {
     const { steps, binarySearchSteps, initialConst, learningRate, beta, confidence, decisionRule, abortEarly } = ctx.options;
@@ -285,3 +240,10 @@ export const ead = defineAttack<EadOptions>({
     return best;
   },
 });
+
+/**
+ * Options of {@link ead} (each optional; see its option table).
+ *
+ * @public
+ */
+export type EadOptions = FactoryOptions<typeof ead>;

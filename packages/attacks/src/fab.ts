@@ -2,54 +2,13 @@ import * as tf from '@tensorflow/tfjs-core';
 
 import {
   AdvxError,
-  checkInteger,
-  checkNumber,
   defineAttack,
+  option,
   type AttackContext,
-  type AttackOptionsBase,
+  type AttackOptions,
   type Bounds,
+  type FactoryOptions,
 } from '@advx/core';
-
-/**
- * Options of {@link fab}.
- *
- * @public
- */
-export interface FabOptions extends AttackOptionsBase {
-  /** Perturbation norm: `'linf'` (default), `'l2'` or `'l1'`. */
-  readonly norm?: 'linf' | 'l2' | 'l1';
-  /** Iterations per run, an integer ≥ 1 (default 100, AutoAttack's `n_iter`). */
-  readonly steps?: number;
-  /** Runs per sample, an integer ≥ 1 (default 1, AutoAttack's `n_restarts`); every run after the first starts from a random point. */
-  readonly restarts?: number;
-  /** α_max in [0, 1]: the largest weight of the step from the original point (default 0.1). */
-  readonly alphaMax?: number;
-  /** η ≥ 1: the extrapolation (overshoot) of each projection step (default 1.05). */
-  readonly eta?: number;
-  /** β in (0, 1): the backward step `x ← x_orig + β·(x − x_orig)` taken when the iterate is adversarial (default 0.9). */
-  readonly beta?: number;
-  /**
-   * ε of the random starts (AutoAttack's `eps`), in units of the input: a restart starts on the
-   * sphere of radius `min(ε, best distance found so far)/2` around the input. `0` (default) takes
-   * AutoAttack's default for the norm, scaled by the bounds' width `hi − lo`: 0.3 (linf), 1 (l2),
-   * 5 (l1) on `[0, 1]` inputs.
-   */
-  readonly eps?: number;
-}
-
-/**
- * Options of {@link fabT}.
- *
- * @public
- */
-export interface FabTOptions extends FabOptions {
-  /**
-   * Target classes tried per sample, an integer ≥ 1 (default 9, AutoAttack's `n_target_classes`): the
-   * classes with the highest clean logits other than the label, in decreasing order; capped at
-   * `numClasses − 1`.
-   */
-  readonly numTargets?: number;
-}
 
 /** Guards the division by the dual norm of the gradient difference (reference code: 1e-12). */
 const DUAL_GUARD = 1e-12;
@@ -163,7 +122,7 @@ function rowNorm(g: tf.Tensor2D, norm: FabNorm): tf.Tensor1D {
 }
 
 /** A direction of unit norm per row: AutoAttack's random start (uniform in [−1, 1] for linf, Gaussian for l2 and l1). */
-function randomDirection(ctx: AttackContext<Required<FabOptions>>, norm: FabNorm, d: number): tf.Tensor2D {
+function randomDirection(ctx: AttackContext<FabResolved>, norm: FabNorm, d: number): tf.Tensor2D {
   return tf.tidy(() => {
     const u = norm === 'linf' ? ctx.rng.uniform([ctx.n, d], -1, 1) : ctx.rng.normal([ctx.n, d]);
     return tf.div(u, tf.expandDims(tf.maximum(rowNorm(u as tf.Tensor2D, norm), 1e-12), 1)) as tf.Tensor2D;
@@ -173,21 +132,12 @@ function randomDirection(ctx: AttackContext<Required<FabOptions>>, norm: FabNorm
 /** The hyperplane of one step, per row: `w` `[n, d]` and the linearised function value `f` `[n]` at the iterate. */
 type Hyperplane = (x1: tf.Tensor) => { w: tf.Tensor2D; f: tf.Tensor1D };
 
-function validateFab(name: string, o: Required<FabOptions>): void {
-  checkInteger(`${name}: steps`, o.steps, 1);
-  checkInteger(`${name}: restarts`, o.restarts, 1);
-  checkNumber(`${name}: alphaMax`, o.alphaMax, 0, 1);
-  checkNumber(`${name}: eta`, o.eta, 1);
-  checkNumber(`${name}: beta`, o.beta, 0, 1, true);
-  checkNumber(`${name}: eps`, o.eps, 0);
-}
-
 /**
  * The FAB search of one batch: `hyperplanes.length` groups (FAB: one, the closest linearised boundary;
  * FAB-T: one per target) × `restarts` runs of `steps` steps each, keeping per sample the smallest
  * misclassified iterate. Returns it (the clean input where none was found).
  */
-async function fabSearch(ctx: AttackContext<Required<FabOptions>>, hyperplanes: readonly Hyperplane[], owned: tf.Tensor[]): Promise<tf.Tensor> {
+async function fabSearch(ctx: AttackContext<FabResolved>, hyperplanes: readonly Hyperplane[], owned: tf.Tensor[]): Promise<tf.Tensor> {
   const { steps, restarts, alphaMax, eta, beta } = ctx.options;
   const norm = ctx.norm.name as FabNorm;
   const eps = ctx.options.eps > 0 ? ctx.options.eps : DEFAULT_EPS[norm] * (ctx.bounds[1] - ctx.bounds[0]);
@@ -265,7 +215,27 @@ async function fabSearch(ctx: AttackContext<Required<FabOptions>>, hyperplanes: 
 const PAPER_FAB =
   'Francesco Croce, Matthias Hein (2020). Minimally distorted Adversarial Examples with a Fast Adaptive Boundary Attack. ICML 2020. https://arxiv.org/abs/1907.02044';
 
-const DEFAULTS: Required<FabOptions> = { norm: 'linf', earlyStop: true, steps: 100, restarts: 1, alphaMax: 0.1, eta: 1.05, beta: 0.9, eps: 0 };
+/** The options shared by {@link fab} and {@link fabT} (AutoAttack's `FABAttack` defaults), declared once. */
+const FAB_OPTIONS = {
+  steps: option.integer(100, "iterations per run (AutoAttack's n_iter)", { min: 1 }),
+  restarts: option.integer(1, "runs per sample (AutoAttack's n_restarts); every run after the first starts from a random point", { min: 1 }),
+  alphaMax: option.number(0.1, 'α_max: the largest weight of the step from the original point', { min: 0, max: 1 }),
+  eta: option.number(1.05, 'η: the extrapolation (overshoot) of each projection step', { min: 1 }),
+  beta: option.number(0.9, 'β: the backward step x ← x_orig + β·(x − x_orig) taken when the iterate is adversarial', {
+    min: 0,
+    max: 1,
+    above: true,
+    below: true,
+  }),
+  eps: option.number(
+    0,
+    "ε of the random starts (AutoAttack's eps), in input units: a restart starts on the sphere of radius min(ε, best distance so far)/2 (0: AutoAttack's per-norm default times hi − lo)",
+    { min: 0 },
+  ),
+} as const;
+
+/** The resolved options the shared FAB search reads (those of {@link fab}; {@link fabT}'s include them). */
+type FabResolved = Required<AttackOptions<typeof FAB_OPTIONS, FabNorm>>;
 
 /**
  * FAB: the fast adaptive boundary attack, a minimum-norm white-box attack that steps to the projection
@@ -305,16 +275,24 @@ const DEFAULTS: Required<FabOptions> = { norm: 'linf', earlyStop: true, steps: 1
  * - Deterministic with `restarts = 1`; random starts come from the run's seed, one stream per sample, so
  *   results never depend on the batch size.
  *
- * Options (defaults of AutoAttack's `FABAttack`):
- * - `steps` (100): iterations per run (`n_iter`).
- * - `restarts` (1): runs per sample (`n_restarts`).
- * - `alphaMax` (0.1): α_max.
- * - `eta` (1.05): η.
- * - `beta` (0.9): β.
- * - `eps` (0 = AutoAttack's per-norm default 0.3 / 1 / 5 for linf / l2 / l1, times `hi − lo`): ε of the
- *   random starts (see {@link FabOptions.eps}).
- * - `norm` (`'linf'`): `'linf'`, `'l2'` or `'l1'`.
- * - `earlyStop` (`true`): no effect — a minimization attack keeps shrinking after the first success.
+ * Options: {@link fab}.schema, listed by `advx list --options fab`:
+ *
+ * <!-- options:fab -->
+ * | option | values | default | |
+ * | --- | --- | --- | --- |
+ * | `norm` | 'linf' \| 'l2' \| 'l1' | 'linf' | perturbation norm |
+ * | `earlyStop` | boolean | true | stop updating a sample once it is adversarial |
+ * | `steps` | integer in [1, ∞) | 100 | iterations per run (AutoAttack's n_iter) |
+ * | `restarts` | integer in [1, ∞) | 1 | runs per sample (AutoAttack's n_restarts); every run after the first starts from a random point |
+ * | `alphaMax` | number in [0, 1] | 0.1 | α_max: the largest weight of the step from the original point |
+ * | `eta` | number in [1, ∞) | 1.05 | η: the extrapolation (overshoot) of each projection step |
+ * | `beta` | number in (0, 1) | 0.9 | β: the backward step x ← x_orig + β·(x − x_orig) taken when the iterate is adversarial |
+ * | `eps` | number in [0, ∞) | 0 | ε of the random starts (AutoAttack's eps), in input units: a restart starts on the sphere of radius min(ε, best distance so far)/2 (0: AutoAttack's per-norm default times hi − lo) |
+ * <!-- /options -->
+ *
+ * The defaults are those of AutoAttack's `FABAttack`. `eps` 0 takes AutoAttack's per-norm default,
+ * 0.3 / 1 / 5 for linf / l2 / l1 on `[0, 1]` inputs, scaled by the bounds' width `hi − lo`.
+ * `earlyStop` has no effect: a minimization attack keeps shrinking after the first success.
  *
  * @example
  * ```ts
@@ -334,7 +312,7 @@ const DEFAULTS: Required<FabOptions> = { norm: 'linf', earlyStop: true, steps: 1
  * ```
  * @public
  */
-export const fab = defineAttack<FabOptions>({
+export const fab = defineAttack({
   meta: {
     name: 'fab',
     kind: 'minimization',
@@ -344,8 +322,7 @@ export const fab = defineAttack<FabOptions>({
     randomized: true,
     paper: PAPER_FAB,
   },
-  defaults: DEFAULTS,
-  validate: (o) => validateFab('fab', o),
+  options: FAB_OPTIONS,
   perturb: (ctx) => {
     const model = ctx.whiteBox();
     const { n, x } = ctx;
@@ -397,8 +374,23 @@ export const fab = defineAttack<FabOptions>({
  * - Cost per step: one forward/backward pass and one forward pass of `n` rows; `numTargets × restarts × steps` steps.
  * - Deterministic with `restarts = 1`; random starts are seeded per sample, independent of the batch size.
  *
- * Options: those of {@link fab} (same defaults), and
- * - `numTargets` (9): target classes tried per sample (`n_target_classes`).
+ * Its options are those of {@link fab} (same defaults) and `numTargets`.
+ *
+ * Options: {@link fabT}.schema, listed by `advx list --options fab-t`:
+ *
+ * <!-- options:fab-t -->
+ * | option | values | default | |
+ * | --- | --- | --- | --- |
+ * | `norm` | 'linf' \| 'l2' \| 'l1' | 'linf' | perturbation norm |
+ * | `earlyStop` | boolean | true | stop updating a sample once it is adversarial |
+ * | `steps` | integer in [1, ∞) | 100 | iterations per run (AutoAttack's n_iter) |
+ * | `restarts` | integer in [1, ∞) | 1 | runs per sample (AutoAttack's n_restarts); every run after the first starts from a random point |
+ * | `alphaMax` | number in [0, 1] | 0.1 | α_max: the largest weight of the step from the original point |
+ * | `eta` | number in [1, ∞) | 1.05 | η: the extrapolation (overshoot) of each projection step |
+ * | `beta` | number in (0, 1) | 0.9 | β: the backward step x ← x_orig + β·(x − x_orig) taken when the iterate is adversarial |
+ * | `eps` | number in [0, ∞) | 0 | ε of the random starts (AutoAttack's eps), in input units: a restart starts on the sphere of radius min(ε, best distance so far)/2 (0: AutoAttack's per-norm default times hi − lo) |
+ * | `numTargets` | integer in [1, ∞) | 9 | target classes tried per sample (AutoAttack's n_target_classes): the classes with the highest clean logits other than the label, in decreasing order; capped at numClasses − 1 |
+ * <!-- /options -->
  *
  * @example
  * ```ts
@@ -418,7 +410,7 @@ export const fab = defineAttack<FabOptions>({
  * ```
  * @public
  */
-export const fabT = defineAttack<FabTOptions>({
+export const fabT = defineAttack({
   meta: {
     name: 'fab-t',
     kind: 'minimization',
@@ -429,10 +421,13 @@ export const fabT = defineAttack<FabTOptions>({
     paper:
       'Francesco Croce, Matthias Hein (2020). Reliable evaluation of adversarial robustness with an ensemble of diverse parameter-free attacks. ICML 2020. https://arxiv.org/abs/2003.01690',
   },
-  defaults: { ...DEFAULTS, numTargets: 9 },
-  validate: (o) => {
-    validateFab('fab-t', o);
-    checkInteger('fab-t: numTargets', o.numTargets, 1);
+  options: {
+    ...FAB_OPTIONS,
+    numTargets: option.integer(
+      9,
+      "target classes tried per sample (AutoAttack's n_target_classes): the classes with the highest clean logits other than the label, in decreasing order; capped at numClasses − 1",
+      { min: 1 },
+    ),
   },
   checkModel: (model) => {
     if (model.numClasses < 2) {
@@ -461,3 +456,17 @@ export const fabT = defineAttack<FabTOptions>({
     return fabSearch(ctx, targets.map(towards), [isLabel, ...targets]);
   },
 });
+
+/**
+ * Options of {@link fab} (each optional; see its option table).
+ *
+ * @public
+ */
+export type FabOptions = FactoryOptions<typeof fab>;
+
+/**
+ * Options of {@link fabT} (each optional; see its option table).
+ *
+ * @public
+ */
+export type FabTOptions = FactoryOptions<typeof fabT>;

@@ -1,16 +1,6 @@
-import { defineAttack, type AttackOptionsBase } from '@advx/core';
+import { defineAttack, type FactoryOptions } from '@advx/core';
 
 import { gradientSteps } from './internal/gradient-steps.js';
-
-/**
- * Options of {@link fgsm}.
- *
- * @public
- */
-export interface FgsmOptions extends AttackOptionsBase {
-  /** Perturbation norm: `'linf'` (default, FGSM), `'l2'` or `'l1'` (FGM). */
-  readonly norm?: 'linf' | 'l2' | 'l1';
-}
 
 /**
  * FGSM: Fast Gradient Sign Method (Linf), and its L2/L1 generalisation FGM (Fast Gradient Method).
@@ -26,10 +16,14 @@ export interface FgsmOptions extends AttackOptionsBase {
  *
  * Input: a batch `[n, ...model.inputShape]` inside `model.bounds`; epsilons in the units of the input.
  *
- * Options (defaults):
- * - `norm` (`'linf'`): `'linf'`, `'l2'` or `'l1'`.
- * - `earlyStop` (`true`): kept for the shared vocabulary; with one step it changes nothing (samples
- *   already adversarial are returned unchanged by the base in any case).
+ * Options: {@link fgsm}.schema, listed by `advx list --options fgsm`:
+ *
+ * <!-- options:fgsm -->
+ * | option | values | default | |
+ * | --- | --- | --- | --- |
+ * | `norm` | 'linf' \| 'l2' \| 'l1' | 'linf' | perturbation norm |
+ * | `earlyStop` | boolean | true | stop updating a sample once it is adversarial |
+ * <!-- /options -->
  *
  * @example
  * ```ts
@@ -48,7 +42,7 @@ export interface FgsmOptions extends AttackOptionsBase {
  * ```
  * @public
  */
-export const fgsm = defineAttack<FgsmOptions>({
+export const fgsm = defineAttack({
   meta: {
     name: 'fgsm',
     kind: 'fixed-epsilon',
@@ -58,7 +52,7 @@ export const fgsm = defineAttack<FgsmOptions>({
     randomized: false,
     paper: 'Goodfellow, Shlens & Szegedy (2014), "Explaining and Harnessing Adversarial Examples", https://arxiv.org/abs/1412.6572',
   },
-  defaults: { norm: 'linf', earlyStop: true },
+  options: {},
   perturb: (ctx) =>
     gradientSteps(ctx, {
       steps: 1,
@@ -68,3 +62,10 @@ export const fgsm = defineAttack<FgsmOptions>({
       objective: (rows) => rows.objective,
     }),
 });
+
+/**
+ * Options of {@link fgsm} (each optional; see its option table).
+ *
+ * @public
+ */
+export type FgsmOptions = FactoryOptions<typeof fgsm>;

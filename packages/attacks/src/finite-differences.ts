@@ -1,14 +1,6 @@
-import type { AttackFactory } from '@advx/core';
+import type { FactoryOptions } from '@advx/core';
 
-import { defineEstimatorAttack, type EstimatedGradientOptions } from './internal/estimated-steps.js';
-
-/**
- * Options of {@link finiteDifferences}: those of every estimated-gradient attack
- * ({@link EstimatedGradientOptions}); `samples` is the number of coordinates per estimate.
- *
- * @public
- */
-export type FiniteDifferencesOptions = EstimatedGradientOptions;
+import { defineEstimatorAttack, estimatorOptions, type EstimatedGradientOptions } from './internal/estimated-steps.js';
 
 /**
  * Finite-difference attack: PGD on a gradient estimated by symmetric differences on random batches of
@@ -35,12 +27,21 @@ export type FiniteDifferencesOptions = EstimatedGradientOptions;
  * Queries: each step costs `1 + 2·min(samples, d)` per sample; at most `maxQueries` per sample and
  * epsilon, plus the base's clean and final checks in `result.queries`.
  *
- * Options (defaults):
- * - `norm` (`'linf'`): `'linf'` or `'l2'`.
- * - `steps` (1,000) and `maxQueries` (10,000): whichever ends first.
- * - `relStepSize` (0.1: α = ε/10) or `stepSize` (0 = unset).
- * - `samples` (128, ZOO's coordinate batch) and `delta` (h = 0.0001, ZOO's).
- * - `loss` (`'margin'`), `earlyStop` (`true`).
+ * Options: {@link finiteDifferences}.schema, listed by `advx list --options finite-differences`:
+ *
+ * <!-- options:finite-differences -->
+ * | option | values | default | |
+ * | --- | --- | --- | --- |
+ * | `norm` | 'linf' \| 'l2' | 'linf' | perturbation norm |
+ * | `earlyStop` | boolean | true | stop updating a sample once it is adversarial |
+ * | `steps` | integer in [1, ∞) | 1000 | gradient steps at most |
+ * | `relStepSize` | number in (0, ∞) | 0.1 | step size relative to epsilon, α = relStepSize·ε |
+ * | `stepSize` | number in [0, ∞) | 0 | absolute step size α; overrides relStepSize when > 0 (0: unset) |
+ * | `maxQueries` | integer in [1, ∞) | 10000 | queries per sample and epsilon; each step costs 1 + 2·samples |
+ * | `samples` | integer in [1, ∞) | 128 | coordinates per gradient estimate, drawn without replacement (ZOO's coordinate batch) |
+ * | `delta` | number in (0, ∞) | 1e-4 | finite-difference step h in input units (ZOO's) |
+ * | `loss` | 'margin' \| 'ce' | 'margin' | loss ascended: Carlini & Wagner's margin, from log-probabilities, or cross-entropy |
+ * <!-- /options -->
  *
  * @example
  * ```ts
@@ -57,7 +58,7 @@ export type FiniteDifferencesOptions = EstimatedGradientOptions;
  * ```
  * @public
  */
-export const finiteDifferences: AttackFactory<FiniteDifferencesOptions> = defineEstimatorAttack(
+export const finiteDifferences = defineEstimatorAttack(
   'finite-differences',
   {
     name: 'finite-differences',
@@ -69,5 +70,19 @@ export const finiteDifferences: AttackFactory<FiniteDifferencesOptions> = define
     paper:
       'Chen, Zhang, Sharma, Yi & Hsieh (2017), "ZOO: Zeroth Order Optimization based Black-box Attacks to Deep Neural Networks without Training Substitute Models", https://arxiv.org/abs/1708.03999',
   },
-  { norm: 'linf', earlyStop: true, steps: 1000, relStepSize: 0.1, stepSize: 0, maxQueries: 10_000, samples: 128, delta: 0.0001, loss: 'margin' },
+  estimatorOptions({
+    steps: 1000,
+    samples: 128,
+    samplesDoc: "coordinates per gradient estimate, drawn without replacement (ZOO's coordinate batch)",
+    delta: 0.0001,
+    deltaDoc: "finite-difference step h in input units (ZOO's)",
+  }),
 );
+
+/**
+ * Options of {@link finiteDifferences} (each optional; see its option table); those of every
+ * estimated-gradient attack ({@link EstimatedGradientOptions}).
+ *
+ * @public
+ */
+export type FiniteDifferencesOptions = FactoryOptions<typeof finiteDifferences>;

@@ -1,38 +1,20 @@
 import * as tf from '@tensorflow/tfjs-core';
 
 import {
-  checkInteger,
-  checkNumber,
+  AdvxError,
   defineAttack,
   isAdversarialLogits,
   l1,
   l2,
   linf,
   logitMargin,
+  option,
   whereRows,
-  type AttackOptionsBase,
+  type FactoryOptions,
   type NormGeometry,
   type NormName,
   type Objective,
 } from '@advx/core';
-
-/**
- * Options of {@link fmn}.
- *
- * @public
- */
-export interface FmnOptions extends AttackOptionsBase {
-  /** Iterations K, one gradient evaluation each (default 100). */
-  readonly steps: number;
-  /** Initial step size α₀ of the normalised gradient step, in units of the bounds' width `hi − lo` (default 1). */
-  readonly alphaInit: number;
-  /** Final step size α_K after cosine annealing; `0` means `alphaInit / 100` (default 0). */
-  readonly alphaFinal: number;
-  /** Initial ε-step γ₀: the factor of the norm-constraint update `ε ← ε·(1 ± γ)` (default 0.05). */
-  readonly gammaInit: number;
-  /** Final ε-step γ_K after cosine annealing (default 0.001). */
-  readonly gammaFinal: number;
-}
 
 /** Guards the division by the dual norm of the gradient (reference code: clamp at 1e-12). */
 const DUAL_GUARD = 1e-12;
@@ -97,15 +79,24 @@ interface FmnState {
  * - Deterministic; every computation is per sample, so results do not depend on the batch size.
  *   Cost: `steps` gradient evaluations per sample.
  *
- * Options (defaults from the authors' code, Foolbox and adv_lib, the same for every norm):
- * - `steps` (100): iterations K.
- * - `alphaInit` (1): α₀, relative to the bounds' width (so 1 on `[0, 1]` inputs, as in the references).
- * - `alphaFinal` (0 = `alphaInit / 100`): α_K.
- * - `gammaInit` (0.05): γ₀.
- * - `gammaFinal` (0.001): γ_K.
- * - `norm` (`'l2'`): `'l2'`, `'linf'`, `'l1'` or `'l0'`.
- * - `earlyStop` (`true`): no effect — a minimization attack keeps shrinking the perturbation after
- *   the first success.
+ * Options: {@link fmn}.schema, listed by `advx list --options fmn`:
+ *
+ * <!-- options:fmn -->
+ * | option | values | default | |
+ * | --- | --- | --- | --- |
+ * | `norm` | 'l2' \| 'linf' \| 'l1' \| 'l0' | 'l2' | perturbation norm |
+ * | `earlyStop` | boolean | true | stop updating a sample once it is adversarial |
+ * | `steps` | integer in [1, ∞) | 100 | iterations K, one gradient evaluation each |
+ * | `alphaInit` | number in (0, ∞) | 1 | initial step size α₀ of the normalised gradient step, in units of the bounds' width hi − lo |
+ * | `alphaFinal` | number in [0, ∞) | 0 | final step size α_K after cosine annealing, at most alphaInit (0: alphaInit / 100) |
+ * | `gammaInit` | number in (0, 1) | 0.05 | initial ε-step γ₀: the factor of the norm-constraint update ε ← ε·(1 ± γ) |
+ * | `gammaFinal` | number in [0, ∞) | 0.001 | final ε-step γ_K after cosine annealing, at most gammaInit |
+ * <!-- /options -->
+ *
+ * The defaults are those of the authors' code, Foolbox and adv_lib, the same for every norm
+ * (`alphaInit` is relative to the bounds' width, so 1 on `[0, 1]` inputs, as in the references).
+ * `alphaFinal` must not exceed `alphaInit`, nor `gammaFinal` `gammaInit`. `earlyStop` has no effect:
+ * a minimization attack keeps shrinking the perturbation after the first success.
  *
  * @example
  * ```ts
@@ -125,7 +116,7 @@ interface FmnState {
  * ```
  * @public
  */
-export const fmn = defineAttack<FmnOptions>({
+export const fmn = defineAttack({
   meta: {
     name: 'fmn',
     kind: 'minimization',
@@ -136,13 +127,26 @@ export const fmn = defineAttack<FmnOptions>({
     paper:
       'Maura Pintor, Fabio Roli, Wieland Brendel, Battista Biggio (2021). Fast Minimum-norm Adversarial Attacks through Adaptive Norm Projections. https://arxiv.org/abs/2102.12827',
   },
-  defaults: { norm: 'l2', earlyStop: true, steps: 100, alphaInit: 1, alphaFinal: 0, gammaInit: 0.05, gammaFinal: 0.001 },
-  validate: (o) => {
-    checkInteger('fmn: steps', o.steps, 1);
-    checkNumber('fmn: alphaInit', o.alphaInit, 0, Infinity, true);
-    checkNumber('fmn: alphaFinal', o.alphaFinal, 0, o.alphaInit);
-    checkNumber('fmn: gammaInit', o.gammaInit, 0, 1, true);
-    checkNumber('fmn: gammaFinal', o.gammaFinal, 0, o.gammaInit);
+  options: {
+    steps: option.integer(100, 'iterations K, one gradient evaluation each', { min: 1 }),
+    alphaInit: option.number(1, "initial step size α₀ of the normalised gradient step, in units of the bounds' width hi − lo", { min: 0, above: true }),
+    alphaFinal: option.number(0, 'final step size α_K after cosine annealing, at most alphaInit (0: alphaInit / 100)', { min: 0 }),
+    gammaInit: option.number(0.05, 'initial ε-step γ₀: the factor of the norm-constraint update ε ← ε·(1 ± γ)', { min: 0, max: 1, above: true, below: true }),
+    gammaFinal: option.number(0.001, 'final ε-step γ_K after cosine annealing, at most gammaInit', { min: 0 }),
+  },
+  check: (o) => {
+    if (o.alphaFinal > o.alphaInit) {
+      throw new AdvxError('INVALID_OPTION', `fmn: alphaFinal must be a finite number in [0, ${o.alphaInit}] (at most alphaInit), got ${o.alphaFinal}.`, {
+        option: 'alphaFinal',
+        value: o.alphaFinal,
+      });
+    }
+    if (o.gammaFinal > o.gammaInit) {
+      throw new AdvxError('INVALID_OPTION', `fmn: gammaFinal must be a finite number in [0, ${o.gammaInit}] (at most gammaInit), got ${o.gammaFinal}.`, {
+        option: 'gammaFinal',
+        value: o.gammaFinal,
+      });
+    }
   },
   perturb: async (ctx) => {
     const { steps, alphaInit, gammaInit, gammaFinal } = ctx.options;
@@ -219,3 +223,10 @@ export const fmn = defineAttack<FmnOptions>({
     return result;
   },
 });
+
+/**
+ * Options of {@link fmn} (each optional; see its option table).
+ *
+ * @public
+ */
+export type FmnOptions = FactoryOptions<typeof fmn>;

@@ -1,31 +1,8 @@
-import { checkInteger, checkNumber, defineAttack, type AttackOptionsBase } from '@advx/core';
+import type * as tf from '@tensorflow/tfjs-core';
+
+import { defineAttack, option, type FactoryOptions } from '@advx/core';
 
 import { blendedNoiseStart, clipInPlace, SearchBudget, searchEachDecision, type DecisionSearchInput, type QueryRequest, type SampleSearch } from './internal/black-box.js';
-
-/**
- * Options of {@link hopSkipJump}.
- *
- * @public
- */
-export interface HopSkipJumpOptions extends AttackOptionsBase {
-  /** Distance to minimize: `'l2'` (default) or `'linf'`. */
-  readonly norm?: 'l2' | 'linf';
-  /** Queries per sample, an integer ≥ 1 (default 10,000), initialization included. */
-  readonly maxQueries?: number;
-  /** Iterations (gradient estimate, step, binary search), an integer ≥ 1 (default 64, the paper's code). */
-  readonly steps?: number;
-  /** Queries of the first gradient estimate, an integer ≥ 1 (default 100); iteration t uses initEvals·√t. */
-  readonly initEvals?: number;
-  /** Cap on the queries of one gradient estimate, an integer ≥ 1 (default 10,000). */
-  readonly maxEvals?: number;
-  /**
-   * γ of the binary-search threshold θ = γ/(d·√d) (L2) or γ/d² (Linf), d the input size, in (0, ∞)
-   * (default 1).
-   */
-  readonly gamma?: number;
-  /** Uniform-noise draws tried to find an adversarial starting point, an integer ≥ 1 (default 10,000, the paper's code). */
-  readonly initTries?: number;
-}
 
 function distance(a: Float32Array, b: Float32Array, linf: boolean): number {
   let s = 0;
@@ -172,14 +149,22 @@ function* hopSkipJumpSearch(cfg: SearchConfig): SampleSearch {
  * sample as plain arrays (e.g. up to `initEvals·√steps` inputs each); for large inputs lower the
  * run's `batchSize`.
  *
- * Options (defaults):
- * - `norm` (`'l2'`): `'l2'` or `'linf'`.
- * - `maxQueries` (10,000): queries per sample.
- * - `steps` (64): iterations.
- * - `initEvals` (100) and `maxEvals` (10,000): probes of the gradient estimates.
- * - `gamma` (1): binary-search threshold θ = γ/(d·√d) (L2) or γ/d² (Linf).
- * - `initTries` (10,000): noise draws for the start.
- * - `earlyStop`: unused (a minimization attack spends its budget).
+ * `earlyStop` is not used (a minimization attack spends its budget).
+ *
+ * Options: {@link hopSkipJump}.schema, listed by `advx list --options hop-skip-jump`:
+ *
+ * <!-- options:hop-skip-jump -->
+ * | option | values | default | |
+ * | --- | --- | --- | --- |
+ * | `norm` | 'l2' \| 'linf' | 'l2' | perturbation norm |
+ * | `earlyStop` | boolean | true | stop updating a sample once it is adversarial |
+ * | `maxQueries` | integer in [1, ∞) | 10000 | queries per sample, initialization included |
+ * | `steps` | integer in [1, ∞) | 64 | iterations (gradient estimate, step, binary search; the paper's code) |
+ * | `initEvals` | integer in [1, ∞) | 100 | queries of the first gradient estimate; iteration t uses initEvals·√t |
+ * | `maxEvals` | integer in [1, ∞) | 10000 | cap on the queries of one gradient estimate |
+ * | `gamma` | number in (0, ∞) | 1 | γ of the binary-search threshold θ = γ/(d·√d) (L2) or γ/d² (Linf), d the input size |
+ * | `initTries` | integer in [1, ∞) | 10000 | uniform-noise draws tried to find an adversarial starting point (the paper's code) |
+ * <!-- /options -->
  *
  * @example
  * ```ts
@@ -196,7 +181,7 @@ function* hopSkipJumpSearch(cfg: SearchConfig): SampleSearch {
  * ```
  * @public
  */
-export const hopSkipJump = defineAttack<HopSkipJumpOptions>({
+export const hopSkipJump = defineAttack({
   meta: {
     name: 'hop-skip-jump',
     kind: 'minimization',
@@ -206,14 +191,20 @@ export const hopSkipJump = defineAttack<HopSkipJumpOptions>({
     randomized: true,
     paper: 'Chen, Jordan & Wainwright (2020), "HopSkipJumpAttack: A Query-Efficient Decision-Based Attack", https://arxiv.org/abs/1904.02144',
   },
-  defaults: { norm: 'l2', earlyStop: true, maxQueries: 10_000, steps: 64, initEvals: 100, maxEvals: 10_000, gamma: 1, initTries: 10_000 },
-  validate: (o) => {
-    checkInteger('hopSkipJump: maxQueries', o.maxQueries, 1);
-    checkInteger('hopSkipJump: steps', o.steps, 1);
-    checkInteger('hopSkipJump: initEvals', o.initEvals, 1);
-    checkInteger('hopSkipJump: maxEvals', o.maxEvals, 1);
-    checkNumber('hopSkipJump: gamma', o.gamma, 0, Infinity, true);
-    checkInteger('hopSkipJump: initTries', o.initTries, 1);
+  options: {
+    maxQueries: option.integer(10_000, 'queries per sample, initialization included', { min: 1 }),
+    steps: option.integer(64, "iterations (gradient estimate, step, binary search; the paper's code)", { min: 1 }),
+    initEvals: option.integer(100, 'queries of the first gradient estimate; iteration t uses initEvals·√t', { min: 1 }),
+    maxEvals: option.integer(10_000, 'cap on the queries of one gradient estimate', { min: 1 }),
+    gamma: option.number(1, 'γ of the binary-search threshold θ = γ/(d·√d) (L2) or γ/d² (Linf), d the input size', { min: 0, above: true }),
+    initTries: option.integer(10_000, "uniform-noise draws tried to find an adversarial starting point (the paper's code)", { min: 1 }),
   },
-  perturb: (ctx) => searchEachDecision(ctx, hopSkipJumpSearch),
+  perturb: (ctx): Promise<tf.Tensor> => searchEachDecision(ctx, hopSkipJumpSearch),
 });
+
+/**
+ * Options of {@link hopSkipJump} (each optional; see its option table).
+ *
+ * @public
+ */
+export type HopSkipJumpOptions = FactoryOptions<typeof hopSkipJump>;

@@ -223,7 +223,7 @@ describe('jsma options and goals', () => {
       }
       expect(isAdvxError(caught, 'INVALID_OPTION'), JSON.stringify(bad)).toBe(true);
     }
-    expect(() => jsma({ norm: 'l2' })).toThrow(/UNSUPPORTED_NORM/);
+    expect(() => jsma({ norm: 'l2' as never })).toThrow(/UNSUPPORTED_NORM/);
   });
 
   it('rejects untargeted goals (targeted only)', async () => {

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 
-import { AdvxError, defineAttack, type AttackContext, type AttackOptionsBase } from '@advx/core';
+import { AdvxError, defineAttack, option, type AttackContext, type FactoryOptions } from '@advx/core';
 
 /**
  * How {@link jsma} searches the best pair of features each iteration.
@@ -20,32 +20,6 @@ import { AdvxError, defineAttack, type AttackContext, type AttackOptionsBase } f
  * @public
  */
 export type JsmaPairSearch = 'auto' | 'js' | 'tensor';
-
-/**
- * Options of {@link jsma}.
- *
- * @public
- */
-export interface JsmaOptions extends AttackOptionsBase {
-  /**
-   * Change applied to each chosen feature, as a fraction of the bounds' width (default `1`: the
-   * paper's θ = +1, features are set to the upper bound). Negative values decrease features
-   * (θ = −1 sets them to the lower bound). A value in `[−1, 1]`, not 0.
-   */
-  readonly theta: number;
-  /**
-   * Maximum fraction of features that may be changed (default `0.145`, the paper's Υ = 14.5 % on
-   * MNIST). The attack runs at most `floor(gamma · D / 2)` iterations of two features each.
-   */
-  readonly gamma: number;
-  /** Implementation of the pair search (default `'auto'`); see {@link JsmaPairSearch}. */
-  readonly pairSearch: JsmaPairSearch;
-  /**
-   * What `β` differentiates: `'sum'` (default, the paper) the sum of the other classes' logits;
-   * `'runner-up'` the largest other logit only (the class the target must overtake).
-   */
-  readonly others: 'sum' | 'runner-up';
-}
 
 /** Pair scores per tensor op in the `'tensor'` search (4M float32 = 16 MB), at least one sample's `D²`. */
 const PAIR_BUDGET = 1 << 22;
@@ -256,18 +230,25 @@ async function perturb(ctx: AttackContext<Required<JsmaOptions>>): Promise<tf.Te
  *   per sample and iteration on the `cpu` backend: under 1 s per sample for a small MLP even when
  *   the whole budget is spent.
  *
- * Options (defaults in parentheses):
- * - `theta` (`1`): change per chosen feature, a fraction of the bounds' width in `[−1, 1]`, not 0.
- * - `gamma` (`0.145`): maximum fraction of changed features, in `(0, 1]`. Inputs with
- *   `gamma · D < 2` are not changed.
- * - `others` (`'sum'`): what `β` differentiates — `'sum'` of the other logits (the paper), or the
- *   `'runner-up'` logit only (the largest non-target logit at the current input, the class the
- *   target must overtake). On the zoo's `mnist-cnn` (30 images, random targets) `'runner-up'`
- *   reaches 100 % targeted success at 4.0 % mean distortion, `'sum'` 86.7 % at 5.5 %.
- * - `pairSearch` (`'auto'`): `'js'` loop or `'tensor'` ops; the same result either way.
- * - `earlyStop` (`true`): stop a sample once it reaches its target (the paper); `false` keeps
- *   changing features until the `gamma` budget is spent or no pair qualifies.
- * - `norm` (`'l0'`): the only supported norm.
+ * Inputs with `gamma · D < 2` are not changed. On the zoo's `mnist-cnn` (30 images, random
+ * targets) `others: 'runner-up'` (the largest non-target logit at the current input, the class the
+ * target must overtake) reaches 100 % targeted success at 4.0 % mean distortion, `'sum'` (the
+ * paper) 86.7 % at 5.5 %. The two `pairSearch` implementations give the same result. With
+ * `earlyStop: false` a sample keeps changing features until the `gamma` budget is spent or no pair
+ * qualifies.
+ *
+ * Options: {@link jsma}.schema, listed by `advx list --options jsma`:
+ *
+ * <!-- options:jsma -->
+ * | option | values | default | |
+ * | --- | --- | --- | --- |
+ * | `norm` | 'l0' | 'l0' | perturbation norm |
+ * | `earlyStop` | boolean | true | stop updating a sample once it is adversarial |
+ * | `theta` | number in [-1, 1] | 1 | change applied to each chosen feature, as a fraction of the bounds' width, not 0 (the paper's θ = +1 sets features to the upper bound; negative values decrease them) |
+ * | `gamma` | number in (0, 1] | 0.145 | maximum fraction of features that may be changed (the paper's Υ = 14.5 % on MNIST); at most floor(gamma · D / 2) iterations of two features each |
+ * | `pairSearch` | 'auto' \| 'js' \| 'tensor' | 'auto' | implementation of the pair search (see JsmaPairSearch) |
+ * | `others` | 'sum' \| 'runner-up' | 'sum' | what β differentiates: the sum of the other classes' logits (the paper), or the largest other logit only |
+ * <!-- /options -->
  *
  * @example
  * ```ts
@@ -281,7 +262,7 @@ async function perturb(ctx: AttackContext<Required<JsmaOptions>>): Promise<tf.Te
  * ```
  * @public
  */
-export const jsma = defineAttack<JsmaOptions>({
+export const jsma = defineAttack({
   meta: {
     name: 'jsma',
     kind: 'minimization',
@@ -292,20 +273,23 @@ export const jsma = defineAttack<JsmaOptions>({
     paper:
       'Papernot, McDaniel, Jha, Fredrikson, Celik, Swami (2016). The Limitations of Deep Learning in Adversarial Settings. https://arxiv.org/abs/1511.07528',
   },
-  defaults: { norm: 'l0', earlyStop: true, theta: 1, gamma: 0.145, pairSearch: 'auto', others: 'sum' },
-  validate: (o) => {
-    if (typeof o.theta !== 'number' || !Number.isFinite(o.theta) || o.theta === 0 || o.theta < -1 || o.theta > 1) {
+  options: {
+    theta: option.number(1, "change applied to each chosen feature, as a fraction of the bounds' width, not 0 (the paper's θ = +1 sets features to the upper bound; negative values decrease them)", { min: -1, max: 1 }),
+    gamma: option.number(0.145, "maximum fraction of features that may be changed (the paper's Υ = 14.5 % on MNIST); at most floor(gamma · D / 2) iterations of two features each", { min: 0, max: 1, above: true }),
+    pairSearch: option.oneOf(['auto', 'js', 'tensor'], 'auto', 'implementation of the pair search (see JsmaPairSearch)'),
+    others: option.oneOf(['sum', 'runner-up'], 'sum', "what β differentiates: the sum of the other classes' logits (the paper), or the largest other logit only"),
+  },
+  check: (o) => {
+    if (o.theta === 0) {
       throw new AdvxError('INVALID_OPTION', `jsma: theta must be a finite number in [-1, 1] other than 0, got ${String(o.theta)}.`, { option: 'theta' });
     }
-    if (typeof o.gamma !== 'number' || !Number.isFinite(o.gamma) || o.gamma <= 0 || o.gamma > 1) {
-      throw new AdvxError('INVALID_OPTION', `jsma: gamma must be a number in (0, 1], got ${String(o.gamma)}.`, { option: 'gamma' });
-    }
-    if (!(['sum', 'runner-up'] as const).includes(o.others)) {
-      throw new AdvxError('INVALID_OPTION', `jsma: others must be 'sum' or 'runner-up', got ${String(o.others)}.`, { option: 'others' });
-    }
-    if (!(['auto', 'js', 'tensor'] as const).includes(o.pairSearch)) {
-      throw new AdvxError('INVALID_OPTION', `jsma: pairSearch must be 'auto', 'js' or 'tensor', got ${String(o.pairSearch)}.`, { option: 'pairSearch' });
-    }
   },
-  perturb,
+  perturb: (ctx): Promise<tf.Tensor> => perturb(ctx),
 });
+
+/**
+ * Options of {@link jsma} (each optional; see its option table).
+ *
+ * @public
+ */
+export type JsmaOptions = FactoryOptions<typeof jsma>;

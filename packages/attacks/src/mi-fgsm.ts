@@ -1,20 +1,6 @@
-import { checkInteger, checkNumber, defineAttack, type AttackOptionsBase } from '@advx/core';
+import { defineAttack, option, type FactoryOptions } from '@advx/core';
 
 import { gradientSteps } from './internal/gradient-steps.js';
-
-/**
- * Options of {@link miFgsm}.
- *
- * @public
- */
-export interface MiFgsmOptions extends AttackOptionsBase {
-  /** Perturbation norm: `'linf'` (default, the paper's) or `'l2'`. */
-  readonly norm?: 'linf' | 'l2';
-  /** Iterations T, an integer ≥ 1 (default 10); the step size is α = ε/T. */
-  readonly steps?: number;
-  /** Momentum decay factor μ ≥ 0 (default 1.0); μ = 0 gives BIM with α = ε/T. */
-  readonly decay?: number;
-}
 
 /**
  * MI-FGSM: Momentum Iterative Fast Gradient Sign Method.
@@ -33,12 +19,18 @@ export interface MiFgsmOptions extends AttackOptionsBase {
  *
  * Input: a batch `[n, ...model.inputShape]` inside `model.bounds`; epsilons in the units of the input.
  *
- * Options (defaults):
- * - `norm` (`'linf'`): `'linf'` or `'l2'`.
- * - `steps` (10): iterations T.
- * - `decay` (1.0): momentum decay μ.
- * - `earlyStop` (`true`): a sample stops at its first adversarial iterate (the paper runs all T
- *   iterations: pass `earlyStop: false` for the paper's transfer setting).
+ * Options: {@link miFgsm}.schema, listed by `advx list --options mi-fgsm`:
+ *
+ * <!-- options:mi-fgsm -->
+ * | option | values | default | |
+ * | --- | --- | --- | --- |
+ * | `norm` | 'linf' \| 'l2' | 'linf' | perturbation norm |
+ * | `earlyStop` | boolean | true | stop updating a sample once it is adversarial |
+ * | `steps` | integer in [1, ∞) | 10 | iterations T; the step size is α = ε/T |
+ * | `decay` | number in [0, ∞) | 1 | momentum decay factor μ; μ = 0 gives BIM with α = ε/T |
+ * <!-- /options -->
+ *
+ * The paper runs all T iterations: pass `earlyStop: false` for the paper's transfer setting.
  *
  * @example
  * ```ts
@@ -58,7 +50,7 @@ export interface MiFgsmOptions extends AttackOptionsBase {
  * ```
  * @public
  */
-export const miFgsm = defineAttack<MiFgsmOptions>({
+export const miFgsm = defineAttack({
   meta: {
     name: 'mi-fgsm',
     kind: 'fixed-epsilon',
@@ -69,10 +61,9 @@ export const miFgsm = defineAttack<MiFgsmOptions>({
     paper:
       'Dong, Liao, Pang, Su, Zhu, Hu & Li (2018), "Boosting Adversarial Attacks with Momentum", https://arxiv.org/abs/1710.06081',
   },
-  defaults: { norm: 'linf', earlyStop: true, steps: 10, decay: 1.0 },
-  validate: (o) => {
-    checkInteger('mi-fgsm: steps', o.steps, 1);
-    checkNumber('mi-fgsm: decay', o.decay, 0);
+  options: {
+    steps: option.integer(10, 'iterations T; the step size is α = ε/T', { min: 1 }),
+    decay: option.number(1.0, 'momentum decay factor μ; μ = 0 gives BIM with α = ε/T', { min: 0 }),
   },
   perturb: (ctx) =>
     gradientSteps(ctx, {
@@ -84,3 +75,10 @@ export const miFgsm = defineAttack<MiFgsmOptions>({
       momentum: ctx.options.decay,
     }),
 });
+
+/**
+ * Options of {@link miFgsm} (each optional; see its option table).
+ *
+ * @public
+ */
+export type MiFgsmOptions = FactoryOptions<typeof miFgsm>;

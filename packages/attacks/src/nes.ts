@@ -1,13 +1,6 @@
-import type { AttackFactory } from '@advx/core';
+import type { FactoryOptions } from '@advx/core';
 
-import { defineEstimatorAttack, type EstimatedGradientOptions } from './internal/estimated-steps.js';
-
-/**
- * Options of {@link nes}: those of every estimated-gradient attack ({@link EstimatedGradientOptions}).
- *
- * @public
- */
-export type NesOptions = EstimatedGradientOptions;
+import { defineEstimatorAttack, estimatorOptions, type EstimatedGradientOptions } from './internal/estimated-steps.js';
 
 /**
  * NES attack: PGD on a gradient estimated by natural evolution strategies.
@@ -30,12 +23,21 @@ export type NesOptions = EstimatedGradientOptions;
  * Queries: each step costs `1 + 2·samples` per sample; at most `maxQueries` per sample and epsilon,
  * plus the base's clean and final checks in `result.queries`.
  *
- * Options (defaults):
- * - `norm` (`'linf'`): `'linf'` or `'l2'`.
- * - `steps` (1,000) and `maxQueries` (10,000): whichever ends first.
- * - `relStepSize` (0.1: α = ε/10) or `stepSize` (0 = unset).
- * - `samples` (50, the paper's 100 probes per estimate as 50 antithetic pairs) and `delta` (σ = 0.001, the paper's).
- * - `loss` (`'margin'`), `earlyStop` (`true`).
+ * Options: {@link nes}.schema, listed by `advx list --options nes`:
+ *
+ * <!-- options:nes -->
+ * | option | values | default | |
+ * | --- | --- | --- | --- |
+ * | `norm` | 'linf' \| 'l2' | 'linf' | perturbation norm |
+ * | `earlyStop` | boolean | true | stop updating a sample once it is adversarial |
+ * | `steps` | integer in [1, ∞) | 1000 | gradient steps at most |
+ * | `relStepSize` | number in (0, ∞) | 0.1 | step size relative to epsilon, α = relStepSize·ε |
+ * | `stepSize` | number in [0, ∞) | 0 | absolute step size α; overrides relStepSize when > 0 (0: unset) |
+ * | `maxQueries` | integer in [1, ∞) | 10000 | queries per sample and epsilon; each step costs 1 + 2·samples |
+ * | `samples` | integer in [1, ∞) | 50 | antithetic pairs of probes x ± σ·u per gradient estimate (the paper's 100 probes as 50 pairs) |
+ * | `delta` | number in (0, ∞) | 0.001 | probe radius σ in input units (the paper's) |
+ * | `loss` | 'margin' \| 'ce' | 'margin' | loss ascended: Carlini & Wagner's margin, from log-probabilities, or cross-entropy |
+ * <!-- /options -->
  *
  * @example
  * ```ts
@@ -52,7 +54,7 @@ export type NesOptions = EstimatedGradientOptions;
  * ```
  * @public
  */
-export const nes: AttackFactory<NesOptions> = defineEstimatorAttack(
+export const nes = defineEstimatorAttack(
   'nes',
   {
     name: 'nes',
@@ -63,5 +65,19 @@ export const nes: AttackFactory<NesOptions> = defineEstimatorAttack(
     randomized: true,
     paper: 'Ilyas, Engstrom, Athalye & Lin (2018), "Black-box Adversarial Attacks with Limited Queries and Information", https://arxiv.org/abs/1804.08598',
   },
-  { norm: 'linf', earlyStop: true, steps: 1000, relStepSize: 0.1, stepSize: 0, maxQueries: 10_000, samples: 50, delta: 0.001, loss: 'margin' },
+  estimatorOptions({
+    steps: 1000,
+    samples: 50,
+    samplesDoc: "antithetic pairs of probes x ± σ·u per gradient estimate (the paper's 100 probes as 50 pairs)",
+    delta: 0.001,
+    deltaDoc: "probe radius σ in input units (the paper's)",
+  }),
 );
+
+/**
+ * Options of {@link nes} (each optional; see its option table); those of every
+ * estimated-gradient attack ({@link EstimatedGradientOptions}).
+ *
+ * @public
+ */
+export type NesOptions = FactoryOptions<typeof nes>;

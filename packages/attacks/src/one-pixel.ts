@@ -1,26 +1,8 @@
-import { AdvxError, checkInteger, checkNumber, defineAttack, type AttackOptionsBase, type Rng } from '@advx/core';
+import type * as tf from '@tensorflow/tfjs-core';
+
+import { defineAttack, option, type FactoryOptions, type Rng } from '@advx/core';
 
 import { imageDims, reachedGoal, requireScores, rowOf, SearchBudget, searchEachSample, type ImageDims, type SampleSearch } from './internal/black-box.js';
-
-/**
- * Options of {@link onePixel}.
- *
- * @public
- */
-export interface OnePixelOptions extends AttackOptionsBase {
-  /** Distance measure: `'l0'` (changed input values; a pixel of c channels counts c). */
-  readonly norm?: 'l0';
-  /** Pixels the attack may change, an integer ≥ 1 (default 1). */
-  readonly pixels?: number;
-  /** Candidate solutions of differential evolution, an integer ≥ 4 (default 400, the paper's). */
-  readonly populationSize?: number;
-  /** Generations after the initial population, an integer ≥ 0 (default 100, the paper's). */
-  readonly generations?: number;
-  /** Differential weight F of the DE/rand/1 mutation, in (0, 2] (default 0.5, the paper's). */
-  readonly mutation?: number;
-  /** Queries per sample, an integer ≥ 1 (default 40,400 = 400 · (100 + 1)). */
-  readonly maxQueries?: number;
-}
 
 /** Values of one candidate: per pixel its row, column (continuous) and c channel values. */
 type Candidate = Float64Array;
@@ -156,11 +138,19 @@ function* onePixelSearch(s: OnePixelSearch): SampleSearch {
  * sample as plain arrays (`populationSize` inputs each); for large inputs lower the
  * run's `batchSize`.
  *
- * Options (defaults):
- * - `pixels` (1): pixels changed.
- * - `populationSize` (400), `generations` (100), `mutation` (F = 0.5): the paper's.
- * - `maxQueries` (40,400).
- * - `earlyStop` (`true`); `norm` (`'l0'`).
+ * Options: {@link onePixel}.schema, listed by `advx list --options one-pixel`:
+ *
+ * <!-- options:one-pixel -->
+ * | option | values | default | |
+ * | --- | --- | --- | --- |
+ * | `norm` | 'l0' | 'l0' | perturbation norm |
+ * | `earlyStop` | boolean | true | stop updating a sample once it is adversarial |
+ * | `pixels` | integer in [1, ∞) | 1 | pixels the attack may change |
+ * | `populationSize` | integer in [4, ∞) | 400 | candidate solutions of differential evolution (the paper's) |
+ * | `generations` | integer in [0, ∞) | 100 | generations after the initial population (the paper's) |
+ * | `mutation` | number in (0, 2] | 0.5 | differential weight F of the DE/rand/1 mutation (the paper's) |
+ * | `maxQueries` | integer in [1, ∞) | 40400 | queries per sample; populationSize · (generations + 1) lets every generation run |
+ * <!-- /options -->
  *
  * @example
  * ```ts
@@ -177,7 +167,7 @@ function* onePixelSearch(s: OnePixelSearch): SampleSearch {
  * ```
  * @public
  */
-export const onePixel = defineAttack<OnePixelOptions>({
+export const onePixel = defineAttack({
   meta: {
     name: 'one-pixel',
     kind: 'minimization',
@@ -187,20 +177,18 @@ export const onePixel = defineAttack<OnePixelOptions>({
     randomized: true,
     paper: 'Su, Vargas & Sakurai (2019), "One Pixel Attack for Fooling Deep Neural Networks", https://arxiv.org/abs/1710.08864',
   },
-  defaults: { norm: 'l0', earlyStop: true, pixels: 1, populationSize: 400, generations: 100, mutation: 0.5, maxQueries: 40_400 },
-  validate: (o) => {
-    checkInteger('onePixel: pixels', o.pixels, 1);
-    checkInteger('onePixel: populationSize', o.populationSize, 4);
-    checkInteger('onePixel: generations', o.generations, 0);
-    checkNumber('onePixel: mutation', o.mutation, 0, 2);
-    if (o.mutation === 0) throw new AdvxError('INVALID_OPTION', 'onePixel: mutation must be in (0, 2], got 0 (children would copy their parents).');
-    checkInteger('onePixel: maxQueries', o.maxQueries, 1);
+  options: {
+    pixels: option.integer(1, 'pixels the attack may change', { min: 1 }),
+    populationSize: option.integer(400, "candidate solutions of differential evolution (the paper's)", { min: 4 }),
+    generations: option.integer(100, "generations after the initial population (the paper's)", { min: 0 }),
+    mutation: option.number(0.5, "differential weight F of the DE/rand/1 mutation (the paper's)", { min: 0, max: 2, above: true }),
+    maxQueries: option.integer(40_400, 'queries per sample; populationSize · (generations + 1) lets every generation run', { min: 1 }),
   },
   checkModel: (model) => {
     requireScores('onePixel', model);
     imageDims('onePixel', model.inputShape, 1);
   },
-  perturb: (ctx) => {
+  perturb: (ctx): Promise<tf.Tensor> => {
     const dims = imageDims('onePixel', ctx.model.inputShape, 1);
     return searchEachSample(ctx, ctx.options.maxQueries, (i, b, used) =>
       onePixelSearch({
@@ -216,3 +204,10 @@ export const onePixel = defineAttack<OnePixelOptions>({
     );
   },
 });
+
+/**
+ * Options of {@link onePixel} (each optional; see its option table).
+ *
+ * @public
+ */
+export type OnePixelOptions = FactoryOptions<typeof onePixel>;

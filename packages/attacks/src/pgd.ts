@@ -1,40 +1,6 @@
-import { AdvxError, checkInteger, checkNumber, defineAttack, type AttackOptionsBase } from '@advx/core';
+import { AdvxError, defineAttack, option, type FactoryOptions } from '@advx/core';
 
 import { gradientSteps, lossObjective, sparseL1Direction } from './internal/gradient-steps.js';
-
-/**
- * Options of {@link pgd}.
- *
- * @public
- */
-export interface PgdOptions extends AttackOptionsBase {
-  /** Perturbation norm: `'linf'` (default), `'l2'` or `'l1'`. */
-  readonly norm?: 'linf' | 'l2' | 'l1';
-  /** Gradient steps per restart, an integer ≥ 1 (default 40). */
-  readonly steps?: number;
-  /** Step size relative to epsilon: α = relStepSize·ε (default 0.01/0.3, Madry et al.'s α = 0.01 at ε = 0.3). */
-  readonly relStepSize?: number;
-  /** Absolute step size α in the norm's units; overrides `relStepSize` when > 0 (default 0: unset). */
-  readonly stepSize?: number;
-  /** Start from a uniformly random point of the epsilon ball (default `true`). */
-  readonly randomStart?: boolean;
-  /**
-   * Independent random restarts, an integer ≥ 1 (default 1; > 1 needs `randomStart`). Per sample the
-   * first successful restart is kept, else the one with the highest loss.
-   */
-  readonly restarts?: number;
-  /**
-   * Loss to ascend (default `'ce'`): `'ce'` = cross-entropy of the label (untargeted) or minus the
-   * cross-entropy of the target (targeted); `'margin'` = Carlini & Wagner's logit margin,
-   * `max_{i≠y} z_i − z_y` (untargeted) or `z_t − max_{i≠t} z_i` (targeted).
-   */
-  readonly loss?: 'ce' | 'margin';
-  /**
-   * L1 only: the fraction of coordinates a step leaves unchanged, in [0, 1) (default 0.99: each step
-   * moves the top 1 % of coordinates by gradient magnitude).
-   */
-  readonly l1Sparsity?: number;
-}
 
 /**
  * PGD: Projected Gradient Descent.
@@ -58,16 +24,21 @@ export interface PgdOptions extends AttackOptionsBase {
  * Input: a batch `[n, ...model.inputShape]` inside `model.bounds` (any range: the bounds come from
  * the model adapter). Epsilons are in the units of the input.
  *
- * Options (defaults):
- * - `norm` (`'linf'`): `'linf'`, `'l2'` or `'l1'`.
- * - `steps` (40): gradient steps per restart.
- * - `relStepSize` (0.01/0.3): α = relStepSize·ε.
- * - `stepSize` (0 = unset): absolute α; overrides `relStepSize` when > 0.
- * - `randomStart` (`true`): uniform random start in the epsilon ball.
- * - `restarts` (1): random restarts; per sample, the first successful one, else the one with the highest loss.
- * - `loss` (`'ce'`): `'ce'` or `'margin'` (C&W logit margin).
- * - `l1Sparsity` (0.99): L1 only; fraction of coordinates each step leaves unchanged.
- * - `earlyStop` (`true`): a sample stops at its first adversarial iterate.
+ * Options: {@link pgd}.schema, listed by `advx list --options pgd`:
+ *
+ * <!-- options:pgd -->
+ * | option | values | default | |
+ * | --- | --- | --- | --- |
+ * | `norm` | 'linf' \| 'l2' \| 'l1' | 'linf' | perturbation norm |
+ * | `earlyStop` | boolean | true | stop updating a sample once it is adversarial |
+ * | `steps` | integer in [1, ∞) | 40 | gradient steps per restart |
+ * | `relStepSize` | number in (0, ∞) | 0.0333333 | step size relative to epsilon, α = relStepSize·ε (Madry et al.'s α = 0.01 at ε = 0.3) |
+ * | `stepSize` | number in [0, ∞) | 0 | absolute step size α in the norm's units; overrides relStepSize when > 0 (0: unset) |
+ * | `randomStart` | boolean | true | start from a uniformly random point of the epsilon ball |
+ * | `restarts` | integer in [1, ∞) | 1 | random restarts (> 1 needs randomStart); per sample the first successful one is kept, else the one with the highest loss |
+ * | `loss` | 'ce' \| 'margin' | 'ce' | loss to ascend: cross-entropy, or Carlini & Wagner's logit margin |
+ * | `l1Sparsity` | number in [0, 1) | 0.99 | L1 only: the fraction of coordinates a step leaves unchanged |
+ * <!-- /options -->
  *
  * @example
  * ```ts
@@ -88,7 +59,7 @@ export interface PgdOptions extends AttackOptionsBase {
  * ```
  * @public
  */
-export const pgd = defineAttack<PgdOptions>({
+export const pgd = defineAttack({
   meta: {
     name: 'pgd',
     kind: 'fixed-epsilon',
@@ -99,34 +70,18 @@ export const pgd = defineAttack<PgdOptions>({
     paper:
       'Madry, Makelov, Schmidt, Tsipras & Vladu (2017), "Towards Deep Learning Models Resistant to Adversarial Attacks", https://arxiv.org/abs/1706.06083',
   },
-  defaults: {
-    norm: 'linf',
-    earlyStop: true,
-    steps: 40,
-    relStepSize: 0.01 / 0.3,
-    stepSize: 0,
-    randomStart: true,
-    restarts: 1,
-    loss: 'ce',
-    l1Sparsity: 0.99,
+  options: {
+    steps: option.integer(40, 'gradient steps per restart', { min: 1 }),
+    relStepSize: option.number(0.01 / 0.3, "step size relative to epsilon, α = relStepSize·ε (Madry et al.'s α = 0.01 at ε = 0.3)", { min: 0, above: true }),
+    stepSize: option.number(0, "absolute step size α in the norm's units; overrides relStepSize when > 0 (0: unset)", { min: 0 }),
+    randomStart: option.boolean(true, 'start from a uniformly random point of the epsilon ball'),
+    restarts: option.integer(1, 'random restarts (> 1 needs randomStart); per sample the first successful one is kept, else the one with the highest loss', { min: 1 }),
+    loss: option.oneOf(['ce', 'margin'], 'ce', "loss to ascend: cross-entropy, or Carlini & Wagner's logit margin"),
+    l1Sparsity: option.number(0.99, 'L1 only: the fraction of coordinates a step leaves unchanged', { min: 0, max: 1, below: true }),
   },
-  validate: (o) => {
-    checkInteger('pgd: steps', o.steps, 1);
-    checkNumber('pgd: relStepSize', o.relStepSize, 0, Infinity, true);
-    checkNumber('pgd: stepSize', o.stepSize, 0);
-    if (typeof o.randomStart !== 'boolean') {
-      throw new AdvxError('INVALID_OPTION', `pgd: randomStart must be true or false, got ${String(o.randomStart)}.`);
-    }
-    checkInteger('pgd: restarts', o.restarts, 1);
+  check: (o) => {
     if (o.restarts > 1 && !o.randomStart) {
       throw new AdvxError('INVALID_OPTION', `pgd: restarts = ${o.restarts} needs randomStart: true (restarts from the clean input would all be identical).`);
-    }
-    if (o.loss !== 'ce' && o.loss !== 'margin') {
-      throw new AdvxError('INVALID_OPTION', `pgd: loss must be 'ce' or 'margin', got ${JSON.stringify(o.loss)}.`);
-    }
-    checkNumber('pgd: l1Sparsity', o.l1Sparsity, 0, 1);
-    if (o.l1Sparsity === 1) {
-      throw new AdvxError('INVALID_OPTION', 'pgd: l1Sparsity must be in [0, 1), got 1 (a step would move no coordinate).');
     }
   },
   perturb: (ctx) => {
@@ -141,3 +96,10 @@ export const pgd = defineAttack<PgdOptions>({
     });
   },
 });
+
+/**
+ * Options of {@link pgd} (each optional; see its option table).
+ *
+ * @public
+ */
+export type PgdOptions = FactoryOptions<typeof pgd>;

@@ -1,32 +1,6 @@
-import { AdvxError, checkInteger, checkNumber, defineAttack, type AttackOptionsBase, type Rng } from '@advx/core';
+import { defineAttack, option, type FactoryOptions, type Rng } from '@advx/core';
 
 import { clipInPlace, imageDims, reachedGoal, requireScores, rowOf, searchEachSample, type ImageDims, type SampleSearch } from './internal/black-box.js';
-
-/**
- * Options of {@link simba}.
- *
- * @public
- */
-export interface SimbaOptions extends AttackOptionsBase {
-  /** Distance measure of the result: `'l2'` (the only one; every step has L2 length `stepSize`). */
-  readonly norm?: 'l2';
-  /**
-   * Search directions: `'pixel'` (default; the standard basis, SimBA) or `'dct'` (the orthonormal 2-D
-   * DCT basis, low frequencies first, SimBA-DCT; image inputs only).
-   */
-  readonly basis?: 'pixel' | 'dct';
-  /** Step length ε along each direction, in input units, > 0 (default 0.2, the paper's). */
-  readonly stepSize?: number;
-  /** Queries per sample, an integer ≥ 1 (default 10,000), the first one on the clean input. */
-  readonly maxQueries?: number;
-  /**
-   * DCT only: side of the block of lowest frequencies tried first, as a fraction of the image side,
-   * in (0, 1] (default 1/8, the paper's 28 of 224).
-   */
-  readonly freqFraction?: number;
-  /** DCT only: width of each further band of frequencies, as a fraction of the image side, in (0, 1] (default 1/32, the paper's 7 of 224). */
-  readonly strideFraction?: number;
-}
 
 /**
  * The order SimBA-DCT tries frequencies `(u, v, channel)` in (the paper's `block_order`): the
@@ -153,13 +127,19 @@ function* simbaSearch(s: SimbaSearch): SampleSearch {
  * Queries: at most `maxQueries` per sample; `result.queries` also counts the base's clean check and
  * final checks (one per sample and one per epsilon).
  *
- * Options (defaults):
- * - `basis` (`'pixel'`): `'pixel'` or `'dct'`.
- * - `stepSize` (0.2): ε.
- * - `maxQueries` (10,000): queries per sample.
- * - `freqFraction` (1/8) and `strideFraction` (1/32): DCT block order, as fractions of the image side.
- * - `earlyStop` (`true`): a sample stops at its first adversarial point.
- * - `norm` (`'l2'`).
+ * Options: {@link simba}.schema, listed by `advx list --options simba`:
+ *
+ * <!-- options:simba -->
+ * | option | values | default | |
+ * | --- | --- | --- | --- |
+ * | `norm` | 'l2' | 'l2' | perturbation norm |
+ * | `earlyStop` | boolean | true | stop updating a sample once it is adversarial |
+ * | `basis` | 'pixel' \| 'dct' | 'pixel' | search directions: the standard basis (SimBA), or the orthonormal 2-D DCT basis, low frequencies first (SimBA-DCT; image inputs only) |
+ * | `stepSize` | number in (0, ∞) | 0.2 | step length ε along each direction, in input units (the paper's) |
+ * | `maxQueries` | integer in [1, ∞) | 10000 | queries per sample, the first one on the clean input |
+ * | `freqFraction` | number in (0, 1] | 0.125 | DCT only: side of the block of lowest frequencies tried first, as a fraction of the image side (the paper's 28 of 224) |
+ * | `strideFraction` | number in (0, 1] | 0.03125 | DCT only: width of each further band of frequencies, as a fraction of the image side (the paper's 7 of 224) |
+ * <!-- /options -->
  *
  * @example
  * ```ts
@@ -176,7 +156,7 @@ function* simbaSearch(s: SimbaSearch): SampleSearch {
  * ```
  * @public
  */
-export const simba = defineAttack<SimbaOptions>({
+export const simba = defineAttack({
   meta: {
     name: 'simba',
     kind: 'minimization',
@@ -186,18 +166,12 @@ export const simba = defineAttack<SimbaOptions>({
     randomized: true,
     paper: 'Guo, Gardner, You, Wilson & Weinberger (2019), "Simple Black-box Adversarial Attacks", https://arxiv.org/abs/1905.07121',
   },
-  defaults: { norm: 'l2', earlyStop: true, basis: 'pixel', stepSize: 0.2, maxQueries: 10_000, freqFraction: 1 / 8, strideFraction: 1 / 32 },
-  validate: (o) => {
-    if (o.basis !== 'pixel' && o.basis !== 'dct') {
-      throw new AdvxError('INVALID_OPTION', `simba: basis must be 'pixel' or 'dct', got ${JSON.stringify(o.basis)}.`);
-    }
-    checkNumber('simba: stepSize', o.stepSize, 0, Infinity, true);
-    checkInteger('simba: maxQueries', o.maxQueries, 1);
-    checkNumber('simba: freqFraction', o.freqFraction, 0, 1);
-    checkNumber('simba: strideFraction', o.strideFraction, 0, 1);
-    if (o.freqFraction === 0 || o.strideFraction === 0) {
-      throw new AdvxError('INVALID_OPTION', 'simba: freqFraction and strideFraction must be in (0, 1], got 0.');
-    }
+  options: {
+    basis: option.oneOf(['pixel', 'dct'], 'pixel', "search directions: the standard basis (SimBA), or the orthonormal 2-D DCT basis, low frequencies first (SimBA-DCT; image inputs only)"),
+    stepSize: option.number(0.2, "step length ε along each direction, in input units (the paper's)", { min: 0, above: true }),
+    maxQueries: option.integer(10_000, 'queries per sample, the first one on the clean input', { min: 1 }),
+    freqFraction: option.number(1 / 8, "DCT only: side of the block of lowest frequencies tried first, as a fraction of the image side (the paper's 28 of 224)", { min: 0, max: 1, above: true }),
+    strideFraction: option.number(1 / 32, "DCT only: width of each further band of frequencies, as a fraction of the image side (the paper's 7 of 224)", { min: 0, max: 1, above: true }),
   },
   checkModel: (model, o) => {
     requireScores('simba', model);
@@ -227,3 +201,10 @@ export const simba = defineAttack<SimbaOptions>({
     });
   },
 });
+
+/**
+ * Options of {@link simba} (each optional; see its option table).
+ *
+ * @public
+ */
+export type SimbaOptions = FactoryOptions<typeof simba>;

@@ -1,13 +1,6 @@
-import type { AttackFactory } from '@advx/core';
+import type { FactoryOptions } from '@advx/core';
 
-import { defineEstimatorAttack, type EstimatedGradientOptions } from './internal/estimated-steps.js';
-
-/**
- * Options of {@link spsa}: those of every estimated-gradient attack ({@link EstimatedGradientOptions}).
- *
- * @public
- */
-export type SpsaOptions = EstimatedGradientOptions;
+import { defineEstimatorAttack, estimatorOptions, type EstimatedGradientOptions } from './internal/estimated-steps.js';
 
 /**
  * SPSA attack: PGD on a gradient estimated by simultaneous perturbation stochastic approximation.
@@ -31,12 +24,21 @@ export type SpsaOptions = EstimatedGradientOptions;
  * Queries: each step costs `1 + 2·samples` per sample; at most `maxQueries` per sample and epsilon,
  * plus the base's clean and final checks in `result.queries`.
  *
- * Options (defaults):
- * - `norm` (`'linf'`): `'linf'` or `'l2'`.
- * - `steps` (100) and `maxQueries` (10,000): whichever ends first.
- * - `relStepSize` (0.1: α = ε/10) or `stepSize` (0 = unset).
- * - `samples` (64) and `delta` (δ = 0.01, the paper's).
- * - `loss` (`'margin'`), `earlyStop` (`true`).
+ * Options: {@link spsa}.schema, listed by `advx list --options spsa`:
+ *
+ * <!-- options:spsa -->
+ * | option | values | default | |
+ * | --- | --- | --- | --- |
+ * | `norm` | 'linf' \| 'l2' | 'linf' | perturbation norm |
+ * | `earlyStop` | boolean | true | stop updating a sample once it is adversarial |
+ * | `steps` | integer in [1, ∞) | 100 | gradient steps at most |
+ * | `relStepSize` | number in (0, ∞) | 0.1 | step size relative to epsilon, α = relStepSize·ε |
+ * | `stepSize` | number in [0, ∞) | 0 | absolute step size α; overrides relStepSize when > 0 (0: unset) |
+ * | `maxQueries` | integer in [1, ∞) | 10000 | queries per sample and epsilon; each step costs 1 + 2·samples |
+ * | `samples` | integer in [1, ∞) | 64 | antithetic pairs of probes x ± δ·u per gradient estimate |
+ * | `delta` | number in (0, ∞) | 0.01 | probe radius δ in input units (the paper's) |
+ * | `loss` | 'margin' \| 'ce' | 'margin' | loss ascended: Carlini & Wagner's margin, from log-probabilities, or cross-entropy |
+ * <!-- /options -->
  *
  * @example
  * ```ts
@@ -53,7 +55,7 @@ export type SpsaOptions = EstimatedGradientOptions;
  * ```
  * @public
  */
-export const spsa: AttackFactory<SpsaOptions> = defineEstimatorAttack(
+export const spsa = defineEstimatorAttack(
   'spsa',
   {
     name: 'spsa',
@@ -64,5 +66,19 @@ export const spsa: AttackFactory<SpsaOptions> = defineEstimatorAttack(
     randomized: true,
     paper: "Uesato, O'Donoghue, van den Oord & Kohli (2018), \"Adversarial Risk and the Dangers of Evaluating Against Weak Attacks\", https://arxiv.org/abs/1802.05666",
   },
-  { norm: 'linf', earlyStop: true, steps: 100, relStepSize: 0.1, stepSize: 0, maxQueries: 10_000, samples: 64, delta: 0.01, loss: 'margin' },
+  estimatorOptions({
+    steps: 100,
+    samples: 64,
+    samplesDoc: 'antithetic pairs of probes x ± δ·u per gradient estimate',
+    delta: 0.01,
+    deltaDoc: "probe radius δ in input units (the paper's)",
+  }),
 );
+
+/**
+ * Options of {@link spsa} (each optional; see its option table); those of every
+ * estimated-gradient attack ({@link EstimatedGradientOptions}).
+ *
+ * @public
+ */
+export type SpsaOptions = FactoryOptions<typeof spsa>;

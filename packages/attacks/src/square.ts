@@ -1,4 +1,4 @@
-import { AdvxError, checkInteger, checkNumber, defineAttack, type AttackOptionsBase, type Rng } from '@advx/core';
+import { defineAttack, option, type FactoryOptions, type Rng } from '@advx/core';
 
 import {
   clipInPlace,
@@ -13,27 +13,6 @@ import {
   batchTensor,
   type ImageDims,
 } from './internal/black-box.js';
-
-/**
- * Options of {@link square}.
- *
- * @public
- */
-export interface SquareOptions extends AttackOptionsBase {
-  /** Perturbation norm: `'linf'` (default) or `'l2'`. */
-  readonly norm?: 'linf' | 'l2';
-  /**
-   * Queries per sample and epsilon, an integer ≥ 1 (default 10,000, the paper's), the first one on
-   * the initial point. Also the horizon of the `p` schedule.
-   */
-  readonly maxQueries?: number;
-  /**
-   * Initial fraction of the image's pixels a square covers, in (0, 1] (default 0.05, the paper's
-   * Linf value for ImageNet; the paper uses 0.1 for L2 and 0.8 for MNIST). Halved on the paper's
-   * schedule (after 10, 50, 200, 500, 1000, 2000, 4000, 6000 and 8000 of every 10,000 queries).
-   */
-  readonly pInit?: number;
-}
 
 /**
  * The paper's piecewise-constant schedule of `p` (the fraction of pixels a square covers) at
@@ -272,11 +251,20 @@ function l2Steps(dims: ImageDims, eps: number, bounds: readonly [number, number]
  * and final checks (one query each per sample and epsilon), so a sample spends at most
  * `1 + epsilons.length · (maxQueries + 1)`.
  *
- * Options (defaults):
- * - `norm` (`'linf'`): `'linf'` or `'l2'`.
- * - `maxQueries` (10,000): queries per sample and epsilon.
- * - `pInit` (0.05): initial fraction of pixels per square (the paper: 0.05 Linf / 0.1 L2 on ImageNet, 0.8 on MNIST).
- * - `earlyStop` (`true`): a sample stops at its first adversarial point.
+ * Options: {@link square}.schema, listed by `advx list --options square`:
+ *
+ * <!-- options:square -->
+ * | option | values | default | |
+ * | --- | --- | --- | --- |
+ * | `norm` | 'linf' \| 'l2' | 'linf' | perturbation norm |
+ * | `earlyStop` | boolean | true | stop updating a sample once it is adversarial |
+ * | `maxQueries` | integer in [1, ∞) | 10000 | queries per sample and epsilon, the first one on the initial point; also the horizon of the p schedule |
+ * | `pInit` | number in (0, 1] | 0.05 | initial fraction of the image's pixels a square covers, halved on the paper's schedule |
+ * <!-- /options -->
+ *
+ * The default `maxQueries` (10,000) is the paper's; the default `pInit` (0.05) is the paper's Linf
+ * value for ImageNet (the paper uses 0.1 for L2 and 0.8 for MNIST). `pInit` is halved on the paper's
+ * schedule (after 10, 50, 200, 500, 1000, 2000, 4000, 6000 and 8000 of every 10,000 queries).
  *
  * @example
  * ```ts
@@ -293,7 +281,7 @@ function l2Steps(dims: ImageDims, eps: number, bounds: readonly [number, number]
  * ```
  * @public
  */
-export const square = defineAttack<SquareOptions>({
+export const square = defineAttack({
   meta: {
     name: 'square',
     kind: 'fixed-epsilon',
@@ -304,11 +292,9 @@ export const square = defineAttack<SquareOptions>({
     paper:
       'Andriushchenko, Croce, Flammarion & Hein (2020), "Square Attack: a query-efficient black-box adversarial attack via random search", https://arxiv.org/abs/1912.00049',
   },
-  defaults: { norm: 'linf', earlyStop: true, maxQueries: 10_000, pInit: 0.05 },
-  validate: (o) => {
-    checkInteger('square: maxQueries', o.maxQueries, 1);
-    checkNumber('square: pInit', o.pInit, 0, 1);
-    if (o.pInit === 0) throw new AdvxError('INVALID_OPTION', 'square: pInit must be in (0, 1], got 0 (a square would cover no pixel).');
+  options: {
+    maxQueries: option.integer(10_000, 'queries per sample and epsilon, the first one on the initial point; also the horizon of the p schedule', { min: 1 }),
+    pInit: option.number(0.05, "initial fraction of the image's pixels a square covers, halved on the paper's schedule", { min: 0, max: 1, above: true }),
   },
   checkModel: (model, o) => {
     requireScores('square', model);
@@ -358,3 +344,10 @@ export const square = defineAttack<SquareOptions>({
     return batchTensor(ctx, best);
   },
 });
+
+/**
+ * Options of {@link square} (each optional; see its option table).
+ *
+ * @public
+ */
+export type SquareOptions = FactoryOptions<typeof square>;

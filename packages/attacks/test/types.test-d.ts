@@ -60,12 +60,12 @@ expectTypeOf<NonNullable<FmnOptions['norm']>>().toEqualTypeOf<NormName>();
 // @ts-expect-error unknown option
 fmn({ epsilon: 0.3 });
 
-// DDN, C&W and DeepFool: `norm` is typed by the base (`NormName`), so a norm they are not defined for
-// compiles and is rejected at run time with `UNSUPPORTED_NORM` (covered by their unit tests). These
-// lines pin that: if an options type narrows `norm` (e.g. DDN to `'l2'`), turn them into
-// `@ts-expect-error` lines.
-expectTypeOf<NonNullable<DdnOptions['norm']>>().toEqualTypeOf<NormName>();
-expectTypeOf<NonNullable<CarliniWagnerL2Options['norm']>>().toEqualTypeOf<NormName>();
+// Every options type narrows `norm` to the attack's own norms (from `meta.norms`): a norm an attack is
+// not defined for does not compile (and is rejected at run time with `UNSUPPORTED_NORM`).
+expectTypeOf<NonNullable<DdnOptions['norm']>>().toEqualTypeOf<'l2'>();
+expectTypeOf<NonNullable<CarliniWagnerL2Options['norm']>>().toEqualTypeOf<'l2'>();
+// @ts-expect-error DDN is defined for l2 only
+ddn({ norm: 'linf' });
 ddn({ steps: 100, gamma: 0.05 });
 // @ts-expect-error unknown option
 ddn({ stepz: 100 });

@@ -7,7 +7,8 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 
-import type { AttackContext, AttackDefinition, AttackOptionsBase, Objective, SubsetContext } from './define-attack.js';
+import type { AttackMeta } from './attack.js';
+import type { AttackContext, AttackOptionsBase, Objective, SubsetContext } from './define-attack.js';
 import { AdvxError } from './errors.js';
 import { isAdversarialLogits, type ResolvedGoal } from './goals.js';
 import { runIterations } from './iterate.js';
@@ -21,11 +22,16 @@ import { gatherRows } from './rows.js';
 
 /** What every context of one batch (and one epsilon) shares. */
 export interface BatchScope<O extends AttackOptionsBase> {
-  readonly def: AttackDefinition<O>;
+  /** The method's metadata (for messages). */
+  readonly def: { readonly meta: AttackMeta };
   readonly options: Required<O>;
   readonly model: AnyModel;
   /** Index of the batch's first sample within the run. */
   readonly offset: number;
+  /** The run's seed. */
+  readonly seed: number;
+  /** The run's batch size. */
+  readonly batchSize: number;
   readonly epsilon: number;
   readonly norm: NormGeometry;
   /** Per-sample query counts of the run (query models and score/decision attacks). */
@@ -79,7 +85,7 @@ function countingModel(model: Model, ledger: PassLedger, rows: Int32Array, name:
 
 /** The context of the rows `view` (its tensors stay the caller's). */
 export function makeContext<O extends AttackOptionsBase>(scope: BatchScope<O>, view: RowView): AttackContext<Required<O>> {
-  const { def, options, model, offset, epsilon, norm, counts, passes } = scope;
+  const { def, options, model, offset, seed, batchSize, epsilon, norm, counts, passes } = scope;
   const { x, goal, active, rng, index } = view;
   const n = x.shape[0] as number;
   const [lo, hi] = model.bounds;
@@ -192,6 +198,8 @@ export function makeContext<O extends AttackOptionsBase>(scope: BatchScope<O>, v
     x,
     n,
     offset,
+    seed,
+    batchSize,
     goal,
     active,
     epsilon,
@@ -218,6 +226,13 @@ export function makeContext<O extends AttackOptionsBase>(scope: BatchScope<O>, v
         steps,
         step,
       ),
+    chargeRun: (rows, result) => {
+      checkRows('chargeRun', rows, n, false);
+      if (result.samplePasses !== undefined && result.samplePasses.length !== rows.length) {
+        throw new AdvxError('INVALID_SHAPE', `chargeRun: the nested run has ${result.samplePasses.length} samples but ${rows.length} rows were given.`);
+      }
+      passes?.chargeRun(Int32Array.from(rows, (r) => batchRows[r] as number), result);
+    },
     checkpoint: scope.checkpoint,
   };
   return ctx;

@@ -41,6 +41,14 @@ export interface AttackMeta {
   readonly randomized: boolean;
   /** Paper reference (authors, year, title, link). */
   readonly paper?: string;
+  /**
+   * `'sample'` (default): each sample is attacked on its own, so results do not depend on the batch.
+   * `'dataset'`: one perturbation (a universal perturbation, a patch, a substitute model) is fitted
+   * on all the samples of a run together and applied to each; the base runs them as one batch (the
+   * method chunks its own passes by {@link AttackContext.batchSize}), and a per-sample pass budget
+   * does not apply.
+   */
+  readonly scope?: 'sample' | 'dataset';
 }
 
 /**

@@ -10,6 +10,7 @@ import type { NormGeometry, NormName } from './norms/types.js';
 import { BudgetSpent, checkMaxPasses, PassLedger } from './passes.js';
 import { BatchRng } from './rng.js';
 import { whereRows } from './rows.js';
+import { option, resolveOptions, schemaDefaults, type OptionSchema, type OptionSpec, type OptionsInput } from './options.js';
 import { assertLogitsOutput, checkInteger, validateEpsilons, validateGoal, validateInput } from './validate.js';
 
 /**
@@ -76,6 +77,16 @@ export interface AttackContext<Options> {
   readonly n: number;
   /** Index of the batch's first sample within the whole run. */
   readonly offset: number;
+  /**
+   * The run's seed ({@link RunOptions.seed}). Per-sample draws come from {@link AttackContext.rng};
+   * a dataset-level attack (`meta.scope: 'dataset'`) seeds its one shared stream from this.
+   */
+  readonly seed: number;
+  /**
+   * The run's batch size ({@link RunOptions.batchSize}): a dataset-level attack, which gets every
+   * sample in one context, calls the model on chunks of at most this many rows.
+   */
+  readonly batchSize: number;
   /** The goal for this batch. */
   readonly goal: ResolvedGoal;
   /** Bool `[n]`: samples that still need an adversarial (not already adversarial without perturbation). */
@@ -140,6 +151,13 @@ export interface AttackContext<Options> {
    * not return.
    */
   iterate<S extends IterationState>(init: S, steps: number, step: IterationStep<Options, S>): Promise<S>;
+  /**
+   * Counts the passes of another attack run on `ctx.model` for rows `rows` of this context (indices
+   * into `x`; its `samplePasses` one per row), when an attack runs one inside its math (e.g. DeepFool
+   * inside a universal perturbation). Not allowed under a pass budget ({@link RunOptions.maxPasses}),
+   * which a nested run could not respect: an attack that nests runs is dataset-level or refuses it.
+   */
+  chargeRun(rows: Int32Array, result: Pick<AttackResult, 'samplePasses' | 'passes'>): void;
   /** Abort point and progress report; call it inside long loops that do not use {@link AttackContext.iterate}. */
   checkpoint(step: number, steps: number): Promise<void>;
 }
@@ -172,27 +190,61 @@ export type SubsetContext<Options> = AttackContext<Options> & {
 };
 
 /**
- * The definition of an attack method: its metadata, default options and its math.
+ * The options every attack takes, declared by the base for the norms `N` an attack supports.
  *
  * @public
  */
-export interface AttackDefinition<Options extends AttackOptionsBase> {
-  /** Static description. */
-  readonly meta: AttackMeta;
-  /** Every option with its default value; unknown options passed by users are rejected. */
-  readonly defaults: Required<Options>;
-  /** Extra validation of resolved options; throw `AdvxError('INVALID_OPTION', ...)`. */
-  validate?(options: Required<Options>): void;
+export type BaseAttackSchema<N extends NormName> = {
+  /** Perturbation norm: one of the attack's norms, the first by default. */
+  readonly norm: OptionSpec<N> & { readonly required: false };
+  /** Stop updating a sample once it is adversarial. */
+  readonly earlyStop: OptionSpec<boolean> & { readonly required: false };
+};
+
+/**
+ * The options a user passes to an attack that declares `S` and supports the norms `N`: `norm`,
+ * `earlyStop` and the declared ones, each optional.
+ *
+ * @public
+ */
+export type AttackOptions<S extends OptionSchema, N extends NormName> = OptionsInput<BaseAttackSchema<N> & S>;
+
+/**
+ * The options type of an attack factory: `FactoryOptions<typeof pgd>`.
+ *
+ * @public
+ */
+export type FactoryOptions<F> = F extends AttackFactory<infer O> ? O : never;
+
+/**
+ * The definition of an attack method: its metadata, its option declarations and its math.
+ *
+ * @public
+ */
+export interface AttackDefinition<S extends OptionSchema, N extends NormName> {
+  /** Static description; `norms` lists the supported norms, the default first. */
+  readonly meta: AttackMeta & { readonly norms: readonly N[] };
+  /**
+   * Every option of the method, declared once with {@link option} (default, range, doc): from it come
+   * the options type, the defaults, the validation, the docs table and the command line's parsing.
+   * The base adds `norm` (from `meta.norms`) and `earlyStop`; unknown options are rejected.
+   */
+  readonly options: S;
+  /**
+   * Constraints between options that the declarations cannot state (e.g. `restarts > 1` needs
+   * `randomStart`); throw `AdvxError('INVALID_OPTION', ...)`.
+   */
+  check?(options: Required<AttackOptions<S, N>>): void;
   /**
    * Validation that depends on the model (e.g. a loss that needs ≥ 3 classes), run before any work;
    * throw an `AdvxError`.
    */
-  checkModel?(model: AnyModel, options: Required<Options>): void;
+  checkModel?(model: AnyModel, options: Required<AttackOptions<S, N>>): void;
   /**
    * The math: returns the adversarial batch for `ctx.x` (the base clips and projects it, then releases
    * it). It releases every other tensor it creates, on every path (see {@link AttackContext}).
    */
-  perturb(ctx: AttackContext<Required<Options>>): tf.Tensor | Promise<tf.Tensor>;
+  perturb(ctx: AttackContext<Required<AttackOptions<S, N>>>): tf.Tensor | Promise<tf.Tensor>;
 }
 
 /**
@@ -205,6 +257,8 @@ export type AttackFactory<Options extends AttackOptionsBase> = ((options?: Parti
   readonly meta: AttackMeta;
   /** Default options. */
   readonly defaults: Readonly<Required<Options>>;
+  /** Every option's declaration (`norm` and `earlyStop` included): see {@link describeOptions}. */
+  readonly schema: OptionSchema;
 };
 
 const DEFAULT_BATCH_SIZE = 128;
@@ -222,36 +276,25 @@ function yieldToEventLoop(): Promise<void> {
   });
 }
 
-function resolveOptions<O extends AttackOptionsBase>(def: AttackDefinition<O>, given: Partial<O> | undefined): Required<O> {
-  if (given !== undefined && (given === null || typeof given !== 'object')) {
-    throw new AdvxError('INVALID_OPTION', `${def.meta.name}: options must be an object.`);
-  }
-  const known = Object.keys(def.defaults);
-  for (const key of Object.keys(given ?? {})) {
-    if (!known.includes(key)) {
-      throw new AdvxError(
-        'INVALID_OPTION',
-        `${def.meta.name}: unknown option '${key}'. Known options: ${known.join(', ')}.`,
-        { option: key },
-      );
+/** The full schema of an attack: the base's `norm` and `earlyStop`, then the attack's own. */
+function attackSchema(meta: AttackMeta, own: OptionSchema): OptionSchema {
+  const norms = meta.norms as readonly string[];
+  return Object.freeze({
+    norm: option.oneOf(norms, norms[0] as string, `perturbation norm`),
+    earlyStop: option.boolean(true, 'stop updating a sample once it is adversarial'),
+    ...own,
+  });
+}
+
+function resolveAttackOptions(meta: AttackMeta, schema: OptionSchema, given: unknown, check: ((o: never) => void) | undefined): Record<string, unknown> {
+  const norm = (given as { norm?: unknown } | null | undefined)?.norm;
+  if (given !== null && typeof given === 'object' && norm !== undefined) {
+    getNorm(norm as NormName);
+    if (!meta.norms.includes(norm as NormName)) {
+      throw new AdvxError('UNSUPPORTED_NORM', `${meta.name} is defined for ${meta.norms.join(', ')}, not '${String(norm)}'.`, { norm, supported: meta.norms });
     }
   }
-  const defined = Object.fromEntries(Object.entries(given ?? {}).filter(([, v]) => v !== undefined));
-  const options = { ...def.defaults, ...defined } as Required<O>;
-  const norm = options.norm as NormName;
-  getNorm(norm);
-  if (!def.meta.norms.includes(norm)) {
-    throw new AdvxError(
-      'UNSUPPORTED_NORM',
-      `${def.meta.name} is defined for ${def.meta.norms.join(', ')}, not '${norm}'.`,
-      { norm, supported: def.meta.norms },
-    );
-  }
-  if (typeof options.earlyStop !== 'boolean') {
-    throw new AdvxError('INVALID_OPTION', `${def.meta.name}: earlyStop must be true or false.`);
-  }
-  def.validate?.(options);
-  return Object.freeze(options);
+  return resolveOptions(meta.name, schema, given, check as ((o: Record<string, unknown>) => void) | undefined);
 }
 
 /** Predicted classes of a batch, counting queries on query models. */
@@ -308,35 +351,37 @@ function reached(pred: Int32Array, classes: Int32Array, offset: number, targeted
  *
  * @example
  * ```ts
- * export const fgsm = defineAttack<FgsmOptions>({
+ * export const fgsm = defineAttack({
  *   meta: { name: 'fgsm', kind: 'fixed-epsilon', norms: ['linf'], threat: 'white-box',
  *           goals: ['untargeted', 'targeted'], randomized: false },
- *   defaults: { norm: 'linf', earlyStop: true },
+ *   options: { scale: option.number(1, 'step length as a multiple of epsilon', { min: 0, above: true }) },
  *   perturb: (ctx) => {
  *     const { grad } = ctx.gradient(ctx.x);
- *     return tf.add(ctx.x, tf.mul(ctx.norm.normalizeGradient(grad), ctx.epsilon));
+ *     return tf.add(ctx.x, tf.mul(ctx.norm.normalizeGradient(grad), ctx.options.scale * ctx.epsilon));
  *   },
  * });
  * const result = await fgsm().run(model, x, { labels }, { epsilons: [0.1, 0.3] });
  * ```
  * @public
  */
-export function defineAttack<Options extends AttackOptionsBase>(def: AttackDefinition<Options>): AttackFactory<Options> {
+export function defineAttack<const N extends NormName, const S extends OptionSchema>(def: AttackDefinition<S, N>): AttackFactory<AttackOptions<S, N>> {
+  type O = AttackOptions<S, N>;
   const meta = Object.freeze({ ...def.meta });
-  const factory = (given?: Partial<Options>): Attack<Required<Options>> => {
-    const options = resolveOptions(def, given);
+  const schema = attackSchema(meta, def.options);
+  const factory = (given?: Partial<O>): Attack<Required<O>> => {
+    const options = resolveAttackOptions(meta, schema, given, def.check?.bind(def) as ((o: never) => void) | undefined) as Required<O>;
     return Object.freeze({
       meta,
       options,
       run: (model: AnyModel, x: tf.Tensor, goal: Goal, runOptions?: RunOptions) => runAttack(def, options, model, x, goal, runOptions ?? {}),
     });
   };
-  return Object.assign(factory, { meta, defaults: Object.freeze({ ...def.defaults }) });
+  return Object.assign(factory, { meta, defaults: schemaDefaults(schema) as Readonly<Required<O>>, schema });
 }
 
-async function runAttack<O extends AttackOptionsBase>(
-  def: AttackDefinition<O>,
-  options: Required<O>,
+async function runAttack<S extends OptionSchema, N extends NormName>(
+  def: AttackDefinition<S, N>,
+  options: Required<AttackOptions<S, N>>,
   model: AnyModel,
   x: tf.Tensor,
   goal: Goal,
@@ -363,6 +408,13 @@ async function runAttack<O extends AttackOptionsBase>(
   }
   const batchSize = checkInteger('batchSize', run.batchSize ?? DEFAULT_BATCH_SIZE, 1);
   const maxPasses = checkMaxPasses(run.maxPasses);
+  if (maxPasses !== Infinity && meta.scope === 'dataset') {
+    throw new AdvxError(
+      'INVALID_OPTION',
+      `maxPasses is a per-sample budget, but ${meta.name} fits one perturbation on all samples together (a dataset-level attack): run it without maxPasses.`,
+      { option: 'maxPasses' },
+    );
+  }
   if (maxPasses !== Infinity && model.kind !== 'model') {
     throw new AdvxError('INVALID_OPTION', `maxPasses budgets a white-box model's passes, but this is a query-only model; its queries are budgeted by toQueryModel's budget.`, { option: 'maxPasses' });
   }
@@ -381,10 +433,12 @@ async function runAttack<O extends AttackOptionsBase>(
   const goalValues = await validateGoal(goal, n, model.numClasses);
   if (signal?.aborted) throw abortError();
 
-  const norm = getNorm(options.norm as NormName);
+  const norm = getNorm((options as unknown as AttackOptionsBase).norm as NormName);
   // Query models count every query; score- and decision-based attacks also count their own queries of a white-box model.
   const counts = model.kind === 'query' || meta.threat === 'score' || meta.threat === 'decision' ? new Int32Array(n) : undefined;
-  const batches = Math.ceil(n / batchSize);
+  // A dataset-level attack fits one perturbation on every sample: the run is one batch.
+  const rowsPerBatch = meta.scope === 'dataset' ? n : batchSize;
+  const batches = Math.ceil(n / rowsPerBatch);
   const units = minimization ? 1 : epsilons.length;
   // White-box models count their forward and backward passes per sample, whatever the attack's threat model.
   const passes = model.kind === 'model' ? new PassLedger(n, maxPasses, norm, units) : undefined;
@@ -430,8 +484,8 @@ async function runAttack<O extends AttackOptionsBase>(
 
   try {
     for (let b = 0; b < batches; b++) {
-      const offset = b * batchSize;
-      const size = Math.min(batchSize, n - offset);
+      const offset = b * rowsPerBatch;
+      const size = Math.min(rowsPerBatch, n - offset);
       const xb = tf.slice(x, offset, size);
       const classes = tf.tensor1d(goalValues.classes.subarray(offset, offset + size), 'int32');
       const labels = goalValues.labels ? tf.tensor1d(goalValues.labels.subarray(offset, offset + size), 'int32') : undefined;
@@ -455,11 +509,13 @@ async function runAttack<O extends AttackOptionsBase>(
         const activeMask = active;
 
         const perturbOnce = async (epsilon: number, unit: number): Promise<tf.Tensor> => {
-          const scope: BatchScope<O> = {
+          const scope: BatchScope<AttackOptions<S, N>> = {
             def,
             options,
             model,
             offset,
+            seed,
+            batchSize,
             epsilon,
             norm,
             counts,
@@ -597,7 +653,7 @@ async function runAttack<O extends AttackOptionsBase>(
     ...(passes
       ? {
           passes: passes.totals(),
-          samplePasses: Int32Array.from(passes.forward, (f, i) => f + (passes.backward[i] as number)),
+          samplePasses: passes.samplePasses(),
           ...(passes.limited ? { budget: { maxPasses, exhausted: passes.exhausted } } : {}),
         }
       : {}),

@@ -48,12 +48,32 @@ export { rocAuc } from './metrics/roc-auc.js';
 export { predictClasses, type PredictOptions } from './predict.js';
 export type { Attack, AttackKind, AttackMeta, AttackResult, PassBudgetReport, PassCount, Progress, QuantizationReport, RunOptions, ThreatModel } from './attack.js';
 export {
+  defineFactory,
+  describeOptions,
+  option,
+  optionTable,
+  parseOptionStrings,
+  resolveOptions,
+  schemaDefaults,
+  type OptionFactory,
+  type OptionRow,
+  type RequiredKeys,
+  type OptionSchema,
+  type OptionSpec,
+  type OptionsInput,
+  type OptionsResolved,
+  type OptionValue,
+} from './options.js';
+export {
   defineAttack,
   quantizeToward,
   type AttackContext,
   type AttackDefinition,
   type AttackFactory,
+  type AttackOptions,
   type AttackOptionsBase,
+  type BaseAttackSchema,
+  type FactoryOptions,
   type GradientResult,
   type IterationState,
   type IterationStep,

@@ -7,7 +7,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 
-import type { RunOptions } from './attack.js';
+import type { PassCount, RunOptions } from './attack.js';
 import { AdvxError } from './errors.js';
 import { isAdversarialLogits, type ResolvedGoal } from './goals.js';
 import type { NormGeometry } from './norms/types.js';
@@ -67,6 +67,10 @@ export class PassLedger {
   /** Samples that spent their whole budget, per unit (epsilon) summed over batches. */
   readonly exhausted: number[];
   private unit: Unit | undefined;
+  /** Per sample: passes of nested attack runs ({@link PassLedger.chargeRun}). */
+  private readonly nested: Int32Array;
+  private nestedForward = 0;
+  private nestedBackward = 0;
 
   constructor(
     n: number,
@@ -76,6 +80,7 @@ export class PassLedger {
   ) {
     this.forward = new Int32Array(n);
     this.backward = new Int32Array(n);
+    this.nested = new Int32Array(n);
     this.exhausted = new Array<number>(units).fill(0);
   }
 
@@ -187,8 +192,33 @@ export class PassLedger {
     this.unit = undefined;
   }
 
+  /**
+   * Charges a nested attack run on rows `rows` of the current batch (its `samplePasses`, one per
+   * row, and its `passes` totals). Only without a budget: a nested run cannot be cut by this one's.
+   */
+  chargeRun(rows: Int32Array, result: { readonly samplePasses?: Int32Array; readonly passes?: PassCount }): void {
+    const u = this.unit;
+    if (!u || !result.samplePasses || !result.passes) return;
+    if (this.limited) throw new Error('PassLedger.chargeRun: a nested run cannot be charged under a pass budget.');
+    rows.forEach((r, j) => {
+      const s = u.offset + r;
+      this.nested[s] = (this.nested[s] as number) + (result.samplePasses?.[j] as number);
+      u.charged[r] = 1;
+    });
+    this.nestedForward += result.passes.forward;
+    this.nestedBackward += result.passes.backward;
+  }
+
+  /** Per sample: forward plus backward passes, nested runs included. */
+  samplePasses(): Int32Array {
+    return Int32Array.from(this.forward, (f, i) => f + (this.backward[i] as number) + (this.nested[i] as number));
+  }
+
   /** Totals over the run. */
   totals(): { forward: number; backward: number } {
-    return { forward: this.forward.reduce((a, b) => a + b, 0), backward: this.backward.reduce((a, b) => a + b, 0) };
+    return {
+      forward: this.forward.reduce((a, b) => a + b, 0) + this.nestedForward,
+      backward: this.backward.reduce((a, b) => a + b, 0) + this.nestedBackward,
+    };
   }
 }

@@ -258,6 +258,7 @@ describe('bad input fails fast with a clear AdvxError and leaks nothing', () => 
       return 'no error';
     };
     expect(code(() => gradientSign({ norm: 'l7' as 'l2' }))).toBe('UNKNOWN_NORM');
+    // @ts-expect-error the options type allows linf and l2 only; at run time the same mistake is UNSUPPORTED_NORM
     expect(code(() => gradientSign({ norm: 'l1' }))).toBe('UNSUPPORTED_NORM');
     expect(code(() => gradientSign({ stepz: 3 } as never))).toBe('INVALID_OPTION');
   });
@@ -304,9 +305,9 @@ describe('bad input fails fast with a clear AdvxError and leaks nothing', () => 
 describe('model-dependent validation', () => {
   it('checkModel runs before any work and its error propagates without a leak', async () => {
     const { defineAttack: define, AdvxError } = await import('../src/index.js');
-    const needsFour = define<{ norm?: 'linf'; earlyStop?: boolean }>({
+    const needsFour = define({
       meta: { name: 'test-needs-four', kind: 'fixed-epsilon', norms: ['linf'], threat: 'white-box', goals: ['untargeted'], randomized: false },
-      defaults: { norm: 'linf', earlyStop: true },
+      options: {},
       checkModel: (m) => {
         if (m.numClasses < 4) throw new AdvxError('INVALID_OPTION', 'needs at least 4 classes');
       },

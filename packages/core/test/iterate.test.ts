@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, describe, expect, it } from 'vitest';
 
-import { defineAttack, gatherRows, isAdvxError, scatterRows, type AttackOptionsBase, type AttackResult, type IterationState } from '../src/index.js';
+import { defineAttack, option, gatherRows, isAdvxError, scatterRows, type AttackOptionsBase, type AttackResult, type IterationState } from '../src/index.js';
 import { mlpModel, selfLabeledData } from '../src/testing/index.js';
 
 const model = mlpModel({ seed: 5, inputs: 12, hidden: 16, classes: 4 });
@@ -26,9 +26,9 @@ let seen: number[] = [];
  * PGD with a random start and a fresh random point every `restartEvery` steps: it draws from the
  * per-sample streams inside the loop, so a wrong subset of streams changes the numbers.
  */
-const toyPgd = defineAttack<ToyOptions>({
+const toyPgd = defineAttack({
   meta: { name: 'toy-pgd', kind: 'fixed-epsilon', norms: ['linf'], threat: 'white-box', goals: ['untargeted', 'targeted'], randomized: true },
-  defaults: { norm: 'linf', earlyStop: true, steps: 30, restartEvery: 10 },
+  options: { steps: option.integer(30, 'steps'), restartEvery: option.integer(10, 'restartEvery') },
   perturb: async (ctx) => {
     const { steps, restartEvery } = ctx.options;
     const start = (c: typeof ctx) => tf.tidy(() => c.project(tf.add(c.x, c.rng.uniform(c.x.shape, -c.epsilon, c.epsilon))));
@@ -108,9 +108,9 @@ describe('ctx.iterate prunes finished rows', () => {
 });
 
 describe('ctx.subset', () => {
-  const probe = defineAttack<AttackOptionsBase>({
+  const probe = defineAttack({
     meta: { name: 'subset-probe', kind: 'fixed-epsilon', norms: ['linf'], threat: 'score', goals: ['untargeted'], randomized: false },
-    defaults: { norm: 'linf', earlyStop: true },
+    options: {},
     perturb: async (ctx) => {
       const sub = ctx.subset(Int32Array.of(1, 3));
       const inner = sub.subset(Int32Array.of(1));

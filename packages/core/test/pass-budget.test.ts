@@ -8,7 +8,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, describe, expect, it } from 'vitest';
 
-import { defineAttack, isAdvxError, toQueryModel, type AttackOptionsBase, type AttackResult } from '../src/index.js';
+import { defineAttack, option, isAdvxError, toQueryModel, type AttackOptionsBase, type AttackResult } from '../src/index.js';
 import { mlpModel, selfLabeledData } from '../src/testing/index.js';
 import { gradientSign, randomSearch } from './reference-attacks.js';
 
@@ -22,9 +22,9 @@ interface StepOptions extends AttackOptionsBase {
 }
 
 /** Sign steps of ε/8 from a seeded random start, through `ctx.iterate` (each step: one gradient, 2 passes). */
-const signSteps = defineAttack<StepOptions>({
+const signSteps = defineAttack({
   meta: { name: 'test-sign-steps', kind: 'fixed-epsilon', norms: ['linf'], threat: 'white-box', goals: ['untargeted', 'targeted'], randomized: true },
-  defaults: { norm: 'linf', earlyStop: true, steps: 30 },
+  options: { steps: option.integer(30, 'steps') },
   perturb: async (ctx) => {
     const start = tf.tidy(() => ctx.project(tf.add(ctx.x, ctx.rng.uniform(ctx.x.shape, -ctx.epsilon, ctx.epsilon))));
     const end = await ctx.iterate({ x: start }, ctx.options.steps, (s, _i, rows) => {
@@ -42,9 +42,9 @@ const signSteps = defineAttack<StepOptions>({
 let loopSteps = 0;
 
 /** The same steps in a loop of its own (no `ctx.iterate`), checking abort and budget at `checkpoint`. */
-const ownLoop = defineAttack<StepOptions>({
+const ownLoop = defineAttack({
   meta: { name: 'test-own-loop', kind: 'fixed-epsilon', norms: ['linf'], threat: 'white-box', goals: ['untargeted'], randomized: false },
-  defaults: { norm: 'linf', earlyStop: true, steps: 50 },
+  options: { steps: option.integer(50, 'steps') },
   perturb: async (ctx) => {
     let xAdv = tf.clone(ctx.x);
     loopSteps = 0;
@@ -96,9 +96,9 @@ describe('per-sample passes', () => {
 
   it('a call of the white-box model on rows it cannot attribute throws INVALID_SHAPE before the model runs; whiteBox(rows) attributes them', async () => {
     const firstRow = (own: boolean) =>
-      defineAttack<AttackOptionsBase>({
+      defineAttack({
         meta: { name: 'test-first-row', kind: 'fixed-epsilon', norms: ['linf'], threat: 'white-box', goals: ['untargeted'], randomized: false },
-        defaults: { norm: 'linf', earlyStop: true },
+        options: {},
         perturb: (ctx) => {
           tf.tidy(() => {
             (own ? ctx.whiteBox(Int32Array.of(0)) : ctx.whiteBox()).logits(tf.slice(ctx.x, 0, 1));

@@ -4,7 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 
-import { defineAttack, whereRows, type AttackOptionsBase } from '../src/index.js';
+import { defineAttack, option, whereRows, type AttackOptionsBase } from '../src/index.js';
 
 export interface GradientSignOptions extends AttackOptionsBase {
   readonly steps: number;
@@ -12,7 +12,7 @@ export interface GradientSignOptions extends AttackOptionsBase {
 }
 
 /** One (or more) gradient-sign steps of size epsilon/steps from x (or a random start): FGSM/BIM. */
-export const gradientSign = defineAttack<GradientSignOptions>({
+export const gradientSign = defineAttack({
   meta: {
     name: 'test-gradient-sign',
     kind: 'fixed-epsilon',
@@ -21,7 +21,7 @@ export const gradientSign = defineAttack<GradientSignOptions>({
     goals: ['untargeted', 'targeted'],
     randomized: true,
   },
-  defaults: { norm: 'linf', earlyStop: true, steps: 1, randomStart: false },
+  options: { steps: option.integer(1, 'steps'), randomStart: option.boolean(false, 'randomStart') },
   perturb: async (ctx) => {
     const { steps } = ctx.options;
     const start = ctx.options.randomStart
@@ -44,7 +44,7 @@ export interface MinimalLinearOptions extends AttackOptionsBase {
  * Minimal L2 perturbation for a linear model: for each sample, the closest point across the
  * boundary between the true class and the runner-up (DeepFool's one-step answer for linear models).
  */
-export const minimalLinear = defineAttack<MinimalLinearOptions>({
+export const minimalLinear = defineAttack({
   meta: {
     name: 'test-minimal-linear',
     kind: 'minimization',
@@ -53,7 +53,7 @@ export const minimalLinear = defineAttack<MinimalLinearOptions>({
     goals: ['untargeted'],
     randomized: false,
   },
-  defaults: { norm: 'l2', earlyStop: true, overshoot: 0.02 },
+  options: { overshoot: option.number(0.02, 'overshoot') },
   perturb: (ctx) =>
     tf.tidy(() => {
       const model = ctx.whiteBox();
@@ -77,7 +77,7 @@ export interface RandomSearchOptions extends AttackOptionsBase {
 }
 
 /** A score-based random search (query-only): keeps the random corner of the Linf ball with the lowest true-class score. */
-export const randomSearch = defineAttack<RandomSearchOptions>({
+export const randomSearch = defineAttack({
   meta: {
     name: 'test-random-search',
     kind: 'fixed-epsilon',
@@ -86,7 +86,7 @@ export const randomSearch = defineAttack<RandomSearchOptions>({
     goals: ['untargeted'],
     randomized: true,
   },
-  defaults: { norm: 'linf', earlyStop: true, steps: 4 },
+  options: { steps: option.integer(4, 'steps') },
   perturb: async (ctx) => {
     let best = tf.clone(ctx.x);
     let bestScore = tf.fill([ctx.n], Infinity) as tf.Tensor1D;

@@ -5,6 +5,7 @@ import {
   AdvxError,
   createRegistry,
   defineAttack,
+  option,
   getAttack,
   getDefense,
   getDetector,
@@ -37,9 +38,9 @@ interface ShiftOptions extends AttackOptionsBase {
 
 /** A tiny fixed-epsilon attack: moves every input by `direction · epsilon` (then clipped to the bounds). */
 function shiftAttack(name: string) {
-  return defineAttack<ShiftOptions>({
+  return defineAttack({
     meta: { name, kind: 'fixed-epsilon', norms: ['linf'], threat: 'white-box', goals: ['untargeted'], randomized: false },
-    defaults: { norm: 'linf', earlyStop: false, direction: 1 },
+    options: { earlyStop: option.boolean(false, 'earlyStop'), direction: option.number(1, 'direction') },
     perturb: (ctx) => tf.add(ctx.x, ctx.options.direction * ctx.epsilon),
   });
 }

@@ -11,16 +11,22 @@ import { expectTypeOf } from 'vitest';
 
 import {
   defineAttack,
+  defineFactory,
+  option,
+  resolveOptions,
   type AnyModel,
   type Attack,
   type AttackContext,
   type AttackFactory,
-  type AttackOptionsBase,
   type AttackResult,
+  type FactoryOptions,
   type Bounds,
   type Goal,
   type Model,
   type NormName,
+  type OptionSchema,
+  type OptionsInput,
+  type OptionsResolved,
   type QueryModel,
   type RunOptions,
 } from '@advx/core';
@@ -33,17 +39,24 @@ export const badNorm: NormName = 'l3';
 
 // ---- defineAttack: the options type flows into ctx.options and into the factory ------------------
 
-interface DemoOptions extends AttackOptionsBase {
+/** What the schema below must give, written out by hand. */
+interface DemoOptions {
   readonly norm?: 'linf' | 'l2';
+  readonly earlyStop?: boolean;
   readonly steps?: number;
   readonly stepSize?: number;
+  readonly loss?: 'ce' | 'margin';
 }
 
-const demo = defineAttack<DemoOptions>({
+const demo = defineAttack({
   meta: { name: 'demo', kind: 'fixed-epsilon', norms: ['linf', 'l2'], threat: 'white-box', goals: ['untargeted', 'targeted'], randomized: false },
-  defaults: { norm: 'linf', earlyStop: true, steps: 10, stepSize: 0.01 },
-  validate(options) {
-    // Resolved options: every key present.
+  options: {
+    steps: option.integer(10, 'steps', { min: 1 }),
+    stepSize: option.number(0.01, 'step size', { min: 0, above: true }),
+    loss: option.oneOf(['ce', 'margin'], 'ce', 'loss'),
+  },
+  check(options) {
+    // Resolved options: every key present, norm and earlyStop from the base.
     expectTypeOf(options).toEqualTypeOf<Required<DemoOptions>>();
     expectTypeOf(options.steps).toEqualTypeOf<number>();
   },
@@ -89,26 +102,45 @@ demo({ steps: '5' });
 // @ts-expect-error a norm the options type does not allow
 demo({ norm: 'l1' });
 
-defineAttack<DemoOptions>({
+expectTypeOf<FactoryOptions<typeof demo>>().toEqualTypeOf<DemoOptions>();
+expectTypeOf(demo.schema).toEqualTypeOf<OptionSchema>();
+demo({ loss: 'margin' });
+// @ts-expect-error a value the oneOf does not list
+demo({ loss: 'dlr' });
+
+defineAttack({
   meta: { name: 'demo2', kind: 'minimization', norms: ['l2'], threat: 'white-box', goals: ['untargeted'], randomized: false },
-  // @ts-expect-error defaults must give every option (stepSize missing)
-  defaults: { norm: 'l2', earlyStop: true, steps: 10 },
+  // @ts-expect-error options are specs built with option, not plain defaults
+  options: { steps: 10 },
   perturb: (ctx) => ctx.x,
 });
 
-defineAttack<DemoOptions>({
+defineAttack({
   // @ts-expect-error 'huge' is not an AttackKind
   meta: { name: 'demo3', kind: 'huge', norms: ['l2'], threat: 'white-box', goals: ['untargeted'], randomized: false },
-  defaults: { norm: 'l2', earlyStop: true, steps: 10, stepSize: 1 },
+  options: {},
   perturb: (ctx) => ctx.x,
 });
 
-defineAttack<DemoOptions>({
+defineAttack({
   meta: { name: 'demo4', kind: 'minimization', norms: ['l2'], threat: 'white-box', goals: ['untargeted'], randomized: false },
-  defaults: { norm: 'l2', earlyStop: true, steps: 10, stepSize: 1 },
+  options: {},
   // @ts-expect-error perturb returns a tensor (or a promise of one)
   perturb: () => 1,
 });
+
+// ---- option schemas outside attacks: required options, inputs and resolved values ---------------
+
+const squeezeSchema = {
+  bits: option.integer(undefined, 'bit depth', { min: 1, max: 8 }),
+  median: option.boolean(false, 'also median-filter'),
+  mode: option.oneOf(['fast', 'exact'], 'fast', 'mode'),
+};
+expectTypeOf<OptionsInput<typeof squeezeSchema>>().toEqualTypeOf<{ readonly bits: number; readonly median?: boolean; readonly mode?: 'fast' | 'exact' }>();
+expectTypeOf<OptionsResolved<typeof squeezeSchema>>().toEqualTypeOf<{ readonly bits: number; readonly median: boolean; readonly mode: 'fast' | 'exact' }>();
+expectTypeOf(resolveOptions('squeeze', squeezeSchema, { bits: 4 })).toEqualTypeOf<OptionsResolved<typeof squeezeSchema>>();
+// @ts-expect-error the default must be one of the values
+option.oneOf(['fast', 'exact'], 'slow', 'mode');
 
 // ---- Attack.run and AttackResult ----------------------------------------------------------------
 
@@ -174,3 +206,17 @@ any.logits(x);
 queryModel.queries = 0;
 // @ts-expect-error a Model is not a QueryModel
 export const q: QueryModel = model;
+
+// ---- defineFactory: a factory of a defense or detector, its options from a schema ---------------
+
+const squeezer = defineFactory('squeezer', squeezeSchema, (o) => o.bits * 2);
+expectTypeOf(squeezer({ bits: 3 })).toEqualTypeOf<number>();
+expectTypeOf(squeezer.schema).toEqualTypeOf<typeof squeezeSchema>();
+// @ts-expect-error bits is required
+squeezer();
+// @ts-expect-error bits is required
+squeezer({ median: true });
+const optional = defineFactory('optional', { median: option.boolean(false, 'median') }, (o) => o.median);
+expectTypeOf(optional()).toEqualTypeOf<boolean>();
+// @ts-expect-error unknown option
+optional({ medain: true });

@@ -179,6 +179,20 @@ describe('advx list', () => {
     const parsed = JSON.parse(json.stdout) as { attacks: { name: string }[] };
     expect(parsed.attacks.map((a) => a.name)).toContain('apgd-t');
   });
+  it('--options lists each option from its declaration; --options NAME lists one attack', async () => {
+    const all = await cli(['list', '--options']);
+    expect(all.code).toBe(0);
+    expect(all.stdout).toMatch(/^ {6}steps +gradient steps per restart \(integer in \[1, ∞\); default 40\)$/m);
+    expect(all.stdout).toMatch(/^ {6}norm +perturbation norm \('linf' \| 'l2' \| 'l1'; default 'linf'\)$/m);
+    const one = await cli(['list', '--options', 'pgd', '--json']);
+    const parsed = JSON.parse(one.stdout) as { attacks: { name: string; options: { name: string; type: string; default: string }[] }[] };
+    expect(parsed.attacks.map((a) => a.name)).toEqual(['pgd']);
+    expect(parsed).toMatchObject({ defenses: [], detectors: [] });
+    expect(parsed.attacks[0]?.options.find((o) => o.name === 'loss')).toEqual({ name: 'loss', type: "'ce' | 'margin'", default: "'ce'", doc: expect.any(String), cli: true });
+    const unknown = await cli(['list', '--options', 'pgdd']);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toMatch(/\[UNKNOWN_NAME\] No attack named 'pgdd'/);
+  });
 });
 
 describe('errors print one line and exit non-zero', () => {
@@ -192,6 +206,9 @@ describe('errors print one line and exit non-zero', () => {
   it('unknown attack, unknown attack option, bad ε, unreadable model, unknown flag, webgpu', { timeout: 120_000 }, async () => {
     oneLine(await cli(['eval', '--attacks', 'fgsm,nope', '--out', path.join(tmp, 'e1')]), 1, /^advx: error: \[UNKNOWN_NAME\] No attack named 'nope' is registered/);
     oneLine(await cli(['eval', '--attacks', 'pgd:stepz=3', '--n', '4', '--backend', 'cpu', '--out', path.join(tmp, 'e2')]), 1, /unknown option 'stepz'/);
+    // Values are read by their declared type: a word for a number, a number for a name.
+    oneLine(await cli(['eval', '--attacks', 'pgd:steps=many', '--out', path.join(tmp, 'e2')]), 1, /\[INVALID_OPTION\] pgd: steps must be an integer in \[1, ∞\), got "many"\./);
+    oneLine(await cli(['eval', '--attacks', 'pgd:loss=1', '--out', path.join(tmp, 'e2')]), 1, /\[INVALID_OPTION\] pgd: loss must be 'ce' or 'margin', got "1"\./);
     oneLine(await cli(['eval', '--eps', '0.1,abc', '--out', path.join(tmp, 'e3')]), 1, /\[INVALID_EPSILON\] --eps: 'abc' is not a number > 0/);
     oneLine(await cli(['eval', '--eps', '-0.1', '--out', path.join(tmp, 'e3')]), 1, /INVALID_EPSILON/);
     oneLine(await cli(['eval', '--model', path.join(tmp, 'missing', 'model.json'), '--backend', 'cpu', '--out', path.join(tmp, 'e4')]), 1, /\[INVALID_MODEL\] cannot read the model .*model\.json/);

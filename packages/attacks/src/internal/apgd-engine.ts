@@ -10,11 +10,10 @@ import * as tf from '@tensorflow/tfjs-core';
 
 import {
   AdvxError,
-  checkInteger,
-  checkNumber,
   gatherRows,
   linfProject,
   linfSignStep,
+  option,
   scatterRows,
   whereRows,
   type AttackContext,
@@ -814,20 +813,24 @@ export async function apgdSearch(
   return out;
 }
 
-/** Validates the options shared by `apgd` and `apgd-t`. @internal */
-export function validateApgdConfig(name: string, o: ApgdConfig): void {
-  checkInteger(`${name}: steps`, o.steps, 1);
-  checkInteger(`${name}: restarts`, o.restarts, 1);
-  if (typeof o.randomStart !== 'boolean') {
-    throw new AdvxError('INVALID_OPTION', `${name}: randomStart must be true or false, got ${String(o.randomStart)}.`);
-  }
-  checkNumber(`${name}: rho`, o.rho, 0, 1);
-  checkNumber(`${name}: alpha`, o.alpha, 0, 1);
-  if (o.alpha === 0) {
-    throw new AdvxError('INVALID_OPTION', `${name}: alpha must be in (0, 1], got 0 (the iterates would ignore the gradient).`);
-  }
-  if (o.eotSteps !== undefined) checkInteger(`${name}: eotSteps`, o.eotSteps, 1);
-}
+/**
+ * The options shared by `apgd` (and its presets) and `apgd-t`, declared once; each definition spreads
+ * them into its `options`. @internal
+ */
+export const APGD_OPTIONS = {
+  steps: option.integer(100, 'iterations N_iter per run', { min: 1 }),
+  restarts: option.integer(1, 'runs per sample; a run after the first only attacks samples not yet adversarial, from a random point', { min: 1 }),
+  randomStart: option.boolean(true, "start the first run from a random point on the epsilon sphere too (as the authors' code); false starts it at x"),
+  rho: option.number(0.75, "ρ of the step-size rule: η is halved when fewer than ρ of the steps since the last checkpoint increased the loss (not used by 'l1')", {
+    min: 0,
+    max: 1,
+  }),
+  alpha: option.number(0.75, "momentum weight α of the new gradient step (1: no momentum; not used by 'l1', which has no momentum)", {
+    min: 0,
+    max: 1,
+    above: true,
+  }),
+} as const;
 
 /** Throws `INVALID_OPTION` when the model has fewer classes than a loss needs. @internal */
 export function requireClasses(name: string, loss: string, numClasses: number, needed: number): void {

@@ -12,7 +12,7 @@
  */
 import type * as tf from '@tensorflow/tfjs-core';
 
-import { AdvxError, checkInteger, checkNumber, defineAttack, type AttackContext, type AttackFactory, type AttackMeta, type AttackOptionsBase, type Rng } from '@advx/core';
+import { defineAttack, option, type AttackContext, type AttackFactory, type AttackMeta, type AttackOptions, type Rng } from '@advx/core';
 
 import { crossEntropyLoss, marginLoss, reachedGoal, requireScores, rowOf, searchEachSample, type SampleSearch } from './black-box.js';
 
@@ -171,48 +171,60 @@ export function estimatedGradientSteps(ctx: AttackContext<unknown>, config: Esti
   }
 }
 
+/** The norms of the estimated-gradient attacks, the default (`'linf'`, sign steps) first. */
+type EstimatorNorm = 'linf' | 'l2';
+
+/** The defaults and docs that differ between the estimated-gradient attacks. */
+export interface EstimatorDefaults {
+  /** Default of `steps`. */
+  readonly steps: number;
+  /** Default of `samples`. */
+  readonly samples: number;
+  /** One-line doc of `samples`. */
+  readonly samplesDoc: string;
+  /** Default of `delta`. */
+  readonly delta: number;
+  /** One-line doc of `delta`. */
+  readonly deltaDoc: string;
+}
+
+/**
+ * The option schema shared by the estimated-gradient attacks ({@link finiteDifferences}, {@link nes},
+ * {@link spsa}), with the defaults of one of them.
+ */
+export function estimatorOptions(d: EstimatorDefaults) {
+  return {
+    steps: option.integer(d.steps, 'gradient steps at most', { min: 1 }),
+    relStepSize: option.number(0.1, 'step size relative to epsilon, α = relStepSize·ε', { min: 0, above: true }),
+    stepSize: option.number(0, 'absolute step size α; overrides relStepSize when > 0 (0: unset)', { min: 0 }),
+    maxQueries: option.integer(10_000, 'queries per sample and epsilon; each step costs 1 + 2·samples', { min: 1 }),
+    samples: option.integer(d.samples, d.samplesDoc, { min: 1 }),
+    delta: option.number(d.delta, d.deltaDoc, { min: 0, above: true }),
+    loss: option.oneOf(['margin', 'ce'], 'margin', "loss ascended: Carlini & Wagner's margin, from log-probabilities, or cross-entropy"),
+  } as const;
+}
+
+/** The option schema of an estimated-gradient attack. */
+export type EstimatorSchema = ReturnType<typeof estimatorOptions>;
+
 /**
  * Options shared by the estimated-gradient attacks ({@link finiteDifferences}, {@link nes},
- * {@link spsa}).
+ * {@link spsa}), each optional.
  *
  * @public
  */
-export interface EstimatedGradientOptions extends AttackOptionsBase {
-  /** Perturbation norm: `'linf'` (default; sign steps) or `'l2'` (normalized steps). */
-  readonly norm?: 'linf' | 'l2';
-  /** Gradient steps at most, an integer ≥ 1. */
-  readonly steps?: number;
-  /** Step size relative to epsilon: α = relStepSize·ε, > 0. */
-  readonly relStepSize?: number;
-  /** Absolute step size α; overrides `relStepSize` when > 0 (default 0: unset). */
-  readonly stepSize?: number;
-  /** Queries per sample and epsilon, an integer ≥ 1; each step costs 1 + 2·samples. */
-  readonly maxQueries?: number;
-  /** Coordinates (finite differences) or antithetic pairs of probes (NES, SPSA) per gradient estimate, an integer ≥ 1. */
-  readonly samples?: number;
-  /** Probe radius (h, σ or δ) in input units, > 0. */
-  readonly delta?: number;
-  /** Loss ascended: `'margin'` (Carlini & Wagner's margin, from log-probabilities) or `'ce'` (cross-entropy). */
-  readonly loss?: 'margin' | 'ce';
-}
+export type EstimatedGradientOptions = AttackOptions<EstimatorSchema, EstimatorNorm>;
 
-/** The definition of an estimated-gradient attack: its metadata and defaults, the math shared. */
-export function defineEstimatorAttack(kind: EstimatorKind, meta: AttackMeta, defaults: Required<EstimatedGradientOptions>): AttackFactory<EstimatedGradientOptions> {
+/** The definition of an estimated-gradient attack: its metadata and option schema, the math shared. */
+export function defineEstimatorAttack(
+  kind: EstimatorKind,
+  meta: AttackMeta & { readonly norms: readonly EstimatorNorm[] },
+  options: EstimatorSchema,
+): AttackFactory<EstimatedGradientOptions> {
   const name = meta.name;
-  return defineAttack<EstimatedGradientOptions>({
+  return defineAttack({
     meta,
-    defaults,
-    validate: (o) => {
-      checkInteger(`${name}: steps`, o.steps, 1);
-      checkNumber(`${name}: relStepSize`, o.relStepSize, 0, Infinity, true);
-      checkNumber(`${name}: stepSize`, o.stepSize, 0);
-      checkInteger(`${name}: maxQueries`, o.maxQueries, 1);
-      checkInteger(`${name}: samples`, o.samples, 1);
-      checkNumber(`${name}: delta`, o.delta, 0, Infinity, true);
-      if (o.loss !== 'margin' && o.loss !== 'ce') {
-        throw new AdvxError('INVALID_OPTION', `${name}: loss must be 'margin' or 'ce', got ${JSON.stringify(o.loss)}.`);
-      }
-    },
+    options,
     checkModel: (model) => requireScores(name, model),
     perturb: (ctx) => {
       const o = ctx.options;

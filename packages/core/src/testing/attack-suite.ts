@@ -222,7 +222,21 @@ export async function checkAttack(attack: Attack, fixture: AttackFixture): Promi
       }
       return `success rate ${last} (clean error ${cleanError})`;
     });
-    if (model.kind === 'model') {
+    if (meta.scope === 'dataset') {
+      await suite.check('pass-budget', async () => {
+        // A per-sample budget does not apply to a perturbation fitted on all samples: refused before any work.
+        const before = tf.memory().numTensors;
+        let code = 'no error';
+        try {
+          (await attack.run(model, x, untargeted, { ...baseOptions, maxPasses: 2 })).dispose();
+        } catch (e) {
+          code = isAdvxError(e) ? e.code : String(e);
+        }
+        ensure(code === 'INVALID_OPTION', `a dataset-level attack run with maxPasses should throw INVALID_OPTION, got ${code}`);
+        ensure(tf.memory().numTensors === before, 'the refused run with maxPasses leaked tensors');
+        return 'dataset-level: maxPasses refused';
+      });
+    } else if (model.kind === 'model') {
       await suite.check('pass-budget', async () => {
         const units = meta.kind === 'minimization' ? 1 : epsilons.length;
         // A budget of 2 (one gradient) per sample: a valid result inside every ball, nothing leaked.

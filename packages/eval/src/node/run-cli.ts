@@ -6,7 +6,21 @@ import cliProgress from 'cli-progress';
 import { Command, CommanderError, Option } from 'commander';
 
 import '@advx/attacks/register-all';
-import { AdvxError, getAttack, isAdvxError, listAttacks, listDefenses, listDetectors, type NormName } from '@advx/core';
+import {
+  AdvxError,
+  describeOptions,
+  getAttack,
+  getDefense,
+  getDetector,
+  isAdvxError,
+  listAttacks,
+  listDefenses,
+  listDetectors,
+  parseOptionStrings,
+  type NormName,
+  type OptionRow,
+  type OptionSchema,
+} from '@advx/core';
 import { DATASETS, ZOO_MODEL_IDS, type DatasetName } from '@advx/models-zoo';
 
 // Inlined by the bundler (dist) and read by Vite (sources): `advx --version` needs no file at run time.
@@ -58,14 +72,7 @@ export interface CliIo {
 /** Default attack list of `advx eval`: the white-box family at the quick start's settings. */
 const DEFAULT_ATTACKS = 'fgsm,pgd:steps=40:stepSize=0.01,apgd-ce:steps=100';
 
-function parseValue(raw: string): unknown {
-  if (raw === 'true') return true;
-  if (raw === 'false') return false;
-  if (raw !== '' && Number.isFinite(Number(raw))) return Number(raw);
-  return raw;
-}
-
-/** `pgd:steps=40:restarts=2,fgsm` → specs; `autoattack` (or `autoattack:version=plus|rand`) → the AutoAttack preset. */
+/** `pgd:steps=40:restarts=2,fgsm` → specs, each value read by its option's declared type; `autoattack` (or `autoattack:version=plus|rand`) → the AutoAttack preset. */
 export function parseAttacks(list: string): { specs: AttackSpec[]; sequential: boolean; omitted: readonly string[]; version?: AutoAttackVersion } {
   const names = list.split(',').map((s) => s.trim()).filter(Boolean);
   if (names.length === 0) throw new AdvxError('INVALID_OPTION', '--attacks: give at least one attack, e.g. --attacks pgd:steps=40,apgd-ce.');
@@ -76,15 +83,9 @@ export function parseAttacks(list: string): { specs: AttackSpec[]; sequential: b
     return { specs: [], sequential: true, omitted: [], version };
   }
   const specs = names.map((entry) => {
-    const [name, ...pairs] = entry.split(':');
-    // No prototype: a key such as __proto__ stays an own key and is rejected as an unknown option.
-    const options = Object.create(null) as Record<string, unknown>;
-    for (const pair of pairs) {
-      const eq = pair.indexOf('=');
-      if (eq <= 0) throw new AdvxError('INVALID_OPTION', `--attacks: '${pair}' in '${entry}' is not key=value (e.g. pgd:steps=40).`);
-      options[pair.slice(0, eq)] = parseValue(pair.slice(eq + 1));
-    }
-    return { name: name as string, options };
+    const [name, ...pairs] = entry.split(':') as [string, ...string[]];
+    // Values are read by each option's declared type (UNKNOWN_NAME for an attack that is not registered).
+    return { name, options: parseOptionStrings(name, getAttack(name).schema, pairs) };
   });
   return { specs, sequential: false, omitted: [] };
 }
@@ -516,30 +517,54 @@ async function runEvalWorkers(flags: EvalFlags, io: CliIo, argv: readonly string
   }
 }
 
-async function runList(json: boolean, io: CliIo): Promise<number> {
+/** The option table of a registered factory that declares a schema (attacks always do). */
+function optionsOf(factory: unknown): OptionRow[] | undefined {
+  const schema = (factory as { schema?: OptionSchema } | undefined)?.schema;
+  return schema === undefined ? undefined : describeOptions(schema);
+}
+
+function optionLines(rows: readonly OptionRow[]): string[] {
+  const w = Math.max(...rows.map((r) => r.name.length));
+  return rows.map((r) => `      ${r.name.padEnd(w)}  ${r.doc} (${r.type}; default ${r.default}${r.cli ? '' : '; not on a command line'})`);
+}
+
+async function runList(json: boolean, options: boolean | string, io: CliIo): Promise<number> {
   for (const pkg of ['@advx/defenses/register-all', '@advx/detectors/register-all']) {
     // Optional plugins: listed when installed.
     await import(/* @vite-ignore */ pkg).catch(() => undefined);
   }
-  const attacks = listAttacks();
-  const defenses = listDefenses();
-  const detectors = listDetectors();
+  const only = typeof options === 'string' ? options : undefined;
+  const withOptions = <M extends { name: string }>(metas: M[], get: (name: string) => unknown) =>
+    metas
+      .filter((m) => only === undefined || m.name === only)
+      .map((m) => {
+        const rows = options === false ? undefined : optionsOf(get(m.name));
+        return rows === undefined ? m : { ...m, options: rows };
+      });
+  const attacks = withOptions(listAttacks(), getAttack);
+  const defenses = withOptions(listDefenses(), getDefense);
+  const detectors = withOptions(listDetectors(), getDetector);
+  if (only !== undefined && attacks.length + defenses.length + detectors.length === 0) {
+    getAttack(only); // UNKNOWN_NAME, listing the registered attacks
+  }
   if (json) {
     io.stdout.write(`${JSON.stringify({ attacks, defenses, detectors }, null, 1)}\n`);
     return 0;
   }
-  const lines = [`attacks (${attacks.length}):`];
+  const lines: string[] = [];
+  if (only === undefined || attacks.length > 0) lines.push(`attacks (${attacks.length}):`);
   for (const a of attacks) {
     lines.push(`  ${a.name.padEnd(20)} ${a.kind.padEnd(14)} ${a.threat.padEnd(10)} norms ${a.norms.join('/').padEnd(12)} goals ${a.goals.join('/')}`);
     if (a.paper) lines.push(`  ${''.padEnd(20)} ${a.paper}`);
+    if ('options' in a) lines.push(...optionLines(a.options as OptionRow[]));
   }
-  const describe = (meta: { name: string }) => {
-    const { name, ...rest } = meta as { name: string } & Record<string, unknown>;
+  const describe = (meta: { name: string; options?: OptionRow[] }) => {
+    const { name, options: rows, ...rest } = meta as { name: string; options?: OptionRow[] } & Record<string, unknown>;
     const fields = Object.entries(rest).map(([k, v]) => `${k} ${Array.isArray(v) ? v.join('/') : String(v)}`);
-    return `  ${name.padEnd(20)} ${fields.join('; ')}`;
+    return [`  ${name.padEnd(20)} ${fields.join('; ')}`, ...(rows ? optionLines(rows) : [])];
   };
-  lines.push(`defenses (${defenses.length}):`, ...defenses.map(describe));
-  lines.push(`detectors (${detectors.length}):`, ...detectors.map(describe));
+  if (only === undefined || defenses.length > 0) lines.push(`defenses (${defenses.length}):`, ...defenses.flatMap(describe));
+  if (only === undefined || detectors.length > 0) lines.push(`detectors (${detectors.length}):`, ...detectors.flatMap(describe));
   io.stdout.write(`${lines.join('\n')}\n`);
   return 0;
 }
@@ -586,7 +611,8 @@ async function runMerge(files: string[], out: string, json: boolean, io: CliIo):
  *   refused with its pid, a stale lock (its pid no longer runs) is taken over, another host's lock is
  *   refused; the lock goes on every exit. Without `--resume`, an `--out` holding an interrupted run's
  *   `state.json` is refused (its state is never deleted silently).
- * - `advx list` — registered attacks, defenses and detectors with their metadata.
+ * - `advx list` — registered attacks, defenses and detectors with their metadata; `--options [attack]`
+ *   adds the options of every method that declares them (or of the one named), from its schema.
  * - `advx merge <results.json...> --out DIR` — combines shard results (`--out` checked and locked as for eval).
  * - `advx --version` (`-V`) — prints the version of `@advx/eval`.
  *
@@ -657,8 +683,9 @@ export async function runCli(argv: readonly string[], io: CliIo = { stdout: proc
     .command('list')
     .description('list the registered attacks, defenses and detectors')
     .option('--json', 'print JSON')
-    .action(async (flags: { json?: boolean }) => {
-      code = await runList(flags.json === true, io);
+    .option('--options [name]', "also list the options (name, doc, values, default) of every attack, defense and detector that declares them, or of the one named")
+    .action(async (flags: { json?: boolean; options?: boolean | string }) => {
+      code = await runList(flags.json === true, flags.options ?? false, io);
     });
   program
     .command('merge')
