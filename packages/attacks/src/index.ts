@@ -43,4 +43,11 @@ export { simba, type SimbaOptions } from './simba.js';
 export { spsa, type SpsaOptions } from './spsa.js';
 export { square, type SquareOptions } from './square.js';
 export { trainSubstitute, type Substitute, type TrainSubstituteOptions } from './substitute-training.js';
-export { foolingRate, universalPerturbation, type UniversalPerturbationOptions, type UniversalPerturbationResult } from './universal-perturbation.js';
+export {
+  foolingRate,
+  universal,
+  universalPerturbation,
+  type UniversalOptions,
+  type UniversalPerturbationOptions,
+  type UniversalPerturbationResult,
+} from './universal-perturbation.js';

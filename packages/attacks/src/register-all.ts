@@ -28,6 +28,7 @@ import { pgd } from './pgd.js';
 import { simba } from './simba.js';
 import { spsa } from './spsa.js';
 import { square } from './square.js';
+import { universal } from './universal-perturbation.js';
 
 registerAttack(adversarialPatch.meta, adversarialPatch);
 registerAttack(apgd.meta, apgd);
@@ -54,3 +55,4 @@ registerAttack(pgd.meta, pgd);
 registerAttack(simba.meta, simba);
 registerAttack(spsa.meta, spsa);
 registerAttack(square.meta, square);
+registerAttack(universal.meta, universal);

@@ -95,10 +95,10 @@ describe('Athalye et al. 2018: expectation over transformation on mnist-cnn', ()
 
 describe('Moosavi-Dezfooli et al. 2017: universal adversarial perturbation on mnist-cnn', () => {
   it('one Linf ε=0.3 perturbation fools a large share of held-out images, far more than random signs', { timeout: 300_000 }, async () => {
-    const r = await universalPerturbation(cnn.model, train.x, { epsilon: 0.3, method: 'gradient', maxPasses: 4, foolingRate: 0.9, validation: held.x, seed: 0 });
+    const r = await universalPerturbation(cnn.model, train.x, { epsilon: 0.3, method: 'gradient', epochs: 4, foolingRate: 0.9, validation: held.x, seed: 0 });
     const random = randomSigns(0.3, 1);
     const base = await foolingRate(cnn.model, held.x, random);
-    report(`UAP Linf ε=0.3 (gradient inner steps, ${r.passes} passes over ${train.x.shape[0]} images): fooling rate train ${pct(r.foolingRate)}, held-out ${pct(r.validationFoolingRate!)} (n=${held.x.shape[0]}); random signs ${pct(base)} (paper, ImageNet: 78–93 % at ℓ∞ ξ = 10/255 or ℓ2 ξ = 2000)`);
+    report(`UAP Linf ε=0.3 (gradient inner steps, ${r.epochs} passes over ${train.x.shape[0]} images): fooling rate train ${pct(r.foolingRate)}, held-out ${pct(r.validationFoolingRate!)} (n=${held.x.shape[0]}); random signs ${pct(base)} (paper, ImageNet: 78–93 % at ℓ∞ ξ = 10/255 or ℓ2 ξ = 2000)`);
     expect(r.validationFoolingRate!).toBeGreaterThanOrEqual(0.3);
     expect(r.validationFoolingRate!).toBeGreaterThan(base + 0.2);
     random.dispose();

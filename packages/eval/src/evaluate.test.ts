@@ -2,8 +2,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, describe, expect, it } from 'vitest';
 
 import '@advx/attacks/register-all';
-import { bim, deepfool, fgsm, pgd } from '@advx/attacks';
-import { isAdvxError, Rng, type AdvxErrorCode, type Attack } from '@advx/core';
+import { bim, deepfool, fgsm, pgd, universal } from '@advx/attacks';
+import { deriveSeed, isAdvxError, predictClasses, Rng, type AdvxErrorCode, type Attack } from '@advx/core';
 import { linearModel, mlpModel, selfLabeledData } from '@advx/core/testing';
 
 import { evaluate } from './evaluate.js';
@@ -169,6 +169,34 @@ describe('shards and resume', () => {
     // At most 5 gradients per sample and ε.
     expect(budget.attacks[0]!.passes!.backward).toBeLessThanOrEqual(5 * 20 * epsilons.length);
     for (const bad of [0, 2.5, -1]) await expectCode('INVALID_OPTION', () => run(40, bad));
+  });
+
+  it('a dataset-level attack (universal-perturbation) is fitted on each chunk, runs without the per-sample budget, and gives its direct run per chunk', async () => {
+    const epsilons = [0.1, 0.3];
+    const attack = universal({ method: 'gradient', epochs: 2 });
+    const r = await evaluate({ model: mlp, data: mlpData, attacks: [attack], epsilons, batchSize: 10, diagnostics: false, maxPasses: 10, seed: 3 });
+    expect(r.config.maxPasses).toBe(10);
+    const n = mlpData.x.shape[0];
+    let fooled = epsilons.map(() => 0);
+    for (let start = 0, chunk = 0; start < n; start += 10, chunk++) {
+      const x = tf.slice(mlpData.x, start, Math.min(10, n - start));
+      const labels = tf.slice(mlpData.labels, start, Math.min(10, n - start));
+      const pred = await predictClasses(mlp, x);
+      const labelValues = await labels.data();
+      const correct = Int32Array.from(pred.keys()).filter((i) => pred[i] === labelValues[i]);
+      if (correct.length > 0) {
+        const xs = tf.gather(x, correct);
+        const ys = tf.gather(labels, correct);
+        const direct = await attack.run(mlp, xs, { labels: ys }, { epsilons, seed: deriveSeed(3, chunk, 0), batchSize: 10 });
+        fooled = fooled.map((f, e) => f + direct.success[e]!.filter(Boolean).length);
+        direct.dispose();
+        tf.dispose([xs, ys]);
+      }
+      tf.dispose([x, labels]);
+    }
+    expect(fooled[1]).toBeGreaterThan(0);
+    const clean = r.cleanAccuracy * n;
+    expect(r.attacks[0]!.perEpsilon.map((p) => Math.round(p.robustAccuracy * n))).toEqual(fooled.map((f) => Math.round(clean) - f));
   });
 
   it('an aborted run resumed from its state gives the uninterrupted result, without redoing saved chunks', async () => {

@@ -119,7 +119,8 @@ async function runOn(
       seed,
       batchSize: ctx.batchSize,
       signal: ctx.signal,
-      ...(threat === 'white-box' && ctx.maxPasses !== undefined ? { maxPasses: ctx.maxPasses } : {}),
+      // The budget is per sample: it applies to the white-box attacks that attack each sample on its own.
+      ...(threat === 'white-box' && attack.attack.meta.scope !== 'dataset' && ctx.maxPasses !== undefined ? { maxPasses: ctx.maxPasses } : {}),
       onProgress: (p) => onFraction(p.fraction),
     });
     return { result, xs };

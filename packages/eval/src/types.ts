@@ -585,7 +585,9 @@ export interface EvaluateOptions {
   /**
    * A per-sample budget of white-box passes (forward plus backward, per ε) for every white-box attack:
    * `RunOptions.maxPasses` of `@advx/core`, so attacks compare at equal cost as in AttackBench. Default:
-   * none; black-box attacks keep their own query settings.
+   * none; black-box attacks keep their own query settings, and dataset-level attacks (`meta.scope:
+   * 'dataset'`, such as `universal-perturbation`), which fit one perturbation on a whole chunk, run
+   * without it.
    */
   readonly maxPasses?: number;
 }
