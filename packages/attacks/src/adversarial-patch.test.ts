@@ -203,8 +203,8 @@ describe('trainPatch and evaluatePatch', () => {
   it('targeted: every pixel’s gradient pushes toward white, so the patch is p₀ + T·α clipped to 1', async () => {
     const before = tf.memory().numTensors;
     const steps = 30;
-    const r = await trainPatch(brightness, dark, { size: 3, target: 1, steps, optimizer: 'sign', stepSize: 0.02, batchSize: 4, seed: 1 });
-    const start = await trainPatch(brightness, dark, { size: 3, target: 1, steps: 1, optimizer: 'sign', stepSize: 0.02, batchSize: 4, seed: 1 });
+    const r = await trainPatch(brightness, dark, { size: 3, target: 1, steps, optimizer: 'sign', stepSize: 0.02, imagesPerStep: 4, seed: 1 });
+    const start = await trainPatch(brightness, dark, { size: 3, target: 1, steps: 1, optimizer: 'sign', stepSize: 0.02, imagesPerStep: 4, seed: 1 });
     const p0 = Array.from(await start.patch.data()).map((v) => v - 0.02);
     const p = Array.from(await r.patch.data());
     p.forEach((v, i) => expect(v).toBeCloseTo(Math.min(1, (p0[i] as number) + steps * 0.02), 5));

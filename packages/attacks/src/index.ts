@@ -43,6 +43,8 @@ export { simba, type SimbaOptions } from './simba.js';
 export { spsa, type SpsaOptions } from './spsa.js';
 export { square, type SquareOptions } from './square.js';
 export { trainSubstitute, type Substitute, type TrainSubstituteOptions } from './substitute-training.js';
+export { substituteTransfer, type SubstituteTransferOptions } from './substitute-transfer.js';
+export { universalPatch, type UniversalPatchOptions } from './universal-patch.js';
 export {
   foolingRate,
   universal,

@@ -28,6 +28,8 @@ import { pgd } from './pgd.js';
 import { simba } from './simba.js';
 import { spsa } from './spsa.js';
 import { square } from './square.js';
+import { substituteTransfer } from './substitute-transfer.js';
+import { universalPatch } from './universal-patch.js';
 import { universal } from './universal-perturbation.js';
 
 registerAttack(adversarialPatch.meta, adversarialPatch);
@@ -55,4 +57,6 @@ registerAttack(pgd.meta, pgd);
 registerAttack(simba.meta, simba);
 registerAttack(spsa.meta, spsa);
 registerAttack(square.meta, square);
+registerAttack(substituteTransfer.meta, substituteTransfer);
 registerAttack(universal.meta, universal);
+registerAttack(universalPatch.meta, universalPatch);

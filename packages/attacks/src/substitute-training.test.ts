@@ -73,7 +73,7 @@ describe('trainSubstitute (Papernot et al. 2017)', () => {
 
   it('rejects bad input before any query; a too-small budget fails with QUERY_BUDGET_EXHAUSTED and leaks nothing', async () => {
     const oracle = toQueryModel(oracleModel, { output: 'label', budget: 40 });
-    for (const bad of [{ rounds: 0 }, { epochs: 0 }, { hidden: [0] }, { hidden: 3 }, { lambda: -1 }, { tau: 0 }, { learningRate: 0 }, { batchSize: 0 }, { steps: 3 }]) {
+    for (const bad of [{ rounds: 0 }, { epochs: 0 }, { hidden: [0] }, { hidden: 3 }, { lambda: -1 }, { tau: 0 }, { learningRate: 0 }, { trainBatchSize: 0 }, { steps: 3 }]) {
       await expectCode('INVALID_OPTION', () => trainSubstitute(oracle, seeds, bad as never));
     }
     const outside = tf.fill([2, 8], 2);

@@ -1,39 +1,54 @@
 import * as tf from '@tensorflow/tfjs-core';
 
-import { AdvxError, checkInteger, checkNumber, crossEntropy, fromFunction, Rng, validateInput, type AnyModel, type Model, type Progress } from '@advx/core';
+import {
+  AdvxError,
+  crossEntropy,
+  fromFunction,
+  option,
+  resolveOptions,
+  Rng,
+  validateInput,
+  type AnyModel,
+  type Model,
+  type OptionsInput,
+  type OptionsResolved,
+  type Progress,
+} from '@advx/core';
 
-import { checkKnownOptions, checkSeed } from './internal/function-options.js';
+/** The options of the substitute's training, shared by {@link trainSubstitute} and the attack `substituteTransfer`. */
+export const FIT_SUBSTITUTE_OPTIONS = {
+  hidden: option.custom<readonly number[]>([200, 200], "hidden ReLU layer widths of the substitute MLP (Papernot et al.'s MNIST substitute)", {
+    type: 'an array of positive integer layer widths',
+    accepts: (v) => Array.isArray(v) && v.every((h) => Number.isInteger(h) && (h as number) >= 1),
+    json: true,
+  }),
+  rounds: option.integer(6, 'substitute training rounds ρ; the training set doubles after each but the last', { min: 1 }),
+  epochs: option.integer(10, 'training epochs per round', { min: 1 }),
+  lambda: option.number(0.1, "Jacobian-based augmentation step λ, as a fraction of the bounds' width", { min: 0 }),
+  tau: option.integer(3, "the sign of λ flips every tau rounds (Papernot et al.'s periodic step size); tau ≥ rounds keeps it fixed", { min: 1 }),
+  learningRate: option.number(0.001, 'Adam learning rate', { min: 0, above: true }),
+  trainBatchSize: option.integer(32, 'mini-batch size of the training', { min: 1 }),
+};
+
+const TRAIN_OPTIONS = {
+  ...FIT_SUBSTITUTE_OPTIONS,
+  seed: option.number(0, 'seed of the initial weights and the shuffling'),
+  signal: option.custom<AbortSignal | null>(null, 'aborts training: it throws ABORTED at the next epoch and leaks nothing', {
+    type: 'an AbortSignal or null',
+    accepts: (v) => v === null || (typeof v === 'object' && typeof (v as AbortSignal).aborted === 'boolean'),
+  }),
+  onProgress: option.custom<((progress: Progress) => void) | null>(null, 'called once per epoch (batch: the round, batches: the rounds)', {
+    type: 'a function or null',
+    accepts: (v) => v === null || typeof v === 'function',
+  }),
+};
 
 /**
  * Options of {@link trainSubstitute}.
  *
  * @public
  */
-export interface TrainSubstituteOptions {
-  /** Hidden ReLU layer widths of the substitute MLP (default `[200, 200]`, Papernot et al.'s MNIST substitute). */
-  readonly hidden?: readonly number[];
-  /** Substitute training rounds ρ; the training set doubles after each but the last (default 6). */
-  readonly rounds?: number;
-  /** Training epochs per round (default 10). */
-  readonly epochs?: number;
-  /** Jacobian-based augmentation step λ, as a fraction of the bounds' width (default 0.1). */
-  readonly lambda?: number;
-  /**
-   * The sign of λ flips every `tau` rounds (Papernot et al.'s periodic step size), an integer ≥ 1
-   * (default 3); set it ≥ `rounds` for a fixed sign.
-   */
-  readonly tau?: number;
-  /** Adam learning rate (default 0.001). */
-  readonly learningRate?: number;
-  /** Mini-batch size (default 32). */
-  readonly batchSize?: number;
-  /** Seed of the initial weights and the shuffling (default 0). */
-  readonly seed?: number;
-  /** Aborts training: it throws `AdvxError` `ABORTED` at the next epoch and leaks nothing. */
-  readonly signal?: AbortSignal;
-  /** Called once per epoch (`batch` is the round, `batches` the rounds). */
-  readonly onProgress?: (progress: Progress) => void;
-}
+export type TrainSubstituteOptions = OptionsInput<typeof TRAIN_OPTIONS>;
 
 /**
  * The result of {@link trainSubstitute}. The substitute holds variables: call `dispose()` when done.
@@ -52,8 +67,6 @@ export interface Substitute {
   /** Releases the substitute's weights. */
   dispose(): void;
 }
-
-const KNOWN = ['hidden', 'rounds', 'epochs', 'lambda', 'tau', 'learningRate', 'batchSize', 'seed', 'signal', 'onProgress'];
 
 /** The oracle's top-1 label of every row, counting one query per row for a query model. */
 async function oracleLabels(oracle: AnyModel, x: tf.Tensor, batch = 256): Promise<Int32Array> {
@@ -90,8 +103,9 @@ async function oracleLabels(oracle: AnyModel, x: tf.Tensor, batch = 256): Promis
  * Threat model: black-box, label-only queries. Each round labels only the new samples, so
  * `queries` = seed set size × 2^(ρ − 1).
  *
- * Options (defaults): `hidden` (`[200, 200]`), `rounds` (6), `epochs` (10), `lambda` (0.1),
- * `tau` (3), `learningRate` (0.001), `batchSize` (32), `seed` (0), `signal`, `onProgress`.
+ * Options: the training options of the attack {@link substituteTransfer} (`hidden` `[200, 200]`,
+ * `rounds` 6, `epochs` 10, `lambda` 0.1, `tau` 3, `learningRate` 0.001, `trainBatchSize` 32), and
+ * `seed` (0), `signal`, `onProgress`.
  *
  * @param oracle - the attacked model: a `QueryModel` (labels or scores; the top-1 label is used) or a {@link Model} used only through its predictions.
  * @param seedImages - the initial substitute training set `[n, ...oracle.inputShape]` inside the bounds (Papernot et al.: 150 test images).
@@ -118,24 +132,48 @@ export async function trainSubstitute(oracle: AnyModel, seedImages: tf.Tensor, o
   if (o === null || typeof o !== 'object' || (o.kind !== 'model' && o.kind !== 'query')) {
     throw new AdvxError('INVALID_MODEL', 'trainSubstitute: oracle must be an advx Model or QueryModel (see toQueryModel).');
   }
-  checkKnownOptions('trainSubstitute', options, KNOWN);
-  const hidden = options.hidden ?? [200, 200];
-  if (!Array.isArray(hidden) || !hidden.every((h) => Number.isInteger(h) && h >= 1)) {
-    throw new AdvxError('INVALID_OPTION', `trainSubstitute: hidden must be an array of positive integer layer widths, got ${JSON.stringify(hidden)}.`);
-  }
-  const rounds = checkInteger('trainSubstitute: rounds', options.rounds ?? 6, 1);
-  const epochs = checkInteger('trainSubstitute: epochs', options.epochs ?? 10, 1);
-  const lambda = checkNumber('trainSubstitute: lambda', options.lambda ?? 0.1, 0);
-  const tau = checkInteger('trainSubstitute: tau', options.tau ?? 3, 1);
-  const learningRate = checkNumber('trainSubstitute: learningRate', options.learningRate ?? 0.001, 0, Infinity, true);
-  const batchSize = checkInteger('trainSubstitute: batchSize', options.batchSize ?? 32, 1);
-  const seed = checkSeed('trainSubstitute', options.seed);
+  const opts = resolveOptions('trainSubstitute', TRAIN_OPTIONS, options);
   await validateInput(o, seedImages);
-  const { signal, onProgress } = options;
+  const { signal, onProgress } = opts;
   const aborted = () => new AdvxError('ABORTED', 'trainSubstitute was aborted through its AbortSignal; partial results were released.');
   if (signal?.aborted) throw aborted();
+  return fitSubstitute(
+    {
+      oracle: o,
+      labels: (x) => oracleLabels(o, x),
+      checkpoint: async (round, rounds, epoch, epochs) => {
+        if (signal?.aborted) throw aborted();
+        onProgress?.({ fraction: (round + epoch / epochs) / rounds, batch: round, batches: rounds, epsilonIndex: 0, step: epoch, steps: epochs });
+        if (signal?.aborted) throw aborted();
+        await new Promise((resolve) => setTimeout(resolve, 0));
+      },
+    },
+    seedImages,
+    opts,
+    new Rng(opts.seed),
+  );
+}
 
-  const rng = new Rng(seed);
+/** How a substitute's training queries the oracle and checks for abort. */
+export interface SubstituteFitScope {
+  /** The oracle (its input shape, classes and bounds). */
+  readonly oracle: AnyModel;
+  /**
+   * The oracle's labels of `x`, rows `first …` of the growing training set: row `j` of the set
+   * descends from seed image `j mod n` (inside an attack, whose queries it counts).
+   */
+  readonly labels: (x: tf.Tensor, first: number) => Promise<Int32Array>;
+  /** Abort point and progress, once per epoch. */
+  readonly checkpoint: (round: number, rounds: number, epoch: number, epochs: number) => Promise<void>;
+}
+
+/**
+ * Papernot et al.'s substitute training from the seed images: returns the substitute (its weights
+ * the caller's, through `dispose`).
+ */
+export async function fitSubstitute(scope: SubstituteFitScope, seedImages: tf.Tensor, opts: OptionsResolved<typeof FIT_SUBSTITUTE_OPTIONS>, rng: Rng): Promise<Substitute> {
+  const o = scope.oracle;
+  const { hidden, rounds, epochs, lambda, tau, learningRate, trainBatchSize: batchSize } = opts;
   const d = o.inputShape.reduce((p, s) => p * s, 1);
   const sizes = [d, ...hidden, o.numClasses];
   const weights: tf.Variable[] = [];
@@ -165,7 +203,7 @@ export async function trainSubstitute(oracle: AnyModel, seedImages: tf.Tensor, o
       const fresh = tf.slice(set, labels.length);
       let got: Int32Array;
       try {
-        got = await oracleLabels(o, fresh);
+        got = await scope.labels(fresh, labels.length);
       } finally {
         fresh.dispose();
       }
@@ -178,10 +216,7 @@ export async function trainSubstitute(oracle: AnyModel, seedImages: tf.Tensor, o
       const y = tf.tensor1d(labels, 'int32');
       try {
         for (let epoch = 0; epoch < epochs; epoch++) {
-          if (signal?.aborted) throw aborted();
-          onProgress?.({ fraction: (round + epoch / epochs) / rounds, batch: round, batches: rounds, epsilonIndex: 0, step: epoch, steps: epochs });
-          if (signal?.aborted) throw aborted();
-          await new Promise((resolve) => setTimeout(resolve, 0));
+          await scope.checkpoint(round, rounds, epoch, epochs);
           const order = rng.permutation(n);
           for (let b = 0; b < n; b += batchSize) {
             const idx = tf.tensor1d(order.subarray(b, Math.min(n, b + batchSize)), 'int32');

@@ -4,18 +4,21 @@ import {
   AdvxError,
   assertLogitsOutput,
   checkInteger,
-  checkNumber,
   crossEntropy,
   logitMargin,
+  option,
+  resolveOptions,
   Rng,
   validateGoal,
   validateInput,
   type Model,
+  type OptionsInput,
+  type OptionsResolved,
   type Progress,
 } from '@advx/core';
 
 import { adamStep } from './internal/adam.js';
-import { checkKnownOptions, checkSeed, requireWhiteBox } from './internal/function-options.js';
+import { requireWhiteBox } from './internal/function-options.js';
 import { type ImageShape, imageShapeOf, asNhwc, pastePatch, drawPosition } from './patch-geometry.js';
 
 /**
@@ -30,21 +33,26 @@ export interface PatchData {
   readonly y: tf.Tensor1D;
 }
 
+const TARGET = option.custom<number | null>(null, 'target class (a targeted patch); null: untargeted (success = label changed)', {
+  type: 'a class index or null',
+  accepts: (v) => v === null || (typeof v === 'number' && Number.isInteger(v) && v >= 0),
+  json: true,
+});
+const PLACEMENTS = option.integer(1, 'random placements per held-out image', { min: 1 });
+
+const EVALUATE_OPTIONS = {
+  target: TARGET,
+  placements: PLACEMENTS,
+  seed: option.number(0, 'seed of the placements'),
+  batchSize: option.integer(128, 'images per forward pass', { min: 1 }),
+};
+
 /**
  * Options of {@link evaluatePatch}.
  *
  * @public
  */
-export interface EvaluatePatchOptions {
-  /** Target class (targeted patch); leave out for an untargeted patch (success = label changed). */
-  readonly target?: number;
-  /** Random placements per image, an integer ≥ 1 (default 1). */
-  readonly placements?: number;
-  /** Seed of the placements (default 0). */
-  readonly seed?: number;
-  /** Images per forward pass, an integer ≥ 1 (default 128). */
-  readonly batchSize?: number;
-}
+export type EvaluatePatchOptions = OptionsInput<typeof EVALUATE_OPTIONS>;
 
 /**
  * The result of {@link evaluatePatch}.
@@ -63,40 +71,45 @@ export interface PatchEvaluation {
   readonly images: number;
 }
 
+/** The options of the optimisation, shared by {@link trainPatch} and the attack `universalPatch`. */
+export const FIT_PATCH_OPTIONS = {
+  steps: option.integer(200, 'optimisation steps', { min: 1 }),
+  imagesPerStep: option.integer(32, 'images per step, each at a fresh random position', { min: 1 }),
+  optimizer: option.oneOf(['adam', 'sign'], 'adam', "'adam': Adam (β₁ 0.9, β₂ 0.999) on the mean loss; 'sign': signed-gradient steps p ← p − α·sign(∇ₚ); both clip the patch to the bounds"),
+  stepSize: option.number(0.02, "step size α per pixel (Adam's learning rate, or the signed step), as a fraction of the bounds' width", { min: 0, max: 1, above: true }),
+  loss: option.oneOf(['ce', 'margin'], 'ce', 'loss: cross-entropy, or the C&W logit margin clipped at 0 per image'),
+};
+
+const TRAIN_OPTIONS = {
+  size: option.custom<number | readonly [number, number], undefined>(undefined, 'patch side in pixels (square), or [height, width]', {
+    type: 'a positive integer or [height, width]',
+    accepts: (v) => (typeof v === 'number' && Number.isInteger(v) && v >= 1) || (Array.isArray(v) && v.length === 2 && v.every((d) => Number.isInteger(d) && (d as number) >= 1)),
+    json: true,
+  }),
+  target: { ...TARGET, doc: "target class (Brown et al.'s targeted patch); null: untargeted" },
+  ...FIT_PATCH_OPTIONS,
+  validation: option.custom<PatchData | null>(null, 'held-out images { x, y } to report the success rate on, under fresh random placements', {
+    type: 'a { x, y } batch or null',
+    accepts: (v) => v === null || (typeof v === 'object' && v !== undefined),
+  }),
+  placements: PLACEMENTS,
+  seed: option.number(0, 'seed of the start, the mini-batches and the placements'),
+  signal: option.custom<AbortSignal | null>(null, 'aborts training: it throws ABORTED at the next step and leaks nothing', {
+    type: 'an AbortSignal or null',
+    accepts: (v) => v === null || (typeof v === 'object' && typeof (v as AbortSignal).aborted === 'boolean'),
+  }),
+  onProgress: option.custom<((progress: Progress) => void) | null>(null, 'called once per step (batch 0 of 1)', {
+    type: 'a function or null',
+    accepts: (v) => v === null || typeof v === 'function',
+  }),
+};
+
 /**
- * Options of {@link trainPatch}.
+ * Options of {@link trainPatch}: `size` is required.
  *
  * @public
  */
-export interface TrainPatchOptions {
-  /** Patch side in pixels (square), or `[height, width]`. Required. */
-  readonly size: number | readonly [number, number];
-  /** Target class (targeted patch, Brown et al.'s setting); leave out for an untargeted patch. */
-  readonly target?: number;
-  /** Optimisation steps, an integer ≥ 1 (default 200). */
-  readonly steps?: number;
-  /** Images per step, each at a fresh random position, an integer ≥ 1 (default 32). */
-  readonly batchSize?: number;
-  /**
-   * `'adam'` (default): Adam (β₁ 0.9, β₂ 0.999) on the mean loss; `'sign'`: signed-gradient steps
-   * `p ← p − α·sign(∇ₚ)`. Both clip the patch to the bounds after each step.
-   */
-  readonly optimizer?: 'adam' | 'sign';
-  /** Step size α per pixel (Adam's learning rate, or the signed step), as a fraction of the bounds' width, in (0, 1] (default 0.02). */
-  readonly stepSize?: number;
-  /** Loss: `'ce'` (default) or `'margin'` (C&W logit margin, clipped at 0 per image). */
-  readonly loss?: 'ce' | 'margin';
-  /** Held-out images to report the success rate on, under fresh random placements (default: none). */
-  readonly validation?: PatchData;
-  /** Random placements per held-out image (default 1). */
-  readonly placements?: number;
-  /** Seed of the start, the mini-batches and the placements (default 0). */
-  readonly seed?: number;
-  /** Aborts training: it throws `AdvxError` `ABORTED` at the next step and leaks nothing. */
-  readonly signal?: AbortSignal;
-  /** Called once per step (`batch` 0 of 1). */
-  readonly onProgress?: (progress: Progress) => void;
-}
+export type TrainPatchOptions = OptionsInput<typeof TRAIN_OPTIONS>;
 
 /**
  * The result of {@link trainPatch}. The caller owns `patch` and must call `dispose()`.
@@ -114,8 +127,6 @@ export interface TrainedPatch {
   dispose(): void;
 }
 
-const TRAIN_OPTIONS = ['size', 'target', 'steps', 'batchSize', 'optimizer', 'stepSize', 'loss', 'validation', 'placements', 'seed', 'signal', 'onProgress'];
-const EVALUATE_OPTIONS = ['target', 'placements', 'seed', 'batchSize'];
 
 async function checkData(who: string, model: Model, data: PatchData | undefined, name: string): Promise<number> {
   if (data === null || typeof data !== 'object' || !(data.x instanceof tf.Tensor)) {
@@ -127,15 +138,15 @@ async function checkData(who: string, model: Model, data: PatchData | undefined,
   return n;
 }
 
-function checkTarget(who: string, target: number | undefined, numClasses: number): void {
-  if (target !== undefined) checkInteger(`${who}: target`, target, 0, numClasses - 1);
+function checkTarget(who: string, target: number | null, numClasses: number): void {
+  if (target !== null) checkInteger(`${who}: target`, target, 0, numClasses - 1);
 }
 
 /** Per-image loss to descend: CE of the target (targeted) or minus CE of the label; or the C&W margin. */
-function patchLoss(logits: tf.Tensor2D, labels: tf.Tensor1D, target: number | undefined, loss: 'ce' | 'margin'): tf.Tensor1D {
+function patchLoss(logits: tf.Tensor2D, labels: tf.Tensor1D, target: number | null, loss: 'ce' | 'margin'): tf.Tensor1D {
   return tf.tidy(() => {
     const n = logits.shape[0];
-    if (target !== undefined) {
+    if (target !== null) {
       const t = tf.fill([n], target, 'int32') as tf.Tensor1D;
       return loss === 'ce' ? crossEntropy(logits, t) : (tf.relu(tf.neg(logitMargin(logits, t))) as tf.Tensor1D);
     }
@@ -143,7 +154,7 @@ function patchLoss(logits: tf.Tensor2D, labels: tf.Tensor1D, target: number | un
   });
 }
 
-async function evaluateChecked(model: Model, s: ImageShape, data: PatchData, patch: tf.Tensor3D, target: number | undefined, placements: number, seed: number, batchSize: number): Promise<PatchEvaluation> {
+async function evaluateChecked(model: Model, s: ImageShape, data: PatchData, patch: tf.Tensor3D, target: number | null, placements: number, seed: number, batchSize: number): Promise<PatchEvaluation> {
   const labels = (await data.y.data()) as Int32Array;
   const n = labels.length;
   const [h, w] = patch.shape;
@@ -161,21 +172,14 @@ async function evaluateChecked(model: Model, s: ImageShape, data: PatchData, pat
       pred.dispose();
       for (let i = 0; i < size; i++) {
         const c = classes[i] as number;
-        if (target !== undefined ? c === target : c !== labels[b + i]) hits[b + i] = (hits[b + i] as number) + 1 / placements;
+        if (target !== null ? c === target : c !== labels[b + i]) hits[b + i] = (hits[b + i] as number) + 1 / placements;
       }
     }
   }
-  const counted = Array.from(labels, (l) => target === undefined || l !== target);
+  const counted = Array.from(labels, (l) => target === null || l !== target);
   const perImage = Float32Array.from(hits.filter((_, i) => counted[i]));
   const images = perImage.length;
   return { successRate: images === 0 ? 0 : perImage.reduce((a, v) => a + v, 0) / images, perImage, images };
-}
-
-function evaluateOptions(who: string, o: { placements?: number; seed?: number; batchSize?: number }) {
-  const placements = checkInteger(`${who}: placements`, o.placements ?? 1, 1);
-  const seed = checkSeed(who, o.seed);
-  const batchSize = checkInteger(`${who}: batchSize`, o.batchSize ?? 128, 1);
-  return { placements, seed, batchSize };
 }
 
 function checkPatch(who: string, patch: unknown, model: Model, s: ImageShape): tf.Tensor3D {
@@ -194,7 +198,7 @@ function checkPatch(who: string, patch: unknown, model: Model, s: ImageShape): t
  * @param model - a white-box {@link Model} of images.
  * @param data - `{ x, y }`: images and their true labels.
  * @param patch - `[h, w, C]`, e.g. from {@link trainPatch}.
- * @param options - `target` (targeted success; default untargeted), `placements` (1), `seed` (0), `batchSize` (128).
+ * @param options - `target` (targeted success; default `null`: untargeted), `placements` (1), `seed` (0), `batchSize` (128).
  * @throws AdvxError `INVALID_MODEL` / `UNSUPPORTED_MODEL`, `INVALID_SHAPE`, `OUT_OF_BOUNDS`,
  *   `NON_FINITE_INPUT`, `LABEL_OUT_OF_RANGE`, `BATCH_MISMATCH`, `INVALID_OPTION`, all before any work.
  *
@@ -207,9 +211,8 @@ function checkPatch(who: string, patch: unknown, model: Model, s: ImageShape): t
 export async function evaluatePatch(model: Model, data: PatchData, patch: tf.Tensor3D, options: EvaluatePatchOptions = {}): Promise<PatchEvaluation> {
   const m = requireWhiteBox(model, 'evaluatePatch');
   const s = imageShapeOf(m.inputShape, 'evaluatePatch');
-  checkKnownOptions('evaluatePatch', options, EVALUATE_OPTIONS);
-  checkTarget('evaluatePatch', options.target, m.numClasses);
-  const { placements, seed, batchSize } = evaluateOptions('evaluatePatch', options);
+  const { target, placements, seed, batchSize } = resolveOptions('evaluatePatch', EVALUATE_OPTIONS, options);
+  checkTarget('evaluatePatch', target, m.numClasses);
   const p = checkPatch('evaluatePatch', patch, m, s);
   await checkData('evaluatePatch', m, data, 'data');
   const range = tf.tidy(() => tf.stack([tf.min(p), tf.max(p)]));
@@ -218,7 +221,7 @@ export async function evaluatePatch(model: Model, data: PatchData, patch: tf.Ten
   if (!Number.isFinite(mn) || !Number.isFinite(mx) || (mn as number) < m.bounds[0] - 1e-6 || (mx as number) > m.bounds[1] + 1e-6) {
     throw new AdvxError('OUT_OF_BOUNDS', `evaluatePatch: the patch spans [${mn}, ${mx}], outside the model's bounds [${m.bounds.join(', ')}].`);
   }
-  return evaluateChecked(m, s, data, p, options.target, placements, seed, batchSize);
+  return evaluateChecked(m, s, data, p, target, placements, seed, batchSize);
 }
 
 /**
@@ -236,9 +239,9 @@ export async function evaluatePatch(model: Model, data: PatchData, patch: tf.Ten
  * Threat model: white-box (gradients), universal (one patch for all inputs), physical-style (no
  * bound on the patch's pixels besides the model's bounds).
  *
- * Options (defaults): `size` (required), `target` (untargeted), `steps` (200), `batchSize` (32),
- * `stepSize` (0.02), `loss` (`'ce'`), `validation` (none), `placements` (1), `seed` (0),
- * `signal`, `onProgress`.
+ * Options: `size` (required), `target` (`null`: untargeted), the optimisation options of the
+ * attack {@link universalPatch} (`steps` 200, `imagesPerStep` 32, `optimizer` `'adam'`, `stepSize`
+ * 0.02, `loss` `'ce'`), `validation` (none), `placements` (1), `seed` (0), `signal`, `onProgress`.
  *
  * @param model - a white-box {@link Model} of images `[H, W, C]` or `[H, W]`.
  * @param data - training images `{ x, y }` (labels matter for untargeted patches and are checked).
@@ -264,23 +267,14 @@ export async function evaluatePatch(model: Model, data: PatchData, patch: tf.Ten
 export async function trainPatch(model: Model, data: PatchData, options: TrainPatchOptions): Promise<TrainedPatch> {
   const m = requireWhiteBox(model, 'trainPatch');
   const s = imageShapeOf(m.inputShape, 'trainPatch');
-  checkKnownOptions('trainPatch', options, TRAIN_OPTIONS);
-  const [h, w] = typeof options.size === 'number' ? [options.size, options.size] : Array.isArray(options.size) ? options.size : [NaN, NaN];
+  const o = resolveOptions('trainPatch', TRAIN_OPTIONS, options);
+  const [h, w] = typeof o.size === 'number' ? [o.size, o.size] : o.size;
   checkInteger('trainPatch: size (height)', h, 1, s.height);
   checkInteger('trainPatch: size (width)', w, 1, s.width);
-  checkTarget('trainPatch', options.target, m.numClasses);
-  const steps = checkInteger('trainPatch: steps', options.steps ?? 200, 1);
-  const batchSize = checkInteger('trainPatch: batchSize', options.batchSize ?? 32, 1);
-  const stepSize = checkNumber('trainPatch: stepSize', options.stepSize ?? 0.02, 0, 1);
-  if (stepSize === 0) throw new AdvxError('INVALID_OPTION', 'trainPatch: stepSize must be in (0, 1], got 0.');
-  const optimizer = options.optimizer ?? 'adam';
-  if (optimizer !== 'adam' && optimizer !== 'sign') throw new AdvxError('INVALID_OPTION', `trainPatch: optimizer must be 'adam' or 'sign', got ${JSON.stringify(optimizer)}.`);
-  const loss = options.loss ?? 'ce';
-  if (loss !== 'ce' && loss !== 'margin') throw new AdvxError('INVALID_OPTION', `trainPatch: loss must be 'ce' or 'margin', got ${JSON.stringify(loss)}.`);
-  const { placements, seed } = evaluateOptions('trainPatch', { placements: options.placements, seed: options.seed });
-  const n = await checkData('trainPatch', m, data, 'data');
-  if (options.validation !== undefined) await checkData('trainPatch', m, options.validation, 'validation');
-  const { signal, onProgress, target } = options;
+  checkTarget('trainPatch', o.target, m.numClasses);
+  await checkData('trainPatch', m, data, 'data');
+  if (o.validation !== null) await checkData('trainPatch', m, o.validation, 'validation');
+  const { signal, onProgress } = o;
   const aborted = () => new AdvxError('ABORTED', 'trainPatch was aborted through its AbortSignal; partial results were released.');
   if (signal?.aborted) throw aborted();
   const first = tf.tidy(() => m.logits(tf.slice(data.x, 0, 1)));
@@ -289,17 +283,11 @@ export async function trainPatch(model: Model, data: PatchData, options: TrainPa
   } finally {
     first.dispose();
   }
-
-  const [lo, hi] = m.bounds;
-  const rng = new Rng(seed);
-  const alpha = stepSize * (hi - lo);
-  const k = Math.min(batchSize, n);
-  let patch = tf.tensor3d(Float32Array.from({ length: h * w * s.channels }, () => lo + (hi - lo) * rng.uniform()), [h, w, s.channels]);
-  let moments: { m1: tf.Tensor; m2: tf.Tensor } = { m1: tf.zerosLike(patch), m2: tf.zerosLike(patch) };
-  const losses: number[] = [];
   let lastYield = Date.now();
-  try {
-    for (let step = 0; step < steps; step++) {
+  const scope: PatchFitScope = {
+    model: m,
+    modelOf: () => m,
+    checkpoint: async (step, steps) => {
       if (signal?.aborted) throw aborted();
       onProgress?.({ fraction: step / steps, batch: 0, batches: 1, epsilonIndex: 0, step, steps });
       if (signal?.aborted) throw aborted();
@@ -307,42 +295,85 @@ export async function trainPatch(model: Model, data: PatchData, options: TrainPa
         await new Promise((resolve) => setTimeout(resolve, 0));
         lastYield = Date.now();
       }
+    },
+  };
+  const { patch, finalLoss } = await fitPatch(scope, s, data, [h, w], o.target, o, new Rng(o.seed));
+  try {
+    const validation = o.validation !== null ? await evaluateChecked(m, s, o.validation, patch, o.target, o.placements, deriveEvalSeed(o.seed), 128) : undefined;
+    let disposed = false;
+    return {
+      patch,
+      ...(validation ? { validation } : {}),
+      finalLoss,
+      dispose: () => {
+        if (!disposed) patch.dispose();
+        disposed = true;
+      },
+    };
+  } catch (err) {
+    patch.dispose();
+    throw err;
+  }
+}
+
+/** How a patch fit calls the model (counted inside an attack) and checks for abort. */
+export interface PatchFitScope {
+  /** The model. */
+  readonly model: Model;
+  /** The model for a call on rows `rows` of the data. */
+  readonly modelOf: (rows: Int32Array) => Model;
+  /** Abort point and progress, once per step. */
+  readonly checkpoint: (step: number, steps: number) => Promise<void>;
+}
+
+/**
+ * Brown et al.'s optimisation: a `[h, w]` patch minimising the mean loss over mini-batches of the
+ * images, each at a fresh random position (from `rng`, which also draws the start). Returns the patch
+ * (the caller's) and the mean loss of the last 10 % of the steps.
+ */
+export async function fitPatch(
+  scope: PatchFitScope,
+  s: ImageShape,
+  data: PatchData,
+  [h, w]: readonly [number, number],
+  target: number | null,
+  o: OptionsResolved<typeof FIT_PATCH_OPTIONS>,
+  rng: Rng,
+): Promise<{ patch: tf.Tensor3D; finalLoss: number }> {
+  const m = scope.model;
+  const [lo, hi] = m.bounds;
+  const n = data.x.shape[0] as number;
+  const alpha = o.stepSize * (hi - lo);
+  const k = Math.min(o.imagesPerStep, n);
+  let patch = tf.tensor3d(Float32Array.from({ length: h * w * s.channels }, () => lo + (hi - lo) * rng.uniform()), [h, w, s.channels]);
+  let moments: { m1: tf.Tensor; m2: tf.Tensor } = { m1: tf.zerosLike(patch), m2: tf.zerosLike(patch) };
+  const losses: number[] = [];
+  try {
+    for (let step = 0; step < o.steps; step++) {
+      await scope.checkpoint(step, o.steps);
       const order = rng.permutation(n).subarray(0, k);
       const positions = Array.from({ length: k }, () => drawPosition(rng, s, h, w));
       const current = { p: patch, m1: moments.m1, m2: moments.m2 };
       const t = step + 1;
+      const model = scope.modelOf(Int32Array.from(order));
       const { next, value } = tf.tidy(() => {
         const idx = tf.tensor1d(order, 'int32');
         const xb = asNhwc(tf.gather(data.x, idx), s);
         const yb = tf.gather(data.y, idx) as tf.Tensor1D;
-        const f = (p: tf.Tensor) => tf.mean(patchLoss(m.logits(tf.reshape(pastePatch(xb, p, positions), [k, ...m.inputShape])), yb, target, loss));
+        const f = (p: tf.Tensor) => tf.mean(patchLoss(model.logits(tf.reshape(pastePatch(xb, p, positions), [k, ...m.inputShape])), yb, target, o.loss));
         const { value: v, grad } = tf.valueAndGrad(f)(current.p);
-        if (optimizer === 'sign') return { next: { p: tf.clipByValue(tf.sub(current.p, tf.mul(tf.sign(grad), alpha)), lo, hi), m1: current.m1, m2: current.m2 }, value: v };
+        if (o.optimizer === 'sign') return { next: { p: tf.clipByValue(tf.sub(current.p, tf.mul(tf.sign(grad), alpha)), lo, hi), m1: current.m1, m2: current.m2 }, value: v };
         const adam = adamStep(current.p, grad, current.m1, current.m2, t, alpha);
         return { next: { p: tf.clipByValue(adam.w, lo, hi), m1: adam.m, m2: adam.v }, value: v };
       });
       patch = next.p as tf.Tensor3D;
       moments = { m1: next.m1, m2: next.m2 };
-      tf.dispose([current.p, ...(optimizer === 'adam' ? [current.m1, current.m2] : [])]);
+      tf.dispose([current.p, ...(o.optimizer === 'adam' ? [current.m1, current.m2] : [])]);
       losses.push(((await value.data()) as Float32Array)[0] as number);
       value.dispose();
     }
     const tail = losses.slice(Math.floor(0.9 * losses.length));
-    const finalLoss = tail.reduce((a, v) => a + v, 0) / tail.length;
-    const validation = options.validation
-      ? await evaluateChecked(m, s, options.validation, patch, target, placements, deriveEvalSeed(seed), 128)
-      : undefined;
-    const trained = patch;
-    let disposed = false;
-    return {
-      patch: trained,
-      ...(validation ? { validation } : {}),
-      finalLoss,
-      dispose: () => {
-        if (!disposed) trained.dispose();
-        disposed = true;
-      },
-    };
+    return { patch, finalLoss: tail.reduce((a, v) => a + v, 0) / tail.length };
   } catch (err) {
     patch.dispose();
     throw err;

@@ -48,7 +48,7 @@ describe('Brown et al. 2017: adversarial patch on mnist-cnn', () => {
   it('a universal targeted patch under random placement succeeds more the larger it is; 16×16 fools ≥ 35 % of held-out images', { timeout: 300_000 }, async () => {
     const rates: number[] = [];
     for (const size of [8, 16]) {
-      const r = await trainPatch(cnn.model, train, { size, target: 3, steps: 60, batchSize: 32, stepSize: 0.05, validation: held, seed: 0 });
+      const r = await trainPatch(cnn.model, train, { size, target: 3, steps: 60, imagesPerStep: 32, stepSize: 0.05, validation: held, seed: 0 });
       rates.push(r.validation?.successRate ?? 0);
       r.dispose();
     }

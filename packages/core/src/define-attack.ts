@@ -10,7 +10,7 @@ import type { NormGeometry, NormName } from './norms/types.js';
 import { BudgetSpent, checkMaxPasses, PassLedger } from './passes.js';
 import { BatchRng } from './rng.js';
 import { whereRows } from './rows.js';
-import { option, resolveOptions, schemaDefaults, type OptionSchema, type OptionSpec, type OptionsInput } from './options.js';
+import { option, resolveOptions, schemaDefaults, type defineFactory, type OptionSchema, type OptionSpec, type OptionsInput } from './options.js';
 import { assertLogitsOutput, checkInteger, validateEpsilons, validateGoal, validateInput } from './validate.js';
 
 /**
@@ -210,11 +210,12 @@ export type BaseAttackSchema<N extends NormName> = {
 export type AttackOptions<S extends OptionSchema, N extends NormName> = OptionsInput<BaseAttackSchema<N> & S>;
 
 /**
- * The options type of an attack factory: `FactoryOptions<typeof pgd>`.
+ * The options type of a factory: `FactoryOptions<typeof pgd>` for an attack, `FactoryOptions<typeof
+ * bitDepth>` for a factory of {@link defineFactory} (its options argument).
  *
  * @public
  */
-export type FactoryOptions<F> = F extends AttackFactory<infer O> ? O : never;
+export type FactoryOptions<F> = F extends AttackFactory<infer O> ? O : F extends (...args: infer A) => unknown ? NonNullable<A[0]> : never;
 
 /**
  * The definition of an attack method: its metadata, its option declarations and its math.

@@ -41,7 +41,12 @@ export type OptionSchema = { readonly [key: string]: OptionSpec<unknown> };
  */
 export type OptionValue<S> = S extends OptionSpec<infer T> ? T : never;
 
-type Simplify<T> = { [K in keyof T]: T[K] } & {};
+/**
+ * `T` with its intersections flattened into one object type (for readable option types).
+ *
+ * @public
+ */
+export type Simplify<T> = { [K in keyof T]: T[K] } & {};
 
 /** The keys of a schema's required options. */
 export type RequiredKeys<S extends OptionSchema> = { [K in keyof S]: S[K] extends { readonly required: true } ? K : never }[keyof S];
@@ -62,8 +67,12 @@ export type OptionsInput<S extends OptionSchema> = Simplify<
  */
 export type OptionsResolved<S extends OptionSchema> = Simplify<{ readonly [K in keyof S]: OptionValue<S[K]> }>;
 
-/** Settings of a numeric option. */
-interface NumberRange {
+/**
+ * The range of a numeric option ({@link option}'s `integer` and `number`).
+ *
+ * @public
+ */
+export interface NumberRange {
   /** Smallest accepted value (default −∞). */
   readonly min?: number;
   /** Largest accepted value (default ∞). */
@@ -161,7 +170,8 @@ export const option = {
   },
   /**
    * Any other value (an array, a function, an object): `accepts` says whether a value is valid,
-   * `type` describes the valid values in words. Read from a command line as JSON when `json`.
+   * `type` describes the valid values in words. Read from a command line as JSON when `json`. A
+   * required option names both types, `option.custom<T, undefined>(undefined, ...)`.
    */
   custom<T, D extends T | undefined = T>(
     defaultValue: D,
@@ -338,7 +348,7 @@ export type OptionFactory<S extends OptionSchema, R> = ((
   ...options: [RequiredKeys<S>] extends [never] ? [options?: OptionsInput<S>] : [options: OptionsInput<S>]
 ) => R) & {
   /** Every option's declaration: see {@link describeOptions}. */
-  readonly schema: S;
+  readonly schema: OptionSchema;
   /** The defaults (required options left out). */
   readonly defaults: Partial<OptionsResolved<S>>;
 };
@@ -367,5 +377,5 @@ export function defineFactory<const S extends OptionSchema, R>(
 ): OptionFactory<S, R> {
   const frozen = Object.freeze({ ...schema });
   const factory = (given?: unknown): R => build(resolveOptions(who, frozen, given, check));
-  return Object.assign(factory, { schema: frozen, defaults: schemaDefaults(frozen) }) as unknown as OptionFactory<S, R>;
+  return Object.assign(factory, { schema: frozen as OptionSchema, defaults: schemaDefaults(frozen) }) as unknown as OptionFactory<S, R>;
 }

@@ -211,7 +211,8 @@ export const q: QueryModel = model;
 
 const squeezer = defineFactory('squeezer', squeezeSchema, (o) => o.bits * 2);
 expectTypeOf(squeezer({ bits: 3 })).toEqualTypeOf<number>();
-expectTypeOf(squeezer.schema).toEqualTypeOf<typeof squeezeSchema>();
+expectTypeOf(squeezer.schema).toEqualTypeOf<OptionSchema>();
+expectTypeOf<FactoryOptions<typeof squeezer>>().toEqualTypeOf<OptionsInput<typeof squeezeSchema>>();
 // @ts-expect-error bits is required
 squeezer();
 // @ts-expect-error bits is required

@@ -95,7 +95,7 @@ describe('bounded leaky ReLU against patch attacks on MNIST (each patch optimise
       let transfer = NaN;
       for (const m of [relu.model, bounded.model]) {
         const before = tf.memory().numTensors;
-        const trained = await trainPatch(m, train, { size, target: TARGET, steps: 50, batchSize: 16, stepSize: 0.3, seed: 0 });
+        const trained = await trainPatch(m, train, { size, target: TARGET, steps: 50, imagesPerStep: 16, stepSize: 0.3, seed: 0 });
         expect(trained.patch.shape).toEqual([size, size, 1]);
         const [lo, hi] = await range(trained.patch);
         expect(lo).toBeGreaterThanOrEqual(0);
