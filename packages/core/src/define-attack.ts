@@ -10,7 +10,7 @@ import type { NormGeometry, NormName } from './norms/types.js';
 import { BudgetSpent, checkMaxPasses, PassLedger } from './passes.js';
 import { BatchRng } from './rng.js';
 import { whereRows } from './rows.js';
-import { option, resolveOptions, schemaDefaults, type defineFactory, type OptionSchema, type OptionSpec, type OptionsInput } from './options.js';
+import { option, resolveOptions, schemaDefaults, type defineFactory, type OptionSchema, type OptionSpec, type OptionsInput, type RequiredFlag } from './options.js';
 import { assertLogitsOutput, checkInteger, validateEpsilons, validateGoal, validateInput } from './validate.js';
 
 /**
@@ -196,9 +196,9 @@ export type SubsetContext<Options> = AttackContext<Options> & {
  */
 export type BaseAttackSchema<N extends NormName> = {
   /** Perturbation norm: one of the attack's norms, the first by default. */
-  readonly norm: OptionSpec<N> & { readonly required: false };
+  readonly norm: OptionSpec<N> & RequiredFlag<false>;
   /** Stop updating a sample once it is adversarial. */
-  readonly earlyStop: OptionSpec<boolean> & { readonly required: false };
+  readonly earlyStop: OptionSpec<boolean> & RequiredFlag<false>;
 };
 
 /**
@@ -224,7 +224,10 @@ export type FactoryOptions<F> = F extends AttackFactory<infer O> ? O : F extends
  */
 export interface AttackDefinition<S extends OptionSchema, N extends NormName> {
   /** Static description; `norms` lists the supported norms, the default first. */
-  readonly meta: AttackMeta & { readonly norms: readonly N[] };
+  readonly meta: AttackMeta & {
+    /** Norms the attack is defined for, the default first. */
+    readonly norms: readonly N[];
+  };
   /**
    * Every option of the method, declared once with {@link option} (default, range, doc): from it come
    * the options type, the defaults, the validation, the docs table and the command line's parsing.

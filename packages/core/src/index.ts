@@ -58,6 +58,7 @@ export {
   type NumberRange,
   type OptionFactory,
   type OptionRow,
+  type RequiredFlag,
   type RequiredKeys,
   type Simplify,
   type OptionSchema,

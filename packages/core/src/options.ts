@@ -28,6 +28,17 @@ export interface OptionSpec<T> {
 }
 
 /**
+ * The type-level mark of an {@link OptionSpec}'s `required` (what makes an option required in
+ * {@link OptionsInput}).
+ *
+ * @public
+ */
+export interface RequiredFlag<R extends boolean> {
+  /** Whether the option has no default and must be given. */
+  readonly required: R;
+}
+
+/**
  * Declared options, by name.
  *
  * @public
@@ -49,7 +60,7 @@ export type OptionValue<S> = S extends OptionSpec<infer T> ? T : never;
 export type Simplify<T> = { [K in keyof T]: T[K] } & {};
 
 /** The keys of a schema's required options. */
-export type RequiredKeys<S extends OptionSchema> = { [K in keyof S]: S[K] extends { readonly required: true } ? K : never }[keyof S];
+export type RequiredKeys<S extends OptionSchema> = { [K in keyof S]: S[K] extends RequiredFlag<true> ? K : never }[keyof S];
 
 /**
  * What a user passes for a schema: every option optional, except the required ones.
@@ -124,7 +135,7 @@ function quoteList(values: readonly string[]): string {
  */
 export const option = {
   /** An integer in a range (default `[0, ∞)`). */
-  integer<D extends number | undefined>(defaultValue: D, doc: string, range: NumberRange = { min: 0 }): OptionSpec<number> & { readonly required: D extends undefined ? true : false } {
+  integer<D extends number | undefined>(defaultValue: D, doc: string, range: NumberRange = { min: 0 }): OptionSpec<number> & RequiredFlag<D extends undefined ? true : false> {
     const r = { min: 0, ...range };
     return spec<number>({
       default: defaultValue,
@@ -133,10 +144,10 @@ export const option = {
       cli: true,
       reject: (v) => (typeof v === 'number' && Number.isInteger(v) && inRange(v, r) ? undefined : `an integer in ${rangeText(r)}`),
       parse: parseNumber,
-    }) as OptionSpec<number> & { readonly required: D extends undefined ? true : false };
+    }) as OptionSpec<number> & RequiredFlag<D extends undefined ? true : false>;
   },
   /** A finite number in a range (default any finite number). */
-  number<D extends number | undefined>(defaultValue: D, doc: string, range: NumberRange = {}): OptionSpec<number> & { readonly required: D extends undefined ? true : false } {
+  number<D extends number | undefined>(defaultValue: D, doc: string, range: NumberRange = {}): OptionSpec<number> & RequiredFlag<D extends undefined ? true : false> {
     return spec<number>({
       default: defaultValue,
       doc,
@@ -144,10 +155,10 @@ export const option = {
       cli: true,
       reject: (v) => (typeof v === 'number' && Number.isFinite(v) && inRange(v, range) ? undefined : `a finite number in ${rangeText(range)}`),
       parse: parseNumber,
-    }) as OptionSpec<number> & { readonly required: D extends undefined ? true : false };
+    }) as OptionSpec<number> & RequiredFlag<D extends undefined ? true : false>;
   },
   /** `true` or `false`. */
-  boolean(defaultValue: boolean, doc: string): OptionSpec<boolean> & { readonly required: false } {
+  boolean(defaultValue: boolean, doc: string): OptionSpec<boolean> & RequiredFlag<false> {
     return spec<boolean>({
       default: defaultValue,
       doc,
@@ -155,10 +166,10 @@ export const option = {
       cli: true,
       reject: (v) => (typeof v === 'boolean' ? undefined : 'true or false'),
       parse: (raw) => (raw === 'true' ? true : raw === 'false' ? false : raw),
-    }) as OptionSpec<boolean> & { readonly required: false };
+    }) as OptionSpec<boolean> & RequiredFlag<false>;
   },
   /** One of a list of strings. */
-  oneOf<const V extends readonly string[]>(values: V, defaultValue: V[number], doc: string): OptionSpec<V[number]> & { readonly required: false } {
+  oneOf<const V extends readonly string[]>(values: V, defaultValue: V[number], doc: string): OptionSpec<V[number]> & RequiredFlag<false> {
     return spec<V[number]>({
       default: defaultValue,
       doc,
@@ -166,7 +177,19 @@ export const option = {
       cli: true,
       reject: (v) => (typeof v === 'string' && values.includes(v) ? undefined : quoteList(values)),
       parse: (raw) => raw,
-    }) as OptionSpec<V[number]> & { readonly required: false };
+    }) as OptionSpec<V[number]> & RequiredFlag<false>;
+  },
+  /**
+   * An option with no fixed default, whose absence means something that depends on the model, the
+   * data or another option (`absent` says what, for the docs): leaving it out (or passing `undefined`
+   * or `null`) resolves to `null`. `type` and `accepts` describe and check a given value.
+   */
+  optional<T>(
+    doc: string,
+    absent: string,
+    check: { readonly type: string; readonly accepts: (value: unknown) => boolean; readonly json?: boolean },
+  ): OptionSpec<T | null> & RequiredFlag<false> {
+    return option.custom<T | null, null>(null, `${doc} (none: ${absent})`, { ...check, accepts: (v) => v === null || check.accepts(v) });
   },
   /**
    * Any other value (an array, a function, an object): `accepts` says whether a value is valid,
@@ -177,7 +200,7 @@ export const option = {
     defaultValue: D,
     doc: string,
     check: { readonly type: string; readonly accepts: (value: unknown) => boolean; readonly json?: boolean },
-  ): OptionSpec<T> & { readonly required: D extends undefined ? true : false } {
+  ): OptionSpec<T> & RequiredFlag<D extends undefined ? true : false> {
     return spec<T>({
       default: defaultValue as T | undefined,
       doc,
@@ -191,7 +214,7 @@ export const option = {
           return raw;
         }
       },
-    }) as OptionSpec<T> & { readonly required: D extends undefined ? true : false };
+    }) as OptionSpec<T> & RequiredFlag<D extends undefined ? true : false>;
   },
 };
 
@@ -339,18 +362,17 @@ export function optionTable(schema: OptionSchema): string {
 }
 
 /**
- * A factory whose options are declared by a schema (a defense, a detector, an explanation method):
- * calling it resolves the options ({@link resolveOptions}) and passes them to `build`.
+ * A factory whose options `I` are declared by a schema (a defense, a detector, an explanation
+ * method; see {@link defineFactory}): calling it resolves the options ({@link resolveOptions}) and
+ * builds its `R`. The options argument may be left out when no option is required.
  *
  * @public
  */
-export type OptionFactory<S extends OptionSchema, R> = ((
-  ...options: [RequiredKeys<S>] extends [never] ? [options?: OptionsInput<S>] : [options: OptionsInput<S>]
-) => R) & {
+export type OptionFactory<I, R> = ({} extends I ? (options?: I) => R : (options: I) => R) & {
   /** Every option's declaration: see {@link describeOptions}. */
   readonly schema: OptionSchema;
   /** The defaults (required options left out). */
-  readonly defaults: Partial<OptionsResolved<S>>;
+  readonly defaults: Readonly<Partial<I>>;
 };
 
 /**
@@ -374,8 +396,8 @@ export function defineFactory<const S extends OptionSchema, R>(
   schema: S,
   build: (options: OptionsResolved<S>) => R,
   check?: (options: OptionsResolved<S>) => void,
-): OptionFactory<S, R> {
+): OptionFactory<OptionsInput<S>, R> {
   const frozen = Object.freeze({ ...schema });
   const factory = (given?: unknown): R => build(resolveOptions(who, frozen, given, check));
-  return Object.assign(factory, { schema: frozen as OptionSchema, defaults: schemaDefaults(frozen) }) as unknown as OptionFactory<S, R>;
+  return Object.assign(factory, { schema: frozen as OptionSchema, defaults: schemaDefaults(frozen) }) as unknown as OptionFactory<OptionsInput<S>, R>;
 }

@@ -103,4 +103,13 @@ describe('option schema', () => {
     expect(noise.defaults).toEqual({ clip: true });
     expect(Object.keys(noise.schema)).toEqual(['sigma', 'clip']);
   });
+
+  it('option.optional: absent resolves to null and says what absence means in the docs; a given value is checked', () => {
+    const schema = { fill: option.optional<number>('value under the occluder', 'the low bound', { type: 'a finite number', accepts: (v) => typeof v === 'number' && Number.isFinite(v) }) };
+    expect(resolveOptions('occlusion', schema, {}).fill).toBeNull();
+    expect(resolveOptions('occlusion', schema, { fill: null }).fill).toBeNull();
+    expect(resolveOptions('occlusion', schema, { fill: 0.5 }).fill).toBe(0.5);
+    expect(message(() => resolveOptions('occlusion', schema, { fill: 'x' }))).toBe('occlusion: fill must be a finite number, got "x".');
+    expect(describeOptions(schema)[0]).toMatchObject({ doc: 'value under the occluder (none: the low bound)', default: 'null' });
+  });
 });

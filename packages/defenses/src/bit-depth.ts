@@ -1,22 +1,11 @@
 import * as tf from '@tensorflow/tfjs-core';
 
-import { AdvxError, checkInteger, type Preprocessor } from '@advx/core';
+import { defineFactory, option, type Preprocessor, type FactoryOptions } from '@advx/core';
 
-/**
- * Options of {@link bitDepth}.
- *
- * @public
- */
-export interface BitDepthOptions {
-  /** Bits per value after squeezing, an integer in [1, 16] (default 1: binarization). */
-  readonly bits?: number;
-  /**
-   * Gradient seen by attacks (default `'bpda-identity'`). `'exact'` is the true gradient of the
-   * rounding, which is zero almost everywhere: attacks then see a masked gradient and the defense
-   * looks strong without being so. Use it only to demonstrate that failure.
-   */
-  readonly gradient?: 'bpda-identity' | 'exact';
-}
+const BIT_DEPTH_OPTIONS = {
+  bits: option.integer(1, 'bits per value after squeezing (1: binarization)', { min: 1, max: 16 }),
+  gradient: option.oneOf(['bpda-identity', 'exact'], 'bpda-identity', "gradient seen by attacks ('exact' is zero almost everywhere: gradient masking)"),
+};
 
 /**
  * Bit-depth reduction ("feature squeezing"): every value is rounded to `2^bits` evenly spaced levels
@@ -34,8 +23,15 @@ export interface BitDepthOptions {
  * `defend()` are the honest, adaptive evaluation. The rounding's own gradient is zero: with
  * `gradient: 'exact'` every gradient attack stalls, which is gradient masking, not robustness.
  *
- * Input: any batch inside the model's bounds. Options (defaults): `bits` (1), `gradient`
- * (`'bpda-identity'`).
+ * Input: any batch inside the model's bounds. Options: {@link bitDepth}.schema (each declared once,
+ * with its default, range and doc); use `gradient: 'exact'` only to demonstrate gradient masking.
+ *
+ * <!-- options:bit-depth -->
+ * | option | values | default | |
+ * | --- | --- | --- | --- |
+ * | `bits` | integer in [1, 16] | 1 | bits per value after squeezing (1: binarization) |
+ * | `gradient` | 'bpda-identity' \| 'exact' | 'bpda-identity' | gradient seen by attacks ('exact' is zero almost everywhere: gradient masking) |
+ * <!-- /options -->
  *
  * @example
  * ```ts
@@ -49,12 +45,8 @@ export interface BitDepthOptions {
  * ```
  * @public
  */
-export function bitDepth(options: BitDepthOptions = {}): Preprocessor {
-  const bits = checkInteger('bitDepth: bits', options.bits ?? 1, 1, 16);
-  const gradient = options.gradient ?? 'bpda-identity';
-  if (gradient !== 'bpda-identity' && gradient !== 'exact') {
-    throw new AdvxError('INVALID_OPTION', `bitDepth: gradient must be 'bpda-identity' or 'exact', got '${String(gradient)}'.`);
-  }
+export const bitDepth = defineFactory('bitDepth', BIT_DEPTH_OPTIONS, (o): Preprocessor => {
+  const { bits, gradient } = o;
   const levels = 2 ** bits - 1;
   return Object.freeze({
     name: 'bit-depth',
@@ -68,4 +60,11 @@ export function bitDepth(options: BitDepthOptions = {}): Preprocessor {
         return tf.add(tf.mul(q, hi - lo), lo);
       }),
   });
-}
+});
+
+/**
+ * Options of {@link bitDepth}.
+ *
+ * @public
+ */
+export type BitDepthOptions = FactoryOptions<typeof bitDepth>;

@@ -1,31 +1,30 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 
-import { AdvxError, checkNumber } from '@advx/core';
+import { AdvxError, option, resolveOptions, type OptionsInput, type OptionsResolved } from '@advx/core';
 
 type LayerArgs = NonNullable<ConstructorParameters<typeof tfl.layers.Layer>[0]>;
 
+const BOUNDED_LEAKY_RELU_OPTIONS = {
+  slope: option.number(0.01, 'slope s below 0 and above the bound', { min: 0 }),
+  bound: option.number(1, 'initial upper bound b', { min: 0, above: true }),
+  trainableBound: option.boolean(true, 'whether b is trained'),
+};
+
 /**
- * Options of {@link BoundedLeakyReLU} and {@link withBoundedLeakyReLU}.
+ * Options of {@link BoundedLeakyReLU} and {@link withBoundedLeakyReLU}: `slope` (0.01, ≥ 0), `bound`
+ * (1, > 0), `trainableBound` (`true`), and the usual layer arguments.
  *
  * @public
  */
-export interface BoundedLeakyReLUArgs extends LayerArgs {
-  /** Slope `s` below 0 and above the bound, ≥ 0 (default 0.01). */
-  readonly slope?: number;
-  /** Initial upper bound `b`, > 0 (default 1). */
-  readonly bound?: number;
-  /** Whether `b` is trained (default `true`). */
-  readonly trainableBound?: boolean;
-}
+export interface BoundedLeakyReLUArgs extends LayerArgs, OptionsInput<typeof BOUNDED_LEAKY_RELU_OPTIONS> {}
 
-/** Checks and resolves the BL-ReLU options; throws `INVALID_OPTION`. */
-function validateArgs(args: Pick<BoundedLeakyReLUArgs, 'slope' | 'bound' | 'trainableBound'>): { slope: number; bound: number; trainableBound: boolean } {
-  const slope = checkNumber('BoundedLeakyReLU: slope', args.slope ?? 0.01, 0);
-  const bound = checkNumber('BoundedLeakyReLU: bound', args.bound ?? 1, 0, Infinity, true);
-  const trainableBound = args.trainableBound ?? true;
-  if (typeof trainableBound !== 'boolean') throw new AdvxError('INVALID_OPTION', `BoundedLeakyReLU: trainableBound must be true or false, got ${String(trainableBound)}.`);
-  return { slope, bound, trainableBound };
+/**
+ * Checks and resolves the BL-ReLU options against their schema (the other layer arguments pass
+ * through to tfjs-layers untouched); throws `INVALID_OPTION`.
+ */
+function validateArgs(args: Pick<BoundedLeakyReLUArgs, 'slope' | 'bound' | 'trainableBound'>): OptionsResolved<typeof BOUNDED_LEAKY_RELU_OPTIONS> {
+  return resolveOptions('BoundedLeakyReLU', BOUNDED_LEAKY_RELU_OPTIONS, { slope: args?.slope, bound: args?.bound, trainableBound: args?.trainableBound });
 }
 
 /**

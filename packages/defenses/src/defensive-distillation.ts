@@ -1,24 +1,27 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 
-import { AdvxError, checkInteger, checkNumber, fromLayersModel, type EpochReport, type FitOptions, type LabeledData, type Model, type Trainer, type TrainResult } from '@advx/core';
+import { AdvxError, defineFactory, fromLayersModel, option, type EpochReport, type FitOptions, type LabeledData, type Model, type OptionsInput, type Trainer, type TrainResult } from '@advx/core';
 
-import { assertLayersModel, cloneLayersModel, resolveSettings, softCrossEntropy, trainLoop, validateData } from './internal/train-loop.js';
-import type { TrainingOptions } from './internal/training-options.js';
+import { assertLayersModel, cloneLayersModel, loopSettings, softCrossEntropy, trainLoop, validateData } from './internal/train-loop.js';
+import { checkTraining, TRAINING_OPTIONS } from './internal/training-options.js';
+
+const WHO = 'defensiveDistillation';
+
+const DEFENSIVE_DISTILLATION_OPTIONS = {
+  temperature: option.number(100, "softmax temperature T of training (100: the paper's MNIST setting)", { min: 0, above: true }),
+  // Any value is accepted here: a teacher that is not a LayersModel is rejected as INVALID_MODEL by the check.
+  teacher: option.optional<LayersModel>('a teacher already trained at temperature; when given, no teacher is trained', 'train one', { type: 'a tf.LayersModel', accepts: () => true }),
+  teacherEpochs: option.optional<number>('epochs of the teacher', 'epochs', { type: 'an integer in [1, ∞)', accepts: (v) => typeof v === 'number' && Number.isInteger(v) && v >= 1 }),
+  ...TRAINING_OPTIONS,
+};
 
 /**
  * Options of {@link defensiveDistillation}.
  *
  * @public
  */
-export interface DefensiveDistillationOptions extends TrainingOptions {
-  /** Softmax temperature T of training, > 0 (default 100, the paper's MNIST setting). */
-  readonly temperature?: number;
-  /** A teacher already trained at `temperature`; when given, no teacher is trained (default: train one). */
-  readonly teacher?: LayersModel;
-  /** Epochs of the teacher, an integer ≥ 1 (default: `epochs`). */
-  readonly teacherEpochs?: number;
-}
+export type DefensiveDistillationOptions = OptionsInput<typeof DEFENSIVE_DISTILLATION_OPTIONS>;
 
 /**
  * The result of {@link defensiveDistillation}'s `fit`: the student (deployed at T = 1), its history,
@@ -66,9 +69,24 @@ export interface DistillationTrainer extends Trainer<LayersModel, DefensiveDisti
  * and student; the caller's model is unchanged), with the loop of {@link adversarialTraining} (seeded
  * shuffling, per-epoch reports on `validation`, early stopping, checkpoints — of the student).
  *
- * Options (defaults): `temperature` (100), `teacher` (trained), `teacherEpochs` (= `epochs`),
- * `epochs` (10), `batchSize` (128), `learningRate` (0.001), `bounds` ([0, 1]), `evaluation`,
- * `earlyStopping`, `onCheckpoint`.
+ * Options: {@link defensiveDistillation}.schema (each declared once, with its default, range and
+ * doc; `evaluation` and `earlyStopping` are objects whose fields are {@link RobustEvaluation} and
+ * {@link EarlyStopping}).
+ *
+ * <!-- options:defensive-distillation -->
+ * | option | values | default | |
+ * | --- | --- | --- | --- |
+ * | `temperature` | number in (0, ∞) | 100 | softmax temperature T of training (100: the paper's MNIST setting) |
+ * | `teacher` | a tf.LayersModel | null | a teacher already trained at temperature; when given, no teacher is trained (none: train one) |
+ * | `teacherEpochs` | an integer in [1, ∞) | null | epochs of the teacher (none: epochs) |
+ * | `epochs` | integer in [1, ∞) | 10 | epochs |
+ * | `batchSize` | integer in [1, ∞) | 128 | batch size |
+ * | `learningRate` | a finite number in [0, ∞) or a function epoch → rate | 0.001 | Adam learning rate, or a schedule epoch → rate |
+ * | `bounds` | [low, high] with low < high | [0,1] | valid input range of the model |
+ * | `evaluation` | { attack, epsilon, samples? } | null | robust accuracy per epoch on the validation data of FitOptions (none: no robust evaluation) |
+ * | `earlyStopping` | { patience, monitor?, restoreBest? } | null | early stopping (none: train every epoch) |
+ * | `onCheckpoint` | a function (model, report) => void | null | called after every epoch with the model being trained (save it to keep a checkpoint) (none: no checkpoints) |
+ * <!-- /options -->
  *
  * @example
  * ```ts
@@ -80,61 +98,68 @@ export interface DistillationTrainer extends Trainer<LayersModel, DefensiveDisti
  * ```
  * @public
  */
-export function defensiveDistillation(options: DefensiveDistillationOptions = {}): DistillationTrainer {
-  const who = 'defensiveDistillation';
-  const temperature = checkNumber(`${who}: temperature`, options.temperature ?? 100, 0, Infinity, true);
-  const settings = resolveSettings(who, options, { epochs: 10 });
-  const teacherEpochs = checkInteger(`${who}: teacherEpochs`, options.teacherEpochs ?? settings.epochs, 1);
-  if (options.teacher !== undefined) assertLayersModel(`${who}: teacher`, options.teacher);
-  const resolved = Object.freeze({ ...options, temperature, teacherEpochs, epochs: settings.epochs, batchSize: settings.batchSize });
-  const atTemperature = (logits: tf.Tensor2D) => tf.div(logits, temperature) as tf.Tensor2D;
+export const defensiveDistillation = defineFactory(
+  WHO,
+  DEFENSIVE_DISTILLATION_OPTIONS,
+  (options): DistillationTrainer => {
+    const who = WHO;
+    const { temperature } = options;
+    const settings = loopSettings(who, options);
+    const teacherEpochs = options.teacherEpochs ?? settings.epochs;
+    const resolved = Object.freeze({ ...options, teacherEpochs });
+    const atTemperature = (logits: tf.Tensor2D) => tf.div(logits, temperature) as tf.Tensor2D;
 
-  return Object.freeze({
-    name: 'defensive-distillation',
-    options: resolved,
-    async fit(model: LayersModel, data: LabeledData, fit: FitOptions = {}): Promise<DistillationResult> {
-      assertLayersModel(who, model);
-      const probe = fromLayersModel(model, { bounds: settings.bounds });
-      await validateData(who, probe, data);
-      if (fit.validation) await validateData(`${who}: validation`, probe, fit.validation);
-      if (options.teacher) {
-        const t = fromLayersModel(options.teacher, { bounds: settings.bounds });
-        if (t.numClasses !== probe.numClasses || t.inputShape.join() !== probe.inputShape.join()) {
-          throw new AdvxError('INVALID_MODEL', `${who}: the teacher maps [${t.inputShape}] to ${t.numClasses} classes but the model maps [${probe.inputShape}] to ${probe.numClasses}.`);
+    return Object.freeze({
+      name: 'defensive-distillation',
+      options: resolved,
+      async fit(model: LayersModel, data: LabeledData, fit: FitOptions = {}): Promise<DistillationResult> {
+        assertLayersModel(who, model);
+        const probe = fromLayersModel(model, { bounds: settings.bounds });
+        await validateData(who, probe, data);
+        if (fit.validation) await validateData(`${who}: validation`, probe, fit.validation);
+        if (options.teacher !== null) {
+          const t = fromLayersModel(options.teacher, { bounds: settings.bounds });
+          if (t.numClasses !== probe.numClasses || t.inputShape.join() !== probe.inputShape.join()) {
+            throw new AdvxError('INVALID_MODEL', `${who}: the teacher maps [${t.inputShape}] to ${t.numClasses} classes but the model maps [${probe.inputShape}] to ${probe.numClasses}.`);
+          }
         }
-      }
-      const hard = tf.tidy(() => tf.cast(tf.oneHot(tf.cast(data.y, 'int32'), probe.numClasses), 'float32') as tf.Tensor2D);
-      const owned: LayersModel[] = [];
-      let soft: tf.Tensor2D | undefined;
-      const loss = async (m: Model, xb: tf.Tensor, tb: tf.Tensor2D) => ({
-        loss: () => tf.tidy(() => softCrossEntropy(atTemperature(m.logits(xb)), tb)),
-        dispose: () => undefined,
-      });
-      try {
-        let teacher = options.teacher;
-        let teacherHistory: EpochReport[] = [];
-        if (teacher === undefined) {
-          teacher = await cloneLayersModel(model);
-          owned.push(teacher);
-          const teacherFit = { ...(fit.validation ? { validation: fit.validation } : {}), ...(fit.signal ? { signal: fit.signal } : {}), seed: fit.seed ?? 0 };
-          teacherHistory = await trainLoop(teacher, data.x, hard, teacherFit, { ...settings, epochs: teacherEpochs, onCheckpoint: undefined, earlyStopping: undefined }, loss);
+        const hard = tf.tidy(() => tf.cast(tf.oneHot(tf.cast(data.y, 'int32'), probe.numClasses), 'float32') as tf.Tensor2D);
+        const owned: LayersModel[] = [];
+        let soft: tf.Tensor2D | undefined;
+        const loss = async (m: Model, xb: tf.Tensor, tb: tf.Tensor2D) => ({
+          loss: () => tf.tidy(() => softCrossEntropy(atTemperature(m.logits(xb)), tb)),
+          dispose: () => undefined,
+        });
+        try {
+          let teacher = options.teacher ?? undefined;
+          let teacherHistory: EpochReport[] = [];
+          if (teacher === undefined) {
+            teacher = await cloneLayersModel(model);
+            owned.push(teacher);
+            const teacherFit = { ...(fit.validation ? { validation: fit.validation } : {}), ...(fit.signal ? { signal: fit.signal } : {}), seed: fit.seed ?? 0 };
+            teacherHistory = await trainLoop(teacher, data.x, hard, teacherFit, { ...settings, epochs: teacherEpochs, onCheckpoint: undefined, earlyStopping: undefined }, loss);
+          }
+          const t = fromLayersModel(teacher, { bounds: settings.bounds });
+          const n = data.x.shape[0] as number;
+          const parts: tf.Tensor2D[] = [];
+          for (let i = 0; i < n; i += 500) parts.push(tf.tidy(() => tf.softmax(atTemperature(t.logits(tf.slice(data.x, i, Math.min(500, n - i)))))));
+          soft = tf.concat(parts) as tf.Tensor2D;
+          tf.dispose(parts);
+          const student = await cloneLayersModel(model);
+          owned.push(student);
+          const history = await trainLoop(student, data.x, soft, fit, settings, loss);
+          return { model: student, history, teacher, teacherHistory };
+        } catch (e) {
+          owned.forEach((m) => m.dispose());
+          throw e;
+        } finally {
+          tf.dispose([hard, ...(soft ? [soft] : [])]);
         }
-        const t = fromLayersModel(teacher, { bounds: settings.bounds });
-        const n = data.x.shape[0] as number;
-        const parts: tf.Tensor2D[] = [];
-        for (let i = 0; i < n; i += 500) parts.push(tf.tidy(() => tf.softmax(atTemperature(t.logits(tf.slice(data.x, i, Math.min(500, n - i)))))));
-        soft = tf.concat(parts) as tf.Tensor2D;
-        tf.dispose(parts);
-        const student = await cloneLayersModel(model);
-        owned.push(student);
-        const history = await trainLoop(student, data.x, soft, fit, settings, loss);
-        return { model: student, history, teacher, teacherHistory };
-      } catch (e) {
-        owned.forEach((m) => m.dispose());
-        throw e;
-      } finally {
-        tf.dispose([hard, ...(soft ? [soft] : [])]);
-      }
-    },
-  });
-}
+      },
+    });
+  },
+  (o) => {
+    checkTraining(WHO, o);
+    if (o.teacher !== null) assertLayersModel(`${WHO}: teacher`, o.teacher);
+  },
+);

@@ -1,20 +1,12 @@
 import * as tf from '@tensorflow/tfjs-core';
 
-import { AdvxError, checkNumber, deriveSeed, Rng, type Preprocessor } from '@advx/core';
+import { defineFactory, deriveSeed, option, Rng, type Preprocessor, type FactoryOptions } from '@advx/core';
 
-/**
- * Options of {@link gaussianNoise}.
- *
- * @public
- */
-export interface GaussianNoiseOptions {
-  /** Standard deviation σ of the noise, in input units, > 0 (required). */
-  readonly sigma: number;
-  /** Seed of the noise stream (default 0): call `k` of `apply` draws from a stream derived from `(seed, k)`. */
-  readonly seed?: number;
-  /** Clip the noisy input to the model's bounds (default `true`). */
-  readonly clip?: boolean;
-}
+const GAUSSIAN_NOISE_OPTIONS = {
+  sigma: option.number(undefined, 'standard deviation σ of the noise, in input units', { min: 0, above: true }),
+  seed: option.number(0, 'seed of the noise stream: call k of apply draws from a stream derived from (seed, k)'),
+  clip: option.boolean(true, "clip the noisy input to the model's bounds"),
+};
 
 /**
  * Gaussian noise at test time: `x' = clip(x + σ·ε, bounds)` with `ε ~ N(0, I)` drawn afresh at every
@@ -33,7 +25,15 @@ export interface GaussianNoiseOptions {
  * single draw per step (plain PGD through `defend()`) usually suffices. It gives no guarantee; use
  * randomized smoothing for a certificate.
  *
- * Options (defaults): `sigma` (required), `seed` (0), `clip` (`true`).
+ * Options: {@link gaussianNoise}.schema (each declared once, with its default, range and doc).
+ *
+ * <!-- options:gaussian-noise -->
+ * | option | values | default | |
+ * | --- | --- | --- | --- |
+ * | `sigma` | number in (0, ∞) | required | standard deviation σ of the noise, in input units |
+ * | `seed` | number in (−∞, ∞) | 0 | seed of the noise stream: call k of apply draws from a stream derived from (seed, k) |
+ * | `clip` | boolean | true | clip the noisy input to the model's bounds |
+ * <!-- /options -->
  *
  * @example
  * ```ts
@@ -44,11 +44,8 @@ export interface GaussianNoiseOptions {
  * ```
  * @public
  */
-export function gaussianNoise(options: GaussianNoiseOptions): Preprocessor {
-  const sigma = checkNumber('gaussianNoise: sigma', options?.sigma, 0, Infinity, true);
-  const seed = checkNumber('gaussianNoise: seed', options.seed ?? 0, -Infinity);
-  const clip = options.clip ?? true;
-  if (typeof clip !== 'boolean') throw new AdvxError('INVALID_OPTION', `gaussianNoise: clip must be true or false, got ${String(clip)}.`);
+export const gaussianNoise = defineFactory('gaussianNoise', GAUSSIAN_NOISE_OPTIONS, (o): Preprocessor => {
+  const { sigma, seed, clip } = o;
   let calls = 0;
   return Object.freeze({
     name: 'gaussian-noise',
@@ -64,4 +61,11 @@ export function gaussianNoise(options: GaussianNoiseOptions): Preprocessor {
       });
     },
   });
-}
+});
+
+/**
+ * Options of {@link gaussianNoise}.
+ *
+ * @public
+ */
+export type GaussianNoiseOptions = FactoryOptions<typeof gaussianNoise>;

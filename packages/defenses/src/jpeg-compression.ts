@@ -1,19 +1,13 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { decode, encode } from 'jpeg-js';
 
-import { AdvxError, checkInteger, type Preprocessor } from '@advx/core';
+import { AdvxError, defineFactory, option, type Preprocessor, type FactoryOptions } from '@advx/core';
 
 import { assertImageBatch } from './internal/image.js';
 
-/**
- * Options of {@link jpegCompression}.
- *
- * @public
- */
-export interface JpegCompressionOptions {
-  /** JPEG quality, an integer in [1, 100] (default 75, Guo et al.'s setting). */
-  readonly quality?: number;
-}
+const JPEG_COMPRESSION_OPTIONS = {
+  quality: option.integer(75, "JPEG quality (75: Guo et al.'s setting)", { min: 1, max: 100 }),
+};
 
 /**
  * JPEG compression: every image is rounded to 8 bits of the model's bounds, encoded as a baseline
@@ -34,7 +28,14 @@ export interface JpegCompressionOptions {
  * also differentiable JPEG approximations (Shin & Song 2017).
  *
  * Input: image batches `[n, h, w, c]` with 1 or 3 channels, in the model's bounds. Runs on the CPU
- * (`dataSync`); outputs lie on the 8-bit grid of the bounds. Options (defaults): `quality` (75).
+ * (`dataSync`); outputs lie on the 8-bit grid of the bounds. Options: {@link jpegCompression}.schema (each declared
+ * once, with its default, range and doc).
+ *
+ * <!-- options:jpeg-compression -->
+ * | option | values | default | |
+ * | --- | --- | --- | --- |
+ * | `quality` | integer in [1, 100] | 75 | JPEG quality (75: Guo et al.'s setting) |
+ * <!-- /options -->
  *
  * @example
  * ```ts
@@ -45,8 +46,8 @@ export interface JpegCompressionOptions {
  * ```
  * @public
  */
-export function jpegCompression(options: JpegCompressionOptions = {}): Preprocessor {
-  const quality = checkInteger('jpegCompression: quality', options.quality ?? 75, 1, 100);
+export const jpegCompression = defineFactory('jpegCompression', JPEG_COMPRESSION_OPTIONS, (o): Preprocessor => {
+  const { quality } = o;
   return Object.freeze({
     name: 'jpeg-compression',
     gradient: 'bpda-identity' as const,
@@ -82,4 +83,11 @@ export function jpegCompression(options: JpegCompressionOptions = {}): Preproces
       return tf.tidy(() => tf.add(tf.mul(tf.tensor(out, x.shape, 'float32'), (hi - lo) / 255), lo));
     },
   });
-}
+});
+
+/**
+ * Options of {@link jpegCompression}.
+ *
+ * @public
+ */
+export type JpegCompressionOptions = FactoryOptions<typeof jpegCompression>;

@@ -1,18 +1,12 @@
 import * as tf from '@tensorflow/tfjs-core';
 
-import { AdvxError, checkInteger, type Preprocessor } from '@advx/core';
+import { AdvxError, defineFactory, option, type Preprocessor, type FactoryOptions } from '@advx/core';
 
 import { assertImageBatch, windows } from './internal/image.js';
 
-/**
- * Options of {@link medianSmoothing}.
- *
- * @public
- */
-export interface MedianSmoothingOptions {
-  /** Window side in pixels, an integer in [2, 5] (default 2, the paper's MNIST setting). */
-  readonly size?: number;
-}
+const MEDIAN_SMOOTHING_OPTIONS = {
+  size: option.integer(2, "window side in pixels (2: the paper's MNIST setting)", { min: 2, max: 5 }),
+};
 
 /** Compare-exchange sort (odd–even transposition network) of equally shaped tensors. */
 function sortNetwork(values: tf.Tensor[]): tf.Tensor[] {
@@ -47,7 +41,14 @@ function sortNetwork(values: tf.Tensor[]): tf.Tensor[] {
  * `defend(model, medianSmoothing())` adapts to it (Athalye, Carlini & Wagner 2018,
  * {@link https://arxiv.org/abs/1802.00420}; He et al. 2017, {@link https://arxiv.org/abs/1706.04701}).
  *
- * Input: image batches `[n, h, w, c]` (NHWC) with `h, w ≥ size`. Options (defaults): `size` (2).
+ * Input: image batches `[n, h, w, c]` (NHWC) with `h, w ≥ size`. Options: {@link medianSmoothing}.schema (each
+ * declared once, with its default, range and doc).
+ *
+ * <!-- options:median-smoothing -->
+ * | option | values | default | |
+ * | --- | --- | --- | --- |
+ * | `size` | integer in [2, 5] | 2 | window side in pixels (2: the paper's MNIST setting) |
+ * <!-- /options -->
  *
  * @example
  * ```ts
@@ -62,8 +63,8 @@ function sortNetwork(values: tf.Tensor[]): tf.Tensor[] {
  * ```
  * @public
  */
-export function medianSmoothing(options: MedianSmoothingOptions = {}): Preprocessor {
-  const size = checkInteger('medianSmoothing: size', options.size ?? 2, 2, 5);
+export const medianSmoothing = defineFactory('medianSmoothing', MEDIAN_SMOOTHING_OPTIONS, (o): Preprocessor => {
+  const { size } = o;
   const rank = Math.floor((size * size) / 2);
   return Object.freeze({
     name: 'median-smoothing',
@@ -77,4 +78,11 @@ export function medianSmoothing(options: MedianSmoothingOptions = {}): Preproces
       return tf.tidy(() => sortNetwork(windows(x, size))[rank] as tf.Tensor);
     },
   });
-}
+});
+
+/**
+ * Options of {@link medianSmoothing}.
+ *
+ * @public
+ */
+export type MedianSmoothingOptions = FactoryOptions<typeof medianSmoothing>;

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 
-import { AdvxError, checkInteger, checkNumber, deriveSeed, Rng, validateInput, type AnyModel } from '@advx/core';
+import { AdvxError, checkInteger, deriveSeed, option, resolveOptions, Rng, validateInput, type AnyModel, type OptionsInput } from '@advx/core';
 
 import { binomialTestHalf, clopperPearsonLower, normalQuantile } from './internal/stats.js';
 
@@ -11,47 +11,44 @@ import { binomialTestHalf, clopperPearsonLower, normalQuantile } from './interna
  */
 export const ABSTAIN = -1;
 
-/**
- * Options of {@link smooth}.
- *
- * @public
- */
-export interface SmoothOptions {
-  /** Standard deviation σ of the isotropic Gaussian noise, in input units, > 0 (required). */
-  readonly sigma: number;
-  /** Noisy copies evaluated per forward pass, an integer ≥ 1 (default 1000). Results do not depend on it. */
-  readonly batchSize?: number;
-}
+const SMOOTH_OPTIONS = {
+  sigma: option.number(undefined, 'standard deviation σ of the isotropic Gaussian noise, in input units', { min: 0, above: true }),
+  batchSize: option.integer(1000, 'noisy copies evaluated per forward pass (results do not depend on it)', { min: 1 }),
+};
+
+const SMOOTH_PREDICT_OPTIONS = {
+  n: option.integer(100_000, "noise samples per input (100,000: the paper's)", { min: 1 }),
+  alpha: option.number(0.001, 'failure probability α of the binomial test', { min: 0, max: 1, above: true, below: true }),
+  seed: option.number(0, 'seed of the noise: sample i of the batch draws from its own stream'),
+};
+
+const CERTIFY_OPTIONS = {
+  n0: option.integer(100, 'noise samples used to select the top class', { min: 1 }),
+  n: option.integer(100_000, 'noise samples used to estimate its probability', { min: 1 }),
+  alpha: option.number(0.001, 'failure probability α of the certificate', { min: 0, max: 1, above: true, below: true }),
+  seed: option.number(0, 'seed of the noise: sample i of the batch draws from its own streams'),
+};
 
 /**
- * Options of {@link SmoothedClassifier.predict}.
+ * Options of {@link smooth}: `sigma` (required, > 0), `batchSize` (1000).
  *
  * @public
  */
-export interface SmoothPredictOptions {
-  /** Noise samples per input, an integer ≥ 1 (default 100,000, the paper's). */
-  readonly n?: number;
-  /** Failure probability α of the binomial test, in (0, 1) (default 0.001). */
-  readonly alpha?: number;
-  /** Seed of the noise (default 0). Sample `i` of the batch draws from its own stream. */
-  readonly seed?: number;
-}
+export type SmoothOptions = OptionsInput<typeof SMOOTH_OPTIONS>;
 
 /**
- * Options of {@link SmoothedClassifier.certify}.
+ * Options of {@link SmoothedClassifier.predict} (`n` 100,000, `alpha` 0.001, `seed` 0).
  *
  * @public
  */
-export interface CertifyOptions {
-  /** Noise samples used to select the top class, an integer ≥ 1 (default 100). */
-  readonly n0?: number;
-  /** Noise samples used to estimate its probability, an integer ≥ 1 (default 100,000). */
-  readonly n?: number;
-  /** Failure probability α of the certificate, in (0, 1) (default 0.001). */
-  readonly alpha?: number;
-  /** Seed of the noise (default 0). Sample `i` of the batch draws from its own streams. */
-  readonly seed?: number;
-}
+export type SmoothPredictOptions = OptionsInput<typeof SMOOTH_PREDICT_OPTIONS>;
+
+/**
+ * Options of {@link SmoothedClassifier.certify} (`n0` 100, `n` 100,000, `alpha` 0.001, `seed` 0).
+ *
+ * @public
+ */
+export type CertifyOptions = OptionsInput<typeof CERTIFY_OPTIONS>;
 
 /**
  * Result of {@link SmoothedClassifier.certify}, one entry per sample.
@@ -99,10 +96,6 @@ const PHASE_SELECT = 0;
 const PHASE_ESTIMATE = 1;
 const PHASE_PREDICT = 2;
 
-function checkAlpha(who: string, alpha: number): number {
-  return checkNumber(`${who}: alpha`, alpha, 0, 1, true);
-}
-
 /**
  * Randomized smoothing with an L2 certificate.
  *
@@ -142,8 +135,7 @@ export function smooth(model: AnyModel, options: SmoothOptions): SmoothedClassif
   if (model?.kind !== 'model' && model?.kind !== 'query') {
     throw new AdvxError('INVALID_MODEL', 'smooth() needs an advx Model or QueryModel (from fromLayersModel, fromFunction, toQueryModel, ...).');
   }
-  const sigma = checkNumber('smooth: sigma', options?.sigma, 0, Infinity, true);
-  const batchSize = checkInteger('smooth: batchSize', options.batchSize ?? 1000, 1);
+  const { sigma, batchSize } = resolveOptions('smooth', SMOOTH_OPTIONS, options);
   const perSample = model.inputShape.reduce((p, s) => p * s, 1);
 
   /** Votes of `n` noisy copies of one sample (a `[1, ...]` tensor), noise from `rng`. */
@@ -200,10 +192,9 @@ export function smooth(model: AnyModel, options: SmoothOptions): SmoothedClassif
       return countAll(x, n, seed, PHASE_PREDICT);
     },
     async predict(x: tf.Tensor, opts: SmoothPredictOptions = {}) {
-      const n = checkInteger('smooth.predict: n', opts.n ?? 100_000, 1);
-      const alpha = checkAlpha('smooth.predict', opts.alpha ?? 0.001);
+      const { n, alpha, seed } = resolveOptions('smooth.predict', SMOOTH_PREDICT_OPTIONS, opts);
       await validateInput(model, x);
-      const rows = await countAll(x, n, opts.seed ?? 0, PHASE_PREDICT);
+      const rows = await countAll(x, n, seed, PHASE_PREDICT);
       return Int32Array.from(rows, (counts) => {
         const [a, b] = top2(counts);
         const nA = counts[a] as number;
@@ -211,11 +202,8 @@ export function smooth(model: AnyModel, options: SmoothOptions): SmoothedClassif
       });
     },
     async certify(x: tf.Tensor, opts: CertifyOptions = {}) {
-      const n0 = checkInteger('smooth.certify: n0', opts.n0 ?? 100, 1);
-      const n = checkInteger('smooth.certify: n', opts.n ?? 100_000, 1);
-      const alpha = checkAlpha('smooth.certify', opts.alpha ?? 0.001);
+      const { n0, n, alpha, seed } = resolveOptions('smooth.certify', CERTIFY_OPTIONS, opts);
       await validateInput(model, x);
-      const seed = opts.seed ?? 0;
       const selection = await countAll(x, n0, seed, PHASE_SELECT);
       const estimate = await countAll(x, n, seed, PHASE_ESTIMATE);
       const m = selection.length;

@@ -1,20 +1,13 @@
 import * as tf from '@tensorflow/tfjs-core';
 
-import { checkNumber } from '@advx/core';
+import { defineFactory, option, type FactoryOptions } from '@advx/core';
 
 import type { Postprocessor } from './postprocess.js';
 
-/**
- * Options of {@link reverseSigmoid}.
- *
- * @public
- */
-export interface ReverseSigmoidOptions {
-  /** Magnitude β of the perturbation, > 0 (default 1, as ART). */
-  readonly beta?: number;
-  /** Dataset-dependent γ inside the sigmoid, > 0 (default 0.1, as ART). */
-  readonly gamma?: number;
-}
+const REVERSE_SIGMOID_OPTIONS = {
+  beta: option.number(1, 'magnitude β of the perturbation (1: as ART)', { min: 0, above: true }),
+  gamma: option.number(0.1, 'dataset-dependent γ inside the sigmoid (0.1: as ART)', { min: 0, above: true }),
+};
 
 /**
  * Reverse sigmoid: perturbs released probabilities as
@@ -30,15 +23,23 @@ export interface ReverseSigmoidOptions {
  * white-box attacks; label-only extraction and decision-based attacks. Known bypass: querying for
  * labels only (the top-1 class usually survives the perturbation), or learning the inverse map.
  *
+ * Options: {@link reverseSigmoid}.schema (each declared once, with its default, range and doc).
+ *
+ * <!-- options:reverse-sigmoid -->
+ * | option | values | default | |
+ * | --- | --- | --- | --- |
+ * | `beta` | number in (0, ∞) | 1 | magnitude β of the perturbation (1: as ART) |
+ * | `gamma` | number in (0, ∞) | 0.1 | dataset-dependent γ inside the sigmoid (0.1: as ART) |
+ * <!-- /options -->
+ *
  * @example
  * ```ts
  * reverseSigmoid({ beta: 1, gamma: 0.1 }).apply(tf.tensor2d([[0.7, 0.2, 0.1]])).print();
  * ```
  * @public
  */
-export function reverseSigmoid(options: ReverseSigmoidOptions = {}): Postprocessor {
-  const beta = checkNumber('reverseSigmoid: beta', options.beta ?? 1, 0, Infinity, true);
-  const gamma = checkNumber('reverseSigmoid: gamma', options.gamma ?? 0.1, 0, Infinity, true);
+export const reverseSigmoid = defineFactory('reverseSigmoid', REVERSE_SIGMOID_OPTIONS, (o): Postprocessor => {
+  const { beta, gamma } = o;
   return Object.freeze({
     name: 'reverse-sigmoid',
     output: 'scores' as const,
@@ -50,4 +51,11 @@ export function reverseSigmoid(options: ReverseSigmoidOptions = {}): Postprocess
         return tf.div(perturbed, tf.sum(perturbed, 1, true)) as tf.Tensor2D;
       }),
   });
-}
+});
+
+/**
+ * Options of {@link reverseSigmoid}.
+ *
+ * @public
+ */
+export type ReverseSigmoidOptions = FactoryOptions<typeof reverseSigmoid>;

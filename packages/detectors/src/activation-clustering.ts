@@ -1,29 +1,15 @@
-import { checkInteger, checkNumber, deriveSeed, Rng, type Inspection, type Inspector, type LabeledData, type Model } from '@advx/core';
+import { checkNumber, defineFactory, deriveSeed, option, Rng, type Inspection, type Inspector, type LabeledData, type Model, type FactoryOptions } from '@advx/core';
 
-import type { FeatureFn, InspectorOptionsBase } from './internal/activations.js';
-import { inspectData } from './internal/activations.js';
-import { checkKnownOptions } from './internal/checks.js';
+import { INSPECTOR_OPTIONS, inspectData } from './internal/activations.js';
 import { byClass, pca, rankDescending } from './internal/linalg.js';
 
-/**
- * Options of {@link activationClustering}.
- *
- * @public
- */
-export interface ActivationClusteringOptions extends InspectorOptionsBase {
-  /** Features to inspect, `x → [n, d]` (default: logits; pass penultimate activations, see {@link layerFeatures}). */
-  readonly features?: FeatureFn;
-  /** Dimensions kept by PCA before clustering, an integer ≥ 1 (default 10, as in the paper). */
-  readonly dims?: number;
-  /** A class is poisoned when its smaller cluster holds at most this fraction of it (default 0.35). */
-  readonly maxRelativeSize?: number;
-  /** ...and the 2-means split has at least this mean silhouette, in [−1, 1] (default 0.15). */
-  readonly minSilhouette?: number;
-  /** k-means runs from seeded k-means++ starts; the lowest inertia is kept (default 5). */
-  readonly restarts?: number;
-}
-
-const OPTIONS = ['features', 'batchSize', 'dims', 'maxRelativeSize', 'minSilhouette', 'restarts'];
+const ACTIVATION_CLUSTERING_OPTIONS = {
+  ...INSPECTOR_OPTIONS,
+  dims: option.integer(10, 'dimensions kept by PCA before clustering (10: as in the paper)', { min: 1 }),
+  maxRelativeSize: option.number(0.35, 'a class is poisoned when its smaller cluster holds at most this fraction of it', { min: 0, max: 0.5 }),
+  minSilhouette: option.number(0.15, '...and the 2-means split has at least this mean silhouette', { min: -1, max: 1 }),
+  restarts: option.integer(5, 'k-means runs from seeded k-means++ starts; the lowest inertia is kept', { min: 1 }),
+};
 
 const dist2 = (a: readonly number[], b: readonly number[]) => a.reduce((s, v, j) => s + (v - (b[j] as number)) ** 2, 0);
 
@@ -95,8 +81,19 @@ function silhouette(z: readonly (readonly number[])[], assign: Int32Array): numb
  *
  * Threat model: dataset inspection of a model trained on possibly poisoned data (white-box features).
  *
- * Options (defaults): `features` (logits), `dims` (10), `maxRelativeSize` (0.35), `minSilhouette`
- * (0.15), `restarts` (5), `batchSize` (256). The k-means starts follow `inspect`'s `seed` (default 0).
+ * Options: {@link activationClustering}.schema (each declared once, with its default, range and
+ * doc). The k-means starts follow `inspect`'s `seed` (default 0).
+ *
+ * <!-- options:activation-clustering -->
+ * | option | values | default | |
+ * | --- | --- | --- | --- |
+ * | `features` | a function x → [n, d] | null | features to inspect, x → [n, d] (or any shape, flattened per sample): the paper's choice is the model's penultimate-layer activations, e.g. layerFeatures(layersModel, 'dense2') (none: the model's logits (weaker: a backdoor is usually far clearer in the penultimate layer)) |
+ * | `batchSize` | integer in [1, ∞) | 256 | samples per forward pass |
+ * | `dims` | integer in [1, ∞) | 10 | dimensions kept by PCA before clustering (10: as in the paper) |
+ * | `maxRelativeSize` | number in [0, 0.5] | 0.35 | a class is poisoned when its smaller cluster holds at most this fraction of it |
+ * | `minSilhouette` | number in [-1, 1] | 0.15 | ...and the 2-means split has at least this mean silhouette |
+ * | `restarts` | integer in [1, ∞) | 5 | k-means runs from seeded k-means++ starts; the lowest inertia is kept |
+ * <!-- /options -->
  *
  * @example
  * ```ts
@@ -105,12 +102,8 @@ function silhouette(z: readonly (readonly number[])[], assign: Int32Array): numb
  * ```
  * @public
  */
-export function activationClustering(options: ActivationClusteringOptions = {}): Inspector {
-  checkKnownOptions('activationClustering', options, OPTIONS);
-  const dims = checkInteger('activationClustering: dims', options.dims ?? 10, 1);
-  const maxRelativeSize = checkNumber('activationClustering: maxRelativeSize', options.maxRelativeSize ?? 0.35, 0, 0.5);
-  const minSilhouette = checkNumber('activationClustering: minSilhouette', options.minSilhouette ?? 0.15, -1, 1);
-  const restarts = checkInteger('activationClustering: restarts', options.restarts ?? 5, 1);
+export const activationClustering = defineFactory('activationClustering', ACTIVATION_CLUSTERING_OPTIONS, (options): Inspector => {
+  const { dims, maxRelativeSize, minSilhouette, restarts } = options;
   return Object.freeze({
     name: 'activation-clustering',
     async inspect(model: Model, data: LabeledData, inspectOptions: { seed?: number } = {}): Promise<Inspection> {
@@ -142,4 +135,11 @@ export function activationClustering(options: ActivationClusteringOptions = {}):
       return { scores, flagged: rankDescending(scores, flagged) };
     },
   });
-}
+});
+
+/**
+ * Options of {@link activationClustering}.
+ *
+ * @public
+ */
+export type ActivationClusteringOptions = FactoryOptions<typeof activationClustering>;

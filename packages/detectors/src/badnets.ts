@@ -1,42 +1,66 @@
 import * as tf from '@tensorflow/tfjs-core';
 
-import { AdvxError, checkInteger, checkNumber, Rng, type Bounds, type LabeledData } from '@advx/core';
+import { AdvxError, checkInteger, option, resolveOptions, Rng, type Bounds, type LabeledData, type OptionsInput, type OptionsResolved } from '@advx/core';
+
+
+const DEFAULT_PATTERN: readonly (readonly number[])[] = Object.freeze([Object.freeze([1, 1, 1]), Object.freeze([1, 1, 1]), Object.freeze([1, 1, 1])]);
+
+const isFraction = (v: unknown): boolean => typeof v === 'number' && Number.isFinite(v) && v >= 0 && v <= 1;
+
+const TRIGGER_OPTIONS = {
+  pattern: option.custom<readonly (readonly number[])[]>(
+    DEFAULT_PATTERN,
+    "the pattern, one row per image row: each value is a fraction of the bounds' range (0 = low bound, 1 = high bound), written to every channel (3×3 square of 1)",
+    {
+      type: 'a non-empty rectangular array of rows of numbers in [0, 1], e.g. [[1, 1, 1], [1, 1, 1], [1, 1, 1]]',
+      accepts: (v) =>
+        Array.isArray(v) &&
+        v.length > 0 &&
+        Array.isArray(v[0]) &&
+        (v[0] as unknown[]).length > 0 &&
+        v.every((r) => Array.isArray(r) && r.length === (v[0] as unknown[]).length && r.every(isFraction)),
+      json: true,
+    },
+  ),
+  position: option.optional<readonly [number, number]>("row and column of the pattern's top-left pixel", 'the bottom-right corner with a 1-pixel margin, [H − h − 1, W − w − 1]', {
+    type: '[row, column]',
+    accepts: (v) => Array.isArray(v) && v.length === 2,
+    json: true,
+  }),
+};
+
+const BOUNDS_OPTION = option.custom<Bounds>(Object.freeze([0, 1]) as Bounds, 'input bounds the pattern is scaled to', {
+  type: '[low, high] with low < high',
+  accepts: (b) => Array.isArray(b) && b.length === 2 && Number.isFinite(b[0]) && Number.isFinite(b[1]) && (b[0] as number) < (b[1] as number),
+  json: true,
+});
+
+const STAMP_OPTIONS = { ...TRIGGER_OPTIONS, bounds: BOUNDS_OPTION };
+
+const BADNETS_OPTIONS = {
+  sourceClass: option.integer(undefined, 'class whose samples are stamped', { min: 0 }),
+  targetClass: option.integer(undefined, 'class the stamped samples are relabelled to (≠ sourceClass)', { min: 0 }),
+  fraction: option.number(0.1, "fraction of the source class's samples that are poisoned", { min: 0, max: 1, above: true }),
+  ...TRIGGER_OPTIONS,
+  bounds: BOUNDS_OPTION,
+  seed: option.number(0, 'seed of the choice of poisoned samples'),
+};
 
 /**
- * Where and what the BadNets trigger is.
+ * Where and what the BadNets trigger is: `pattern` (a 3×3 square of 1), `position` (the bottom-right
+ * corner with a 1-pixel margin).
  *
  * @public
  */
-export interface TriggerOptions {
-  /**
-   * The pattern, one row per image row: each value in [0, 1] is a fraction of the bounds' range
-   * (`0` = low bound, `1` = high bound), written to every channel. Default: a 3×3 square of `1`.
-   */
-  readonly pattern?: readonly (readonly number[])[];
-  /**
-   * Row and column of the pattern's top-left pixel. Default: the bottom-right corner with a
-   * 1-pixel margin (`[H − h − 1, W − w − 1]`).
-   */
-  readonly position?: readonly [number, number];
-}
+export type TriggerOptions = OptionsInput<typeof TRIGGER_OPTIONS>;
 
 /**
- * Options of {@link badNets}.
+ * Options of {@link badNets}: `sourceClass` and `targetClass` (required), `fraction` (0.1), `pattern`,
+ * `position`, `bounds` (`[0, 1]`), `seed` (0).
  *
  * @public
  */
-export interface BadNetsOptions extends TriggerOptions {
-  /** Class whose samples are stamped (required). */
-  readonly sourceClass: number;
-  /** Class the stamped samples are relabelled to (required, ≠ `sourceClass`). */
-  readonly targetClass: number;
-  /** Fraction of the source class's samples that are poisoned, in (0, 1] (default 0.1). */
-  readonly fraction?: number;
-  /** Input bounds the pattern is scaled to (default `[0, 1]`). */
-  readonly bounds?: Bounds;
-  /** Seed of the choice of poisoned samples (default 0). */
-  readonly seed?: number;
-}
+export type BadNetsOptions = OptionsInput<typeof BADNETS_OPTIONS>;
 
 /**
  * The result of {@link badNets}; the caller disposes `x` and `y`.
@@ -54,18 +78,14 @@ interface ResolvedTrigger {
   readonly col: number;
 }
 
-function resolveTrigger(shape: readonly number[], options: TriggerOptions): ResolvedTrigger {
+function resolveTrigger(shape: readonly number[], options: OptionsResolved<typeof TRIGGER_OPTIONS>): ResolvedTrigger {
   if (shape.length !== 4 && shape.length !== 3) {
     throw new AdvxError('INVALID_SHAPE', `BadNets needs images [n, H, W] or [n, H, W, C], got shape [${shape.join(', ')}].`);
   }
   const [height, width] = [shape[1] as number, shape[2] as number];
-  const pattern = options.pattern ?? [[1, 1, 1], [1, 1, 1], [1, 1, 1]];
+  const { pattern } = options;
   const h = pattern.length;
-  const w = pattern[0]?.length ?? 0;
-  if (h === 0 || w === 0 || pattern.some((r) => r.length !== w)) {
-    throw new AdvxError('INVALID_OPTION', 'BadNets: pattern must be a non-empty rectangular array of rows, e.g. [[1, 1, 1], [1, 1, 1], [1, 1, 1]].');
-  }
-  pattern.forEach((r, i) => r.forEach((v, j) => checkNumber(`BadNets: pattern[${i}][${j}]`, v, 0, 1)));
+  const w = (pattern[0] as readonly number[]).length;
   const [row, col] = options.position ?? [height - h - 1, width - w - 1];
   checkInteger('BadNets: position row', row, 0, height - h);
   checkInteger('BadNets: position column', col, 0, width - w);
@@ -91,14 +111,6 @@ function triggerTensors(shape: readonly number[], t: ResolvedTrigger, bounds: Bo
   return { mask: tf.tensor(mask, s), values: tf.tensor(values, s) };
 }
 
-function checkBounds(bounds: Bounds | undefined): Bounds {
-  const b = bounds ?? [0, 1];
-  if (!Array.isArray(b) || b.length !== 2 || !Number.isFinite(b[0]) || !Number.isFinite(b[1]) || !(b[0] < b[1])) {
-    throw new AdvxError('INVALID_OPTION', `BadNets: bounds must be [low, high] with low < high, got ${JSON.stringify(b)}.`);
-  }
-  return b;
-}
-
 /**
  * Stamps the BadNets trigger on every image of `x` (e.g. to measure a backdoor's attack success on
  * triggered test inputs). Returns a new tensor; the caller disposes it.
@@ -111,10 +123,11 @@ function checkBounds(bounds: Bounds | undefined): Bounds {
  * ```
  * @public
  */
-export function stampTrigger(x: tf.Tensor, options: TriggerOptions & { readonly bounds?: Bounds } = {}): tf.Tensor {
+export function stampTrigger(x: tf.Tensor, options: OptionsInput<typeof STAMP_OPTIONS> = {}): tf.Tensor {
   if (!(x instanceof tf.Tensor)) throw new AdvxError('INVALID_SHAPE', 'stampTrigger: x must be a tf.Tensor of images.');
-  const t = resolveTrigger(x.shape, options);
-  const bounds = checkBounds(options.bounds);
+  const o = resolveOptions('BadNets', STAMP_OPTIONS, options);
+  const t = resolveTrigger(x.shape, o);
+  const { bounds } = o;
   return tf.tidy(() => {
     const { mask, values } = triggerTensors(x.shape, t, bounds);
     return tf.add(tf.mul(tf.cast(x, 'float32'), tf.sub(1, mask)), values);
@@ -156,19 +169,13 @@ export async function badNets(data: LabeledData, options: BadNetsOptions): Promi
   if (data.y.shape[0] !== n) {
     throw new AdvxError('BATCH_MISMATCH', `BadNets: y has ${data.y.shape[0]} labels but x has ${n} samples.`);
   }
-  if (options === null || typeof options !== 'object') {
-    throw new AdvxError('INVALID_OPTION', 'BadNets: options { sourceClass, targetClass } are required.');
-  }
-  const trigger = resolveTrigger(data.x.shape, options);
-  const bounds = checkBounds(options.bounds);
-  const source = checkInteger('BadNets: sourceClass', options.sourceClass, 0);
-  const target = checkInteger('BadNets: targetClass', options.targetClass, 0);
-  if (source === target) {
-    throw new AdvxError('INVALID_OPTION', `BadNets: sourceClass and targetClass are both ${source}; the backdoor must change the label.`);
-  }
-  const fraction = checkNumber('BadNets: fraction', options.fraction ?? 0.1, 0, 1);
-  if (fraction === 0) throw new AdvxError('INVALID_OPTION', 'BadNets: fraction must be > 0 (a fraction of the source class in (0, 1]).');
-  const seed = options.seed ?? 0;
+  const o = resolveOptions('BadNets', BADNETS_OPTIONS, options, (r) => {
+    if (r.sourceClass === r.targetClass) {
+      throw new AdvxError('INVALID_OPTION', `BadNets: sourceClass and targetClass are both ${r.sourceClass}; the backdoor must change the label.`);
+    }
+  });
+  const trigger = resolveTrigger(data.x.shape, o);
+  const { bounds, sourceClass: source, targetClass: target, fraction, seed } = o;
   const rng = new Rng(seed);
 
   const labels = await data.y.data();

@@ -1,6 +1,22 @@
-import { AdvxError, rocAuc } from '@advx/core';
+import { AdvxError, option, resolveOptions, rocAuc, type OptionsInput } from '@advx/core';
 
-import { checkFpr, thresholdAtFpr } from './internal/threshold.js';
+import { thresholdAtFpr } from './internal/threshold.js';
+
+const DETECTION_REPORT_OPTIONS = {
+  falsePositiveRate: option.number(0.05, 'target false-positive rate: the threshold lets at most this fraction of the clean scores above it', {
+    min: 0,
+    max: 1,
+    above: true,
+    below: true,
+  }),
+};
+
+/**
+ * Options of {@link detectionReport}.
+ *
+ * @public
+ */
+export type DetectionReportOptions = OptionsInput<typeof DETECTION_REPORT_OPTIONS>;
 
 /**
  * How well a detector's scores separate clean from adversarial samples: see {@link detectionReport}.
@@ -34,8 +50,8 @@ export interface DetectionReport {
  * ```
  * @public
  */
-export function detectionReport(clean: ArrayLike<number>, adversarial: ArrayLike<number>, options: { readonly falsePositiveRate?: number } = {}): DetectionReport {
-  const fpr = checkFpr('detectionReport', options.falsePositiveRate ?? 0.05);
+export function detectionReport(clean: ArrayLike<number>, adversarial: ArrayLike<number>, options: DetectionReportOptions = {}): DetectionReport {
+  const { falsePositiveRate: fpr } = resolveOptions('detectionReport', DETECTION_REPORT_OPTIONS, options);
   for (const [name, s] of [['clean', clean], ['adversarial', adversarial]] as const) {
     if (!s || s.length === 0 || Array.from(s).some((v) => !Number.isFinite(v))) {
       throw new AdvxError('INVALID_SHAPE', `detectionReport: ${name} scores must be a non-empty list of finite numbers.`);

@@ -1,26 +1,22 @@
 import * as tf from '@tensorflow/tfjs-core';
 
-import { AdvxError, validateInput, type AnyModel, type Detector, type Preprocessor } from '@advx/core';
+import { AdvxError, defineFactory, option, validateInput, type AnyModel, type Detector, type Preprocessor, type FactoryOptions } from '@advx/core';
 
-import { checkBatchSize, checkKnownOptions, checkModel, forEachBatch, probabilities } from './internal/checks.js';
-import { checkFpr, thresholdAtFpr } from './internal/threshold.js';
+import { checkModel, forEachBatch, probabilities } from './internal/checks.js';
+import { thresholdAtFpr } from './internal/threshold.js';
 
-/**
- * Options of {@link featureSqueezing}.
- *
- * @public
- */
-export interface FeatureSqueezingOptions {
-  /**
-   * The squeezers, core {@link Preprocessor}s (required, at least one), e.g. `bitDepth({ bits: 1 })`
-   * and `medianSmoothing({ size: 2 })` of `@advx/defenses` (the paper's MNIST joint detector).
-   */
-  readonly squeezers: readonly Preprocessor[];
-  /** Target false-positive rate on the clean data given to `fit`, in (0, 1) (default 0.05). */
-  readonly falsePositiveRate?: number;
-  /** Samples per forward pass (default 256). */
-  readonly batchSize?: number;
-}
+const FEATURE_SQUEEZING_OPTIONS = {
+  squeezers: option.custom<readonly Preprocessor[], undefined>(
+    undefined,
+    "the squeezers, core Preprocessors, e.g. bitDepth({ bits: 1 }) and medianSmoothing({ size: 2 }) of @advx/defenses (the paper's MNIST joint detector)",
+    {
+      type: 'a non-empty array of Preprocessors, e.g. [bitDepth({ bits: 1 }), medianSmoothing({ size: 2 })]',
+      accepts: (v) => Array.isArray(v) && v.length > 0 && v.every((s) => !!s && typeof (s as Preprocessor).apply === 'function'),
+    },
+  ),
+  falsePositiveRate: option.number(0.05, 'target false-positive rate on the clean data given to fit', { min: 0, max: 1, above: true, below: true }),
+  batchSize: option.integer(256, 'samples per forward pass', { min: 1 }),
+};
 
 /**
  * The feature-squeezing detector: a {@link Detector} with its fitted threshold.
@@ -35,8 +31,6 @@ export interface FeatureSqueezingDetector extends Detector {
   /** `score(x) > threshold` per sample; throws `NOT_FITTED` before `fit`. */
   detect(model: AnyModel, x: tf.Tensor): Promise<boolean[]>;
 }
-
-const OPTIONS = ['squeezers', 'falsePositiveRate', 'batchSize'];
 
 /**
  * Feature squeezing: the score of an input is the largest L1 distance between the model's softmax
@@ -54,7 +48,15 @@ const OPTIONS = ['squeezers', 'falsePositiveRate', 'batchSize'];
  * scores. Known bypass: attacks that optimise through the squeezers (He et al. 2017,
  * {@link https://arxiv.org/abs/1706.04701}).
  *
- * Options (defaults): `squeezers` (required), `falsePositiveRate` (0.05), `batchSize` (256).
+ * Options: {@link featureSqueezing}.schema (each declared once, with its default, range and doc).
+ *
+ * <!-- options:feature-squeezing -->
+ * | option | values | default | |
+ * | --- | --- | --- | --- |
+ * | `squeezers` | a non-empty array of Preprocessors, e.g. [bitDepth({ bits: 1 }), medianSmoothing({ size: 2 })] | required | the squeezers, core Preprocessors, e.g. bitDepth({ bits: 1 }) and medianSmoothing({ size: 2 }) of @advx/defenses (the paper's MNIST joint detector) |
+ * | `falsePositiveRate` | number in (0, 1) | 0.05 | target false-positive rate on the clean data given to fit |
+ * | `batchSize` | integer in [1, ∞) | 256 | samples per forward pass |
+ * <!-- /options -->
  *
  * @example
  * ```ts
@@ -65,14 +67,8 @@ const OPTIONS = ['squeezers', 'falsePositiveRate', 'batchSize'];
  * ```
  * @public
  */
-export function featureSqueezing(options: FeatureSqueezingOptions): FeatureSqueezingDetector {
-  checkKnownOptions('featureSqueezing', options, OPTIONS);
-  const squeezers = options?.squeezers;
-  if (!Array.isArray(squeezers) || squeezers.length === 0 || squeezers.some((s) => !s || typeof s.apply !== 'function')) {
-    throw new AdvxError('INVALID_OPTION', 'featureSqueezing: squeezers must be a non-empty array of Preprocessors, e.g. [bitDepth({ bits: 1 }), medianSmoothing({ size: 2 })].');
-  }
-  const fpr = checkFpr('featureSqueezing', options.falsePositiveRate ?? 0.05);
-  const batchSize = checkBatchSize('featureSqueezing', options.batchSize ?? 256);
+export const featureSqueezing = defineFactory('featureSqueezing', FEATURE_SQUEEZING_OPTIONS, (o): FeatureSqueezingDetector => {
+  const { squeezers, falsePositiveRate: fpr, batchSize } = o;
   let threshold: number | undefined;
 
   async function scores(model: AnyModel, x: tf.Tensor): Promise<Float32Array> {
@@ -126,4 +122,11 @@ export function featureSqueezing(options: FeatureSqueezingOptions): FeatureSquee
       return Array.from(s, (v) => v > t);
     },
   };
-}
+});
+
+/**
+ * Options of {@link featureSqueezing}.
+ *
+ * @public
+ */
+export type FeatureSqueezingOptions = FactoryOptions<typeof featureSqueezing>;

@@ -1,53 +1,63 @@
 import * as tf from '@tensorflow/tfjs-core';
 
-import { AdvxError, checkInteger, checkNumber, predictClasses, type AnyModel, type Attack, type Detector, type Model } from '@advx/core';
+import { AdvxError, defineFactory, option, predictClasses, resolveOptions, type AnyModel, type Attack, type Detector, type Model, type OptionsResolved, type FactoryOptions } from '@advx/core';
 
-import { checkBatch, checkKnownOptions, checkModel } from './internal/checks.js';
+import { checkBatch, checkModel } from './internal/checks.js';
+import { finiteNumber } from './internal/finite-number.js';
+
+const DEFAULT_SCHEDULE: readonly number[] = Object.freeze([1, 2, 3, 4, 6, 8, 12, 16, 24, 32]);
+
+const isAttack = (v: unknown): v is Attack => !!v && typeof v === 'object' && typeof (v as Attack).run === 'function';
+
+const HARDNESS_OPTIONS = {
+  attack: option.custom<Attack | ((steps: number) => Attack), undefined>(
+    undefined,
+    'the attack that tries to flip each sample: a minimization attack (deepfool(), carliniWagnerL2()), whose minimal perturbation size is the hardness, or a function steps → fixed-epsilon Attack whose step size does not depend on steps',
+    { type: 'a minimization Attack or a function steps → fixed-epsilon Attack', accepts: (v) => isAttack(v) || typeof v === 'function' },
+  ),
+  epsilon: option.optional<number>('the epsilon of the fixed-epsilon attack, required with a steps → Attack function', 'a minimization attack needs none', {
+    type: 'a finite number in (0, ∞)',
+    accepts: finiteNumber(0, true),
+  }),
+  schedule: option.custom<readonly number[]>(
+    DEFAULT_SCHEDULE,
+    "increasing step counts tried for a steps → Attack function; a sample's hardness is the first count that flips it (each count runs only on the samples not yet flipped)",
+    {
+      type: 'a non-empty, strictly increasing list of integer step counts ≥ 1, e.g. [1, 2, 4, 8]',
+      accepts: (v) => Array.isArray(v) && v.length > 0 && v.every((s, i) => Number.isInteger(s) && s >= 1 && (i === 0 || s > (v[i - 1] as number))),
+      json: true,
+    },
+  ),
+  seed: option.number(0, 'seed of the attack runs'),
+};
 
 /**
  * Options of {@link hardness} and {@link hardnessDetector}.
  *
  * @public
  */
-export interface HardnessOptions {
-  /**
-   * The attack that tries to flip each sample (required): a minimization attack (e.g. `deepfool()`,
-   * `carliniWagnerL2()` of `@advx/attacks`), whose minimal perturbation size is the hardness; or,
-   * for iterative fixed-epsilon attacks, a function `steps → Attack` (e.g.
-   * `(steps) => bim({ steps, stepSize: 0.01 })`) with a step size that does not depend on `steps`,
-   * so that a run of `k` steps is the first `k` steps of a longer one.
-   */
-  readonly attack: Attack | ((steps: number) => Attack);
-  /** The epsilon of the fixed-epsilon attack (required with a `steps → Attack` function). */
-  readonly epsilon?: number;
-  /**
-   * Increasing step counts tried for a `steps → Attack` function (default `[1, 2, 3, 4, 6, 8, 12, 16,
-   * 24, 32]`); a sample's hardness is the first count that flips it (each count runs only on the
-   * samples not yet flipped).
-   */
-  readonly schedule?: readonly number[];
-  /** Seed of the attack runs (default 0). */
-  readonly seed?: number;
-}
+export type HardnessOptions = FactoryOptions<typeof hardnessDetector>;
 
-const OPTIONS = ['attack', 'epsilon', 'schedule', 'seed'];
-const DEFAULT_SCHEDULE = [1, 2, 3, 4, 6, 8, 12, 16, 24, 32];
+/** Constraints between the options of {@link hardness}. */
+function checkHardness(o: OptionsResolved<typeof HARDNESS_OPTIONS>): void {
+  if (isAttack(o.attack) && o.attack.meta.kind !== 'minimization') {
+    throw new AdvxError(
+      'INVALID_OPTION',
+      `hardness: '${o.attack.meta.name}' is a fixed-epsilon attack; pass a minimization attack (deepfool, carlini-wagner-l2) or a function steps → attack with an epsilon.`,
+    );
+  }
+  if (!isAttack(o.attack) && o.epsilon === null) {
+    throw new AdvxError('INVALID_OPTION', 'hardness: a steps → attack function needs the attack epsilon, e.g. { epsilon: 0.3 }.');
+  }
+}
 
 interface Resolved {
   readonly run: (model: Model, x: tf.Tensor, labels: tf.Tensor1D) => Promise<Float32Array>;
 }
 
-function resolve(options: HardnessOptions): Resolved {
-  checkKnownOptions('hardness', options, OPTIONS);
-  const attack = options?.attack;
-  const seed = checkNumber('hardness: seed', options?.seed ?? 0, -Infinity, Infinity);
-  if (attack && typeof attack === 'object' && typeof attack.run === 'function') {
-    if (attack.meta.kind !== 'minimization') {
-      throw new AdvxError(
-        'INVALID_OPTION',
-        `hardness: '${attack.meta.name}' is a fixed-epsilon attack; pass a minimization attack (deepfool, carlini-wagner-l2) or a function steps → attack with an epsilon.`,
-      );
-    }
+function resolve(o: OptionsResolved<typeof HARDNESS_OPTIONS>): Resolved {
+  const { attack, seed, schedule } = o;
+  if (isAttack(attack)) {
     return {
       run: async (model, x, labels) => {
         const r = await attack.run(model, x, { labels }, { seed });
@@ -57,21 +67,7 @@ function resolve(options: HardnessOptions): Resolved {
       },
     };
   }
-  if (typeof attack !== 'function') {
-    throw new AdvxError('INVALID_OPTION', 'hardness: attack must be a minimization Attack or a function steps → fixed-epsilon Attack.');
-  }
-  if (options.epsilon === undefined) {
-    throw new AdvxError('INVALID_OPTION', 'hardness: a steps → attack function needs the attack epsilon, e.g. { epsilon: 0.3 }.');
-  }
-  const epsilon = checkNumber('hardness: epsilon', options.epsilon, 0, Infinity, true);
-  const schedule = options.schedule ?? DEFAULT_SCHEDULE;
-  if (!Array.isArray(schedule) || schedule.length === 0) {
-    throw new AdvxError('INVALID_OPTION', 'hardness: schedule must be a non-empty list of increasing step counts, e.g. [1, 2, 4, 8].');
-  }
-  schedule.forEach((s, i) => {
-    checkInteger(`hardness: schedule[${i}]`, s, 1);
-    if (i > 0 && s <= (schedule[i - 1] as number)) throw new AdvxError('INVALID_OPTION', 'hardness: schedule must be strictly increasing.');
-  });
+  const epsilon = o.epsilon as number;
   return {
     run: async (model, x, labels) => {
       const n = x.shape[0] as number;
@@ -112,7 +108,8 @@ function resolve(options: HardnessOptions): Resolved {
  *
  * Threat model: white-box (the attack's gradients); the labels default to the model's predictions.
  *
- * Options: `attack` (required), `epsilon` (required for a `steps → Attack` function), `schedule`
+ * Options (declared once, with defaults, ranges and docs, in {@link hardnessDetector}.schema): `attack`
+ * (required), `epsilon` (required for a `steps → Attack` function), `schedule`
  * (`[1, 2, 3, 4, 6, 8, 12, 16, 24, 32]`), `seed` (0).
  *
  * @param model - a white-box model.
@@ -130,7 +127,7 @@ function resolve(options: HardnessOptions): Resolved {
  */
 export async function hardness(model: Model, x: tf.Tensor, labels: tf.Tensor1D | undefined, options: HardnessOptions): Promise<Float32Array> {
   checkModel(model, 'hardness', false);
-  const resolved = resolve(options);
+  const resolved = resolve(resolveOptions('hardness', HARDNESS_OPTIONS, options, checkHardness));
   const given = await checkBatch(model, x, labels);
   const predicted = await predictClasses(model, x);
   const goal = tf.tensor1d(given ?? predicted, 'int32');
@@ -149,7 +146,17 @@ export async function hardness(model: Model, x: tf.Tensor, labels: tf.Tensor1D |
  * samples that flip with little effort score highest. Inputs produced by minimal attacks (C&W,
  * DeepFool) sit just across the boundary and flip back at once; clean inputs need more. Needs no `fit`.
  *
- * Options: as {@link hardness} (`attack` required).
+ * Options: {@link hardnessDetector}.schema (each declared once, with its default, range and doc;
+ * `attack` required), as {@link hardness}.
+ *
+ * <!-- options:hardness -->
+ * | option | values | default | |
+ * | --- | --- | --- | --- |
+ * | `attack` | a minimization Attack or a function steps → fixed-epsilon Attack | required | the attack that tries to flip each sample: a minimization attack (deepfool(), carliniWagnerL2()), whose minimal perturbation size is the hardness, or a function steps → fixed-epsilon Attack whose step size does not depend on steps |
+ * | `epsilon` | a finite number in (0, ∞) | null | the epsilon of the fixed-epsilon attack, required with a steps → Attack function (none: a minimization attack needs none) |
+ * | `schedule` | a non-empty, strictly increasing list of integer step counts ≥ 1, e.g. [1, 2, 4, 8] | [1,2,3,4,6,8,12,16,24,32] | increasing step counts tried for a steps → Attack function; a sample's hardness is the first count that flips it (each count runs only on the samples not yet flipped) |
+ * | `seed` | number in (−∞, ∞) | 0 | seed of the attack runs |
+ * <!-- /options -->
  *
  * @example
  * ```ts
@@ -158,16 +165,19 @@ export async function hardness(model: Model, x: tf.Tensor, labels: tf.Tensor1D |
  * ```
  * @public
  */
-export function hardnessDetector(options: HardnessOptions): Detector {
-  resolve(options);
-  return Object.freeze({
-    name: 'hardness',
-    needsFit: false,
-    async score(model: AnyModel, x: tf.Tensor, scoreOptions?: { seed?: number }): Promise<Float32Array> {
-      checkModel(model, 'hardnessDetector', false);
-      if (model.kind !== 'model') throw new AdvxError('UNSUPPORTED_MODEL', 'hardnessDetector needs a white-box Model.');
-      const h = await hardness(model, x, undefined, { ...options, seed: scoreOptions?.seed ?? options.seed ?? 0 });
-      return h.map((v) => (Number.isFinite(v) ? 1 / (1 + v) : 0));
-    },
-  });
-}
+export const hardnessDetector = defineFactory(
+  'hardness',
+  HARDNESS_OPTIONS,
+  (o): Detector =>
+    Object.freeze({
+      name: 'hardness',
+      needsFit: false,
+      async score(model: AnyModel, x: tf.Tensor, scoreOptions?: { seed?: number }): Promise<Float32Array> {
+        checkModel(model, 'hardnessDetector', false);
+        if (model.kind !== 'model') throw new AdvxError('UNSUPPORTED_MODEL', 'hardnessDetector needs a white-box Model.');
+        const h = await hardness(model, x, undefined, { ...o, seed: scoreOptions?.seed ?? o.seed });
+        return h.map((v) => (Number.isFinite(v) ? 1 / (1 + v) : 0));
+      },
+    }),
+  checkHardness,
+);

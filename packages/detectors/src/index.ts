@@ -8,7 +8,7 @@
  */
 export { badNets, stampTrigger, type BadNetsOptions, type PoisonedData, type TriggerOptions } from './badnets.js';
 export { activationClustering, type ActivationClusteringOptions } from './activation-clustering.js';
-export { detectionReport, type DetectionReport } from './detection-report.js';
+export { detectionReport, type DetectionReport, type DetectionReportOptions } from './detection-report.js';
 export { featureSqueezing, type FeatureSqueezingDetector, type FeatureSqueezingOptions } from './feature-squeezing.js';
 export { hardness, hardnessDetector, type HardnessOptions } from './hardness.js';
 export type { FeatureFn } from './internal/activations.js';

@@ -1,34 +1,22 @@
 import type * as tf from '@tensorflow/tfjs-core';
 
-import { AdvxError, type AnyModel, type Detector } from '@advx/core';
+import { AdvxError, defineFactory, option, type AnyModel, type Detector, type FactoryOptions } from '@advx/core';
 
-import { checkBatch, checkBatchSize, checkKnownOptions, checkModel } from './internal/checks.js';
+import { checkBatch, checkModel } from './internal/checks.js';
 import { occludedOutputs, occlusionGeometry } from './internal/occlusion.js';
+import { finiteNumber } from './internal/finite-number.js';
 
-/**
- * Options of {@link occlusionConsistency}.
- *
- * @public
- */
-export interface OcclusionConsistencyOptions {
-  /** Side of the square occluder in pixels (default 4; somewhat smaller than the patches to detect). */
-  readonly size?: number;
-  /** Step between occluder positions in pixels (default 2). */
-  readonly stride?: number;
-  /** Value under the occluder, inside the bounds (default: the low bound). */
-  readonly fill?: number;
-  /**
-   * `label` (default): the fraction of occluder positions whose top-1 class differs from the class
-   * predicted on the uncovered input; `confidence`: the largest drop, over positions, of that
-   * class's probability (weaker against low-confidence patches: on MNIST a clean digit's confidence
-   * can drop further when a stroke is covered).
-   */
-  readonly measure?: 'confidence' | 'label';
-  /** Occluded copies per forward pass (default 256). */
-  readonly batchSize?: number;
-}
-
-const OPTIONS = ['size', 'stride', 'fill', 'measure', 'batchSize'];
+const OCCLUSION_CONSISTENCY_OPTIONS = {
+  size: option.integer(4, 'side of the square occluder in pixels (somewhat smaller than the patches to detect; at most the image side)', { min: 1 }),
+  stride: option.integer(2, 'step between occluder positions in pixels', { min: 1 }),
+  fill: option.optional<number>('value under the occluder, inside the bounds', 'the low bound', { type: 'a finite number', accepts: finiteNumber() }),
+  measure: option.oneOf(
+    ['label', 'confidence'],
+    'label',
+    "'label': the fraction of occluder positions whose top-1 class differs from the class predicted on the uncovered input; 'confidence': the largest drop, over positions, of that class's probability (weaker against low-confidence patches)",
+  ),
+  batchSize: option.integer(256, 'occluded copies per forward pass', { min: 1 }),
+};
 
 /**
  * Consistency under occlusion: covers each region of the input in turn (a square of value `fill`
@@ -46,8 +34,18 @@ const OPTIONS = ['size', 'stride', 'fill', 'measure', 'batchSize'];
  * Threat model: detection of localized (patch) attacks; needs only forward passes of a white-box
  * `Model`. Not effective against dense Linf/L2 perturbations spread over the whole image.
  *
- * Options (defaults): `size` (4), `stride` (2), `fill` (low bound), `measure` (`'label'`),
- * `batchSize` (256). Needs no `fit`.
+ * Options: {@link occlusionConsistency}.schema (each declared once, with its default, range and
+ * doc). Needs no `fit`.
+ *
+ * <!-- options:occlusion-consistency -->
+ * | option | values | default | |
+ * | --- | --- | --- | --- |
+ * | `size` | integer in [1, ∞) | 4 | side of the square occluder in pixels (somewhat smaller than the patches to detect; at most the image side) |
+ * | `stride` | integer in [1, ∞) | 2 | step between occluder positions in pixels |
+ * | `fill` | a finite number | null | value under the occluder, inside the bounds (none: the low bound) |
+ * | `measure` | 'label' \| 'confidence' | 'label' | 'label': the fraction of occluder positions whose top-1 class differs from the class predicted on the uncovered input; 'confidence': the largest drop, over positions, of that class's probability (weaker against low-confidence patches) |
+ * | `batchSize` | integer in [1, ∞) | 256 | occluded copies per forward pass |
+ * <!-- /options -->
  *
  * @example
  * ```ts
@@ -56,22 +54,15 @@ const OPTIONS = ['size', 'stride', 'fill', 'measure', 'batchSize'];
  * ```
  * @public
  */
-export function occlusionConsistency(options: OcclusionConsistencyOptions = {}): Detector {
-  checkKnownOptions('occlusionConsistency', options, OPTIONS);
-  const size = options.size ?? 4;
-  const stride = options.stride ?? 2;
-  const batchSize = checkBatchSize('occlusionConsistency', options.batchSize ?? 256);
-  const measure = options.measure ?? 'label';
-  if (measure !== 'confidence' && measure !== 'label') {
-    throw new AdvxError('INVALID_OPTION', `occlusionConsistency: measure must be 'confidence' or 'label', got ${String(measure)}.`);
-  }
+export const occlusionConsistency = defineFactory('occlusionConsistency', OCCLUSION_CONSISTENCY_OPTIONS, (options): Detector => {
+  const { size, stride, batchSize, measure } = options;
   return Object.freeze({
     name: 'occlusion-consistency',
     needsFit: false,
     async score(model: AnyModel, x: tf.Tensor): Promise<Float32Array> {
       checkModel(model, 'occlusionConsistency', false);
       if (model.kind !== 'model') throw new AdvxError('UNSUPPORTED_MODEL', 'occlusionConsistency needs a white-box Model.');
-      const geometry = occlusionGeometry('occlusionConsistency', model, size, stride, options.fill);
+      const geometry = occlusionGeometry('occlusionConsistency', model, size, stride, options.fill ?? undefined);
       await checkBatch(model, x);
       const n = x.shape[0] as number;
       const c = model.numClasses;
@@ -94,4 +85,11 @@ export function occlusionConsistency(options: OcclusionConsistencyOptions = {}):
       return scores;
     },
   });
-}
+});
+
+/**
+ * Options of {@link occlusionConsistency}.
+ *
+ * @public
+ */
+export type OcclusionConsistencyOptions = FactoryOptions<typeof occlusionConsistency>;

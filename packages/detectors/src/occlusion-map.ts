@@ -1,31 +1,30 @@
 import * as tf from '@tensorflow/tfjs-core';
 
-import { AdvxError, predictClasses, type Model } from '@advx/core';
+import { option, predictClasses, resolveOptions, type Model, type OptionsInput } from '@advx/core';
 
-import { checkBatch, checkBatchSize, checkKnownOptions, checkModel } from './internal/checks.js';
+import { checkBatch, checkModel } from './internal/checks.js';
 import { occludedOutputs, occlusionGeometry } from './internal/occlusion.js';
+import { finiteNumber } from './internal/finite-number.js';
+
+const OCCLUSION_MAP_OPTIONS = {
+  size: option.integer(4, 'side of the square patch in pixels (at most the image side)', { min: 1 }),
+  stride: option.integer(2, 'step between patch positions in pixels', { min: 1 }),
+  fill: option.optional<number>('value written under the patch, inside the bounds', "the low bound, MNIST's background", { type: 'a finite number', accepts: finiteNumber() }),
+  classes: option.optional<tf.Tensor1D>('class whose score is explained, one per sample', "the model's prediction", {
+    type: 'a 1-D int32 tf.Tensor with one class per sample',
+    accepts: (v) => v instanceof tf.Tensor,
+  }),
+  score: option.oneOf(['probability', 'logit'], 'probability', "score of the class whose drop is recorded ('probability': as Zeiler & Fergus plot)"),
+  batchSize: option.integer(256, 'occluded copies per forward pass', { min: 1 }),
+};
 
 /**
- * Options of {@link occlusionMap}.
+ * Options of {@link occlusionMap}: `size` (4), `stride` (2), `fill` (the low bound), `classes` (the
+ * prediction), `score` (`'probability'`), `batchSize` (256).
  *
  * @public
  */
-export interface OcclusionMapOptions {
-  /** Side of the square patch in pixels (default 4). */
-  readonly size?: number;
-  /** Step between patch positions in pixels (default 2). */
-  readonly stride?: number;
-  /** Value written under the patch, inside the bounds (default: the low bound, MNIST's background). */
-  readonly fill?: number;
-  /** Class whose score is explained, one per sample (default: the model's prediction). */
-  readonly classes?: tf.Tensor1D;
-  /** `probability` (default, as Zeiler & Fergus plot) or `logit` of the class. */
-  readonly score?: 'probability' | 'logit';
-  /** Occluded copies per forward pass (default 256). */
-  readonly batchSize?: number;
-}
-
-const OPTIONS = ['size', 'stride', 'fill', 'classes', 'score', 'batchSize'];
+export type OcclusionMapOptions = OptionsInput<typeof OCCLUSION_MAP_OPTIONS>;
 
 /**
  * Occlusion sensitivity map: slides a square patch of value `fill` over the image and records, for
@@ -56,14 +55,10 @@ const OPTIONS = ['size', 'stride', 'fill', 'classes', 'score', 'batchSize'];
  */
 export async function occlusionMap(model: Model, x: tf.Tensor, options: OcclusionMapOptions = {}): Promise<tf.Tensor3D> {
   checkModel(model, 'occlusionMap', false);
-  checkKnownOptions('occlusionMap', options, OPTIONS);
-  const geometry = occlusionGeometry('occlusionMap', model, options.size ?? 4, options.stride ?? 2, options.fill);
-  const batchSize = checkBatchSize('occlusionMap', options.batchSize ?? 256);
-  const score = options.score ?? 'probability';
-  if (score !== 'probability' && score !== 'logit') {
-    throw new AdvxError('INVALID_OPTION', `occlusionMap: score must be 'probability' or 'logit', got ${String(score)}.`);
-  }
-  const given = await checkBatch(model, x, options.classes);
+  const o = resolveOptions('occlusionMap', OCCLUSION_MAP_OPTIONS, options);
+  const geometry = occlusionGeometry('occlusionMap', model, o.size, o.stride, o.fill ?? undefined);
+  const { batchSize, score } = o;
+  const given = await checkBatch(model, x, o.classes ?? undefined);
   const classes = given ?? (await predictClasses(model, x));
   const n = x.shape[0] as number;
   const c = model.numClasses;

@@ -1,27 +1,30 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { encode as encodePng } from 'fast-png';
 
-import { AdvxError, checkNumber, type Bounds } from '@advx/core';
+import { AdvxError, option, resolveOptions, type Bounds, type OptionsInput } from '@advx/core';
 
-import { checkKnownOptions } from './internal/checks.js';
+
+const HEATMAP_PNG_OPTIONS = {
+  image: option.optional<tf.Tensor>('image under the heat map, [H, W], [H, W, C] or with a leading batch axis of 1; shown in gray', 'the heat map alone', {
+    type: 'a tf.Tensor',
+    accepts: (v) => v instanceof tf.Tensor,
+  }),
+  bounds: option.custom<Bounds>(Object.freeze([0, 1]) as Bounds, 'value range of image', {
+    type: '[low, high] with low < high',
+    accepts: (v) => Array.isArray(v) && v.length === 2 && Number.isFinite(v[0]) && Number.isFinite(v[1]) && (v[1] as number) > (v[0] as number),
+    json: true,
+  }),
+  alpha: option.optional<number>('opacity of the heat map over the image', '0.5 with an image, else 1', { type: 'a finite number in [0, 1]', accepts: (v) => typeof v === 'number' && v >= 0 && v <= 1 }),
+  scale: option.integer(1, 'integer upscaling of the output', { min: 1, max: 64 }),
+};
 
 /**
- * Options of {@link renderHeatmapPng}.
+ * Options of {@link renderHeatmapPng}: `image` (none), `bounds` (`[0, 1]`), `alpha` (0.5 with an
+ * image, else 1), `scale` (1).
  *
  * @public
  */
-export interface HeatmapPngOptions {
-  /** Image under the heat map, `[H, W]`, `[H, W, C]` or with a leading batch axis of 1; shown in gray. */
-  readonly image?: tf.Tensor;
-  /** Value range of `image` (default `[0, 1]`). */
-  readonly bounds?: Bounds;
-  /** Opacity of the heat map over the image, in [0, 1] (default 0.5; 1 without an image). */
-  readonly alpha?: number;
-  /** Integer upscaling of the output, ≥ 1 (default 1). */
-  readonly scale?: number;
-}
-
-const OPTIONS = ['image', 'bounds', 'alpha', 'scale'];
+export type HeatmapPngOptions = OptionsInput<typeof HEATMAP_PNG_OPTIONS>;
 
 /** The `hot` colour map: black → red → yellow → white for t in [0, 1]. */
 function hotColor(t: number): [number, number, number] {
@@ -62,16 +65,12 @@ async function as2d(t: tf.Tensor, what: string): Promise<{ values: Float32Array;
  * @public
  */
 export async function renderHeatmapPng(map: tf.Tensor, options: HeatmapPngOptions = {}): Promise<Uint8Array> {
-  checkKnownOptions('renderHeatmapPng', options, OPTIONS);
-  const scale = options.scale ?? 1;
-  if (!Number.isInteger(scale) || scale < 1 || scale > 64) {
-    throw new AdvxError('INVALID_OPTION', `renderHeatmapPng: scale must be an integer in [1, 64], got ${String(scale)}.`);
-  }
-  const alpha = checkNumber('renderHeatmapPng: alpha', options.alpha ?? (options.image ? 0.5 : 1), 0, 1);
-  const [lo, hi] = options.bounds ?? [0, 1];
-  if (!(hi > lo)) throw new AdvxError('INVALID_OPTION', 'renderHeatmapPng: bounds must be [low, high] with low < high.');
+  const o = resolveOptions('renderHeatmapPng', HEATMAP_PNG_OPTIONS, options);
+  const { scale } = o;
+  const alpha = o.alpha ?? (o.image ? 0.5 : 1);
+  const [lo, hi] = o.bounds;
   const m = await as2d(map, 'map');
-  const img = options.image ? await as2d(options.image, 'image') : undefined;
+  const img = o.image ? await as2d(o.image, 'image') : undefined;
   const [h, w] = img ? [img.h, img.w] : [m.h, m.w];
 
   const heat = new Float32Array(m.h * m.w);

@@ -1,38 +1,44 @@
 import * as tf from '@tensorflow/tfjs-core';
 
-import { AdvxError, BatchRng, checkInteger, checkNumber, predictClasses, type Model } from '@advx/core';
+import { BatchRng, option, predictClasses, resolveOptions, type Model, type OptionsInput } from '@advx/core';
 
-import { checkBatch, checkBatchSize, checkKnownOptions, checkModel } from './internal/checks.js';
+import { checkBatch, checkModel } from './internal/checks.js';
+
+const SMOOTH_GRAD_OPTIONS = {
+  samples: option.integer(25, 'noisy copies averaged per sample', { min: 1 }),
+  noiseLevel: option.number(0.15, "noise standard deviation as a fraction of the bounds' range (0.15: Smilkov et al.'s 10–20 %)", { min: 0, above: true }),
+};
 
 /**
- * SmoothGrad settings of {@link saliencyMap}.
+ * SmoothGrad settings of {@link saliencyMap}: `samples` (25), `noiseLevel` (0.15).
  *
  * @public
  */
-export interface SmoothGradOptions {
-  /** Noisy copies averaged per sample, an integer ≥ 1 (default 25). */
-  readonly samples?: number;
-  /** Noise standard deviation as a fraction of the bounds' range (default 0.15, Smilkov et al.'s 10–20 %). */
-  readonly noiseLevel?: number;
-}
+export type SmoothGradOptions = OptionsInput<typeof SMOOTH_GRAD_OPTIONS>;
+
+const isPlainObject = (v: unknown): boolean => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+const SALIENCY_MAP_OPTIONS = {
+  classes: option.optional<tf.Tensor1D>('class whose score is explained, one per sample', "the model's prediction", {
+    type: 'a 1-D int32 tf.Tensor with one class per sample',
+    accepts: (v) => v instanceof tf.Tensor,
+  }),
+  smoothGrad: option.custom<boolean | SmoothGradOptions>(false, 'average the map over noisy copies of the input (SmoothGrad); true uses the defaults', {
+    type: 'true, false or { samples, noiseLevel }',
+    accepts: (v) => typeof v === 'boolean' || isPlainObject(v),
+    json: true,
+  }),
+  seed: option.number(0, 'seed of the SmoothGrad noise'),
+  batchSize: option.integer(64, 'samples per gradient pass', { min: 1 }),
+};
 
 /**
- * Options of {@link saliencyMap}.
+ * Options of {@link saliencyMap}: `classes` (the prediction), `smoothGrad` (`false`), `seed` (0),
+ * `batchSize` (64).
  *
  * @public
  */
-export interface SaliencyMapOptions {
-  /** Class whose score is explained, one per sample (default: the model's prediction). */
-  readonly classes?: tf.Tensor1D;
-  /** Average the map over noisy copies of the input (SmoothGrad); `true` uses the defaults (default `false`). */
-  readonly smoothGrad?: boolean | SmoothGradOptions;
-  /** Seed of the SmoothGrad noise (default 0). */
-  readonly seed?: number;
-  /** Samples per gradient pass (default 64). */
-  readonly batchSize?: number;
-}
-
-const OPTIONS = ['classes', 'smoothGrad', 'seed', 'batchSize'];
+export type SaliencyMapOptions = OptionsInput<typeof SALIENCY_MAP_OPTIONS>;
 
 /**
  * Gradient saliency map: `|∂ S_c / ∂ x|`, the magnitude of the gradient of the class score
@@ -66,20 +72,14 @@ const OPTIONS = ['classes', 'smoothGrad', 'seed', 'batchSize'];
  */
 export async function saliencyMap(model: Model, x: tf.Tensor, options: SaliencyMapOptions = {}): Promise<tf.Tensor> {
   checkModel(model, 'saliencyMap', false);
-  checkKnownOptions('saliencyMap', options, OPTIONS);
-  const batchSize = checkBatchSize('saliencyMap', options.batchSize ?? 64);
-  const seed = checkNumber('saliencyMap: seed', options.seed ?? 0, -Infinity, Infinity);
+  const o = resolveOptions('saliencyMap', SALIENCY_MAP_OPTIONS, options);
+  const { batchSize, seed } = o;
   let samples = 0;
   let noiseLevel = 0;
-  if (options.smoothGrad !== undefined && options.smoothGrad !== false) {
-    if (options.smoothGrad !== true && (options.smoothGrad === null || typeof options.smoothGrad !== 'object')) {
-      throw new AdvxError('INVALID_OPTION', 'saliencyMap: smoothGrad must be true, false or { samples, noiseLevel }.');
-    }
-    const sg = options.smoothGrad === true ? {} : options.smoothGrad;
-    samples = checkInteger('saliencyMap: smoothGrad.samples', sg.samples ?? 25, 1);
-    noiseLevel = checkNumber('saliencyMap: smoothGrad.noiseLevel', sg.noiseLevel ?? 0.15, 0, Infinity, true);
+  if (o.smoothGrad !== false) {
+    ({ samples, noiseLevel } = resolveOptions('saliencyMap.smoothGrad', SMOOTH_GRAD_OPTIONS, o.smoothGrad === true ? {} : o.smoothGrad));
   }
-  const given = await checkBatch(model, x, options.classes);
+  const given = await checkBatch(model, x, o.classes ?? undefined);
   const classes = given ?? (await predictClasses(model, x));
   const n = x.shape[0] as number;
   const sigma = noiseLevel * (model.bounds[1] - model.bounds[0]);

@@ -1,25 +1,9 @@
-import type { Inspection, Inspector, LabeledData, Model } from '@advx/core';
+import { defineFactory, type Inspection, type Inspector, type LabeledData, type Model, type FactoryOptions } from '@advx/core';
 
-import type { FeatureFn, InspectorOptionsBase } from './internal/activations.js';
-import { flagPerClass, inspectData, removalCount } from './internal/activations.js';
-import { checkKnownOptions } from './internal/checks.js';
+import { flagPerClass, INSPECTOR_OPTIONS, inspectData, REMOVAL_OPTIONS, removalCount } from './internal/activations.js';
 import { covariance, dot, mean, symmetricEigen } from './internal/linalg.js';
 
-/**
- * Options of {@link spectralSignatures}.
- *
- * @public
- */
-export interface SpectralSignaturesOptions extends InspectorOptionsBase {
-  /** Features to inspect, `x → [n, d]` (default: logits; pass penultimate activations, see {@link layerFeatures}). */
-  readonly features?: FeatureFn;
-  /** Expected fraction ε of poisoned samples in a class, in (0, 0.5) (default 0.05). */
-  readonly poisonFraction?: number;
-  /** Flag the ⌈removalFactor·ε·n_c⌉ highest scores of each class (default 1.5, as in the paper). */
-  readonly removalFactor?: number;
-}
-
-const OPTIONS = ['features', 'batchSize', 'poisonFraction', 'removalFactor'];
+const SPECTRAL_SIGNATURES_OPTIONS = { ...INSPECTOR_OPTIONS, ...REMOVAL_OPTIONS };
 
 /**
  * Spectral signatures: for each class, the features of its samples are centred and projected on
@@ -33,7 +17,16 @@ const OPTIONS = ['features', 'batchSize', 'poisonFraction', 'removalFactor'];
  *
  * Threat model: dataset inspection of a model trained on possibly poisoned data (white-box features).
  *
- * Options (defaults): `features` (logits), `poisonFraction` ε (0.05), `removalFactor` (1.5), `batchSize` (256).
+ * Options: {@link spectralSignatures}.schema (each declared once, with its default, range and doc).
+ *
+ * <!-- options:spectral-signatures -->
+ * | option | values | default | |
+ * | --- | --- | --- | --- |
+ * | `features` | a function x → [n, d] | null | features to inspect, x → [n, d] (or any shape, flattened per sample): the paper's choice is the model's penultimate-layer activations, e.g. layerFeatures(layersModel, 'dense2') (none: the model's logits (weaker: a backdoor is usually far clearer in the penultimate layer)) |
+ * | `batchSize` | integer in [1, ∞) | 256 | samples per forward pass |
+ * | `poisonFraction` | number in (0, 0.5) | 0.05 | expected fraction ε of poisoned samples in a class |
+ * | `removalFactor` | number in (0, ∞) | 1.5 | flag the ⌈removalFactor·ε·n_c⌉ highest scores of each class (1.5: as in the paper) |
+ * <!-- /options -->
  *
  * @example
  * ```ts
@@ -42,9 +35,8 @@ const OPTIONS = ['features', 'batchSize', 'poisonFraction', 'removalFactor'];
  * ```
  * @public
  */
-export function spectralSignatures(options: SpectralSignaturesOptions = {}): Inspector {
-  checkKnownOptions('spectralSignatures', options, OPTIONS);
-  const toRemove = removalCount('spectralSignatures', options.poisonFraction ?? 0.05, options.removalFactor ?? 1.5);
+export const spectralSignatures = defineFactory('spectralSignatures', SPECTRAL_SIGNATURES_OPTIONS, (options): Inspector => {
+  const toRemove = removalCount(options.poisonFraction, options.removalFactor);
   return Object.freeze({
     name: 'spectral-signatures',
     async inspect(model: Model, data: LabeledData): Promise<Inspection> {
@@ -56,4 +48,11 @@ export function spectralSignatures(options: SpectralSignaturesOptions = {}): Ins
       });
     },
   });
-}
+});
+
+/**
+ * Options of {@link spectralSignatures}.
+ *
+ * @public
+ */
+export type SpectralSignaturesOptions = FactoryOptions<typeof spectralSignatures>;

@@ -1,33 +1,16 @@
-import { AdvxError, checkInteger, checkNumber, type Inspection, type Inspector, type LabeledData, type Model } from '@advx/core';
+import { defineFactory, option, type Inspection, type Inspector, type LabeledData, type Model, type FactoryOptions } from '@advx/core';
 
-import type { FeatureFn, InspectorOptionsBase } from './internal/activations.js';
-import { flagPerClass, inspectData, removalCount } from './internal/activations.js';
-import { checkKnownOptions } from './internal/checks.js';
+import { flagPerClass, INSPECTOR_OPTIONS, inspectData, REMOVAL_OPTIONS, removalCount } from './internal/activations.js';
 import { covariance, dot, mean, pca, symmetricEigen } from './internal/linalg.js';
 
-/**
- * Options of {@link spectre}.
- *
- * @public
- */
-export interface SpectreOptions extends InspectorOptionsBase {
-  /** Features to inspect, `x → [n, d]` (default: logits; pass penultimate activations, see {@link layerFeatures}). */
-  readonly features?: FeatureFn;
-  /** Expected fraction ε of poisoned samples in a class, in (0, 0.5) (default 0.05). */
-  readonly poisonFraction?: number;
-  /** Flag the ⌈removalFactor·ε·n_c⌉ highest scores of each class (default 1.5). */
-  readonly removalFactor?: number;
-  /** PCA dimensions kept before the robust estimate, an integer ≥ 1 (default 32; at most n_c − 1 and d). */
-  readonly dims?: number;
-  /** `que` (default): quantum entropy score; `top-direction`: squared projection on the top whitened direction. */
-  readonly scoring?: 'que' | 'top-direction';
-  /** QUE's α ≥ 0 (default 4; 0 gives the Mahalanobis norm, large α the top direction). */
-  readonly alpha?: number;
-  /** Concentration steps of the robust estimate, an integer ≥ 1 (default 20). */
-  readonly robustSteps?: number;
-}
-
-const OPTIONS = ['features', 'batchSize', 'poisonFraction', 'removalFactor', 'dims', 'scoring', 'alpha', 'robustSteps'];
+const SPECTRE_OPTIONS = {
+  ...INSPECTOR_OPTIONS,
+  ...REMOVAL_OPTIONS,
+  dims: option.integer(32, 'PCA dimensions kept before the robust estimate (at most n_c − 1 and d)', { min: 1 }),
+  scoring: option.oneOf(['que', 'top-direction'], 'que', "'que': quantum entropy score; 'top-direction': squared projection on the top whitened direction"),
+  alpha: option.number(4, "QUE's α (0 gives the Mahalanobis norm, large α the top direction)", { min: 0 }),
+  robustSteps: option.integer(20, 'concentration steps of the robust estimate', { min: 1 }),
+};
 
 /** Squared Mahalanobis distance of every row from (mu, Σ) given Σ's eigen-decomposition. */
 function mahalanobis(x: readonly (readonly number[])[], mu: readonly number[], values: readonly number[], vectors: readonly (readonly number[])[]): number[] {
@@ -55,8 +38,20 @@ function mahalanobis(x: readonly (readonly number[])[], mu: readonly number[], v
  *
  * Threat model: dataset inspection of a model trained on possibly poisoned data (white-box features).
  *
- * Options (defaults): `features` (logits), `poisonFraction` ε (0.05), `removalFactor` (1.5),
- * `dims` (32), `scoring` (`'que'`), `alpha` (4), `robustSteps` (20), `batchSize` (256).
+ * Options: {@link spectre}.schema (each declared once, with its default, range and doc).
+ *
+ * <!-- options:spectre -->
+ * | option | values | default | |
+ * | --- | --- | --- | --- |
+ * | `features` | a function x → [n, d] | null | features to inspect, x → [n, d] (or any shape, flattened per sample): the paper's choice is the model's penultimate-layer activations, e.g. layerFeatures(layersModel, 'dense2') (none: the model's logits (weaker: a backdoor is usually far clearer in the penultimate layer)) |
+ * | `batchSize` | integer in [1, ∞) | 256 | samples per forward pass |
+ * | `poisonFraction` | number in (0, 0.5) | 0.05 | expected fraction ε of poisoned samples in a class |
+ * | `removalFactor` | number in (0, ∞) | 1.5 | flag the ⌈removalFactor·ε·n_c⌉ highest scores of each class (1.5: as in the paper) |
+ * | `dims` | integer in [1, ∞) | 32 | PCA dimensions kept before the robust estimate (at most n_c − 1 and d) |
+ * | `scoring` | 'que' \| 'top-direction' | 'que' | 'que': quantum entropy score; 'top-direction': squared projection on the top whitened direction |
+ * | `alpha` | number in [0, ∞) | 4 | QUE's α (0 gives the Mahalanobis norm, large α the top direction) |
+ * | `robustSteps` | integer in [1, ∞) | 20 | concentration steps of the robust estimate |
+ * <!-- /options -->
  *
  * @example
  * ```ts
@@ -65,17 +60,9 @@ function mahalanobis(x: readonly (readonly number[])[], mu: readonly number[], v
  * ```
  * @public
  */
-export function spectre(options: SpectreOptions = {}): Inspector {
-  checkKnownOptions('spectre', options, OPTIONS);
-  const poisonFraction = options.poisonFraction ?? 0.05;
-  const toRemove = removalCount('spectre', poisonFraction, options.removalFactor ?? 1.5);
-  const dims = checkInteger('spectre: dims', options.dims ?? 32, 1);
-  const alpha = checkNumber('spectre: alpha', options.alpha ?? 4, 0);
-  const steps = checkInteger('spectre: robustSteps', options.robustSteps ?? 20, 1);
-  const scoring = options.scoring ?? 'que';
-  if (scoring !== 'que' && scoring !== 'top-direction') {
-    throw new AdvxError('INVALID_OPTION', `spectre: scoring must be 'que' or 'top-direction', got ${String(scoring)}.`);
-  }
+export const spectre = defineFactory('spectre', SPECTRE_OPTIONS, (options): Inspector => {
+  const toRemove = removalCount(options.poisonFraction, options.removalFactor);
+  const { dims, alpha, robustSteps: steps, scoring } = options;
   return Object.freeze({
     name: 'spectre',
     async inspect(model: Model, data: LabeledData): Promise<Inspection> {
@@ -112,4 +99,11 @@ export function spectre(options: SpectreOptions = {}): Inspector {
       });
     },
   });
-}
+});
+
+/**
+ * Options of {@link spectre}.
+ *
+ * @public
+ */
+export type SpectreOptions = FactoryOptions<typeof spectre>;

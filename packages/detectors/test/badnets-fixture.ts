@@ -54,7 +54,10 @@ export async function loadPoisonedModel(): Promise<{ layers: tfl.LayersModel; mo
  */
 export async function poisonedTrainingData(count: number): Promise<{ x: tf.Tensor4D; y: tf.Tensor1D; poisoned: number[] }> {
   const train = await loadDataset('mnist', { split: 'train', source: 'full' });
-  const all = await badNets({ x: train.x, y: train.y }, card.data.poisoning);
+  // The card's poisoning record also describes the trigger in words ('method', 'trigger', 'count'):
+  // pass only badNets' options, which reject unknown keys.
+  const { sourceClass, targetClass, fraction, seed } = card.data.poisoning;
+  const all = await badNets({ x: train.x, y: train.y }, { sourceClass, targetClass, fraction, seed });
   tf.dispose([train.x, train.y]);
   const x = tf.slice(all.x, 0, count) as tf.Tensor4D;
   const y = tf.slice(all.y, 0, count) as tf.Tensor1D;

@@ -3,8 +3,6 @@ import * as tfl from '@tensorflow/tfjs-layers';
 
 import {
   AdvxError,
-  checkInteger,
-  checkNumber,
   fromLayersModel,
   Rng,
   validateGoal,
@@ -15,9 +13,10 @@ import {
   type FitOptions,
   type LabeledData,
   type Model,
+  type OptionsResolved,
 } from '@advx/core';
 
-import type { EarlyStopping, RobustEvaluation, TrainingOptions } from './training-options.js';
+import { checkTraining, type ResolvedTraining, type TRAINING_OPTIONS } from './training-options.js';
 
 /** Options of the loop, resolved. */
 export interface LoopSettings {
@@ -26,9 +25,9 @@ export interface LoopSettings {
   readonly batchSize: number;
   readonly learningRate: number | ((epoch: number) => number);
   readonly bounds: Bounds;
-  readonly evaluation: RobustEvaluation | undefined;
-  readonly earlyStopping: EarlyStopping | undefined;
-  readonly onCheckpoint: TrainingOptions['onCheckpoint'];
+  readonly evaluation: ResolvedTraining['evaluation'];
+  readonly earlyStopping: ResolvedTraining['earlyStopping'];
+  readonly onCheckpoint: ((model: tfl.LayersModel, report: EpochReport) => void | Promise<void>) | undefined;
 }
 
 /** Prepares one batch: returns the scalar loss to minimise (inside the optimizer's tape). */
@@ -39,36 +38,13 @@ export type BatchLoss = (
   at: { readonly epoch: number; readonly batch: number; readonly offset: number },
 ) => Promise<{ loss: () => tf.Scalar; dispose: () => void }>;
 
-/** Validates and resolves the options every trainer shares; throws `INVALID_OPTION` naming the bad one. */
-export function resolveSettings(who: string, o: TrainingOptions, defaults: { epochs: number }): LoopSettings {
-  const epochs = checkInteger(`${who}: epochs`, o.epochs ?? defaults.epochs, 1);
-  const batchSize = checkInteger(`${who}: batchSize`, o.batchSize ?? 128, 1);
-  const lr = o.learningRate ?? 1e-3;
-  if (typeof lr !== 'function') checkNumber(`${who}: learningRate`, lr, 0);
-  const bounds = o.bounds ?? [0, 1];
-  if (!Array.isArray(bounds) || bounds.length !== 2 || !(bounds[0] < bounds[1])) {
-    throw new AdvxError('INVALID_OPTION', `${who}: bounds must be [low, high] with low < high, got ${JSON.stringify(bounds)}.`);
-  }
-  const ev = o.evaluation;
-  if (ev !== undefined) {
-    if (typeof ev.attack?.run !== 'function') throw new AdvxError('INVALID_OPTION', `${who}: evaluation.attack must be an advx Attack (e.g. pgd() from @advx/attacks).`);
-    checkNumber(`${who}: evaluation.epsilon`, ev.epsilon, 0);
-    if (ev.samples !== undefined) checkInteger(`${who}: evaluation.samples`, ev.samples, 1);
-  }
-  const es = o.earlyStopping;
-  if (es !== undefined) {
-    checkInteger(`${who}: earlyStopping.patience`, es.patience, 0);
-    if (es.monitor !== undefined && !['robustAccuracy', 'cleanAccuracy', 'loss'].includes(es.monitor)) {
-      throw new AdvxError('INVALID_OPTION', `${who}: earlyStopping.monitor must be 'robustAccuracy', 'cleanAccuracy' or 'loss', got '${String(es.monitor)}'.`);
-    }
-    if (es.monitor === 'robustAccuracy' && ev === undefined) {
-      throw new AdvxError('INVALID_OPTION', `${who}: earlyStopping on robustAccuracy needs the evaluation option (an attack and an epsilon).`);
-    }
-  }
-  if (o.onCheckpoint !== undefined && typeof o.onCheckpoint !== 'function') {
-    throw new AdvxError('INVALID_OPTION', `${who}: onCheckpoint must be a function (model, report) => void.`);
-  }
-  return { who, epochs, batchSize, learningRate: lr, bounds, evaluation: ev, earlyStopping: es, onCheckpoint: o.onCheckpoint };
+/**
+ * The loop settings from a trainer's resolved options (see `TRAINING_OPTIONS`); the nested
+ * `evaluation` and `earlyStopping` are resolved by {@link checkTraining} (throws `INVALID_OPTION`).
+ */
+export function loopSettings(who: string, o: OptionsResolved<typeof TRAINING_OPTIONS>): LoopSettings {
+  const { evaluation, earlyStopping } = checkTraining(who, o);
+  return { who, epochs: o.epochs, batchSize: o.batchSize, learningRate: o.learningRate, bounds: o.bounds, evaluation, earlyStopping, onCheckpoint: o.onCheckpoint ?? undefined };
 }
 
 /** Throws unless `model` is a tfjs LayersModel with one input and one output. */
@@ -119,8 +95,8 @@ export async function accuracyOf(model: Model, x: tf.Tensor, y: tf.Tensor1D): Pr
 }
 
 /** Robust accuracy of `model` on the first `samples` validation samples under `attack` at `epsilon`. */
-export async function robustAccuracyOf(model: Model, data: LabeledData, ev: RobustEvaluation, seed: number): Promise<number> {
-  const n = Math.min(data.x.shape[0] as number, ev.samples ?? 500);
+export async function robustAccuracyOf(model: Model, data: LabeledData, ev: NonNullable<LoopSettings['evaluation']>, seed: number): Promise<number> {
+  const n = Math.min(data.x.shape[0] as number, ev.samples);
   const [xs, ys] = [tf.slice(data.x, 0, n), tf.slice(data.y, 0, n)];
   try {
     const r = await (ev.attack as Attack).run(model, xs, { labels: ys }, { epsilons: [ev.epsilon], seed });
@@ -132,7 +108,7 @@ export async function robustAccuracyOf(model: Model, data: LabeledData, ev: Robu
   }
 }
 
-const higherIsBetter = (monitor: EarlyStopping['monitor']) => monitor !== 'loss';
+const higherIsBetter = (monitor: 'robustAccuracy' | 'cleanAccuracy' | 'loss') => monitor !== 'loss';
 
 /**
  * Trains `layers` in place (the caller passes a clone) with seeded shuffling, a per-epoch report,

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 
-import { AdvxError, checkInteger, checkNumber, validateGoal, validateInput, type Inspection, type LabeledData, type Model } from '@advx/core';
+import { AdvxError, option, validateGoal, validateInput, type Inspection, type LabeledData, type Model } from '@advx/core';
 
 import { checkModel } from './checks.js';
 import { byClass, rankDescending, rows } from './linalg.js';
@@ -8,16 +8,26 @@ import { byClass, rankDescending, rows } from './linalg.js';
 /** A function from a batch of inputs to one feature row per sample (e.g. penultimate-layer activations). */
 export type FeatureFn = (x: tf.Tensor) => tf.Tensor;
 
-/** Options every dataset inspector shares. */
-export interface InspectorOptionsBase {
-  /**
-   * Features to inspect, `x → [n, d]` (or any shape, flattened per sample): the paper's choice is the
-   * model's penultimate-layer activations, e.g. `layerFeatures(layersModel, 'dense2')`. Default: the
-   * model's logits (weaker: a backdoor is usually far clearer in the penultimate layer).
-   */
-  readonly features?: FeatureFn;
-  /** Samples per forward pass (default 256). */
-  readonly batchSize?: number;
+/** Options every dataset inspector shares (spread first into each inspector's schema). */
+export const INSPECTOR_OPTIONS = {
+  features: option.optional<FeatureFn>(
+    "features to inspect, x → [n, d] (or any shape, flattened per sample): the paper's choice is the model's penultimate-layer activations, e.g. layerFeatures(layersModel, 'dense2')",
+    "the model's logits (weaker: a backdoor is usually far clearer in the penultimate layer)",
+    { type: 'a function x → [n, d]', accepts: (v) => typeof v === 'function' },
+  ),
+  batchSize: option.integer(256, 'samples per forward pass', { min: 1 }),
+};
+
+/** The expected poison fraction ε and the removal factor (flag ⌈factor·ε·n_c⌉ per class). */
+export const REMOVAL_OPTIONS = {
+  poisonFraction: option.number(0.05, 'expected fraction ε of poisoned samples in a class', { min: 0, max: 0.5, above: true, below: true }),
+  removalFactor: option.number(1.5, 'flag the ⌈removalFactor·ε·n_c⌉ highest scores of each class (1.5: as in the paper)', { min: 0, above: true }),
+};
+
+/** Resolved shared inspector options. */
+export interface InspectorSettings {
+  readonly features: FeatureFn | null;
+  readonly batchSize: number;
 }
 
 /** Validates the data and returns its labels and feature rows. */
@@ -25,15 +35,14 @@ export async function inspectData(
   what: string,
   model: Model,
   data: LabeledData,
-  options: InspectorOptionsBase,
+  options: InspectorSettings,
 ): Promise<{ labels: Int32Array; features: number[][] }> {
   checkModel(model, what, false);
   if (!data || !(data.x instanceof tf.Tensor) || !(data.y instanceof tf.Tensor)) {
     throw new AdvxError('INVALID_SHAPE', `${what}: data must be { x, y } tensors (inputs and int32 labels).`);
   }
   const features = options.features ?? ((x: tf.Tensor) => model.logits(x));
-  if (typeof features !== 'function') throw new AdvxError('INVALID_OPTION', `${what}: features must be a function x → [n, d].`);
-  const batchSize = checkInteger(`${what}: batchSize`, options.batchSize ?? 256, 1);
+  const { batchSize } = options;
   await validateInput(model, data.x);
   const n = data.x.shape[0] as number;
   const labels = (await validateGoal({ labels: data.y }, n, model.numClasses)).classes;
@@ -63,10 +72,8 @@ export async function inspectData(
   return { labels, features: rows(all, n, d) };
 }
 
-/** Checks the expected poison fraction ε and the removal factor (flag ⌈factor·ε·n_c⌉ per class). */
-export function removalCount(what: string, poisonFraction: number, removalFactor: number): (classSize: number) => number {
-  checkNumber(`${what}: poisonFraction`, poisonFraction, 0, 0.5, true);
-  checkNumber(`${what}: removalFactor`, removalFactor, 0, Infinity, true);
+/** Flags ⌈removalFactor·ε·n_c⌉ per class (the options resolved by {@link REMOVAL_OPTIONS}). */
+export function removalCount(poisonFraction: number, removalFactor: number): (classSize: number) => number {
   // 1e-9 absorbs float error (1.5 · 0.1 · 300 is 45.000000000000007).
   return (size) => Math.min(size, Math.ceil(removalFactor * poisonFraction * size - 1e-9));
 }

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 
-import { AdvxError, checkInteger, validateGoal, validateInput, type AnyModel, type Model } from '@advx/core';
+import { AdvxError, validateGoal, validateInput, type AnyModel } from '@advx/core';
 
 /** Throws `INVALID_MODEL` unless `model` is an advx model (white-box, or query when `query` is allowed). */
 export function checkModel(model: unknown, what: string, query: boolean): asserts model is AnyModel {
@@ -19,23 +19,6 @@ export async function checkBatch(model: AnyModel, x: tf.Tensor, classes?: tf.Ten
   if (classes === undefined) return undefined;
   return (await validateGoal({ labels: classes }, x.shape[0] as number, model.numClasses)).classes;
 }
-
-/** Rejects option keys not in `known`. */
-export function checkKnownOptions(what: string, options: object | undefined, known: readonly string[]): void {
-  if (options === undefined) return;
-  if (options === null || typeof options !== 'object') throw new AdvxError('INVALID_OPTION', `${what}: options must be an object.`);
-  for (const key of Object.keys(options)) {
-    if (!known.includes(key)) {
-      throw new AdvxError('INVALID_OPTION', `${what}: unknown option '${key}'. Known options: ${known.join(', ')}.`, { option: key });
-    }
-  }
-}
-
-/** Checks a batch size option. */
-export function checkBatchSize(what: string, value: number): number {
-  return checkInteger(`${what}: batchSize`, value, 1);
-}
-
 
 /** Softmax probabilities `[n, C]` of a white-box model, or the scores of a query model. */
 export async function probabilities(model: AnyModel, x: tf.Tensor): Promise<tf.Tensor2D> {

@@ -1,10 +1,3 @@
-import { checkNumber } from '@advx/core';
-
-/** Checks a target false-positive rate in (0, 1). */
-export function checkFpr(what: string, fpr: number): number {
-  return checkNumber(`${what}: falsePositiveRate`, fpr, 0, 1, true);
-}
-
 /**
  * The smallest threshold `t` among the clean scores such that at most a fraction `fpr` of them is
  * strictly above `t` (a sample is flagged when its score is > t).
