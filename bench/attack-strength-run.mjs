@@ -64,7 +64,15 @@ function meanPasses(r, runs) {
 tf.env().set('PROD', true);
 await useWasm();
 const { x, y } = await loadDataset('mnist', { count: N, source: 'shipped' });
-const report = { date: new Date().toISOString(), n: N, backend: `wasm, tfjs ${tf.version_core}`, maxPasses: MAX_PASSES ?? null, grid: GRID, attacks: ATTACKS, models: {} };
+const report = {
+  date: new Date().toISOString(),
+  n: N,
+  backend: `wasm, tfjs ${tf.version_core}`,
+  maxPasses: MAX_PASSES ?? null,
+  grid: GRID,
+  attacks: ATTACKS,
+  models: {},
+};
 const budget = MAX_PASSES === undefined ? {} : { maxPasses: MAX_PASSES };
 
 for (const id of MODELS) {
@@ -100,7 +108,9 @@ for (const id of MODELS) {
       }
       seconds[name] = (Date.now() - t0) / 1000;
       fooledBy[name] = fooled;
-      console.log(`${id} ${norm} ${name}: ${grid.map((_, e) => (1 - fooled[e].filter(Boolean).length / N).toFixed(2)).join(' ')} (${seconds[name].toFixed(0)} s)`);
+      console.log(
+        `${id} ${norm} ${name}: ${grid.map((_, e) => (1 - fooled[e].filter(Boolean).length / N).toFixed(2)).join(' ')} (${seconds[name].toFixed(0)} s)`,
+      );
     }
     const ra = (fooled) => grid.map((_, e) => 1 - fooled[e].filter(Boolean).length / N);
     const best = grid.map((_, e) => 1 - correct.filter((_, i) => Object.values(fooledBy).some((f) => f[e][i]) || !correct[i]).length / N);
@@ -121,8 +131,17 @@ const lines = [];
 for (const [id, m] of Object.entries(report.models)) {
   for (const [norm, t] of Object.entries(m.norms)) {
     const within = MAX_PASSES === undefined ? '' : `; budget ${MAX_PASSES} passes per sample and run`;
-    lines.push('', `${id}, ${norm} (clean ${pct(m.clean)}, n = ${N}${within}); robust accuracy at ε = ${GRID[norm].join(' / ')}`, '', '| attack | optimality | robust accuracy | passes / sample and run (mean, max) | time (s) |', '|---|---|---|---|---|');
-    for (const r of t.rows) lines.push(`| ${r.attack} | ${r.optimality.toFixed(3)} | ${r.curve.map(pct).join(' / ')} | ${r.passes.mean.toFixed(0)}, ${r.passes.max.toFixed(0)} | ${r.seconds.toFixed(0)} |`);
+    lines.push(
+      '',
+      `${id}, ${norm} (clean ${pct(m.clean)}, n = ${N}${within}); robust accuracy at ε = ${GRID[norm].join(' / ')}`,
+      '',
+      '| attack | optimality | robust accuracy | passes / sample and run (mean, max) | time (s) |',
+      '|---|---|---|---|---|',
+    );
+    for (const r of t.rows)
+      lines.push(
+        `| ${r.attack} | ${r.optimality.toFixed(3)} | ${r.curve.map(pct).join(' / ')} | ${r.passes.mean.toFixed(0)}, ${r.passes.max.toFixed(0)} | ${r.seconds.toFixed(0)} |`,
+      );
     lines.push(`| best of all (per sample) | 1 | ${t.best.map(pct).join(' / ')} | | |`);
   }
 }

@@ -128,14 +128,20 @@ for (const row of order) {
   } else {
     perSample[row] = fooled(result, 0);
   }
-  console.log(`${row}: robust ${robust}/${N} = ${(100 * ra).toFixed(1)} % [${last.perEpsilon[0].robustInterval.map((v) => (100 * v).toFixed(1)).join('–')} %] (${seconds.toFixed(1)} s)`);
+  console.log(
+    `${row}: robust ${robust}/${N} = ${(100 * ra).toFixed(1)} % [${last.perEpsilon[0].robustInterval.map((v) => (100 * v).toFixed(1)).join('–')} %] (${seconds.toFixed(1)} s)`,
+  );
   save();
 }
 
 // FAB-T against APGD-T, run alone on the same (clean-correct) samples.
 const fab = perSample['FAB-T'];
 const apgdT = perSample['APGD-T'];
-const idx = (pred) => fab.map((_, j) => j).filter(pred).map((j) => j);
+const idx = (pred) =>
+  fab
+    .map((_, j) => j)
+    .filter(pred)
+    .map((j) => j);
 report.fabTVsApgdT = {
   ranOn: fab.filter((v) => v !== null).length,
   fabTOnly: idx((j) => fab[j] === true && apgdT[j] !== true),
@@ -145,7 +151,9 @@ report.fabTVsApgdT = {
 };
 // Samples any single-attack row fooled that AutoAttack did not (should be none unless seeds or stage order matter).
 const aaFooled = new Set(report.autoAttackStages.flatMap((s) => s.fooledSamples));
-report.foolednotByAutoAttack = Object.fromEntries(Object.entries(perSample).map(([row, f]) => [row, f.map((v, j) => (v === true && !aaFooled.has(j) ? j : -1)).filter((j) => j >= 0)]));
+report.foolednotByAutoAttack = Object.fromEntries(
+  Object.entries(perSample).map(([row, f]) => [row, f.map((v, j) => (v === true && !aaFooled.has(j) ? j : -1)).filter((j) => j >= 0)]),
+);
 report.ordering = {
   autoAttackLeApgdCe: report.rows.AutoAttack.robust <= report.rows['APGD-CE'].robust,
   apgdCeLePgd40: report.rows['APGD-CE'].robust <= report.rows['PGD-40'].robust,
@@ -160,15 +168,29 @@ tf.dispose([x, y]);
 
 const pct = (v) => `${(100 * v).toFixed(1)} %`;
 const ci = (r) => `[${r.map((v) => (100 * v).toFixed(1)).join('–')} %]`;
-const lines = ['', `${MODEL}, Linf ε = ${EPS}, n = ${N} (clean ${pct(report.clean.accuracy)}), wasm ${wasm.threads} threads, tfjs ${tf.version_core}`, '', '| attack | robust accuracy [95 % CI] | robust / n | time (s) |', '|---|---|---|---|'];
+const lines = [
+  '',
+  `${MODEL}, Linf ε = ${EPS}, n = ${N} (clean ${pct(report.clean.accuracy)}), wasm ${wasm.threads} threads, tfjs ${tf.version_core}`,
+  '',
+  '| attack | robust accuracy [95 % CI] | robust / n | time (s) |',
+  '|---|---|---|---|',
+];
 for (const row of order) {
   const r = report.rows[row];
-  lines.push(`| ${row === 'AutoAttack' ? 'AutoAttack standard' : row} | ${pct(r.robustAccuracy)} ${ci(r.interval)} | ${r.robust} / ${N} | ${r.seconds.toFixed(0)} |`);
+  lines.push(
+    `| ${row === 'AutoAttack' ? 'AutoAttack standard' : row} | ${pct(r.robustAccuracy)} ${ci(r.interval)} | ${r.robust} / ${N} | ${r.seconds.toFixed(0)} |`,
+  );
 }
 lines.push('', '| AutoAttack stage | ran on | fooled | robust after | time (s) |', '|---|---|---|---|---|');
-for (const s of report.autoAttackStages) lines.push(`| ${s.label} | ${s.attacked} | ${s.fooled} | ${s.robustAfter} / ${N} ${ci(s.interval)} | ${s.seconds.toFixed(0)} |`);
+for (const s of report.autoAttackStages)
+  lines.push(`| ${s.label} | ${s.attacked} | ${s.fooled} | ${s.robustAfter} / ${N} ${ci(s.interval)} | ${s.seconds.toFixed(0)} |`);
 const c = report.fabTVsApgdT;
-lines.push('', `FAB-T vs APGD-T alone (on ${c.ranOn} clean-correct samples): FAB-T only ${c.fabTOnly.length} [${c.fabTOnly.join(', ')}], APGD-T only ${c.apgdTOnly.length} [${c.apgdTOnly.join(', ')}], both ${c.both}, neither ${c.neither}`);
-lines.push(`ordering AA ≤ APGD-CE: ${report.ordering.autoAttackLeApgdCe}; APGD-CE ≤ PGD-40: ${report.ordering.apgdCeLePgd40}; total ${report.totalSeconds.toFixed(0)} s`);
+lines.push(
+  '',
+  `FAB-T vs APGD-T alone (on ${c.ranOn} clean-correct samples): FAB-T only ${c.fabTOnly.length} [${c.fabTOnly.join(', ')}], APGD-T only ${c.apgdTOnly.length} [${c.apgdTOnly.join(', ')}], both ${c.both}, neither ${c.neither}`,
+);
+lines.push(
+  `ordering AA ≤ APGD-CE: ${report.ordering.autoAttackLeApgdCe}; APGD-CE ≤ PGD-40: ${report.ordering.apgdCeLePgd40}; total ${report.totalSeconds.toFixed(0)} s`,
+);
 console.log(lines.join('\n'));
 if (!NO_SAVE) console.log(`wrote ${file}`);

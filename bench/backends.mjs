@@ -100,11 +100,10 @@ const log = (m) => process.stderr.write(`[bench] ${m}\n`);
 function runWorker(name, extra) {
   const out = join(work, `${name}.json`);
   const t0 = Date.now();
-  const r = spawnSync(
-    process.execPath,
-    [join(here, 'backends.mjs'), '--worker', '--name', name, '--root', root, '--work', work, '--out', out, ...extra],
-    { stdio: ['ignore', 'inherit', 'inherit'], cwd: root },
-  );
+  const r = spawnSync(process.execPath, [join(here, 'backends.mjs'), '--worker', '--name', name, '--root', root, '--work', work, '--out', out, ...extra], {
+    stdio: ['ignore', 'inherit', 'inherit'],
+    cwd: root,
+  });
   const seconds = Math.round((Date.now() - t0) / 1000);
   if (r.status !== 0 || !existsSync(out)) return { error: `exit code ${r.status}${r.signal ? `, signal ${r.signal}` : ''} (see the log above)`, seconds };
   return { ...JSON.parse(readFileSync(out, 'utf8')), seconds };
@@ -122,9 +121,13 @@ function runPyTorch() {
   }
   const out = join(work, 'pytorch.json');
   const t0 = Date.now();
-  const r = spawnSync(PYTHON, [join(here, 'pytorch_bench.py'), '--work', work, '--out', out, '--threads', '2,1', '--runs', PYTORCH_RUNS, '--batch', String(B)], {
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
+  const r = spawnSync(
+    PYTHON,
+    [join(here, 'pytorch_bench.py'), '--work', work, '--out', out, '--threads', '2,1', '--runs', PYTORCH_RUNS, '--batch', String(B)],
+    {
+      stdio: ['ignore', 'inherit', 'inherit'],
+    },
+  );
   const seconds = Math.round((Date.now() - t0) / 1000);
   if (r.status !== 0 || !existsSync(out)) return { error: `pytorch_bench.py exited with ${r.status} (see the log above)`, seconds };
   return { ...JSON.parse(readFileSync(out, 'utf8')), seconds };
@@ -231,7 +234,10 @@ lines.push('| engine | forward | input gradient | PGD-40 (one attack) | adv. tra
 lines.push('|---|---|---|---|---|---|');
 for (const t of [2, 1]) {
   const w = torchAt(t);
-  if (w) lines.push(`| ${LABELS[`pytorch${t}`]} | ${WORKLOADS.map((k) => cell(w[k])).join(' | ')} | ${Math.round((engines.pytorch.maxRssBytes ?? 0) / 2 ** 20)} MiB (both) |`);
+  if (w)
+    lines.push(
+      `| ${LABELS[`pytorch${t}`]} | ${WORKLOADS.map((k) => cell(w[k])).join(' | ')} | ${Math.round((engines.pytorch.maxRssBytes ?? 0) / 2 ** 20)} MiB (both) |`,
+    );
 }
 for (const name of ['wasm2', 'wasm1', 'webgpu', 'cpu']) {
   const e = engines[name];
@@ -254,7 +260,10 @@ const checks = [
 ];
 for (const t of [2, 1]) {
   const w = torchAt(t);
-  if (w) checks.push(`| ${LABELS[`pytorch${t}`]} | reference (vs tfjs cpu: ${engines.pytorch.logitsVsTfjsCpu.maxAbsDiff.toExponential(1)}) | reference | reference | ${w.pgd40.successRate} | — | — |`);
+  if (w)
+    checks.push(
+      `| ${LABELS[`pytorch${t}`]} | reference (vs tfjs cpu: ${engines.pytorch.logitsVsTfjsCpu.maxAbsDiff.toExponential(1)}) | reference | reference | ${w.pgd40.successRate} | — | — |`,
+    );
 }
 for (const name of ['wasm2', 'wasm1', 'webgpu', 'cpu']) {
   const e = engines[name];
@@ -299,8 +308,14 @@ process.stdout.write(`\n${table}\n\n${checksTable}\n\n`);
 if (previous) log(`--retable: time stamps, commit and machine figures kept from ${relative(root, opt('out'))}`);
 for (const [name, e] of Object.entries(engines)) {
   if (e.error) continue;
-  if (e.vsPyTorch) log(`${name}: logits max |diff| vs PyTorch ${e.vsPyTorch.logits.maxAbsDiff.toExponential(2)}, input-gradient cosine ${e.vsPyTorch.inputGrad.cosine.toFixed(5)}`);
-  if (e.leak) log(`${name}: numTensors over ${e.leak.steps} input-gradient steps: ${e.leak.counts.map((c) => c.numTensors).join(' → ')} (${e.leak.flat ? 'flat' : 'NOT FLAT'})`);
+  if (e.vsPyTorch)
+    log(
+      `${name}: logits max |diff| vs PyTorch ${e.vsPyTorch.logits.maxAbsDiff.toExponential(2)}, input-gradient cosine ${e.vsPyTorch.inputGrad.cosine.toFixed(5)}`,
+    );
+  if (e.leak)
+    log(
+      `${name}: numTensors over ${e.leak.steps} input-gradient steps: ${e.leak.counts.map((c) => c.numTensors).join(' → ')} (${e.leak.flat ? 'flat' : 'NOT FLAT'})`,
+    );
 }
 if (QUICK && !args.includes('--out')) {
   log('--quick: results not saved');

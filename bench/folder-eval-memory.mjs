@@ -58,7 +58,14 @@ async function writeModel() {
   await tf.setBackend('cpu');
   const m = tfl.sequential({
     layers: [
-      tfl.layers.conv2d({ inputShape: [SIZE, SIZE, 3], filters: 8, kernelSize: 3, strides: 4, activation: 'relu', kernelInitializer: tfl.initializers.glorotUniform({ seed: 1 }) }),
+      tfl.layers.conv2d({
+        inputShape: [SIZE, SIZE, 3],
+        filters: 8,
+        kernelSize: 3,
+        strides: 4,
+        activation: 'relu',
+        kernelInitializer: tfl.initializers.glorotUniform({ seed: 1 }),
+      }),
       tfl.layers.conv2d({ filters: 16, kernelSize: 3, strides: 2, activation: 'relu', kernelInitializer: tfl.initializers.glorotUniform({ seed: 2 }) }),
       tfl.layers.globalAveragePooling2d({}),
       tfl.layers.dense({ units: CLASSES, kernelInitializer: tfl.initializers.glorotUniform({ seed: 3 }) }),
@@ -68,7 +75,10 @@ async function writeModel() {
   mkdirSync(dir, { recursive: true });
   await m.save(
     tf.io.withSaveHandler(async (a) => {
-      writeFileSync(path.join(dir, 'model.json'), JSON.stringify({ modelTopology: a.modelTopology, weightsManifest: [{ paths: ['weights.bin'], weights: a.weightSpecs }] }));
+      writeFileSync(
+        path.join(dir, 'model.json'),
+        JSON.stringify({ modelTopology: a.modelTopology, weightsManifest: [{ paths: ['weights.bin'], weights: a.weightSpecs }] }),
+      );
       writeFileSync(path.join(dir, 'weights.bin'), Buffer.from(a.weightData));
       return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
     }),
@@ -92,7 +102,26 @@ const jpegBytes = writeImages();
 const writeMs = Date.now() - t0;
 const model = await writeModel();
 const out = path.join(tmp, 'report');
-const args = [path.join(root, 'packages/eval/dist/cli.js'), 'eval', '--model', model, '--data', data, '--attacks', 'fgsm', '--eps', '0.01', '--backend', BACKEND, '--batch-size', BATCH, '--examples', '0', '--out', out];
+const args = [
+  path.join(root, 'packages/eval/dist/cli.js'),
+  'eval',
+  '--model',
+  model,
+  '--data',
+  data,
+  '--attacks',
+  'fgsm',
+  '--eps',
+  '0.01',
+  '--backend',
+  BACKEND,
+  '--batch-size',
+  BATCH,
+  '--examples',
+  '0',
+  '--out',
+  out,
+];
 const started = Date.now();
 const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
 const samples = [];
@@ -142,4 +171,6 @@ rmSync(tmp, { recursive: true, force: true });
 mkdirSync(path.join(root, 'bench/results'), { recursive: true });
 const file = path.join(root, 'bench/results', `folder-eval-memory-${N}-${report.date.slice(0, 16).replace(':', '-')}.json`);
 writeFileSync(file, `${JSON.stringify(report, null, 1)}\n`);
-process.stdout.write(`${N} images 224×224: peak RSS ${report.peakRssMiB} MiB, RSS at 1/4 ${report.rssMiBAt.quarter}, 1/2 ${report.rssMiBAt.half}, 3/4 ${report.rssMiBAt.threeQuarters}, end ${report.rssMiBAt.end} MiB; ${wallS.toFixed(0)} s (${report.imagesPerS} img/s) → ${path.relative(root, file)}\n`);
+process.stdout.write(
+  `${N} images 224×224: peak RSS ${report.peakRssMiB} MiB, RSS at 1/4 ${report.rssMiBAt.quarter}, 1/2 ${report.rssMiBAt.half}, 3/4 ${report.rssMiBAt.threeQuarters}, end ${report.rssMiBAt.end} MiB; ${wallS.toFixed(0)} s (${report.imagesPerS} img/s) → ${path.relative(root, file)}\n`,
+);

@@ -56,7 +56,10 @@ async function main() {
     }
   };
   const median = (v) => [...v].sort((a, b) => a - b)[v.length >> 1];
-  const sha = (a) => createHash('sha256').update(Buffer.from(a.buffer, a.byteOffset, a.byteLength)).digest('hex');
+  const sha = (a) =>
+    createHash('sha256')
+      .update(Buffer.from(a.buffer, a.byteOffset, a.byteLength))
+      .digest('hex');
 
   const rows = [];
   for (const shape of [
@@ -157,7 +160,10 @@ async function main() {
     '| step P(x′ + α·sign(g)) on wasm | composed (7 kernels) | fused (1 kernel) | speed-up | same bits |',
     '|---|---|---|---|---|',
     ...rows.map((r) => `| [${r.shape.join(', ')}] | ${r.composedMs} ms | ${r.fusedMs} ms | ${r.speedup}× | ${r.identical ? 'yes' : '**no**'} |`),
-    ...attackRows.map((r) => `| ${r.model}: ${r.attack} at ε 0.3, ${r.n} images (${r.backwardRows} gradient rows) | ${r.composedS} s | ${r.fusedS} s | ${r.speedup}× | ${r.identical ? 'yes' : '**no**'} |`),
+    ...attackRows.map(
+      (r) =>
+        `| ${r.model}: ${r.attack} at ε 0.3, ${r.n} images (${r.backwardRows} gradient rows) | ${r.composedS} s | ${r.fusedS} s | ${r.speedup}× | ${r.identical ? 'yes' : '**no**'} |`,
+    ),
   ].join('\n');
   console.log(table);
   const startedAt = new Date();

@@ -49,7 +49,11 @@ function readNet(net) {
   const part = (e) => floats.subarray(e.offset, e.offset + e.length);
   const raw = new Map(meta.weights.map((e) => [e.name, { shape: e.shape, values: part(e) }]));
   const ref = meta.reference;
-  return { meta, raw, reference: { x: part(ref.x), logits: part(ref.logits), inputGrad: part(ref.inputGrad), labels: Int32Array.from(ref.labels), batch: ref.batch } };
+  return {
+    meta,
+    raw,
+    reference: { x: part(ref.x), logits: part(ref.logits), inputGrad: part(ref.inputGrad), labels: Int32Array.from(ref.labels), batch: ref.batch },
+  };
 }
 
 /**
@@ -85,7 +89,15 @@ function buildNet(net, raw) {
   const fc = (x) => tf.add(tf.matMul(tf.mean(x, [1, 2]), fcW), fcB);
   let forward;
   if (net.startsWith('mobilenetv2')) {
-    const config = [[1, 16, 1, 1], [6, 24, 2, 2], [6, 32, 3, 2], [6, 64, 4, 2], [6, 96, 3, 1], [6, 160, 3, 2], [6, 320, 1, 1]];
+    const config = [
+      [1, 16, 1, 1],
+      [6, 24, 2, 2],
+      [6, 32, 3, 2],
+      [6, 64, 4, 2],
+      [6, 96, 3, 1],
+      [6, 160, 3, 2],
+      [6, 320, 1, 1],
+    ];
     const stem = convBn('stem', { stride: small ? 1 : 2 });
     const blocks = [];
     let cin = 32;
@@ -187,7 +199,10 @@ async function check(net, batch) {
     images: n,
     logits: compare(await logits.data(), reference.logits.subarray(0, n * meta.numClasses)),
     // The reference gradient is of the mean over reference.batch images; rescale to the mean over n.
-    inputGrad: compare(Float32Array.from(await grad.data(), (v) => (v * n) / reference.batch), reference.inputGrad.subarray(0, n * per)),
+    inputGrad: compare(
+      Float32Array.from(await grad.data(), (v) => (v * n) / reference.batch),
+      reference.inputGrad.subarray(0, n * per),
+    ),
     seconds: round((performance.now() - t0) / 1000, 2),
   };
   tf.dispose([logits, grad]);
@@ -284,7 +299,12 @@ async function bench(net, plan) {
           .slice(0, 12)
           .map((kk) => ({ name: kk.name, ms: Math.round(kk.kernelTimeMs || 0), inputShapes: kk.inputShapes, outputShapes: kk.outputShapes })),
       };
-      log(`profile: ${result.profile.totalKernelMs} ms in ${info.kernels.length} kernels; ${top.slice(0, 8).map(([n, e]) => `${n} ${Math.round(e.ms)}`).join(', ')}`);
+      log(
+        `profile: ${result.profile.totalKernelMs} ms in ${info.kernels.length} kernels; ${top
+          .slice(0, 8)
+          .map(([n, e]) => `${n} ${Math.round(e.ms)}`)
+          .join(', ')}`,
+      );
     }
     tf.dispose([x, labels]);
     save();
@@ -314,7 +334,13 @@ const backend = opt('backend', 'cpu');
 const threads = Number(opt('threads', '1'));
 const setup = await setUpBackend(backend, threads);
 await tf.ready();
-const head = { backend, threads: backend === 'wasm' ? threads : undefined, engine: tf.getBackend(), setup: { ...setup, kernels: setup.kernels }, startedAt: new Date().toISOString() };
+const head = {
+  backend,
+  threads: backend === 'wasm' ? threads : undefined,
+  engine: tf.getBackend(),
+  setup: { ...setup, kernels: setup.kernels },
+  startedAt: new Date().toISOString(),
+};
 if (ROLE === 'check') {
   const rows = {};
   for (const spec of opt('nets', '').split(',')) {

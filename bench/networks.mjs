@@ -64,7 +64,9 @@ const loadAverage = () => os.loadavg().map((v) => +v.toFixed(2));
 function exportNets() {
   for (const net of ONLY_NETS) {
     if (existsSync(join(work, `${net}.json`))) continue;
-    const r = spawnSync(PYTHON, [join(here, 'networks_torch.py'), '--role', 'export', '--net', net, '--work', work, '--ref-batch', '4'], { stdio: ['ignore', 'inherit', 'inherit'] });
+    const r = spawnSync(PYTHON, [join(here, 'networks_torch.py'), '--role', 'export', '--net', net, '--work', work, '--ref-batch', '4'], {
+      stdio: ['ignore', 'inherit', 'inherit'],
+    });
     if (r.status !== 0) {
       log(`exporting ${net} failed (exit ${r.status}): PyTorch (Debian's python3-torch for ${PYTHON}) is needed to build the weights both sides share`);
       process.exit(1);
@@ -79,17 +81,60 @@ function runOne(engine, net) {
   const t0 = Date.now();
   let r;
   if (engine.startsWith('pytorch')) {
-    const runs = Object.entries(p.runs).map(([k, v]) => `${k}=${v}`).join(',');
-    r = spawnSync(PYTHON, [join(here, 'networks_torch.py'), '--role', 'bench', '--net', net, '--work', work, '--threads', engine.slice(-1), '--batch', String(p.batch), '--runs', runs, '--out', out], {
-      stdio: ['ignore', 'inherit', 'inherit'],
-    });
+    const runs = Object.entries(p.runs)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(',');
+    r = spawnSync(
+      PYTHON,
+      [
+        join(here, 'networks_torch.py'),
+        '--role',
+        'bench',
+        '--net',
+        net,
+        '--work',
+        work,
+        '--threads',
+        engine.slice(-1),
+        '--batch',
+        String(p.batch),
+        '--runs',
+        runs,
+        '--out',
+        out,
+      ],
+      {
+        stdio: ['ignore', 'inherit', 'inherit'],
+      },
+    );
   } else {
     const backend = engine.replace(/\d+$/, '');
     const workloads = Object.fromEntries(Object.entries(p.runs).map(([k, v]) => [k, { batch: p.batch, runs: v }]));
     const workerPlan = { workloads, profile: engine !== 'webgpu', checkImages: size(net) === 224 ? 1 : 4 };
     r = spawnSync(
       process.execPath,
-      [join(here, 'networks.mjs'), '--worker', '--name', `${engine} ${net}`, '--role', 'bench', '--backend', backend, '--threads', engine.slice(-1) === '2' ? '2' : '1', '--net', net, '--work', work, '--root', root, '--out', out, '--plan', JSON.stringify(workerPlan)],
+      [
+        join(here, 'networks.mjs'),
+        '--worker',
+        '--name',
+        `${engine} ${net}`,
+        '--role',
+        'bench',
+        '--backend',
+        backend,
+        '--threads',
+        engine.slice(-1) === '2' ? '2' : '1',
+        '--net',
+        net,
+        '--work',
+        work,
+        '--root',
+        root,
+        '--out',
+        out,
+        '--plan',
+        JSON.stringify(workerPlan),
+      ],
       { stdio: ['ignore', 'inherit', 'inherit'], cwd: root, env: { ...process.env, XDG_RUNTIME_DIR: process.env.XDG_RUNTIME_DIR ?? os.tmpdir() } },
     );
   }
@@ -107,7 +152,11 @@ function runOne(engine, net) {
 function gitCommit() {
   try {
     const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root, encoding: 'utf8' }).trim();
-    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'bench', 'packages/backend-wasm', 'packages/core', 'packages/attacks'], { cwd: root, encoding: 'utf8' }).trim() !== '';
+    const dirty =
+      execFileSync('git', ['status', '--porcelain', '--', 'bench', 'packages/backend-wasm', 'packages/core', 'packages/attacks'], {
+        cwd: root,
+        encoding: 'utf8',
+      }).trim() !== '';
     return dirty ? `${head} (uncommitted changes under bench/ or the packages it uses)` : head;
   } catch {
     return null;

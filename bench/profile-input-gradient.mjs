@@ -37,7 +37,9 @@ for (let i = 0; i < runs; i++) {
 }
 times.sort((a, b) => a - b);
 const med = times[times.length >> 1];
-console.log(`input gradient, batch 128, wasm ${threads} thread(s): median ${med.toFixed(1)} ms = ${((128 / med) * 1000).toFixed(0)} img/s (runs: ${times.map((t) => t.toFixed(0)).join(' ')})`);
+console.log(
+  `input gradient, batch 128, wasm ${threads} thread(s): median ${med.toFixed(1)} ms = ${((128 / med) * 1000).toFixed(0)} img/s (runs: ${times.map((t) => t.toFixed(0)).join(' ')})`,
+);
 const info = await tf.profile(once);
 const byName = new Map();
 for (const k of info.kernels) {
@@ -49,7 +51,9 @@ for (const k of info.kernels) {
 }
 const total = [...byName.values()].reduce((s, e) => s + e.ms, 0);
 console.log(`tf.profile: ${info.kernels.length} kernels, ${total.toFixed(1)} ms in kernels`);
-for (const [name, e] of [...byName].sort((a, b) => b[1].ms - a[1].ms)) console.log(`  ${name.padEnd(24)} ${e.ms.toFixed(1).padStart(7)} ms  (${e.calls} calls)`);
-for (const k of info.kernels.filter((k) => k.kernelTimeMs > 2)) console.log(`    ${k.name} ${k.inputShapes.map((s) => `[${s}]`).join(' ')} ${k.kernelTimeMs.toFixed(1)} ms`);
+for (const [name, e] of [...byName].sort((a, b) => b[1].ms - a[1].ms))
+  console.log(`  ${name.padEnd(24)} ${e.ms.toFixed(1).padStart(7)} ms  (${e.calls} calls)`);
+for (const k of info.kernels.filter((k) => k.kernelTimeMs > 2))
+  console.log(`    ${k.name} ${k.inputShapes.map((s) => `[${s}]`).join(' ')} ${k.kernelTimeMs.toFixed(1)} ms`);
 tf.dispose([x, y]);
 zoo.layers.dispose();

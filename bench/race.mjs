@@ -145,7 +145,11 @@ function exportModel(id, dir) {
 
 function runAdvx(id, label, extra) {
   const out = join(work, id, `advx-${label}`);
-  const r = timed(process.execPath, [join(root, 'packages/eval/bin/advx.js'), 'eval', '--model', id, '--n', String(N), '--out', out, ...extra], join(work, id, `advx-${label}.log`));
+  const r = timed(
+    process.execPath,
+    [join(root, 'packages/eval/bin/advx.js'), 'eval', '--model', id, '--n', String(N), '--out', out, ...extra],
+    join(work, id, `advx-${label}.log`),
+  );
   if (r.error) return { command: `advx eval --model ${id} --n ${N} ${extra.join(' ')}`, ...r };
   const res = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
   return {
@@ -228,7 +232,7 @@ for (const id of MODELS) {
 machine.loadAverageAtEnd = loadAverage();
 
 const pct = (v) => (v === undefined || v === null ? '—' : `${(100 * v).toFixed(1)} %`);
-const pp = (a, b) => (a === undefined || b === undefined ? '—' : `${(100 * (b - a) >= 0 ? '+' : '')}${(100 * (b - a)).toFixed(1)}`);
+const pp = (a, b) => (a === undefined || b === undefined ? '—' : `${100 * (b - a) >= 0 ? '+' : ''}${(100 * (b - a)).toFixed(1)}`);
 const sec = (v) => (v === undefined ? '—' : v.toFixed(1));
 const ratio = (torch, advx) => (torch?.wallSeconds && advx?.wallSeconds ? +(torch.wallSeconds / advx.wallSeconds).toFixed(2) : null);
 
@@ -259,7 +263,15 @@ for (const m of models) {
     const t = torch.attacks[i];
     a.perEpsilon.forEach((p, e) => {
       const q = t?.perEpsilon[e];
-      differences.push({ model: m.id, attack: a.label, torchAttack: t?.label, epsilon: p.epsilon, advx: p.robustAccuracy, torch: q?.robustAccuracy, torchMinusAdvx: q ? +(q.robustAccuracy - p.robustAccuracy).toFixed(4) : null });
+      differences.push({
+        model: m.id,
+        attack: a.label,
+        torchAttack: t?.label,
+        epsilon: p.epsilon,
+        advx: p.robustAccuracy,
+        torch: q?.robustAccuracy,
+        torchMinusAdvx: q ? +(q.robustAccuracy - p.robustAccuracy).toFixed(4) : null,
+      });
       attackLines.push(
         `| ${m.id} | ${a.label} / ${t?.label ?? '—'} | ${p.epsilon} | ${pct(p.robustAccuracy)} | ${pct(q?.robustAccuracy)} | ${pp(p.robustAccuracy, q?.robustAccuracy)} | ${e === 0 ? sec(a.seconds) : ''} | ${e === 0 ? sec(t?.seconds) : ''} | ${e === 0 ? `${a.passes?.backward ?? '—'} / ${t?.passes?.backward ?? '—'}` : ''} |`,
       );

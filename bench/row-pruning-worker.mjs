@@ -26,7 +26,9 @@ const t0 = performance.now();
 const r = await attack.run(zoo.model, x, { labels: y }, { epsilons: [0.3], seed: 0 });
 const bytes = await r.clipped[0].data();
 const ms = performance.now() - t0;
-const sha256 = createHash('sha256').update(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)).digest('hex');
+const sha256 = createHash('sha256')
+  .update(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength))
+  .digest('hex');
 const success = r.success[0].filter(Boolean).length / n;
 console.log(JSON.stringify({ model: modelId, attack: attackName, n, ms: Math.round(ms), passes: r.passes, success, sha256 }));
 r.dispose();

@@ -24,7 +24,9 @@ const flag = (name, fallback) => {
 };
 const BEFORE = flag('before');
 if (!BEFORE) {
-  console.error('row-pruning: give --before DIR, a built checkout of the commit before row pruning (git worktree add DIR <commit>; npm ci; npx nx run-many -t build).');
+  console.error(
+    'row-pruning: give --before DIR, a built checkout of the commit before row pruning (git worktree add DIR <commit>; npm ci; npx nx run-many -t build).',
+  );
   process.exit(2);
 }
 const n = Number(flag('n', '500'));
@@ -43,7 +45,11 @@ function attackRun(dir, model, attack) {
 function evalRun(dir, model) {
   const out = mkdtempSync(join(tmpdir(), 'advx-prune-'));
   const t0 = performance.now();
-  const p = spawnSync('node', [join(dir, 'packages/eval/bin/advx.js'), 'eval', '--model', model, '--n', String(evalN), '--threads', String(threads), '--out', join(out, 'r')], { cwd: dir, encoding: 'utf8' });
+  const p = spawnSync(
+    'node',
+    [join(dir, 'packages/eval/bin/advx.js'), 'eval', '--model', model, '--n', String(evalN), '--threads', String(threads), '--out', join(out, 'r')],
+    { cwd: dir, encoding: 'utf8' },
+  );
   const s = (performance.now() - t0) / 1000;
   if (p.status !== 0) throw new Error(`advx eval in ${dir} failed: ${p.stderr}`);
   const result = JSON.parse(readFileSync(join(out, 'r/results.json'), 'utf8'));
@@ -79,5 +85,8 @@ const lines = [
 console.log(lines.join('\n'));
 const stamp = new Date().toISOString().slice(0, 16).replace(':', '-');
 const file = join(AFTER, `bench/results/row-pruning-${stamp}.json`);
-writeFileSync(file, `${JSON.stringify({ date: new Date().toISOString(), before: commit(sides.before), after: commit(sides.after), n, threads, backend: 'wasm', rows }, null, 2)}\n`);
+writeFileSync(
+  file,
+  `${JSON.stringify({ date: new Date().toISOString(), before: commit(sides.before), after: commit(sides.after), n, threads, backend: 'wasm', rows }, null, 2)}\n`,
+);
 console.error(`wrote ${file}`);

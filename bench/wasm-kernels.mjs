@@ -98,9 +98,7 @@ function inputGradStep(p, x, labels) {
 function trainStep(p, x, labels) {
   return tf.tidy(() => {
     const names = Object.keys(shapes);
-    const gs = tf.grads((...ws) => loss(Object.fromEntries(names.map((n, i) => [n, ws[i]])), x, labels))(
-      names.map((n) => p[n]),
-    );
+    const gs = tf.grads((...ws) => loss(Object.fromEntries(names.map((n, i) => [n, ws[i]])), x, labels))(names.map((n) => p[n]));
     return gs.map((g) => tf.sum(g));
   });
 }
@@ -134,7 +132,10 @@ async function timeIt(step, runs) {
     });
     const byKernel = new Map();
     for (const k of info.kernels) byKernel.set(k.name, (byKernel.get(k.name) ?? 0) + k.kernelTimeMs);
-    profile = [...byKernel].sort((a, b) => b[1] - a[1]).slice(0, 8).map(([k, t]) => `${k} ${t.toFixed(0)}`);
+    profile = [...byKernel]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 8)
+      .map(([k, t]) => `${k} ${t.toFixed(0)}`);
   }
   tf.dispose([...Object.values(p), x, labels]);
   const med = median(ms);

@@ -11,7 +11,10 @@ await useWasm();
 const zoo = await loadModel('mnist-cnn');
 const { x, y } = await loadDataset('mnist', { count: 8 });
 const labels = Array.from(await y.data());
-const targets = tf.tensor1d(labels.map((l) => (l + 5) % 10), 'int32');
+const targets = tf.tensor1d(
+  labels.map((l) => (l + 5) % 10),
+  'int32',
+);
 const epsilons = [0.05, 0.1, 0.15, 0.2, 0.25];
 const result = await pgd({ steps: 100, relStepSize: 0.05, earlyStop: false }).run(zoo.model, x, { targets, labels: y }, { epsilons, seed: 0, quantize: 8 });
 

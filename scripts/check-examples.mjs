@@ -62,7 +62,6 @@ const PLACEHOLDERS = {
   ),
 };
 
-
 function walk(dir) {
   const out = [];
   for (const name of readdirSync(dir)) {
@@ -76,7 +75,10 @@ function walk(dir) {
 /** The declared name that follows a doc comment ending at `end` (for messages and file names). */
 function symbolAfter(text, end) {
   const rest = text.slice(end, end + 400);
-  const m = /^\s*(?:export\s+)?(?:declare\s+)?(?:default\s+)?(?:async\s+)?(?:abstract\s+)?(?:function\*?|const|let|class|interface|type|enum|namespace)\s+([A-Za-z_$][\w$]*)/.exec(rest);
+  const m =
+    /^\s*(?:export\s+)?(?:declare\s+)?(?:default\s+)?(?:async\s+)?(?:abstract\s+)?(?:function\*?|const|let|class|interface|type|enum|namespace)\s+([A-Za-z_$][\w$]*)/.exec(
+      rest,
+    );
   if (m) return m[1];
   const member = /^\s*(?:readonly\s+|static\s+|async\s+|get\s+|set\s+)*([A-Za-z_$][\w$]*)\s*[(:?<]/.exec(rest);
   return member ? member[1] : 'module';
@@ -88,7 +90,7 @@ function extract(file) {
   const examples = [];
   let skipped = 0;
   const commentRe = /\/\*\*[\s\S]*?\*\//g;
-  for (let m; (m = commentRe.exec(text)); ) {
+  for (let m; (m = commentRe.exec(text));) {
     const comment = m[0];
     if (!comment.includes('```')) continue;
     const startLine = text.slice(0, m.index).split('\n').length; // 1-based line of `/**`
@@ -132,7 +134,10 @@ for (const pkg of packages) {
   for (const source of walk(path.join(root, 'packages', pkg, 'src')).sort()) {
     const { examples, skipped } = extract(source);
     skippedBlocks += skipped;
-    const rel = path.relative(path.join(root, 'packages', pkg, 'src'), source).replace(/\.ts$/, '').replace(/[\\/]/g, '__');
+    const rel = path
+      .relative(path.join(root, 'packages', pkg, 'src'), source)
+      .replace(/\.ts$/, '')
+      .replace(/[\\/]/g, '__');
     examples.forEach((ex, k) => {
       const file = path.join(outDir, pkg, `${rel}--${ex.symbol}--${k + 1}.ts`);
       entries.push({ pkg, source: path.relative(root, source), ...ex, file });
@@ -155,13 +160,12 @@ const entryPoints = new Map(
   }),
 );
 const allEntries = [...entryPoints.values()].flat();
-writeFileSync(probe, `${allEntries.map((spec, i) => `import * as __p${i} from '${spec}';`).join('\n')}\nexport { ${allEntries.map((_, i) => `__p${i}`).join(', ')} };\n`);
-
-const parsed = ts.parseJsonConfigFileContent(
-  ts.readConfigFile(path.join(outDir, 'tsconfig.json'), ts.sys.readFile).config,
-  ts.sys,
-  outDir,
+writeFileSync(
+  probe,
+  `${allEntries.map((spec, i) => `import * as __p${i} from '${spec}';`).join('\n')}\nexport { ${allEntries.map((_, i) => `__p${i}`).join(', ')} };\n`,
 );
+
+const parsed = ts.parseJsonConfigFileContent(ts.readConfigFile(path.join(outDir, 'tsconfig.json'), ts.sys.readFile).config, ts.sys, outDir);
 if (parsed.errors.length > 0) {
   console.error(ts.formatDiagnostics(parsed.errors, { getCanonicalFileName: (f) => f, getCurrentDirectory: () => root, getNewLine: () => '\n' }));
   process.exit(1);

@@ -1,6 +1,7 @@
 // The docs site's service worker: keeps what the pages loaded so that the playground works offline.
 // Network first (fresh when online), the cache when offline. The page sends the URLs it and its
 // worker loaded before this worker took control; they are stored, and the page is told how many.
+/* global caches, Response */
 const CACHE = 'advx-site-v1';
 
 self.addEventListener('install', () => self.skipWaiting());

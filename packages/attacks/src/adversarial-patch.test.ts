@@ -25,10 +25,26 @@ async function changed(adv: tf.Tensor, x: tf.Tensor): Promise<number[][]> {
 
 describe('adversarial-patch: conformance', () => {
   it('untargeted and targeted on an image MLP (budgets of 2×2, 4×4 and 6×6 stickers)', async () => {
-    assertConformance(await checkAttack(adversarialPatch({ steps: 20, restarts: 2 }), { model: imageNet, x: imageData.x, labels: imageData.labels, epsilons: [4, 16, 36], minSuccess: 0.9 }));
+    assertConformance(
+      await checkAttack(adversarialPatch({ steps: 20, restarts: 2 }), {
+        model: imageNet,
+        x: imageData.x,
+        labels: imageData.labels,
+        epsilons: [4, 16, 36],
+        minSuccess: 0.9,
+      }),
+    );
   });
   it('two stickers', async () => {
-    assertConformance(await checkAttack(adversarialPatch({ steps: 20, stickers: 2 }), { model: imageNet, x: imageData.x, labels: imageData.labels, epsilons: [8, 32, 50], minSuccess: 0.9 }));
+    assertConformance(
+      await checkAttack(adversarialPatch({ steps: 20, stickers: 2 }), {
+        model: imageNet,
+        x: imageData.x,
+        labels: imageData.labels,
+        epsilons: [8, 32, 50],
+        minSuccess: 0.9,
+      }),
+    );
   });
 });
 
@@ -138,7 +154,21 @@ describe('adversarial-patch: placement and math', () => {
   });
 
   it('rejects bad options and non-image models before any work', async () => {
-    for (const bad of [{ steps: 0 }, { stepSize: 0 }, { stepSize: 2 }, { stickers: 0 }, { restarts: 0 }, { positions: [[1, 2]], restarts: 2 }, { positions: [[1, 2]], stickers: 2 }, { positions: [[-1, 0]] }, { positions: [[0.5, 0]] }, { loss: 'dlr' }, { placement: 'center' }, { randomInit: 1 }, { size: 3 }]) {
+    for (const bad of [
+      { steps: 0 },
+      { stepSize: 0 },
+      { stepSize: 2 },
+      { stickers: 0 },
+      { restarts: 0 },
+      { positions: [[1, 2]], restarts: 2 },
+      { positions: [[1, 2]], stickers: 2 },
+      { positions: [[-1, 0]] },
+      { positions: [[0.5, 0]] },
+      { loss: 'dlr' },
+      { placement: 'center' },
+      { randomInit: 1 },
+      { size: 3 },
+    ]) {
       await expectCode('INVALID_OPTION', () => adversarialPatch(bad as never));
     }
     await expectCode('UNSUPPORTED_NORM', () => adversarialPatch({ norm: 'linf' as never }));
@@ -152,11 +182,17 @@ describe('applyPatch', () => {
   it('pastes the patch at each position: (1 − m) ⊙ x + m ⊙ p', async () => {
     const x = tf.tidy(() => tf.reshape(tf.range(0, 2 * 4 * 4 * 2), [2, 4, 4, 2]) as tf.Tensor4D);
     const patch = tf.tensor3d([-1, -2, -3, -4, -5, -6, -7, -8], [2, 2, 2]);
-    const out = applyPatch(x, patch, [[0, 0], [2, 1]]);
+    const out = applyPatch(x, patch, [
+      [0, 0],
+      [2, 1],
+    ]);
     const v = (await out.array()) as number[][][][];
     const xs = (await x.array()) as number[][][][];
     const p = (await patch.array()) as number[][][];
-    const corners = [[0, 0], [2, 1]] as const;
+    const corners = [
+      [0, 0],
+      [2, 1],
+    ] as const;
     for (let i = 0; i < 2; i++) {
       for (let r = 0; r < 4; r++) {
         for (let c = 0; c < 4; c++) {
@@ -168,7 +204,10 @@ describe('applyPatch', () => {
     }
     // Per-sample patches
     const both = tf.stack([patch, tf.neg(patch)]) as tf.Tensor4D;
-    const out2 = applyPatch(x, both, [[1, 1], [1, 1]]);
+    const out2 = applyPatch(x, both, [
+      [1, 1],
+      [1, 1],
+    ]);
     const v2 = (await out2.array()) as number[][][][];
     expect(v2[1]?.[1]?.[1]).toEqual([1, 2]);
     expect(v2[0]?.[1]?.[1]).toEqual([-1, -2]);
@@ -178,7 +217,15 @@ describe('applyPatch', () => {
   it('is differentiable w.r.t. the patch: the gradient of Σ x′ is the number of images', async () => {
     const x = tf.zeros([3, 5, 5, 1]) as tf.Tensor4D;
     const patch = tf.zeros([2, 2, 1]) as tf.Tensor3D;
-    const g = tf.grad((p: tf.Tensor) => tf.sum(applyPatch(x, p as tf.Tensor3D, [[0, 0], [3, 3], [1, 2]])))(patch);
+    const g = tf.grad((p: tf.Tensor) =>
+      tf.sum(
+        applyPatch(x, p as tf.Tensor3D, [
+          [0, 0],
+          [3, 3],
+          [1, 2],
+        ]),
+      ),
+    )(patch);
     expect(Array.from(await g.data())).toEqual([3, 3, 3, 3]);
     tf.dispose([x, patch, g]);
   });
@@ -187,10 +234,25 @@ describe('applyPatch', () => {
     const x = tf.zeros([2, 5, 5, 1]) as tf.Tensor4D;
     const patch = tf.zeros([2, 2, 1]) as tf.Tensor3D;
     const rgb = tf.zeros([2, 2, 3]) as tf.Tensor3D;
-    await expectCode('INVALID_SHAPE', () => applyPatch(x, patch, [[0, 0], [4, 0]]));
+    await expectCode('INVALID_SHAPE', () =>
+      applyPatch(x, patch, [
+        [0, 0],
+        [4, 0],
+      ]),
+    );
     await expectCode('INVALID_SHAPE', () => applyPatch(x, patch, [[0, 0]]));
-    await expectCode('INVALID_SHAPE', () => applyPatch(x, rgb, [[0, 0], [0, 0]]));
-    await expectCode('INVALID_SHAPE', () => applyPatch(x, patch, [[0, 0], [1.5, 0]]));
+    await expectCode('INVALID_SHAPE', () =>
+      applyPatch(x, rgb, [
+        [0, 0],
+        [0, 0],
+      ]),
+    );
+    await expectCode('INVALID_SHAPE', () =>
+      applyPatch(x, patch, [
+        [0, 0],
+        [1.5, 0],
+      ]),
+    );
     tf.dispose([x, patch, rgb]);
   });
 });
@@ -251,7 +313,18 @@ describe('trainPatch and evaluatePatch', () => {
   it('rejects bad input before any work, leaking nothing; aborts', async () => {
     const d = { x: imageData.x, y: imageData.labels };
     const patch = tf.zeros([3, 3, 1]) as tf.Tensor3D;
-    for (const bad of [{ size: 0 }, { size: 9 }, { size: [2, 2.5] }, { size: 3, target: 4 }, { size: 3, steps: 0 }, { size: 3, stepSize: 0 }, { size: 3, loss: 'x' }, { size: 3, optimizer: 'sgd' }, { size: 3, epochs: 1 }, { size: 3, placements: 0 }]) {
+    for (const bad of [
+      { size: 0 },
+      { size: 9 },
+      { size: [2, 2.5] },
+      { size: 3, target: 4 },
+      { size: 3, steps: 0 },
+      { size: 3, stepSize: 0 },
+      { size: 3, loss: 'x' },
+      { size: 3, optimizer: 'sgd' },
+      { size: 3, epochs: 1 },
+      { size: 3, placements: 0 },
+    ]) {
       await expectCode('INVALID_OPTION', () => trainPatch(imageNet, d, bad as never));
     }
     const badY = tf.fill([8], 7, 'int32') as tf.Tensor1D;

@@ -1,14 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 
-import {
-  AdvxError,
-  defineAttack,
-  isAdversarialLogits,
-  option,
-  type AttackContext,
-  type FactoryOptions,
-  type Objective,
-} from '@advx/core';
+import { AdvxError, defineAttack, isAdversarialLogits, option, type AttackContext, type FactoryOptions, type Objective } from '@advx/core';
 
 import { keepBest, lossObjective, type RestartBest } from './internal/gradient-steps.js';
 import { type PatchPosition, type ImageShape, imageShapeOf, asNhwc, drawPosition, stickerMask } from './patch-geometry.js';
@@ -72,7 +64,15 @@ function placementCorners(ctx: PatchContext, s: ImageShape, side: number): Patch
 
 /** Masks `[n, H, W, C]` (as the model's input shape) for the given corners of every sample. */
 function placementMask(ctx: PatchContext, s: ImageShape, side: number, corners = placementCorners(ctx, s, side)): tf.Tensor {
-  return tf.tidy(() => tf.reshape(tf.concat(corners.map((c) => stickerMask(s, side, c)), 0), ctx.x.shape));
+  return tf.tidy(() =>
+    tf.reshape(
+      tf.concat(
+        corners.map((c) => stickerMask(s, side, c)),
+        0,
+      ),
+      ctx.x.shape,
+    ),
+  );
 }
 
 /**
@@ -143,28 +143,47 @@ export const adversarialPatch = defineAttack({
     threat: 'white-box',
     goals: ['untargeted', 'targeted'],
     randomized: true,
-    paper: 'Brown, Mané, Roy, Abadi & Gilmer (2017), "Adversarial Patch", https://arxiv.org/abs/1712.09665; Eykholt et al. (2018), https://arxiv.org/abs/1707.08945',
+    paper:
+      'Brown, Mané, Roy, Abadi & Gilmer (2017), "Adversarial Patch", https://arxiv.org/abs/1712.09665; Eykholt et al. (2018), https://arxiv.org/abs/1707.08945',
   },
   options: {
     steps: option.integer(100, 'signed-gradient steps on the sticker pixels per placement', { min: 1 }),
     stepSize: option.number(0.1, "step per pixel and step, as a fraction of the bounds' width", { min: 0, max: 1, above: true }),
     stickers: option.integer(1, 'number of square stickers sharing the budget', { min: 1 }),
-    positions: option.custom<readonly PatchPosition[]>([], 'fixed top-left corners [row, col] of the stickers, the same for every sample, one per sticker (moved up/left where needed to fit); [] chooses them per sample (see placement)', {
-      type: 'an array of [row, col] corners with non-negative integers (or [] for per-sample placement)',
-      accepts: isPositionList,
-      json: true,
-    }),
-    placement: option.oneOf(['saliency', 'random'], 'saliency', 'first placement of each sample when positions is []: the windows with the largest sum of |∇ₓL| at the clean image, or random; restarts are always random'),
-    restarts: option.integer(4, 'placements tried per sample (1 with fixed positions); per sample the first successful one is kept, else the one with the highest loss', { min: 1 }),
+    positions: option.custom<readonly PatchPosition[]>(
+      [],
+      'fixed top-left corners [row, col] of the stickers, the same for every sample, one per sticker (moved up/left where needed to fit); [] chooses them per sample (see placement)',
+      {
+        type: 'an array of [row, col] corners with non-negative integers (or [] for per-sample placement)',
+        accepts: isPositionList,
+        json: true,
+      },
+    ),
+    placement: option.oneOf(
+      ['saliency', 'random'],
+      'saliency',
+      'first placement of each sample when positions is []: the windows with the largest sum of |∇ₓL| at the clean image, or random; restarts are always random',
+    ),
+    restarts: option.integer(
+      4,
+      'placements tried per sample (1 with fixed positions); per sample the first successful one is kept, else the one with the highest loss',
+      { min: 1 },
+    ),
     randomInit: option.boolean(true, 'start the sticker pixels from uniform noise in the bounds, else from the image'),
     loss: option.oneOf(['ce', 'margin'], 'ce', "loss to ascend: cross-entropy, or Carlini & Wagner's logit margin"),
   },
   check: (o) => {
     if (o.positions.length > 0 && o.positions.length !== o.stickers) {
-      throw new AdvxError('INVALID_OPTION', `adversarial-patch: ${o.positions.length} positions for ${o.stickers} sticker(s); give one [row, col] per sticker or none.`);
+      throw new AdvxError(
+        'INVALID_OPTION',
+        `adversarial-patch: ${o.positions.length} positions for ${o.stickers} sticker(s); give one [row, col] per sticker or none.`,
+      );
     }
     if (o.positions.length > 0 && o.restarts > 1) {
-      throw new AdvxError('INVALID_OPTION', `adversarial-patch: restarts = ${o.restarts} with fixed positions would repeat the same placement; use restarts: 1 or random positions ([]).`);
+      throw new AdvxError(
+        'INVALID_OPTION',
+        `adversarial-patch: restarts = ${o.restarts} with fixed positions would repeat the same placement; use restarts: 1 or random positions ([]).`,
+      );
     }
   },
   checkModel: (model) => {

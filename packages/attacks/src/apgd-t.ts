@@ -75,7 +75,10 @@ export const apgdT = defineAttack({
     ),
     ...APGD_OPTIONS,
     restarts: { ...APGD_OPTIONS.restarts, doc: 'runs per target class; a run after the first starts from a random point' },
-    randomStart: { ...APGD_OPTIONS.randomStart, doc: 'start the first run of every target from a random point on the epsilon sphere too; false starts it at x' },
+    randomStart: {
+      ...APGD_OPTIONS.randomStart,
+      doc: 'start the first run of every target from a random point on the epsilon sphere too; false starts it at x',
+    },
   },
   perturb: async (ctx) => {
     const model = ctx.whiteBox();
@@ -93,8 +96,14 @@ export const apgdT = defineAttack({
     const o = ctx.options;
     const config: ApgdConfig = { steps: o.steps, restarts: o.restarts, randomStart: o.randomStart, rho: o.rho, alpha: o.alpha, earlyStop: o.earlyStop };
     return apgdSearch(ctx, config, k, (group, rows) => {
-      const y = tf.tensor1d(Int32Array.from(rows, (r) => labels[r] as number), 'int32');
-      const t = tf.tensor1d(Int32Array.from(rows, (r) => targets[r * k + group] as number), 'int32');
+      const y = tf.tensor1d(
+        Int32Array.from(rows, (r) => labels[r] as number),
+        'int32',
+      );
+      const t = tf.tensor1d(
+        Int32Array.from(rows, (r) => targets[r * k + group] as number),
+        'int32',
+      );
       return {
         objective: (z) => targetedDlr(z, y, t),
         isAdversarial: (z) => tf.notEqual(tf.argMax(z, 1), y) as tf.Tensor1D,

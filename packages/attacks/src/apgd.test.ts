@@ -147,16 +147,45 @@ function referenceApgd(x0: number[], y: number, eps: number, checkpoints: number
 
 describe('apgd: conformance', () => {
   it('APGD-CE, linf, on the linear model (untargeted and targeted)', async () => {
-    assertConformance(await checkAttack(apgd({ steps: 10 }), { model: linear, x: xLin, labels: yLin, epsilons: [0.05, 0.3, 0.6], minSuccess: 1, minTargetedSuccess: 0.8 }));
+    assertConformance(
+      await checkAttack(apgd({ steps: 10 }), { model: linear, x: xLin, labels: yLin, epsilons: [0.05, 0.3, 0.6], minSuccess: 1, minTargetedSuccess: 0.8 }),
+    );
   });
   it('APGD-CE, l2, on the linear model', async () => {
-    assertConformance(await checkAttack(apgd({ steps: 10, norm: 'l2' }), { model: linear, x: xLin, labels: yLin, epsilons: [0.1, 0.5, 1], minSuccess: 1, minTargetedSuccess: 0.8 }));
+    assertConformance(
+      await checkAttack(apgd({ steps: 10, norm: 'l2' }), {
+        model: linear,
+        x: xLin,
+        labels: yLin,
+        epsilons: [0.1, 0.5, 1],
+        minSuccess: 1,
+        minTargetedSuccess: 0.8,
+      }),
+    );
   });
   it('APGD-DLR, linf, on the ReLU network (targeted DLR for the targeted check)', async () => {
-    assertConformance(await checkAttack(apgd({ steps: 10, loss: 'dlr' }), { model: mlp, x: xMlp, labels: yMlp, epsilons: [0.02, 0.1, 0.3], minSuccess: 1, minTargetedSuccess: 0.8 }));
+    assertConformance(
+      await checkAttack(apgd({ steps: 10, loss: 'dlr' }), {
+        model: mlp,
+        x: xMlp,
+        labels: yMlp,
+        epsilons: [0.02, 0.1, 0.3],
+        minSuccess: 1,
+        minTargetedSuccess: 0.8,
+      }),
+    );
   });
   it('APGD-DLR, l2, on the ReLU network', async () => {
-    assertConformance(await checkAttack(apgd({ steps: 10, loss: 'dlr', norm: 'l2' }), { model: mlp, x: xMlp, labels: yMlp, epsilons: [0.1, 0.5, 1.5], minSuccess: 1, minTargetedSuccess: 0.8 }));
+    assertConformance(
+      await checkAttack(apgd({ steps: 10, loss: 'dlr', norm: 'l2' }), {
+        model: mlp,
+        x: xMlp,
+        labels: yMlp,
+        epsilons: [0.1, 0.5, 1.5],
+        minSuccess: 1,
+        minTargetedSuccess: 0.8,
+      }),
+    );
   });
 });
 
@@ -310,7 +339,11 @@ describe('apgd: invariants', () => {
 
   it('with early stop, rows that found an adversarial leave the run: a batch still equals single runs, with fewer passes (linf, l2, l1)', async () => {
     const steps = 40;
-    for (const [norm, eps] of [['linf', 0.03], ['l2', 0.1], ['l1', 0.4]] as const) {
+    for (const [norm, eps] of [
+      ['linf', 0.03],
+      ['l2', 0.1],
+      ['l1', 0.4],
+    ] as const) {
       const attack = apgd({ norm, steps, restarts: 2 });
       const full = await attack.run(mlp, xMlp, { labels: yMlp }, { epsilons: [eps], seed: 5 });
       const singles = await attack.run(mlp, xMlp, { labels: yMlp }, { epsilons: [eps], seed: 5, batchSize: 1 });
@@ -435,7 +468,12 @@ describe('apgd: presets, losses and validation', () => {
   });
 
   it('DLR on too few classes fails with INVALID_OPTION at run time and leaks nothing', async () => {
-    const twoClass = linearModel({ weights: [[1, -1], [-1, 1]] });
+    const twoClass = linearModel({
+      weights: [
+        [1, -1],
+        [-1, 1],
+      ],
+    });
     const x2 = tf.tensor2d([[0.6, 0.4]]);
     const y2 = tf.tensor1d([0], 'int32');
     await expectCode('INVALID_OPTION', () => apgd({ loss: 'dlr', steps: 2 }).run(twoClass, x2, { labels: y2 }, { epsilons: [0.1] }));
@@ -508,7 +546,7 @@ function referenceApgdL1(ce: Ce, x0: number[], y: number, eps: number, steps: nu
     const count = d - Math.min(Math.max(Math.floor((1 - topk) * d), 0), d - 1);
     const g = gk;
     const xs = xk;
-    const mag = g.map((gj, j) => ((xs[j] as number) <= 0 && gj < 0) || ((xs[j] as number) >= 1 && gj > 0) ? 0 : Math.abs(gj));
+    const mag = g.map((gj, j) => (((xs[j] as number) <= 0 && gj < 0) || ((xs[j] as number) >= 1 && gj > 0) ? 0 : Math.abs(gj)));
     const sorted = [...mag].sort((a, b) => b - a);
     const threshold = sorted[count - 1] as number;
     sorted.forEach((m, j) => j > 0 && m !== sorted[j - 1] && (minGap = Math.min(minGap, Math.abs(m - (sorted[j - 1] as number)))));
@@ -548,8 +586,26 @@ function referenceApgdL1(ce: Ce, x0: number[], y: number, eps: number, steps: nu
 
 describe('apgd: l1 (Croce & Hein 2021, "Mind the box")', () => {
   it('conformance: APGD-CE and APGD-DLR with norm l1 on the linear model and the ReLU network', async () => {
-    assertConformance(await checkAttack(apgd({ steps: 10, norm: 'l1' }), { model: linear, x: xLin, labels: yLin, epsilons: [0.1, 0.5, 1.5], minSuccess: 1, minTargetedSuccess: 0.8 }));
-    assertConformance(await checkAttack(apgd({ steps: 10, norm: 'l1', loss: 'dlr' }), { model: mlp, x: xMlp, labels: yMlp, epsilons: [0.1, 0.5, 2], minSuccess: 1, minTargetedSuccess: 0.8 }));
+    assertConformance(
+      await checkAttack(apgd({ steps: 10, norm: 'l1' }), {
+        model: linear,
+        x: xLin,
+        labels: yLin,
+        epsilons: [0.1, 0.5, 1.5],
+        minSuccess: 1,
+        minTargetedSuccess: 0.8,
+      }),
+    );
+    assertConformance(
+      await checkAttack(apgd({ steps: 10, norm: 'l1', loss: 'dlr' }), {
+        model: mlp,
+        x: xMlp,
+        labels: yMlp,
+        epsilons: [0.1, 0.5, 2],
+        minSuccess: 1,
+        minTargetedSuccess: 0.8,
+      }),
+    );
   });
 
   it('the step-size and sparsity rule: η₀ = ε, 20 % of the coordinates, checkpoints every max(⌊0.04·N⌋, 1) iterations', () => {
@@ -587,7 +643,10 @@ describe('apgd: l1 (Croce & Hein 2021, "Mind the box")', () => {
     ];
     // The bias keeps both rows classified as 0.
     const model = linearModel({ weights: w, bias: [2, 0, 0] });
-    const x = tf.tensor2d([[0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5], [0.5, 0.5, 0.5, 0, 0.5, 0.5, 0.5, 0.5, 0, 0.5]]);
+    const x = tf.tensor2d([
+      [0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5],
+      [0.5, 0.5, 0.5, 0, 0.5, 0.5, 0.5, 0.5, 0, 0.5],
+    ]);
     const y = tf.tensor1d([0, 0], 'int32');
     const eps = 0.2;
     const r = await apgd({ norm: 'l1', steps: 1, randomStart: false, earlyStop: false }).run(model, x, { labels: y }, { epsilons: [eps] });
@@ -646,7 +705,10 @@ describe('apgd: l1 (Croce & Hein 2021, "Mind the box")', () => {
       output: 'logits',
     });
     const rng = new Rng(12);
-    const x = tf.tensor4d(Array.from({ length: 4 * 784 }, () => (rng.uniform() < 0.7 ? 0 : rng.uniform())), [4, 28, 28, 1]);
+    const x = tf.tensor4d(
+      Array.from({ length: 4 * 784 }, () => (rng.uniform() < 0.7 ? 0 : rng.uniform())),
+      [4, 28, 28, 1],
+    );
     const y = tf.tidy(() => tf.cast(tf.argMax(model.logits(x), 1), 'int32') as tf.Tensor1D);
     const eps = 3;
     const r = await apgd({ norm: 'l1', steps: 8, earlyStop: false }).run(model, x, { labels: y }, { epsilons: [eps], seed: 1 });
@@ -726,8 +788,26 @@ describe('apgd: eotSteps (expectation over transformation, eot_iter of the refer
   }
 
   it('conformance with eotSteps 3 (APGD-CE linf and l1 on the linear model)', async () => {
-    assertConformance(await checkAttack(apgd({ steps: 8, eotSteps: 3 }), { model: linear, x: xLin, labels: yLin, epsilons: [0.05, 0.3, 0.6], minSuccess: 1, minTargetedSuccess: 0.8 }));
-    assertConformance(await checkAttack(apgdCe({ steps: 5, eotSteps: 3, norm: 'l1' }), { model: linear, x: xLin, labels: yLin, epsilons: [0.3, 1, 2], minSuccess: 1, minTargetedSuccess: 0.5 }));
+    assertConformance(
+      await checkAttack(apgd({ steps: 8, eotSteps: 3 }), {
+        model: linear,
+        x: xLin,
+        labels: yLin,
+        epsilons: [0.05, 0.3, 0.6],
+        minSuccess: 1,
+        minTargetedSuccess: 0.8,
+      }),
+    );
+    assertConformance(
+      await checkAttack(apgdCe({ steps: 5, eotSteps: 3, norm: 'l1' }), {
+        model: linear,
+        x: xLin,
+        labels: yLin,
+        epsilons: [0.3, 1, 2],
+        minSuccess: 1,
+        minTargetedSuccess: 0.5,
+      }),
+    );
   });
 
   it('a gradient costs eotSteps passes: N steps take (eotSteps − 1)·N more passes than plain APGD (the last iterate needs no gradient)', async () => {
@@ -769,14 +849,23 @@ describe('apgd: eotSteps (expectation over transformation, eot_iter of the refer
     const d = 16;
     const c = 5;
     const wr = new Rng(11);
-    const w = tf.tensor2d(Array.from({ length: d * c }, () => wr.normal()), [d, c]);
-    const v = tf.tensor2d(Array.from({ length: d * c }, () => wr.normal()), [d, c]);
+    const w = tf.tensor2d(
+      Array.from({ length: d * c }, () => wr.normal()),
+      [d, c],
+    );
+    const v = tf.tensor2d(
+      Array.from({ length: d * c }, () => wr.normal()),
+      [d, c],
+    );
     const noisy = (seed: number): Model => {
       const rng = new Rng(seed);
       return fromFunction(
         (x) =>
           tf.tidy(() => {
-            const noise = tf.tensor(Float32Array.from({ length: x.size }, () => 0.05 * rng.normal()), x.shape);
+            const noise = tf.tensor(
+              Float32Array.from({ length: x.size }, () => 0.05 * rng.normal()),
+              x.shape,
+            );
             const xn = tf.add(x, noise) as tf.Tensor2D;
             return tf.add(tf.matMul(xn, w), tf.mul(tf.matMul(tf.sin(tf.mul(xn, 100)), v), 0.05)) as tf.Tensor2D;
           }),
@@ -785,7 +874,10 @@ describe('apgd: eotSteps (expectation over transformation, eot_iter of the refer
     };
     const n = 24;
     const r0 = new Rng(5);
-    const x = tf.tensor2d(Array.from({ length: n * d }, () => r0.uniform()), [n, d]);
+    const x = tf.tensor2d(
+      Array.from({ length: n * d }, () => r0.uniform()),
+      [n, d],
+    );
     const y = tf.tidy(() => tf.cast(tf.argMax(tf.matMul(x, w), 1), 'int32') as tf.Tensor1D);
     const labels = Array.from(await y.data());
     /** Samples that the model misclassifies in a majority of 101 fresh passes. */

@@ -9,10 +9,7 @@ import { logisticRegression, net, netData, rows } from '../test/fixtures.js';
 import { bim } from './bim.js';
 import { pgd } from './pgd.js';
 
-
-
 const { w, b, z, wL1, wL2, model: logistic } = logisticRegression;
-
 
 /** The logistic model rescaled to bounds [lo, lo + width]: same decision function on x' = lo + width·x. */
 function logisticOn(lo: number, width: number): Model {
@@ -34,7 +31,7 @@ async function stepsRun(model: Model, x: tf.Tensor, eps: number, options: Parame
 const pos = [[0.6, 0.3, 0.5, 0.4, 0.5, 0.4]];
 
 describe('bim: conformance', () => {
-  it('linf with Kurakin et al.\'s schedule on an MLP (untargeted and targeted)', async () => {
+  it("linf with Kurakin et al.'s schedule on an MLP (untargeted and targeted)", async () => {
     assertConformance(await checkAttack(bim(), { model: net, ...netData, epsilons: [0.02, 0.1, 0.2] }));
   });
   it('l2 on an MLP', async () => {
@@ -43,7 +40,7 @@ describe('bim: conformance', () => {
 });
 
 describe("bim: Kurakin et al.'s rule", () => {
-  it('runs round(min(ε′ + 4, 1.25·ε′)) steps, ε′ = ε in 1/255 of the bounds\' width', async () => {
+  it("runs round(min(ε′ + 4, 1.25·ε′)) steps, ε′ = ε in 1/255 of the bounds' width", async () => {
     const x01 = tf.tensor2d(pos);
     expect(await stepsRun(logistic, x01, 8 / 255)).toBe(10); // min(12, 10)
     expect(await stepsRun(logistic, x01, 4 / 255)).toBe(5); // min(8, 5)
@@ -120,8 +117,13 @@ describe('bim: the PGD engine without random start', () => {
   for (const norm of ['linf', 'l2'] as const) {
     it(`equals pgd({ randomStart: false }) with the same steps and step size (${norm})`, async () => {
       const eps = norm === 'linf' ? [0.05, 0.1] : [0.3, 0.6];
-      const a = await bim({ norm, steps: 7, stepSize: eps[0] as number / 4 }).run(net, netData.x, { labels: netData.labels }, { epsilons: eps });
-      const p = await pgd({ norm, steps: 7, stepSize: eps[0] as number / 4, randomStart: false }).run(net, netData.x, { labels: netData.labels }, { epsilons: eps, seed: 9 });
+      const a = await bim({ norm, steps: 7, stepSize: (eps[0] as number) / 4 }).run(net, netData.x, { labels: netData.labels }, { epsilons: eps });
+      const p = await pgd({ norm, steps: 7, stepSize: (eps[0] as number) / 4, randomStart: false }).run(
+        net,
+        netData.x,
+        { labels: netData.labels },
+        { epsilons: eps, seed: 9 },
+      );
       for (let e = 0; e < eps.length; e++) expect(await rows(a.clipped[e] as tf.Tensor)).toEqual(await rows(p.clipped[e] as tf.Tensor));
       expect(a.success).toEqual(p.success);
       a.dispose();

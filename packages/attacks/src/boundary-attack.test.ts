@@ -28,7 +28,10 @@ describe('boundaryAttack: converges to the closest adversarial of a linear model
       [0.4, 0.6, 0.5, 0.5, 0.45, 0.55],
     ];
     const xt = tf.tensor2d(xs);
-    const y = tf.tensor1d(xs.map((r) => (z(r) > 0 ? 1 : 0)), 'int32');
+    const y = tf.tensor1d(
+      xs.map((r) => (z(r) > 0 ? 1 : 0)),
+      'int32',
+    );
     const run = async (maxQueries: number) => {
       const r = await boundaryAttack({ maxQueries }).run(toQueryModel(logistic, { output: 'label' }), xt, { labels: y }, { seed: 1 });
       const d = Array.from(r.distances);

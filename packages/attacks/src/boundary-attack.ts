@@ -2,7 +2,15 @@ import type * as tf from '@tensorflow/tfjs-core';
 
 import { defineAttack, option, type FactoryOptions, type Rng } from '@advx/core';
 
-import { blendedNoiseStart, clipInPlace, l2Distance, SearchBudget, searchEachDecision, type DecisionSearchInput, type SampleSearch } from './internal/black-box.js';
+import {
+  blendedNoiseStart,
+  clipInPlace,
+  l2Distance,
+  SearchBudget,
+  searchEachDecision,
+  type DecisionSearchInput,
+  type SampleSearch,
+} from './internal/black-box.js';
 
 /** A bounded window of the latest outcomes, for the success rates that adapt the steps. */
 class Outcomes {
@@ -32,7 +40,14 @@ function euclid(v: Float64Array): number {
  * to the direction to the input, of length `spherical·dist`, projected back onto the sphere of radius
  * `dist` around the input (the spherical candidate), then a step of `source·dist` towards the input.
  */
-function proposals(x: Float32Array, adv: Float32Array, spherical: number, source: number, rng: Rng, bounds: readonly [number, number]): { candidate: Float32Array; sphere: Float32Array } {
+function proposals(
+  x: Float32Array,
+  adv: Float32Array,
+  spherical: number,
+  source: number,
+  rng: Rng,
+  bounds: readonly [number, number],
+): { candidate: Float32Array; sphere: Float32Array } {
   const [lo, hi] = bounds;
   const d = x.length;
   const toX = Float64Array.from(x, (v, i) => v - (adv[i] as number));

@@ -3,14 +3,13 @@ import { afterAll, describe, expect, it } from 'vitest';
 
 import { assertConformance, checkAttack } from '@advx/core/testing';
 
-import { argmax, errorCode, fourClassLinear, median, reluNet, runnerUp as runnerUpOf, uniformRows, unitScaleMlp as mlp } from '../test/fixtures.js';
+import { argmax, errorCode, fourClassLinear, median, reluNet, runnerUp as runnerUpOf } from '../test/fixtures.js';
 
 import { carliniWagnerL2 } from './carlini-wagner-l2.js';
 import { adamStep } from './internal/adam.js';
 import { deepfool } from './deepfool.js';
 
 const { weights: W, xs: xsLinear, model: linear, x: xLinear, labels: labelsLinear, logits: logitsOf, toClass, exactDistance } = fourClassLinear;
-
 
 /**
  * L2 distances from `row` to the boundaries of the linear model: `exact`, the minimal distance to the
@@ -24,7 +23,6 @@ function boundaryDistances(row: readonly number[]): { exact: number; runnerUp: n
 const { model: net, x: xNet, labels: labelsNet } = reluNet;
 
 afterAll(() => tf.dispose([xNet, labelsNet]));
-
 
 describe('adamStep', () => {
   it('matches Adam computed by hand on the quadratic ½·Σ a(w − b)²', async () => {
@@ -64,10 +62,22 @@ describe('adamStep', () => {
   });
 
   it('is element-wise: a batch of rows steps like each row alone', async () => {
-    const w = tf.tensor2d([[0.5, -1], [2, 0.25]]);
-    const g = tf.tensor2d([[1, -2], [0.5, 3]]);
-    const m = tf.tensor2d([[0.1, 0], [-0.2, 0.3]]);
-    const v = tf.tensor2d([[0.01, 0.02], [0.03, 0.04]]);
+    const w = tf.tensor2d([
+      [0.5, -1],
+      [2, 0.25],
+    ]);
+    const g = tf.tensor2d([
+      [1, -2],
+      [0.5, 3],
+    ]);
+    const m = tf.tensor2d([
+      [0.1, 0],
+      [-0.2, 0.3],
+    ]);
+    const v = tf.tensor2d([
+      [0.01, 0.02],
+      [0.03, 0.04],
+    ]);
     const all = adamStep(w, g, m, v, 3, 0.01);
     const both = await all.w.array();
     for (let r = 0; r < 2; r++) {
@@ -193,6 +203,13 @@ describe('carliniWagnerL2', () => {
     expect(errorCode(() => carliniWagnerL2({ confidence: -1 }))).toBe('INVALID_OPTION');
     expect(errorCode(() => carliniWagnerL2({ abortEarly: 'yes' as unknown as boolean }))).toBe('INVALID_OPTION');
     expect(errorCode(() => carliniWagnerL2({ norm: 'linf' as never }))).toBe('UNSUPPORTED_NORM');
-    expect(carliniWagnerL2().options).toMatchObject({ steps: 1000, binarySearchSteps: 9, initialConst: 1e-3, learningRate: 0.01, confidence: 0, abortEarly: true });
+    expect(carliniWagnerL2().options).toMatchObject({
+      steps: 1000,
+      binarySearchSteps: 9,
+      initialConst: 1e-3,
+      learningRate: 0.01,
+      confidence: 0,
+      abortEarly: true,
+    });
   });
 });

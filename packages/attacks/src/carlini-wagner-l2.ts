@@ -99,10 +99,7 @@ export const carliniWagnerL2 = defineAttack({
     initialConst: option.number(1e-3, 'first value of the constant c that weighs the classification loss against the distance', { min: 0, above: true }),
     learningRate: option.number(0.01, 'Adam learning rate in the tanh space w', { min: 0, above: true }),
     confidence: option.number(0, 'confidence κ: the margin by which the adversarial class must win', { min: 0 }),
-    abortEarly: option.boolean(
-      true,
-      "end a sample's binary-search step when its loss has not decreased by 0.01 % over the last ceil(steps / 10) iterations",
-    ),
+    abortEarly: option.boolean(true, "end a sample's binary-search step when its loss has not decreased by 0.01 % over the last ceil(steps / 10) iterations"),
   },
   perturb: async (ctx) => {
     const { steps, binarySearchSteps, initialConst, learningRate, confidence, abortEarly } = ctx.options;
@@ -111,8 +108,7 @@ export const carliniWagnerL2 = defineAttack({
     const [lo, hi] = ctx.bounds;
     const half = (hi - lo) / 2;
     const margin = cwMargin(ctx, ctx.whiteBox().numClasses, confidence);
-    const broadcast = (rows: tf.Tensor1D): tf.Tensor =>
-      tf.broadcastTo(tf.reshape(rows, [n, ...new Array<number>(x.rank - 1).fill(1)]), x.shape);
+    const broadcast = (rows: tf.Tensor1D): tf.Tensor => tf.broadcastTo(tf.reshape(rows, [n, ...new Array<number>(x.rank - 1).fill(1)]), x.shape);
 
     const inactive = tf.logicalNot(ctx.active) as tf.Tensor1D;
     const w0 = tf.tidy(() => tf.atanh(tf.mul(tf.sub(tf.div(tf.sub(x, lo), half), 1), ATANH_SAFETY)));

@@ -64,7 +64,6 @@ const labelsNet = tf.tidy(() => tf.cast(tf.argMax(net20.logits(xNet), 1), 'int32
 
 afterAll(() => tf.dispose([xNet, labelsNet]));
 
-
 describe('ddn', () => {
   it('passes the attack conformance suite (minimization, untargeted and targeted) on a linear model and a ReLU network', async () => {
     assertConformance(
@@ -186,7 +185,8 @@ describe('ddn', () => {
     // Class 1 wins where s = Σx > 3.3: z = [0, 5·relu(s − 3.2) − 0.5]. Below s = 3.2 the gradient is exactly
     // zero; the minimal distance is (3.3 − s)/√6 (the boundary points lie inside the box).
     const flatModel = fromFunction(
-      (x) => tf.concat([tf.zeros([x.shape[0] as number, 1]), tf.sub(tf.mul(tf.relu(tf.sub(tf.sum(x as tf.Tensor2D, 1, true), 3.2)), 5), 0.5)], 1) as tf.Tensor2D,
+      (x) =>
+        tf.concat([tf.zeros([x.shape[0] as number, 1]), tf.sub(tf.mul(tf.relu(tf.sub(tf.sum(x as tf.Tensor2D, 1, true), 3.2)), 5), 0.5)], 1) as tf.Tensor2D,
       { inputShape: [6], numClasses: 2, bounds: [0, 1], output: 'logits' },
     );
     const rows = points(11, 6, 6, 0.35, 0.5);

@@ -95,11 +95,15 @@ export const ddn = defineAttack({
     initNorm: option.number(1, 'initial norm budget ε₀, relative to hi − lo', { min: 0, above: true }),
     initStepSize: option.number(1, 'step size α₀ at the first iteration, relative to hi − lo; cosine-annealed down to minStepSize', { min: 0, above: true }),
     minStepSize: option.number(0.01, 'the step size the cosine schedule approaches at the last iteration, relative to hi − lo', { min: 0 }),
-    levels: option.custom<number>(256, 'quantisation: after every step each value is rounded to the nearest of levels evenly spaced values (256 for 8-bit images; 0: off)', {
-      type: '0 (off) or an integer in [2, ∞)',
-      accepts: (v) => v === 0 || (typeof v === 'number' && Number.isInteger(v) && v >= 2),
-      json: true,
-    }),
+    levels: option.custom<number>(
+      256,
+      'quantisation: after every step each value is rounded to the nearest of levels evenly spaced values (256 for 8-bit images; 0: off)',
+      {
+        type: '0 (off) or an integer in [2, ∞)',
+        accepts: (v) => v === 0 || (typeof v === 'number' && Number.isInteger(v) && v >= 2),
+        json: true,
+      },
+    ),
   },
   check: (o) => {
     if (o.minStepSize > o.initStepSize) {

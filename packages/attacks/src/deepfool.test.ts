@@ -4,7 +4,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { isAdvxError } from '@advx/core';
 import { assertConformance, checkAttack } from '@advx/core/testing';
 
-import { argmax, fourClassLinear, reluNet, unitScaleMlp as mlp } from '../test/fixtures.js';
+import { argmax, fourClassLinear, reluNet } from '../test/fixtures.js';
 
 import { deepfool } from './deepfool.js';
 
@@ -12,8 +12,16 @@ import { deepfool } from './deepfool.js';
 // closed-form minimal distances apply. `boundary(row, k, norm)` is the distance from `row` to the
 // boundary between its class y and class k in the dual norm q of the attack norm,
 // (z_y − z_k)/‖w_y − w_k‖_q, q = 2 for l2 and q = 1 for linf; `closest` its minimum over k ≠ y.
-const { weights: W, xs: xsLinear, model: linear, x: xLinear, labels: labelsLinear, logits: logitsOf, toClass: boundary, exactDistance: closest } =
-  fourClassLinear;
+const {
+  weights: W,
+  xs: xsLinear,
+  model: linear,
+  x: xLinear,
+  labels: labelsLinear,
+  logits: logitsOf,
+  toClass: boundary,
+  exactDistance: closest,
+} = fourClassLinear;
 
 const { model: net, x: xNet, labels: labelsNet } = reluNet;
 

@@ -102,8 +102,7 @@ export const deepfool = defineAttack({
       const order = tf.topk(ranked, k - 1, true).indices;
       return Array.from({ length: k - 1 }, (_, j) => tf.reshape(tf.slice(order, [0, j], [n, 1]), [n]) as tf.Tensor1D);
     });
-    const pick = (logits: tf.Tensor2D, classes: tf.Tensor1D): tf.Tensor1D =>
-      tf.sum(tf.mul(logits, tf.oneHot(classes, numClasses)), 1) as tf.Tensor1D;
+    const pick = (logits: tf.Tensor2D, classes: tf.Tensor1D): tf.Tensor1D => tf.sum(tf.mul(logits, tf.oneHot(classes, numClasses)), 1) as tf.Tensor1D;
     const objectives: Objective[] = others.map((cls) =>
       loss === 'logits'
         ? (logits) => tf.sub(pick(logits, cls), pick(logits, labels)) as tf.Tensor1D

@@ -3,16 +3,14 @@ import { afterAll, describe, expect, it } from 'vitest';
 
 import { assertConformance, checkAttack } from '@advx/core/testing';
 
-import { argmax, errorCode, fourClassLinear, maxDiff, median, reluNet, rows, runnerUp as runnerUpOf, uniformRows, unitScaleMlp as mlp } from '../test/fixtures.js';
+import { argmax, errorCode, fourClassLinear, maxDiff, median, reluNet, rows, runnerUp as runnerUpOf } from '../test/fixtures.js';
 
 import { carliniWagnerL2 } from './carlini-wagner-l2.js';
 import { ead, shrinkageThreshold } from './ead.js';
 
 // The linear fixture; its six points have closest L1 boundary points (one coordinate moved) inside the
 // bounds, so the closed form applies.
-const { weights: W, xs: xsLinear, model: linear, x: xLinear, labels: labelsLinear, logits: logitsOf, label, toClass, exactDistance, inside } =
-  fourClassLinear;
-
+const { weights: W, xs: xsLinear, model: linear, x: xLinear, labels: labelsLinear, logits: logitsOf, label, toClass, exactDistance, inside } = fourClassLinear;
 
 /**
  * L1 distances from `row` to the boundaries of the linear model: to class k, (z_y − z_k)/‖w_y − w_k‖_∞
@@ -33,7 +31,6 @@ function l1BoundaryDistances(row: readonly number[]): { exact: number; runnerUp:
 const { model: net, x: xNet, labels: labelsNet } = reluNet;
 
 afterAll(() => tf.dispose([xNet, labelsNet]));
-
 
 /** Per-sample L1, squared L2 and count of changed coordinates of `adv − x`. */
 async function perturbations(adv: tf.Tensor, x: tf.Tensor): Promise<{ l1: number[]; l2sq: number[]; nonzero: number[] }> {
@@ -145,7 +142,10 @@ describe('ead', () => {
       );
       const [got] = await rows(r.raw);
       (got as number[]).forEach((v, j) => expect(v).toBeCloseTo((ref.best as number[])[j] as number, 4));
-      expect(r.distances[0]).toBeCloseTo((ref.best as number[]).reduce((s, v, j) => s + Math.abs(v - (xs[j] as number)), 0), 4);
+      expect(r.distances[0]).toBeCloseTo(
+        (ref.best as number[]).reduce((s, v, j) => s + Math.abs(v - (xs[j] as number)), 0),
+        4,
+      );
       tf.dispose([x, labels]);
       r.dispose();
     }
@@ -238,7 +238,12 @@ describe('ead', () => {
     const targets = tf.tidy(() => tf.cast(tf.reshape(tf.slice(tf.topk(net.logits(xNet), 3).indices, [0, 2], [-1, 1]), [-1]), 'int32') as tf.Tensor1D);
     const t = Array.from(await targets.data());
     const kappa = 0.1;
-    const r = await ead({ steps: 100, binarySearchSteps: 5, initialConst: 0.1, confidence: kappa }).run(net, xNet, { targets, labels: labelsNet }, { epsilons: [10] });
+    const r = await ead({ steps: 100, binarySearchSteps: 5, initialConst: 0.1, confidence: kappa }).run(
+      net,
+      xNet,
+      { targets, labels: labelsNet },
+      { epsilons: [10] },
+    );
     const z = (await tf.tidy(() => net.logits(r.raw)).array()) as number[][];
     z.forEach((row, i) => {
       const ti = t[i] as number;

@@ -141,11 +141,7 @@ export const ead = defineAttack({
     learningRate: option.number(0.01, 'initial step size α₀ of the ISTA step, decayed as α₀·√(1 − k/steps)', { min: 0, above: true }),
     beta: option.number(0.01, 'the L1 weight β of the elastic-net distance and the shrinkage threshold', { min: 0 }),
     confidence: option.number(0, 'confidence κ: the margin by which the adversarial class must win', { min: 0 }),
-    decisionRule: option.oneOf(
-      ['en', 'l1'],
-      'en',
-      'which distance selects the best adversarial among the iterates: the elastic-net ‖δ‖₂² + β‖δ‖₁, or ‖δ‖₁',
-    ),
+    decisionRule: option.oneOf(['en', 'l1'], 'en', 'which distance selects the best adversarial among the iterates: the elastic-net ‖δ‖₂² + β‖δ‖₁, or ‖δ‖₁'),
     abortEarly: option.boolean(
       true,
       "end a sample's binary-search step when its elastic-net loss has not decreased by 0.01 % over the last ceil(steps / 10) iterations",

@@ -159,10 +159,26 @@ describe('eot', () => {
 
   it('rejects bad models and options before any work', async () => {
     await expectCode('UNSUPPORTED_MODEL', () => eot(flat, { transforms: { rotation: 5 } }));
-    const big = fromFunction((x) => tf.zeros([x.shape[0] as number, 2]) as tf.Tensor2D, { inputShape: [65, 64, 1], numClasses: 2, bounds: [0, 1], output: 'logits' });
+    const big = fromFunction((x) => tf.zeros([x.shape[0] as number, 2]) as tf.Tensor2D, {
+      inputShape: [65, 64, 1],
+      numClasses: 2,
+      bounds: [0, 1],
+      output: 'logits',
+    });
     await expectCode('UNSUPPORTED_MODEL', () => eot(big, { transforms: { rotation: 5 } }));
     await expectCode('UNSUPPORTED_MODEL', () => eot(toQueryModel(imageNet, { output: 'scores' }) as never, { transforms: { rotation: 5 } }));
-    for (const bad of [{}, { transforms: { spin: 3 } }, { transforms: { rotation: -1 } }, { transforms: { scale: [1.2, 1.1] } }, { transforms: { scale: [0, 1] } }, { transforms: { rotation: 1 }, samples: 0 }, { transforms: { rotation: 1 }, extra: 1 }, { transforms: {}, transformations: [identity] }, { transformations: [] }, { transformations: [{ ...identity, scale: 0 }] }]) {
+    for (const bad of [
+      {},
+      { transforms: { spin: 3 } },
+      { transforms: { rotation: -1 } },
+      { transforms: { scale: [1.2, 1.1] } },
+      { transforms: { scale: [0, 1] } },
+      { transforms: { rotation: 1 }, samples: 0 },
+      { transforms: { rotation: 1 }, extra: 1 },
+      { transforms: {}, transformations: [identity] },
+      { transformations: [] },
+      { transformations: [{ ...identity, scale: 0 }] },
+    ]) {
       await expectCode('INVALID_OPTION', () => eot(imageNet, bad as never));
     }
   });

@@ -65,9 +65,17 @@ interface Geometry {
 
 function geometryOf(model: Pick<Model, 'inputShape'>, who: string): Geometry {
   const s = model.inputShape;
-  const g = s.length === 3 ? { height: s[0] as number, width: s[1] as number, channels: s[2] as number } : s.length === 2 ? { height: s[0] as number, width: s[1] as number, channels: 1 } : undefined;
+  const g =
+    s.length === 3
+      ? { height: s[0] as number, width: s[1] as number, channels: s[2] as number }
+      : s.length === 2
+        ? { height: s[0] as number, width: s[1] as number, channels: 1 }
+        : undefined;
   if (!g) {
-    throw new AdvxError('UNSUPPORTED_MODEL', `${who} transforms images, but the model's input shape is [${s.join(', ')}]: wrap the model so it takes images [H, W, C].`);
+    throw new AdvxError(
+      'UNSUPPORTED_MODEL',
+      `${who} transforms images, but the model's input shape is [${s.join(', ')}]: wrap the model so it takes images [H, W, C].`,
+    );
   }
   if (g.height * g.width > MAX_PIXELS) {
     throw new AdvxError(
@@ -81,7 +89,13 @@ function geometryOf(model: Pick<Model, 'inputShape'>, who: string): Geometry {
 const DISTRIBUTION_KEYS = ['rotation', 'scale', 'translation', 'brightness', 'contrast', 'noise', 'blur'];
 
 function checkRange(name: string, r: unknown, min: number): readonly [number, number] {
-  if (!Array.isArray(r) || r.length !== 2 || !r.every((v) => typeof v === 'number' && Number.isFinite(v)) || (r[0] as number) < min || (r[0] as number) > (r[1] as number)) {
+  if (
+    !Array.isArray(r) ||
+    r.length !== 2 ||
+    !r.every((v) => typeof v === 'number' && Number.isFinite(v)) ||
+    (r[0] as number) < min ||
+    (r[0] as number) > (r[1] as number)
+  ) {
     throw new AdvxError('INVALID_OPTION', `transforms.${name} must be [min, max] with ${min === 0 ? '0 ≤' : '0 <'} min ≤ max, got ${JSON.stringify(r)}.`);
   }
   if (min > 0 && (r[0] as number) <= 0) throw new AdvxError('INVALID_OPTION', `transforms.${name} must have min > 0, got ${JSON.stringify(r)}.`);
@@ -122,7 +136,11 @@ function checkDistribution(d: unknown): Required<TransformDistribution> {
  * ```
  * @public
  */
-export function sampleTransforms(distribution: TransformDistribution, count: number, options: { seed?: number; bounds?: readonly [number, number] } = {}): TransformParams[] {
+export function sampleTransforms(
+  distribution: TransformDistribution,
+  count: number,
+  options: { seed?: number; bounds?: readonly [number, number] } = {},
+): TransformParams[] {
   const d = checkDistribution(distribution);
   checkInteger('sampleTransforms: count', count, 1);
   const seed = checkSeed('sampleTransforms', options.seed);
@@ -229,7 +247,10 @@ function build(g: Geometry, p: TransformParams): BuiltTransform {
   let noise: tf.Tensor | undefined;
   if (p.noise > 0) {
     const rng = new Rng(p.noiseSeed);
-    noise = tf.tensor(Float32Array.from({ length: n * g.channels }, () => p.noise * rng.normal()), [1, g.height, g.width, g.channels]);
+    noise = tf.tensor(
+      Float32Array.from({ length: n * g.channels }, () => p.noise * rng.normal()),
+      [1, g.height, g.width, g.channels],
+    );
   }
   return { matrix, noise, params: p };
 }
@@ -241,7 +262,10 @@ function applyBuilt(x: tf.Tensor, g: Geometry, t: BuiltTransform, bounds: readon
     const n = x.shape[0] as number;
     const hw = g.height * g.width;
     const cols = tf.reshape(tf.transpose(tf.reshape(tf.sub(x, lo), [n, hw, g.channels]), [1, 0, 2]), [hw, n * g.channels]);
-    const warped = tf.add(tf.reshape(tf.transpose(tf.reshape(tf.matMul(t.matrix, cols), [hw, n, g.channels]), [1, 0, 2]), [n, g.height, g.width, g.channels]), lo);
+    const warped = tf.add(
+      tf.reshape(tf.transpose(tf.reshape(tf.matMul(t.matrix, cols), [hw, n, g.channels]), [1, 0, 2]), [n, g.height, g.width, g.channels]),
+      lo,
+    );
     let y: tf.Tensor = warped;
     if (t.params.contrast !== 1) {
       const mean = tf.mean(warped, [1, 2, 3], true);
@@ -264,7 +288,10 @@ function checkParams(params: unknown): readonly TransformParams[] {
     Array.isArray(p.translation) &&
     p.translation.length === 2;
   if (!Array.isArray(params) || params.length === 0 || !params.every((p) => p !== null && typeof p === 'object' && ok(p as TransformParams))) {
-    throw new AdvxError('INVALID_OPTION', 'transformations must be a non-empty array of TransformParams (from sampleTransforms) with finite values, scale > 0, blur ≥ 0 and noise ≥ 0.');
+    throw new AdvxError(
+      'INVALID_OPTION',
+      'transformations must be a non-empty array of TransformParams (from sampleTransforms) with finite values, scale > 0, blur ≥ 0 and noise ≥ 0.',
+    );
   }
   return params as readonly TransformParams[];
 }
@@ -329,10 +356,12 @@ export interface EotModel extends Model {
 function resolveTransformations(model: Model, options: EotOptions, who: string): readonly TransformParams[] {
   checkKnownOptions(who, options, ['transforms', 'samples', 'seed', 'transformations']);
   if (options.transformations !== undefined) {
-    if (options.transforms !== undefined) throw new AdvxError('INVALID_OPTION', `${who}: give either transforms (a distribution) or transformations (explicit), not both.`);
+    if (options.transforms !== undefined)
+      throw new AdvxError('INVALID_OPTION', `${who}: give either transforms (a distribution) or transformations (explicit), not both.`);
     return checkParams(options.transformations);
   }
-  if (options.transforms === undefined) throw new AdvxError('INVALID_OPTION', `${who}: transforms (a TransformDistribution) is required, e.g. { rotation: 15, translation: 2 }.`);
+  if (options.transforms === undefined)
+    throw new AdvxError('INVALID_OPTION', `${who}: transforms (a TransformDistribution) is required, e.g. { rotation: 15, translation: 2 }.`);
   return sampleTransforms(options.transforms, options.samples ?? 10, { seed: options.seed ?? 0, bounds: model.bounds });
 }
 
@@ -398,7 +427,10 @@ export function eot(model: Model, options: EotOptions): EotModel {
     logits: (x: tf.Tensor) =>
       tf.tidy(() => {
         const n = x.shape[0] as number;
-        const all = tf.concat(built.map((t) => applyBuilt(x, g, t, m.bounds)), 0);
+        const all = tf.concat(
+          built.map((t) => applyBuilt(x, g, t, m.bounds)),
+          0,
+        );
         const z = m.logits(all);
         return tf.mean(tf.reshape(z, [k, n, m.numClasses]), 0) as tf.Tensor2D;
       }),

@@ -4,19 +4,27 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { fromFunction, Rng } from '@advx/core';
 import { assertConformance, checkAttack } from '@advx/core/testing';
 
-import { argmax, errorCode, fourClassLinear, maxDiff, median, reluNet, runnerUp as runnerUpOf, uniformRows, unitScaleMlp as mlp } from '../test/fixtures.js';
+import { argmax, errorCode, fourClassLinear, maxDiff, median, reluNet, runnerUp as runnerUpOf, uniformRows } from '../test/fixtures.js';
 
 import { fab, fabProjection, fabT } from './fab.js';
 
 // The linear fixture: six points whose minimal perturbations stay inside the bounds (checked below:
 // `interior`), so that the closed forms apply (`toClass`, `exactDistance`: see ../test/fixtures.ts).
-const { weights: W, xs: xsLinear, model: linear, x: xLinear, labels: labelsLinear, logits: logitsOf, toClass, exactDistance, inside: interior } =
-  fourClassLinear;
+const {
+  weights: W,
+  xs: xsLinear,
+  model: linear,
+  x: xLinear,
+  labels: labelsLinear,
+  logits: logitsOf,
+  toClass,
+  exactDistance,
+  inside: interior,
+} = fourClassLinear;
 
 const { model: net, x: xNet, labels: labelsNet } = reluNet;
 
 afterAll(() => tf.dispose([xNet, labelsNet]));
-
 
 /**
  * Reference box-constrained projection in float64: the smallest δ (l2, linf: by bisection on the
@@ -138,7 +146,9 @@ describe('fab', () => {
   }
 
   it('passes the conformance suite on a ReLU network (linf and l2, with restarts)', async () => {
-    assertConformance(await checkAttack(fab({ steps: 20, restarts: 2 }), { model: net, x: xNet, labels: labelsNet, epsilons: [0.02, 0.1, 0.5], minSuccess: 1 }));
+    assertConformance(
+      await checkAttack(fab({ steps: 20, restarts: 2 }), { model: net, x: xNet, labels: labelsNet, epsilons: [0.02, 0.1, 0.5], minSuccess: 1 }),
+    );
     assertConformance(await checkAttack(fab({ norm: 'l2', steps: 20 }), { model: net, x: xNet, labels: labelsNet, epsilons: [0.05, 0.3, 2], minSuccess: 1 }));
   });
 
@@ -182,7 +192,10 @@ describe('fab', () => {
   });
 
   it('the TSDoc example: on x0 − x1 = 0.4 it lands just beyond the boundary x0 = x1, within 1 % of 0.4/√2', async () => {
-    const w = tf.tensor2d([[1, -1], [-1, 1]]);
+    const w = tf.tensor2d([
+      [1, -1],
+      [-1, 1],
+    ]);
     const model = fromFunction((x) => tf.matMul(x as tf.Tensor2D, w), { inputShape: [2], numClasses: 2, bounds: [0, 1], output: 'logits' });
     const x = tf.tensor2d([[0.7, 0.3]]);
     const labels = tf.tensor1d([0], 'int32');
@@ -197,8 +210,12 @@ describe('fab', () => {
 
 describe('fab-t', () => {
   it('passes the conformance suite on a linear model and a ReLU network', async () => {
-    assertConformance(await checkAttack(fabT({ norm: 'l2', steps: 5 }), { model: linear, x: xLinear, labels: labelsLinear, epsilons: [0.05, 0.15, 1], minSuccess: 1 }));
-    assertConformance(await checkAttack(fabT({ steps: 10, numTargets: 2 }), { model: net, x: xNet, labels: labelsNet, epsilons: [0.02, 0.1, 0.5], minSuccess: 1 }));
+    assertConformance(
+      await checkAttack(fabT({ norm: 'l2', steps: 5 }), { model: linear, x: xLinear, labels: labelsLinear, epsilons: [0.05, 0.15, 1], minSuccess: 1 }),
+    );
+    assertConformance(
+      await checkAttack(fabT({ steps: 10, numTargets: 2 }), { model: net, x: xNet, labels: labelsNet, epsilons: [0.02, 0.1, 0.5], minSuccess: 1 }),
+    );
   });
 
   it('on a linear model, trying every target, two steps reach the exact minimal distance within 1 %', async () => {
@@ -227,7 +244,10 @@ describe('fab-t', () => {
   });
 
   it('the TSDoc example: linf distance within 1 % of the boundary x0 = x1 at 0.2', async () => {
-    const w = tf.tensor2d([[1, -1], [-1, 1]]);
+    const w = tf.tensor2d([
+      [1, -1],
+      [-1, 1],
+    ]);
     const model = fromFunction((x) => tf.matMul(x as tf.Tensor2D, w), { inputShape: [2], numClasses: 2, bounds: [0, 1], output: 'logits' });
     const x = tf.tensor2d([[0.7, 0.3]]);
     const labels = tf.tensor1d([0], 'int32');

@@ -1,14 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 
-import {
-  AdvxError,
-  defineAttack,
-  option,
-  type AttackContext,
-  type AttackOptions,
-  type Bounds,
-  type FactoryOptions,
-} from '@advx/core';
+import { AdvxError, defineAttack, option, type AttackContext, type AttackOptions, type Bounds, type FactoryOptions } from '@advx/core';
 
 /** Guards the division by the dual norm of the gradient difference (reference code: 1e-12). */
 const DUAL_GUARD = 1e-12;
@@ -96,10 +88,7 @@ export function fabProjection(t: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D, bo
       const kStar = tf.sum(tf.cast(tf.less(atBreak, c), 'int32'), 1);
       const reachable = tf.less(kStar, d);
       const kIdx = tf.expandDims(tf.minimum(kStar, tf.scalar(d - 1, 'int32')), 1);
-      const lambda = tf.div(
-        tf.sub(tf.squeeze(c, [1]), tf.squeeze(gatherRows(prefix, kIdx), [1])),
-        tf.maximum(tf.squeeze(gatherRows(rest, kIdx), [1]), 1e-30),
-      );
+      const lambda = tf.div(tf.sub(tf.squeeze(c, [1]), tf.squeeze(gatherRows(prefix, kIdx), [1])), tf.maximum(tf.squeeze(gatherRows(rest, kIdx), [1]), 1e-30));
       const lam = tf.expandDims(tf.where(reachable, tf.maximum(lambda, 0), tf.fill([m], BIG)), 1);
       amount = tf.minimum(tf.mul(lam, s), room);
     }
@@ -179,9 +168,7 @@ async function fabSearch(ctx: AttackContext<FabResolved>, hyperplanes: readonly 
             const a2 = tf.slice(lengths, n, n);
             const alpha = tf.expandDims(tf.clipByValue(tf.div(a1, tf.add(a1, a2)), 0, alphaMax), 1);
             // The biased step: mix the extrapolated projections from the iterate and from the original point.
-            const stepped = ctx.clip(
-              tf.add(tf.mul(tf.add(cur, tf.mul(d1, eta)), tf.sub(1, alpha)), tf.mul(tf.add(x0, tf.mul(d2, eta)), alpha)),
-            ) as tf.Tensor2D;
+            const stepped = ctx.clip(tf.add(tf.mul(tf.add(cur, tf.mul(d1, eta)), tf.sub(1, alpha)), tf.mul(tf.add(x0, tf.mul(d2, eta)), alpha))) as tf.Tensor2D;
             const pred = tf.argMax(model.logits(tf.reshape(stepped, x.shape)), 1);
             const adversarial = tf.notEqual(pred, labels);
             const distance = rowNorm(tf.sub(stepped, x0) as tf.Tensor2D, norm);
@@ -449,10 +436,12 @@ export const fabT = defineAttack({
       const order = tf.topk(tf.where(tf.cast(isLabel, 'bool'), tf.broadcastTo(floor, logits.shape), logits), k, true).indices;
       return Array.from({ length: k }, (_, j) => tf.oneHot(tf.reshape(tf.slice(order, [0, j], [n, 1]), [n]), c));
     });
-    const towards = (isTarget: tf.Tensor): Hyperplane => (x1) => {
-      const { value, grad } = ctx.gradient(x1, (z) => tf.sum(tf.mul(z, tf.sub(isTarget, isLabel)), 1) as tf.Tensor1D);
-      return { w: tf.reshape(grad, [n, -1]) as tf.Tensor2D, f: value };
-    };
+    const towards =
+      (isTarget: tf.Tensor): Hyperplane =>
+      (x1) => {
+        const { value, grad } = ctx.gradient(x1, (z) => tf.sum(tf.mul(z, tf.sub(isTarget, isLabel)), 1) as tf.Tensor1D);
+        return { w: tf.reshape(grad, [n, -1]) as tf.Tensor2D, f: value };
+      };
     return fabSearch(ctx, targets.map(towards), [isLabel, ...targets]);
   },
 });

@@ -16,10 +16,7 @@ const D = 24;
 const EPS = 0.1;
 /** Class 1's weights: ±(1 … 5)·1e-9, more negative than positive; class 0's are 0. */
 const W1 = Array.from({ length: D }, (_, j) => (j % 3 === 0 ? 1 : -1) * (1 + (j % 5)) * 1e-9);
-const X = [
-  Array.from({ length: D }, (_, j) => 0.3 + 0.02 * j),
-  Array.from({ length: D }, (_, j) => 0.8 - 0.015 * j),
-];
+const X = [Array.from({ length: D }, (_, j) => 0.3 + 0.02 * j), Array.from({ length: D }, (_, j) => 0.8 - 0.015 * j)];
 
 let initial = 'cpu';
 beforeAll(async () => {

@@ -8,8 +8,6 @@ import { logisticRegression, net, netData, rows } from '../test/fixtures.js';
 
 import { fgsm } from './fgsm.js';
 
-
-
 const { w, z, wL1, model: logistic } = logisticRegression;
 
 /** A 3-class softmax (linear) model with hand-chosen weights. */
@@ -66,7 +64,7 @@ describe('fgsm: closed forms', () => {
     const labels = tf.tensor1d([1, 1, 1], 'int32');
     const r = await fgsm().run(logistic, x, { labels }, { epsilons: [eps] });
     const out = await rows(r.clipped[0] as tf.Tensor);
-        const zOut = await rows(tf.tidy(() => logistic.logits(r.clipped[0] as tf.Tensor)));
+    const zOut = await rows(tf.tidy(() => logistic.logits(r.clipped[0] as tf.Tensor)));
     pos.forEach((row, i) => {
       row.forEach((v, j) => expect(out[i]?.[j]).toBeCloseTo(v - eps * Math.sign(w[j] as number), 6));
       const zAdv = (zOut[i]?.[1] as number) - (zOut[i]?.[0] as number);

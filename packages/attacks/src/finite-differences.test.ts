@@ -30,7 +30,12 @@ describe('finiteDifferences', () => {
     ];
     const x = tf.tensor2d(xs);
     const ones = tf.tensor1d([1, 1], 'int32');
-    const r = await finiteDifferences({ samples: 6, delta: 1e-3, steps: 2, stepSize: 0.03, earlyStop: false }).run(toQueryModel(model, { output: 'scores' }), x, { labels: ones }, { epsilons: [0.1] });
+    const r = await finiteDifferences({ samples: 6, delta: 1e-3, steps: 2, stepSize: 0.03, earlyStop: false }).run(
+      toQueryModel(model, { output: 'scores' }),
+      x,
+      { labels: ones },
+      { epsilons: [0.1] },
+    );
     const out = await rows(r.clipped[0] as tf.Tensor);
     xs.forEach((row, i) => row.forEach((v, j) => expect(out[i]?.[j]).toBeCloseTo(v - 0.06 * Math.sign(w[j] as number), 6)));
     expect(Array.from(r.queries ?? [])).toEqual([2 * 13 + 2, 2 * 13 + 2]);

@@ -1,6 +1,6 @@
 import type { FactoryOptions } from '@advx/core';
 
-import { defineEstimatorAttack, estimatorOptions, type EstimatedGradientOptions } from './internal/estimated-steps.js';
+import { defineEstimatorAttack, estimatorOptions } from './internal/estimated-steps.js';
 
 /**
  * Finite-difference attack: PGD on a gradient estimated by symmetric differences on random batches of

@@ -4,7 +4,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { fromFunction, Rng, type Model, type NormName } from '@advx/core';
 import { assertConformance, checkAttack, linearModel } from '@advx/core/testing';
 
-import { argmax, brightnessModel, errorCode, fourClassLinear, maxDiff, median, reluNet, runnerUp as runnerUpOf, uniformRows, unitScaleMlp as mlp } from '../test/fixtures.js';
+import { argmax, brightnessModel, errorCode, fourClassLinear, maxDiff, median, reluNet, runnerUp as runnerUpOf } from '../test/fixtures.js';
 
 import { carliniWagnerL2 } from './carlini-wagner-l2.js';
 import { fmn } from './fmn.js';
@@ -21,7 +21,6 @@ const l2Interior = (row: readonly number[], k: number) => inside(row, k, 'l2');
 const { model: net, x: xNet, labels: labelsNet } = reluNet;
 
 afterAll(() => tf.dispose([xNet, labelsNet]));
-
 
 /** `model` with a counter of the samples it has evaluated (one forward pass, with or without gradient). */
 function counted(model: Model): { model: Model; rows: () => number } {
@@ -57,7 +56,9 @@ describe('fmn', () => {
 
   it('passes the conformance suite on a ReLU network (l2 and linf)', async () => {
     assertConformance(await checkAttack(fmn({ steps: 30 }), { model: net, x: xNet, labels: labelsNet, epsilons: [0.05, 0.3, 2], minSuccess: 1 }));
-    assertConformance(await checkAttack(fmn({ norm: 'linf', steps: 30 }), { model: net, x: xNet, labels: labelsNet, epsilons: [0.02, 0.1, 0.5], minSuccess: 1 }));
+    assertConformance(
+      await checkAttack(fmn({ norm: 'linf', steps: 30 }), { model: net, x: xNet, labels: labelsNet, epsilons: [0.02, 0.1, 0.5], minSuccess: 1 }),
+    );
   });
 
   it('the closed forms of the linear fixture apply: the minimal l2 and linf perturbations stay inside the bounds', () => {
@@ -166,7 +167,7 @@ describe('fmn', () => {
     }
   });
 
-  it('l2 on a ReLU network: median distance at most C&W-L2\'s (+2 %) with under a fifth of its forward/backward passes', async () => {
+  it("l2 on a ReLU network: median distance at most C&W-L2's (+2 %) with under a fifth of its forward/backward passes", async () => {
     const f = counted(net);
     const r = await fmn().run(f.model, xNet, { labels: labelsNet });
     const fmnRows = f.rows();
@@ -182,7 +183,10 @@ describe('fmn', () => {
   });
 
   it('the TSDoc example: on x0 − x1 = 0.4 it lands on the boundary x0 = x1 at 0.4/√2', async () => {
-    const w = tf.tensor2d([[1, -1], [-1, 1]]);
+    const w = tf.tensor2d([
+      [1, -1],
+      [-1, 1],
+    ]);
     const model = fromFunction((x) => tf.matMul(x as tf.Tensor2D, w), { inputShape: [2], numClasses: 2, bounds: [0, 1], output: 'logits' });
     const x = tf.tensor2d([[0.7, 0.3]]);
     const labels = tf.tensor1d([0], 'int32');

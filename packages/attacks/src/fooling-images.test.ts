@@ -35,8 +35,18 @@ function mlp(seed: number): Model {
   const h = 16;
   const c = 4;
   const rng = new Rng(seed);
-  const w1 = tf.keep(tf.tensor2d(Array.from({ length: d * h }, () => rng.normal()), [d, h]));
-  const w2 = tf.keep(tf.tensor2d(Array.from({ length: h * c }, () => rng.normal()), [h, c]));
+  const w1 = tf.keep(
+    tf.tensor2d(
+      Array.from({ length: d * h }, () => rng.normal()),
+      [d, h],
+    ),
+  );
+  const w2 = tf.keep(
+    tf.tensor2d(
+      Array.from({ length: h * c }, () => rng.normal()),
+      [h, c],
+    ),
+  );
   return fromFunction((x) => tf.matMul(tf.relu(tf.matMul(x as tf.Tensor2D, w1)), w2) as tf.Tensor2D, {
     inputShape: [d],
     numClasses: c,

@@ -19,7 +19,13 @@ const xs = [
   [0.5, 0.55, 0.45, 0.5, 0.5, 0.5],
   [0.4, 0.6, 0.5, 0.5, 0.45, 0.55],
 ];
-const lin = { x: tf.tensor2d(xs), labels: tf.tensor1d(xs.map((r) => (z(r) > 0 ? 1 : 0)), 'int32') };
+const lin = {
+  x: tf.tensor2d(xs),
+  labels: tf.tensor1d(
+    xs.map((r) => (z(r) > 0 ? 1 : 0)),
+    'int32',
+  ),
+};
 
 describe('hopSkipJump: conformance', () => {
   it('l2 on a label-only query model (untargeted and targeted) and on a white-box model', async () => {
@@ -29,7 +35,9 @@ describe('hopSkipJump: conformance', () => {
   });
   it('linf on a label-only query model', async () => {
     const oracle = toQueryModel(net, { output: 'label' });
-    assertConformance(await checkAttack(hopSkipJump({ norm: 'linf', maxQueries: 600, steps: 10 }), { model: oracle, x, labels, epsilons: [0.05, 0.2, 0.5], minSuccess: 0.9 }));
+    assertConformance(
+      await checkAttack(hopSkipJump({ norm: 'linf', maxQueries: 600, steps: 10 }), { model: oracle, x, labels, epsilons: [0.05, 0.2, 0.5], minSuccess: 0.9 }),
+    );
   });
 });
 
@@ -45,7 +53,12 @@ describe('hopSkipJump: converges to the closest adversarial of a linear model', 
     r.dispose();
   });
   it('linf: distance within 1 % of |z|/‖w‖₁ after 3,000 label queries', async () => {
-    const r = await hopSkipJump({ norm: 'linf', maxQueries: 3000, gamma: 0.01 }).run(toQueryModel(logistic, { output: 'label' }), lin.x, { labels: lin.labels }, { seed: 1 });
+    const r = await hopSkipJump({ norm: 'linf', maxQueries: 3000, gamma: 0.01 }).run(
+      toQueryModel(logistic, { output: 'label' }),
+      lin.x,
+      { labels: lin.labels },
+      { seed: 1 },
+    );
     xs.forEach((row, i) => {
       const exact = Math.abs(z(row)) / wL1;
       expect(r.distances[i]).toBeGreaterThanOrEqual(exact * (1 - 1e-4));

@@ -2,7 +2,15 @@ import type * as tf from '@tensorflow/tfjs-core';
 
 import { defineAttack, option, type FactoryOptions } from '@advx/core';
 
-import { blendedNoiseStart, clipInPlace, SearchBudget, searchEachDecision, type DecisionSearchInput, type QueryRequest, type SampleSearch } from './internal/black-box.js';
+import {
+  blendedNoiseStart,
+  clipInPlace,
+  SearchBudget,
+  searchEachDecision,
+  type DecisionSearchInput,
+  type QueryRequest,
+  type SampleSearch,
+} from './internal/black-box.js';
 
 function distance(a: Float32Array, b: Float32Array, linf: boolean): number {
   let s = 0;
@@ -106,7 +114,11 @@ function* hopSkipJumpSearch(cfg: SearchConfig): SampleSearch {
     let xi = dist / Math.sqrt(t);
     let stepped: Float32Array | undefined;
     while (stepped === undefined && xi > 0) {
-      const candidate = clipInPlace(Float32Array.from(adv, (v, i) => v + xi * (update[i] as number)), lo, hi);
+      const candidate = clipInPlace(
+        Float32Array.from(adv, (v, i) => v + xi * (update[i] as number)),
+        lo,
+        hi,
+      );
       const ok = yield* ask([candidate]);
       if (!ok) break;
       if (ok[0]) stepped = candidate;

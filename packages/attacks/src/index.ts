@@ -6,7 +6,15 @@
  */
 export { adversarialPatch, type AdversarialPatchOptions } from './adversarial-patch.js';
 export { applyPatch, type PatchPosition } from './patch-geometry.js';
-export { evaluatePatch, trainPatch, type EvaluatePatchOptions, type PatchData, type PatchEvaluation, type TrainedPatch, type TrainPatchOptions } from './train-patch.js';
+export {
+  evaluatePatch,
+  trainPatch,
+  type EvaluatePatchOptions,
+  type PatchData,
+  type PatchEvaluation,
+  type TrainedPatch,
+  type TrainPatchOptions,
+} from './train-patch.js';
 export { apgd, apgdCe, apgdDlr, type ApgdOptions, type ApgdPresetOptions } from './apgd.js';
 export { apgdT, type ApgdTOptions } from './apgd-t.js';
 export { bim, type BimOptions } from './bim.js';

@@ -28,9 +28,19 @@ function mlp(seed: number): Model {
   const h = 24;
   const c = 4;
   const rng = new Rng(seed);
-  const w1 = tf.keep(tf.tensor2d(Array.from({ length: d * h }, () => rng.normal() * Math.sqrt(2 / d)), [d, h]));
+  const w1 = tf.keep(
+    tf.tensor2d(
+      Array.from({ length: d * h }, () => rng.normal() * Math.sqrt(2 / d)),
+      [d, h],
+    ),
+  );
   const b1 = tf.keep(tf.tensor1d(Array.from({ length: h }, () => 0.1 * rng.normal())));
-  const w2 = tf.keep(tf.tensor2d(Array.from({ length: h * c }, () => rng.normal() * Math.sqrt(2 / h)), [h, c]));
+  const w2 = tf.keep(
+    tf.tensor2d(
+      Array.from({ length: h * c }, () => rng.normal() * Math.sqrt(2 / h)),
+      [h, c],
+    ),
+  );
   return fromFunction((x) => tf.matMul(tf.relu(tf.add(tf.matMul(tf.reshape(x, [-1, d]), w1), b1)), w2) as tf.Tensor2D, {
     inputShape: [4, 4, 2],
     numClasses: c,
@@ -124,7 +134,9 @@ describe.each(['js', 'tensor'] as const)("jsma on a linear model (hand-computed 
     const labels = tf.tidy(() => tf.cast(tf.argMax(linear.logits(x), 1), 'int32') as tf.Tensor1D);
     const targets = tf.tensor1d([0, 0, 0, 0], 'int32');
     try {
-      assertConformance(await checkAttack(jsma({ gamma: 1, pairSearch }), { model: linear, x, labels, targets, epsilons: [1, 2, 4], minSuccess: 1, minTargetedSuccess: 1 }));
+      assertConformance(
+        await checkAttack(jsma({ gamma: 1, pairSearch }), { model: linear, x, labels, targets, epsilons: [1, 2, 4], minSuccess: 1, minTargetedSuccess: 1 }),
+      );
     } finally {
       tf.dispose([x, labels, targets]);
     }
@@ -214,7 +226,16 @@ describe('jsma options and goals', () => {
   });
 
   it('rejects bad options with INVALID_OPTION', () => {
-    for (const bad of [{ theta: 0 }, { theta: 1.5 }, { theta: Number.NaN }, { gamma: 0 }, { gamma: 1.2 }, { pairSearch: 'gpu' as 'js' }, { others: 'max' as 'sum' }, { steps: 3 } as object]) {
+    for (const bad of [
+      { theta: 0 },
+      { theta: 1.5 },
+      { theta: Number.NaN },
+      { gamma: 0 },
+      { gamma: 1.2 },
+      { pairSearch: 'gpu' as 'js' },
+      { others: 'max' as 'sum' },
+      { steps: 3 } as object,
+    ]) {
       let caught: unknown;
       try {
         jsma(bad);

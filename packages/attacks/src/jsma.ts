@@ -274,10 +274,22 @@ export const jsma = defineAttack({
       'Papernot, McDaniel, Jha, Fredrikson, Celik, Swami (2016). The Limitations of Deep Learning in Adversarial Settings. https://arxiv.org/abs/1511.07528',
   },
   options: {
-    theta: option.number(1, "change applied to each chosen feature, as a fraction of the bounds' width, not 0 (the paper's θ = +1 sets features to the upper bound; negative values decrease them)", { min: -1, max: 1 }),
-    gamma: option.number(0.145, "maximum fraction of features that may be changed (the paper's Υ = 14.5 % on MNIST); at most floor(gamma · D / 2) iterations of two features each", { min: 0, max: 1, above: true }),
+    theta: option.number(
+      1,
+      "change applied to each chosen feature, as a fraction of the bounds' width, not 0 (the paper's θ = +1 sets features to the upper bound; negative values decrease them)",
+      { min: -1, max: 1 },
+    ),
+    gamma: option.number(
+      0.145,
+      "maximum fraction of features that may be changed (the paper's Υ = 14.5 % on MNIST); at most floor(gamma · D / 2) iterations of two features each",
+      { min: 0, max: 1, above: true },
+    ),
     pairSearch: option.oneOf(['auto', 'js', 'tensor'], 'auto', 'implementation of the pair search (see JsmaPairSearch)'),
-    others: option.oneOf(['sum', 'runner-up'], 'sum', "what β differentiates: the sum of the other classes' logits (the paper), or the largest other logit only"),
+    others: option.oneOf(
+      ['sum', 'runner-up'],
+      'sum',
+      "what β differentiates: the sum of the other classes' logits (the paper), or the largest other logit only",
+    ),
   },
   check: (o) => {
     if (o.theta === 0) {

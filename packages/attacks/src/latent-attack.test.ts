@@ -64,9 +64,24 @@ describe('latentAttack', () => {
 
   it('Linf budget holds; a nonlinear autoencoder’s reconstruction moves toward the target; leaks nothing', async () => {
     const rng = new Rng(5);
-    const W1 = tf.keep(tf.tensor2d(Array.from({ length: d * 4 }, () => 0.5 * rng.normal()), [d, 4]));
-    const W2 = tf.keep(tf.tensor2d(Array.from({ length: 4 * d }, () => rng.normal() * 0.5), [4, d]));
-    const ae: EncoderDecoder = { inputShape: [d], bounds: [-1, 1], encode: (x) => tf.tanh(tf.matMul(x as tf.Tensor2D, W1)) as tf.Tensor2D, decode: (z) => tf.tanh(tf.matMul(z, W2)) };
+    const W1 = tf.keep(
+      tf.tensor2d(
+        Array.from({ length: d * 4 }, () => 0.5 * rng.normal()),
+        [d, 4],
+      ),
+    );
+    const W2 = tf.keep(
+      tf.tensor2d(
+        Array.from({ length: 4 * d }, () => rng.normal() * 0.5),
+        [4, d],
+      ),
+    );
+    const ae: EncoderDecoder = {
+      inputShape: [d],
+      bounds: [-1, 1],
+      encode: (x) => tf.tanh(tf.matMul(x as tf.Tensor2D, W1)) as tf.Tensor2D,
+      decode: (z) => tf.tanh(tf.matMul(z, W2)),
+    };
     const src = batch(6, 5);
     const tgt = batch(7, 5);
     const before = tf.memory().numTensors;

@@ -68,7 +68,14 @@ const KNOWN = ['epsilon', 'norm', 'steps', 'relStepSize', 'signal', 'onProgress'
 
 function checkEncoderDecoder(m: unknown): EncoderDecoder {
   const e = m as EncoderDecoder | null;
-  if (e === null || typeof e !== 'object' || typeof e.encode !== 'function' || typeof e.decode !== 'function' || !Array.isArray(e.inputShape) || !Array.isArray(e.bounds)) {
+  if (
+    e === null ||
+    typeof e !== 'object' ||
+    typeof e.encode !== 'function' ||
+    typeof e.decode !== 'function' ||
+    !Array.isArray(e.inputShape) ||
+    !Array.isArray(e.bounds)
+  ) {
     throw new AdvxError('INVALID_MODEL', 'latentAttack: the model must be an EncoderDecoder { inputShape, bounds, encode(x), decode(z) }.');
   }
   return e;

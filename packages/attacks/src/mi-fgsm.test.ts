@@ -9,8 +9,6 @@ import { logisticRegression, net, netData, rows } from '../test/fixtures.js';
 import { bim } from './bim.js';
 import { miFgsm } from './mi-fgsm.js';
 
-
-
 const { w, z, wL1, wL2, model: logistic } = logisticRegression;
 
 /**
@@ -125,7 +123,7 @@ describe('mi-fgsm: hand checks', () => {
     const out = await rows(full.clipped[0] as tf.Tensor);
     near.forEach((row, i) => row.forEach((v, j) => expect(out[i]?.[j]).toBeCloseTo(v - eps * Math.sign(w[j] as number), 6)));
     full.dispose();
-        const alpha = eps / steps;
+    const alpha = eps / steps;
     const early = await miFgsm({ steps, decay: 0 }).run(logistic, x, { labels }, { epsilons: [eps] });
     near.forEach((row, i) => {
       let k = 0;

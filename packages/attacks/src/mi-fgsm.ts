@@ -58,8 +58,7 @@ export const miFgsm = defineAttack({
     threat: 'white-box',
     goals: ['untargeted', 'targeted'],
     randomized: false,
-    paper:
-      'Dong, Liao, Pang, Su, Zhu, Hu & Li (2018), "Boosting Adversarial Attacks with Momentum", https://arxiv.org/abs/1710.06081',
+    paper: 'Dong, Liao, Pang, Su, Zhu, Hu & Li (2018), "Boosting Adversarial Attacks with Momentum", https://arxiv.org/abs/1710.06081',
   },
   options: {
     steps: option.integer(10, 'iterations T; the step size is α = ε/T', { min: 1 }),

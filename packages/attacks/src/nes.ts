@@ -1,6 +1,6 @@
 import type { FactoryOptions } from '@advx/core';
 
-import { defineEstimatorAttack, estimatorOptions, type EstimatedGradientOptions } from './internal/estimated-steps.js';
+import { defineEstimatorAttack, estimatorOptions } from './internal/estimated-steps.js';
 
 /**
  * NES attack: PGD on a gradient estimated by natural evolution strategies.

@@ -16,15 +16,22 @@ const rgbNet = unitScaleMlp(4, 60, 16, 3);
 const rgb = fromFunction((v) => rgbNet.logits(tf.reshape(v, [-1, 60])), { inputShape: [5, 4, 3], numClasses: 3, bounds: [0, 1], output: 'logits' });
 const rgbX = (() => {
   const r = new Rng(9);
-  return tf.tensor4d(Float32Array.from({ length: 6 * 60 }, () => r.uniform()), [6, 5, 4, 3]);
+  return tf.tensor4d(
+    Float32Array.from({ length: 6 * 60 }, () => r.uniform()),
+    [6, 5, 4, 3],
+  );
 })();
 const rgbLabels = tf.tidy(() => tf.cast(tf.argMax(rgb.logits(rgbX), 1), 'int32') as tf.Tensor1D);
 
 describe('onePixel: conformance', () => {
   it('three pixels on a scores query model (untargeted and targeted) and on a white-box model', async () => {
     const oracle = toQueryModel(imageNet, { output: 'scores' });
-    assertConformance(await checkAttack(onePixel({ pixels: 3, populationSize: 20, generations: 10 }), { model: oracle, x, labels, epsilons: [1, 3], minSuccess: 0.75 }));
-    assertConformance(await checkAttack(onePixel({ pixels: 3, populationSize: 20, generations: 5 }), { model: imageNet, x, labels, epsilons: [3], minSuccess: 0.75 }));
+    assertConformance(
+      await checkAttack(onePixel({ pixels: 3, populationSize: 20, generations: 10 }), { model: oracle, x, labels, epsilons: [1, 3], minSuccess: 0.75 }),
+    );
+    assertConformance(
+      await checkAttack(onePixel({ pixels: 3, populationSize: 20, generations: 5 }), { model: imageNet, x, labels, epsilons: [3], minSuccess: 0.75 }),
+    );
   });
 });
 
@@ -43,7 +50,9 @@ describe('onePixel: differential evolution', () => {
 
   it('changes at most `pixels` pixels, all channels of each, on an RGB model of any size', async () => {
     for (const pixels of [1, 2]) {
-      const r = await onePixel({ pixels, populationSize: 12, generations: 4, earlyStop: false }).run(toQueryModel(rgb, { output: 'scores' }), rgbX, { labels: rgbLabels });
+      const r = await onePixel({ pixels, populationSize: 12, generations: 4, earlyStop: false }).run(toQueryModel(rgb, { output: 'scores' }), rgbX, {
+        labels: rgbLabels,
+      });
       const [out, clean] = [await rows(r.raw), await rows(rgbX)];
       out.forEach((row, i) => {
         const changed = new Set<number>();
@@ -83,7 +92,15 @@ describe('onePixel: queries', () => {
     const pop = 10;
     const gens = 3;
     const limit = pop * (1 + gens) + 2 + epsilons.length;
-    const { queries } = await checkQueryAccounting(onePixel({ pixels: 1, populationSize: pop, generations: gens, earlyStop: false }), imageNet, 'scores', x, { labels }, { epsilons }, limit);
+    const { queries } = await checkQueryAccounting(
+      onePixel({ pixels: 1, populationSize: pop, generations: gens, earlyStop: false }),
+      imageNet,
+      'scores',
+      x,
+      { labels },
+      { epsilons },
+      limit,
+    );
     expect(Array.from(queries)).toEqual(new Array<number>(8).fill(limit));
     const strict = strictQueryModel(imageNet, 'scores');
     const r = await onePixel({ populationSize: 10, generations: 2 }).run(strict, x, { labels });

@@ -78,7 +78,10 @@ export function applyPatch(x: tf.Tensor4D, patch: tf.Tensor3D | tf.Tensor4D, pos
     throw new AdvxError('INVALID_SHAPE', `applyPatch: a patch [${h}, ${w}, ${pc}] does not fit images [${H}, ${W}, ${C}].`);
   }
   if (!Array.isArray(positions) || positions.length !== n) {
-    throw new AdvxError('INVALID_SHAPE', `applyPatch: ${n} images need ${n} positions [row, col], got ${Array.isArray(positions) ? positions.length : String(positions)}.`);
+    throw new AdvxError(
+      'INVALID_SHAPE',
+      `applyPatch: ${n} images need ${n} positions [row, col], got ${Array.isArray(positions) ? positions.length : String(positions)}.`,
+    );
   }
   positions.forEach((p, i) => {
     const ok = Array.isArray(p) && p.length === 2 && Number.isInteger(p[0]) && Number.isInteger(p[1]);
@@ -124,7 +127,13 @@ export function drawPosition(rng: Rng, s: ImageShape, h: number, w: number): Pat
 export function stickerMask(s: ImageShape, side: number, corners: readonly PatchPosition[]): tf.Tensor4D {
   return tf.tidy(() => {
     const ones = tf.ones([side, side, s.channels]);
-    const masks = corners.map(([r, c]) => tf.pad(ones, [[r, s.height - side - r], [c, s.width - side - c], [0, 0]]));
+    const masks = corners.map(([r, c]) =>
+      tf.pad(ones, [
+        [r, s.height - side - r],
+        [c, s.width - side - c],
+        [0, 0],
+      ]),
+    );
     return tf.expandDims(masks.length === 1 ? (masks[0] as tf.Tensor) : tf.minimum(tf.addN(masks), 1), 0) as tf.Tensor4D;
   });
 }

@@ -9,7 +9,6 @@ import { logisticRegression, net, netData } from '../test/fixtures.js';
 import { keepBest } from './internal/gradient-steps.js';
 import { pgd } from './pgd.js';
 
-
 /** A linear model with normal weights and biases that make every class tie at the centre of [0, 1]^d. */
 function randomLinear(seed: number, d: number, c: number): Model {
   const rng = new Rng(seed);
@@ -43,13 +42,17 @@ describe('pgd: conformance', () => {
     assertConformance(await checkAttack(pgd({ steps: 10, relStepSize: 0.2 }), { model: net, ...netData, epsilons: [0.02, 0.1, 0.3], minSuccess: 0.9 }));
   });
   it('l2 on an MLP', async () => {
-    assertConformance(await checkAttack(pgd({ norm: 'l2', steps: 10, relStepSize: 0.2 }), { model: net, ...netData, epsilons: [0.1, 0.5, 1.5], minSuccess: 0.9 }));
+    assertConformance(
+      await checkAttack(pgd({ norm: 'l2', steps: 10, relStepSize: 0.2 }), { model: net, ...netData, epsilons: [0.1, 0.5, 1.5], minSuccess: 0.9 }),
+    );
   });
   it('l1 on an MLP', async () => {
     assertConformance(await checkAttack(pgd({ norm: 'l1', steps: 10, relStepSize: 0.2 }), { model: net, ...netData, epsilons: [0.5, 2, 6], minSuccess: 0.9 }));
   });
   it('margin loss with restarts', async () => {
-    assertConformance(await checkAttack(pgd({ steps: 10, relStepSize: 0.2, loss: 'margin', restarts: 2 }), { model: net, ...netData, epsilons: [0.05, 0.3], minSuccess: 0.9 }));
+    assertConformance(
+      await checkAttack(pgd({ steps: 10, relStepSize: 0.2, loss: 'margin', restarts: 2 }), { model: net, ...netData, epsilons: [0.05, 0.3], minSuccess: 0.9 }),
+    );
   });
 });
 
@@ -139,7 +142,7 @@ describe('pgd: closed forms on linear models', () => {
     const [uo] = await rows(u.clipped[0] as tf.Tensor);
     const [to] = await rows(tg.clipped[0] as tf.Tensor);
     x0[0]?.forEach((v, k) => {
-      const wk = (c: number) => (W[c]?.[k] as number);
+      const wk = (c: number) => W[c]?.[k] as number;
       expect(uo?.[k]).toBeCloseTo(v + alpha * Math.sign(wk(j) - wk(y)), 6);
       expect(to?.[k]).toBeCloseTo(v + alpha * Math.sign(wk(t) - wk(jt)), 6);
     });

@@ -67,15 +67,16 @@ export const pgd = defineAttack({
     threat: 'white-box',
     goals: ['untargeted', 'targeted'],
     randomized: true,
-    paper:
-      'Madry, Makelov, Schmidt, Tsipras & Vladu (2017), "Towards Deep Learning Models Resistant to Adversarial Attacks", https://arxiv.org/abs/1706.06083',
+    paper: 'Madry, Makelov, Schmidt, Tsipras & Vladu (2017), "Towards Deep Learning Models Resistant to Adversarial Attacks", https://arxiv.org/abs/1706.06083',
   },
   options: {
     steps: option.integer(40, 'gradient steps per restart', { min: 1 }),
     relStepSize: option.number(0.01 / 0.3, "step size relative to epsilon, α = relStepSize·ε (Madry et al.'s α = 0.01 at ε = 0.3)", { min: 0, above: true }),
     stepSize: option.number(0, "absolute step size α in the norm's units; overrides relStepSize when > 0 (0: unset)", { min: 0 }),
     randomStart: option.boolean(true, 'start from a uniformly random point of the epsilon ball'),
-    restarts: option.integer(1, 'random restarts (> 1 needs randomStart); per sample the first successful one is kept, else the one with the highest loss', { min: 1 }),
+    restarts: option.integer(1, 'random restarts (> 1 needs randomStart); per sample the first successful one is kept, else the one with the highest loss', {
+      min: 1,
+    }),
     loss: option.oneOf(['ce', 'margin'], 'ce', "loss to ascend: cross-entropy, or Carlini & Wagner's logit margin"),
     l1Sparsity: option.number(0.99, 'L1 only: the fraction of coordinates a step leaves unchanged', { min: 0, max: 1, below: true }),
   },

@@ -7,9 +7,7 @@ import './register-all.js';
 
 describe('@advx/attacks/register-all', () => {
   it('registers every attack factory of the package under its meta name', () => {
-    const factories = Object.values(attacks).filter(
-      (v): v is typeof attacks.pgd => typeof v === 'function' && 'meta' in v && 'defaults' in v,
-    );
+    const factories = Object.values(attacks).filter((v): v is typeof attacks.pgd => typeof v === 'function' && 'meta' in v && 'defaults' in v);
     expect(factories.length).toBeGreaterThanOrEqual(8);
     for (const f of factories) expect(getAttack(f.meta.name)).toBe(f);
     const names = listAttacks().map((m) => m.name);

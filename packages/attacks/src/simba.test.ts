@@ -16,11 +16,15 @@ describe('simba: conformance', () => {
   it('pixel basis on a scores query model (untargeted and targeted) and on a white-box model', async () => {
     const oracle = toQueryModel(imageNet, { output: 'scores' });
     assertConformance(await checkAttack(simba({ stepSize: 0.3, maxQueries: 200 }), { model: oracle, x, labels, epsilons: [0.2, 1, 3], minSuccess: 0.9 }));
-    assertConformance(await checkAttack(simba({ stepSize: 0.3, maxQueries: 200 }), { model: net, x: netData.x, labels: netData.labels, epsilons: [1, 3], minSuccess: 0.9 }));
+    assertConformance(
+      await checkAttack(simba({ stepSize: 0.3, maxQueries: 200 }), { model: net, x: netData.x, labels: netData.labels, epsilons: [1, 3], minSuccess: 0.9 }),
+    );
   });
   it('DCT basis on a scores query model', async () => {
     const oracle = toQueryModel(imageNet, { output: 'scores' });
-    assertConformance(await checkAttack(simba({ basis: 'dct', stepSize: 0.3, maxQueries: 200 }), { model: oracle, x, labels, epsilons: [0.2, 1, 3], minSuccess: 0.9 }));
+    assertConformance(
+      await checkAttack(simba({ basis: 'dct', stepSize: 0.3, maxQueries: 200 }), { model: oracle, x, labels, epsilons: [0.2, 1, 3], minSuccess: 0.9 }),
+    );
   });
 });
 
@@ -49,7 +53,9 @@ describe('simba: closed forms', () => {
     const eps = 0.05;
     const r = await simba({ stepSize: eps, maxQueries: 30, earlyStop: false }).run(imageNet, x, { labels }, { seed: 2 });
     const [out, clean] = [await rows(r.raw), await rows(x)];
-    out.forEach((row, i) => row.forEach((v, j) => expect(Math.min(...[0, eps, -eps].map((a) => Math.abs(v - (clean[i]?.[j] as number) - a)))).toBeLessThan(1e-6)));
+    out.forEach((row, i) =>
+      row.forEach((v, j) => expect(Math.min(...[0, eps, -eps].map((a) => Math.abs(v - (clean[i]?.[j] as number) - a)))).toBeLessThan(1e-6)),
+    );
     const p = tf.tidy(() => tf.stack([tf.softmax(imageNet.logits(x)), tf.softmax(imageNet.logits(r.raw))]));
     const [p0, p1] = (await p.array()) as number[][][];
     const y = await labels.data();
@@ -90,7 +96,15 @@ describe('simba: queries', () => {
     const maxQueries = 25;
     const epsilons = [0.5, 2];
     for (const basis of ['pixel', 'dct'] as const) {
-      const { queries } = await checkQueryAccounting(simba({ basis, maxQueries, stepSize: 0.01 }), imageNet, 'scores', x, { labels }, { epsilons }, maxQueries + 2 + epsilons.length);
+      const { queries } = await checkQueryAccounting(
+        simba({ basis, maxQueries, stepSize: 0.01 }),
+        imageNet,
+        'scores',
+        x,
+        { labels },
+        { epsilons },
+        maxQueries + 2 + epsilons.length,
+      );
       expect(Math.max(...queries)).toBe(maxQueries + 2 + epsilons.length);
     }
   });

@@ -167,11 +167,23 @@ export const simba = defineAttack({
     paper: 'Guo, Gardner, You, Wilson & Weinberger (2019), "Simple Black-box Adversarial Attacks", https://arxiv.org/abs/1905.07121',
   },
   options: {
-    basis: option.oneOf(['pixel', 'dct'], 'pixel', "search directions: the standard basis (SimBA), or the orthonormal 2-D DCT basis, low frequencies first (SimBA-DCT; image inputs only)"),
+    basis: option.oneOf(
+      ['pixel', 'dct'],
+      'pixel',
+      'search directions: the standard basis (SimBA), or the orthonormal 2-D DCT basis, low frequencies first (SimBA-DCT; image inputs only)',
+    ),
     stepSize: option.number(0.2, "step length ε along each direction, in input units (the paper's)", { min: 0, above: true }),
     maxQueries: option.integer(10_000, 'queries per sample, the first one on the clean input', { min: 1 }),
-    freqFraction: option.number(1 / 8, "DCT only: side of the block of lowest frequencies tried first, as a fraction of the image side (the paper's 28 of 224)", { min: 0, max: 1, above: true }),
-    strideFraction: option.number(1 / 32, "DCT only: width of each further band of frequencies, as a fraction of the image side (the paper's 7 of 224)", { min: 0, max: 1, above: true }),
+    freqFraction: option.number(
+      1 / 8,
+      "DCT only: side of the block of lowest frequencies tried first, as a fraction of the image side (the paper's 28 of 224)",
+      { min: 0, max: 1, above: true },
+    ),
+    strideFraction: option.number(1 / 32, "DCT only: width of each further band of frequencies, as a fraction of the image side (the paper's 7 of 224)", {
+      min: 0,
+      max: 1,
+      above: true,
+    }),
   },
   checkModel: (model, o) => {
     requireScores('simba', model);

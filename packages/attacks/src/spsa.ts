@@ -1,6 +1,6 @@
 import type { FactoryOptions } from '@advx/core';
 
-import { defineEstimatorAttack, estimatorOptions, type EstimatedGradientOptions } from './internal/estimated-steps.js';
+import { defineEstimatorAttack, estimatorOptions } from './internal/estimated-steps.js';
 
 /**
  * SPSA attack: PGD on a gradient estimated by simultaneous perturbation stochastic approximation.
@@ -64,7 +64,8 @@ export const spsa = defineEstimatorAttack(
     threat: 'score',
     goals: ['untargeted', 'targeted'],
     randomized: true,
-    paper: "Uesato, O'Donoghue, van den Oord & Kohli (2018), \"Adversarial Risk and the Dangers of Evaluating Against Weak Attacks\", https://arxiv.org/abs/1802.05666",
+    paper:
+      'Uesato, O\'Donoghue, van den Oord & Kohli (2018), "Adversarial Risk and the Dangers of Evaluating Against Weak Attacks", https://arxiv.org/abs/1802.05666',
   },
   estimatorOptions({
     steps: 100,

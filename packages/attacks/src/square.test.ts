@@ -1,4 +1,3 @@
-import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 
 import { Rng, toQueryModel } from '@advx/core';
@@ -19,7 +18,9 @@ describe('square: conformance', () => {
   });
   it('l2 on a scores query model', async () => {
     const oracle = toQueryModel(imageNet, { output: 'scores' });
-    assertConformance(await checkAttack(square({ norm: 'l2', maxQueries: 200, pInit: 0.5 }), { model: oracle, x, labels, epsilons: [0.1, 0.5, 1.5], minSuccess: 0.9 }));
+    assertConformance(
+      await checkAttack(square({ norm: 'l2', maxQueries: 200, pInit: 0.5 }), { model: oracle, x, labels, epsilons: [0.1, 0.5, 1.5], minSuccess: 0.9 }),
+    );
   });
 });
 
@@ -27,7 +28,23 @@ describe('square: the paper’s schedule and perturbations', () => {
   it('p is halved after 10, 50, 200, 500, 1000, 2000, 4000, 6000 and 8000 of 10,000 iterations', () => {
     const at = (it: number) => squareSchedule(0.8, it, 10_000);
     expect([0, 10, 11, 50, 51, 200, 201, 500, 501, 1000, 1001, 2000, 2001, 4001, 6001, 8001, 9999].map(at)).toEqual([
-      0.8, 0.8, 0.4, 0.4, 0.2, 0.2, 0.1, 0.1, 0.05, 0.05, 0.025, 0.025, 0.0125, 0.8 / 128, 0.8 / 256, 0.8 / 512, 0.8 / 512,
+      0.8,
+      0.8,
+      0.4,
+      0.4,
+      0.2,
+      0.2,
+      0.1,
+      0.1,
+      0.05,
+      0.05,
+      0.025,
+      0.025,
+      0.0125,
+      0.8 / 128,
+      0.8 / 256,
+      0.8 / 512,
+      0.8 / 512,
     ]);
     // The schedule is relative to the budget: iteration 2 of 1,000 is iteration 20 of 10,000.
     expect(squareSchedule(0.8, 2, 1000)).toBe(0.4);
@@ -39,7 +56,7 @@ describe('square: the paper’s schedule and perturbations', () => {
       for (let trial = 0; trial < 4; trial++) {
         const b = squareBump(s, rng);
         expect(b.reduce((a, v) => a + v * v, 0)).toBeCloseTo(1, 10);
-        const transposed = b[0] as number > 0 && (b[s - 1] as number) < 0;
+        const transposed = (b[0] as number) > 0 && (b[s - 1] as number) < 0;
         const half = Math.floor(s / 2);
         for (let r = 0; r < s; r++) {
           for (let c = 0; c < s; c++) {
@@ -80,7 +97,15 @@ describe('square: queries', () => {
     const maxQueries = 40;
     for (const norm of ['linf', 'l2'] as const) {
       const eps = norm === 'linf' ? [0.02, 0.3] : [0.1, 1.5];
-      const { queries } = await checkQueryAccounting(square({ norm, maxQueries, pInit: 0.5 }), imageNet, 'scores', x, { labels }, { epsilons: eps, seed: 0 }, 1 + 2 * (maxQueries + 1));
+      const { queries } = await checkQueryAccounting(
+        square({ norm, maxQueries, pInit: 0.5 }),
+        imageNet,
+        'scores',
+        x,
+        { labels },
+        { epsilons: eps, seed: 0 },
+        1 + 2 * (maxQueries + 1),
+      );
       // At the small epsilon the samples that resist spend the whole budget; at the large one they stop early.
       expect(Math.max(...queries)).toBeGreaterThan(maxQueries);
       expect(Math.min(...queries)).toBeLessThan(1 + 2 * (maxQueries + 1));
@@ -113,7 +138,9 @@ describe('square: queries', () => {
   });
 
   it('rejects an exhausted budget with QUERY_BUDGET_EXHAUSTED and leaks nothing', async () => {
-    await expectCode('QUERY_BUDGET_EXHAUSTED', () => square({ maxQueries: 100 }).run(toQueryModel(imageNet, { output: 'scores', budget: 20 }), x, { labels }, { epsilons: [0.01] }));
+    await expectCode('QUERY_BUDGET_EXHAUSTED', () =>
+      square({ maxQueries: 100 }).run(toQueryModel(imageNet, { output: 'scores', budget: 20 }), x, { labels }, { epsilons: [0.01] }),
+    );
   });
 });
 

@@ -122,7 +122,8 @@ function linfSteps(dims: ImageDims, eps: number, bounds: readonly [number, numbe
         }
         if (changes) break;
       }
-      for (let r = top; r < top + s; r++) for (let col = left; col < left + s; col++) for (let ch = 0; ch < c; ch++) delta[(r * w + col) * c + ch] = values[ch] as number;
+      for (let r = top; r < top + s; r++)
+        for (let col = left; col < left + s; col++) for (let ch = 0; ch < c; ch++) delta[(r * w + col) * c + ch] = values[ch] as number;
       const out = new Float32Array(d);
       for (let k = 0; k < d; k++) out[k] = (xi[k] as number) + (delta[k] as number);
       return clipInPlace(out, lo, hi);
@@ -215,7 +216,8 @@ function l2Steps(dims: ImageDims, eps: number, bounds: readonly [number, number]
         for (let k = ch; k < update.length; k += c) update[k] = (update[k] as number) * scale;
       }
       for (let r = top2; r < top2 + s; r++) for (let col = left2; col < left2 + s; col++) for (let ch = 0; ch < c; ch++) delta[at(r, col, ch)] = 0;
-      for (let r = 0; r < s; r++) for (let col = 0; col < s; col++) for (let ch = 0; ch < c; ch++) delta[at(top + r, left + col, ch)] = update[(r * s + col) * c + ch] as number;
+      for (let r = 0; r < s; r++)
+        for (let col = 0; col < s; col++) for (let ch = 0; ch < c; ch++) delta[at(top + r, left + col, ch)] = update[(r * s + col) * c + ch] as number;
       return place(xi, delta);
     },
   };

@@ -15,7 +15,10 @@ const oracleModel = linearModel({ weights: W, bias: W.map((w) => -0.5 * w.reduce
 
 function uniformBatch(seed: number, n: number): tf.Tensor2D {
   const rng = new Rng(seed);
-  return tf.tensor2d(Float32Array.from({ length: n * 8 }, () => rng.uniform()), [n, 8]);
+  return tf.tensor2d(
+    Float32Array.from({ length: n * 8 }, () => rng.uniform()),
+    [n, 8],
+  );
 }
 
 async function agreement(a: tf.Tensor2D, b: tf.Tensor2D): Promise<number> {
@@ -40,7 +43,9 @@ describe('trainSubstitute (Papernot et al. 2017)', () => {
     expect(agree).toBeGreaterThanOrEqual(0.65);
     const labels = tf.tidy(() => tf.cast(tf.argMax(zo, 1), 'int32') as tf.Tensor1D);
     const adv = await fgsm().run(sub.model, held, { labels }, { epsilons: [0.2] });
-    const fooled = tf.tidy(() => tf.mean(tf.cast(tf.notEqual(tf.cast(tf.argMax(oracleModel.logits(adv.clipped[0] as tf.Tensor), 1), 'int32'), labels), 'float32')));
+    const fooled = tf.tidy(() =>
+      tf.mean(tf.cast(tf.notEqual(tf.cast(tf.argMax(oracleModel.logits(adv.clipped[0] as tf.Tensor), 1), 'int32'), labels), 'float32')),
+    );
     expect((await fooled.data())[0]).toBeGreaterThan(0.5);
     tf.dispose([zs, zo, labels, fooled]);
     adv.dispose();
@@ -73,7 +78,17 @@ describe('trainSubstitute (Papernot et al. 2017)', () => {
 
   it('rejects bad input before any query; a too-small budget fails with QUERY_BUDGET_EXHAUSTED and leaks nothing', async () => {
     const oracle = toQueryModel(oracleModel, { output: 'label', budget: 40 });
-    for (const bad of [{ rounds: 0 }, { epochs: 0 }, { hidden: [0] }, { hidden: 3 }, { lambda: -1 }, { tau: 0 }, { learningRate: 0 }, { trainBatchSize: 0 }, { steps: 3 }]) {
+    for (const bad of [
+      { rounds: 0 },
+      { epochs: 0 },
+      { hidden: [0] },
+      { hidden: 3 },
+      { lambda: -1 },
+      { tau: 0 },
+      { learningRate: 0 },
+      { trainBatchSize: 0 },
+      { steps: 3 },
+    ]) {
       await expectCode('INVALID_OPTION', () => trainSubstitute(oracle, seeds, bad as never));
     }
     const outside = tf.fill([2, 8], 2);
@@ -81,7 +96,9 @@ describe('trainSubstitute (Papernot et al. 2017)', () => {
     expect(oracle.queries).toBe(0);
     await expectCode('QUERY_BUDGET_EXHAUSTED', () => trainSubstitute(oracle, seeds, { hidden: [4], rounds: 3, epochs: 1 }));
     const ac = new AbortController();
-    await expectCode('ABORTED', () => trainSubstitute(oracleModel, seeds, { hidden: [4], epochs: 5, signal: ac.signal, onProgress: (p) => p.step === 2 && ac.abort() }));
+    await expectCode('ABORTED', () =>
+      trainSubstitute(oracleModel, seeds, { hidden: [4], epochs: 5, signal: ac.signal, onProgress: (p) => p.step === 2 && ac.abort() }),
+    );
     outside.dispose();
   });
 });

@@ -171,7 +171,12 @@ export interface SubstituteFitScope {
  * Papernot et al.'s substitute training from the seed images: returns the substitute (its weights
  * the caller's, through `dispose`).
  */
-export async function fitSubstitute(scope: SubstituteFitScope, seedImages: tf.Tensor, opts: OptionsResolved<typeof FIT_SUBSTITUTE_OPTIONS>, rng: Rng): Promise<Substitute> {
+export async function fitSubstitute(
+  scope: SubstituteFitScope,
+  seedImages: tf.Tensor,
+  opts: OptionsResolved<typeof FIT_SUBSTITUTE_OPTIONS>,
+  rng: Rng,
+): Promise<Substitute> {
   const o = scope.oracle;
   const { hidden, rounds, epochs, lambda, tau, learningRate, trainBatchSize: batchSize } = opts;
   const d = o.inputShape.reduce((p, s) => p * s, 1);

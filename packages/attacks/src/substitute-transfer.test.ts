@@ -16,7 +16,10 @@ const oracleModel = linearModel({ weights: W, bias: W.map((w) => -0.5 * w.reduce
 
 function uniformBatch(seed: number, n: number): tf.Tensor2D {
   const rng = new Rng(seed);
-  return tf.tensor2d(Float32Array.from({ length: n * 8 }, () => rng.uniform()), [n, 8]);
+  return tf.tensor2d(
+    Float32Array.from({ length: n * 8 }, () => rng.uniform()),
+    [n, 8],
+  );
 }
 
 const SETTINGS = { hidden: [32], rounds: 3, epochs: 20, learningRate: 0.01 } as const;
@@ -45,7 +48,12 @@ describe('substituteTransfer: the substitute transfer attack as a registered dat
   it('charges each label query to the sample its synthetic input descends from: 2^(ρ−1) per sample and ε', async () => {
     const labels = tf.tensor1d(await predictClasses(oracleModel, x), 'int32');
     const run = async (rounds: number) => {
-      const r = await substituteTransfer({ ...SETTINGS, rounds, epochs: 2 }).run(toQueryModel(oracleModel, { output: 'label' }), x, { labels }, { epsilons: [0.1, 0.2], seed: 1 });
+      const r = await substituteTransfer({ ...SETTINGS, rounds, epochs: 2 }).run(
+        toQueryModel(oracleModel, { output: 'label' }),
+        x,
+        { labels },
+        { epsilons: [0.1, 0.2], seed: 1 },
+      );
       const q = Array.from(r.queries!);
       r.dispose();
       return q;
@@ -58,8 +66,17 @@ describe('substituteTransfer: the substitute transfer attack as a registered dat
 
   it('passes the attack conformance suite on a label-only oracle (one batch, maxPasses refused)', async () => {
     const labels = tf.tensor1d(await predictClasses(oracleModel, x), 'int32');
-    assertConformance(await checkAttack(substituteTransfer(SETTINGS), { model: toQueryModel(oracleModel, { output: 'label' }), x, labels, epsilons: [0.1, 0.3] }));
-    assertConformance(await checkAttack(substituteTransfer({ ...SETTINGS, transfer: 'pgd', transferSteps: 5, norm: 'l2' }), { model: oracleModel, x, labels, epsilons: [0.3, 1] }));
+    assertConformance(
+      await checkAttack(substituteTransfer(SETTINGS), { model: toQueryModel(oracleModel, { output: 'label' }), x, labels, epsilons: [0.1, 0.3] }),
+    );
+    assertConformance(
+      await checkAttack(substituteTransfer({ ...SETTINGS, transfer: 'pgd', transferSteps: 5, norm: 'l2' }), {
+        model: oracleModel,
+        x,
+        labels,
+        epsilons: [0.3, 1],
+      }),
+    );
     labels.dispose();
   });
 

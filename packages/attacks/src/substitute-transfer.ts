@@ -65,7 +65,8 @@ export const substituteTransfer = defineAttack({
     goals: ['untargeted'],
     randomized: true,
     scope: 'dataset',
-    paper: 'Papernot, McDaniel, Goodfellow, Jha, Celik & Swami (2017), "Practical Black-Box Attacks against Machine Learning", https://arxiv.org/abs/1602.02697',
+    paper:
+      'Papernot, McDaniel, Goodfellow, Jha, Celik & Swami (2017), "Practical Black-Box Attacks against Machine Learning", https://arxiv.org/abs/1602.02697',
   },
   options: {
     ...FIT_SUBSTITUTE_OPTIONS,

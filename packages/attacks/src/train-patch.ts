@@ -75,15 +75,25 @@ export interface PatchEvaluation {
 export const FIT_PATCH_OPTIONS = {
   steps: option.integer(200, 'optimisation steps', { min: 1 }),
   imagesPerStep: option.integer(32, 'images per step, each at a fresh random position', { min: 1 }),
-  optimizer: option.oneOf(['adam', 'sign'], 'adam', "'adam': Adam (β₁ 0.9, β₂ 0.999) on the mean loss; 'sign': signed-gradient steps p ← p − α·sign(∇ₚ); both clip the patch to the bounds"),
-  stepSize: option.number(0.02, "step size α per pixel (Adam's learning rate, or the signed step), as a fraction of the bounds' width", { min: 0, max: 1, above: true }),
+  optimizer: option.oneOf(
+    ['adam', 'sign'],
+    'adam',
+    "'adam': Adam (β₁ 0.9, β₂ 0.999) on the mean loss; 'sign': signed-gradient steps p ← p − α·sign(∇ₚ); both clip the patch to the bounds",
+  ),
+  stepSize: option.number(0.02, "step size α per pixel (Adam's learning rate, or the signed step), as a fraction of the bounds' width", {
+    min: 0,
+    max: 1,
+    above: true,
+  }),
   loss: option.oneOf(['ce', 'margin'], 'ce', 'loss: cross-entropy, or the C&W logit margin clipped at 0 per image'),
 };
 
 const TRAIN_OPTIONS = {
   size: option.custom<number | readonly [number, number], undefined>(undefined, 'patch side in pixels (square), or [height, width]', {
     type: 'a positive integer or [height, width]',
-    accepts: (v) => (typeof v === 'number' && Number.isInteger(v) && v >= 1) || (Array.isArray(v) && v.length === 2 && v.every((d) => Number.isInteger(d) && (d as number) >= 1)),
+    accepts: (v) =>
+      (typeof v === 'number' && Number.isInteger(v) && v >= 1) ||
+      (Array.isArray(v) && v.length === 2 && v.every((d) => Number.isInteger(d) && (d as number) >= 1)),
     json: true,
   }),
   target: { ...TARGET, doc: "target class (Brown et al.'s targeted patch); null: untargeted" },
@@ -127,7 +137,6 @@ export interface TrainedPatch {
   dispose(): void;
 }
 
-
 async function checkData(who: string, model: Model, data: PatchData | undefined, name: string): Promise<number> {
   if (data === null || typeof data !== 'object' || !(data.x instanceof tf.Tensor)) {
     throw new AdvxError('INVALID_SHAPE', `${who}: ${name} must be { x, y } with images x [n, ${model.inputShape.join(', ')}] and int32 labels y [n].`);
@@ -154,7 +163,16 @@ function patchLoss(logits: tf.Tensor2D, labels: tf.Tensor1D, target: number | nu
   });
 }
 
-async function evaluateChecked(model: Model, s: ImageShape, data: PatchData, patch: tf.Tensor3D, target: number | null, placements: number, seed: number, batchSize: number): Promise<PatchEvaluation> {
+async function evaluateChecked(
+  model: Model,
+  s: ImageShape,
+  data: PatchData,
+  patch: tf.Tensor3D,
+  target: number | null,
+  placements: number,
+  seed: number,
+  batchSize: number,
+): Promise<PatchEvaluation> {
   const labels = (await data.y.data()) as Int32Array;
   const n = labels.length;
   const [h, w] = patch.shape;
@@ -186,7 +204,10 @@ function checkPatch(who: string, patch: unknown, model: Model, s: ImageShape): t
   if (!(patch instanceof tf.Tensor) || patch.rank !== 3) throw new AdvxError('INVALID_SHAPE', `${who}: patch must be a [h, w, C] tensor.`);
   const [h, w, c] = patch.shape;
   if (c !== s.channels || (h as number) > s.height || (w as number) > s.width || (h as number) < 1 || (w as number) < 1) {
-    throw new AdvxError('INVALID_SHAPE', `${who}: a patch [${patch.shape.join(', ')}] does not fit the model's images [${s.height}, ${s.width}, ${s.channels}].`);
+    throw new AdvxError(
+      'INVALID_SHAPE',
+      `${who}: a patch [${patch.shape.join(', ')}] does not fit the model's images [${s.height}, ${s.width}, ${s.channels}].`,
+    );
   }
   return patch as tf.Tensor3D;
 }
@@ -299,7 +320,8 @@ export async function trainPatch(model: Model, data: PatchData, options: TrainPa
   };
   const { patch, finalLoss } = await fitPatch(scope, s, data, [h, w], o.target, o, new Rng(o.seed));
   try {
-    const validation = o.validation !== null ? await evaluateChecked(m, s, o.validation, patch, o.target, o.placements, deriveEvalSeed(o.seed), 128) : undefined;
+    const validation =
+      o.validation !== null ? await evaluateChecked(m, s, o.validation, patch, o.target, o.placements, deriveEvalSeed(o.seed), 128) : undefined;
     let disposed = false;
     return {
       patch,
@@ -345,7 +367,10 @@ export async function fitPatch(
   const n = data.x.shape[0] as number;
   const alpha = o.stepSize * (hi - lo);
   const k = Math.min(o.imagesPerStep, n);
-  let patch = tf.tensor3d(Float32Array.from({ length: h * w * s.channels }, () => lo + (hi - lo) * rng.uniform()), [h, w, s.channels]);
+  let patch = tf.tensor3d(
+    Float32Array.from({ length: h * w * s.channels }, () => lo + (hi - lo) * rng.uniform()),
+    [h, w, s.channels],
+  );
   let moments: { m1: tf.Tensor; m2: tf.Tensor } = { m1: tf.zerosLike(patch), m2: tf.zerosLike(patch) };
   const losses: number[] = [];
   try {
@@ -362,7 +387,8 @@ export async function fitPatch(
         const yb = tf.gather(data.y, idx) as tf.Tensor1D;
         const f = (p: tf.Tensor) => tf.mean(patchLoss(model.logits(tf.reshape(pastePatch(xb, p, positions), [k, ...m.inputShape])), yb, target, o.loss));
         const { value: v, grad } = tf.valueAndGrad(f)(current.p);
-        if (o.optimizer === 'sign') return { next: { p: tf.clipByValue(tf.sub(current.p, tf.mul(tf.sign(grad), alpha)), lo, hi), m1: current.m1, m2: current.m2 }, value: v };
+        if (o.optimizer === 'sign')
+          return { next: { p: tf.clipByValue(tf.sub(current.p, tf.mul(tf.sign(grad), alpha)), lo, hi), m1: current.m1, m2: current.m2 }, value: v };
         const adam = adamStep(current.p, grad, current.m1, current.m2, t, alpha);
         return { next: { p: tf.clipByValue(adam.w, lo, hi), m1: adam.m, m2: adam.v }, value: v };
       });

@@ -37,7 +37,14 @@ describe('universalPatch: the universal patch as a registered dataset-level atta
   });
 
   it('passes the attack conformance suite (one batch, maxPasses refused) on an image MLP', async () => {
-    assertConformance(await checkAttack(universalPatch({ steps: 40, imagesPerStep: 8, stepSize: 0.1 }), { model: imageNet, x: imageData.x, labels: imageData.labels, epsilons: [4, 16, 36] }));
+    assertConformance(
+      await checkAttack(universalPatch({ steps: 40, imagesPerStep: 8, stepSize: 0.1 }), {
+        model: imageNet,
+        x: imageData.x,
+        labels: imageData.labels,
+        epsilons: [4, 16, 36],
+      }),
+    );
   });
 
   it('is listed as a dataset-level L0 attack; rejects bad options and non-image models before any work', async () => {

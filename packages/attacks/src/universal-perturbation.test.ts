@@ -91,7 +91,13 @@ describe('universalPerturbation on a seeded MLP', () => {
   });
 
   it('rejects bad input before any work and aborts', async () => {
-    for (const bad of [{ epsilon: 0.1, foolingRate: 0 }, { epsilon: 0.1, epochs: 0 }, { epsilon: 0.1, imagesPerStep: -1 }, { epsilon: 0.1, overshoot: -1 }, { epsilon: 0.1, passes: 2 }]) {
+    for (const bad of [
+      { epsilon: 0.1, foolingRate: 0 },
+      { epsilon: 0.1, epochs: 0 },
+      { epsilon: 0.1, imagesPerStep: -1 },
+      { epsilon: 0.1, overshoot: -1 },
+      { epsilon: 0.1, passes: 2 },
+    ]) {
       await expectCode('INVALID_OPTION', () => universalPerturbation(net, train.x, bad as never));
     }
     await expectCode('INVALID_EPSILON', () => universalPerturbation(net, train.x, { epsilon: -1 }));
@@ -112,7 +118,9 @@ describe('universal: the universal perturbation as a registered dataset-level at
 
   it('passes the attack conformance suite (one batch, maxPasses refused) on the MLP, DeepFool and gradient steps', async () => {
     assertConformance(await checkAttack(universal({ epochs: 2 }), { model: net, x: train.x, labels: train.labels, epsilons: [0.05, 0.25] }));
-    assertConformance(await checkAttack(universal({ method: 'gradient', epochs: 3, norm: 'l2' }), { model: net, x: train.x, labels: train.labels, epsilons: [0.1, 0.5] }));
+    assertConformance(
+      await checkAttack(universal({ method: 'gradient', epochs: 3, norm: 'l2' }), { model: net, x: train.x, labels: train.labels, epsilons: [0.1, 0.5] }),
+    );
   });
 
   it('applies at each ε the perturbation universalPerturbation fits at that ε: x_adv = clip(x + v), the same v for every sample', async () => {

@@ -130,7 +130,16 @@ function rateOf(pred: Int32Array, labels: Int32Array): number {
 }
 
 /** One gradient step on the summed cross-entropy of the chunk's not-yet-fooled images. */
-function gradientStep(m: Model, x: tf.Tensor, idx: Int32Array, labels: Int32Array, v: tf.Tensor, norm: NormGeometry, alpha: number, epsilon: number): tf.Tensor {
+function gradientStep(
+  m: Model,
+  x: tf.Tensor,
+  idx: Int32Array,
+  labels: Int32Array,
+  v: tf.Tensor,
+  norm: NormGeometry,
+  alpha: number,
+  epsilon: number,
+): tf.Tensor {
   return tf.tidy(() => {
     const [lo, hi] = m.bounds;
     const xb = tf.gather(x, tf.tensor1d(idx, 'int32'));
@@ -189,13 +198,19 @@ async function fitUniversal(
         }
         const rows = tf.tensor1d(open, 'int32');
         const xo = tf.gather(xv, rows);
-        const yo = tf.tensor1d(Int32Array.from(open, (j) => chunkLabels[j] as number), 'int32');
+        const yo = tf.tensor1d(
+          Int32Array.from(open, (j) => chunkLabels[j] as number),
+          'int32',
+        );
         xv.dispose();
         rows.dispose();
         try {
           const r = await inner.run(m, xo, { labels: yo });
           try {
-            scope.chargeRun(Int32Array.from(open, (j) => idx[j] as number), r);
+            scope.chargeRun(
+              Int32Array.from(open, (j) => idx[j] as number),
+              r,
+            );
             const deltas = tf.tidy(() => tf.sub(r.raw, xo));
             for (let j = 0; j < open.length; j++) {
               if (!Number.isFinite(r.distances[j] as number)) continue;
@@ -324,7 +339,8 @@ export async function universalPerturbation(model: Model, x: tf.Tensor, options:
   const clean = await predictWith(scope, x, undefined);
   const { v, rate, epochs } = await fitUniversal(scope, x, clean, o.epsilon, getNorm(o.norm), o, o.seed);
   try {
-    const validationFoolingRate = o.validation !== null ? rateOf(await predictWith(scope, o.validation, v), await predictWith(scope, o.validation, undefined)) : undefined;
+    const validationFoolingRate =
+      o.validation !== null ? rateOf(await predictWith(scope, o.validation, v), await predictWith(scope, o.validation, undefined)) : undefined;
     let disposed = false;
     return {
       perturbation: v,
@@ -390,7 +406,16 @@ function plainScope(m: Model): FitScope {
  * @public
  */
 export const universal = defineAttack({
-  meta: { name: 'universal-perturbation', kind: 'fixed-epsilon', norms: ['linf', 'l2'], threat: 'white-box', goals: ['untargeted'], randomized: true, scope: 'dataset', paper: PAPER },
+  meta: {
+    name: 'universal-perturbation',
+    kind: 'fixed-epsilon',
+    norms: ['linf', 'l2'],
+    threat: 'white-box',
+    goals: ['untargeted'],
+    randomized: true,
+    scope: 'dataset',
+    paper: PAPER,
+  },
   options: FIT_OPTIONS,
   perturb: async (ctx): Promise<tf.Tensor> => {
     const labels = (await ctx.goal.classes.data()) as Int32Array;

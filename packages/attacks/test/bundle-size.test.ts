@@ -72,7 +72,7 @@ describe('tree-shaking: fgsm + fromLayersModel', () => {
     checkApp(await bundleApp([]), 'dist');
   });
 
-  it.skipIf(!distBuilt)('bundled for Node, dist/ keeps its copy of the gradient registrations (Node cannot load tfjs-core\'s)', async () => {
+  it.skipIf(!distBuilt)("bundled for Node, dist/ keeps its copy of the gradient registrations (Node cannot load tfjs-core's)", async () => {
     const { code } = await bundleApp([], 'node');
     expect(code).not.toMatch(IMPORTS_TFJS_GRADIENTS);
     expect(gradientConfigs(code)).toBeGreaterThan(100);

@@ -36,7 +36,14 @@ describe('concurrent runs on one engine', () => {
         const report = await checkConcurrentRuns([
           { label: `${name} (seed 0)`, attack, model: fixture.model, x: fixture.x, goal, options: { epsilons, seed: 0 } },
           { label: `${name} (seed 1, batchSize 1)`, attack, model: fixture.model, x: fixture.x, goal, options: { epsilons, seed: 1, batchSize: 1 } },
-          { label: 'pgd on another model', attack: pgd({ steps: 8, relStepSize: 0.2 }), model: other, x: otherX, goal: { labels: otherLabels }, options: { epsilons: [0.05, 0.2], seed: 3, batchSize: 2 } },
+          {
+            label: 'pgd on another model',
+            attack: pgd({ steps: 8, relStepSize: 0.2 }),
+            model: other,
+            x: otherX,
+            goal: { labels: otherLabels },
+            options: { epsilons: [0.05, 0.2], seed: 3, batchSize: 2 },
+          },
         ]);
         assertConformance(report);
         expect(report.checks.map((c) => c.status)).toEqual(['passed', 'passed', 'passed', 'passed', 'passed']);

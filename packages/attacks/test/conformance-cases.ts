@@ -58,14 +58,20 @@ export const caseTensors = (): tf.Tensor[] => [x, labels, images, patchData.x, p
 
 /** One case per registered attack name: the attack with few steps and the fixture it is checked on. */
 export const cases: Record<string, () => [Attack, AttackFixture]> = {
-  'adversarial-patch': () => [adversarialPatch({ steps: 10, restarts: 1 }), { model: imageMlp.model, x: patchData.x, labels: patchData.labels, epsilons: [4, 16, 36], minSuccess: 0.75 }],
+  'adversarial-patch': () => [
+    adversarialPatch({ steps: 10, restarts: 1 }),
+    { model: imageMlp.model, x: patchData.x, labels: patchData.labels, epsilons: [4, 16, 36], minSuccess: 0.75 },
+  ],
   apgd: () => [apgd({ steps: 5 }), { ...white, epsilons: [0.02, 0.1, 0.3], minSuccess: 0.75 }],
   'apgd-ce': () => [apgdCe({ steps: 5 }), { ...white, epsilons: [0.02, 0.1, 0.3], minSuccess: 0.75 }],
   'apgd-dlr': () => [apgdDlr({ steps: 5, norm: 'l2' }), { ...white, epsilons: [0.1, 0.5, 1.5], minSuccess: 0.75 }],
   'apgd-t': () => [apgdT({ steps: 5, numTargets: 2 }), { ...white, epsilons: [0.02, 0.1, 0.3], minSuccess: 0.75 }],
   bim: () => [bim({ steps: 5, stepSize: 0.08 }), { ...white, epsilons: [0.02, 0.1, 0.3], minSuccess: 0.75 }],
   'boundary-attack': () => [boundaryAttack({ maxQueries: 100 }), { ...labelOnly(), epsilons: [0.5, 2], minSuccess: 0.75 }],
-  'carlini-wagner-l2': () => [carliniWagnerL2({ steps: 10, binarySearchSteps: 2, learningRate: 0.05, initialConst: 1 }), { ...white, epsilons: [0.1, 0.5, 2], minSuccess: 0.75 }],
+  'carlini-wagner-l2': () => [
+    carliniWagnerL2({ steps: 10, binarySearchSteps: 2, learningRate: 0.05, initialConst: 1 }),
+    { ...white, epsilons: [0.1, 0.5, 2], minSuccess: 0.75 },
+  ],
   ddn: () => [ddn({ steps: 10 }), { ...white, epsilons: [0.1, 0.5, 2], minSuccess: 0.75 }],
   deepfool: () => [deepfool(), { ...white, epsilons: [0.05, 0.2, 2], minSuccess: 1 }],
   ead: () => [ead({ steps: 10, binarySearchSteps: 2, learningRate: 0.05, initialConst: 1 }), { ...white, epsilons: [0.5, 2, 8], minSuccess: 0.75 }],
@@ -75,7 +81,10 @@ export const cases: Record<string, () => [Attack, AttackFixture]> = {
   'finite-differences': () => [finiteDifferences({ maxQueries: 200 }), { ...scores(), epsilons: [0.02, 0.1, 0.3], minSuccess: 0.75 }],
   fmn: () => [fmn({ steps: 10 }), { ...white, epsilons: [0.1, 0.5, 2], minSuccess: 1 }],
   'hop-skip-jump': () => [hopSkipJump({ maxQueries: 150, steps: 3 }), { ...labelOnly(), epsilons: [0.5, 2], minSuccess: 0.75 }],
-  jsma: () => [jsma({ gamma: 1 }), { model: jsmaLinear.model, x: jsmaX, labels: jsmaLabels, targets: tf.zerosLike(jsmaLabels), epsilons: [1, 2, 4], minSuccess: 1, minTargetedSuccess: 1 }],
+  jsma: () => [
+    jsma({ gamma: 1 }),
+    { model: jsmaLinear.model, x: jsmaX, labels: jsmaLabels, targets: tf.zerosLike(jsmaLabels), epsilons: [1, 2, 4], minSuccess: 1, minTargetedSuccess: 1 },
+  ],
   'mi-fgsm': () => [miFgsm({ steps: 5 }), { ...white, epsilons: [0.02, 0.1, 0.3], minSuccess: 0.75 }],
   nes: () => [nes({ samples: 10, relStepSize: 0.25, maxQueries: 200 }), { ...scores(), epsilons: [0.02, 0.1, 0.3], minSuccess: 0.75 }],
   'one-pixel': () => [onePixel({ pixels: 3, populationSize: 10, generations: 3 }), { ...imageScores(), epsilons: [3], minSuccess: 0.5 }],
@@ -84,4 +93,3 @@ export const cases: Record<string, () => [Attack, AttackFixture]> = {
   spsa: () => [spsa({ samples: 10, relStepSize: 0.25, maxQueries: 200 }), { ...scores(), epsilons: [0.02, 0.1, 0.3], minSuccess: 0.75 }],
   square: () => [square({ maxQueries: 60, pInit: 0.5 }), { ...imageScores(), epsilons: [0.1, 0.3], minSuccess: 0.75 }],
 };
-

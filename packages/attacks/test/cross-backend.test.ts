@@ -113,6 +113,8 @@ describe(`cross-backend conformance of every registered attack (${backends.join(
     const [cpu, wasm] = report.figures.fgsm ?? [];
     // Pixels whose gradient sign is flushed to 0 do not move: the attack is weaker on stock wasm.
     expect(wasm?.robustAccuracy[1]).toBeGreaterThan(cpu?.robustAccuracy[1] as number);
-    expect(report.failures.find((f) => f.name === 'fgsm')?.message).toMatch(/^fgsm: cpu \d+\.\d % vs wasm \d+\.\d % robust accuracy at ε 0\.1 \(success differs on \d+\/32 samples/);
+    expect(report.failures.find((f) => f.name === 'fgsm')?.message).toMatch(
+      /^fgsm: cpu \d+\.\d % vs wasm \d+\.\d % robust accuracy at ε 0\.1 \(success differs on \d+\/32 samples/,
+    );
   });
 });

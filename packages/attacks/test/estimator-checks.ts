@@ -49,10 +49,19 @@ export async function checkEstimatorAttack(make: (o: { norm: 'linf' | 'l2'; maxQ
   const { x, labels } = netData;
   const oracle = toQueryModel(net, { output: 'scores' });
   assertConformance(await checkAttack(make({ norm: 'linf', maxQueries: 800 }), { model: oracle, x, labels, epsilons: [0.02, 0.1, 0.3], minSuccess: 0.9 }));
-  if (withL2) assertConformance(await checkAttack(make({ norm: 'l2', maxQueries: 800 }), { model: net, x, labels, epsilons: [0.1, 0.5, 1.5], minSuccess: 0.9 }));
+  if (withL2)
+    assertConformance(await checkAttack(make({ norm: 'l2', maxQueries: 800 }), { model: net, x, labels, epsilons: [0.1, 0.5, 1.5], minSuccess: 0.9 }));
   const maxQueries = 3 * perStep + 1;
   const epsilons = [0.01, 0.3];
-  const { queries } = await checkQueryAccounting(make({ norm: 'linf', maxQueries }), net, 'scores', x, { labels }, { epsilons }, 1 + epsilons.length * (maxQueries + 1));
+  const { queries } = await checkQueryAccounting(
+    make({ norm: 'linf', maxQueries }),
+    net,
+    'scores',
+    x,
+    { labels },
+    { epsilons },
+    1 + epsilons.length * (maxQueries + 1),
+  );
   // At ε = 0.01 no sample is broken: three whole steps there, and at least one step at ε = 0.3.
   for (const q of queries) expect(q).toBeGreaterThanOrEqual(1 + 3 * perStep + 1 + perStep + 1);
   const strict = strictQueryModel(net, 'scores');

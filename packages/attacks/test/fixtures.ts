@@ -189,7 +189,10 @@ export function seededMlp(seed: number, scale = 1): Model {
 /** 12 seeded inputs labelled by `model`, except row 11, which gets a wrong label (adversarial without perturbation). */
 export function mislabelledBatch(model: Model): { x: tf.Tensor2D; labels: tf.Tensor1D } {
   const rng = new Rng(7);
-  const x = tf.tensor2d(Array.from({ length: 12 * 16 }, () => rng.uniform()), [12, 16]);
+  const x = tf.tensor2d(
+    Array.from({ length: 12 * 16 }, () => rng.uniform()),
+    [12, 16],
+  );
   const labels = tf.tidy(() => {
     const pred = tf.argMax(model.logits(x), 1);
     return tf.where(tf.equal(tf.range(0, 12, 1, 'int32'), 11), tf.fill([12], 0, 'int32'), tf.cast(pred, 'int32')) as tf.Tensor1D;
@@ -200,9 +203,19 @@ export function mislabelledBatch(model: Model): { x: tf.Tensor2D; labels: tf.Ten
 /** A 2-layer ReLU network `x − ½ → relu(W₁·+b₁) → W₂·` with 1/√fan-in weights drawn from `new Rng(seed)`. */
 export function unitScaleMlp(seed: number, d: number, h: number, c: number): Model {
   const rng = new Rng(seed);
-  const w1 = tf.keep(tf.tensor2d(Array.from({ length: d * h }, () => rng.normal() / Math.sqrt(d)), [d, h]));
+  const w1 = tf.keep(
+    tf.tensor2d(
+      Array.from({ length: d * h }, () => rng.normal() / Math.sqrt(d)),
+      [d, h],
+    ),
+  );
   const b1 = tf.keep(tf.tensor1d(Array.from({ length: h }, () => rng.normal() * 0.2)));
-  const w2 = tf.keep(tf.tensor2d(Array.from({ length: h * c }, () => rng.normal() / Math.sqrt(h)), [h, c]));
+  const w2 = tf.keep(
+    tf.tensor2d(
+      Array.from({ length: h * c }, () => rng.normal() / Math.sqrt(h)),
+      [h, c],
+    ),
+  );
   return fromFunction((x) => tf.matMul(tf.relu(tf.add(tf.matMul(tf.sub(tf.reshape(x, [-1, d]), 0.5), w1), b1)), w2) as tf.Tensor2D, {
     inputShape: [d],
     numClasses: c,

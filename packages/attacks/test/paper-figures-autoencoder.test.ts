@@ -74,58 +74,62 @@ afterAll(() => {
 });
 
 describe('Kos et al. 2017: latent attack on the zoo MNIST autoencoder', () => {
-  it('within L2 ε ∈ {2, 3, 4, 5} the reconstruction moves from the source to the target; mnist-cnn reads the target class in it', { timeout: 300_000 }, async () => {
-    const { encode, decode } = ae.autoencoder;
-    const clean = tf.tidy(() => decode(encode(sources.x)));
-    const before = { toTarget: mean(await mse(clean, targets)), toSource: mean(await mse(clean, sources.x)) };
-    const cleanRecLabels = await labels(clean);
-    const targetRec = tf.tidy(() => decode(encode(targets)));
-    const targetRecLabels = await labels(targetRec);
-    tf.dispose([clean, targetRec]);
-    report(
-      `mnist-autoencoder, n=${N}, before the attack: reconstruction MSE to target ${before.toTarget.toFixed(4)}, to source ${before.toSource.toFixed(4)}; ` +
-        `mnist-cnn on clean reconstructions: source class ${pct(share(cleanRecLabels, sourceLabels))}; on the targets' own reconstructions: target class ${pct(share(targetRecLabels, targetLabels))}`,
-    );
-    expect(before.toTarget).toBeGreaterThan(5 * before.toSource);
-
-    // Per budget: the measured ratio of the reconstruction's MSE to the target after/before and the
-    // share mnist-cnn reads as the target class (asserted a little below what was measured).
-    const budgets = [
-      { eps: 2, maxTargetRatio: 0.85, minTargetRate: undefined },
-      { eps: 3, maxTargetRatio: 0.68, minTargetRate: 0.05 },
-      { eps: 4, maxTargetRatio: 0.5, minTargetRate: 0.35 },
-      { eps: 5, maxTargetRatio: 0.33, minTargetRate: 0.6 },
-    ];
-    const rows: { eps: number; toTarget: number; toSource: number; targetRate: number; latentRatio: number }[] = [];
-    for (const { eps, maxTargetRatio, minTargetRate } of budgets) {
-      const memBefore = tf.memory().numTensors;
-      const r = await latentAttack(ae.autoencoder, sources.x, targets, { epsilon: eps, norm: 'l2', steps: 100 });
-      const maxL2 = Math.max(...r.perturbationL2);
-      const toTarget = mean(r.reconstructionToTarget);
-      const toSource = mean(r.reconstructionToSource);
-      const recLabels = await labels(r.reconstruction);
-      const advLabels = await labels(r.adversarial);
-      const targetRate = share(recLabels, targetLabels);
-      const latentRatio = median(Array.from(r.latentDistance, (d, i) => d / (r.initialLatentDistance[i] as number)));
+  it(
+    'within L2 ε ∈ {2, 3, 4, 5} the reconstruction moves from the source to the target; mnist-cnn reads the target class in it',
+    { timeout: 300_000 },
+    async () => {
+      const { encode, decode } = ae.autoencoder;
+      const clean = tf.tidy(() => decode(encode(sources.x)));
+      const before = { toTarget: mean(await mse(clean, targets)), toSource: mean(await mse(clean, sources.x)) };
+      const cleanRecLabels = await labels(clean);
+      const targetRec = tf.tidy(() => decode(encode(targets)));
+      const targetRecLabels = await labels(targetRec);
+      tf.dispose([clean, targetRec]);
       report(
-        `L2 ε=${eps}: median ‖δ‖₂ ${median(r.perturbationL2).toFixed(3)} (max ${maxL2.toFixed(3)}); median latent distance after/before ${latentRatio.toFixed(3)}; ` +
-          `reconstruction MSE to target ${before.toTarget.toFixed(4)} → ${toTarget.toFixed(4)}, to source ${before.toSource.toFixed(4)} → ${toSource.toFixed(4)}; ` +
-          `mnist-cnn: reconstruction read as the target class ${pct(targetRate)}, adversarial input still read as the source class ${pct(share(advLabels, sourceLabels))}`,
+        `mnist-autoencoder, n=${N}, before the attack: reconstruction MSE to target ${before.toTarget.toFixed(4)}, to source ${before.toSource.toFixed(4)}; ` +
+          `mnist-cnn on clean reconstructions: source class ${pct(share(cleanRecLabels, sourceLabels))}; on the targets' own reconstructions: target class ${pct(share(targetRecLabels, targetLabels))}`,
       );
-      expect(maxL2).toBeLessThanOrEqual(eps * (1 + 1e-5));
-      expect(toTarget).toBeLessThanOrEqual(maxTargetRatio * before.toTarget);
-      expect(toSource).toBeGreaterThan(before.toSource);
-      if (minTargetRate !== undefined) expect(targetRate).toBeGreaterThanOrEqual(minTargetRate);
-      rows.push({ eps, toTarget, toSource, targetRate, latentRatio });
-      r.dispose();
-      expect(tf.memory().numTensors).toBe(memBefore);
-    }
-    // Larger budgets get closer to the target, in latent space and in pixels.
-    for (let i = 1; i < rows.length; i++) {
-      expect(rows[i]!.latentRatio).toBeLessThan(rows[i - 1]!.latentRatio);
-      expect(rows[i]!.toTarget).toBeLessThan(rows[i - 1]!.toTarget);
-    }
-    // At ε = 5 the reconstruction is closer to the target than to the source.
-    expect(rows[3]!.toTarget).toBeLessThan(0.6 * rows[3]!.toSource);
-  });
+      expect(before.toTarget).toBeGreaterThan(5 * before.toSource);
+
+      // Per budget: the measured ratio of the reconstruction's MSE to the target after/before and the
+      // share mnist-cnn reads as the target class (asserted a little below what was measured).
+      const budgets = [
+        { eps: 2, maxTargetRatio: 0.85, minTargetRate: undefined },
+        { eps: 3, maxTargetRatio: 0.68, minTargetRate: 0.05 },
+        { eps: 4, maxTargetRatio: 0.5, minTargetRate: 0.35 },
+        { eps: 5, maxTargetRatio: 0.33, minTargetRate: 0.6 },
+      ];
+      const rows: { eps: number; toTarget: number; toSource: number; targetRate: number; latentRatio: number }[] = [];
+      for (const { eps, maxTargetRatio, minTargetRate } of budgets) {
+        const memBefore = tf.memory().numTensors;
+        const r = await latentAttack(ae.autoencoder, sources.x, targets, { epsilon: eps, norm: 'l2', steps: 100 });
+        const maxL2 = Math.max(...r.perturbationL2);
+        const toTarget = mean(r.reconstructionToTarget);
+        const toSource = mean(r.reconstructionToSource);
+        const recLabels = await labels(r.reconstruction);
+        const advLabels = await labels(r.adversarial);
+        const targetRate = share(recLabels, targetLabels);
+        const latentRatio = median(Array.from(r.latentDistance, (d, i) => d / (r.initialLatentDistance[i] as number)));
+        report(
+          `L2 ε=${eps}: median ‖δ‖₂ ${median(r.perturbationL2).toFixed(3)} (max ${maxL2.toFixed(3)}); median latent distance after/before ${latentRatio.toFixed(3)}; ` +
+            `reconstruction MSE to target ${before.toTarget.toFixed(4)} → ${toTarget.toFixed(4)}, to source ${before.toSource.toFixed(4)} → ${toSource.toFixed(4)}; ` +
+            `mnist-cnn: reconstruction read as the target class ${pct(targetRate)}, adversarial input still read as the source class ${pct(share(advLabels, sourceLabels))}`,
+        );
+        expect(maxL2).toBeLessThanOrEqual(eps * (1 + 1e-5));
+        expect(toTarget).toBeLessThanOrEqual(maxTargetRatio * before.toTarget);
+        expect(toSource).toBeGreaterThan(before.toSource);
+        if (minTargetRate !== undefined) expect(targetRate).toBeGreaterThanOrEqual(minTargetRate);
+        rows.push({ eps, toTarget, toSource, targetRate, latentRatio });
+        r.dispose();
+        expect(tf.memory().numTensors).toBe(memBefore);
+      }
+      // Larger budgets get closer to the target, in latent space and in pixels.
+      for (let i = 1; i < rows.length; i++) {
+        expect(rows[i]!.latentRatio).toBeLessThan(rows[i - 1]!.latentRatio);
+        expect(rows[i]!.toTarget).toBeLessThan(rows[i - 1]!.toTarget);
+      }
+      // At ε = 5 the reconstruction is closer to the target than to the source.
+      expect(rows[3]!.toTarget).toBeLessThan(0.6 * rows[3]!.toSource);
+    },
+  );
 });

@@ -23,7 +23,10 @@ const rate = (flags: readonly boolean[]) => flags.filter(Boolean).length / flags
 /** A perturbation `[1, 28, 28, 1]` of ±eps per pixel with seeded random signs. */
 function randomSigns(eps: number, seed: number): tf.Tensor {
   const rng = new Rng(seed);
-  return tf.tensor(Float32Array.from({ length: 784 }, () => (rng.uniform() < 0.5 ? -eps : eps)), [1, 28, 28, 1]);
+  return tf.tensor(
+    Float32Array.from({ length: 784 }, () => (rng.uniform() < 0.5 ? -eps : eps)),
+    [1, 28, 28, 1],
+  );
 }
 
 async function errorRate(x: tf.Tensor, y: tf.Tensor1D): Promise<number> {
@@ -45,17 +48,23 @@ afterAll(() => {
 });
 
 describe('Brown et al. 2017: adversarial patch on mnist-cnn', () => {
-  it('a universal targeted patch under random placement succeeds more the larger it is; 16×16 fools ≥ 35 % of held-out images', { timeout: 300_000 }, async () => {
-    const rates: number[] = [];
-    for (const size of [8, 16]) {
-      const r = await trainPatch(cnn.model, train, { size, target: 3, steps: 60, imagesPerStep: 32, stepSize: 0.05, validation: held, seed: 0 });
-      rates.push(r.validation?.successRate ?? 0);
-      r.dispose();
-    }
-    report(`universal patch → "3" on mnist-cnn, held-out success under random placement (n=${held.x.shape[0]} minus the 3s): 8×8 ${pct(rates[0]!)}, 16×16 ${pct(rates[1]!)} (Brown et al., ImageNet: success rises with the patch's share of the image)`);
-    expect(rates[1]!).toBeGreaterThanOrEqual(0.35);
-    expect(rates[1]!).toBeGreaterThan(rates[0]! + 0.2);
-  });
+  it(
+    'a universal targeted patch under random placement succeeds more the larger it is; 16×16 fools ≥ 35 % of held-out images',
+    { timeout: 300_000 },
+    async () => {
+      const rates: number[] = [];
+      for (const size of [8, 16]) {
+        const r = await trainPatch(cnn.model, train, { size, target: 3, steps: 60, imagesPerStep: 32, stepSize: 0.05, validation: held, seed: 0 });
+        rates.push(r.validation?.successRate ?? 0);
+        r.dispose();
+      }
+      report(
+        `universal patch → "3" on mnist-cnn, held-out success under random placement (n=${held.x.shape[0]} minus the 3s): 8×8 ${pct(rates[0]!)}, 16×16 ${pct(rates[1]!)} (Brown et al., ImageNet: success rises with the patch's share of the image)`,
+      );
+      expect(rates[1]!).toBeGreaterThanOrEqual(0.35);
+      expect(rates[1]!).toBeGreaterThan(rates[0]! + 0.2);
+    },
+  );
 
   it('per-image stickers (saliency placement): untargeted success grows with the sticker budget', { timeout: 300_000 }, async () => {
     const n = 20;
@@ -84,7 +93,9 @@ describe('Athalye et al. 2018: expectation over transformation on mnist-cnn', ()
     const p = await evaluateUnderTransforms(cnn.model, plain.clipped[0]!, { labels: ys }, fresh);
     const e = await evaluateUnderTransforms(cnn.model, viaEot.clipped[0]!, { labels: ys }, fresh);
     const c = await evaluateUnderTransforms(cnn.model, xs, { labels: ys }, fresh);
-    report(`Linf ε=0.3 under 10 fresh transformations (n=${n}): clean error ${pct(c.successRate)}, PGD-10 ${pct(p.successRate)} (success before transformation ${pct(rate(plain.success[0]!))}), EOT-PGD-10 (4 samples) ${pct(e.successRate)} (Athalye et al., ImageNet 2D: 96.4 % mean adversarial rate over transformations)`);
+    report(
+      `Linf ε=0.3 under 10 fresh transformations (n=${n}): clean error ${pct(c.successRate)}, PGD-10 ${pct(p.successRate)} (success before transformation ${pct(rate(plain.success[0]!))}), EOT-PGD-10 (4 samples) ${pct(e.successRate)} (Athalye et al., ImageNet 2D: 96.4 % mean adversarial rate over transformations)`,
+    );
     expect(e.successRate).toBeGreaterThan(p.successRate + 0.3);
     tf.dispose([xs, ys]);
     plain.dispose();
@@ -98,7 +109,9 @@ describe('Moosavi-Dezfooli et al. 2017: universal adversarial perturbation on mn
     const r = await universalPerturbation(cnn.model, train.x, { epsilon: 0.3, method: 'gradient', epochs: 4, foolingRate: 0.9, validation: held.x, seed: 0 });
     const random = randomSigns(0.3, 1);
     const base = await foolingRate(cnn.model, held.x, random);
-    report(`UAP Linf ε=0.3 (gradient inner steps, ${r.epochs} passes over ${train.x.shape[0]} images): fooling rate train ${pct(r.foolingRate)}, held-out ${pct(r.validationFoolingRate!)} (n=${held.x.shape[0]}); random signs ${pct(base)} (paper, ImageNet: 78–93 % at ℓ∞ ξ = 10/255 or ℓ2 ξ = 2000)`);
+    report(
+      `UAP Linf ε=0.3 (gradient inner steps, ${r.epochs} passes over ${train.x.shape[0]} images): fooling rate train ${pct(r.foolingRate)}, held-out ${pct(r.validationFoolingRate!)} (n=${held.x.shape[0]}); random signs ${pct(base)} (paper, ImageNet: 78–93 % at ℓ∞ ξ = 10/255 or ℓ2 ξ = 2000)`,
+    );
     expect(r.validationFoolingRate!).toBeGreaterThanOrEqual(0.3);
     expect(r.validationFoolingRate!).toBeGreaterThan(base + 0.2);
     random.dispose();
@@ -111,17 +124,21 @@ describe('Papernot et al. 2017: substitute training and transfer to mnist-cnn', 
     const seeds = await loadDataset('mnist', { offset: 800, count: 100, source: 'shipped' });
     const oracle = toQueryModel(cnn.model, { output: 'label' });
     const sub = await trainSubstitute(oracle, seeds.x, { hidden: [200, 200], rounds: 4, epochs: 10, seed: 0 });
-    const subAcc = 1 - (await (async () => {
-      const t = tf.tidy(() => tf.mean(tf.cast(tf.notEqual(tf.cast(tf.argMax(sub.model.logits(held.x), 1), 'int32'), held.y), 'float32')));
-      const [v] = await t.data();
-      t.dispose();
-      return v as number;
-    })());
+    const subAcc =
+      1 -
+      (await (async () => {
+        const t = tf.tidy(() => tf.mean(tf.cast(tf.notEqual(tf.cast(tf.argMax(sub.model.logits(held.x), 1), 'int32'), held.y), 'float32')));
+        const [v] = await t.data();
+        t.dispose();
+        return v as number;
+      })());
     const adv = await fgsm().run(sub.model, held.x, { labels: held.y }, { epsilons: [0.3] });
     const transfer = await errorRate(adv.clipped[0]!, held.y);
     const noisy = tf.tidy(() => tf.clipByValue(tf.add(held.x, randomSigns(0.3, 2)), 0, 1));
     const noise = await errorRate(noisy, held.y);
-    report(`substitute (MLP 200-200, ρ=4, ${sub.queries} label queries) accuracy on held-out ${pct(subAcc)}; FGSM ε=0.3 on it: oracle error ${pct(transfer)} (random signs ${pct(noise)}, n=${held.x.shape[0]}; Papernot et al.: substitute 81.2 %, transfer 84.2 % at ρ=6, 150 seeds)`);
+    report(
+      `substitute (MLP 200-200, ρ=4, ${sub.queries} label queries) accuracy on held-out ${pct(subAcc)}; FGSM ε=0.3 on it: oracle error ${pct(transfer)} (random signs ${pct(noise)}, n=${held.x.shape[0]}; Papernot et al.: substitute 81.2 %, transfer 84.2 % at ρ=6, 150 seeds)`,
+    );
     expect(sub.queries).toBe(800);
     expect(subAcc).toBeGreaterThanOrEqual(0.6);
     expect(transfer).toBeGreaterThan(noise);

@@ -9,7 +9,9 @@ import '@tensorflow/tfjs-backend-cpu';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useWasm, wasmKernelOverrides } from './index.js';
 
-const TINY = [1e-45, 3e-45, 1e-42, 1e-40, 1.1754942e-38, 1.1754944e-38, 1e-30, 1e-20, 1e-12, 1e-10, 1e-9, 1e-8, 6e-8, 1e-7, 1.19e-7, 1.2e-7, 1.3e-7, 5e-7, 1e-6];
+const TINY = [
+  1e-45, 3e-45, 1e-42, 1e-40, 1.1754942e-38, 1.1754944e-38, 1e-30, 1e-20, 1e-12, 1e-10, 1e-9, 1e-8, 6e-8, 1e-7, 1.19e-7, 1.2e-7, 1.3e-7, 5e-7, 1e-6,
+];
 const OTHER = [0, -0, 0.1, 0.5, 0.49999997, 1, 1.5, 2.5, 3, 5.9, 6, 6.1, 7, 20, 80, 87, 87.4, 88, 89, 103, 104, 1e6, 1e20, 3.4e38, Infinity];
 const FINITE = [...TINY, ...TINY.map((v) => -v), ...OTHER, ...OTHER.map((v) => -v)];
 const SPECIAL = new Float32Array([...FINITE, NaN]);

@@ -49,19 +49,29 @@ function convGrads(
   seed: number,
 ): Promise<Float32Array[]> {
   const rand = seeded(seed);
-  const xData = randomData(xShape.reduce((a, b) => a * b), rand);
-  const wData = randomData(wShape.reduce((a, b) => a * b), rand);
+  const xData = randomData(
+    xShape.reduce((a, b) => a * b),
+    rand,
+  );
+  const wData = randomData(
+    wShape.reduce((a, b) => a * b),
+    rand,
+  );
   return onBackend(backend, () => {
     const x = tf.tensor4d(xData, xShape);
     const w = tf.tensor4d(wData, wShape);
     const f = (a: tf.Tensor4D, b: tf.Tensor4D): tf.Tensor4D =>
-      depthwise
-        ? tf.depthwiseConv2d(a, b, strides, pad as 'same')
-        : tf.conv2d(a, b, strides, pad as 'same');
+      depthwise ? tf.depthwiseConv2d(a, b, strides, pad as 'same') : tf.conv2d(a, b, strides, pad as 'same');
     const y0 = f(x, w);
     const yShape = y0.shape;
     tf.dispose(y0);
-    const r = tf.tensor(randomData(yShape.reduce((a, b) => a * b), seeded(seed + 1)), yShape);
+    const r = tf.tensor(
+      randomData(
+        yShape.reduce((a, b) => a * b),
+        seeded(seed + 1),
+      ),
+      yShape,
+    );
     const g = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(f(a as tf.Tensor4D, b as tf.Tensor4D), r)));
     const [dx, dw] = g([x, w]);
     tf.dispose([x, w, r]);
@@ -195,8 +205,14 @@ const matMulCases: MatMulCase[] = [
 describe('BatchMatMul on wasm matches cpu', () => {
   it.each(matMulCases)('$name', async ({ a, b, transposeA, transposeB, claimed }) => {
     const rand = seeded(3);
-    const aData = randomData(a.reduce((p, q) => p * q), rand);
-    const bData = randomData(b.reduce((p, q) => p * q), rand);
+    const aData = randomData(
+      a.reduce((p, q) => p * q),
+      rand,
+    );
+    const bData = randomData(
+      b.reduce((p, q) => p * q),
+      rand,
+    );
     const compute = (): tf.Tensor[] => {
       const ta = tf.tensor(aData, a);
       const tb = tf.tensor(bData, b);
@@ -274,9 +290,9 @@ describe('outside the claims', () => {
     const dy = tf.zeros([1, 5, 5, 2]);
     const filter = tf.zeros([3, 3, 2, 1]);
     const attrs = { strides: [1, 1], pad: 'same', dilations: [2, 2], inputShape: [1, 5, 5, 2] };
-    expect(() =>
-      tf.engine().runKernel('DepthwiseConv2dNativeBackpropInput', { dy, filter }, attrs as unknown as tf.NamedAttrMap),
-    ).toThrow(/not available on the wasm backend for strides=\[1,1\], pad="same", dilations=\[2,2\]/);
+    expect(() => tf.engine().runKernel('DepthwiseConv2dNativeBackpropInput', { dy, filter }, attrs as unknown as tf.NamedAttrMap)).toThrow(
+      /not available on the wasm backend for strides=\[1,1\], pad="same", dilations=\[2,2\]/,
+    );
     tf.dispose([dy, filter]);
     await tf.setBackend('cpu');
   });
@@ -322,7 +338,11 @@ function poolInput(kind: PoolCase['data'], n: number, seed: number): Float32Arra
 
 /** Input gradient of Σ maxPool(x) · r on `backend` (through the registered MaxPoolGrad kernel). */
 function poolGrad(backend: string, c: PoolCase, seed: number): Promise<Float32Array[]> {
-  const xData = poolInput(c.data, c.x.reduce((a, b) => a * b), seed);
+  const xData = poolInput(
+    c.data,
+    c.x.reduce((a, b) => a * b),
+    seed,
+  );
   return onBackend(backend, () => {
     const x = tf.tensor4d(xData, c.x);
     const f = (a: tf.Tensor4D): tf.Tensor4D => tf.maxPool(a, c.pool, c.strides, c.pad as 'same', c.dimRoundingMode);

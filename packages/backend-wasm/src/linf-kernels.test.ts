@@ -76,32 +76,35 @@ describe('the fused Linf kernels on wasm give the composition’s float32 bits (
     expect([LINF_PROJECT, LINF_STEP]).toEqual([LINF_PROJECT_KERNEL, LINF_STEP_KERNEL]);
   });
 
-  describe.each(CASES.map((c, k) => [`[${c.shape.join(', ')}], ε ${c.eps}, bounds ${c.bounds.join('…')}${c.nan ? ', NaN' : ''}`, c, k] as const))('%s', (_name, c, k) => {
-    const data = inputs(c, 100 + 10 * k);
-    const t = (v: Float32Array, shape = c.shape) => tf.tensor(v, shape, 'float32');
+  describe.each(CASES.map((c, k) => [`[${c.shape.join(', ')}], ε ${c.eps}, bounds ${c.bounds.join('…')}${c.nan ? ', NaN' : ''}`, c, k] as const))(
+    '%s',
+    (_name, c, k) => {
+      const data = inputs(c, 100 + 10 * k);
+      const t = (v: Float32Array, shape = c.shape) => tf.tensor(v, shape, 'float32');
 
-    it('linfProject', async () => {
-      const compute = () => tf.tidy(() => linfProject(t(data.x), t(data.origin), c.eps, c.bounds));
-      const cpu = await run('cpu', compute);
-      const wasm = await run('wasm', compute);
-      expect(cpu.kernels).not.toContain(LINF_PROJECT);
-      expect(wasm.kernels.filter((n) => n !== 'Reshape')).toEqual([LINF_PROJECT]);
-      expect(Array.from(wasm.bits)).toEqual(Array.from(cpu.bits));
-    });
+      it('linfProject', async () => {
+        const compute = () => tf.tidy(() => linfProject(t(data.x), t(data.origin), c.eps, c.bounds));
+        const cpu = await run('cpu', compute);
+        const wasm = await run('wasm', compute);
+        expect(cpu.kernels).not.toContain(LINF_PROJECT);
+        expect(wasm.kernels.filter((n) => n !== 'Reshape')).toEqual([LINF_PROJECT]);
+        expect(Array.from(wasm.bits)).toEqual(Array.from(cpu.bits));
+      });
 
-    it.each([
-      ['one step size for every row', 0.05],
-      ['a step size per row', undefined],
-    ] as const)('linfSignStep, %s', async (_label, scalar) => {
-      const compute = () =>
-        tf.tidy(() => linfSignStep(t(data.x), t(data.grad), t(data.origin), scalar ?? (t(data.alpha, [c.shape[0]!]) as tf.Tensor1D), c.eps, c.bounds));
-      const cpu = await run('cpu', compute);
-      const wasm = await run('wasm', compute);
-      expect(cpu.kernels).not.toContain(LINF_STEP);
-      expect(wasm.kernels.filter((n) => n !== 'Reshape' && n !== 'Fill' && n !== 'Cast')).toEqual([LINF_STEP]);
-      expect(Array.from(wasm.bits)).toEqual(Array.from(cpu.bits));
-    });
-  });
+      it.each([
+        ['one step size for every row', 0.05],
+        ['a step size per row', undefined],
+      ] as const)('linfSignStep, %s', async (_label, scalar) => {
+        const compute = () =>
+          tf.tidy(() => linfSignStep(t(data.x), t(data.grad), t(data.origin), scalar ?? (t(data.alpha, [c.shape[0]!]) as tf.Tensor1D), c.eps, c.bounds));
+        const cpu = await run('cpu', compute);
+        const wasm = await run('wasm', compute);
+        expect(cpu.kernels).not.toContain(LINF_STEP);
+        expect(wasm.kernels.filter((n) => n !== 'Reshape' && n !== 'Fill' && n !== 'Cast')).toEqual([LINF_STEP]);
+        expect(Array.from(wasm.bits)).toEqual(Array.from(cpu.bits));
+      });
+    },
+  );
 
   it('inside a gradient tape the composition runs on wasm, and its gradient flows', async () => {
     expect(await tf.setBackend('wasm')).toBe(true);

@@ -93,12 +93,7 @@ describe('comparisons with a scalar on wasm equal cpu', () => {
     const compute = (): tf.Tensor[] =>
       tf.tidy(() => {
         const x = tf.tensor3d(values, [1, 11, 19]);
-        return [
-          tf[op](x, tf.scalar(6)),
-          tf[op](tf.scalar(6), x),
-          tf[op](x, tf.tensor([[[Number.NaN]]])),
-          tf[op](tf.tensor1d([-0]), x),
-        ];
+        return [tf[op](x, tf.scalar(6)), tf[op](tf.scalar(6), x), tf[op](x, tf.tensor([[[Number.NaN]]])), tf[op](tf.tensor1d([-0]), x)];
       });
     const r = await bothBackends(compute);
     expect(r.leaked).toBe(false);
@@ -133,7 +128,10 @@ function params(shapes: Readonly<Record<string, number[]>>, seed: number): Param
   const rand = seeded(seed);
   const out: Record<string, Float32Array> = {};
   for (const [name, shape] of Object.entries(shapes)) {
-    const v = randomData(shape.reduce((a, b) => a * b, 1), rand);
+    const v = randomData(
+      shape.reduce((a, b) => a * b, 1),
+      rand,
+    );
     out[name] = name.endsWith('var') ? v.map((x) => 0.75 + 0.25 * x) : v.map((x) => 0.5 * x);
   }
   return out;
@@ -150,8 +148,20 @@ const bnShapes = (prefix: string, c: number): Record<string, number[]> =>
 /** Input gradient of the mean cross-entropy of `net` on seeded images `[n, h, w, c]`, labels `i mod k`. */
 function inputGradient(net: (x: tf.Tensor4D) => tf.Tensor2D, shape: [number, number, number, number], k: number, seed: number): tf.Tensor[] {
   return tf.tidy(() => {
-    const x = tf.tensor4d(randomData(shape.reduce((a, b) => a * b, 1), seeded(seed)).map((v) => 0.5 + 0.5 * v), shape);
-    const labels = tf.oneHot(tf.tensor1d(Array.from({ length: shape[0] }, (_, i) => i % k), 'int32'), k);
+    const x = tf.tensor4d(
+      randomData(
+        shape.reduce((a, b) => a * b, 1),
+        seeded(seed),
+      ).map((v) => 0.5 + 0.5 * v),
+      shape,
+    );
+    const labels = tf.oneHot(
+      tf.tensor1d(
+        Array.from({ length: shape[0] }, (_, i) => i % k),
+        'int32',
+      ),
+      k,
+    );
     return [tf.grad((a: tf.Tensor) => tf.losses.softmaxCrossEntropy(labels, net(a as tf.Tensor4D)))(x)];
   });
 }

@@ -46,9 +46,7 @@ export async function prepareNodeThreads(threads: number, setFlag: (name: string
   }
   // Same escaping as tfjs applies before making its Blob: the template literal turned the "\n"
   // escapes inside string literals into real newlines.
-  const source =
-    `URL.createObjectURL=()=>${JSON.stringify(mainScript)};URL.revokeObjectURL=()=>{};\n` +
-    wasmWorkerContents.replace(/\n/g, '\\n');
+  const source = `URL.createObjectURL=()=>${JSON.stringify(mainScript)};URL.revokeObjectURL=()=>{};\n` + wasmWorkerContents.replace(/\n/g, '\\n');
   const hash = crypto.createHash('sha256').update(source).digest('hex').slice(0, 16);
   const workerFile = path.join(os.tmpdir(), `advx-tfjs-wasm-${hash}.worker.cjs`);
   if (!fs.existsSync(workerFile)) {

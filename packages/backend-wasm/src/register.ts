@@ -105,8 +105,7 @@ export const wasmKernelOverrides: readonly WasmKernelOverride[] = Object.freeze(
     kernelName: 'DepthwiseConv2dNativeBackpropFilter',
     kind: 'missing',
     claims:
-      `${CONV_CLAIMS}, channel multiplier ≥ 1, dilations 1. ` +
-      'Per filter tap: strided slice of the padded x, multiply by dy, sum over batch and space.',
+      `${CONV_CLAIMS}, channel multiplier ≥ 1, dilations 1. ` + 'Per filter tap: strided slice of the padded x, multiply by dy, sum over batch and space.',
     otherwise: 'throws an Error naming the unsupported attribute (there is no stock kernel)',
   },
   {
@@ -123,17 +122,29 @@ export const wasmKernelOverrides: readonly WasmKernelOverride[] = Object.freeze(
     kind: 'fixed',
     claims:
       "float32, NHWC, any filter size and strides, padding 'same', 'valid', a number (with any dimRoundingMode) or " +
-      'explicit pairs, dilations 1, any batch and channel counts: the cpu backend\'s semantics exactly (arg-max from ' +
+      "explicit pairs, dilations 1, any batch and channel counts: the cpu backend's semantics exactly (arg-max from " +
       '−∞, the first maximum in row-major window order takes the gradient). A loop over the wasm heap; the stock ' +
       'kernel starts its maximum at 0 (wrong gradients in all-negative windows) and breaks ties differently.',
     otherwise: 'the stock wasm kernel (e.g. int32 input, dilations above 1)',
   },
   ...elementwiseFixed([
-    ['Sign', "−1 for x < 0, 1 for x > 0, 0 for ±0 and NaN; the stock kernel returns 0 for every |x| below about 1.2e-7 (FGSM, BIM and PGD-Linf steps left pixels with small gradients unmoved)"],
+    [
+      'Sign',
+      '−1 for x < 0, 1 for x > 0, 0 for ±0 and NaN; the stock kernel returns 0 for every |x| below about 1.2e-7 (FGSM, BIM and PGD-Linf steps left pixels with small gradients unmoved)',
+    ],
     ['Log1p', 'Math.log1p; the stock kernel returns 0 for |x| up to about 1e-8'],
-    ['Sigmoid', '1 / (1 + exp(−x)); the stock kernel flushes results below 1.18e-38 (x ≤ −87.4) to 0, so log(sigmoid(x)) is −∞ and the Sigmoid and Softplus gradients vanish there'],
-    ['ClipByValue', 'NaN stays NaN, as on cpu; the stock kernel maps NaN to the lower bound and is exact otherwise, so it still runs (SIMD) when a stock Sum of the input is not NaN'],
-    ['Relu6', 'min(max(0, x), 6), NaN stays NaN; the stock kernel maps NaN to 0 and is exact otherwise, so it still runs (SIMD) when a stock Sum of the input is not NaN'],
+    [
+      'Sigmoid',
+      '1 / (1 + exp(−x)); the stock kernel flushes results below 1.18e-38 (x ≤ −87.4) to 0, so log(sigmoid(x)) is −∞ and the Sigmoid and Softplus gradients vanish there',
+    ],
+    [
+      'ClipByValue',
+      'NaN stays NaN, as on cpu; the stock kernel maps NaN to the lower bound and is exact otherwise, so it still runs (SIMD) when a stock Sum of the input is not NaN',
+    ],
+    [
+      'Relu6',
+      'min(max(0, x), 6), NaN stays NaN; the stock kernel maps NaN to 0 and is exact otherwise, so it still runs (SIMD) when a stock Sum of the input is not NaN',
+    ],
     ['Selu', 'scale·x, or scale·alpha·(exp(x) − 1) below 0; the stock kernel is 0 for x in −1e-8 … −1e-12 and up to 19 % off near −1e-7'],
     ['Maximum', 'Math.max with broadcasting: NaN in either operand gives NaN; the stock kernel returns the first operand when the second is NaN'],
     ['Minimum', 'Math.min with broadcasting: NaN in either operand gives NaN; the stock kernel returns the first operand when the second is NaN'],
@@ -270,7 +281,9 @@ function makeKernelFunc(override: WasmKernelOverride, impl: FastImpl, stock: Ker
     if (stock !== null) return stock.kernelFunc(args);
     throw new Error(
       `@advx/backend-wasm: ${override.kernelName} is not available on the wasm backend for ` +
-        `${describeAttrs(attrs)} (input dtypes ${Object.values(inputs).map((t) => t.dtype).join(', ')}). ` +
+        `${describeAttrs(attrs)} (input dtypes ${Object.values(inputs)
+          .map((t) => t.dtype)
+          .join(', ')}). ` +
         `Supported: ${override.claims} Run this computation on the cpu backend instead.`,
     );
   };

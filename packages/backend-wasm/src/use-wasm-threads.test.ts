@@ -20,9 +20,7 @@ describe('useWasm({ threads: 2 }) in Node', () => {
     const compute = (): tf.Tensor[] => {
       const x = tf.tensor4d(xData, [4, 12, 12, 3]);
       const w = tf.tensor4d(wData, [3, 3, 3, 16]);
-      const [dx, dw] = tf.grads((a: tf.Tensor, b: tf.Tensor) =>
-        tf.sum(tf.square(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 2, 'same'))),
-      )([x, w]);
+      const [dx, dw] = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.square(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 2, 'same'))))([x, w]);
       tf.dispose([x, w]);
       return [dx!, dw!];
     };

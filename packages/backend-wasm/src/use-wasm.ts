@@ -122,11 +122,7 @@ function errorMessage(e: unknown): string {
 export async function useWasm(options: UseWasmOptions = {}): Promise<WasmBackendInfo> {
   const { threads, wasmPaths, kernels = true } = options;
   if (threads !== undefined && !(Number.isInteger(threads) && threads >= 1 && threads <= MAX_WASM_THREADS)) {
-    throw new AdvxError(
-      'INVALID_OPTION',
-      `useWasm: threads must be an integer from 1 to ${MAX_WASM_THREADS}, got ${String(threads)}.`,
-      { threads },
-    );
+    throw new AdvxError('INVALID_OPTION', `useWasm: threads must be an integer from 1 to ${MAX_WASM_THREADS}, got ${String(threads)}.`, { threads });
   }
   // Imported here, not at the top: importing tfjs-backend-wasm registers the stock wasm backend with
   // tfjs, at a higher priority than cpu, which would make importing this package change tfjs's

@@ -104,8 +104,7 @@ function currentGpu(): GpuLike | undefined {
 function noAdapterAdvice(node: boolean): string {
   if (!node) {
     return (
-      'In Chromium, WebGPU needs a secure context (https or localhost) and, on Linux or headless, the flag ' +
-      '--enable-unsafe-webgpu; check chrome://gpu.'
+      'In Chromium, WebGPU needs a secure context (https or localhost) and, on Linux or headless, the flag ' + '--enable-unsafe-webgpu; check chrome://gpu.'
     );
   }
   const icd = process.env.VK_ICD_FILENAMES ?? process.env.VK_DRIVER_FILES;
@@ -201,11 +200,9 @@ function describeAdapter(info: AdapterInfoLike | undefined): string {
 export async function useWebGPU(options: UseWebGPUOptions = {}): Promise<WebGPUBackendInfo> {
   const { powerPreference = 'high-performance', dawnOptions = [] } = options;
   if (powerPreference !== 'high-performance' && powerPreference !== 'low-power') {
-    throw new AdvxError(
-      'INVALID_OPTION',
-      `useWebGPU: powerPreference must be 'high-performance' or 'low-power', got ${JSON.stringify(powerPreference)}.`,
-      { powerPreference },
-    );
+    throw new AdvxError('INVALID_OPTION', `useWebGPU: powerPreference must be 'high-performance' or 'low-power', got ${JSON.stringify(powerPreference)}.`, {
+      powerPreference,
+    });
   }
   if (!Array.isArray(dawnOptions) || !dawnOptions.every((o) => typeof o === 'string')) {
     throw new AdvxError('INVALID_OPTION', 'useWebGPU: dawnOptions must be an array of strings such as "backend=vulkan".', {

@@ -70,7 +70,15 @@ async function onCpu(): Promise<Computed> {
 const maxAbs = (a: number[], b: number[]) => a.reduce((m, v, i) => Math.max(m, Math.abs(v - (b[i] as number))), 0);
 const maxOf = (a: number[]) => a.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
 
-const FLAGS = ['--headless=new', '--no-sandbox', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const FLAGS = [
+  '--headless=new',
+  '--no-sandbox',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 
 describe.skipIf(!existsSync(CHROMIUM))('in headless Chromium', () => {
   it('without --enable-unsafe-webgpu there is no adapter: BACKEND_UNAVAILABLE naming the flag', { timeout: 120_000 }, async () => {

@@ -71,7 +71,7 @@ function countingModel(model: Model, ledger: PassLedger, rows: Int32Array, name:
         throw new AdvxError(
           'INVALID_SHAPE',
           `${name}: the white-box model was called on ${k} rows in a context of ${n}, so its passes cannot be counted per sample. ` +
-            'Call it on the context\'s rows (or whole copies of them), or take the model of the rows you pass with ctx.whiteBox(rows) or ctx.subset(rows).',
+            "Call it on the context's rows (or whole copies of them), or take the model of the rows you pass with ctx.whiteBox(rows) or ctx.subset(rows).",
           { rows: k, contextRows: n },
         );
       }
@@ -101,10 +101,14 @@ export function makeContext<O extends AttackOptionsBase>(scope: BatchScope<O>, v
       return counted;
     }
     checkRows('whiteBox', rows, n, false);
-    return countingModel(model, passes, Int32Array.from(rows, (r) => batchRows[r] as number), def.meta.name);
+    return countingModel(
+      model,
+      passes,
+      Int32Array.from(rows, (r) => batchRows[r] as number),
+      def.meta.name,
+    );
   };
-  const objective: Objective = (logits) =>
-    goal.targeted ? (tf.neg(crossEntropy(logits, goal.classes)) as tf.Tensor1D) : crossEntropy(logits, goal.classes);
+  const objective: Objective = (logits) => (goal.targeted ? (tf.neg(crossEntropy(logits, goal.classes)) as tf.Tensor1D) : crossEntropy(logits, goal.classes));
   const isAdversarial = (xAdv: tf.Tensor) => tf.tidy(() => isAdversarialLogits(whiteBox().logits(xAdv), goal));
   const clip = (xAdv: tf.Tensor) => tf.clipByValue(xAdv, lo, hi);
   const project = (xAdv: tf.Tensor) => {
@@ -172,16 +176,13 @@ export function makeContext<O extends AttackOptionsBase>(scope: BatchScope<O>, v
       labels: goal.labels ? (gatherRows(goal.labels, rows) as tf.Tensor1D) : undefined,
       active: gatherRows(active, rows) as tf.Tensor1D,
     }));
-    const sub = makeContext(
-      scope,
-      {
-        x: tensors.x,
-        goal: { targeted: goal.targeted, classes: tensors.classes, labels: tensors.labels },
-        active: tensors.active,
-        rng: rng.select(rows),
-        index: Int32Array.from(rows, (r) => batchRows[r] as number),
-      },
-    );
+    const sub = makeContext(scope, {
+      x: tensors.x,
+      goal: { targeted: goal.targeted, classes: tensors.classes, labels: tensors.labels },
+      active: tensors.active,
+      rng: rng.select(rows),
+      index: Int32Array.from(rows, (r) => batchRows[r] as number),
+    });
     let disposed = false;
     return Object.assign(sub, {
       dispose: () => {
@@ -231,7 +232,10 @@ export function makeContext<O extends AttackOptionsBase>(scope: BatchScope<O>, v
       if (result.samplePasses !== undefined && result.samplePasses.length !== rows.length) {
         throw new AdvxError('INVALID_SHAPE', `chargeRun: the nested run has ${result.samplePasses.length} samples but ${rows.length} rows were given.`);
       }
-      passes?.chargeRun(Int32Array.from(rows, (r) => batchRows[r] as number), result);
+      passes?.chargeRun(
+        Int32Array.from(rows, (r) => batchRows[r] as number),
+        result,
+      );
     },
     checkpoint: scope.checkpoint,
   };

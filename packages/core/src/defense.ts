@@ -84,8 +84,7 @@ export function defend(model: Model, ...preprocessors: Preprocessor[]): Model {
     numClasses: model.numClasses,
     bounds: model.bounds,
     outputKind: model.outputKind,
-    logits: (x: tf.Tensor) =>
-      tf.tidy(() => model.logits(preprocessors.reduce((h, p) => applyPreprocessor(p, h, model.bounds), x))),
+    logits: (x: tf.Tensor) => tf.tidy(() => model.logits(preprocessors.reduce((h, p) => applyPreprocessor(p, h, model.bounds), x))),
   });
 }
 
@@ -159,11 +158,7 @@ export interface Trainer<TModel = unknown, Options = Record<string, unknown>> {
   /** Resolved options. */
   readonly options: Readonly<Options>;
   /** Trains (a copy of) `model` on `data`; never mutates the caller's model. */
-  fit(
-    model: TModel,
-    data: LabeledData,
-    options?: FitOptions,
-  ): Promise<TrainResult<TModel>>;
+  fit(model: TModel, data: LabeledData, options?: FitOptions): Promise<TrainResult<TModel>>;
 }
 
 /**

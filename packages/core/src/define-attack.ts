@@ -10,7 +10,7 @@ import type { NormGeometry, NormName } from './norms/types.js';
 import { BudgetSpent, checkMaxPasses, PassLedger } from './passes.js';
 import { BatchRng } from './rng.js';
 import { whereRows } from './rows.js';
-import { option, resolveOptions, schemaDefaults, type defineFactory, type OptionSchema, type OptionSpec, type OptionsInput, type RequiredFlag } from './options.js';
+import { option, resolveOptions, schemaDefaults, type OptionSchema, type OptionSpec, type OptionsInput, type RequiredFlag } from './options.js';
 import { assertLogitsOutput, checkInteger, validateEpsilons, validateGoal, validateInput } from './validate.js';
 
 /**
@@ -420,13 +420,20 @@ async function runAttack<S extends OptionSchema, N extends NormName>(
     );
   }
   if (maxPasses !== Infinity && model.kind !== 'model') {
-    throw new AdvxError('INVALID_OPTION', `maxPasses budgets a white-box model's passes, but this is a query-only model; its queries are budgeted by toQueryModel's budget.`, { option: 'maxPasses' });
+    throw new AdvxError(
+      'INVALID_OPTION',
+      `maxPasses budgets a white-box model's passes, but this is a query-only model; its queries are budgeted by toQueryModel's budget.`,
+      { option: 'maxPasses' },
+    );
   }
   if (run.quantize !== undefined && run.quantize !== 8) {
     throw new AdvxError('INVALID_OPTION', `quantize must be 8 (round outputs to 8 bits) or left out, got ${String(run.quantize)}.`);
   }
   if (goal === null || typeof goal !== 'object') {
-    throw new AdvxError('INVALID_OPTION', `${meta.name}: run(model, x, goal, options) needs a goal: { labels } (untargeted) or { targets } (targeted), got ${goal === null ? 'null' : typeof goal}.`);
+    throw new AdvxError(
+      'INVALID_OPTION',
+      `${meta.name}: run(model, x, goal, options) needs a goal: { labels } (untargeted) or { targets } (targeted), got ${goal === null ? 'null' : typeof goal}.`,
+    );
   }
   const kind = goalKind(goal);
   if (!meta.goals.includes(kind)) {
@@ -507,7 +514,10 @@ async function runAttack<S extends OptionSchema, N extends NormName>(
         }
         const cleanPred = await predict(model, xb, counts, offset);
         const cleanAdv = reached(cleanPred, goalValues.classes, offset, goalValues.targeted);
-        active = tf.tensor1d(cleanAdv.map((a) => (a ? 0 : 1)), 'bool');
+        active = tf.tensor1d(
+          cleanAdv.map((a) => (a ? 0 : 1)),
+          'bool',
+        );
         const inactive = tf.logicalNot(active);
         inactiveMask = inactive;
         const activeMask = active;

@@ -118,14 +118,7 @@ export function linfProject(xAdv: tf.Tensor, origin: tf.Tensor, epsilon: number,
  * ```
  * @public
  */
-export function linfSignStep(
-  xAdv: tf.Tensor,
-  grad: tf.Tensor,
-  origin: tf.Tensor,
-  stepSize: number | tf.Tensor1D,
-  epsilon: number,
-  bounds: Bounds,
-): tf.Tensor {
+export function linfSignStep(xAdv: tf.Tensor, grad: tf.Tensor, origin: tf.Tensor, stepSize: number | tf.Tensor1D, epsilon: number, bounds: Bounds): tf.Tensor {
   sameShape(xAdv, grad, 'linfSignStep(grad)');
   sameShape(xAdv, origin, 'linfSignStep(origin)');
   const n = xAdv.shape[0] as number;

@@ -46,7 +46,18 @@ export { carliniWagnerLoss, crossEntropy, dlr, logitMargin, targetedDlr, type Lo
 export { BatchRng, deriveSeed, Rng } from './rng.js';
 export { rocAuc } from './metrics/roc-auc.js';
 export { predictClasses, type PredictOptions } from './predict.js';
-export type { Attack, AttackKind, AttackMeta, AttackResult, PassBudgetReport, PassCount, Progress, QuantizationReport, RunOptions, ThreatModel } from './attack.js';
+export type {
+  Attack,
+  AttackKind,
+  AttackMeta,
+  AttackResult,
+  PassBudgetReport,
+  PassCount,
+  Progress,
+  QuantizationReport,
+  RunOptions,
+  ThreatModel,
+} from './attack.js';
 export {
   defineFactory,
   describeOptions,
@@ -100,22 +111,6 @@ export {
   type Trainer,
   type TrainResult,
 } from './defense.js';
-export {
-  getDetector,
-  listDetectors,
-  registerDetector,
-  type Detector,
-  type DetectorMeta,
-  type Inspection,
-  type Inspector,
-} from './detector.js';
+export { getDetector, listDetectors, registerDetector, type Detector, type DetectorMeta, type Inspection, type Inspector } from './detector.js';
 export { createRegistry, getAttack, listAttacks, registerAttack, type AnyAttackFactory, type Named, type Registry, type RegistryEntry } from './registry.js';
-export {
-  assertLogitsOutput,
-  checkInteger,
-  checkNumber,
-  validateEpsilons,
-  validateGoal,
-  validateInput,
-  type GoalValues,
-} from './validate.js';
+export { assertLogitsOutput, checkInteger, checkNumber, validateEpsilons, validateGoal, validateInput, type GoalValues } from './validate.js';

@@ -90,7 +90,10 @@ export async function runIterations<O, S extends IterationState>(
     const nextView = ctx.subset(nextIndex);
     const stored = new Set(Object.values(nextFull));
     if (full) release(Object.values(full), stored);
-    release(perRow.map((key) => before[key]).filter((t): t is tf.Tensor => t !== undefined), stored);
+    release(
+      perRow.map((key) => before[key]).filter((t): t is tf.Tensor => t !== undefined),
+      stored,
+    );
     // Tensors of the old view that the state still holds (a step may return `rows.x`) are copied first.
     if (view) {
       const own = new Set<tf.Tensor>([view.x, view.active]);

@@ -51,8 +51,7 @@ const stableCrossEntropy = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)
  * ```
  * @public
  */
-export const crossEntropy: LogitLoss = (logits, classes) =>
-  tf.tidy(() => stableCrossEntropy(logits, oneHot(classes, logits.shape[1])) as tf.Tensor1D);
+export const crossEntropy: LogitLoss = (logits, classes) => tf.tidy(() => stableCrossEntropy(logits, oneHot(classes, logits.shape[1])) as tf.Tensor1D);
 
 /**
  * Logit margin `z_y − max_{i≠y} z_i` per sample (Carlini & Wagner 2017's f₆ before clamping at −κ):

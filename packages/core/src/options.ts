@@ -135,7 +135,11 @@ function quoteList(values: readonly string[]): string {
  */
 export const option = {
   /** An integer in a range (default `[0, ∞)`). */
-  integer<D extends number | undefined>(defaultValue: D, doc: string, range: NumberRange = { min: 0 }): OptionSpec<number> & RequiredFlag<D extends undefined ? true : false> {
+  integer<D extends number | undefined>(
+    defaultValue: D,
+    doc: string,
+    range: NumberRange = { min: 0 },
+  ): OptionSpec<number> & RequiredFlag<D extends undefined ? true : false> {
     const r = { min: 0, ...range };
     return spec<number>({
       default: defaultValue,
@@ -147,7 +151,11 @@ export const option = {
     }) as OptionSpec<number> & RequiredFlag<D extends undefined ? true : false>;
   },
   /** A finite number in a range (default any finite number). */
-  number<D extends number | undefined>(defaultValue: D, doc: string, range: NumberRange = {}): OptionSpec<number> & RequiredFlag<D extends undefined ? true : false> {
+  number<D extends number | undefined>(
+    defaultValue: D,
+    doc: string,
+    range: NumberRange = {},
+  ): OptionSpec<number> & RequiredFlag<D extends undefined ? true : false> {
     return spec<number>({
       default: defaultValue,
       doc,
@@ -250,7 +258,10 @@ export function resolveOptions<S extends OptionSchema>(
   check?: (options: OptionsResolved<S>) => void,
 ): OptionsResolved<S> {
   if (given !== undefined && (given === null || typeof given !== 'object' || Array.isArray(given))) {
-    throw new AdvxError('INVALID_OPTION', `${who}: options must be an object, got ${given === null ? 'null' : Array.isArray(given) ? 'an array' : typeof given}.`);
+    throw new AdvxError(
+      'INVALID_OPTION',
+      `${who}: options must be an object, got ${given === null ? 'null' : Array.isArray(given) ? 'an array' : typeof given}.`,
+    );
   }
   const known = Object.keys(schema);
   const input = (given ?? {}) as Record<string, unknown>;
@@ -268,7 +279,10 @@ export function resolveOptions<S extends OptionSchema>(
     }
     const reason = s.reject(value);
     if (reason !== undefined) {
-      throw new AdvxError('INVALID_OPTION', `${who}: ${key} must be ${reason}, got ${show(value)}.`, { option: key, value: typeof value === 'function' ? undefined : value });
+      throw new AdvxError('INVALID_OPTION', `${who}: ${key} must be ${reason}, got ${show(value)}.`, {
+        option: key,
+        value: typeof value === 'function' ? undefined : value,
+      });
     }
     out[key] = value;
   }
@@ -283,7 +297,13 @@ export function resolveOptions<S extends OptionSchema>(
  * @public
  */
 export function schemaDefaults<S extends OptionSchema>(schema: S): Partial<OptionsResolved<S>> {
-  return Object.freeze(Object.fromEntries(Object.entries(schema).filter(([, s]) => !s.required).map(([k, s]) => [k, s.default]))) as Partial<OptionsResolved<S>>;
+  return Object.freeze(
+    Object.fromEntries(
+      Object.entries(schema)
+        .filter(([, s]) => !s.required)
+        .map(([k, s]) => [k, s.default]),
+    ),
+  ) as Partial<OptionsResolved<S>>;
 }
 
 /**
@@ -344,7 +364,8 @@ export function parseOptionStrings(who: string, schema: OptionSchema, pairs: rea
     if (s === undefined) {
       throw new AdvxError('INVALID_OPTION', `${who}: unknown option '${key}'. Known options: ${Object.keys(schema).join(', ')}.`, { option: key });
     }
-    if (!s.cli) throw new AdvxError('INVALID_OPTION', `${who}: option '${key}' (${s.type}) cannot be given on a command line; set it from code.`, { option: key });
+    if (!s.cli)
+      throw new AdvxError('INVALID_OPTION', `${who}: option '${key}' (${s.type}) cannot be given on a command line; set it from code.`, { option: key });
     out[key] = s.parse(pair.slice(eq + 1));
   }
   return out;
@@ -368,7 +389,7 @@ export function optionTable(schema: OptionSchema): string {
  *
  * @public
  */
-export type OptionFactory<I, R> = ({} extends I ? (options?: I) => R : (options: I) => R) & {
+export type OptionFactory<I, R> = (Partial<I> extends I ? (options?: I) => R : (options: I) => R) & {
   /** Every option's declaration: see {@link describeOptions}. */
   readonly schema: OptionSchema;
   /** The defaults (required options left out). */

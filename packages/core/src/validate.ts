@@ -43,10 +43,7 @@ export async function validateInput(model: Pick<AnyModel, 'inputShape' | 'bounds
   const [nonFinite, lo, hi] = await stats.data();
   stats.dispose();
   if ((nonFinite as number) > 0) {
-    throw new AdvxError(
-      'NON_FINITE_INPUT',
-      `x contains ${nonFinite} NaN or infinite values. Clean the data (e.g. replace NaN) before attacking.`,
-    );
+    throw new AdvxError('NON_FINITE_INPUT', `x contains ${nonFinite} NaN or infinite values. Clean the data (e.g. replace NaN) before attacking.`);
   }
   checkInBounds(model.bounds, lo as number, hi as number, 'x');
 }
@@ -81,11 +78,11 @@ async function checkClasses(t: tf.Tensor1D, n: number, numClasses: number, name:
   for (let i = 0; i < n; i++) {
     const v = values[i] as number;
     if (!Number.isInteger(v) || v < 0 || v >= numClasses) {
-      throw new AdvxError(
-        'LABEL_OUT_OF_RANGE',
-        `${name}[${i}] = ${v} is not a class index in [0, ${numClasses - 1}] (the model has ${numClasses} classes).`,
-        { index: i, value: v, numClasses },
-      );
+      throw new AdvxError('LABEL_OUT_OF_RANGE', `${name}[${i}] = ${v} is not a class index in [0, ${numClasses - 1}] (the model has ${numClasses} classes).`, {
+        index: i,
+        value: v,
+        numClasses,
+      });
     }
     out[i] = v;
   }

@@ -1,7 +1,17 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, describe, expect, it } from 'vitest';
 
-import { fromFunction, isAdvxError, toQueryModel, type AdvxErrorCode, type Attack, type AttackResult, type Goal, type Progress, type RunOptions } from '../src/index.js';
+import {
+  fromFunction,
+  isAdvxError,
+  toQueryModel,
+  type AdvxErrorCode,
+  type Attack,
+  type AttackResult,
+  type Goal,
+  type Progress,
+  type RunOptions,
+} from '../src/index.js';
 import { assertConformance, checkAttack, linearModel, type AttackCheck, type AttackFixture } from '../src/testing/index.js';
 import { gradientSign, minimalLinear, randomSearch } from './reference-attacks.js';
 
@@ -113,7 +123,12 @@ describe('reference attacks on the base', () => {
   });
   it('reports progress monotonically up to 1', async () => {
     const seen: Progress[] = [];
-    const r = await gradientSign({ steps: 5, earlyStop: false }).run(model, x, { labels }, { epsilons: [0.1, 0.2], batchSize: 4, onProgress: (p) => seen.push(p) });
+    const r = await gradientSign({ steps: 5, earlyStop: false }).run(
+      model,
+      x,
+      { labels },
+      { epsilons: [0.1, 0.2], batchSize: 4, onProgress: (p) => seen.push(p) },
+    );
     r.dispose();
     const fractions = seen.map((p) => p.fraction);
     expect(fractions.every((f, i) => i === 0 || f >= fractions[i - 1]!)).toBe(true);
@@ -142,51 +157,85 @@ function mapResult(r: AttackResult, change: { clipped?: tf.Tensor[]; success?: b
 describe('the attack conformance suite catches broken implementations', () => {
   const good = gradientSign({ steps: 10 });
   const cases: [AttackCheck, Attack][] = [
-    ['epsilon-ball', broken(good, 'outside-ball', async (m, xx, g, o) => {
-      const r = await good.run(m, xx, g, o);
-      return mapResult(r, { clipped: r.clipped.map((c) => tf.tidy(() => tf.clipByValue(tf.add(xx, tf.mul(tf.sub(c, xx), 3)), 0, 1))) });
-    })],
-    ['bounds', broken(good, 'outside-bounds', async (m, xx, g, o) => {
-      const r = await good.run(m, xx, g, o);
-      return mapResult(r, { clipped: r.clipped.map((c) => tf.add(c, 2)) });
-    })],
-    ['success-agrees', broken(good, 'lying-success', async (m, xx, g, o) => {
-      const r = await good.run(m, xx, g, o);
-      return mapResult(r, { success: r.success.map((s) => s.map(() => true)) });
-    })],
-    ['distances', broken(good, 'wrong-distances', async (m, xx, g, o) => {
-      const r = await good.run(m, xx, g, o);
-      return mapResult(r, { distances: new Float32Array(r.distances.length) });
-    })],
-    ['no-leak', broken(good, 'leaky', async (m, xx, g, o) => {
-      tf.keep(tf.zeros([3]));
-      return good.run(m, xx, g, o);
-    })],
-    ['deterministic', broken(good, 'unseeded', async (m, xx, g, o) => {
-      const r = await good.run(m, xx, g, o);
-      const jitter = Math.random();
-      return mapResult(r, { clipped: r.clipped.map((c) => tf.tidy(() => tf.add(xx, tf.mul(tf.sub(c, xx), 0.5 + 0.5 * jitter)))) });
-    })],
-    ['batch-invariant', broken(good, 'batch-dependent', async (m, xx, g, o) => {
-      const r = await good.run(m, xx, g, o);
-      const shrink = o?.batchSize === 1 ? 0.5 : 1;
-      return mapResult(r, { clipped: r.clipped.map((c) => tf.tidy(() => tf.add(xx, tf.mul(tf.sub(c, xx), shrink)))) });
-    })],
-    ['effective', broken(good, 'does-nothing', async (m, xx, g, o) => {
-      const r = await good.run(m, xx, g, o);
-      return mapResult(r, { clipped: r.clipped.map(() => tf.clone(xx)), success: r.success.map((s) => s.map(() => false)), distances: new Float32Array(r.distances.length).fill(Infinity) });
-    })],
-    ['targeted', broken(good, 'ignores-targets', async (m, xx, g: Goal, o) => {
-      const labelsOnly: Goal = 'targets' in g && g.labels ? { labels: g.labels } : g;
-      return good.run(m, xx, labelsOnly, o);
-    })],
-    ['rejects-bad-input', broken(good, 'no-validation', async (m, xx, g, o) => {
-      try {
-        return await good.run(m, xx, g, o);
-      } catch {
-        return good.run(m, x, { labels }, { epsilons: [0.1] });
-      }
-    })],
+    [
+      'epsilon-ball',
+      broken(good, 'outside-ball', async (m, xx, g, o) => {
+        const r = await good.run(m, xx, g, o);
+        return mapResult(r, { clipped: r.clipped.map((c) => tf.tidy(() => tf.clipByValue(tf.add(xx, tf.mul(tf.sub(c, xx), 3)), 0, 1))) });
+      }),
+    ],
+    [
+      'bounds',
+      broken(good, 'outside-bounds', async (m, xx, g, o) => {
+        const r = await good.run(m, xx, g, o);
+        return mapResult(r, { clipped: r.clipped.map((c) => tf.add(c, 2)) });
+      }),
+    ],
+    [
+      'success-agrees',
+      broken(good, 'lying-success', async (m, xx, g, o) => {
+        const r = await good.run(m, xx, g, o);
+        return mapResult(r, { success: r.success.map((s) => s.map(() => true)) });
+      }),
+    ],
+    [
+      'distances',
+      broken(good, 'wrong-distances', async (m, xx, g, o) => {
+        const r = await good.run(m, xx, g, o);
+        return mapResult(r, { distances: new Float32Array(r.distances.length) });
+      }),
+    ],
+    [
+      'no-leak',
+      broken(good, 'leaky', async (m, xx, g, o) => {
+        tf.keep(tf.zeros([3]));
+        return good.run(m, xx, g, o);
+      }),
+    ],
+    [
+      'deterministic',
+      broken(good, 'unseeded', async (m, xx, g, o) => {
+        const r = await good.run(m, xx, g, o);
+        const jitter = Math.random();
+        return mapResult(r, { clipped: r.clipped.map((c) => tf.tidy(() => tf.add(xx, tf.mul(tf.sub(c, xx), 0.5 + 0.5 * jitter)))) });
+      }),
+    ],
+    [
+      'batch-invariant',
+      broken(good, 'batch-dependent', async (m, xx, g, o) => {
+        const r = await good.run(m, xx, g, o);
+        const shrink = o?.batchSize === 1 ? 0.5 : 1;
+        return mapResult(r, { clipped: r.clipped.map((c) => tf.tidy(() => tf.add(xx, tf.mul(tf.sub(c, xx), shrink)))) });
+      }),
+    ],
+    [
+      'effective',
+      broken(good, 'does-nothing', async (m, xx, g, o) => {
+        const r = await good.run(m, xx, g, o);
+        return mapResult(r, {
+          clipped: r.clipped.map(() => tf.clone(xx)),
+          success: r.success.map((s) => s.map(() => false)),
+          distances: new Float32Array(r.distances.length).fill(Infinity),
+        });
+      }),
+    ],
+    [
+      'targeted',
+      broken(good, 'ignores-targets', async (m, xx, g: Goal, o) => {
+        const labelsOnly: Goal = 'targets' in g && g.labels ? { labels: g.labels } : g;
+        return good.run(m, xx, labelsOnly, o);
+      }),
+    ],
+    [
+      'rejects-bad-input',
+      broken(good, 'no-validation', async (m, xx, g, o) => {
+        try {
+          return await good.run(m, xx, g, o);
+        } catch {
+          return good.run(m, x, { labels }, { epsilons: [0.1] });
+        }
+      }),
+    ],
     ['abort', broken(good, 'ignores-abort', (m, xx, g, o?: RunOptions) => good.run(m, xx, g, { ...o, signal: undefined }))],
   ];
   for (const [check, attack] of cases) {
@@ -288,15 +337,20 @@ describe('bad input fails fast with a clear AdvxError and leaks nothing', () => 
     const midway = new AbortController();
     let calls = 0;
     await expectCode('ABORTED', () =>
-      gradientSign({ steps: 20, earlyStop: false }).run(model, x, { labels }, {
-        epsilons: [0.1, 0.2],
-        batchSize: 2,
-        signal: midway.signal,
-        onProgress: () => {
-          calls += 1;
-          if (calls === 7) midway.abort();
+      gradientSign({ steps: 20, earlyStop: false }).run(
+        model,
+        x,
+        { labels },
+        {
+          epsilons: [0.1, 0.2],
+          batchSize: 2,
+          signal: midway.signal,
+          onProgress: () => {
+            calls += 1;
+            if (calls === 7) midway.abort();
+          },
         },
-      }),
+      ),
     );
     expect(calls).toBe(7);
   });

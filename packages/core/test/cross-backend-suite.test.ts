@@ -85,14 +85,23 @@ describe('crossBackendSuite', () => {
     tf.registerKernel(flushingSign(0.05));
     try {
       const before = tf.memory().numTensors;
-      const report = await crossBackendSuite(fixture({ cases: [{ attack: gradientSign(), epsilons: [0.05, 0.15] }, { attack: minimalLinear(), epsilons: [0.5] }] }));
+      const report = await crossBackendSuite(
+        fixture({
+          cases: [
+            { attack: gradientSign(), epsilons: [0.05, 0.15] },
+            { attack: minimalLinear(), epsilons: [0.5] },
+          ],
+        }),
+      );
       expect(tf.memory().numTensors).toBe(before);
       expect(report.failures.map((f) => f.name)).toEqual(['test-gradient-sign']);
       const msg = report.failures[0]?.message ?? '';
       const [cpu, twin] = report.figures['test-gradient-sign'] ?? [];
       const pct = (v: number | undefined) => `${(100 * (v ?? NaN)).toFixed(1)} %`;
       const e = cpu?.robustAccuracy[0] !== twin?.robustAccuracy[0] ? 0 : 1;
-      expect(msg).toContain(`test-gradient-sign: cpu ${pct(cpu?.robustAccuracy[e])} vs ${TWIN} ${pct(twin?.robustAccuracy[e])} robust accuracy at ε ${[0.05, 0.15][e]}`);
+      expect(msg).toContain(
+        `test-gradient-sign: cpu ${pct(cpu?.robustAccuracy[e])} vs ${TWIN} ${pct(twin?.robustAccuracy[e])} robust accuracy at ε ${[0.05, 0.15][e]}`,
+      );
       expect(msg).toMatch(/success differs on \d+\/24 samples .*tolerance 0\/24/);
       // The attack without a Sign (minimal-linear) agrees: only the affected method is named.
       expect(report.figures['test-minimal-linear']?.[1]?.success).toEqual(report.figures['test-minimal-linear']?.[0]?.success);
@@ -103,7 +112,10 @@ describe('crossBackendSuite', () => {
   });
 
   it('a per-case tolerance admits that many differing samples, and a backend-dependent model fails', async () => {
-    const shifted: Model = { ...model, logits: (x) => tf.tidy(() => tf.add(model.logits(x), tf.getBackend() === TWIN ? tf.tensor1d([0, 0.6, 0, 0]) : 0)) as tf.Tensor2D };
+    const shifted: Model = {
+      ...model,
+      logits: (x) => tf.tidy(() => tf.add(model.logits(x), tf.getBackend() === TWIN ? tf.tensor1d([0, 0.6, 0, 0]) : 0)) as tf.Tensor2D,
+    };
     const strict = await crossBackendSuite(fixture({ cases: [{ attack: gradientSign(), epsilons: [0.15] }], model: shifted }));
     expect(strict.passed).toBe(false);
     const differ = (strict.failures[0]?.message.match(/success differs on (\d+)\//) ?? [])[1];

@@ -5,7 +5,13 @@ import { AdvxError, applyPreprocessor, defend, fromFunction, type Model, type Pr
 import { linearModel } from '../src/testing/index.js';
 
 // z0 = x0 + 2·x1 + 0.5, z1 = 3·x0 − x1
-const model = linearModel({ weights: [[1, 2], [3, -1]], bias: [0.5, 0] });
+const model = linearModel({
+  weights: [
+    [1, 2],
+    [3, -1],
+  ],
+  bias: [0.5, 0],
+});
 // A non-linear model (its gradient depends on where it is taken): z0 = x0² + x1², z1 = x0 + x1.
 const quadratic = fromFunction((x) => tf.stack([tf.sum(tf.square(x), 1), tf.sum(x, 1)], 1) as tf.Tensor2D, {
   inputShape: [2],
@@ -78,7 +84,10 @@ function caught(fn: () => unknown): AdvxError {
 
 describe('defend: forward', () => {
   it('defend(model, p1, p2) = model(p2(p1(x))) on hand values, in order', async () => {
-    const x = tf.tensor2d([[0.2, 0.6], [1, 0]]);
+    const x = tf.tensor2d([
+      [0.2, 0.6],
+      [1, 0],
+    ]);
     const before = tf.memory().numTensors;
     // affine: [[0.35, 0.55], [0.75, 0.25]] → round: [[0, 1], [1, 0]] → z = [[2.5, −1], [1.5, 3]]
     expectClose(await values(defend(model, affine, round).logits(x)), [2.5, -1, 1.5, 3]);
@@ -173,9 +182,7 @@ describe('defend: errors', () => {
   it('a preprocessor with a bad gradient mode (or no apply) throws INVALID_OPTION', () => {
     const bad = { ...affine, gradient: 'straight-through' } as unknown as Preprocessor;
     expect(caught(() => defend(model, bad)).code).toBe('INVALID_OPTION');
-    expect(caught(() => defend(model, affine, { name: 'x', gradient: 'exact', randomized: false } as unknown as Preprocessor)).code).toBe(
-      'INVALID_OPTION',
-    );
+    expect(caught(() => defend(model, affine, { name: 'x', gradient: 'exact', randomized: false } as unknown as Preprocessor)).code).toBe('INVALID_OPTION');
   });
 
   it('custom without backward throws INVALID_OPTION when used, leaking nothing', () => {

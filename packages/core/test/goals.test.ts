@@ -1,15 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 
-import {
-  AdvxError,
-  goalKind,
-  goalReached,
-  isAdversarialLogits,
-  leastLikelyTargets,
-  randomTargets,
-  type ResolvedGoal,
-} from '../src/index.js';
+import { AdvxError, goalKind, goalReached, isAdversarialLogits, leastLikelyTargets, randomTargets, type ResolvedGoal } from '../src/index.js';
 import { linearModel } from '../src/testing/index.js';
 
 /** Reads a tensor's values as plain numbers and disposes it. */
@@ -122,7 +114,14 @@ describe('randomTargets', () => {
 
 describe('leastLikelyTargets', () => {
   // z0 = x0, z1 = x1, z2 = 2 − x0 − x1
-  const model = linearModel({ weights: [[1, 0], [0, 1], [-1, -1]], bias: [0, 0, 2] });
+  const model = linearModel({
+    weights: [
+      [1, 0],
+      [0, 1],
+      [-1, -1],
+    ],
+    bias: [0, 0, 2],
+  });
 
   it('is the argmin of the logits (hand values)', async () => {
     const x = tf.tensor2d([

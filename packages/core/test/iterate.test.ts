@@ -6,18 +6,13 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, describe, expect, it } from 'vitest';
 
-import { defineAttack, option, gatherRows, isAdvxError, scatterRows, type AttackOptionsBase, type AttackResult, type IterationState } from '../src/index.js';
+import { defineAttack, option, gatherRows, isAdvxError, scatterRows, type AttackResult, type IterationState } from '../src/index.js';
 import { mlpModel, selfLabeledData } from '../src/testing/index.js';
 
 const model = mlpModel({ seed: 5, inputs: 12, hidden: 16, classes: 4 });
 const N = 40;
 const { x, labels } = selfLabeledData(model, 11, N);
 afterAll(() => tf.dispose([x, labels]));
-
-interface ToyOptions extends AttackOptionsBase {
-  readonly steps?: number;
-  readonly restartEvery?: number;
-}
 
 /** Rows (`rows.n`) that each step of the last run saw. */
 let seen: number[] = [];
@@ -90,14 +85,19 @@ describe('ctx.iterate prunes finished rows', () => {
     const controller = new AbortController();
     let caught: unknown;
     try {
-      await toyPgd({ steps: 200, restartEvery: 1000 }).run(model, x, { labels }, {
-        epsilons: [0.12],
-        seed: 3,
-        signal: controller.signal,
-        onProgress: (p) => {
-          if (p.step === 12) controller.abort();
+      await toyPgd({ steps: 200, restartEvery: 1000 }).run(
+        model,
+        x,
+        { labels },
+        {
+          epsilons: [0.12],
+          seed: 3,
+          signal: controller.signal,
+          onProgress: (p) => {
+            if (p.step === 12) controller.abort();
+          },
         },
-      });
+      );
     } catch (e) {
       caught = e;
     }

@@ -45,14 +45,20 @@ describe('crossEntropy', () => {
       // Hand values: row 0: log(e + e² + e³) − 3 = 0.40761; row 1: log 3 = 1.09861;
       // row 2: log(e² + e⁻¹ + e^0.5) − (−1) = 3.24131.
       expectClose(ce, [0.4076059644, Math.log(3), 3.2413132]);
-      expectClose(ce, ROWS.map((z, i) => refCrossEntropy(z, CLASSES[i] as number)));
+      expectClose(
+        ce,
+        ROWS.map((z, i) => refCrossEntropy(z, CLASSES[i] as number)),
+      );
       tf.dispose([logits, classes]);
     });
   });
 
   it('is stable for large logits (no overflow)', async () => {
     await noLeak(async () => {
-      const logits = tf.tensor2d([[1000, 0, -1000], [500, 501, 499]]);
+      const logits = tf.tensor2d([
+        [1000, 0, -1000],
+        [500, 501, 499],
+      ]);
       const classes = tf.tensor1d([1, 2], 'int32');
       const ce = await values(crossEntropy(logits, classes));
       expectClose(ce, [1000, refCrossEntropy([500, 501, 499], 2)], 3);
@@ -219,10 +225,7 @@ describe('DLR losses are differentiable (no TopK on the gradient path)', () => {
     const z = tf.tensor2d([[2.0, 0.5, 1.2, -0.3, 0.9]]);
     const y = tf.tensor1d([0], 'int32');
     const t = tf.tensor1d([2], 'int32');
-    const fns = [
-      (l: tf.Tensor2D) => tf.sum(dlr(l, y)),
-      (l: tf.Tensor2D) => tf.sum(targetedDlr(l, y, t)),
-    ];
+    const fns = [(l: tf.Tensor2D) => tf.sum(dlr(l, y)), (l: tf.Tensor2D) => tf.sum(targetedDlr(l, y, t))];
     for (const f of fns) {
       const g = tf.grad((l: tf.Tensor) => f(l as tf.Tensor2D))(z);
       const gv = await g.data();

@@ -5,7 +5,13 @@ import { linearModel } from '../src/testing/index.js';
 import { minimalLinear } from './reference-attacks.js';
 
 // 2 inputs in [0, 1], 2 classes: z0 = x0 - x1, z1 = x1 - x0 + 0.1
-const model = linearModel({ weights: [[1, -1], [-1, 1]], bias: [0, 0.1] });
+const model = linearModel({
+  weights: [
+    [1, -1],
+    [-1, 1],
+  ],
+  bias: [0, 0.1],
+});
 
 describe('minimization attacks on the base', () => {
   it('minimal linear attack returns the closest boundary point', async () => {

@@ -72,11 +72,15 @@ describe('option schema', () => {
     expect({ ...parsed }).toEqual({ steps: 40, stepSize: 8 / 255, randomStart: false, loss: 'margin', positions: [[1, 2]] });
     expect(resolveOptions('demo', schema, parsed).stepSize).toBeCloseTo(0.0313725, 6);
     // A number option given a word stays a string, and resolveOptions names it.
-    expect(message(() => resolveOptions('demo', schema, parseOptionStrings('demo', schema, ['steps=many'])))).toBe('demo: steps must be an integer in [1, ∞), got "many".');
+    expect(message(() => resolveOptions('demo', schema, parseOptionStrings('demo', schema, ['steps=many'])))).toBe(
+      'demo: steps must be an integer in [1, ∞), got "many".',
+    );
     expect(message(() => parseOptionStrings('demo', schema, ['stepz=1']))).toMatch(/unknown option 'stepz'/);
     expect(message(() => parseOptionStrings('demo', schema, ['__proto__=1']))).toMatch(/unknown option '__proto__'/);
     expect(message(() => parseOptionStrings('demo', schema, ['steps']))).toBe("demo: 'steps' is not key=value (e.g. demo:steps=40).");
-    expect(message(() => parseOptionStrings('demo', schema, ['transform=x']))).toBe("demo: option 'transform' (a function) cannot be given on a command line; set it from code.");
+    expect(message(() => parseOptionStrings('demo', schema, ['transform=x']))).toBe(
+      "demo: option 'transform' (a function) cannot be given on a command line; set it from code.",
+    );
   });
 
   it('describes every option for docs and the CLI, in declaration order', () => {
@@ -92,10 +96,14 @@ describe('option schema', () => {
 
   it('defineFactory resolves the options before its builder runs', () => {
     let built = 0;
-    const noise = defineFactory('gaussianNoise', { sigma: option.number(undefined, 'standard deviation', { min: 0, above: true }), clip: option.boolean(true, 'clip') }, (o) => {
-      built++;
-      return o;
-    });
+    const noise = defineFactory(
+      'gaussianNoise',
+      { sigma: option.number(undefined, 'standard deviation', { min: 0, above: true }), clip: option.boolean(true, 'clip') },
+      (o) => {
+        built++;
+        return o;
+      },
+    );
     expect(noise({ sigma: 0.5 })).toEqual({ sigma: 0.5, clip: true });
     expect(message(() => noise({ sigma: -1 } as never))).toBe('gaussianNoise: sigma must be a finite number in (0, ∞), got -1.');
     expect(message(() => (noise as (o?: unknown) => unknown)())).toMatch(/^gaussianNoise: option 'sigma' is required/);
@@ -105,7 +113,12 @@ describe('option schema', () => {
   });
 
   it('option.optional: absent resolves to null and says what absence means in the docs; a given value is checked', () => {
-    const schema = { fill: option.optional<number>('value under the occluder', 'the low bound', { type: 'a finite number', accepts: (v) => typeof v === 'number' && Number.isFinite(v) }) };
+    const schema = {
+      fill: option.optional<number>('value under the occluder', 'the low bound', {
+        type: 'a finite number',
+        accepts: (v) => typeof v === 'number' && Number.isFinite(v),
+      }),
+    };
     expect(resolveOptions('occlusion', schema, {}).fill).toBeNull();
     expect(resolveOptions('occlusion', schema, { fill: null }).fill).toBeNull();
     expect(resolveOptions('occlusion', schema, { fill: 0.5 }).fill).toBe(0.5);

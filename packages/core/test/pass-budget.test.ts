@@ -8,7 +8,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, describe, expect, it } from 'vitest';
 
-import { defineAttack, option, isAdvxError, toQueryModel, type AttackOptionsBase, type AttackResult } from '../src/index.js';
+import { defineAttack, option, isAdvxError, toQueryModel, type AttackResult } from '../src/index.js';
 import { mlpModel, selfLabeledData } from '../src/testing/index.js';
 import { gradientSign, randomSearch } from './reference-attacks.js';
 
@@ -16,10 +16,6 @@ const model = mlpModel({ seed: 5, inputs: 12, hidden: 16, classes: 4 });
 const N = 40;
 const { x, labels } = selfLabeledData(model, 11, N);
 afterAll(() => tf.dispose([x, labels]));
-
-interface StepOptions extends AttackOptionsBase {
-  readonly steps?: number;
-}
 
 /** Sign steps of ε/8 from a seeded random start, through `ctx.iterate` (each step: one gradient, 2 passes). */
 const signSteps = defineAttack({
@@ -162,7 +158,10 @@ describe('maxPasses, the per-sample pass budget', () => {
     expect(Array.from(budget.samplePasses!)).toEqual(new Array(N).fill(6));
     expect(budget.budget).toEqual({ maxPasses: 6, exhausted: [N] });
     // Stopped, it returns an adversarial among the points it queried (x⁰ = x, x¹, x²), never x³.
-    const [one, two] = [await ownLoop({ steps: 1 }).run(model, x, { labels }, { epsilons: [0.2] }), await ownLoop({ steps: 2 }).run(model, x, { labels }, { epsilons: [0.2] })];
+    const [one, two] = [
+      await ownLoop({ steps: 1 }).run(model, x, { labels }, { epsilons: [0.2] }),
+      await ownLoop({ steps: 2 }).run(model, x, { labels }, { epsilons: [0.2] }),
+    ];
     expect(fooled(budget)).toEqual([...new Set([...fooled(one), ...fooled(two)])].sort((a, b) => a - b));
     [budget, one, two].forEach((r) => r.dispose());
     expect(tf.memory().numTensors).toBe(before);
@@ -183,12 +182,16 @@ describe('maxPasses, the per-sample pass budget', () => {
   it('rejects a budget that is not a positive integer, or on a query model, with INVALID_OPTION before any work', async () => {
     const before = tf.memory().numTensors;
     for (const maxPasses of [0, -2, 1.5, NaN]) {
-      const err = await gradientSign().run(model, x, { labels }, { epsilons: [0.1], maxPasses }).catch((e: unknown) => e);
+      const err = await gradientSign()
+        .run(model, x, { labels }, { epsilons: [0.1], maxPasses })
+        .catch((e: unknown) => e);
       expect(isAdvxError(err, 'INVALID_OPTION')).toBe(true);
       expect((err as Error).message).toMatch(/maxPasses must be a positive integer/);
     }
     const q = toQueryModel(model, { output: 'scores' });
-    const err = await gradientSign().run(q, x, { labels }, { epsilons: [0.1], maxPasses: 10 }).catch((e: unknown) => e);
+    const err = await gradientSign()
+      .run(q, x, { labels }, { epsilons: [0.1], maxPasses: 10 })
+      .catch((e: unknown) => e);
     expect(isAdvxError(err)).toBe(true);
     expect(tf.memory().numTensors).toBe(before);
   });

@@ -5,7 +5,14 @@ import { linf, quantizeToward } from '../src/index.js';
 import { linearModel } from '../src/testing/index.js';
 import { gradientSign } from './reference-attacks.js';
 
-const model = linearModel({ weights: [[1, -1, 0.5, 0], [-1, 1, 0, 0.5], [0, 0, -0.5, -0.5]], bias: [0, 0, 0.6] });
+const model = linearModel({
+  weights: [
+    [1, -1, 0.5, 0],
+    [-1, 1, 0, 0.5],
+    [0, 0, -0.5, -0.5],
+  ],
+  bias: [0, 0, 0.6],
+});
 
 describe('8-bit output (quantize: 8)', () => {
   it('rounds toward the input onto the 1/255 grid', async () => {
@@ -25,12 +32,14 @@ describe('8-bit output (quantize: 8)', () => {
     tf.dispose([x, adv, q]);
   });
   it('an attack run returns exact grid points inside every ball and counts the survivors', async () => {
-    const x = tf.tensor2d([
-      [153, 102, 128, 128],
-      [77, 179, 102, 153],
-      [128, 128, 51, 26],
-      [204, 26, 230, 77],
-    ].map((r) => r.map((v) => v / 255)));
+    const x = tf.tensor2d(
+      [
+        [153, 102, 128, 128],
+        [77, 179, 102, 153],
+        [128, 128, 51, 26],
+        [204, 26, 230, 77],
+      ].map((r) => r.map((v) => v / 255)),
+    );
     const labels = tf.tensor1d([0, 1, 2, 0], 'int32');
     const before = tf.memory().numTensors;
     const epsilons = [0.05, 0.3];

@@ -24,9 +24,7 @@ export const gradientSign = defineAttack({
   options: { steps: option.integer(1, 'steps'), randomStart: option.boolean(false, 'randomStart') },
   perturb: async (ctx) => {
     const { steps } = ctx.options;
-    const start = ctx.options.randomStart
-      ? tf.tidy(() => ctx.project(tf.add(ctx.x, ctx.norm.randomStart(ctx.x.shape, ctx.epsilon, ctx.rng))))
-      : ctx.x;
+    const start = ctx.options.randomStart ? tf.tidy(() => ctx.project(tf.add(ctx.x, ctx.norm.randomStart(ctx.x.shape, ctx.epsilon, ctx.rng)))) : ctx.x;
     const alpha = steps === 1 ? ctx.epsilon : (2.5 * ctx.epsilon) / steps;
     const end = await ctx.iterate({ x: start }, steps, (s, _i, rows) => {
       const { grad } = rows.gradient(s.x);
@@ -62,8 +60,7 @@ export const minimalLinear = defineAttack({
       const logits = model.logits(ctx.x);
       const mask = tf.oneHot(labels, c);
       const runnerUp = tf.argMax(tf.sub(logits, tf.mul(mask, 1e9)), 1);
-      const objective = (z: tf.Tensor2D) =>
-        tf.sub(tf.sum(tf.mul(z, tf.oneHot(runnerUp, c)), 1), tf.sum(tf.mul(z, mask), 1)) as tf.Tensor1D;
+      const objective = (z: tf.Tensor2D) => tf.sub(tf.sum(tf.mul(z, tf.oneHot(runnerUp, c)), 1), tf.sum(tf.mul(z, mask), 1)) as tf.Tensor1D;
       const { value, grad } = ctx.gradient(ctx.x, objective);
       const flat = tf.reshape(grad, [ctx.n, -1]);
       const sq = tf.sum(tf.square(flat), 1);

@@ -15,7 +15,6 @@ import {
   registerAttack,
   registerDefense,
   registerDetector,
-  type AttackOptionsBase,
   type DefenseMeta,
   type DetectorMeta,
 } from '../src/index.js';
@@ -30,10 +29,6 @@ function caught(fn: () => unknown): AdvxError {
   }
   expect(e).toBeInstanceOf(AdvxError);
   return e as AdvxError;
-}
-
-interface ShiftOptions extends AttackOptionsBase {
-  readonly direction: number;
 }
 
 /** A tiny fixed-epsilon attack: moves every input by `direction · epsilon` (then clipped to the bounds). */
@@ -61,7 +56,12 @@ describe('attack registry', () => {
     expect(listAttacks().find((m) => m.name === 'reg-test-shift-a')).toEqual(b.meta);
 
     // The registered factory is the working attack: x + ε (untargeted; z0 = x0 − x1, z1 = x1 − x0).
-    const model = linearModel({ weights: [[1, -1], [-1, 1]] });
+    const model = linearModel({
+      weights: [
+        [1, -1],
+        [-1, 1],
+      ],
+    });
     const x = tf.tensor2d([[0.25, 0.5]]);
     const labels = tf.tensor1d([1], 'int32');
     const before = tf.memory().numTensors;

@@ -1,15 +1,19 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, describe, expect, it } from 'vitest';
 
-import { AdvxError, Rng, rocAuc, type AnyModel, type Detector, type Inspection, type Inspector, type LabeledData, type Model, type Preprocessor } from '../src/index.js';
 import {
-  assertConformance,
-  checkDetector,
-  checkInspector,
-  checkPreprocessor,
-  linearModel,
-  type ConformanceReport,
-} from '../src/testing/index.js';
+  AdvxError,
+  Rng,
+  rocAuc,
+  type AnyModel,
+  type Detector,
+  type Inspection,
+  type Inspector,
+  type LabeledData,
+  type Model,
+  type Preprocessor,
+} from '../src/index.js';
+import { assertConformance, checkDetector, checkInspector, checkPreprocessor, linearModel, type ConformanceReport } from '../src/testing/index.js';
 
 function failed(report: ConformanceReport): string[] {
   return report.failures.map((f) => f.name);
@@ -43,9 +47,21 @@ function expectPasses(report: ConformanceReport): void {
 describe('checkPreprocessor', () => {
   // 4 inputs in [0, 1], 3 classes. Row 0 of W has non-integer entries so that no ±1 direction
   // makes the class-0 directional derivative vanish.
-  const model = linearModel({ weights: [[1, 2, -1, 0.5], [0, 1, 1, -1], [-1, 0, 2, 1]] });
+  const model = linearModel({
+    weights: [
+      [1, 2, -1, 0.5],
+      [0, 1, 1, -1],
+      [-1, 0, 2, 1],
+    ],
+  });
   // Away from the rounding threshold 0.5 and from the bounds (finite differences step by 1e-3).
-  const x = tf.keep(tf.tensor2d([[0.1, 0.3, 0.7, 0.9], [0.8, 0.2, 0.35, 0.65], [0.4, 0.6, 0.15, 0.85]]));
+  const x = tf.keep(
+    tf.tensor2d([
+      [0.1, 0.3, 0.7, 0.9],
+      [0.8, 0.2, 0.35, 0.65],
+      [0.4, 0.6, 0.15, 0.85],
+    ]),
+  );
   afterAll(() => x.dispose());
 
   const affine: Preprocessor = {
@@ -234,7 +250,12 @@ function meanDistance(): Detector {
 }
 
 describe('checkDetector', () => {
-  const model: AnyModel = linearModel({ weights: [[1, 0, 0], [0, 1, 0]] });
+  const model: AnyModel = linearModel({
+    weights: [
+      [1, 0, 0],
+      [0, 1, 0],
+    ],
+  });
   // 8 clean points near 0.2 and 8 "adversarial" points near 0.8, with deterministic jitter of ±0.05.
   const jitter = (i: number, j: number) => 0.05 * Math.sin(1 + 3 * i + 7 * j);
   const grid = (c: number) => Array.from({ length: 8 }, (_, i) => Array.from({ length: 3 }, (_, j) => c + jitter(i, j)));
@@ -393,7 +414,12 @@ function classMeanInspector(k: number): Inspector {
 }
 
 describe('checkInspector', () => {
-  const model = linearModel({ weights: [[1, 0], [0, 1]] }); // logits = x
+  const model = linearModel({
+    weights: [
+      [1, 0],
+      [0, 1],
+    ],
+  }); // logits = x
   // Class 0 around (0.2, 0.2), class 1 around (0.8, 0.8); poisoned: #3 (label 0 at 0.85) and #12 (label 1 at 0.15).
   const points: number[][] = [];
   const labels: number[] = [];

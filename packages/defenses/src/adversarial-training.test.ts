@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import * as tfl from '@tensorflow/tfjs-layers';
+import type * as tfl from '@tensorflow/tfjs-layers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { fromLayersModel, type EpochReport, type LabeledData } from '@advx/core';
@@ -31,7 +31,10 @@ describe('adversarialTraining', () => {
     const [jClean, jAdv] = await Promise.all([meanCe(advx.logits(x), y).data(), meanCe(advx.logits(adv.clipped[0] as tf.Tensor), y).data()]);
     adv.dispose();
     for (const mix of [0, 0.3, 1]) {
-      const { model: trained, history } = await adversarialTraining({ attack, epsilon: 0.1, mix, epochs: 1, batchSize: 64, learningRate: 0 }).fit(model, { x, y });
+      const { model: trained, history } = await adversarialTraining({ attack, epsilon: 0.1, mix, epochs: 1, batchSize: 64, learningRate: 0 }).fit(model, {
+        x,
+        y,
+      });
       const want = mix * (jClean[0] as number) + (1 - mix) * (jAdv[0] as number);
       expect(history[0]!.loss, `mix ${mix}`).toBeCloseTo(want, 5);
       trained.dispose();
@@ -41,35 +44,39 @@ describe('adversarialTraining', () => {
     model.dispose();
   });
 
-  it('FGSM-RS training (Wong et al.) raises FGSM ε = 0.1 robust accuracy of softmax regression on held-out MNIST; clean training does not', { timeout: 120_000 }, async () => {
-    const base = logreg();
-    const evaluation = { attack: fgsm(), epsilon: 0.1, samples: 400 };
-    const common = { epsilon: 0.1, epochs: 5, batchSize: 100, learningRate: 0.02, evaluation };
-    const clean = await adversarialTraining({ ...common, attack: pgd({ steps: 1, relStepSize: 1.25 }), mix: 1 }).fit(base, train, { validation, seed: 1 });
-    const reports: EpochReport[] = [];
-    const checkpoints: number[] = [];
-    const adv = await adversarialTraining({
-      ...common,
-      attack: pgd({ steps: 1, relStepSize: 1.25 }),
-      onCheckpoint: (m, r) => {
-        expect(m.layers.length).toBe(2);
-        checkpoints.push(r.epoch);
-      },
-    }).fit(base, train, { validation, seed: 1, onEpoch: (r) => reports.push(r) });
-    const last = (h: readonly EpochReport[]) => h[h.length - 1] as EpochReport;
-    console.info(
-      `softmax regression, 600 MNIST images, 5 epochs (cpu): clean training clean ${(100 * last(clean.history).cleanAccuracy!).toFixed(1)} % / FGSM ε=0.1 ${(100 * last(clean.history).robustAccuracy!).toFixed(1)} %; ` +
-        `FGSM-RS training clean ${(100 * last(adv.history).cleanAccuracy!).toFixed(1)} % / FGSM ${(100 * last(adv.history).robustAccuracy!).toFixed(1)} % (n=400 held out)`,
-    );
-    expect(adv.history).toHaveLength(5);
-    expect(reports).toEqual(adv.history);
-    expect(checkpoints).toEqual([0, 1, 2, 3, 4]);
-    expect(last(clean.history).cleanAccuracy).toBeGreaterThan(0.75);
-    expect(last(adv.history).robustAccuracy!).toBeGreaterThan(last(clean.history).robustAccuracy! + 0.15);
-    clean.model.dispose();
-    adv.model.dispose();
-    base.dispose();
-  });
+  it(
+    'FGSM-RS training (Wong et al.) raises FGSM ε = 0.1 robust accuracy of softmax regression on held-out MNIST; clean training does not',
+    { timeout: 120_000 },
+    async () => {
+      const base = logreg();
+      const evaluation = { attack: fgsm(), epsilon: 0.1, samples: 400 };
+      const common = { epsilon: 0.1, epochs: 5, batchSize: 100, learningRate: 0.02, evaluation };
+      const clean = await adversarialTraining({ ...common, attack: pgd({ steps: 1, relStepSize: 1.25 }), mix: 1 }).fit(base, train, { validation, seed: 1 });
+      const reports: EpochReport[] = [];
+      const checkpoints: number[] = [];
+      const adv = await adversarialTraining({
+        ...common,
+        attack: pgd({ steps: 1, relStepSize: 1.25 }),
+        onCheckpoint: (m, r) => {
+          expect(m.layers.length).toBe(2);
+          checkpoints.push(r.epoch);
+        },
+      }).fit(base, train, { validation, seed: 1, onEpoch: (r) => reports.push(r) });
+      const last = (h: readonly EpochReport[]) => h[h.length - 1] as EpochReport;
+      console.info(
+        `softmax regression, 600 MNIST images, 5 epochs (cpu): clean training clean ${(100 * last(clean.history).cleanAccuracy!).toFixed(1)} % / FGSM ε=0.1 ${(100 * last(clean.history).robustAccuracy!).toFixed(1)} %; ` +
+          `FGSM-RS training clean ${(100 * last(adv.history).cleanAccuracy!).toFixed(1)} % / FGSM ${(100 * last(adv.history).robustAccuracy!).toFixed(1)} % (n=400 held out)`,
+      );
+      expect(adv.history).toHaveLength(5);
+      expect(reports).toEqual(adv.history);
+      expect(checkpoints).toEqual([0, 1, 2, 3, 4]);
+      expect(last(clean.history).cleanAccuracy).toBeGreaterThan(0.75);
+      expect(last(adv.history).robustAccuracy!).toBeGreaterThan(last(clean.history).robustAccuracy! + 0.15);
+      clean.model.dispose();
+      adv.model.dispose();
+      base.dispose();
+    },
+  );
 
   it('trains a copy, is seeded, stops early restoring the best weights, and leaks no tensor', { timeout: 120_000 }, async () => {
     const base = logreg();
@@ -86,7 +93,12 @@ describe('adversarialTraining', () => {
     expect(base.getWeights().map((t) => t.dataSync())).toEqual(before);
     // Descent in epoch 0, then ascent (a negative rate): accuracy falls, training stops after
     // `patience` + 1 worse epochs and the epoch-0 weights come back.
-    const stopped = await adversarialTraining({ ...opts, epochs: 6, learningRate: (e) => (e === 0 ? 0.01 : -0.05), earlyStopping: { patience: 1, monitor: 'cleanAccuracy' } }).fit(base, small, { validation, seed: 3 });
+    const stopped = await adversarialTraining({
+      ...opts,
+      epochs: 6,
+      learningRate: (e) => (e === 0 ? 0.01 : -0.05),
+      earlyStopping: { patience: 1, monitor: 'cleanAccuracy' },
+    }).fit(base, small, { validation, seed: 3 });
     expect(stopped.history).toHaveLength(3);
     const best = Math.max(...stopped.history.map((r) => r.cleanAccuracy!));
     expect(stopped.history[0]!.cleanAccuracy).toBe(best);
@@ -118,7 +130,10 @@ describe('adversarialTraining', () => {
     const labels = tf.tensor1d([0, 1, 2, 12], 'int32');
     const x4 = tf.slice(train.x, 0, 4);
     const tensors = tf.memory().numTensors;
-    for (const [code, data] of [['INVALID_SHAPE', { x: flat, y: labels }], ['LABEL_OUT_OF_RANGE', { x: x4, y: labels }]] as const) {
+    for (const [code, data] of [
+      ['INVALID_SHAPE', { x: flat, y: labels }],
+      ['LABEL_OUT_OF_RANGE', { x: x4, y: labels }],
+    ] as const) {
       await expectCode(code, () => trainer.fit(base, data as LabeledData));
     }
     await expectCode('INVALID_MODEL', () => trainer.fit({} as tfl.LayersModel, train));

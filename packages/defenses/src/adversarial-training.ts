@@ -1,7 +1,18 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 
-import { defineFactory, deriveSeed, fromLayersModel, option, type Attack, type FitOptions, type LabeledData, type OptionsInput, type Trainer, type TrainResult } from '@advx/core';
+import {
+  defineFactory,
+  deriveSeed,
+  fromLayersModel,
+  option,
+  type Attack,
+  type FitOptions,
+  type LabeledData,
+  type OptionsInput,
+  type Trainer,
+  type TrainResult,
+} from '@advx/core';
 
 import { assertLayersModel, cloneLayersModel, loopSettings, softCrossEntropy, trainLoop, validateData } from './internal/train-loop.js';
 import { checkTraining, TRAINING_OPTIONS } from './internal/training-options.js';
@@ -18,10 +29,14 @@ const ADVERSARIAL_TRAINING_OPTIONS = {
     },
   ),
   epsilon: option.number(undefined, 'perturbation radius of the training attack, in input units', { min: 0 }),
-  mix: option.number(0, 'weight α of the clean loss in α·J(x) + (1 − α)·J(x_adv) (0: adversarial loss only, as Madry et al. and Wong et al.; Goodfellow et al. use 0.5)', {
-    min: 0,
-    max: 1,
-  }),
+  mix: option.number(
+    0,
+    'weight α of the clean loss in α·J(x) + (1 − α)·J(x_adv) (0: adversarial loss only, as Madry et al. and Wong et al.; Goodfellow et al. use 0.5)',
+    {
+      min: 0,
+      max: 1,
+    },
+  ),
   rampEpochs: option.number(0, 'epochs over which epsilon ramps up linearly from 0 (0: full epsilon from the start)', { min: 0 }),
   ...TRAINING_OPTIONS,
 };

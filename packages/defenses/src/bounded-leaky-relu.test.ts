@@ -26,7 +26,10 @@ describe('BoundedLeakyReLU', () => {
 
   it('is a layer with a trainable bound that survives a save/load round trip', async () => {
     const model = tfl.sequential({
-      layers: [tfl.layers.dense({ inputShape: [3], units: 4, kernelInitializer: tfl.initializers.glorotUniform({ seed: 1 }) }), new BoundedLeakyReLU({ bound: 0.5, slope: 0.2 })],
+      layers: [
+        tfl.layers.dense({ inputShape: [3], units: 4, kernelInitializer: tfl.initializers.glorotUniform({ seed: 1 }) }),
+        new BoundedLeakyReLU({ bound: 0.5, slope: 0.2 }),
+      ],
     });
     expect(model.trainableWeights.map((w) => w.name)).toEqual(expect.arrayContaining([expect.stringMatching(/bound/)]));
     const layer = model.layers[1] as BoundedLeakyReLU;
@@ -38,7 +41,10 @@ describe('BoundedLeakyReLU', () => {
     expect(again.layers[1]).toBeInstanceOf(BoundedLeakyReLU);
     expect((again.layers[1] as BoundedLeakyReLU).slope).toBe(0.2);
     expect(await (again.layers[1] as BoundedLeakyReLU).readBound()).toBeCloseTo(0.7, 6);
-    const x = tf.tensor2d([[1, -2, 3], [0.5, 0.5, -1]]);
+    const x = tf.tensor2d([
+      [1, -2, 3],
+      [0.5, 0.5, -1],
+    ]);
     const [a, c] = [model.predict(x) as tf.Tensor, again.predict(x) as tf.Tensor];
     expect(Array.from(await a.data())).toEqual(Array.from(await c.data()));
     tf.dispose([x, a, c]);

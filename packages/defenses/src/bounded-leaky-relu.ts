@@ -116,7 +116,8 @@ export class BoundedLeakyReLU extends tfl.layers.Layer {
    * @throws AdvxError `INVALID_MODEL` before the layer is built (it has no bound weight yet).
    */
   async readBound(): Promise<number> {
-    if (this.boundWeight === undefined) throw new AdvxError('INVALID_MODEL', 'BoundedLeakyReLU: the layer is not built yet; call the model (or layer.build()) before readBound().');
+    if (this.boundWeight === undefined)
+      throw new AdvxError('INVALID_MODEL', 'BoundedLeakyReLU: the layer is not built yet; call the model (or layer.build()) before readBound().');
     const [b] = await this.boundWeight.read().data();
     return b as number;
   }
@@ -144,9 +145,15 @@ tf.serialization.registerClass(BoundedLeakyReLU);
  * ```
  * @public
  */
-export function withBoundedLeakyReLU(model: tfl.LayersModel, options: Omit<BoundedLeakyReLUArgs, 'name' | 'inputShape' | 'batchInputShape'> = {}): tfl.Sequential {
+export function withBoundedLeakyReLU(
+  model: tfl.LayersModel,
+  options: Omit<BoundedLeakyReLUArgs, 'name' | 'inputShape' | 'batchInputShape'> = {},
+): tfl.Sequential {
   if (!(model instanceof tfl.Sequential)) {
-    throw new AdvxError('UNSUPPORTED_MODEL', 'withBoundedLeakyReLU: only tf.Sequential models can be rebuilt; build functional models with BoundedLeakyReLU layers directly.');
+    throw new AdvxError(
+      'UNSUPPORTED_MODEL',
+      'withBoundedLeakyReLU: only tf.Sequential models can be rebuilt; build functional models with BoundedLeakyReLU layers directly.',
+    );
   }
   validateArgs(options);
   const out = tfl.sequential({ name: `${model.name}_blrelu` });

@@ -54,7 +54,9 @@ describe('defensiveDistillation (Papernot et al. 2016)', () => {
     };
     const [sPlain, sDistilled] = [await spread(plain.model), await spread(distilled.model)];
     const acc = distilled.history.at(-1)!.cleanAccuracy!;
-    console.info(`softmax regression, 600 MNIST images (cpu): T=1 accuracy ${(100 * plain.history.at(-1)!.cleanAccuracy!).toFixed(1)} %, logit spread ${sPlain.toFixed(1)}; T=10 student accuracy ${(100 * acc).toFixed(1)} %, logit spread ${sDistilled.toFixed(1)} (n=400 held out)`);
+    console.info(
+      `softmax regression, 600 MNIST images (cpu): T=1 accuracy ${(100 * plain.history.at(-1)!.cleanAccuracy!).toFixed(1)} %, logit spread ${sPlain.toFixed(1)}; T=10 student accuracy ${(100 * acc).toFixed(1)} %, logit spread ${sDistilled.toFixed(1)} (n=400 held out)`,
+    );
     expect(distilled.teacherHistory).toHaveLength(3);
     expect(distilled.history).toHaveLength(3);
     expect(acc).toBeGreaterThan(0.75);

@@ -1,7 +1,19 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 
-import { AdvxError, defineFactory, fromLayersModel, option, type EpochReport, type FitOptions, type LabeledData, type Model, type OptionsInput, type Trainer, type TrainResult } from '@advx/core';
+import {
+  AdvxError,
+  defineFactory,
+  fromLayersModel,
+  option,
+  type EpochReport,
+  type FitOptions,
+  type LabeledData,
+  type Model,
+  type OptionsInput,
+  type Trainer,
+  type TrainResult,
+} from '@advx/core';
 
 import { assertLayersModel, cloneLayersModel, loopSettings, softCrossEntropy, trainLoop, validateData } from './internal/train-loop.js';
 import { checkTraining, TRAINING_OPTIONS } from './internal/training-options.js';
@@ -11,8 +23,14 @@ const WHO = 'defensiveDistillation';
 const DEFENSIVE_DISTILLATION_OPTIONS = {
   temperature: option.number(100, "softmax temperature T of training (100: the paper's MNIST setting)", { min: 0, above: true }),
   // Any value is accepted here: a teacher that is not a LayersModel is rejected as INVALID_MODEL by the check.
-  teacher: option.optional<LayersModel>('a teacher already trained at temperature; when given, no teacher is trained', 'train one', { type: 'a tf.LayersModel', accepts: () => true }),
-  teacherEpochs: option.optional<number>('epochs of the teacher', 'epochs', { type: 'an integer in [1, ∞)', accepts: (v) => typeof v === 'number' && Number.isInteger(v) && v >= 1 }),
+  teacher: option.optional<LayersModel>('a teacher already trained at temperature; when given, no teacher is trained', 'train one', {
+    type: 'a tf.LayersModel',
+    accepts: () => true,
+  }),
+  teacherEpochs: option.optional<number>('epochs of the teacher', 'epochs', {
+    type: 'an integer in [1, ∞)',
+    accepts: (v) => typeof v === 'number' && Number.isInteger(v) && v >= 1,
+  }),
   ...TRAINING_OPTIONS,
 };
 
@@ -120,7 +138,10 @@ export const defensiveDistillation = defineFactory(
         if (options.teacher !== null) {
           const t = fromLayersModel(options.teacher, { bounds: settings.bounds });
           if (t.numClasses !== probe.numClasses || t.inputShape.join() !== probe.inputShape.join()) {
-            throw new AdvxError('INVALID_MODEL', `${who}: the teacher maps [${t.inputShape}] to ${t.numClasses} classes but the model maps [${probe.inputShape}] to ${probe.numClasses}.`);
+            throw new AdvxError(
+              'INVALID_MODEL',
+              `${who}: the teacher maps [${t.inputShape}] to ${t.numClasses} classes but the model maps [${probe.inputShape}] to ${probe.numClasses}.`,
+            );
           }
         }
         const hard = tf.tidy(() => tf.cast(tf.oneHot(tf.cast(data.y, 'int32'), probe.numClasses), 'float32') as tf.Tensor2D);
@@ -136,8 +157,19 @@ export const defensiveDistillation = defineFactory(
           if (teacher === undefined) {
             teacher = await cloneLayersModel(model);
             owned.push(teacher);
-            const teacherFit = { ...(fit.validation ? { validation: fit.validation } : {}), ...(fit.signal ? { signal: fit.signal } : {}), seed: fit.seed ?? 0 };
-            teacherHistory = await trainLoop(teacher, data.x, hard, teacherFit, { ...settings, epochs: teacherEpochs, onCheckpoint: undefined, earlyStopping: undefined }, loss);
+            const teacherFit = {
+              ...(fit.validation ? { validation: fit.validation } : {}),
+              ...(fit.signal ? { signal: fit.signal } : {}),
+              seed: fit.seed ?? 0,
+            };
+            teacherHistory = await trainLoop(
+              teacher,
+              data.x,
+              hard,
+              teacherFit,
+              { ...settings, epochs: teacherEpochs, onCheckpoint: undefined, earlyStopping: undefined },
+              loss,
+            );
           }
           const t = fromLayersModel(teacher, { bounds: settings.bounds });
           const n = data.x.shape[0] as number;

@@ -22,7 +22,10 @@ describe('jpegCompression', () => {
     const y100 = jpegCompression({ quality: 100 }).apply(x, [0, 1]);
     const maxErr = tf.tidy(() => tf.max(tf.abs(tf.sub(x, y100))));
     expect((await maxErr.data())[0]).toBeLessThanOrEqual(2 / 255 + 1e-6);
-    const checker = tf.tensor4d(Array.from({ length: h * h }, (_, k) => ((k % h) + Math.floor(k / h)) % 2 === 0 ? 0.04 : -0.04), [1, h, h, 1]);
+    const checker = tf.tensor4d(
+      Array.from({ length: h * h }, (_, k) => (((k % h) + Math.floor(k / h)) % 2 === 0 ? 0.04 : -0.04)),
+      [1, h, h, 1],
+    );
     const attacked = tf.add(x, checker);
     // What survives of the perturbation: the distance between the compressed attacked and clean images.
     const y25 = jpegCompression({ quality: 10 }).apply(attacked, [0, 1]);
@@ -36,7 +39,10 @@ describe('jpegCompression', () => {
   });
 
   it('handles 3 channels and other bounds', async () => {
-    const x = tf.tensor4d(Array.from({ length: 8 * 8 * 3 }, (_, k) => (k % 3 === 0 ? 0.5 : k % 3 === 1 ? -0.5 : 0)), [1, 8, 8, 3]);
+    const x = tf.tensor4d(
+      Array.from({ length: 8 * 8 * 3 }, (_, k) => (k % 3 === 0 ? 0.5 : k % 3 === 1 ? -0.5 : 0)),
+      [1, 8, 8, 3],
+    );
     const y = jpegCompression({ quality: 95 }).apply(x, [-1, 1]);
     expect(y.shape).toEqual([1, 8, 8, 3]);
     const err = tf.tidy(() => tf.max(tf.abs(tf.sub(x, y))));

@@ -35,7 +35,9 @@ describe('medianSmoothing', () => {
     for (const k of [2, 3, 4]) {
       const y = medianSmoothing({ size: k }).apply(x, [0, 1]);
       const got = await values(y);
-      const want = referenceMedian(img, k).flat().map((v) => Math.fround(v));
+      const want = referenceMedian(img, k)
+        .flat()
+        .map((v) => Math.fround(v));
       expect(got, `size ${k}`).toEqual(want);
       y.dispose();
     }
@@ -45,8 +47,20 @@ describe('medianSmoothing', () => {
   it('filters each channel separately', async () => {
     const x = tf.tensor4d([0, 1, 0, 1, 1, 0, 0, 1], [1, 2, 2, 2]);
     const y = medianSmoothing({ size: 2 }).apply(x, [0, 1]);
-    const c0 = referenceMedian([[0, 0], [1, 0]], 2).flat();
-    const c1 = referenceMedian([[1, 1], [0, 1]], 2).flat();
+    const c0 = referenceMedian(
+      [
+        [0, 0],
+        [1, 0],
+      ],
+      2,
+    ).flat();
+    const c1 = referenceMedian(
+      [
+        [1, 1],
+        [0, 1],
+      ],
+      2,
+    ).flat();
     expect(await values(y)).toEqual(c0.flatMap((v, i) => [v, c1[i] as number]));
     tf.dispose([x, y]);
   });
@@ -72,7 +86,10 @@ describe('medianSmoothing', () => {
     const flat = tf.zeros([2, 9]);
     const small = tf.zeros([1, 2, 2, 1]);
     const before = tf.memory().numTensors;
-    for (const [x, size] of [[flat, 2], [small, 3]] as const) {
+    for (const [x, size] of [
+      [flat, 2],
+      [small, 3],
+    ] as const) {
       await expectCode('INVALID_SHAPE', () => medianSmoothing({ size }).apply(x, [0, 1]));
     }
     expect(tf.memory().numTensors).toBe(before);

@@ -73,7 +73,10 @@ export const medianSmoothing = defineFactory('medianSmoothing', MEDIAN_SMOOTHING
     apply: (x: tf.Tensor) => {
       assertImageBatch('medianSmoothing', x);
       if (x.shape[1] < size || x.shape[2] < size) {
-        throw new AdvxError('INVALID_SHAPE', `medianSmoothing: images of ${x.shape[1]}×${x.shape[2]} are smaller than the ${size}×${size} window; use a smaller size.`);
+        throw new AdvxError(
+          'INVALID_SHAPE',
+          `medianSmoothing: images of ${x.shape[1]}×${x.shape[2]} are smaller than the ${size}×${size} window; use a smaller size.`,
+        );
       }
       return tf.tidy(() => sortNetwork(windows(x, size))[rank] as tf.Tensor);
     },

@@ -22,13 +22,30 @@ function reference(row: number[], beta: number, gamma: number): number[] {
   return perturbed.map((v) => v / s);
 }
 
-const model = linearModel({ weights: [[2, -1], [-1, 2], [0.5, 0.5]] });
+const model = linearModel({
+  weights: [
+    [2, -1],
+    [-1, 2],
+    [0.5, 0.5],
+  ],
+});
 
 describe('postprocessors', () => {
   it('roundOutput, topOne and reverseSigmoid match hand-computed rows', async () => {
-    const p = tf.tensor2d([[0.7234, 0.2, 0.0766], [0.1, 0.35, 0.55]]);
-    expect(await roundOutput({ decimals: 1 }).apply(p).array()).toEqual([[0.7, 0.2, 0.1], [0.1, 0.4, 0.6]].map((r) => r.map(Math.fround)));
-    expect(await topOne().apply(p).array()).toEqual([[1, 0, 0], [0, 0, 1]]);
+    const p = tf.tensor2d([
+      [0.7234, 0.2, 0.0766],
+      [0.1, 0.35, 0.55],
+    ]);
+    expect(await roundOutput({ decimals: 1 }).apply(p).array()).toEqual(
+      [
+        [0.7, 0.2, 0.1],
+        [0.1, 0.4, 0.6],
+      ].map((r) => r.map(Math.fround)),
+    );
+    expect(await topOne().apply(p).array()).toEqual([
+      [1, 0, 0],
+      [0, 0, 1],
+    ]);
     const rs = (await reverseSigmoid({ beta: 0.8, gamma: 0.2 }).apply(p).array()) as number[][];
     const rows = (await p.array()) as number[][];
     rows.forEach((row, i) => reference(row, 0.8, 0.2).forEach((v, j) => expect(rs[i]![j]).toBeCloseTo(v, 5)));
@@ -36,7 +53,11 @@ describe('postprocessors', () => {
   });
 
   it('postprocess() releases transformed probabilities as a query model, counting queries, leaking nothing', async () => {
-    const x = tf.tensor2d([[0.9, 0.1], [0.2, 0.7], [0.5, 0.5]]);
+    const x = tf.tensor2d([
+      [0.9, 0.1],
+      [0.2, 0.7],
+      [0.5, 0.5],
+    ]);
     const before = tf.memory().numTensors;
     const api = postprocess(model, reverseSigmoid(), roundOutput({ decimals: 2 }));
     expect(api.output).toBe('scores');
@@ -49,7 +70,11 @@ describe('postprocessors', () => {
     expect(labels.output).toBe('label');
     const l = await labels.query(x);
     // Logits [1.7, −0.7, 0.5], [−0.3, 1.2, 0.45] and a three-way tie (argmax takes the first).
-    expect(await l.array()).toEqual([[1, 0, 0], [0, 1, 0], [1, 0, 0]]);
+    expect(await l.array()).toEqual([
+      [1, 0, 0],
+      [0, 1, 0],
+      [1, 0, 0],
+    ]);
     tf.dispose([scores, probs, want, l]);
     expect(tf.memory().numTensors).toBe(before);
     x.dispose();

@@ -17,7 +17,13 @@ const constant: Model = fromFunction((x) => tf.tile(tf.tensor2d([[2, 1, 0]]), [x
   output: 'logits',
 });
 /** A binary linear classifier with boundary w·x = 1, ‖w‖ = 5: class 1 iff 3x₀ + 4x₁ > 1. */
-const halfPlane = linearModel({ weights: [[0, 0], [3, 4]], bias: [0, -1] });
+const halfPlane = linearModel({
+  weights: [
+    [0, 0],
+    [3, 4],
+  ],
+  bias: [0, -1],
+});
 
 describe('smooth (Cohen et al. 2019)', () => {
   it('all n votes correct: the radius is σ·Φ⁻¹(α^(1/n)) — 3.81σ for n = 100,000, α = 0.001', async () => {
@@ -36,7 +42,10 @@ describe('smooth (Cohen et al. 2019)', () => {
 
   it('on a linear classifier the certified radius approaches the distance to the boundary from below', async () => {
     // Distance of x to the hyperplane 3x₀ + 4x₁ = 1 is |3x₀ + 4x₁ − 1| / 5: 0.3 and 0.1 here.
-    const x = tf.tensor2d([[0.3, 0.4], [0.3, 0.15]]);
+    const x = tf.tensor2d([
+      [0.3, 0.4],
+      [0.3, 0.15],
+    ]);
     const sigma = 0.25;
     const { classes, radii } = await smooth(halfPlane, { sigma }).certify(x, { n0: 100, n: 100_000, alpha: 0.001, seed: 3 });
     expect(Array.from(classes)).toEqual([1, 1]);
@@ -48,7 +57,11 @@ describe('smooth (Cohen et al. 2019)', () => {
   });
 
   it('abstains when the votes split (a point on the boundary), predicts when they do not', async () => {
-    const x = tf.tensor2d([[0.2, 0.1], [0.6, 0.1], [0.1, 0.05]]); // on the boundary, 0.24 above, 0.1 below
+    const x = tf.tensor2d([
+      [0.2, 0.1],
+      [0.6, 0.1],
+      [0.1, 0.05],
+    ]); // on the boundary, 0.24 above, 0.1 below
     const g = smooth(halfPlane, { sigma: 0.25, batchSize: 500 });
     const predicted = await g.predict(x, { n: 2000, alpha: 0.001 });
     expect(Array.from(predicted)).toEqual([ABSTAIN, 1, 0]);
@@ -62,7 +75,10 @@ describe('smooth (Cohen et al. 2019)', () => {
   });
 
   it('is seeded and does not depend on the batch size; leaks no tensor; works on query models', async () => {
-    const x = tf.tensor2d([[0.3, 0.2], [0.25, 0.1]]);
+    const x = tf.tensor2d([
+      [0.3, 0.2],
+      [0.25, 0.1],
+    ]);
     const before = tf.memory().numTensors;
     const a = await smooth(halfPlane, { sigma: 0.3, batchSize: 1000 }).votes(x, 3001, 5);
     const b = await smooth(halfPlane, { sigma: 0.3, batchSize: 77 }).votes(x, 3001, 5);

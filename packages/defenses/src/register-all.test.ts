@@ -20,7 +20,21 @@ import './register-all.js';
 describe('@advx/defenses/register-all', () => {
   it('registers every defense factory under its name, with paper and caveat', () => {
     const names = listDefenses().map((m) => m.name);
-    expect(names).toEqual(expect.arrayContaining(['adversarial-training', 'bit-depth', 'bounded-leaky-relu', 'defensive-distillation', 'gaussian-noise', 'jpeg-compression', 'median-smoothing', 'randomized-smoothing', 'reverse-sigmoid', 'round-output', 'top-one']));
+    expect(names).toEqual(
+      expect.arrayContaining([
+        'adversarial-training',
+        'bit-depth',
+        'bounded-leaky-relu',
+        'defensive-distillation',
+        'gaussian-noise',
+        'jpeg-compression',
+        'median-smoothing',
+        'randomized-smoothing',
+        'reverse-sigmoid',
+        'round-output',
+        'top-one',
+      ]),
+    );
     expect(getDefense('bit-depth')).toBe(bitDepth);
     expect(getDefense('median-smoothing')).toBe(medianSmoothing);
     expect(getDefense('randomized-smoothing')).toBe(smooth);

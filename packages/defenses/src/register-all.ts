@@ -24,7 +24,12 @@ const asFactory = (factory: unknown) => factory as (options?: never) => unknown;
 const XU = 'Xu, Evans & Qi (2018), "Feature Squeezing: Detecting Adversarial Examples in Deep Neural Networks", https://arxiv.org/abs/1704.01155';
 
 registerDefense(
-  { name: 'bit-depth', kind: 'preprocessor', paper: XU, caveat: 'Removes perturbations that cross no rounding threshold; bypassed by BPDA (identity backward pass), which it declares.' },
+  {
+    name: 'bit-depth',
+    kind: 'preprocessor',
+    paper: XU,
+    caveat: 'Removes perturbations that cross no rounding threshold; bypassed by BPDA (identity backward pass), which it declares.',
+  },
   bitDepth,
 );
 registerDefense(
@@ -36,7 +41,8 @@ registerDefense(
     name: 'randomized-smoothing',
     kind: 'smoothing',
     paper: 'Cohen, Rosenfeld & Kolter (2019), "Certified Adversarial Robustness via Randomized Smoothing", https://arxiv.org/abs/1902.02918',
-    caveat: 'Certifies L2 robustness within a small radius with probability 1 − α; no bypass inside the radius, attacks on the smoothed classifier succeed beyond it.',
+    caveat:
+      'Certifies L2 robustness within a small radius with probability 1 − α; no bypass inside the radius, attacks on the smoothed classifier succeed beyond it.',
   },
   asFactory(smooth),
 );
@@ -44,8 +50,10 @@ registerDefense(
   {
     name: 'adversarial-training',
     kind: 'trainer',
-    paper: 'Madry et al. (2018), https://arxiv.org/abs/1706.06083; Wong, Rice & Kolter (2020), https://arxiv.org/abs/2001.03994; Goodfellow, Shlens & Szegedy (2015), https://arxiv.org/abs/1412.6572',
-    caveat: 'Empirical robustness within the training epsilon and norm; bypassed by larger or other perturbations, and by PGD when a weak training attack overfits (catastrophic overfitting).',
+    paper:
+      'Madry et al. (2018), https://arxiv.org/abs/1706.06083; Wong, Rice & Kolter (2020), https://arxiv.org/abs/2001.03994; Goodfellow, Shlens & Szegedy (2015), https://arxiv.org/abs/1412.6572',
+    caveat:
+      'Empirical robustness within the training epsilon and norm; bypassed by larger or other perturbations, and by PGD when a weak training attack overfits (catastrophic overfitting).',
   },
   asFactory(adversarialTraining),
 );
@@ -53,7 +61,8 @@ registerDefense(
   {
     name: 'defensive-distillation',
     kind: 'trainer',
-    paper: 'Papernot, McDaniel, Wu, Jha & Swami (2016), "Distillation as a Defense to Adversarial Perturbations against Deep Neural Networks", https://arxiv.org/abs/1511.04508',
+    paper:
+      'Papernot, McDaniel, Wu, Jha & Swami (2016), "Distillation as a Defense to Adversarial Perturbations against Deep Neural Networks", https://arxiv.org/abs/1511.04508',
     caveat: 'Masks the gradients of softmax/cross-entropy attacks (FGSM, PGD-CE); bypassed by attacks on the logits such as C&W-L2 (Carlini & Wagner 2016).',
   },
   defensiveDistillation,
@@ -80,25 +89,38 @@ registerDefense(
   {
     name: 'bounded-leaky-relu',
     kind: 'layer',
-    paper: 'Liew, Khalil-Hani & Bakhteri (2016), "Bounded activation functions for enhanced training stability of deep neural networks on visual pattern recognition problems", https://doi.org/10.1016/j.neucom.2016.08.037',
-    caveat: 'Meant to bound the activations that localized patches inflate; bypassed by white-box patches and stickers optimised against the BL-ReLU model, which succeed about as often as on the ReLU model (measured on MNIST, defenses README), and by dense perturbations.',
+    paper:
+      'Liew, Khalil-Hani & Bakhteri (2016), "Bounded activation functions for enhanced training stability of deep neural networks on visual pattern recognition problems", https://doi.org/10.1016/j.neucom.2016.08.037',
+    caveat:
+      'Meant to bound the activations that localized patches inflate; bypassed by white-box patches and stickers optimised against the BL-ReLU model, which succeed about as often as on the ReLU model (measured on MNIST, defenses README), and by dense perturbations.',
   },
   asFactory(withBoundedLeakyReLU),
 );
 const TRAMER = 'Tramèr, Zhang, Juels, Reiter & Ristenpart (2016), "Stealing Machine Learning Models via Prediction APIs", https://arxiv.org/abs/1609.02943';
 registerDefense(
-  { name: 'round-output', kind: 'postprocessor', paper: TRAMER, caveat: 'Coarsens released scores against extraction; bypassed by decision-based attacks, which need only the label.' },
+  {
+    name: 'round-output',
+    kind: 'postprocessor',
+    paper: TRAMER,
+    caveat: 'Coarsens released scores against extraction; bypassed by decision-based attacks, which need only the label.',
+  },
   roundOutput,
 );
 registerDefense(
-  { name: 'top-one', kind: 'postprocessor', paper: TRAMER, caveat: 'Releases only the label against score-based attacks; bypassed by decision-based attacks (Boundary, HopSkipJump).' },
+  {
+    name: 'top-one',
+    kind: 'postprocessor',
+    paper: TRAMER,
+    caveat: 'Releases only the label against score-based attacks; bypassed by decision-based attacks (Boundary, HopSkipJump).',
+  },
   topOne,
 );
 registerDefense(
   {
     name: 'reverse-sigmoid',
     kind: 'postprocessor',
-    paper: 'Lee, Edwards, Molloy & Su (2019), "Defending Against Neural Network Model Stealing Attacks Using Deceptive Perturbations", https://arxiv.org/abs/1806.00054',
+    paper:
+      'Lee, Edwards, Molloy & Su (2019), "Defending Against Neural Network Model Stealing Attacks Using Deceptive Perturbations", https://arxiv.org/abs/1806.00054',
     caveat: 'Deceptively perturbs released scores against extraction; bypassed by label-only extraction and decision-based attacks.',
   },
   reverseSigmoid,

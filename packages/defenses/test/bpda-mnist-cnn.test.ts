@@ -53,7 +53,9 @@ describe('Athalye et al. 2018: BPDA through bit-depth squeezing on mnist-cnn (PG
     const b = [robust(bpda, 0), robust(bpda, 1)];
     masked.dispose();
     bpda.dispose();
-    console.info(`mnist-cnn + 1-bit squeezing (n=${N}, wasm): clean ${pct(clean)}; robust accuracy without BPDA ${pct(m[0]!)} (ε=0.3), ${pct(m[1]!)} (ε=0.45); with BPDA ${pct(b[0]!)}, ${pct(b[1]!)}`);
+    console.info(
+      `mnist-cnn + 1-bit squeezing (n=${N}, wasm): clean ${pct(clean)}; robust accuracy without BPDA ${pct(m[0]!)} (ε=0.3), ${pct(m[1]!)} (ε=0.45); with BPDA ${pct(b[0]!)}, ${pct(b[1]!)}`,
+    );
     expect(clean).toBeGreaterThanOrEqual(0.97);
     for (const v of m) expect(v).toBeGreaterThanOrEqual(0.9);
     expect(b[0]).toBeLessThan(m[0]!);

@@ -44,7 +44,9 @@ describe('Papernot et al. 2016 / Carlini & Wagner 2016: defensive distillation m
       p.dispose();
     }
     const [fCnn, pCnn, fDist, pDist] = rates as [number, number, number, number];
-    console.info(`success at ε=0.3 (n=${N}, wasm): FGSM mnist-cnn ${pct(fCnn)} vs distilled ${pct(fDist)}; PGD-40 mnist-cnn ${pct(pCnn)} vs distilled ${pct(pDist)}`);
+    console.info(
+      `success at ε=0.3 (n=${N}, wasm): FGSM mnist-cnn ${pct(fCnn)} vs distilled ${pct(fDist)}; PGD-40 mnist-cnn ${pct(pCnn)} vs distilled ${pct(pDist)}`,
+    );
     expect(fDist).toBeLessThan(fCnn - 0.3);
     expect(pDist).toBeLessThan(pCnn - 0.3);
   });
@@ -54,7 +56,9 @@ describe('Papernot et al. 2016 / Carlini & Wagner 2016: defensive distillation m
     const xs = tf.slice(x, 0, n);
     const ys = tf.slice(y, 0, n);
     const cw = await carliniWagnerL2({ binarySearchSteps: 6, steps: 150, learningRate: 0.1, initialConst: 0.1 }).run(distilled.model, xs, { labels: ys });
-    const ok = Array.from(cw.distances).filter(Number.isFinite).sort((a, b) => a - b);
+    const ok = Array.from(cw.distances)
+      .filter(Number.isFinite)
+      .sort((a, b) => a - b);
     console.info(`C&W-L2 on mnist-cnn-distilled (n=${n}, wasm): success ${ok.length}/${n}, median L2 ${ok[Math.floor(ok.length / 2)]?.toFixed(3)}`);
     cw.dispose();
     tf.dispose([xs, ys]);

@@ -89,76 +89,88 @@ afterAll(() => {
 // mnist-cnn-blrelu as against mnist-cnn (no ordering is asserted: it flips between sizes within the
 // noise of these sample sizes); what is asserted is that the adaptive attack is far from 0 %.
 describe('bounded leaky ReLU against patch attacks on MNIST (each patch optimised on the model it is evaluated on)', () => {
-  it(`universal targeted patch → "${TARGET}", trained with EOT over random positions, on held-out images at fresh random positions`, { timeout: 600_000 }, async () => {
-    for (const size of UNIVERSAL_SIZES) {
-      const rates: number[] = [];
-      let transfer = NaN;
-      for (const m of [relu.model, bounded.model]) {
-        const before = tf.memory().numTensors;
-        const trained = await trainPatch(m, train, { size, target: TARGET, steps: 50, imagesPerStep: 16, stepSize: 0.3, seed: 0 });
-        expect(trained.patch.shape).toEqual([size, size, 1]);
-        const [lo, hi] = await range(trained.patch);
-        expect(lo).toBeGreaterThanOrEqual(0);
-        expect(hi).toBeLessThanOrEqual(1);
-        const own = await evaluatePatch(m, held, trained.patch, { target: TARGET, placements: 2, seed: 1 });
-        rates.push(own.successRate);
-        if (m === relu.model) transfer = (await evaluatePatch(bounded.model, held, trained.patch, { target: TARGET, placements: 2, seed: 1 })).successRate;
-        trained.dispose();
-        expect(tf.memory().numTensors).toBe(before);
-      }
-      for (const r of [...rates, transfer]) {
-        expect(r).toBeGreaterThanOrEqual(0);
-        expect(r).toBeLessThanOrEqual(1);
-      }
-      table.push(`| universal patch → "${TARGET}" (50 Adam steps × 16 images, random position) | ${size}×${size} | ${pct(rates[0]!)} | ${pct(rates[1]!)} | ${pct(transfer)} |`);
-      // Measured at 16×16: 64 % (ReLU) and 66 % (BL-ReLU, white-box) of held-out images.
-      if (size === 16) {
-        expect(rates[0]!).toBeGreaterThanOrEqual(0.3);
-        expect(rates[1]!).toBeGreaterThanOrEqual(0.3);
-      }
-    }
-  });
-
-  it('per-image stickers (untargeted, saliency placement, 20 signed-gradient steps) on held-out images both models classify correctly', { timeout: 600_000 }, async () => {
-    const ok = tf.tidy(() => {
-      const label = (m: Model) => tf.equal(tf.cast(tf.argMax(m.logits(held.x), 1), 'int32'), held.y);
-      return tf.logicalAnd(label(relu.model), label(bounded.model));
-    });
-    const indices = Array.from(await ok.data()).flatMap((v, i) => (v ? [i] : [])).slice(0, STICKER_IMAGES);
-    ok.dispose();
-    expect(indices).toHaveLength(STICKER_IMAGES);
-    const idx = tf.tensor1d(indices, 'int32');
-    const [xs, ys] = [tf.gather(held.x, idx), tf.gather(held.y, idx) as tf.Tensor1D];
-    const epsilons = STICKER_SIZES.map((s) => s * s);
-    const attack = adversarialPatch({ steps: 20, restarts: 1 });
-    const runs = [];
-    for (const m of [relu.model, bounded.model]) runs.push(await attack.run(m, xs, { labels: ys }, { epsilons, seed: 0 }));
-    const [onRelu, onBounded] = runs as [(typeof runs)[0], (typeof runs)[0]];
-    const rate = (flags: readonly boolean[]) => flags.filter(Boolean).length / flags.length;
-    for (const [k, side] of STICKER_SIZES.entries()) {
-      for (const r of runs) {
-        for (const [h, w] of await changedBoxes(xs, r.clipped[k]!)) {
-          expect(h).toBeLessThanOrEqual(side);
-          expect(w).toBeLessThanOrEqual(side);
+  it(
+    `universal targeted patch → "${TARGET}", trained with EOT over random positions, on held-out images at fresh random positions`,
+    { timeout: 600_000 },
+    async () => {
+      for (const size of UNIVERSAL_SIZES) {
+        const rates: number[] = [];
+        let transfer = NaN;
+        for (const m of [relu.model, bounded.model]) {
+          const before = tf.memory().numTensors;
+          const trained = await trainPatch(m, train, { size, target: TARGET, steps: 50, imagesPerStep: 16, stepSize: 0.3, seed: 0 });
+          expect(trained.patch.shape).toEqual([size, size, 1]);
+          const [lo, hi] = await range(trained.patch);
+          expect(lo).toBeGreaterThanOrEqual(0);
+          expect(hi).toBeLessThanOrEqual(1);
+          const own = await evaluatePatch(m, held, trained.patch, { target: TARGET, placements: 2, seed: 1 });
+          rates.push(own.successRate);
+          if (m === relu.model) transfer = (await evaluatePatch(bounded.model, held, trained.patch, { target: TARGET, placements: 2, seed: 1 })).successRate;
+          trained.dispose();
+          expect(tf.memory().numTensors).toBe(before);
         }
-        const [lo, hi] = await range(r.clipped[k]!);
-        expect(lo).toBeGreaterThanOrEqual(0);
-        expect(hi).toBeLessThanOrEqual(1);
+        for (const r of [...rates, transfer]) {
+          expect(r).toBeGreaterThanOrEqual(0);
+          expect(r).toBeLessThanOrEqual(1);
+        }
+        table.push(
+          `| universal patch → "${TARGET}" (50 Adam steps × 16 images, random position) | ${size}×${size} | ${pct(rates[0]!)} | ${pct(rates[1]!)} | ${pct(transfer)} |`,
+        );
+        // Measured at 16×16: 64 % (ReLU) and 66 % (BL-ReLU, white-box) of held-out images.
+        if (size === 16) {
+          expect(rates[0]!).toBeGreaterThanOrEqual(0.3);
+          expect(rates[1]!).toBeGreaterThanOrEqual(0.3);
+        }
       }
-      const transfer = 1 - (await accuracy(bounded.model, onRelu.clipped[k]!, ys));
-      const [a, b] = [rate(onRelu.success[k]!), rate(onBounded.success[k]!)];
-      for (const r of [a, b, transfer]) {
-        expect(r).toBeGreaterThanOrEqual(0);
-        expect(r).toBeLessThanOrEqual(1);
+    },
+  );
+
+  it(
+    'per-image stickers (untargeted, saliency placement, 20 signed-gradient steps) on held-out images both models classify correctly',
+    { timeout: 600_000 },
+    async () => {
+      const ok = tf.tidy(() => {
+        const label = (m: Model) => tf.equal(tf.cast(tf.argMax(m.logits(held.x), 1), 'int32'), held.y);
+        return tf.logicalAnd(label(relu.model), label(bounded.model));
+      });
+      const indices = Array.from(await ok.data())
+        .flatMap((v, i) => (v ? [i] : []))
+        .slice(0, STICKER_IMAGES);
+      ok.dispose();
+      expect(indices).toHaveLength(STICKER_IMAGES);
+      const idx = tf.tensor1d(indices, 'int32');
+      const [xs, ys] = [tf.gather(held.x, idx), tf.gather(held.y, idx) as tf.Tensor1D];
+      const epsilons = STICKER_SIZES.map((s) => s * s);
+      const attack = adversarialPatch({ steps: 20, restarts: 1 });
+      const runs = [];
+      for (const m of [relu.model, bounded.model]) runs.push(await attack.run(m, xs, { labels: ys }, { epsilons, seed: 0 }));
+      const [onRelu, onBounded] = runs as [(typeof runs)[0], (typeof runs)[0]];
+      const rate = (flags: readonly boolean[]) => flags.filter(Boolean).length / flags.length;
+      for (const [k, side] of STICKER_SIZES.entries()) {
+        for (const r of runs) {
+          for (const [h, w] of await changedBoxes(xs, r.clipped[k]!)) {
+            expect(h).toBeLessThanOrEqual(side);
+            expect(w).toBeLessThanOrEqual(side);
+          }
+          const [lo, hi] = await range(r.clipped[k]!);
+          expect(lo).toBeGreaterThanOrEqual(0);
+          expect(hi).toBeLessThanOrEqual(1);
+        }
+        const transfer = 1 - (await accuracy(bounded.model, onRelu.clipped[k]!, ys));
+        const [a, b] = [rate(onRelu.success[k]!), rate(onBounded.success[k]!)];
+        for (const r of [a, b, transfer]) {
+          expect(r).toBeGreaterThanOrEqual(0);
+          expect(r).toBeLessThanOrEqual(1);
+        }
+        table.push(`| per-image sticker, untargeted (n = ${STICKER_IMAGES}) | ${side}×${side} | ${pct(a)} | ${pct(b)} | ${pct(transfer)} |`);
+        // Measured at 10×10: 95 % (ReLU) and 90 % (BL-ReLU, white-box).
+        if (side === 10) {
+          expect(a).toBeGreaterThanOrEqual(0.5);
+          expect(b).toBeGreaterThanOrEqual(0.5);
+        }
       }
-      table.push(`| per-image sticker, untargeted (n = ${STICKER_IMAGES}) | ${side}×${side} | ${pct(a)} | ${pct(b)} | ${pct(transfer)} |`);
-      // Measured at 10×10: 95 % (ReLU) and 90 % (BL-ReLU, white-box).
-      if (side === 10) {
-        expect(a).toBeGreaterThanOrEqual(0.5);
-        expect(b).toBeGreaterThanOrEqual(0.5);
-      }
-    }
-    runs.forEach((r) => r.dispose());
-    tf.dispose([idx, xs, ys]);
-  });
+      runs.forEach((r) => r.dispose());
+      tf.dispose([idx, xs, ys]);
+    },
+  );
 });

@@ -64,7 +64,9 @@ describe('Cohen et al. 2019: certified accuracy vs L2 radius of mnist-cnn-noise 
     const certifiedBeyond = Array.from(cert.radii, (r, i) => r > eps && cert.classes[i] !== ABSTAIN);
     const changed = certifiedBeyond.filter((c, i) => c && predicted[i] !== ABSTAIN && predicted[i] !== cert.classes[i]).length;
     const baseFooled = attack.success[0]!.filter(Boolean).length;
-    console.info(`L2 PGD-20 ε=${eps} on the base model: fools it on ${baseFooled}/${n}; of the ${certifiedBeyond.filter(Boolean).length} samples certified beyond ε, the smoothed prediction changed on ${changed}`);
+    console.info(
+      `L2 PGD-20 ε=${eps} on the base model: fools it on ${baseFooled}/${n}; of the ${certifiedBeyond.filter(Boolean).length} samples certified beyond ε, the smoothed prediction changed on ${changed}`,
+    );
     attack.dispose();
     tf.dispose([xs, ys]);
     expect(certifiedBeyond.filter(Boolean).length).toBeGreaterThanOrEqual(n / 2);

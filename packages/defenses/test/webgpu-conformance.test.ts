@@ -54,8 +54,18 @@ const withoutSuite: Record<string, string> = {
 describe.skipIf(!enabled)(`preprocessor conformance on ${backend} (every registered preprocessor)`, () => {
   it('covers every registered defense: a suite case for each preprocessor, a named place for the others', () => {
     const registered = listDefenses();
-    expect(Object.keys(preprocessors).sort()).toEqual(registered.filter((m) => m.kind === 'preprocessor').map((m) => m.name).sort());
-    expect(Object.keys(withoutSuite).sort()).toEqual(registered.filter((m) => m.kind !== 'preprocessor').map((m) => m.name).sort());
+    expect(Object.keys(preprocessors).sort()).toEqual(
+      registered
+        .filter((m) => m.kind === 'preprocessor')
+        .map((m) => m.name)
+        .sort(),
+    );
+    expect(Object.keys(withoutSuite).sort()).toEqual(
+      registered
+        .filter((m) => m.kind !== 'preprocessor')
+        .map((m) => m.name)
+        .sort(),
+    );
   });
   for (const name of Object.keys(preprocessors).sort()) {
     const known = knownFailures[name];

@@ -114,7 +114,9 @@ const allPred = tf.tidy(() => tf.argMax(model.predict(triggeredAll), 1));
 const allValues = await allPred.data();
 const otherFlips = nonTarget.filter((i) => testLabels[i] !== POISON.sourceClass && allValues[i] === POISON.targetClass).length;
 tf.dispose([sourceX, triggered, triggeredAll, allPred]);
-console.log(`clean accuracy ${(100 * cleanAccuracy).toFixed(2)} % (10,000 test images); trigger success ${(100 * triggerSuccess).toFixed(2)} % on ${sourceIdx.length} triggered test 7s`);
+console.log(
+  `clean accuracy ${(100 * cleanAccuracy).toFixed(2)} % (10,000 test images); trigger success ${(100 * triggerSuccess).toFixed(2)} % on ${sourceIdx.length} triggered test 7s`,
+);
 
 mkdirSync(outDir, { recursive: true });
 let files = [];

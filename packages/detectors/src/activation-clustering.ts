@@ -1,4 +1,15 @@
-import { checkNumber, defineFactory, deriveSeed, option, Rng, type Inspection, type Inspector, type LabeledData, type Model, type FactoryOptions } from '@advx/core';
+import {
+  checkNumber,
+  defineFactory,
+  deriveSeed,
+  option,
+  Rng,
+  type Inspection,
+  type Inspector,
+  type LabeledData,
+  type Model,
+  type FactoryOptions,
+} from '@advx/core';
 
 import { INSPECTOR_OPTIONS, inspectData } from './internal/activations.js';
 import { byClass, pca, rankDescending } from './internal/linalg.js';
@@ -54,7 +65,8 @@ function silhouette(z: readonly (readonly number[])[], assign: Int32Array): numb
   if (!size[0] || !size[1]) return 0;
   for (let i = 0; i < n; i++) {
     const sum = [0, 0];
-    for (let j = 0; j < n; j++) if (j !== i) sum[assign[j] as number] = (sum[assign[j] as number] as number) + Math.sqrt(dist2(z[i] as number[], z[j] as number[]));
+    for (let j = 0; j < n; j++)
+      if (j !== i) sum[assign[j] as number] = (sum[assign[j] as number] as number) + Math.sqrt(dist2(z[i] as number[], z[j] as number[]));
     const own = assign[i] as number;
     if ((size[own] as number) <= 1) continue;
     const a = (sum[own] as number) / ((size[own] as number) - 1);
@@ -113,7 +125,10 @@ export const activationClustering = defineFactory('activationClustering', ACTIVA
       const flagged: number[] = [];
       for (const [label, members] of byClass(labels)) {
         if (members.length < 3) continue;
-        const z = pca(members.map((i) => features[i] as number[]), Math.min(dims, members.length - 1));
+        const z = pca(
+          members.map((i) => features[i] as number[]),
+          Math.min(dims, members.length - 1),
+        );
         let best: ReturnType<typeof twoMeans> | undefined;
         for (let r = 0; r < restarts; r++) {
           const run = twoMeans(z, new Rng(deriveSeed(seed, label, r)));

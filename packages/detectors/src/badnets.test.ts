@@ -26,7 +26,7 @@ describe('badNets (Gu et al. 2017)', () => {
         for (let c = 0; c < 6; c++) {
           // default trigger: 3×3 of the high bound with its top-left at (6 − 3 − 1, 6 − 3 − 1) = (2, 2)
           const inTrigger = r >= 2 && r < 5 && c >= 2 && c < 5;
-          expect(x[i]![r]![c]![0]).toBeCloseTo(hit && inTrigger ? 1 : pixels[((i * 6 + r) * 6 + c)]!, 6);
+          expect(x[i]![r]![c]![0]).toBeCloseTo(hit && inTrigger ? 1 : pixels[(i * 6 + r) * 6 + c]!, 6);
         }
       }
     }

@@ -2,7 +2,6 @@ import * as tf from '@tensorflow/tfjs-core';
 
 import { AdvxError, checkInteger, option, resolveOptions, Rng, type Bounds, type LabeledData, type OptionsInput, type OptionsResolved } from '@advx/core';
 
-
 const DEFAULT_PATTERN: readonly (readonly number[])[] = Object.freeze([Object.freeze([1, 1, 1]), Object.freeze([1, 1, 1]), Object.freeze([1, 1, 1])]);
 
 const isFraction = (v: unknown): boolean => typeof v === 'number' && Number.isFinite(v) && v >= 0 && v <= 1;
@@ -22,11 +21,15 @@ const TRIGGER_OPTIONS = {
       json: true,
     },
   ),
-  position: option.optional<readonly [number, number]>("row and column of the pattern's top-left pixel", 'the bottom-right corner with a 1-pixel margin, [H − h − 1, W − w − 1]', {
-    type: '[row, column]',
-    accepts: (v) => Array.isArray(v) && v.length === 2,
-    json: true,
-  }),
+  position: option.optional<readonly [number, number]>(
+    "row and column of the pattern's top-left pixel",
+    'the bottom-right corner with a 1-pixel margin, [H − h − 1, W − w − 1]',
+    {
+      type: '[row, column]',
+      accepts: (v) => Array.isArray(v) && v.length === 2,
+      json: true,
+    },
+  ),
 };
 
 const BOUNDS_OPTION = option.custom<Bounds>(Object.freeze([0, 1]) as Bounds, 'input bounds the pattern is scaled to', {

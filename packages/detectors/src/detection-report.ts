@@ -52,7 +52,10 @@ export interface DetectionReport {
  */
 export function detectionReport(clean: ArrayLike<number>, adversarial: ArrayLike<number>, options: DetectionReportOptions = {}): DetectionReport {
   const { falsePositiveRate: fpr } = resolveOptions('detectionReport', DETECTION_REPORT_OPTIONS, options);
-  for (const [name, s] of [['clean', clean], ['adversarial', adversarial]] as const) {
+  for (const [name, s] of [
+    ['clean', clean],
+    ['adversarial', adversarial],
+  ] as const) {
     if (!s || s.length === 0 || Array.from(s).some((v) => !Number.isFinite(v))) {
       throw new AdvxError('INVALID_SHAPE', `detectionReport: ${name} scores must be a non-empty list of finite numbers.`);
     }

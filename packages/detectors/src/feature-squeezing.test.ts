@@ -18,9 +18,18 @@ const softmax = (z: number[]) => {
 };
 
 describe('featureSqueezing (Xu et al. 2018): closed form on a linear model', () => {
-  const weights = [[2, -1, 0.5], [-1, 1.5, 1], [0.2, 0.3, -2]];
+  const weights = [
+    [2, -1, 0.5],
+    [-1, 1.5, 1],
+    [0.2, 0.3, -2],
+  ];
   const model = linearModel({ weights, inputShape: [3] });
-  const rows = [[0.3, 0.8, 0.45], [0.6, 0.1, 0.9], [0.2, 0.2, 0.2], [0.9, 0.7, 0.6]];
+  const rows = [
+    [0.3, 0.8, 0.45],
+    [0.6, 0.1, 0.9],
+    [0.2, 0.2, 0.2],
+    [0.9, 0.7, 0.6],
+  ];
   const logits = (x: number[]) => weights.map((w) => w.reduce((s, v, j) => s + v * x[j]!, 0));
   /** By hand: max over squeezers of ‖softmax(Wx) − softmax(W s(x))‖₁ with s = 1-bit rounding and s = ×0.5 toward 0. */
   const hand = (x: number[]) => {
@@ -91,6 +100,8 @@ describe('featureSqueezing on mnist-mlp against FGSM (cpu)', () => {
     const d = make();
     await d.fit(zoo.model, clean);
     const r = detectionReport(await d.score(zoo.model, clean), await d.score(zoo.model, adversarial));
-    console.info(`feature squeezing on mnist-mlp vs FGSM ε=0.2 (n=100, cpu): ROC-AUC ${r.auc.toFixed(3)}, detection ${(100 * r.detectionRate).toFixed(1)} % at ${(100 * r.falsePositiveRate).toFixed(1)} % FPR`);
+    console.info(
+      `feature squeezing on mnist-mlp vs FGSM ε=0.2 (n=100, cpu): ROC-AUC ${r.auc.toFixed(3)}, detection ${(100 * r.detectionRate).toFixed(1)} % at ${(100 * r.falsePositiveRate).toFixed(1)} % FPR`,
+    );
   });
 });

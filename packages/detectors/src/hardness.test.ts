@@ -96,6 +96,8 @@ describe('hardnessDetector on mnist-mlp: DeepFool adversarials flip back at once
     assertConformance(await checkDetector(make, { model: zoo.model, clean, adversarial, minAuc: 0.9 }));
     const d = make();
     const r = detectionReport(await d.score(zoo.model, clean), await d.score(zoo.model, adversarial));
-    console.info(`hardness detector (BIM steps of 0.01) on mnist-mlp, DeepFool vs clean (n=30+30, cpu): ROC-AUC ${r.auc.toFixed(3)}, detection ${(100 * r.detectionRate).toFixed(1)} % at ${(100 * r.falsePositiveRate).toFixed(1)} % FPR`);
+    console.info(
+      `hardness detector (BIM steps of 0.01) on mnist-mlp, DeepFool vs clean (n=30+30, cpu): ROC-AUC ${r.auc.toFixed(3)}, detection ${(100 * r.detectionRate).toFixed(1)} % at ${(100 * r.falsePositiveRate).toFixed(1)} % FPR`,
+    );
   });
 });

@@ -1,6 +1,18 @@
 import * as tf from '@tensorflow/tfjs-core';
 
-import { AdvxError, defineFactory, option, predictClasses, resolveOptions, type AnyModel, type Attack, type Detector, type Model, type OptionsResolved, type FactoryOptions } from '@advx/core';
+import {
+  AdvxError,
+  defineFactory,
+  option,
+  predictClasses,
+  resolveOptions,
+  type AnyModel,
+  type Attack,
+  type Detector,
+  type Model,
+  type OptionsResolved,
+  type FactoryOptions,
+} from '@advx/core';
 
 import { checkBatch, checkModel } from './internal/checks.js';
 import { finiteNumber } from './internal/finite-number.js';

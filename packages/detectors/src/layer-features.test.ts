@@ -10,7 +10,10 @@ describe('layerFeatures', () => {
     m.add(tfl.layers.dense({ inputShape: [2], units: 3, activation: 'relu', name: 'hidden' }));
     m.add(tfl.layers.dense({ units: 2, name: 'out' }));
     const [w, b] = m.getLayer('hidden').getWeights() as [tf.Tensor2D, tf.Tensor1D];
-    const x = tf.tensor2d([[0.3, -0.7], [1, 2]]);
+    const x = tf.tensor2d([
+      [0.3, -0.7],
+      [1, 2],
+    ]);
     const f = layerFeatures(m, 'hidden')(x);
     const want = tf.relu(tf.add(tf.matMul(x, w), b));
     expect(Array.from(await f.data()).map((v) => +v.toFixed(5))).toEqual(Array.from(await want.data()).map((v) => +v.toFixed(5)));

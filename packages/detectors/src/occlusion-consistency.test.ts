@@ -10,7 +10,10 @@ import { occlusionMap } from './occlusion-map.js';
 const rng = new Rng(3);
 const weights = [0, 1, 2].map(() => Array.from({ length: 36 }, () => rng.normal()));
 const model = linearModel({ weights, inputShape: [6, 6, 1] });
-const x = tf.tensor4d(Array.from({ length: 3 * 36 }, () => rng.uniform()), [3, 6, 6, 1]);
+const x = tf.tensor4d(
+  Array.from({ length: 3 * 36 }, () => rng.uniform()),
+  [3, 6, 6, 1],
+);
 
 describe('occlusionConsistency', () => {
   it('confidence score = the largest occlusion-map drop of the predicted class; label score = share of changed top-1', async () => {

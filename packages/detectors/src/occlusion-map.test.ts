@@ -32,7 +32,11 @@ function handMap(sample: number, c: number, size: number, stride: number, fill: 
 describe('occlusionMap (Zeiler & Fergus 2014)', () => {
   it('of a linear model equals the hand-computed logit drops Σ w·(x − fill) under each patch', async () => {
     const classes = tf.tensor1d([1, 0], 'int32');
-    for (const [size, stride, fill] of [[2, 1, 0], [3, 2, 0.5], [1, 1, 0]] as const) {
+    for (const [size, stride, fill] of [
+      [2, 1, 0],
+      [3, 2, 0.5],
+      [1, 1, 0],
+    ] as const) {
       const maps = await occlusionMap(model, x, { size, stride, fill, classes, score: 'logit', batchSize: 7 });
       const got = (await maps.array()) as number[][][];
       const want = [handMap(0, 1, size, stride, fill), handMap(1, 0, size, stride, fill)];
@@ -62,11 +66,21 @@ describe('occlusionMap (Zeiler & Fergus 2014)', () => {
     const m = await occlusionMap(model, x, { size: 3 });
     m.dispose();
     expect(tf.memory().numTensors).toBe(before);
-    for (const [opts, code] of [[{ size: 7 }, 'INVALID_OPTION'], [{ stride: 0 }, 'INVALID_OPTION'], [{ fill: 2 }, 'INVALID_OPTION'], [{ score: 'x' }, 'INVALID_OPTION']] as const) {
+    for (const [opts, code] of [
+      [{ size: 7 }, 'INVALID_OPTION'],
+      [{ stride: 0 }, 'INVALID_OPTION'],
+      [{ fill: 2 }, 'INVALID_OPTION'],
+      [{ score: 'x' }, 'INVALID_OPTION'],
+    ] as const) {
       const e = await occlusionMap(model, x, opts as never).catch((err: unknown) => err);
       expect(isAdvxError(e, code), String(e)).toBe(true);
     }
-    const flat = linearModel({ weights: [[1, 2], [2, 1]] });
+    const flat = linearModel({
+      weights: [
+        [1, 2],
+        [2, 1],
+      ],
+    });
     const xf = tf.tensor2d([[0.1, 0.2]]);
     const e = await occlusionMap(flat, xf).catch((err: unknown) => err);
     expect(isAdvxError(e, 'UNSUPPORTED_MODEL')).toBe(true);

@@ -9,7 +9,10 @@ import { finiteNumber } from './internal/finite-number.js';
 const OCCLUSION_MAP_OPTIONS = {
   size: option.integer(4, 'side of the square patch in pixels (at most the image side)', { min: 1 }),
   stride: option.integer(2, 'step between patch positions in pixels', { min: 1 }),
-  fill: option.optional<number>('value written under the patch, inside the bounds', "the low bound, MNIST's background", { type: 'a finite number', accepts: finiteNumber() }),
+  fill: option.optional<number>('value written under the patch, inside the bounds', "the low bound, MNIST's background", {
+    type: 'a finite number',
+    accepts: finiteNumber(),
+  }),
   classes: option.optional<tf.Tensor1D>('class whose score is explained, one per sample', "the model's prediction", {
     type: 'a 1-D int32 tf.Tensor with one class per sample',
     accepts: (v) => v instanceof tf.Tensor,

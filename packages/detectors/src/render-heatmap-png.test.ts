@@ -11,7 +11,10 @@ const pixel = (png: pngjs.PNG, i: number, j: number) => Array.from(png.data.suba
 
 describe('renderHeatmapPng', () => {
   it('colours min → black, max → white, mid → hot red/yellow', async () => {
-    const map = tf.tensor2d([[0, 0.5], [1, 0.25]]);
+    const map = tf.tensor2d([
+      [0, 0.5],
+      [1, 0.25],
+    ]);
     const png = decode(await renderHeatmapPng(map));
     expect([png.width, png.height]).toEqual([2, 2]);
     expect(pixel(png, 0, 0)).toEqual([0, 0, 0, 255]);

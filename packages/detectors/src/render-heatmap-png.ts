@@ -3,7 +3,6 @@ import { encode as encodePng } from 'fast-png';
 
 import { AdvxError, option, resolveOptions, type Bounds, type OptionsInput } from '@advx/core';
 
-
 const HEATMAP_PNG_OPTIONS = {
   image: option.optional<tf.Tensor>('image under the heat map, [H, W], [H, W, C] or with a leading batch axis of 1; shown in gray', 'the heat map alone', {
     type: 'a tf.Tensor',
@@ -14,7 +13,10 @@ const HEATMAP_PNG_OPTIONS = {
     accepts: (v) => Array.isArray(v) && v.length === 2 && Number.isFinite(v[0]) && Number.isFinite(v[1]) && (v[1] as number) > (v[0] as number),
     json: true,
   }),
-  alpha: option.optional<number>('opacity of the heat map over the image', '0.5 with an image, else 1', { type: 'a finite number in [0, 1]', accepts: (v) => typeof v === 'number' && v >= 0 && v <= 1 }),
+  alpha: option.optional<number>('opacity of the heat map over the image', '0.5 with an image, else 1', {
+    type: 'a finite number in [0, 1]',
+    accepts: (v) => typeof v === 'number' && v >= 0 && v <= 1,
+  }),
   scale: option.integer(1, 'integer upscaling of the output', { min: 1, max: 64 }),
 };
 

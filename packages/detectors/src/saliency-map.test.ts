@@ -44,7 +44,12 @@ describe('saliencyMap (Simonyan et al. 2013)', () => {
     maps.dispose();
     // One input, one class with score x²: |∂/∂x| = 2|x + ε|, ε ~ N(0, σ²). For x = 0.5, σ = 0.1 the
     // noise almost never flips the sign, so the mean is ≈ 2·0.5 = 1 within the sampling error 2σ/√m.
-    const square = fromFunction((t) => tf.concat([tf.square(t), tf.zerosLike(t)], 1) as tf.Tensor2D, { inputShape: [1], numClasses: 2, bounds: [0, 1], output: 'logits' });
+    const square = fromFunction((t) => tf.concat([tf.square(t), tf.zerosLike(t)], 1) as tf.Tensor2D, {
+      inputShape: [1],
+      numClasses: 2,
+      bounds: [0, 1],
+      output: 'logits',
+    });
     const xs = tf.tensor2d([[0.5]]);
     const zero = tf.tensor1d([0], 'int32');
     const sg = await saliencyMap(square, xs, { classes: zero, smoothGrad: { samples: 400, noiseLevel: 0.1 }, seed: 1 });

@@ -85,8 +85,7 @@ export async function saliencyMap(model: Model, x: tf.Tensor, options: SaliencyM
   const sigma = noiseLevel * (model.bounds[1] - model.bounds[0]);
   const image = model.inputShape.length === 3;
 
-  const gradOf = (xb: tf.Tensor, onehot: tf.Tensor2D) =>
-    tf.grad((inp: tf.Tensor) => tf.sum(tf.mul(model.logits(inp), onehot)))(xb);
+  const gradOf = (xb: tf.Tensor, onehot: tf.Tensor2D) => tf.grad((inp: tf.Tensor) => tf.sum(tf.mul(model.logits(inp), onehot)))(xb);
 
   const parts: tf.Tensor[] = [];
   try {

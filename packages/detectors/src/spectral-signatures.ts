@@ -44,7 +44,13 @@ export const spectralSignatures = defineFactory('spectralSignatures', SPECTRAL_S
       return flagPerClass(labels, toRemove, (members) => {
         const mu = mean(features, members);
         const v = symmetricEigen(covariance(features, mu, members)).vectors[0] as number[];
-        return members.map((i) => dot((features[i] as number[]).map((f, j) => f - (mu[j] as number)), v) ** 2);
+        return members.map(
+          (i) =>
+            dot(
+              (features[i] as number[]).map((f, j) => f - (mu[j] as number)),
+              v,
+            ) ** 2,
+        );
       });
     },
   });

@@ -28,7 +28,12 @@ describe('robust whitening (synthetic)', () => {
     0.5 + 0.01 * rng.normal(),
     0.5 + 0.01 * rng.normal(),
   ]);
-  const toy = linearModel({ weights: [[1, 0, 0, 0], [0, 1, 0, 0]] });
+  const toy = linearModel({
+    weights: [
+      [1, 0, 0, 0],
+      [0, 1, 0, 0],
+    ],
+  });
   const identity = (x: tf.Tensor) => x;
   it('spectre finds a poison that hides under a larger clean variance; spectral signatures do not', async () => {
     const x = tf.tensor2d(rowsX);
@@ -46,10 +51,17 @@ describe('robust whitening (synthetic)', () => {
     const x = tf.tensor2d(rowsX);
     const y = tf.fill([n], 5, 'int32') as tf.Tensor1D;
     for (const make of [() => spectralSignatures(), () => spectre(), () => activationClustering()]) {
-      const e = await make().inspect(toy, { x, y }).catch((err: unknown) => err);
+      const e = await make()
+        .inspect(toy, { x, y })
+        .catch((err: unknown) => err);
       expect(isAdvxError(e, 'LABEL_OUT_OF_RANGE'), String(e)).toBe(true);
     }
-    for (const make of [() => spectralSignatures({ poisonFraction: 0.7 }), () => spectre({ scoring: 'x' as never }), () => activationClustering({ dims: 0 }), () => spectre({ k: 1 } as never)]) {
+    for (const make of [
+      () => spectralSignatures({ poisonFraction: 0.7 }),
+      () => spectre({ scoring: 'x' as never }),
+      () => activationClustering({ dims: 0 }),
+      () => spectre({ k: 1 } as never),
+    ]) {
       expect(() => make()).toThrowError(/INVALID_OPTION/);
     }
     tf.dispose([x, y]);
@@ -65,7 +77,12 @@ describe('spectral signatures and activation clustering (synthetic)', () => {
   const poisoned = Array.from({ length: 30 }, (_, k) => k * 10);
   const rowsX = Array.from({ length: n }, (_, i) => [0, 1, 2, 3].map((j) => 0.5 + 0.02 * rng.normal() + (j === 2 && poisoned.includes(i) ? 0.2 : 0)));
   const labels = Array.from({ length: n }, (_, i) => (i < 300 ? 0 : 1));
-  const toy = linearModel({ weights: [[1, 0, 0, 0], [0, 1, 0, 0]] });
+  const toy = linearModel({
+    weights: [
+      [1, 0, 0, 0],
+      [0, 1, 0, 0],
+    ],
+  });
   const identity = (x: tf.Tensor) => x;
 
   it('spectral signatures: score = squared projection on the top direction / top eigenvalue; flags the shifted samples', async () => {

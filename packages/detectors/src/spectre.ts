@@ -69,14 +69,21 @@ export const spectre = defineFactory('spectre', SPECTRE_OPTIONS, (options): Insp
       const { labels, features } = await inspectData('spectre', model, data, options);
       return flagPerClass(labels, toRemove, (members) => {
         const k = Math.max(1, Math.min(dims, members.length - 1, features[0]?.length ?? 1));
-        const z = pca(members.map((i) => features[i] as number[]), k);
+        const z = pca(
+          members.map((i) => features[i] as number[]),
+          k,
+        );
         const keep = Math.max(k + 1, members.length - toRemove(members.length));
         let subset = z.map((_, i) => i);
         let mu = mean(z);
         let eig = symmetricEigen(covariance(z, mu));
         for (let s = 0; s < steps && keep < z.length; s++) {
           const d = mahalanobis(z, mu, eig.values, eig.vectors);
-          const next = d.map((_, i) => i).sort((a, b) => (d[a] as number) - (d[b] as number) || a - b).slice(0, keep).sort((a, b) => a - b);
+          const next = d
+            .map((_, i) => i)
+            .sort((a, b) => (d[a] as number) - (d[b] as number) || a - b)
+            .slice(0, keep)
+            .sort((a, b) => a - b);
           if (next.length === subset.length && next.every((v, i) => v === subset[i])) break;
           subset = next;
           mu = mean(z, subset);

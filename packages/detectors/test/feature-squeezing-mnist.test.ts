@@ -61,7 +61,9 @@ async function detected(r: AttackResult): Promise<{ rate: number; count: number;
 describe('Xu et al. 2018: joint feature squeezing (1-bit + 2×2 median) on mnist-cnn, threshold at 5 % FPR', () => {
   it('keeps the false-positive rate near 5 % on held-out clean images', () => {
     const fpr = Array.from(cleanScores).filter((s) => s > (detector.threshold as number)).length / cleanScores.length;
-    figures.push(`feature squeezing on mnist-cnn (wasm): threshold ${detector.threshold!.toFixed(4)} (fit on 500 clean), FPR ${(100 * fpr).toFixed(1)} % on 200 held-out clean`);
+    figures.push(
+      `feature squeezing on mnist-cnn (wasm): threshold ${detector.threshold!.toFixed(4)} (fit on 500 clean), FPR ${(100 * fpr).toFixed(1)} % on 200 held-out clean`,
+    );
     expect(fpr).toBeLessThanOrEqual(0.1);
   });
 
@@ -74,7 +76,12 @@ describe('Xu et al. 2018: joint feature squeezing (1-bit + 2×2 median) on mnist
       (xs, ys) => carliniWagnerL2({ binarySearchSteps: 3, steps: 40, learningRate: 0.1, initialConst: 1 }).run(cnn.model, xs, { labels: ys }),
       0.85,
     ],
-    ['JSMA (targeted, random targets; JS pair search)', 20, async (xs, ys) => jsma({ pairSearch: 'js' }).run(cnn.model, xs, { targets: await randomTargets(ys, 10, 0), labels: ys }), 0.85],
+    [
+      'JSMA (targeted, random targets; JS pair search)',
+      20,
+      async (xs, ys) => jsma({ pairSearch: 'js' }).run(cnn.model, xs, { targets: await randomTargets(ys, 10, 0), labels: ys }),
+      0.85,
+    ],
   ];
   for (const [name, n, run, min] of attacks) {
     it(`detects ≥ ${100 * min} % of successful ${name} examples`, { timeout: 300_000 }, async () => {
@@ -84,7 +91,9 @@ describe('Xu et al. 2018: joint feature squeezing (1-bit + 2×2 median) on mnist
       const d = await detected(r);
       r.dispose();
       tf.dispose([xs, ys]);
-      figures.push(`  ${name}: detection ${(100 * d.rate).toFixed(1)} % of ${d.count} successful (n=${n}), ROC-AUC ${d.auc.toFixed(3)} vs 200 clean (paper, joint MNIST detector: 98.2 % overall)`);
+      figures.push(
+        `  ${name}: detection ${(100 * d.rate).toFixed(1)} % of ${d.count} successful (n=${n}), ROC-AUC ${d.auc.toFixed(3)} vs 200 clean (paper, joint MNIST detector: 98.2 % overall)`,
+      );
       expect(d.count).toBeGreaterThan(0);
       expect(d.rate).toBeGreaterThanOrEqual(min);
     });

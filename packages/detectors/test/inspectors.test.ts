@@ -50,11 +50,16 @@ describe('the BadNets fixture (Gu et al. 2017)', () => {
     const pred = await tf.tidy(() => tf.argMax(model.logits(x), 1)).data();
     const clean = pred.filter((p, i) => p === labels[i]).length / labels.length;
     const { sourceClass, targetClass } = card.data.poisoning;
-    const sevens = tf.tensor1d(Array.from(labels.keys()).filter((i) => labels[i] === sourceClass), 'int32');
+    const sevens = tf.tensor1d(
+      Array.from(labels.keys()).filter((i) => labels[i] === sourceClass),
+      'int32',
+    );
     const triggered = stampTrigger(tf.gather(x, sevens));
     const flipped = await tf.tidy(() => tf.argMax(model.logits(triggered), 1)).data();
     const success = flipped.filter((p) => p === targetClass).length / flipped.length;
-    report(`badnets-mlp on the 1000 shipped test images: clean accuracy ${(100 * clean).toFixed(1)} %, trigger success ${(100 * success).toFixed(1)} % on ${flipped.length} triggered 7s`);
+    report(
+      `badnets-mlp on the 1000 shipped test images: clean accuracy ${(100 * clean).toFixed(1)} %, trigger success ${(100 * success).toFixed(1)} % on ${flipped.length} triggered 7s`,
+    );
     expect(clean).toBeGreaterThanOrEqual(0.97);
     expect(success).toBeGreaterThanOrEqual(0.9);
     tf.dispose([x, y, sevens, triggered]);
@@ -73,7 +78,9 @@ describe('dataset inspectors on the poisoned MNIST training data (penultimate la
       const inspector = make();
       const r = rates(await inspector.inspect(model, data, { seed: 0 }), data.poisoned, N);
       results.set(inspector.name, r);
-      report(`${inspector.name}: recall ${(100 * r.recall).toFixed(1)} % of ${data.poisoned.length} poisoned, false-positive rate ${(100 * r.fpr).toFixed(2)} % (n = ${N})`);
+      report(
+        `${inspector.name}: recall ${(100 * r.recall).toFixed(1)} % of ${data.poisoned.length} poisoned, false-positive rate ${(100 * r.fpr).toFixed(2)} % (n = ${N})`,
+      );
       assertConformance(await checkInspector(inspector, { model, data, poisoned: data.poisoned, minRecall }));
     });
   }

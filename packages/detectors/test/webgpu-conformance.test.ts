@@ -19,7 +19,16 @@ import { adversarialPatch, bim, deepfool, fgsm } from '@advx/attacks';
 import { bitDepth, medianSmoothing } from '@advx/defenses';
 import { loadDataset, loadModel, type ZooModel } from '@advx/models-zoo';
 
-import { activationClustering, featureSqueezing, hardnessDetector, layerFeatures, occlusionConsistency, spectralSignatures, spectre, stampTrigger } from '../src/index.js';
+import {
+  activationClustering,
+  featureSqueezing,
+  hardnessDetector,
+  layerFeatures,
+  occlusionConsistency,
+  spectralSignatures,
+  spectre,
+  stampTrigger,
+} from '../src/index.js';
 import '../src/register-all.js';
 
 import { card, loadPoisonedModel } from './badnets-fixture.js';
@@ -63,13 +72,19 @@ beforeAll(async () => {
   const head = tf.slice(y, 0, 300);
   const labels = Array.from(await head.data());
   const indices = labels.flatMap((l, i) => (l === sourceClass ? [i] : [])).slice(0, 10);
-  const mask = tf.tensor4d(labels.map((_, i) => (indices.includes(i) ? 1 : 0)), [300, 1, 1, 1]);
+  const mask = tf.tensor4d(
+    labels.map((_, i) => (indices.includes(i) ? 1 : 0)),
+    [300, 1, 1, 1],
+  );
   const stamped = stampTrigger(base);
   poisoned = {
     layers,
     model,
     x: tf.tidy(() => tf.add(tf.mul(stamped, mask), tf.mul(base, tf.sub(1, mask)))),
-    y: tf.tensor1d(labels.map((l, i) => (indices.includes(i) ? targetClass : l)), 'int32'),
+    y: tf.tensor1d(
+      labels.map((l, i) => (indices.includes(i) ? targetClass : l)),
+      'int32',
+    ),
     indices,
   };
   tf.dispose([x, y, xs, ys, base, head, mask, stamped]);
@@ -84,7 +99,11 @@ afterAll(() => {
 /** One case per registered input detector: its factory, the attack its adversarial inputs come from, the ROC-AUC required. */
 const detectors: Record<string, { make: () => Detector; against: keyof typeof adversarial; minAuc: number }> = {
   'feature-squeezing': { make: () => featureSqueezing({ squeezers: [bitDepth({ bits: 1 }), medianSmoothing({ size: 2 })] }), against: 'fgsm', minAuc: 0.8 },
-  hardness: { make: () => hardnessDetector({ attack: (steps) => bim({ steps, stepSize: 0.01 }), epsilon: 0.3, schedule: [1, 2, 4, 8] }), against: 'deepfool', minAuc: 0.9 },
+  hardness: {
+    make: () => hardnessDetector({ attack: (steps) => bim({ steps, stepSize: 0.01 }), epsilon: 0.3, schedule: [1, 2, 4, 8] }),
+    against: 'deepfool',
+    minAuc: 0.9,
+  },
   'occlusion-consistency': { make: () => occlusionConsistency({ size: 6, stride: 3 }), against: 'patch', minAuc: 0.75 },
 };
 
@@ -99,7 +118,11 @@ const inspectors: Record<string, { make: (features: (x: tf.Tensor) => tf.Tensor)
 describe.skipIf(!enabled)(`detector and inspector conformance on ${backend} (every registered detector)`, () => {
   it('covers every registered detector: a suite case for each input detector and inspector, a named place for the others', () => {
     const registered = listDetectors();
-    const names = (kind: string) => registered.filter((m) => m.kind === kind).map((m) => m.name).sort();
+    const names = (kind: string) =>
+      registered
+        .filter((m) => m.kind === kind)
+        .map((m) => m.name)
+        .sort();
     expect(Object.keys(detectors).sort()).toEqual(names('input'));
     expect(Object.keys(inspectors).sort()).toEqual(names('dataset'));
     expect(Object.keys(withoutSuite).sort()).toEqual(names('explanation'));
@@ -116,7 +139,9 @@ describe.skipIf(!enabled)(`detector and inspector conformance on ${backend} (eve
     it(`${name} (dataset inspector)`, { timeout: 180_000 }, async () => {
       const { make, minRecall } = inspectors[name] as (typeof inspectors)[string];
       const inspector = make(layerFeatures(poisoned.layers, 'dense2'));
-      assertConformance(await checkInspector(inspector, { model: poisoned.model, data: { x: poisoned.x, y: poisoned.y }, poisoned: poisoned.indices, minRecall }));
+      assertConformance(
+        await checkInspector(inspector, { model: poisoned.model, data: { x: poisoned.x, y: poisoned.y }, poisoned: poisoned.indices, minRecall }),
+      );
     });
   }
 });

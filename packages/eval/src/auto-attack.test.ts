@@ -69,11 +69,32 @@ describe('autoAttack', () => {
 
     // In evaluate on a model with Gaussian input noise (seeded): APGD-DLR only sees what APGD-CE left.
     const rng = new Rng(4);
-    const w = tf.tensor2d(Array.from({ length: 16 * 5 }, () => rng.normal()), [16, 5]);
-    const clean = fromFunction((x) => tf.matMul(tf.reshape(x, [-1, 16]), w) as tf.Tensor2D, { inputShape: [16], numClasses: 5, bounds: [0, 1], output: 'logits' });
+    const w = tf.tensor2d(
+      Array.from({ length: 16 * 5 }, () => rng.normal()),
+      [16, 5],
+    );
+    const clean = fromFunction((x) => tf.matMul(tf.reshape(x, [-1, 16]), w) as tf.Tensor2D, {
+      inputShape: [16],
+      numClasses: 5,
+      bounds: [0, 1],
+      output: 'logits',
+    });
     const noiseRng = new Rng(9);
     const noisy = fromFunction(
-      (x) => tf.tidy(() => tf.matMul(tf.add(tf.reshape(x, [-1, 16]), tf.tensor2d(Float32Array.from({ length: x.size }, () => 0.02 * noiseRng.normal()), [x.shape[0] as number, 16])), w) as tf.Tensor2D),
+      (x) =>
+        tf.tidy(
+          () =>
+            tf.matMul(
+              tf.add(
+                tf.reshape(x, [-1, 16]),
+                tf.tensor2d(
+                  Float32Array.from({ length: x.size }, () => 0.02 * noiseRng.normal()),
+                  [x.shape[0] as number, 16],
+                ),
+              ),
+              w,
+            ) as tf.Tensor2D,
+        ),
       { inputShape: [16], numClasses: 5, bounds: [0, 1], output: 'logits' },
     );
     const data = selfLabeledData(clean, 4, 12);
@@ -95,8 +116,16 @@ describe('autoAttack', () => {
 
   it('runs in evaluate: each later attack only sees what the earlier ones left, and the last row is the ensemble', async () => {
     const rng = new Rng(3);
-    const w = tf.tensor2d(Array.from({ length: 64 * 5 }, () => rng.normal()), [64, 5]);
-    const model = fromFunction((x) => tf.matMul(tf.reshape(x, [-1, 64]), w) as tf.Tensor2D, { inputShape: [8, 8, 1], numClasses: 5, bounds: [0, 1], output: 'logits' });
+    const w = tf.tensor2d(
+      Array.from({ length: 64 * 5 }, () => rng.normal()),
+      [64, 5],
+    );
+    const model = fromFunction((x) => tf.matMul(tf.reshape(x, [-1, 64]), w) as tf.Tensor2D, {
+      inputShape: [8, 8, 1],
+      numClasses: 5,
+      bounds: [0, 1],
+      output: 'logits',
+    });
     const data = selfLabeledData(model, 4, 12);
     const before = tf.memory().numTensors;
     const r = await evaluate({ model, data, epsilons: [0.02, 0.05], ...autoAttack({ steps: 10, numTargets: 3, queries: 100 }), diagnostics: false });

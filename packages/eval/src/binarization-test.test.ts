@@ -28,9 +28,15 @@ async function codeOf(p: Promise<unknown>): Promise<string | undefined> {
 /** A linear 8-class model on 16 inputs and 6 samples whose labels are its own predictions, inside [0.3, 0.7]. */
 function linearCase(): { model: Model; x: tf.Tensor2D; labels: tf.Tensor1D; dispose: () => void } {
   const rng = new Rng(11);
-  const a = tf.tensor2d(Array.from({ length: 16 * 8 }, () => rng.normal()), [16, 8]);
+  const a = tf.tensor2d(
+    Array.from({ length: 16 * 8 }, () => rng.normal()),
+    [16, 8],
+  );
   const model = fromFunction((v) => tf.matMul(v as tf.Tensor2D, a), { inputShape: [16], numClasses: 8, bounds: [0, 1], output: 'logits' });
-  const x = tf.tensor2d(Array.from({ length: 6 * 16 }, () => 0.3 + 0.4 * rng.uniform()), [6, 16]);
+  const x = tf.tensor2d(
+    Array.from({ length: 6 * 16 }, () => 0.3 + 0.4 * rng.uniform()),
+    [6, 16],
+  );
   const labels = tf.tidy(() => tf.argMax(model.logits(x), 1) as tf.Tensor1D);
   return { model, x, labels, dispose: () => tf.dispose([a, x, labels]) };
 }
@@ -117,7 +123,14 @@ describe('binarizationTest on mnist-cnn (Zimmermann et al. 2022, penultimate-lay
   let cnn: ZooModel;
   let features: (v: tf.Tensor) => tf.Tensor2D;
   const opts = (o: Partial<BinarizationTestOptions> = {}): BinarizationTestOptions => ({
-    model: cnn.model, data: { x, labels: y }, attack: pgd({ steps: 100 }), epsilon: EPS, norm: 'linf', features, inner: 99, ...o,
+    model: cnn.model,
+    data: { x, labels: y },
+    attack: pgd({ steps: 100 }),
+    epsilon: EPS,
+    norm: 'linf',
+    features,
+    inner: 99,
+    ...o,
   });
 
   beforeAll(async () => {
@@ -133,34 +146,42 @@ describe('binarizationTest on mnist-cnn (Zimmermann et al. 2022, penultimate-lay
     cnn.layers.dispose();
   });
 
-  it('PGD-100 passes ≥ 95 % of the valid tests; a broken attack (one step of 0.001·ε) fails nearly all; misclassified samples are counted as indeterminate', { timeout: 120_000 }, async () => {
-    const before = tf.memory().numTensors;
-    const strong = await binarizationTest(opts());
-    const broken = await binarizationTest(opts({ attack: pgd({ steps: 1, relStepSize: 0.001, randomStart: false }) }));
-    expect(tf.memory().numTensors).toBe(before);
-    const predicted = tf.tidy(() => tf.argMax(cnn.model.logits(x), 1));
-    const [p, l] = [await predicted.data(), await y.data()];
-    predicted.dispose();
-    const misclassified = Array.from(p).filter((c, i) => c !== l[i]).length;
-    for (const r of [strong, broken]) {
-      expect(r.counts.pass + r.counts.fail + r.counts.indeterminate).toBe(N);
-      expect(r.indeterminateReasons.misclassified).toBe(misclassified);
-      expect(r.counts.indeterminate).toBe(misclassified + r.indeterminateReasons['not-separable'] + r.indeterminateReasons['no-boundary-point']);
-      expect(r.counts.valid).toBeGreaterThanOrEqual(N - 3);
-      expect(r.interval).toEqual(clopperPearson(r.counts.pass, r.counts.valid));
-    }
-    // Same seed, same construction: the two attacks face the same binary models.
-    expect(broken.samples.map((s) => s.status === 'indeterminate')).toEqual(strong.samples.map((s) => s.status === 'indeterminate'));
-    // Measured: 29/29 valid tests pass for PGD-100, 0/29 for the broken attack.
-    expect(strong.passRate).toBeGreaterThanOrEqual(0.95);
-    expect(broken.passRate).toBeLessThanOrEqual(0.1);
-    for (const s of strong.samples.filter((e) => e.status === 'pass')) expect(s.attackScore).toBeGreaterThan(0);
-    for (const s of broken.samples.filter((e) => e.status === 'fail')) expect(s.attackScore).toBeLessThanOrEqual(0);
-  });
+  it(
+    'PGD-100 passes ≥ 95 % of the valid tests; a broken attack (one step of 0.001·ε) fails nearly all; misclassified samples are counted as indeterminate',
+    { timeout: 120_000 },
+    async () => {
+      const before = tf.memory().numTensors;
+      const strong = await binarizationTest(opts());
+      const broken = await binarizationTest(opts({ attack: pgd({ steps: 1, relStepSize: 0.001, randomStart: false }) }));
+      expect(tf.memory().numTensors).toBe(before);
+      const predicted = tf.tidy(() => tf.argMax(cnn.model.logits(x), 1));
+      const [p, l] = [await predicted.data(), await y.data()];
+      predicted.dispose();
+      const misclassified = Array.from(p).filter((c, i) => c !== l[i]).length;
+      for (const r of [strong, broken]) {
+        expect(r.counts.pass + r.counts.fail + r.counts.indeterminate).toBe(N);
+        expect(r.indeterminateReasons.misclassified).toBe(misclassified);
+        expect(r.counts.indeterminate).toBe(misclassified + r.indeterminateReasons['not-separable'] + r.indeterminateReasons['no-boundary-point']);
+        expect(r.counts.valid).toBeGreaterThanOrEqual(N - 3);
+        expect(r.interval).toEqual(clopperPearson(r.counts.pass, r.counts.valid));
+      }
+      // Same seed, same construction: the two attacks face the same binary models.
+      expect(broken.samples.map((s) => s.status === 'indeterminate')).toEqual(strong.samples.map((s) => s.status === 'indeterminate'));
+      // Measured: 29/29 valid tests pass for PGD-100, 0/29 for the broken attack.
+      expect(strong.passRate).toBeGreaterThanOrEqual(0.95);
+      expect(broken.passRate).toBeLessThanOrEqual(0.1);
+      for (const s of strong.samples.filter((e) => e.status === 'pass')) expect(s.attackScore).toBeGreaterThan(0);
+      for (const s of broken.samples.filter((e) => e.status === 'fail')) expect(s.attackScore).toBeLessThanOrEqual(0);
+    },
+  );
 
   it('APGD-CE (100 steps) and FMN (100 steps, L∞) pass ≥ 95 % as PGD-100 does; FGSM, one step, passes fewer', { timeout: 240_000 }, async () => {
     const rates: Record<string, number> = {};
-    for (const [name, attack] of [['APGD-CE', apgdCe({ steps: 100 })], ['FMN', fmn({ norm: 'linf', steps: 100 })], ['FGSM', fgsm()]] as const) {
+    for (const [name, attack] of [
+      ['APGD-CE', apgdCe({ steps: 100 })],
+      ['FMN', fmn({ norm: 'linf', steps: 100 })],
+      ['FGSM', fgsm()],
+    ] as const) {
       const r = await binarizationTest(opts({ attack }));
       rates[name] = r.passRate;
       console.info(`binarization test, mnist-cnn, ε 0.3 L∞, ${N} samples: ${name} passes ${r.counts.pass}/${r.counts.valid} valid tests`);
@@ -170,36 +191,40 @@ describe('binarizationTest on mnist-cnn (Zimmermann et al. 2022, penultimate-lay
     expect(rates.FGSM).toBeLessThan(0.95);
   });
 
-  it('every valid test’s known adversarial is inside the bounds, on the ε-sphere and class 1 of its binary model, which puts the clean sample and every inner point in class 0', { timeout: 60_000 }, async () => {
-    const before = tf.memory().numTensors;
-    let valid = 0;
-    for (let i = 0; i < 10; i++) {
-      const b = await binarizeSample(opts(), i);
-      if (b.reason !== undefined) {
+  it(
+    'every valid test’s known adversarial is inside the bounds, on the ε-sphere and class 1 of its binary model, which puts the clean sample and every inner point in class 0',
+    { timeout: 60_000 },
+    async () => {
+      const before = tf.memory().numTensors;
+      let valid = 0;
+      for (let i = 0; i < 10; i++) {
+        const b = await binarizeSample(opts(), i);
+        if (b.reason !== undefined) {
+          b.dispose();
+          continue;
+        }
+        valid++;
+        const xi = tf.slice(x, i, 1);
+        const dist = (await read(tf.tidy(() => tf.max(tf.abs(tf.sub(b.knownAdversarial!, xi))))))[0]!;
+        const lo = (await read(tf.min(b.knownAdversarial!)))[0]!;
+        const hi = (await read(tf.max(b.knownAdversarial!)))[0]!;
+        expect(dist).toBeLessThanOrEqual(EPS);
+        expect(dist).toBeGreaterThan(EPS * (1 - 1e-5));
+        expect(lo).toBeGreaterThanOrEqual(0);
+        expect(hi).toBeLessThanOrEqual(1);
+        const classes = (v: tf.Tensor) => read(tf.tidy(() => tf.argMax(b.model!.logits(v), 1)));
+        expect(Array.from(await classes(b.knownAdversarial!))).toEqual([1]);
+        const innerClasses = await classes(b.innerPoints!);
+        expect(innerClasses.length).toBe(100);
+        expect(innerClasses.every((c) => c === 0)).toBe(true);
+        expect((await read(tf.tidy(() => tf.max(tf.abs(tf.sub(b.innerPoints!, xi))))))[0]).toBeLessThanOrEqual(0.95 * EPS + 1e-6);
+        xi.dispose();
         b.dispose();
-        continue;
       }
-      valid++;
-      const xi = tf.slice(x, i, 1);
-      const dist = (await read(tf.tidy(() => tf.max(tf.abs(tf.sub(b.knownAdversarial!, xi))))))[0]!;
-      const lo = (await read(tf.min(b.knownAdversarial!)))[0]!;
-      const hi = (await read(tf.max(b.knownAdversarial!)))[0]!;
-      expect(dist).toBeLessThanOrEqual(EPS);
-      expect(dist).toBeGreaterThan(EPS * (1 - 1e-5));
-      expect(lo).toBeGreaterThanOrEqual(0);
-      expect(hi).toBeLessThanOrEqual(1);
-      const classes = (v: tf.Tensor) => read(tf.tidy(() => tf.argMax(b.model!.logits(v), 1)));
-      expect(Array.from(await classes(b.knownAdversarial!))).toEqual([1]);
-      const innerClasses = await classes(b.innerPoints!);
-      expect(innerClasses.length).toBe(100);
-      expect(innerClasses.every((c) => c === 0)).toBe(true);
-      expect((await read(tf.tidy(() => tf.max(tf.abs(tf.sub(b.innerPoints!, xi))))))[0]).toBeLessThanOrEqual(0.95 * EPS + 1e-6);
-      xi.dispose();
-      b.dispose();
-    }
-    expect(valid).toBeGreaterThanOrEqual(8);
-    expect(tf.memory().numTensors).toBe(before);
-  });
+      expect(valid).toBeGreaterThanOrEqual(8);
+      expect(tf.memory().numTensors).toBe(before);
+    },
+  );
 
   it('is deterministic under a seed, independent of batchSize, and changes with the seed', { timeout: 60_000 }, async () => {
     const xs = tf.slice(x, 0, 4);

@@ -4,18 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 
-import {
-  AdvxError,
-  checkInteger,
-  checkNumber,
-  deriveSeed,
-  fromFunction,
-  Rng,
-  validateGoal,
-  validateInput,
-  type Attack,
-  type Model,
-} from '@advx/core';
+import { AdvxError, checkInteger, checkNumber, deriveSeed, fromFunction, Rng, validateGoal, validateInput, type Attack, type Model } from '@advx/core';
 
 import { clopperPearson } from './clopper-pearson.js';
 
@@ -225,7 +214,10 @@ async function resolve(options: BinarizationTestOptions, withData: boolean): Pro
   }
   const attackNorm = (attack.options as { norm?: unknown }).norm;
   if (!attack.meta.norms.includes(norm) || (attackNorm !== undefined && attackNorm !== norm)) {
-    fail(`the attack ${attack.meta.name} uses norm '${String(attackNorm ?? attack.meta.norms.join(', '))}', not the test's '${norm}'. Configure it with { norm: '${norm}' }.`, 'UNSUPPORTED_NORM');
+    fail(
+      `the attack ${attack.meta.name} uses norm '${String(attackNorm ?? attack.meta.norms.join(', '))}', not the test's '${norm}'. Configure it with { norm: '${norm}' }.`,
+      'UNSUPPORTED_NORM',
+    );
   }
   const epsilon = checkNumber(`${NAME}: epsilon`, options.epsilon, 0, Infinity, true);
   const seed = checkInteger(`${NAME}: seed`, options.seed ?? 0, 0, 2 ** 32 - 1);
@@ -245,7 +237,8 @@ async function resolve(options: BinarizationTestOptions, withData: boolean): Pro
   const probe = tf.tidy(() => features(tf.fill([1, ...model.inputShape], (model.bounds[0] + model.bounds[1]) / 2)));
   const shape = probe.shape;
   probe.dispose();
-  if (shape.length !== 2 || shape[0] !== 1 || !(shape[1] >= 1)) fail(`features must return [n, d] for a batch of n; got shape [${shape.join(', ')}] for n = 1.`);
+  if (shape.length !== 2 || shape[0] !== 1 || !(shape[1] >= 1))
+    fail(`features must return [n, d] for a batch of n; got shape [${shape.join(', ')}] for n = 1.`);
   const featureDimension = shape[1] as number;
   const inner = options.inner ?? Math.max(1, Math.min(999, featureDimension - 3));
   return { model, attack, epsilon, norm, inner, features, featureDimension, seed, batchSize, innerGap, fitSteps };
@@ -587,10 +580,22 @@ export async function binarizationTest(options: BinarizationTestOptions): Promis
       try {
         built = await binarize(r, x, labels[i] as number, i);
         if (built.reason !== undefined || built.model === undefined) {
-          samples.push({ index: i, status: 'indeterminate', reason: built.reason, boundaryScore: built.boundaryScore, attackScore: Number.NaN, fitSteps: built.fitSteps });
+          samples.push({
+            index: i,
+            status: 'indeterminate',
+            reason: built.reason,
+            boundaryScore: built.boundaryScore,
+            attackScore: Number.NaN,
+            fitSteps: built.fitSteps,
+          });
           continue;
         }
-        const result = await r.attack.run(built.model, x, { labels: goal }, { epsilons: [r.epsilon], seed: deriveSeed(r.seed, i, 1), ...(options.signal ? { signal: options.signal } : {}) });
+        const result = await r.attack.run(
+          built.model,
+          x,
+          { labels: goal },
+          { epsilons: [r.epsilon], seed: deriveSeed(r.seed, i, 1), ...(options.signal ? { signal: options.signal } : {}) },
+        );
         let attackScore = Number.NaN;
         try {
           attackScore = (await scoresOf(built.model, result.clipped[0] as tf.Tensor))[0] as number;
@@ -615,10 +620,13 @@ export async function binarizationTest(options: BinarizationTestOptions): Promis
   return {
     samples,
     counts: { pass, fail: failed, indeterminate: count('indeterminate'), valid, total: n },
-    indeterminateReasons: { misclassified: byReason('misclassified'), 'no-boundary-point': byReason('no-boundary-point'), 'not-separable': byReason('not-separable') },
+    indeterminateReasons: {
+      misclassified: byReason('misclassified'),
+      'no-boundary-point': byReason('no-boundary-point'),
+      'not-separable': byReason('not-separable'),
+    },
     passRate: valid === 0 ? Number.NaN : pass / valid,
     interval: clopperPearson(pass, valid),
     config: { attack: r.attack.meta.name, epsilon: r.epsilon, norm: r.norm, inner: r.inner, featureDimension: r.featureDimension, seed: r.seed },
   };
 }
-

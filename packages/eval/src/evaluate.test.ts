@@ -12,7 +12,12 @@ import { mergeResults } from './merge-results.js';
 import type { EvaluateOptions, EvaluationResult } from './types.js';
 
 /** z0 − z1 = 2(x1 − x2): class 0 ⇔ x1 > x2; ‖w0 − w1‖₂ = 2√2. */
-const linear = linearModel({ weights: [[1, -1], [-1, 1]] });
+const linear = linearModel({
+  weights: [
+    [1, -1],
+    [-1, 1],
+  ],
+});
 const N = 40;
 const rng = new Rng(11);
 const rowsX = Array.from({ length: N }, () => [0.35 + 0.3 * rng.uniform(), 0.35 + 0.3 * rng.uniform()] as [number, number]);
@@ -109,7 +114,14 @@ describe('ensembles', () => {
         return inner.run(m, xs, goal, o);
       },
     });
-    const seq = await evaluate({ model: mlp, data: mlpData, attacks: [spy(fgsm()), spy(bim({ steps: 5, stepSize: 0.03 }))], epsilons, mode: 'sequential', diagnostics: false });
+    const seq = await evaluate({
+      model: mlp,
+      data: mlpData,
+      attacks: [spy(fgsm()), spy(bim({ steps: 5, stepSize: 0.03 }))],
+      epsilons,
+      mode: 'sequential',
+      diagnostics: false,
+    });
     const ind = await evaluate({ model: mlp, data: mlpData, attacks: [fgsm(), bim({ steps: 5, stepSize: 0.03 })], epsilons, diagnostics: false });
     const f = await fgsm().run(mlp, mlpData.x, { labels: mlpData.labels }, { epsilons });
     epsilons.forEach((eps, e) => {
@@ -145,7 +157,11 @@ describe('shards and resume', () => {
     const single = await evaluate(base());
     const shards: EvaluationResult[] = [];
     for (const index of [2, 0, 1]) shards.push(await evaluate({ ...base(), shard: { index, count: 3 } }));
-    expect(shards.map((s) => s.range)).toEqual([[12, 20], [0, 4], [4, 12]]);
+    expect(shards.map((s) => s.range)).toEqual([
+      [12, 20],
+      [0, 4],
+      [4, 12],
+    ]);
     expect(shards.reduce((s, r) => s + r.n, 0)).toBe(20);
     expect(timeless(mergeResults(shards))).toEqual(timeless(single));
     // Model passes are counted and summed over chunks and shards: FGSM takes one gradient per sample and ε.
@@ -160,7 +176,15 @@ describe('shards and resume', () => {
   it('maxPasses: a budget of 2T passes per sample and ε gives PGD its T-step figures, is recorded in the config and checked first', async () => {
     const epsilons = [0.05, 0.1];
     const run = (steps: number, maxPasses?: number) =>
-      evaluate({ model: mlp, data: mlpData, attacks: [pgd({ steps })], epsilons, batchSize: 8, diagnostics: false, ...(maxPasses !== undefined ? { maxPasses } : {}) });
+      evaluate({
+        model: mlp,
+        data: mlpData,
+        attacks: [pgd({ steps })],
+        epsilons,
+        batchSize: 8,
+        diagnostics: false,
+        ...(maxPasses !== undefined ? { maxPasses } : {}),
+      });
     const [budget, five] = [await run(40, 10), await run(5)];
     expect(budget.config.maxPasses).toBe(10);
     expect(five.config.maxPasses).toBeUndefined();

@@ -49,8 +49,18 @@ function shardChunks(chunks: number, shard: { index: number; count: number } | u
 /** A copy of the ensemble description, checked (it goes into results.json). */
 function checkEnsemble(e: EvaluateOptions['ensemble']): EnsembleInfo | undefined {
   if (e === undefined) return undefined;
-  if (e === null || typeof e !== 'object' || typeof e.name !== 'string' || typeof e.version !== 'string' || !Array.isArray(e.omitted) || !e.omitted.every((o) => typeof o === 'string')) {
-    throw new AdvxError('INVALID_OPTION', "ensemble must be { name, version, omitted: string[] } (autoAttack()'s preset sets it), e.g. { name: 'AutoAttack', version: 'standard', omitted: [] }.");
+  if (
+    e === null ||
+    typeof e !== 'object' ||
+    typeof e.name !== 'string' ||
+    typeof e.version !== 'string' ||
+    !Array.isArray(e.omitted) ||
+    !e.omitted.every((o) => typeof o === 'string')
+  ) {
+    throw new AdvxError(
+      'INVALID_OPTION',
+      "ensemble must be { name, version, omitted: string[] } (autoAttack()'s preset sets it), e.g. { name: 'AutoAttack', version: 'standard', omitted: [] }.",
+    );
   }
   return { name: e.name, version: e.version, omitted: [...e.omitted] };
 }
@@ -110,19 +120,27 @@ async function runOn(
   onFraction: (f: number) => void,
 ): Promise<{ result: AttackResult; xs: tf.Tensor }> {
   const xs = tf.gather(xb, rows);
-  const ys = tf.tensor1d(rows.map((r) => labels[r] as number), 'int32');
+  const ys = tf.tensor1d(
+    rows.map((r) => labels[r] as number),
+    'int32',
+  );
   try {
     const threat = attack.attack.meta.threat;
     const target = threat === 'white-box' ? ctx.model : toQueryModel(ctx.model, { output: threat === 'decision' ? 'label' : 'scores' });
-    const result = await attack.attack.run(target, xs, { labels: ys }, {
-      epsilons,
-      seed,
-      batchSize: ctx.batchSize,
-      signal: ctx.signal,
-      // The budget is per sample: it applies to the white-box attacks that attack each sample on its own.
-      ...(threat === 'white-box' && attack.attack.meta.scope !== 'dataset' && ctx.maxPasses !== undefined ? { maxPasses: ctx.maxPasses } : {}),
-      onProgress: (p) => onFraction(p.fraction),
-    });
+    const result = await attack.attack.run(
+      target,
+      xs,
+      { labels: ys },
+      {
+        epsilons,
+        seed,
+        batchSize: ctx.batchSize,
+        signal: ctx.signal,
+        // The budget is per sample: it applies to the white-box attacks that attack each sample on its own.
+        ...(threat === 'white-box' && attack.attack.meta.scope !== 'dataset' && ctx.maxPasses !== undefined ? { maxPasses: ctx.maxPasses } : {}),
+        onProgress: (p) => onFraction(p.fraction),
+      },
+    );
     return { result, xs };
   } catch (e) {
     xs.dispose();
@@ -199,7 +217,10 @@ function chunkLoader(model: Model, data: EvaluationData | EvaluationSource): (st
     labels.dispose();
     try {
       if (!(x instanceof tf.Tensor) || x.shape[0] !== size) {
-        throw new AdvxError('INVALID_SHAPE', `data.read(${start}, ${start + size}) must return ${size} samples, got shape ${x instanceof tf.Tensor ? JSON.stringify(x.shape) : typeof x}.`);
+        throw new AdvxError(
+          'INVALID_SHAPE',
+          `data.read(${start}, ${start + size}) must return ${size} samples, got shape ${x instanceof tf.Tensor ? JSON.stringify(x.shape) : typeof x}.`,
+        );
       }
       await validateInput(model, x);
       return x;
@@ -232,12 +253,19 @@ async function evaluateChunk(
     const inputNorms = await distances(norm, xb, zero);
     zero.dispose();
     const records: MutableAttackRecord[][] = Array.from({ length: size }, () =>
-      attacks.map(() => ({ success: new Array<boolean | null>(E).fill(null), perturbation: new Array<number | null>(E).fill(null), distance: null, queries: 0 })),
+      attacks.map(() => ({
+        success: new Array<boolean | null>(E).fill(null),
+        perturbation: new Array<number | null>(E).fill(null),
+        distance: null,
+        queries: 0,
+      })),
     );
     const correct = Array.from({ length: size }, (_, i) => i).filter((i) => clean.pred[i] === labels[i]);
     const timeMs = attacks.map(() => 0);
     // White-box attacks run on the model and count their passes (0 where they ran on no row); the others run through queries.
-    const spent: ({ forward: number; backward: number } | null)[] = attacks.map((a) => (a.attack.meta.threat === 'white-box' ? { forward: 0, backward: 0 } : null));
+    const spent: ({ forward: number; backward: number } | null)[] = attacks.map((a) =>
+      a.attack.meta.threat === 'white-box' ? { forward: 0, backward: 0 } : null,
+    );
     const examples: ExampleRecord[] = [];
     let units = 0;
 
@@ -282,7 +310,10 @@ async function evaluateChunk(
                   ? [{ epsilon: null, ok: rows.map((_, j) => Number.isFinite(result.distances[j])), adv: result.raw }]
                   : eps.map((epsilon, k) => ({ epsilon, ok: result.success[k] as readonly boolean[], adv: result.clipped[k] as tf.Tensor }));
               for (const group of groups) {
-                const pick = rows.map((_, j) => j).filter((j) => group.ok[j]).slice(0, ctx.examples);
+                const pick = rows
+                  .map((_, j) => j)
+                  .filter((j) => group.ok[j])
+                  .slice(0, ctx.examples);
                 examples.push(
                   ...(await examplesOf(
                     ctx,
@@ -393,10 +424,17 @@ export async function evaluate(options: EvaluateOptions): Promise<EvaluationResu
     );
   }
   const source = isSource(data) ? data : undefined;
-  if (source !== undefined && (!Number.isInteger(source.count) || source.count < 1 || !(source.labels instanceof Int32Array) || source.labels.length !== source.count)) {
-    throw new AdvxError('INVALID_OPTION', `a data source needs count ≥ 1 and labels an Int32Array of that length; got count ${String(source.count)} and ${source.labels?.length ?? 'no'} labels.`);
+  if (
+    source !== undefined &&
+    (!Number.isInteger(source.count) || source.count < 1 || !(source.labels instanceof Int32Array) || source.labels.length !== source.count)
+  ) {
+    throw new AdvxError(
+      'INVALID_OPTION',
+      `a data source needs count ≥ 1 and labels an Int32Array of that length; got count ${String(source.count)} and ${source.labels?.length ?? 'no'} labels.`,
+    );
   }
-  if (source !== undefined && typeof source.fingerprint !== 'string') throw new AdvxError('INVALID_OPTION', 'a data source needs a fingerprint string (it identifies the data for resumed runs).');
+  if (source !== undefined && typeof source.fingerprint !== 'string')
+    throw new AdvxError('INVALID_OPTION', 'a data source needs a fingerprint string (it identifies the data for resumed runs).');
   const normName: NormName = options.norm ?? 'linf';
   const norm = getNorm(normName);
   const epsilons = [...validateEpsilons(options.epsilons, true)].sort((p, q) => p - q);

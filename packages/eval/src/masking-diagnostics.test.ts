@@ -15,7 +15,12 @@ import type { EvaluateOptions, MaskingWarning } from './types.js';
 
 const codes = (w: readonly MaskingWarning[]) => w.map((x) => x.code);
 const rng = new Rng(21);
-const W = tf.keep(tf.tensor2d(Array.from({ length: 64 * 4 }, () => rng.normal()), [64, 4]));
+const W = tf.keep(
+  tf.tensor2d(
+    Array.from({ length: 64 * 4 }, () => rng.normal()),
+    [64, 4],
+  ),
+);
 const linearLogits = (x: tf.Tensor) => tf.matMul(tf.reshape(x, [-1, 64]), W) as tf.Tensor2D;
 const image = { inputShape: [8, 8, 1], numClasses: 4, bounds: [0, 1] as const };
 
@@ -66,7 +71,14 @@ describe('masking diagnostics', () => {
   it('RANDOMIZED_MODEL: a model that adds fresh noise to its logits on every call', async () => {
     const noise = new Rng(5);
     const randomized = fromFunction(
-      (x) => tf.add(linearLogits(x), tf.tensor2d(Array.from({ length: x.shape[0] * 4 }, () => 0.5 * noise.normal()), [x.shape[0], 4])) as tf.Tensor2D,
+      (x) =>
+        tf.add(
+          linearLogits(x),
+          tf.tensor2d(
+            Array.from({ length: x.shape[0] * 4 }, () => 0.5 * noise.normal()),
+            [x.shape[0], 4],
+          ),
+        ) as tf.Tensor2D,
       { ...image, output: 'logits' },
     );
     const w = await warningsOf({ model: randomized, data: roundingData, attacks: [fgsm()], diagnostics: { unbounded: false } });
@@ -76,7 +88,13 @@ describe('masking diagnostics', () => {
   });
 
   it('BLACK_BOX_BEATS_WHITE_BOX: Square fools the rounding model that FGSM cannot move', async () => {
-    const w = await warningsOf({ model: rounding, data: roundingData, attacks: [fgsm(), square({ maxQueries: 200 })], epsilons: [0.3], diagnostics: { unbounded: false } });
+    const w = await warningsOf({
+      model: rounding,
+      data: roundingData,
+      attacks: [fgsm(), square({ maxQueries: 200 })],
+      epsilons: [0.3],
+      diagnostics: { unbounded: false },
+    });
     const warning = w.find((x) => x.code === 'BLACK_BOX_BEATS_WHITE_BOX')!;
     expect(warning.evidence.whiteBoxRobustAccuracy).toBe(1);
     expect(warning.evidence.blackBoxRobustAccuracy as number).toBeLessThan(0.5);
@@ -102,7 +120,13 @@ describe('masking diagnostics', () => {
 
     it('ACCURACY_INCREASES_WITH_STEPS: a second BIM step of 0.2 (no early stop) climbs back to the correct class', async () => {
       const options = { stepSize: 0.2, earlyStop: false };
-      const w = await warningsOf({ model: periodic, data, attacks: [bim({ ...options, steps: 1 }), bim({ ...options, steps: 2 })], epsilons: [0.4], diagnostics: { unbounded: false } });
+      const w = await warningsOf({
+        model: periodic,
+        data,
+        attacks: [bim({ ...options, steps: 1 }), bim({ ...options, steps: 2 })],
+        epsilons: [0.4],
+        diagnostics: { unbounded: false },
+      });
       const warning = w.find((x) => x.code === 'ACCURACY_INCREASES_WITH_STEPS')!;
       expect(warning.evidence).toMatchObject({ epsilon: 0.4, fewerSteps: 1, fewerStepsRobustAccuracy: 0, moreSteps: 2, moreStepsRobustAccuracy: 1 });
     });

@@ -5,7 +5,13 @@ import { buildResult, sumPasses } from './internal/summarize.js';
 import { RESULT_SCHEMA, type EvaluationResult, type MaskingWarning } from './types.js';
 
 /** Warnings measured by probing the model, or by the self-test (the others are recomputed from the merged samples). */
-const PROBE_CODES: ReadonlySet<MaskingWarning['code']> = new Set(['PROBABILITY_OUTPUT', 'ZERO_GRADIENTS', 'RANDOMIZED_MODEL', 'UNBOUNDED_NOT_ZERO', 'SELF_TEST_FAILED']);
+const PROBE_CODES: ReadonlySet<MaskingWarning['code']> = new Set([
+  'PROBABILITY_OUTPUT',
+  'ZERO_GRADIENTS',
+  'RANDOMIZED_MODEL',
+  'UNBOUNDED_NOT_ZERO',
+  'SELF_TEST_FAILED',
+]);
 
 /**
  * Combines the results of the shards of one evaluation (`evaluate({ ..., shard: { index, count } })`
@@ -33,7 +39,10 @@ export function mergeResults(results: readonly EvaluationResult[]): EvaluationRe
   }
   results.forEach((r, i) => {
     if (r === null || typeof r !== 'object' || r.schema !== RESULT_SCHEMA || !Array.isArray(r.samples)) {
-      throw new AdvxError('INVALID_OPTION', `results[${i}] is not an ${RESULT_SCHEMA} evaluation result (schema ${String((r as { schema?: unknown } | null)?.schema)}).`);
+      throw new AdvxError(
+        'INVALID_OPTION',
+        `results[${i}] is not an ${RESULT_SCHEMA} evaluation result (schema ${String((r as { schema?: unknown } | null)?.schema)}).`,
+      );
     }
     // Results may come from files: every field is checked before use.
     checkResultRecord(r, `results[${i}]`);
@@ -42,7 +51,10 @@ export function mergeResults(results: readonly EvaluationResult[]): EvaluationRe
   const config = JSON.stringify(first.config);
   results.forEach((r, i) => {
     if (JSON.stringify(r.config) !== config) {
-      throw new AdvxError('INVALID_OPTION', `results[${i}] comes from a different evaluation than results[0] (model, data size, attacks, epsilons, seed, batch size or mode differ).`);
+      throw new AdvxError(
+        'INVALID_OPTION',
+        `results[${i}] comes from a different evaluation than results[0] (model, data size, attacks, epsilons, seed, batch size or mode differ).`,
+      );
     }
   });
   const count = first.shard?.count ?? 1;
@@ -55,7 +67,10 @@ export function mergeResults(results: readonly EvaluationResult[]): EvaluationRe
   }
   const missing = Array.from({ length: count }, (_, i) => i).filter((i) => !seen.has(i));
   if (missing.length) {
-    throw new AdvxError('INVALID_OPTION', `shard${missing.length > 1 ? 's' : ''} ${missing.map((i) => `${i + 1}/${count}`).join(', ')} missing: merge the results of every shard.`);
+    throw new AdvxError(
+      'INVALID_OPTION',
+      `shard${missing.length > 1 ? 's' : ''} ${missing.map((i) => `${i + 1}/${count}`).join(', ')} missing: merge the results of every shard.`,
+    );
   }
   const a = first.config.attacks.length;
   // The self-test runs on the first samples of the data, in one shard (the first that has it).
@@ -68,7 +83,9 @@ export function mergeResults(results: readonly EvaluationResult[]): EvaluationRe
     timeMs: Array.from({ length: a }, (_, i) => results.reduce((s, r) => s + (r.attacks[i]?.timeMs ?? 0), 0)),
     passes: Array.from({ length: a }, (_, i) => sumPasses(results.map((r) => r.attacks[i]?.passes))),
     examples: results.flatMap((r) => r.examples),
-    probeWarnings: results.flatMap((r) => r.warnings.filter((w: MaskingWarning) => PROBE_CODES.has(w.code) && (w.code === 'SELF_TEST_FAILED' ? r.selfTest === selfTest : r === first))),
+    probeWarnings: results.flatMap((r) =>
+      r.warnings.filter((w: MaskingWarning) => PROBE_CODES.has(w.code) && (w.code === 'SELF_TEST_FAILED' ? r.selfTest === selfTest : r === first)),
+    ),
   });
   return selfTest !== undefined ? { ...merged, selfTest } : merged;
 }

@@ -1,7 +1,19 @@
 import { scaleLinear } from 'd3-scale';
 import { curveLinear, curveStepAfter, line } from 'd3-shape';
 
-import { describeRun, detailTable, evidenceText, exampleGroups, formatEpsilon, intervalNote, intervalText, minimizationTable, percent, selfTestSection, summaryTable } from './internal/report-data.js';
+import {
+  describeRun,
+  detailTable,
+  evidenceText,
+  exampleGroups,
+  formatEpsilon,
+  intervalNote,
+  intervalText,
+  minimizationTable,
+  percent,
+  selfTestSection,
+  summaryTable,
+} from './internal/report-data.js';
 import { describeDataInput } from './internal/describe-data-input.js';
 import { describeModelInput } from './internal/describe-model-input.js';
 import type { CurvePoint, EvaluationResult, ExampleRecord } from './types.js';
@@ -64,7 +76,8 @@ function marker(shape: MarkerShape, cx: number, cy: number, r: number, color: st
 
 const dashAttr = (dash: string) => (dash ? `stroke-dasharray="${dash}"` : '');
 
-const escapeHtml = (v: string | number): string => String(v).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
+const escapeHtml = (v: string | number): string =>
+  String(v).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
 
 function table(t: { header: string[]; rows: string[][] }, cls: string): string {
   const head = t.header.map((h) => `<th>${escapeHtml(h)}</th>`).join('');
@@ -81,10 +94,20 @@ function plot(r: EvaluationResult): string {
   const plotHeight = 360;
   const m = { top: 20, right: 24, bottom: 44, left: 56 };
   const maxEps = Math.max(...r.config.epsilons);
-  const x = scaleLinear().domain([0, maxEps]).range([m.left, width - m.right]);
-  const y = scaleLinear().domain([0, 1]).range([plotHeight - m.bottom, m.top]);
-  const straight = line<CurvePoint>().x((p) => x(p.epsilon)).y((p) => y(p.robustAccuracy)).curve(curveLinear);
-  const steps = line<CurvePoint>().x((p) => x(p.epsilon)).y((p) => y(p.robustAccuracy)).curve(curveStepAfter);
+  const x = scaleLinear()
+    .domain([0, maxEps])
+    .range([m.left, width - m.right]);
+  const y = scaleLinear()
+    .domain([0, 1])
+    .range([plotHeight - m.bottom, m.top]);
+  const straight = line<CurvePoint>()
+    .x((p) => x(p.epsilon))
+    .y((p) => y(p.robustAccuracy))
+    .curve(curveLinear);
+  const steps = line<CurvePoint>()
+    .x((p) => x(p.epsilon))
+    .y((p) => y(p.robustAccuracy))
+    .curve(curveStepAfter);
   const start: CurvePoint = { epsilon: 0, robustAccuracy: r.cleanAccuracy };
   const series: Series[] = r.attacks.map((a, i) => {
     const style = {
@@ -93,7 +116,11 @@ function plot(r: EvaluationResult): string {
       dash: DASHES[i % DASHES.length] as string,
       marker: MARKERS[i % MARKERS.length] as MarkerShape,
       size: Math.max(2.5, 6 - i),
-      points: a.perEpsilon.map((p): CurvePoint => ({ epsilon: p.epsilon, robustAccuracy: p.robustAccuracy, ...(p.robustInterval ? { interval: p.robustInterval } : {}) })),
+      points: a.perEpsilon.map((p): CurvePoint => ({
+        epsilon: p.epsilon,
+        robustAccuracy: p.robustAccuracy,
+        ...(p.robustInterval ? { interval: p.robustInterval } : {}),
+      })),
     };
     if (a.curve) {
       const inRange = a.curve.filter((p) => p.epsilon <= maxEps);
@@ -109,8 +136,18 @@ function plot(r: EvaluationResult): string {
   const sameAs = series.map((s, i) => series.slice(0, i).find((t) => t.d === s.d)?.label);
   // The legend goes under the plot, one row per series, so long labels are never cut.
   const height = plotHeight + 12 + series.length * 20;
-  const xTicks = x.ticks(6).map((t) => `<g class="tick"><line x1="${x(t)}" x2="${x(t)}" y1="${plotHeight - m.bottom}" y2="${plotHeight - m.bottom + 5}" stroke="#333"/><text x="${x(t)}" y="${plotHeight - m.bottom + 18}" text-anchor="middle">${t}</text></g>`);
-  const yTicks = y.ticks(5).map((t) => `<g class="tick"><line x1="${m.left}" x2="${width - m.right}" y1="${y(t)}" y2="${y(t)}" stroke="#eee"/><text x="${m.left - 8}" y="${y(t) + 4}" text-anchor="end">${Math.round(t * 100)} %</text></g>`);
+  const xTicks = x
+    .ticks(6)
+    .map(
+      (t) =>
+        `<g class="tick"><line x1="${x(t)}" x2="${x(t)}" y1="${plotHeight - m.bottom}" y2="${plotHeight - m.bottom + 5}" stroke="#333"/><text x="${x(t)}" y="${plotHeight - m.bottom + 18}" text-anchor="middle">${t}</text></g>`,
+    );
+  const yTicks = y
+    .ticks(5)
+    .map(
+      (t) =>
+        `<g class="tick"><line x1="${m.left}" x2="${width - m.right}" y1="${y(t)}" y2="${y(t)}" stroke="#eee"/><text x="${m.left - 8}" y="${y(t) + 4}" text-anchor="end">${Math.round(t * 100)} %</text></g>`,
+    );
   const paths = series.map(
     (s, i) =>
       `<path class="series" data-attack="${escapeHtml(s.label)}" data-marker="${s.marker}" ${sameAs[i] === undefined ? '' : `data-same-as="${escapeHtml(sameAs[i])}" `}d="${s.d}" fill="none" stroke="${s.color}" stroke-width="2" ${dashAttr(s.dash)}/>` +

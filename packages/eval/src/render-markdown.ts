@@ -1,4 +1,17 @@
-import { describeRun, detailTable, drawable, evidenceText, exampleGroups, exampleStem, intervalNote, intervalText, minimizationTable, percent, selfTestSection, summaryTable } from './internal/report-data.js';
+import {
+  describeRun,
+  detailTable,
+  drawable,
+  evidenceText,
+  exampleGroups,
+  exampleStem,
+  intervalNote,
+  intervalText,
+  minimizationTable,
+  percent,
+  selfTestSection,
+  summaryTable,
+} from './internal/report-data.js';
 import { describeDataInput } from './internal/describe-data-input.js';
 import { describeModelInput } from './internal/describe-model-input.js';
 import type { EvaluationResult } from './types.js';

@@ -51,7 +51,8 @@ async function bundleForBrowser(contents: string, conditions: string[]) {
 }
 
 /** Node's built-ins, as import specifiers a browser bundle must not contain. */
-const NODE_BUILTIN = /\b(?:from|import|require)\s*\(?\s*["'](?:node:)?(?:fs|fs\/promises|path|os|module|crypto|zlib|stream|util|url|child_process|worker_threads)["']/;
+const NODE_BUILTIN =
+  /\b(?:from|import|require)\s*\(?\s*["'](?:node:)?(?:fs|fs\/promises|path|os|module|crypto|zlib|stream|util|url|child_process|worker_threads)["']/;
 
 describe('browser bundles (esbuild) of an app using each package', () => {
   for (const pkg of BROWSER_PACKAGES) {
@@ -98,7 +99,10 @@ describe('browser bundles (esbuild) of an app using each package', () => {
 });
 
 describe('@advx/models-zoo: the #platform seam', () => {
-  for (const [from, conditions] of [['sources', ['@advx/source']], ['dist/', []]] as const) {
+  for (const [from, conditions] of [
+    ['sources', ['@advx/source']],
+    ['dist/', []],
+  ] as const) {
     it.skipIf(from === 'dist/' && !distBuilt)(`the browser bundle from ${from} fetches and uses Web Crypto, the Node one reads files`, async () => {
       const browser = await bundleForBrowser(appFor('models-zoo'), [...conditions]);
       expect(browser).toContain('crypto.subtle.digest');

@@ -71,13 +71,27 @@ let predictions: number[] = [];
 beforeAll(async () => {
   const m = tfl.sequential({
     layers: [
-      tfl.layers.conv2d({ inputShape: [8, 8, 3], filters: 3, kernelSize: 3, activation: 'relu', kernelInitializer: tfl.initializers.glorotUniform({ seed: 4 }) }),
+      tfl.layers.conv2d({
+        inputShape: [8, 8, 3],
+        filters: 3,
+        kernelSize: 3,
+        activation: 'relu',
+        kernelInitializer: tfl.initializers.glorotUniform({ seed: 4 }),
+      }),
       tfl.layers.flatten(),
-      tfl.layers.dense({ units: 2, activation: 'softmax', kernelInitializer: tfl.initializers.glorotUniform({ seed: 5 }), biasInitializer: tfl.initializers.constant({ value: 0 }) }),
+      tfl.layers.dense({
+        units: 2,
+        activation: 'softmax',
+        kernelInitializer: tfl.initializers.glorotUniform({ seed: 5 }),
+        biasInitializer: tfl.initializers.constant({ value: 0 }),
+      }),
     ],
   });
   // The reference: the model's own predictions on the pixels mapped onto the default bounds [0, 1].
-  const x = tf.tensor4d(Float32Array.from(pixels, (v) => v * (1 / 255)), [N, 8, 8, 3]);
+  const x = tf.tensor4d(
+    Float32Array.from(pixels, (v) => v * (1 / 255)),
+    [N, 8, 8, 3],
+  );
   const y = m.predict(x) as tf.Tensor;
   const top = tf.argMax(y, 1);
   predictions = Array.from(await top.data());
@@ -93,15 +107,30 @@ beforeAll(async () => {
   write(path.join(tmp, 'images.idx'), idx([N, 8, 8, 3], pixels));
   write(path.join(tmp, 'labels.idx'), idx([N], Uint8Array.from(LABELS)));
   write(path.join(tmp, 'x.npy'), npy('|u1', [N, 8, 8, 3], pixels));
-  write(path.join(tmp, 'xf.npy'), npy('<f4', [N, 8, 8, 3], Float32Array.from(pixels, (v) => v * (1 / 255))));
-  write(path.join(tmp, 'y.npy'), npy('<i8', [N], BigInt64Array.from(LABELS, (l) => BigInt(l))));
+  write(
+    path.join(tmp, 'xf.npy'),
+    npy(
+      '<f4',
+      [N, 8, 8, 3],
+      Float32Array.from(pixels, (v) => v * (1 / 255)),
+    ),
+  );
+  write(
+    path.join(tmp, 'y.npy'),
+    npy(
+      '<i8',
+      [N],
+      BigInt64Array.from(LABELS, (l) => BigInt(l)),
+    ),
+  );
   for (let i = 0; i < N; i++) write(path.join(folder, LABELS[i] === 0 ? 'a' : 'b', `s${i}.png`), png(row(i)));
 });
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 const read = (dir: string) => JSON.parse(readFileSync(path.join(dir, 'results.json'), 'utf8')) as EvaluationResult;
 /** The per-sample records without the attack timings (every field a run on the same inputs repeats). */
-const records = (r: EvaluationResult) => r.samples.map((s) => ({ index: s.index, label: s.label, prediction: s.prediction, inputNorm: s.inputNorm, attacks: s.attacks }));
+const records = (r: EvaluationResult) =>
+  r.samples.map((s) => ({ index: s.index, label: s.label, prediction: s.prediction, inputNorm: s.inputNorm, attacks: s.attacks }));
 
 async function evalOk(data: string, name: string, extra: string[] = []): Promise<EvaluationResult> {
   const out = path.join(tmp, name);
@@ -112,12 +141,20 @@ async function evalOk(data: string, name: string, extra: string[] = []): Promise
 }
 
 describe('advx eval --data with an IDX or .npy pair', () => {
-  it('IDX, uint8 .npy and float32 .npy pairs give the model\'s own predictions and the records of the same pixels as PNGs', async () => {
+  it("IDX, uint8 .npy and float32 .npy pairs give the model's own predictions and the records of the same pixels as PNGs", async () => {
     const pair = (a: string, b: string) => `${path.join(tmp, a)},${path.join(tmp, b)}`;
     const fromIdx = await evalOk(pair('images.idx', 'labels.idx'), 'idx');
     expect(fromIdx.n).toBe(N);
     expect(fromIdx.config.dataset).toBe('images.idx,labels.idx');
-    expect(fromIdx.config.data).toMatchObject({ format: 'idx', count: N, sampleShape: [8, 8, 3], dtype: 'uint8', sample: 'all', classIndex: 'label-index', pixels: '0..255 mapped linearly onto [0, 1]' });
+    expect(fromIdx.config.data).toMatchObject({
+      format: 'idx',
+      count: N,
+      sampleShape: [8, 8, 3],
+      dtype: 'uint8',
+      sample: 'all',
+      classIndex: 'label-index',
+      pixels: '0..255 mapped linearly onto [0, 1]',
+    });
     expect(fromIdx.samples.map((s) => s.label)).toEqual(LABELS);
     expect(fromIdx.samples.map((s) => s.prediction)).toEqual(predictions);
     expect(fromIdx.cleanAccuracy).toBeCloseTo(predictions.filter((p, i) => p === LABELS[i]).length / N, 12);
@@ -149,11 +186,21 @@ describe('advx eval --data with an IDX or .npy pair', () => {
   });
 
   it('labels of another count and a label outside the classes: one line, exit 1', async () => {
-    write(path.join(tmp, 'y5.npy'), npy('<i8', [5], BigInt64Array.from([0, 1, 0, 1, 0], (l) => BigInt(l))));
+    write(
+      path.join(tmp, 'y5.npy'),
+      npy(
+        '<i8',
+        [5],
+        BigInt64Array.from([0, 1, 0, 1, 0], (l) => BigInt(l)),
+      ),
+    );
     write(path.join(tmp, 'l7.idx'), idx([N], Uint8Array.from([0, 1, 0, 1, 7, 0])));
     for (const [data, pattern] of [
       [`${path.join(tmp, 'x.npy')},${path.join(tmp, 'y5.npy')}`, /^advx: error: \[BATCH_MISMATCH\] data x\.npy,y5\.npy: 6 samples but 5 labels in y5\.npy/],
-      [`${path.join(tmp, 'images.idx')},${path.join(tmp, 'l7.idx')}`, /^advx: error: \[LABEL_OUT_OF_RANGE\] l7\.idx row 4: label 7 is outside the model's 2 classes \(0 … 1\)/],
+      [
+        `${path.join(tmp, 'images.idx')},${path.join(tmp, 'l7.idx')}`,
+        /^advx: error: \[LABEL_OUT_OF_RANGE\] l7\.idx row 4: label 7 is outside the model's 2 classes \(0 … 1\)/,
+      ],
     ] as const) {
       const run = await cli(['eval', '--model', modelJson, '--data', data, ...FAST, '--out', path.join(tmp, 'bad-pair')]);
       expect(run.code).toBe(1);
@@ -176,7 +223,10 @@ describe('advx eval --data <folder> with damaged pixel data behind a good header
     }
     const stop = await cli(['eval', '--model', modelJson, '--data', damaged, ...FAST, '--out', path.join(tmp, 'damaged-out')]);
     expect(stop.code).toBe(1);
-    const errors = stop.stderr.trim().split('\n').filter((l) => l.includes('error'));
+    const errors = stop.stderr
+      .trim()
+      .split('\n')
+      .filter((l) => l.includes('error'));
     expect(errors).toHaveLength(1);
     expect(errors[0]).toMatch(
       /^advx: error: \[INVALID_DATA\] cannot decode b\/s4\.png \(sample 4\): its header is fine but its pixel data is damaged \(pngjs: [^)]+\)\. Fix or remove the file, or pass --skip-bad/,
@@ -191,6 +241,8 @@ describe('advx eval --data <folder> with damaged pixel data behind a good header
     expect(r.n).toBe(N - 1);
     expect(r.config.data).toMatchObject({ skipped: 1, decodeChecked: N, skippedFiles: [{ file: 'b/s4.png' }] });
     expect(r.samples.map((s) => s.prediction)).toEqual([0, 1, 2, 3, 5].map((i) => predictions[i]));
-    expect(readFileSync(path.join(out, 'report.md'), 'utf8')).toMatch(/1 file skipped as unreadable or damaged \(first: b\/s4\.png: its header is fine but its pixel data is damaged/);
+    expect(readFileSync(path.join(out, 'report.md'), 'utf8')).toMatch(
+      /1 file skipped as unreadable or damaged \(first: b\/s4\.png: its header is fine but its pixel data is damaged/,
+    );
   });
 });

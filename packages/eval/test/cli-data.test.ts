@@ -44,7 +44,13 @@ const folder = path.join(tmp, 'photos');
 beforeAll(async () => {
   const m = tfl.sequential({
     layers: [
-      tfl.layers.conv2d({ inputShape: [8, 8, 3], filters: 2, kernelSize: 3, activation: 'relu', kernelInitializer: tfl.initializers.glorotUniform({ seed: 1 }) }),
+      tfl.layers.conv2d({
+        inputShape: [8, 8, 3],
+        filters: 2,
+        kernelSize: 3,
+        activation: 'relu',
+        kernelInitializer: tfl.initializers.glorotUniform({ seed: 1 }),
+      }),
       tfl.layers.flatten(),
       tfl.layers.dense({ units: 2, activation: 'softmax', kernelInitializer: tfl.initializers.glorotUniform({ seed: 2 }) }),
     ],
@@ -114,7 +120,11 @@ describe('advx eval --data <image folder>', () => {
     };
     const big = path.join(tmp, 'big');
     write(path.join(big, 'cat', 'large.png'), colourPng(3, 12));
-    oneLine(await cli(['eval', '--model', modelJson, '--data', big, ...FAST, '--out', path.join(tmp, 'e1')]), 1, /\[INVALID_SHAPE\] data big does not match the model's input 8×8×3: 1 of 1 images are not 8×8 \(cat\/large\.png is 12×12×3\).*--resize/);
+    oneLine(
+      await cli(['eval', '--model', modelJson, '--data', big, ...FAST, '--out', path.join(tmp, 'e1')]),
+      1,
+      /\[INVALID_SHAPE\] data big does not match the model's input 8×8×3: 1 of 1 images are not 8×8 \(cat\/large\.png is 12×12×3\).*--resize/,
+    );
     const resized = await cli(['eval', '--model', modelJson, '--data', big, '--resize', ...FAST, '--out', path.join(tmp, 'e1r')]);
     expect(resized.code).toBe(0);
     expect(read(path.join(tmp, 'e1r')).config.data).toMatchObject({ resized: 1 });
@@ -122,13 +132,29 @@ describe('advx eval --data <image folder>', () => {
     const g = new PNG({ width: 8, height: 8, colorType: 0 });
     g.data.fill(128);
     write(path.join(grey, 'cat', 'g.png'), PNG.sync.write(g, { colorType: 0 }));
-    oneLine(await cli(['eval', '--model', modelJson, '--data', grey, ...FAST, '--out', path.join(tmp, 'e2')]), 1, /\[INVALID_SHAPE\] .*1 of 1 are grey images for a colour model \(cat\/g\.png\).*--convert-channels/);
+    oneLine(
+      await cli(['eval', '--model', modelJson, '--data', grey, ...FAST, '--out', path.join(tmp, 'e2')]),
+      1,
+      /\[INVALID_SHAPE\] .*1 of 1 are grey images for a colour model \(cat\/g\.png\).*--convert-channels/,
+    );
     const three = path.join(tmp, 'three');
     for (const c of ['a', 'b', 'c']) write(path.join(three, c, 'x.png'), colourPng(4));
-    oneLine(await cli(['eval', '--model', modelJson, '--data', three, ...FAST, '--out', path.join(tmp, 'e3')]), 1, /\[LABEL_OUT_OF_RANGE\] the data has 3 class folders but the model has 2 classes: class folder 'c'/);
+    oneLine(
+      await cli(['eval', '--model', modelJson, '--data', three, ...FAST, '--out', path.join(tmp, 'e3')]),
+      1,
+      /\[LABEL_OUT_OF_RANGE\] the data has 3 class folders but the model has 2 classes: class folder 'c'/,
+    );
     write(path.join(tmp, 'list.csv'), 'photos/cat/c0.png,0\nphotos/dog/d0.png,5\n');
-    oneLine(await cli(['eval', '--model', modelJson, '--data', path.join(tmp, 'list.csv'), ...FAST, '--out', path.join(tmp, 'e4')]), 1, /\[LABEL_OUT_OF_RANGE\] list\.csv line 2: label 5 of photos\/dog\/d0\.png is outside/);
-    oneLine(await cli(['eval', '--model', modelJson, '--data', path.join(tmp, 'nothing-here'), ...FAST, '--out', path.join(tmp, 'e5')]), 1, /\[UNKNOWN_NAME\] data '.*nothing-here' is not found: give an image folder/);
+    oneLine(
+      await cli(['eval', '--model', modelJson, '--data', path.join(tmp, 'list.csv'), ...FAST, '--out', path.join(tmp, 'e4')]),
+      1,
+      /\[LABEL_OUT_OF_RANGE\] list\.csv line 2: label 5 of photos\/dog\/d0\.png is outside/,
+    );
+    oneLine(
+      await cli(['eval', '--model', modelJson, '--data', path.join(tmp, 'nothing-here'), ...FAST, '--out', path.join(tmp, 'e5')]),
+      1,
+      /\[UNKNOWN_NAME\] data '.*nothing-here' is not found: give an image folder/,
+    );
     oneLine(await cli(['eval', '--model', modelJson, '--data', folder, '--sample', 'random', ...FAST]), 2, /argument 'random' is invalid/);
   });
 

@@ -23,7 +23,24 @@ beforeAll(async () => {
 }, 120_000);
 
 /** A quick run: mnist-mlp on cpu, 8 samples in 2 chunks, FGSM. */
-const QUICK = ['eval', '--model', 'mnist-mlp', '--backend', 'cpu', '--n', '8', '--batch-size', '4', '--attacks', 'fgsm', '--eps', '0.1', '--examples', '0', '--no-diagnostics'];
+const QUICK = [
+  'eval',
+  '--model',
+  'mnist-mlp',
+  '--backend',
+  'cpu',
+  '--n',
+  '8',
+  '--batch-size',
+  '4',
+  '--attacks',
+  'fgsm',
+  '--eps',
+  '0.1',
+  '--examples',
+  '0',
+  '--no-diagnostics',
+];
 
 interface Run {
   code: number;
@@ -99,7 +116,11 @@ describe('an --out that cannot be a folder', () => {
   it('advx merge: the same line (the results files are read first, nothing is written)', async () => {
     const out = path.join(file, 'merged');
     const run = await cli(['merge', path.join(shard, 'results.json'), '--out', out]);
-    expect(run).toEqual({ code: 1, stdout: '', stderr: `advx: error: [INVALID_OPTION] --out ${out}: ${file} is a file, not a folder: choose another --out.\n` });
+    expect(run).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: `advx: error: [INVALID_OPTION] --out ${out}: ${file} is a file, not a folder: choose another --out.\n`,
+    });
     // Merged into a fresh folder, the lock is gone afterwards.
     const good = path.join(tmp, 'merged-ok');
     expect((await cli(['merge', path.join(shard, 'results.json'), '--out', good])).code).toBe(0);
@@ -169,7 +190,9 @@ describe('the lock of --out', () => {
     writeLock(out, { pid: deadPid(), host: 'elsewhere.example', started: '2026-01-01T00:00:00.000Z', command: 'advx merge', token: 't' });
     const run = await cli([...QUICK, '--out', out]);
     expect(run.code).toBe(1);
-    expect(run.stderr).toMatch(/^advx: error: \[INVALID_OPTION\] --out .* is locked by advx merge \(pid \d+\) on host elsewhere\.example since 2026-01-01T00:00:00\.000Z; /);
+    expect(run.stderr).toMatch(
+      /^advx: error: \[INVALID_OPTION\] --out .* is locked by advx merge \(pid \d+\) on host elsewhere\.example since 2026-01-01T00:00:00\.000Z; /,
+    );
     expect(run.stderr).toContain(`if no advx run is active there, delete ${lockOf(out)} and rerun`);
     expect(run.stderr.trim().split('\n')).toHaveLength(1);
     const merge = await cli(['merge', path.join(shard, 'results.json'), '--out', out]);

@@ -24,34 +24,58 @@ async function cli(args: string[]): Promise<{ code: number; stdout: string; stde
   return { code, stdout, stderr };
 }
 
-const GRID = ['eval', '--backend', 'wasm', '--n', '20', '--batch-size', '10', '--attacks', 'fgsm,pgd:steps=100', '--eps', '0.1,0.3', '--examples', '0', '--self-test', '12'];
+const GRID = [
+  'eval',
+  '--backend',
+  'wasm',
+  '--n',
+  '20',
+  '--batch-size',
+  '10',
+  '--attacks',
+  'fgsm,pgd:steps=100',
+  '--eps',
+  '0.1,0.3',
+  '--examples',
+  '0',
+  '--self-test',
+  '12',
+];
 const read = (out: string) => JSON.parse(readFileSync(path.join(out, 'results.json'), 'utf8')) as EvaluationResult;
 
 describe('advx eval --self-test', () => {
-  it('reports every attack’s pass rate at the largest ε; PGD-100 passes ≥ 95 %, FGSM falls below and is warned about; --workers 2 gives the same record', { timeout: 300_000 }, async () => {
-    const out = path.join(tmp, 'one');
-    const run = await cli([...GRID, '--out', out]);
-    expect(run.code, run.stderr).toBe(0);
-    expect(run.stderr).toContain('[advx] self-test (binarization, Zimmermann et al. 2022): every attack at ε 0.3 on the first 12 samples, penultimate-layer features');
-    const r = read(out);
-    const t = r.selfTest!;
-    expect(t).toMatchObject({ method: 'binarization', epsilon: 0.3, samples: 12, features: 'penultimate', threshold: 0.95 });
-    const [fgsm, pgd] = t.attacks;
-    expect([fgsm?.label, pgd?.label]).toEqual(['fgsm', 'pgd(steps=100)']);
-    for (const a of t.attacks) expect(a.pass + a.fail + a.indeterminate).toBe(12);
-    expect(pgd!.passRate).toBeGreaterThanOrEqual(0.95);
-    expect(fgsm!.passRate).toBeLessThan(0.95);
-    const warned = r.warnings.filter((w) => w.code === 'SELF_TEST_FAILED');
-    expect(warned.map((w) => w.evidence.attack)).toEqual(['fgsm']);
-    expect(readFileSync(path.join(out, 'report.md'), 'utf8')).toMatch(/## Attack self-test\n\nBinarization test \(Zimmermann et al\. 2022\)[^\n]*\n\n\| attack \| passed \| pass rate \| indeterminate \|/);
-    expect(readFileSync(path.join(out, 'report.html'), 'utf8')).toContain('<h2>Attack self-test</h2>');
+  it(
+    'reports every attack’s pass rate at the largest ε; PGD-100 passes ≥ 95 %, FGSM falls below and is warned about; --workers 2 gives the same record',
+    { timeout: 300_000 },
+    async () => {
+      const out = path.join(tmp, 'one');
+      const run = await cli([...GRID, '--out', out]);
+      expect(run.code, run.stderr).toBe(0);
+      expect(run.stderr).toContain(
+        '[advx] self-test (binarization, Zimmermann et al. 2022): every attack at ε 0.3 on the first 12 samples, penultimate-layer features',
+      );
+      const r = read(out);
+      const t = r.selfTest!;
+      expect(t).toMatchObject({ method: 'binarization', epsilon: 0.3, samples: 12, features: 'penultimate', threshold: 0.95 });
+      const [fgsm, pgd] = t.attacks;
+      expect([fgsm?.label, pgd?.label]).toEqual(['fgsm', 'pgd(steps=100)']);
+      for (const a of t.attacks) expect(a.pass + a.fail + a.indeterminate).toBe(12);
+      expect(pgd!.passRate).toBeGreaterThanOrEqual(0.95);
+      expect(fgsm!.passRate).toBeLessThan(0.95);
+      const warned = r.warnings.filter((w) => w.code === 'SELF_TEST_FAILED');
+      expect(warned.map((w) => w.evidence.attack)).toEqual(['fgsm']);
+      expect(readFileSync(path.join(out, 'report.md'), 'utf8')).toMatch(
+        /## Attack self-test\n\nBinarization test \(Zimmermann et al\. 2022\)[^\n]*\n\n\| attack \| passed \| pass rate \| indeterminate \|/,
+      );
+      expect(readFileSync(path.join(out, 'report.html'), 'utf8')).toContain('<h2>Attack self-test</h2>');
 
-    const two = path.join(tmp, 'two');
-    const parallel = await cli([...GRID, '--workers', '2', '--out', two]);
-    expect(parallel.code, parallel.stderr).toBe(0);
-    expect(read(two).selfTest).toEqual(t);
-    expect(read(two).warnings.filter((w) => w.code === 'SELF_TEST_FAILED')).toEqual(warned);
-  });
+      const two = path.join(tmp, 'two');
+      const parallel = await cli([...GRID, '--workers', '2', '--out', two]);
+      expect(parallel.code, parallel.stderr).toBe(0);
+      expect(read(two).selfTest).toEqual(t);
+      expect(read(two).warnings.filter((w) => w.code === 'SELF_TEST_FAILED')).toEqual(warned);
+    },
+  );
 
   it('refuses norms the test does not cover, before any work', async () => {
     const out = path.join(tmp, 'l1');

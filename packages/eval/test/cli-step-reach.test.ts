@@ -40,12 +40,23 @@ describe('advx eval: STEPS_CANNOT_REACH_EPSILON', () => {
     expect(early).toBeLessThan(run.stderr.indexOf('chunk 1/1'));
     const result = JSON.parse(readFileSync(path.join(out, 'results.json'), 'utf8')) as EvaluationResult;
     const found = result.warnings.filter((w) => w.code === 'STEPS_CANNOT_REACH_EPSILON');
-    expect(found).toEqual([expect.objectContaining({ message: MESSAGE, evidence: expect.objectContaining({ steps: 10, reachOverEpsilon: 0.333333, randomStart: true }) })]);
+    expect(found).toEqual([
+      expect.objectContaining({ message: MESSAGE, evidence: expect.objectContaining({ steps: 10, reachOverEpsilon: 0.333333, randomStart: true }) }),
+    ]);
     expect(readFileSync(path.join(out, 'report.md'), 'utf8')).toContain('STEPS_CANNOT_REACH_EPSILON');
   }, 120_000);
 
   it('pgd:steps=30:relStepSize=0.05 reaches 1.5·ε and the default pgd:steps=40:stepSize=0.01 reaches 0.4 ≥ 0.3: no such warning', async () => {
-    const run = await cli([...QUICK, '--attacks', 'pgd:steps=30:relStepSize=0.05,pgd:steps=40:stepSize=0.01', '--eps', '0.1,0.2,0.3', '--json', '--out', path.join(tmp, 'strong')]);
+    const run = await cli([
+      ...QUICK,
+      '--attacks',
+      'pgd:steps=30:relStepSize=0.05,pgd:steps=40:stepSize=0.01',
+      '--eps',
+      '0.1,0.2,0.3',
+      '--json',
+      '--out',
+      path.join(tmp, 'strong'),
+    ]);
     expect(run.code, run.stderr).toBe(0);
     const result = JSON.parse(run.stdout) as EvaluationResult;
     expect(result.warnings.map((w) => w.code)).not.toContain('STEPS_CANNOT_REACH_EPSILON');

@@ -40,7 +40,15 @@ function writePng(file: string, pixels: Uint8Array, h: number, w: number, c: num
 }
 
 /** A folder with one sub-folder per class name, `perClass` seeded random images each; returns the pixels in folder order. */
-function writeImageFolder(dir: string, classes: readonly string[], perClass: number, h: number, w: number, c: number, seed: number): { pixels: Uint8Array[]; labels: number[] } {
+function writeImageFolder(
+  dir: string,
+  classes: readonly string[],
+  perClass: number,
+  h: number,
+  w: number,
+  c: number,
+  seed: number,
+): { pixels: Uint8Array[]; labels: number[] } {
   let state = seed;
   const next = () => (state = (state * 1103515245 + 12345) % 2147483648) / 2147483648;
   const pixels: Uint8Array[] = [];
@@ -68,7 +76,16 @@ describe('advx eval --model <Teachable Machine folder> --data <image folder>', (
     const images = path.join(tmp, 'tm-images');
     const { pixels, labels: y } = writeImageFolder(images, labels, 3, 8, 8, 3, 7);
     const ref = tf.tidy(() => {
-      const x = tf.sub(tf.div(tf.tensor4d(pixels.flatMap((p) => Array.from(p)), [pixels.length, 8, 8, 3]), 127), 1);
+      const x = tf.sub(
+        tf.div(
+          tf.tensor4d(
+            pixels.flatMap((p) => Array.from(p)),
+            [pixels.length, 8, 8, 3],
+          ),
+          127,
+        ),
+        1,
+      );
       return tf.argMax(net.predict(x) as tf.Tensor, 1);
     });
     const predicted = Array.from(await ref.data());
@@ -78,7 +95,9 @@ describe('advx eval --model <Teachable Machine folder> --data <image folder>', (
 
     const out = path.join(tmp, 'tm-out');
     const run = await cli(['--model', tm, '--data', images, '--attacks', 'fgsm', '--eps', '0.05', '--out', out]);
-    expect(run.stderr).toMatch(/\[advx\] model: teachable-machine \[8, 8, 3\] float32, bounds \[0, 1\], normalized .*3 classes \(cat, dog, bird\), logits; forward ok, gradient ok/);
+    expect(run.stderr).toMatch(
+      /\[advx\] model: teachable-machine \[8, 8, 3\] float32, bounds \[0, 1\], normalized .*3 classes \(cat, dog, bird\), logits; forward ok, gradient ok/,
+    );
     expect(run.code).toBe(0);
     const r = read(out);
     expect(r.cleanAccuracy).toBeCloseTo(expected, 10);
@@ -96,7 +115,9 @@ describe('advx eval --model <Teachable Machine folder> --data <image folder>', (
     net.dispose();
     const run = await cli(['--model', tm, '--data', path.join(tmp, 'tm-images'), '--attacks', 'fgsm', '--out', path.join(tmp, 'tm-bad-out')]);
     expect(run.code).toBe(1);
-    expect(run.stderr).toMatch(/^advx: error: \[INVALID_OPTION\] the Teachable Machine metadata .*metadata\.json names 2 classes but the model has 3 outputs; give one class name per output, in output order\.\n$/);
+    expect(run.stderr).toMatch(
+      /^advx: error: \[INVALID_OPTION\] the Teachable Machine metadata .*metadata\.json names 2 classes but the model has 3 outputs; give one class name per output, in output order\.\n$/,
+    );
   });
 });
 
@@ -136,8 +157,23 @@ describe('advx eval --model <graph model.json> --data <image folder>', () => {
     const labelsFile = path.join(tmp, 'labels.txt');
     const bad = await cli(['--model', file, '--data', images, '--labels', labelsFile, '--attacks', 'fgsm', '--out', path.join(tmp, 'einsum-out')]);
     expect(bad.code).toBe(1);
-    expect(bad.stderr).toMatch(/advx: error: \[UNSUPPORTED_MODEL\] the graph op Einsum has no gradient in tfjs: use a score-based attack such as --attacks square \(white-box attacks requested: fgsm\)\.\n$/);
-    const ok = await cli(['--model', file, '--data', images, '--labels', labelsFile, '--attacks', 'square:maxQueries=20', '--eps', '0.1', '--out', path.join(tmp, 'einsum-square')]);
+    expect(bad.stderr).toMatch(
+      /advx: error: \[UNSUPPORTED_MODEL\] the graph op Einsum has no gradient in tfjs: use a score-based attack such as --attacks square \(white-box attacks requested: fgsm\)\.\n$/,
+    );
+    const ok = await cli([
+      '--model',
+      file,
+      '--data',
+      images,
+      '--labels',
+      labelsFile,
+      '--attacks',
+      'square:maxQueries=20',
+      '--eps',
+      '0.1',
+      '--out',
+      path.join(tmp, 'einsum-square'),
+    ]);
     expect(ok.code).toBe(0);
     expect(ok.stderr).toContain('[advx] warning: the graph op Einsum has no gradient in tfjs');
   });
@@ -148,7 +184,10 @@ describe('advx eval --model <graph model.json> --data <image folder>', () => {
     const cases: [string[], RegExp][] = [
       [['--model', two], /has 2 outputs \(.*\): pass --output-node with the one that holds the class scores\./],
       [['--model', two, '--output-node', 'nope'], /--output-node 'nope' is not a node of/],
-      [['--model', two, '--output-node', 'Identity', '--output', 'logits'], /the model output looks like probabilities .*pass --output-node with the node before the softmax, or --output probabilities\./],
+      [
+        ['--model', two, '--output-node', 'Identity', '--output', 'logits'],
+        /the model output looks like probabilities .*pass --output-node with the node before the softmax, or --output probabilities\./,
+      ],
       [['--model', two, '--input-size', '3'], /--input-size: '3' is not HxW/],
       [['--model', two, '--mean', '0.5'], /--mean and --std go together/],
       [['--model', two, '--output-node', 'logits', '--channels', '3'], /--channels is 3 but the graph input 'x' has shape \[-1, 2, 2, 1\]/],
@@ -158,7 +197,12 @@ describe('advx eval --model <graph model.json> --data <image folder>', () => {
       const run = await cli([...args, '--data', images, '--attacks', 'fgsm', '--out', path.join(tmp, 'bad-out')]);
       expect(run.code, args.join(' ')).toBe(1);
       expect(run.stderr, args.join(' ')).toMatch(pattern);
-      expect(run.stderr.trim().split('\n').filter((l) => l.startsWith('advx: error')).length).toBe(1);
+      expect(
+        run.stderr
+          .trim()
+          .split('\n')
+          .filter((l) => l.startsWith('advx: error')).length,
+      ).toBe(1);
     }
   });
 });

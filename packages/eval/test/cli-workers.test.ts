@@ -79,25 +79,31 @@ describe('advx eval --workers', () => {
     expect(resultsWithoutTimes(out)).toEqual(single);
   });
 
-  it('an interrupted run keeps every worker’s state; without --resume it is refused, with --resume it finishes with the same result', { timeout: 180_000 }, async () => {
-    const out = path.join(tmp, 'interrupted');
-    const controller = new AbortController();
-    const running = cli(['eval', ...GRID, '--workers', '2', '--out', out], controller.signal);
-    await appears(path.join(workerDir(out, 0, 2), 'state.json'));
-    controller.abort();
-    const stopped = await running;
-    expect(stopped.code, stopped.stderr).toBe(130);
-    expect(stopped.stderr.trimEnd().split('\n').at(-1)).toBe(`advx: interrupted: each worker kept the state of its finished chunks in ${path.join(out, '.workers')}; rerun with --resume.`);
-    expect(existsSync(path.join(out, 'results.json'))).toBe(false);
+  it(
+    'an interrupted run keeps every worker’s state; without --resume it is refused, with --resume it finishes with the same result',
+    { timeout: 180_000 },
+    async () => {
+      const out = path.join(tmp, 'interrupted');
+      const controller = new AbortController();
+      const running = cli(['eval', ...GRID, '--workers', '2', '--out', out], controller.signal);
+      await appears(path.join(workerDir(out, 0, 2), 'state.json'));
+      controller.abort();
+      const stopped = await running;
+      expect(stopped.code, stopped.stderr).toBe(130);
+      expect(stopped.stderr.trimEnd().split('\n').at(-1)).toBe(
+        `advx: interrupted: each worker kept the state of its finished chunks in ${path.join(out, '.workers')}; rerun with --resume.`,
+      );
+      expect(existsSync(path.join(out, 'results.json'))).toBe(false);
 
-    const refused = await cli(['eval', ...GRID, '--workers', '2', '--out', out]);
-    expect(refused.code).toBe(1);
-    expect(refused.stderr).toMatch(/holds the shards of an interrupted --workers run .*: rerun with --resume to continue it/);
+      const refused = await cli(['eval', ...GRID, '--workers', '2', '--out', out]);
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toMatch(/holds the shards of an interrupted --workers run .*: rerun with --resume to continue it/);
 
-    const resumed = await cli(['eval', ...GRID, '--workers', '2', '--out', out, '--resume']);
-    expect(resumed.code, resumed.stderr).toBe(0);
-    expect(resultsWithoutTimes(out)).toEqual(single);
-  });
+      const resumed = await cli(['eval', ...GRID, '--workers', '2', '--out', out, '--resume']);
+      expect(resumed.code, resumed.stderr).toBe(0);
+      expect(resultsWithoutTimes(out)).toEqual(single);
+    },
+  );
 
   it('rejects a bad worker count and --workers with --shard before any work', async () => {
     const out = path.join(tmp, 'bad');
@@ -106,7 +112,9 @@ describe('advx eval --workers', () => {
     expect(zero.stderr).toBe("advx: error: [INVALID_OPTION] --workers: '0' is not a positive integer.\n");
     const both = await cli(['eval', '--workers', '2', '--shard', '1/2', '--out', out]);
     expect(both.code).toBe(1);
-    expect(both.stderr).toBe('advx: error: [INVALID_OPTION] --workers 2 with --shard 1/2: a shard runs in one process; drop --workers, or drop --shard to split the whole evaluation over the workers.\n');
+    expect(both.stderr).toBe(
+      'advx: error: [INVALID_OPTION] --workers 2 with --shard 1/2: a shard runs in one process; drop --workers, or drop --shard to split the whole evaluation over the workers.\n',
+    );
     expect(existsSync(out)).toBe(false);
   });
 });

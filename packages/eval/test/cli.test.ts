@@ -93,7 +93,16 @@ describe('advx eval on mnist-cnn (wasm)', () => {
       executablePath: CHROMIUM,
       headless: true,
       viewport: { width: 1200, height: 900 },
-      args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: [
+        '--headless=new',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
     });
     try {
       const page = await browser.newPage();
@@ -128,7 +137,10 @@ describe('advx eval on mnist-cnn (wasm)', () => {
       expect(facts.images).toBe(single.examples.length * 3);
       expect(facts.decoded).toBe(single.examples.length * 3);
       // One group per ε, each with both attacks' examples, laid out (non-zero height).
-      expect(facts.groups.map((g) => [g.epsilon, g.figures])).toEqual([['0.1', 4], ['0.3', 4]]);
+      expect(facts.groups.map((g) => [g.epsilon, g.figures])).toEqual([
+        ['0.1', 4],
+        ['0.3', 4],
+      ]);
       facts.groups.forEach((g) => expect(g.height).toBeGreaterThan(100));
       // Markers: per ε one for each attack and the ensemble, one more per legend entry; three shapes.
       expect(facts.markers).toHaveLength(3 * 2 + 3);
@@ -188,7 +200,13 @@ describe('advx list', () => {
     const parsed = JSON.parse(one.stdout) as { attacks: { name: string; options: { name: string; type: string; default: string }[] }[] };
     expect(parsed.attacks.map((a) => a.name)).toEqual(['pgd']);
     expect(parsed).toMatchObject({ defenses: [], detectors: [] });
-    expect(parsed.attacks[0]?.options.find((o) => o.name === 'loss')).toEqual({ name: 'loss', type: "'ce' | 'margin'", default: "'ce'", doc: expect.any(String), cli: true });
+    expect(parsed.attacks[0]?.options.find((o) => o.name === 'loss')).toEqual({
+      name: 'loss',
+      type: "'ce' | 'margin'",
+      default: "'ce'",
+      doc: expect.any(String),
+      cli: true,
+    });
     const unknown = await cli(['list', '--options', 'pgdd']);
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toMatch(/\[UNKNOWN_NAME\] No attack named 'pgdd'/);
@@ -204,14 +222,30 @@ describe('errors print one line and exit non-zero', () => {
   };
 
   it('unknown attack, unknown attack option, bad ε, unreadable model, unknown flag, webgpu', { timeout: 120_000 }, async () => {
-    oneLine(await cli(['eval', '--attacks', 'fgsm,nope', '--out', path.join(tmp, 'e1')]), 1, /^advx: error: \[UNKNOWN_NAME\] No attack named 'nope' is registered/);
+    oneLine(
+      await cli(['eval', '--attacks', 'fgsm,nope', '--out', path.join(tmp, 'e1')]),
+      1,
+      /^advx: error: \[UNKNOWN_NAME\] No attack named 'nope' is registered/,
+    );
     oneLine(await cli(['eval', '--attacks', 'pgd:stepz=3', '--n', '4', '--backend', 'cpu', '--out', path.join(tmp, 'e2')]), 1, /unknown option 'stepz'/);
     // Values are read by their declared type: a word for a number, a number for a name.
-    oneLine(await cli(['eval', '--attacks', 'pgd:steps=many', '--out', path.join(tmp, 'e2')]), 1, /\[INVALID_OPTION\] pgd: steps must be an integer in \[1, ∞\), got "many"\./);
-    oneLine(await cli(['eval', '--attacks', 'pgd:loss=1', '--out', path.join(tmp, 'e2')]), 1, /\[INVALID_OPTION\] pgd: loss must be 'ce' or 'margin', got "1"\./);
+    oneLine(
+      await cli(['eval', '--attacks', 'pgd:steps=many', '--out', path.join(tmp, 'e2')]),
+      1,
+      /\[INVALID_OPTION\] pgd: steps must be an integer in \[1, ∞\), got "many"\./,
+    );
+    oneLine(
+      await cli(['eval', '--attacks', 'pgd:loss=1', '--out', path.join(tmp, 'e2')]),
+      1,
+      /\[INVALID_OPTION\] pgd: loss must be 'ce' or 'margin', got "1"\./,
+    );
     oneLine(await cli(['eval', '--eps', '0.1,abc', '--out', path.join(tmp, 'e3')]), 1, /\[INVALID_EPSILON\] --eps: 'abc' is not a number > 0/);
     oneLine(await cli(['eval', '--eps', '-0.1', '--out', path.join(tmp, 'e3')]), 1, /INVALID_EPSILON/);
-    oneLine(await cli(['eval', '--model', path.join(tmp, 'missing', 'model.json'), '--backend', 'cpu', '--out', path.join(tmp, 'e4')]), 1, /\[INVALID_MODEL\] cannot read the model .*model\.json/);
+    oneLine(
+      await cli(['eval', '--model', path.join(tmp, 'missing', 'model.json'), '--backend', 'cpu', '--out', path.join(tmp, 'e4')]),
+      1,
+      /\[INVALID_MODEL\] cannot read the model .*model\.json/,
+    );
     oneLine(await cli(['eval', '--model', 'resnet-50', '--out', path.join(tmp, 'e4')]), 1, /\[UNKNOWN_NAME\] --model 'resnet-50' is neither a zoo model/);
     oneLine(await cli(['eval', '--frobnicate']), 2, /^advx: error: unknown option '--frobnicate'/);
     // No Vulkan driver for Dawn: useWebGPU's error, naming the driver to install, on one line.
@@ -235,12 +269,19 @@ describe('errors print one line and exit non-zero', () => {
     const flat = tfl.sequential({ layers: [tfl.layers.dense({ inputShape: [10], units: 3 })] });
     await flat.save(
       tf.io.withSaveHandler(async (artifacts) => {
-        writeFileSync(path.join(dir, 'model.json'), JSON.stringify({ modelTopology: artifacts.modelTopology, weightsManifest: [{ paths: ['weights.bin'], weights: artifacts.weightSpecs }] }));
+        writeFileSync(
+          path.join(dir, 'model.json'),
+          JSON.stringify({ modelTopology: artifacts.modelTopology, weightsManifest: [{ paths: ['weights.bin'], weights: artifacts.weightSpecs }] }),
+        );
         writeFileSync(path.join(dir, 'weights.bin'), new Uint8Array(artifacts.weightData as ArrayBuffer));
         return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
       }),
     );
     flat.dispose();
-    oneLine(await cli(['eval', '--model', path.join(dir, 'model.json'), '--n', '4', '--out', path.join(tmp, 'e6')]), 1, /\[INVALID_SHAPE\] --data mnist: its samples have shape \[28, 28, 1\] but the model takes \[10\]; give data of the model's input shape/);
+    oneLine(
+      await cli(['eval', '--model', path.join(dir, 'model.json'), '--n', '4', '--out', path.join(tmp, 'e6')]),
+      1,
+      /\[INVALID_SHAPE\] --data mnist: its samples have shape \[28, 28, 1\] but the model takes \[10\]; give data of the model's input shape/,
+    );
   });
 });

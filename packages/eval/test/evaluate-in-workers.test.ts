@@ -42,7 +42,18 @@ afterAll(() => {
 const ATTACKS: AttackSpec[] = [{ name: 'fgsm' }, { name: 'pgd', options: { steps: 5 } }];
 const EPSILONS = [0.1, 0.3];
 const BACKEND = tf.getBackend() === 'wasm' ? 'wasm' : 'cpu';
-const BASE: EvaluateInWorkersOptions = { model: 'mnist-logreg', data: 'mnist', n: 40, attacks: ATTACKS, epsilons: EPSILONS, batchSize: 5, seed: 3, workers: 2, threads: 1, backend: BACKEND };
+const BASE: EvaluateInWorkersOptions = {
+  model: 'mnist-logreg',
+  data: 'mnist',
+  n: 40,
+  attacks: ATTACKS,
+  epsilons: EPSILONS,
+  batchSize: 5,
+  seed: 3,
+  workers: 2,
+  threads: 1,
+  backend: BACKEND,
+};
 
 /** What a process split may change: no times; the input description that advx eval adds to the config. */
 function comparable(r: EvaluationResult): unknown {
@@ -55,7 +66,13 @@ let single: EvaluationResult;
 beforeAll(async () => {
   // The same model and data as a worker loads them (advx eval's loaders), evaluated in this process.
   const target = await loadUserModel('mnist-logreg');
-  const data = await openDataset('mnist', { inputShape: target.model.inputShape as unknown as [number, number, number], bounds: target.model.bounds, numClasses: target.model.numClasses, n: 40, sample: 'first' });
+  const data = await openDataset('mnist', {
+    inputShape: target.model.inputShape as unknown as [number, number, number],
+    bounds: target.model.bounds,
+    numClasses: target.model.numClasses,
+    n: 40,
+    sample: 'first',
+  });
   try {
     single = await evaluate({ model: target.model, data, attacks: ATTACKS, epsilons: EPSILONS, batchSize: 5, seed: 3, modelId: target.id });
   } finally {
@@ -70,28 +87,32 @@ beforeEach(() => {
 });
 
 describe('evaluateInWorkers', () => {
-  it.runIf(tf.getBackend() === BACKEND)('2 workers give the result of evaluate() in this process (robust accuracies exactly; all but the times)', { timeout: 90_000 }, async () => {
-    const fractions: number[] = [];
-    const logs: string[] = [];
-    const tensors = tf.memory().numTensors;
-    const result = await evaluateInWorkers({ ...BASE, onProgress: (p) => fractions.push(p.fraction), onLog: (line) => logs.push(line) });
-    expect(spawn).toHaveBeenCalledTimes(2);
-    // No tensor in this process, and the temporary folder of the workers is gone.
-    expect(tf.memory().numTensors).toBe(tensors);
-    expect(readdirSync(osTmp)).toEqual([]);
-    // Both workers inspect the model; the line is passed on once.
-    expect(logs.filter((l) => l.includes('[advx] model: zoo'))).toHaveLength(1);
-    const accuracies = (r: EvaluationResult) => r.attacks.map((a) => a.perEpsilon.map((e) => e.robustAccuracy));
-    expect(accuracies(result)).toEqual(accuracies(single));
-    expect(result.ensemble).toEqual(single.ensemble);
-    expect(result.cleanAccuracy).toBe(single.cleanAccuracy);
-    expect(comparable(result)).toEqual(comparable(single));
-    expect(result.shard).toBeNull();
-    // The workers' JSON progress, combined.
-    expect(fractions.length).toBeGreaterThan(0);
-    expect(fractions.every((f) => f >= 0 && f <= 1)).toBe(true);
-    expect(fractions.at(-1)).toBe(1);
-  });
+  it.runIf(tf.getBackend() === BACKEND)(
+    '2 workers give the result of evaluate() in this process (robust accuracies exactly; all but the times)',
+    { timeout: 90_000 },
+    async () => {
+      const fractions: number[] = [];
+      const logs: string[] = [];
+      const tensors = tf.memory().numTensors;
+      const result = await evaluateInWorkers({ ...BASE, onProgress: (p) => fractions.push(p.fraction), onLog: (line) => logs.push(line) });
+      expect(spawn).toHaveBeenCalledTimes(2);
+      // No tensor in this process, and the temporary folder of the workers is gone.
+      expect(tf.memory().numTensors).toBe(tensors);
+      expect(readdirSync(osTmp)).toEqual([]);
+      // Both workers inspect the model; the line is passed on once.
+      expect(logs.filter((l) => l.includes('[advx] model: zoo'))).toHaveLength(1);
+      const accuracies = (r: EvaluationResult) => r.attacks.map((a) => a.perEpsilon.map((e) => e.robustAccuracy));
+      expect(accuracies(result)).toEqual(accuracies(single));
+      expect(result.ensemble).toEqual(single.ensemble);
+      expect(result.cleanAccuracy).toBe(single.cleanAccuracy);
+      expect(comparable(result)).toEqual(comparable(single));
+      expect(result.shard).toBeNull();
+      // The workers' JSON progress, combined.
+      expect(fractions.length).toBeGreaterThan(0);
+      expect(fractions.every((f) => f >= 0 && f <= 1)).toBe(true);
+      expect(fractions.at(-1)).toBe(1);
+    },
+  );
 
   it('rejects bad options before any process starts (and creates no out folder)', async () => {
     const out = path.join(tmp, 'bad');
@@ -104,8 +125,16 @@ describe('evaluateInWorkers', () => {
       [{ sample: 'random' }, 'INVALID_OPTION', /sample must be 'first' or 'stratified'/],
       [{ attacks: 'nope' }, 'UNKNOWN_NAME', /nope/],
       [{ attacks: 'pgd:stepz=5' }, 'INVALID_OPTION', /unknown option 'stepz'/],
-      [{ attacks: [fgsm()] }, 'INVALID_OPTION', /attacks\[0\] is a configured attack object, which cannot cross to a worker process: pass it as a registry spec \{ name, options \}/],
-      [{ attacks: [{ name: 'pgd', options: { steps: [5, 10] } }] }, 'INVALID_OPTION', /attacks\[0\] \(pgd\) cannot be passed to the workers as the text 'pgd:steps=5,10' \(option steps = \[5,10\]\)/],
+      [
+        { attacks: [fgsm()] },
+        'INVALID_OPTION',
+        /attacks\[0\] is a configured attack object, which cannot cross to a worker process: pass it as a registry spec \{ name, options \}/,
+      ],
+      [
+        { attacks: [{ name: 'pgd', options: { steps: [5, 10] } }] },
+        'INVALID_OPTION',
+        /attacks\[0\] \(pgd\) cannot be passed to the workers as the text 'pgd:steps=5,10' \(option steps = \[5,10\]\)/,
+      ],
       [{ attacks: [{ name: 'pgd', label: 'PGD' }] }, 'INVALID_OPTION', /has a label, which the workers cannot take: drop it/],
       [{ attacks: [] }, 'INVALID_OPTION', /attacks must be the --attacks text .* or a non-empty array/],
       [{ epsilons: [] }, 'INVALID_OPTION', /epsilons must be a non-empty array of finite numbers > 0/],
@@ -142,18 +171,24 @@ describe('evaluateInWorkers', () => {
     expect(readdirSync(osTmp)).toEqual([]);
   });
 
-  it('a worker that fails (data it cannot read) fails the call with its error; the others are stopped and the temporary folder removed', { timeout: 60_000 }, async () => {
-    const empty = path.join(tmp, 'no-images');
-    mkdirSync(empty);
-    const e = await evaluateInWorkers({ ...BASE, data: empty, n: undefined, attacks: 'fgsm' }).then(
-      () => undefined,
-      (error: unknown) => error,
-    );
-    expect(e).toMatchObject({ name: 'AdvxError', code: 'INVALID_OPTION' });
-    expect((e as Error).message).toMatch(/^\[INVALID_OPTION\] worker [12]\/2 failed: advx: error: \[INVALID_DATA\] .*no-images has no class folder with PNG or JPEG images/);
-    expect(spawn).toHaveBeenCalledTimes(2);
-    expect(readdirSync(osTmp)).toEqual([]);
-  });
+  it(
+    'a worker that fails (data it cannot read) fails the call with its error; the others are stopped and the temporary folder removed',
+    { timeout: 60_000 },
+    async () => {
+      const empty = path.join(tmp, 'no-images');
+      mkdirSync(empty);
+      const e = await evaluateInWorkers({ ...BASE, data: empty, n: undefined, attacks: 'fgsm' }).then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+      expect(e).toMatchObject({ name: 'AdvxError', code: 'INVALID_OPTION' });
+      expect((e as Error).message).toMatch(
+        /^\[INVALID_OPTION\] worker [12]\/2 failed: advx: error: \[INVALID_DATA\] .*no-images has no class folder with PNG or JPEG images/,
+      );
+      expect(spawn).toHaveBeenCalledTimes(2);
+      expect(readdirSync(osTmp)).toEqual([]);
+    },
+  );
 
   it('an abort without out stops the workers, says nothing was kept, and removes the temporary folder', { timeout: 60_000 }, async () => {
     const controller = new AbortController();
@@ -167,31 +202,39 @@ describe('evaluateInWorkers', () => {
     expect(readdirSync(osTmp)).toEqual([]);
   });
 
-  it.runIf(tf.getBackend() === BACKEND)('an abort stops the workers and keeps their state in out; without resume it is refused, with resume: true it finishes with the same result', { timeout: 120_000 }, async () => {
-    const out = path.join(tmp, 'aborted');
-    const controller = new AbortController();
-    const running = evaluateInWorkers({ ...BASE, attacks: 'fgsm,pgd:steps=5', out, signal: controller.signal });
-    const state = path.join(workerDir(out, 0, 2), 'state.json');
-    const t0 = Date.now();
-    while (!existsSync(state) && Date.now() - t0 < 60_000) await new Promise((r) => setTimeout(r, 20));
-    controller.abort();
-    const e = await running.then(
-      () => undefined,
-      (error: unknown) => error,
-    );
-    expect(e).toMatchObject({ name: 'AdvxError', code: 'ABORTED' });
-    expect((e as Error).message).toMatch(/each worker kept the state of its finished chunks in .*\.workers: call evaluateInWorkers again with the same options and resume: true to continue/);
-    expect(existsSync(state)).toBe(true);
-    // The lock went with the run.
-    expect(existsSync(path.join(out, '.advx.lock'))).toBe(false);
+  it.runIf(tf.getBackend() === BACKEND)(
+    'an abort stops the workers and keeps their state in out; without resume it is refused, with resume: true it finishes with the same result',
+    { timeout: 120_000 },
+    async () => {
+      const out = path.join(tmp, 'aborted');
+      const controller = new AbortController();
+      const running = evaluateInWorkers({ ...BASE, attacks: 'fgsm,pgd:steps=5', out, signal: controller.signal });
+      const state = path.join(workerDir(out, 0, 2), 'state.json');
+      const t0 = Date.now();
+      while (!existsSync(state) && Date.now() - t0 < 60_000) await new Promise((r) => setTimeout(r, 20));
+      controller.abort();
+      const e = await running.then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+      expect(e).toMatchObject({ name: 'AdvxError', code: 'ABORTED' });
+      expect((e as Error).message).toMatch(
+        /each worker kept the state of its finished chunks in .*\.workers: call evaluateInWorkers again with the same options and resume: true to continue/,
+      );
+      expect(existsSync(state)).toBe(true);
+      // The lock went with the run.
+      expect(existsSync(path.join(out, '.advx.lock'))).toBe(false);
 
-    spawn.mockClear();
-    await expect(evaluateInWorkers({ ...BASE, attacks: 'fgsm,pgd:steps=5', out })).rejects.toThrow(/out .* holds the shards of an interrupted evaluateInWorkers run .*: call evaluateInWorkers again with the same options and resume: true to continue it/);
-    expect(spawn).not.toHaveBeenCalled();
+      spawn.mockClear();
+      await expect(evaluateInWorkers({ ...BASE, attacks: 'fgsm,pgd:steps=5', out })).rejects.toThrow(
+        /out .* holds the shards of an interrupted evaluateInWorkers run .*: call evaluateInWorkers again with the same options and resume: true to continue it/,
+      );
+      expect(spawn).not.toHaveBeenCalled();
 
-    const resumed = await evaluateInWorkers({ ...BASE, attacks: 'fgsm,pgd:steps=5', out, resume: true });
-    expect(comparable(resumed)).toEqual(comparable(single));
-    // Merged: the shards and the lock are gone.
-    expect(readdirSync(out)).toEqual([]);
-  });
+      const resumed = await evaluateInWorkers({ ...BASE, attacks: 'fgsm,pgd:steps=5', out, resume: true });
+      expect(comparable(resumed)).toEqual(comparable(single));
+      // Merged: the shards and the lock are gone.
+      expect(readdirSync(out)).toEqual([]);
+    },
+  );
 });

@@ -102,7 +102,11 @@ describe('deploy/k8s manifests', () => {
     });
 
     it(`the ${shards} indexes (one killed mid-run and started again) and the merge give the single-process result`, { timeout: 240_000 }, async () => {
-      const single = spawnSync(process.execPath, [path.join(root, 'packages', 'eval', 'bin', 'advx.js'), 'eval', ...GRID.split(' '), '--out', path.join(tmp, 'single')], { encoding: 'utf8' });
+      const single = spawnSync(
+        process.execPath,
+        [path.join(root, 'packages', 'eval', 'bin', 'advx.js'), 'eval', ...GRID.split(' '), '--out', path.join(tmp, 'single')],
+        { encoding: 'utf8' },
+      );
       expect(single.status, single.stderr).toBe(0);
 
       // Index 1 is killed once it has saved a chunk (as a lost node would), then started again.

@@ -53,11 +53,15 @@ describe('Slurm job array (deploy/slurm) on a local one-node cluster', () => {
       ctx.skip();
     }
     const reference = path.join(tmp, 'single');
-    const single = spawnSync(process.execPath, [path.join(root, 'packages', 'eval', 'bin', 'advx.js'), 'eval', ...GRID, '--out', reference], { encoding: 'utf8' });
+    const single = spawnSync(process.execPath, [path.join(root, 'packages', 'eval', 'bin', 'advx.js'), 'eval', ...GRID, '--out', reference], {
+      encoding: 'utf8',
+    });
     expect(single.status, single.stderr).toBe(0);
 
     const out = path.join(tmp, 'array');
-    const [array, merge] = slurm('bash', [path.join(scripts, 'submit.sh'), '4', out, ...GRID]).trim().split(' ');
+    const [array, merge] = slurm('bash', [path.join(scripts, 'submit.sh'), '4', out, ...GRID])
+      .trim()
+      .split(' ');
     expect(array).toMatch(/^\d+$/);
     expect(merge).toMatch(/^\d+$/);
     // Once task 1 (shard 2/4) has saved a chunk, requeue it: Slurm kills it and starts it again.

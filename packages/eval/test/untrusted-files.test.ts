@@ -127,7 +127,12 @@ function damage(value: unknown, rng: Rng): unknown {
   const nodes: { parent: Record<string, unknown> | unknown[]; key: string | number }[] = [];
   const visit = (v: unknown) => {
     if (Array.isArray(v)) v.forEach((c, i) => (nodes.push({ parent: v, key: i }), visit(c)));
-    else if (v !== null && typeof v === 'object') for (const [k, c] of Object.entries(v)) nodes.push({ parent: v as Record<string, unknown>, key: k }), visit(c);
+    else if (v !== null && typeof v === 'object') {
+      for (const [k, c] of Object.entries(v)) {
+        nodes.push({ parent: v as Record<string, unknown>, key: k });
+        visit(c);
+      }
+    }
   };
   const copy = JSON.parse(JSON.stringify(value)) as unknown;
   visit(copy);

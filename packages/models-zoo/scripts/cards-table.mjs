@@ -15,7 +15,9 @@ for (const id of readdirSync(models).sort()) {
   if (card.metrics?.cleanAccuracy === undefined) continue; // not a classifier (the autoencoder)
   const m = card.metrics;
   const fgsm = (m.fgsm ?? []).map((f) => `${f.epsilon}: ${pct(1 - f.errorRate)}`).join(', ');
-  const pgd = m.pgd ? `${pct(m.pgd.robustAccuracy)} (ε ${m.pgd.epsilon}, ${m.pgd.set === 'full test set' ? `${m.pgd.samples / 1000}k test` : `first ${m.pgd.samples}`})` : '—';
+  const pgd = m.pgd
+    ? `${pct(m.pgd.robustAccuracy)} (ε ${m.pgd.epsilon}, ${m.pgd.set === 'full test set' ? `${m.pgd.samples / 1000}k test` : `first ${m.pgd.samples}`})`
+    : '—';
   const minutes = (card.training.timeSeconds / 60).toFixed(0);
   const { backend, threads } = card.training.machine;
   const on = threads > 1 ? `${backend}, ${threads} threads` : backend;
@@ -23,6 +25,8 @@ for (const id of readdirSync(models).sort()) {
     `| \`${id}\` | ${card.dataset} | ${card.architecture.summary} | ${card.architecture.parameters.toLocaleString('en-US')} | **${pct(m.cleanAccuracy)}** | ${pct(m.shippedEvalAccuracy)} | ${fgsm} | ${pgd} | ${minutes} min (${on}) |`,
   );
 }
-console.log('| id | data | architecture | params | clean (10k test) | clean (shipped 1k) | FGSM robust accuracy, ε: acc (10k test) | PGD-40 robust accuracy | training |');
+console.log(
+  '| id | data | architecture | params | clean (10k test) | clean (shipped 1k) | FGSM robust accuracy, ε: acc (10k test) | PGD-40 robust accuracy | training |',
+);
 console.log('|---|---|---|---:|---:|---:|---|---|---:|');
 for (const r of rows) console.log(r);

@@ -24,7 +24,10 @@ export function makeRng(seed) {
     z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
     return (z ^ (z >>> 16)) >>> 0;
   };
-  let a = mix(seed >>> 0), b = mix(a ^ 0x1b873593), c = mix(b ^ 0xcc9e2d51), d = 1;
+  let a = mix(seed >>> 0),
+    b = mix(a ^ 0x1b873593),
+    c = mix(b ^ 0xcc9e2d51),
+    d = 1;
   const next = () => {
     const t = (((a + b) | 0) + d) | 0;
     d = (d + 1) | 0;

@@ -93,16 +93,21 @@ if (existsSync(join(fashionDir, 't10k-images-idx3-ubyte.gz'))) {
 
 const manifestPath = join(outDir, 'manifest.json');
 const manifest = existsSync(manifestPath) ? JSON.parse(readFileSync(manifestPath, 'utf8')) : { datasets: {} };
-manifest.description = 'Compact evaluation sets shipped with @advx/models-zoo: the first images of each test split, gzipped uint8 IDX files (bytes and sha256 of the uncompressed IDX content).';
+manifest.description =
+  'Compact evaluation sets shipped with @advx/models-zoo: the first images of each test split, gzipped uint8 IDX files (bytes and sha256 of the uncompressed IDX content).';
 manifest.generatedBy = 'packages/models-zoo/scripts/make-eval-sets.mjs';
 mkdirSync(outDir, { recursive: true });
 for (const src of sources) {
   const images = readIdx(join(src.dir, src.files[0]));
   const labels = readIdx(join(src.dir, src.files[1]));
   if (images.dims.length !== 3 || images.dims[1] !== 28 || images.dims[2] !== 28) throw new Error(`${src.name}: unexpected image dims ${images.dims}`);
-  if (labels.dims.length !== 1 || labels.dims[0] !== images.dims[0]) throw new Error(`${src.name}: labels dims ${labels.dims} do not match images ${images.dims}`);
+  if (labels.dims.length !== 1 || labels.dims[0] !== images.dims[0])
+    throw new Error(`${src.name}: labels dims ${labels.dims} do not match images ${images.dims}`);
   const out = {};
-  for (const [kind, idx, suffix] of [['images', images, 'images-idx3-ubyte'], ['labels', labels, 'labels-idx1-ubyte']]) {
+  for (const [kind, idx, suffix] of [
+    ['images', images, 'images-idx3-ubyte'],
+    ['labels', labels, 'labels-idx1-ubyte'],
+  ]) {
     const bytes = firstItems(idx, COUNT);
     // Gzipped (level 9, no timestamp: deterministic) to keep the package small; `bytes` and `sha256`
     // describe the IDX content, which the loader checks after gunzipping.

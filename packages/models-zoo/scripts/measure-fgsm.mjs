@@ -30,7 +30,11 @@ import { loadModel, ZOO_MODEL_IDS } from '../src/models.ts';
 import { packageRoot } from '../src/platform-node.ts';
 import { backendLabel, fgsmCardEntry, fgsmCardRow, parseMeasureArgs } from './common.mjs';
 
-const { ids, threads, count, dryRun } = parseMeasureArgs(process.argv.slice(2), ZOO_MODEL_IDS, typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length);
+const { ids, threads, count, dryRun } = parseMeasureArgs(
+  process.argv.slice(2),
+  ZOO_MODEL_IDS,
+  typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length,
+);
 
 const modelsDir = join(packageRoot(), 'models');
 const readCard = (id) => JSON.parse(readFileSync(join(modelsDir, id, 'card.json'), 'utf8'));

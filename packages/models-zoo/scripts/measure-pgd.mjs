@@ -26,7 +26,11 @@ import { loadModel, ZOO_MODEL_IDS } from '../src/models.ts';
 import { packageRoot } from '../src/platform-node.ts';
 import { backendLabel, pgdCardEntry, pgdCardRow, parseMeasureArgs, sampleSetLabel } from './common.mjs';
 
-const { ids, threads, count, dryRun } = parseMeasureArgs(process.argv.slice(2), ZOO_MODEL_IDS, typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length);
+const { ids, threads, count, dryRun } = parseMeasureArgs(
+  process.argv.slice(2),
+  ZOO_MODEL_IDS,
+  typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length,
+);
 
 tf.env().set('PROD', true);
 await useWasm({ threads });
@@ -40,7 +44,9 @@ for (const id of ids.length > 0 ? ids : ZOO_MODEL_IDS) {
   const entry = await pgdCardEntry(pgd, zoo.model, data.x, data.y, dataset, sampleSetLabel(n));
   tf.dispose([data.x, data.y]);
   zoo.layers.dispose();
-  console.log(`${id}: PGD-40 eps ${entry.epsilon} robust accuracy ${(100 * entry.robustAccuracy).toFixed(2)}% on ${n} images (${entry.timeSeconds} s, ${backendLabel('wasm', threads)})`);
+  console.log(
+    `${id}: PGD-40 eps ${entry.epsilon} robust accuracy ${(100 * entry.robustAccuracy).toFixed(2)}% on ${n} images (${entry.timeSeconds} s, ${backendLabel('wasm', threads)})`,
+  );
   if (dryRun) continue;
   const cardPath = join(modelsDir, id, 'card.json');
   const card = JSON.parse(readFileSync(cardPath, 'utf8'));

@@ -31,7 +31,10 @@ const DEFAULTS = {
   trainCount: 60000,
   batchSize: 128,
   // [first epoch (0-based), learning rate] steps.
-  learningRates: [[0, 1e-3], [3, 3e-4]],
+  learningRates: [
+    [0, 1e-3],
+    [3, 3e-4],
+  ],
   seed: 1,
   backend: 'wasm',
 };
@@ -50,7 +53,11 @@ if (unknown.length > 0) {
 }
 const cfg = { ...DEFAULTS };
 const extraFlags = [];
-for (const [name, key] of [['epochs', 'epochs'], ['train-count', 'trainCount'], ['seed', 'seed']]) {
+for (const [name, key] of [
+  ['epochs', 'epochs'],
+  ['train-count', 'trainCount'],
+  ['seed', 'seed'],
+]) {
   const v = flag(name);
   if (v !== undefined) {
     cfg[key] = Number(v);
@@ -72,7 +79,16 @@ function buildParts() {
   encoder.add(tfl.layers.dense({ units: cfg.hidden, activation: 'relu', name: 'enc_dense1', kernelInitializer: glorot(1), biasInitializer: 'zeros' }));
   encoder.add(tfl.layers.dense({ units: cfg.latent, activation: 'linear', name: 'enc_latent', kernelInitializer: glorot(2), biasInitializer: 'zeros' }));
   const decoder = tfl.sequential({ name: 'decoder' });
-  decoder.add(tfl.layers.dense({ inputShape: [cfg.latent], units: cfg.hidden, activation: 'relu', name: 'dec_dense1', kernelInitializer: glorot(3), biasInitializer: 'zeros' }));
+  decoder.add(
+    tfl.layers.dense({
+      inputShape: [cfg.latent],
+      units: cfg.hidden,
+      activation: 'relu',
+      name: 'dec_dense1',
+      kernelInitializer: glorot(3),
+      biasInitializer: 'zeros',
+    }),
+  );
   decoder.add(tfl.layers.dense({ units: 784, activation: 'sigmoid', name: 'dec_pixels', kernelInitializer: glorot(4), biasInitializer: 'zeros' }));
   decoder.add(tfl.layers.reshape({ targetShape: [28, 28, 1], name: 'reshape' }));
   // The trained graph: the same layer objects, so training it trains both parts.
@@ -80,7 +96,11 @@ function buildParts() {
   const autoencoder = tfl.model({ name: id, inputs: input, outputs: decoder.apply(encoder.apply(input)) });
   return { encoder, decoder, autoencoder };
 }
-const ENCODER_LAYERS = ['Flatten [28, 28, 1] → 784', `Dense 784 → ${DEFAULTS.hidden}, ReLU`, `Dense ${DEFAULTS.hidden} → ${DEFAULTS.latent}, linear (the latent code)`];
+const ENCODER_LAYERS = [
+  'Flatten [28, 28, 1] → 784',
+  `Dense 784 → ${DEFAULTS.hidden}, ReLU`,
+  `Dense ${DEFAULTS.hidden} → ${DEFAULTS.latent}, linear (the latent code)`,
+];
 const DECODER_LAYERS = [`Dense ${DEFAULTS.latent} → ${DEFAULTS.hidden}, ReLU`, `Dense ${DEFAULTS.hidden} → 784, sigmoid`, 'Reshape 784 → [28, 28, 1]'];
 
 /** Mean over samples and pixels of (decode(encode(x)) − x)², in batches of 1000. */
@@ -107,7 +127,9 @@ if (cfg.backend === 'wasm') {
   throw new Error(`backend ${cfg.backend} did not initialise`);
 }
 await tf.ready();
-console.log(`training ${id} (seed ${cfg.seed}, ${cfg.epochs} epochs on ${cfg.trainCount} images, batch ${cfg.batchSize}) on tfjs ${tf.version_core} / ${tf.getBackend()}`);
+console.log(
+  `training ${id} (seed ${cfg.seed}, ${cfg.epochs} epochs on ${cfg.trainCount} images, batch ${cfg.batchSize}) on tfjs ${tf.version_core} / ${tf.getBackend()}`,
+);
 
 const train = await readRawSplit(cfg.dataset, 'train', { source: 'full' });
 const N = Math.min(train.count, cfg.trainCount);
@@ -139,7 +161,9 @@ for (let epoch = 0; epoch < cfg.epochs; epoch++) {
     batches++;
     xb.dispose();
   }
-  console.log(`epoch ${epoch + 1}/${cfg.epochs} (lr ${optimizer.learningRate}): binary cross-entropy ${(lossSum / batches).toFixed(4)} (${((performance.now() - te) / 1000).toFixed(1)} s)`);
+  console.log(
+    `epoch ${epoch + 1}/${cfg.epochs} (lr ${optimizer.learningRate}): binary cross-entropy ${(lossSum / batches).toFixed(4)} (${((performance.now() - te) / 1000).toFixed(1)} s)`,
+  );
 }
 const trainSeconds = (performance.now() - t0) / 1000;
 
@@ -190,7 +214,10 @@ const card = {
     epochs: cfg.epochs,
     trainCount: N,
     batchSize: cfg.batchSize,
-    optimizer: `Adam (beta1 0.9, beta2 0.999, epsilon 1e-7), learning rate ${cfg.learningRates.filter(([e]) => e < cfg.epochs).map(([e, lr]) => `${lr} from epoch ${e + 1}`).join(', ')}`,
+    optimizer: `Adam (beta1 0.9, beta2 0.999, epsilon 1e-7), learning rate ${cfg.learningRates
+      .filter(([e]) => e < cfg.epochs)
+      .map(([e, lr]) => `${lr} from epoch ${e + 1}`)
+      .join(', ')}`,
     loss: 'binary cross-entropy between the sigmoid reconstruction and the input pixels (mean over pixels)',
     timeSeconds: round(trainSeconds, 1),
     date: new Date().toISOString().slice(0, 10),

@@ -25,7 +25,19 @@ import { join } from 'node:path';
 import { DATASETS, loadDataset, readRawSplit } from '../src/datasets.ts';
 import { loadModel } from '../src/models.ts';
 import { packageRoot } from '../src/platform-node.ts';
-import { backendLabel, cardLicenseAndFiles, fgsmCardEntry, fgsmCardRow, machineInfo, makeRng, permutation, pgdCardEntry, pgdCardRow, round, saveLayersModel } from './common.mjs';
+import {
+  backendLabel,
+  cardLicenseAndFiles,
+  fgsmCardEntry,
+  fgsmCardRow,
+  machineInfo,
+  makeRng,
+  permutation,
+  pgdCardEntry,
+  pgdCardRow,
+  round,
+  saveLayersModel,
+} from './common.mjs';
 
 const CONFIGS = {
   'mnist-logreg': {
@@ -49,19 +61,25 @@ const CONFIGS = {
     // 6 epochs keep training under ~15 minutes on a 2-core machine (about 140 s per epoch).
     epochs: 6,
     batchSize: 128,
-    learningRates: [[0, 1e-3], [4, 3e-4], [5, 1e-4]],
+    learningRates: [
+      [0, 1e-3],
+      [4, 3e-4],
+      [5, 1e-4],
+    ],
     seed: 1,
   },
   'mnist-cnn': {
     title: 'MNIST convolutional network',
-    description:
-      'Small CNN (two 3x3 conv + max-pool blocks, a 128-unit dense layer): the default victim of advx, naturally trained.',
+    description: 'Small CNN (two 3x3 conv + max-pool blocks, a 128-unit dense layer): the default victim of advx, naturally trained.',
     dataset: 'mnist',
     arch: 'cnn',
     backend: 'wasm',
     epochs: 4,
     batchSize: 128,
-    learningRates: [[0, 1e-3], [3, 3e-4]],
+    learningRates: [
+      [0, 1e-3],
+      [3, 3e-4],
+    ],
     seed: 1,
   },
   'mnist-cnn-at': {
@@ -75,13 +93,17 @@ const CONFIGS = {
     backend: 'wasm',
     epochs: 6,
     batchSize: 128,
-    learningRates: [[0, 1e-3], [5, 3e-4]],
+    learningRates: [
+      [0, 1e-3],
+      [5, 3e-4],
+    ],
     adversarial: { epsilon: 0.3, alphaRatio: 1.25, rampEpochs: 2 },
     // Stage 2: PGD-7, step 0.1 (about 2.5 eps / 7, as Madry et al.), random start, at a lower learning rate.
     pgdStage: { epochs: 1, steps: 7, stepSize: 0.1, learningRate: 2e-4 },
     // 2 threads keep this recipe under the one-hour budget: 43 min (72 min on 1 thread).
     threads: 2,
-    budget: 'Madry et al. train a larger CNN (conv32 5x5, conv64 5x5, dense 1024) with PGD-40 for about 100k steps and report 89-93 % PGD robust accuracy at eps 0.3; PGD training from the start and a wider network would close most of the gap.',
+    budget:
+      'Madry et al. train a larger CNN (conv32 5x5, conv64 5x5, dense 1024) with PGD-40 for about 100k steps and report 89-93 % PGD robust accuracy at eps 0.3; PGD training from the start and a wider network would close most of the gap.',
     seed: 1,
   },
   'mnist-cnn-blrelu': {
@@ -89,14 +111,17 @@ const CONFIGS = {
     description:
       'The mnist-cnn architecture with every ReLU replaced by the bounded leaky ReLU of @advx/defenses ' +
       '(BL-ReLU(x, b) = s x for x < 0, x for 0 <= x <= b, b - s (x - b) for x > b; slope s = 0.01, trainable bound b per layer, initial 1), ' +
-      'naturally trained: the model of the patch-attack comparison (ReLU against bounded activations). Loading it needs `import \'@advx/defenses\'` (registers the layer).',
+      "naturally trained: the model of the patch-attack comparison (ReLU against bounded activations). Loading it needs `import '@advx/defenses'` (registers the layer).",
     dataset: 'mnist',
     arch: 'cnn',
     activation: 'blrelu',
     backend: 'wasm',
     epochs: 4,
     batchSize: 128,
-    learningRates: [[0, 1e-3], [3, 3e-4]],
+    learningRates: [
+      [0, 1e-3],
+      [3, 3e-4],
+    ],
     seed: 1,
   },
   'fashion-cnn': {
@@ -109,7 +134,10 @@ const CONFIGS = {
     epochs: 4,
     budget: 'more epochs (10-20) with dropout or a wider network typically add 1-3 points of clean accuracy on Fashion-MNIST (91-93 %).',
     batchSize: 128,
-    learningRates: [[0, 1e-3], [3, 3e-4]],
+    learningRates: [
+      [0, 1e-3],
+      [3, 3e-4],
+    ],
     seed: 1,
   },
   'fashion-cnn-at': {
@@ -122,9 +150,13 @@ const CONFIGS = {
     backend: 'wasm',
     // 5 epochs keep the run under ~40 minutes on a busy 2-core machine.
     epochs: 5,
-    budget: 'PGD training (7-10 steps per batch, about 3x the time of this FGSM-RS run) and more epochs would raise PGD robust accuracy and remove part of the gradient masking that FGSM-based training leaves.',
+    budget:
+      'PGD training (7-10 steps per batch, about 3x the time of this FGSM-RS run) and more epochs would raise PGD robust accuracy and remove part of the gradient masking that FGSM-based training leaves.',
     batchSize: 128,
-    learningRates: [[0, 1e-3], [4, 3e-4]],
+    learningRates: [
+      [0, 1e-3],
+      [4, 3e-4],
+    ],
     adversarial: { epsilon: 0.1, alphaRatio: 1.25, rampEpochs: 2 },
     seed: 1,
   },
@@ -157,7 +189,10 @@ const CONFIGS = {
     epochs: 2,
     trainSubset: 20000,
     batchSize: 128,
-    learningRates: [[0, 1e-3], [1, 5e-4]],
+    learningRates: [
+      [0, 1e-3],
+      [1, 5e-4],
+    ],
     noise: { sigma: 0.25 },
     seed: 1,
   },
@@ -262,7 +297,7 @@ async function accuracy(model, x, y) {
 // ---------- main ----------
 tf.env().set('PROD', true);
 /** XNNPACK threads of the wasm backend (the cpu backend has one). */
-const threads = cfg.backend === 'wasm' ? cfg.threads ?? 1 : 1;
+const threads = cfg.backend === 'wasm' ? (cfg.threads ?? 1) : 1;
 if (cfg.backend === 'wasm') {
   await useWasm({ threads });
 } else {
@@ -301,7 +336,9 @@ if (cfg.adversarial || cfg.distillation) {
     : defensiveDistillation({ ...common, temperature: cfg.distillation.temperature });
   let te = performance.now();
   const log = (who) => (r) => {
-    console.log(`${who}epoch ${r.epoch + 1}/${cfg.epochs} (lr ${learningRateAt(r.epoch)}): loss ${r.loss.toFixed(4)} (${((performance.now() - te) / 1000).toFixed(1)} s)`);
+    console.log(
+      `${who}epoch ${r.epoch + 1}/${cfg.epochs} (lr ${learningRateAt(r.epoch)}): loss ${r.loss.toFixed(4)} (${((performance.now() - te) / 1000).toFixed(1)} s)`,
+    );
     te = performance.now();
   };
   const result = await trainer.fit(model, data, { seed: cfg.seed, onEpoch: log(cfg.distillation ? 'student ' : '') });
@@ -321,7 +358,9 @@ if (cfg.adversarial || cfg.distillation) {
     });
     te = performance.now();
     const log2 = (r) => {
-      console.log(`PGD-${stage.steps} epoch ${r.epoch + 1}/${stage.epochs} (lr ${stage.learningRate}): loss ${r.loss.toFixed(4)} (${((performance.now() - te) / 1000).toFixed(1)} s)`);
+      console.log(
+        `PGD-${stage.steps} epoch ${r.epoch + 1}/${stage.epochs} (lr ${stage.learningRate}): loss ${r.loss.toFixed(4)} (${((performance.now() - te) / 1000).toFixed(1)} s)`,
+      );
       te = performance.now();
     };
     const second = await pgdTrainer.fit(model, data, { seed: cfg.seed + 1, onEpoch: log2 });
@@ -366,7 +405,9 @@ for (let epoch = 0; epoch < (cfg.adversarial || cfg.distillation ? 0 : cfg.epoch
     batches++;
     tf.dispose([xb, yb]);
   }
-  console.log(`epoch ${epoch + 1}/${cfg.epochs} (lr ${optimizer.learningRate}): loss ${(lossSum / batches).toFixed(4)} (${((performance.now() - te) / 1000).toFixed(1)} s)`);
+  console.log(
+    `epoch ${epoch + 1}/${cfg.epochs} (lr ${optimizer.learningRate}): loss ${(lossSum / batches).toFixed(4)} (${((performance.now() - te) / 1000).toFixed(1)} s)`,
+  );
 }
 const trainSeconds = (performance.now() - t0) / 1000;
 
@@ -376,12 +417,18 @@ const shipped = await loadDataset(cfg.dataset, { split: 'test', source: 'shipped
 const cleanAccuracy = await accuracy(model, full.x, full.y);
 const shippedEvalAccuracy = await accuracy(model, shipped.x, shipped.y);
 const fgsmResults = [];
-for (const eps of cfg.arch !== 'cnn' ? [0.1, 0.25] : cfg.dataset === 'mnist' ? [0.1, 0.3] : [0.05, 0.1]) fgsmResults.push(await fgsmCardEntry(tf, model, full.x, full.y, eps));
+for (const eps of cfg.arch !== 'cnn' ? [0.1, 0.25] : cfg.dataset === 'mnist' ? [0.1, 0.3] : [0.05, 0.1])
+  fgsmResults.push(await fgsmCardEntry(tf, model, full.x, full.y, eps));
 // PGD-40 on the full test set (measure-pgd.mjs measures the same entry for a shipped model).
 const pgdResult = await pgdCardEntry(pgd, fromLayersModel(model, { bounds: [0, 1] }), full.x, full.y, cfg.dataset, 'full test set');
-console.log(`PGD-40 eps ${pgdResult.epsilon} robust accuracy: ${(100 * pgdResult.robustAccuracy).toFixed(1)}% (full ${full.x.shape[0]}, ${pgdResult.timeSeconds} s)`);
-console.log(`clean accuracy: ${(100 * cleanAccuracy).toFixed(2)}% (full ${full.x.shape[0]}), ${(100 * shippedEvalAccuracy).toFixed(2)}% (shipped ${shipped.x.shape[0]})`);
-for (const r of fgsmResults) console.log(`FGSM eps ${r.epsilon}: error ${(100 * r.errorRate).toFixed(1)}%, mean confidence on errors ${(100 * r.meanConfidenceOnErrors).toFixed(1)}%`);
+console.log(
+  `PGD-40 eps ${pgdResult.epsilon} robust accuracy: ${(100 * pgdResult.robustAccuracy).toFixed(1)}% (full ${full.x.shape[0]}, ${pgdResult.timeSeconds} s)`,
+);
+console.log(
+  `clean accuracy: ${(100 * cleanAccuracy).toFixed(2)}% (full ${full.x.shape[0]}), ${(100 * shippedEvalAccuracy).toFixed(2)}% (shipped ${shipped.x.shape[0]})`,
+);
+for (const r of fgsmResults)
+  console.log(`FGSM eps ${r.epsilon}: error ${(100 * r.errorRate).toFixed(1)}%, mean confidence on errors ${(100 * r.meanConfidenceOnErrors).toFixed(1)}%`);
 
 // Save model.json + weights.bin.
 mkdirSync(outDir, { recursive: true });
@@ -412,7 +459,10 @@ const card = {
   preprocessing: 'raw pixel bytes / 255 (float32 in [0, 1]), no normalization; loadDataset() gives exactly this',
   output: 'probabilities',
   architecture: {
-    summary: cfg.arch === 'cnn' ? `conv32 3x3 → pool 2 → conv64 3x3 → pool 2 → dense 128 → 10 (softmax)${cfg.activation === 'blrelu' ? ', BL-ReLU activations' : ''}` : [784, ...cfg.hidden, 10].join(' → ') + ' (softmax)',
+    summary:
+      cfg.arch === 'cnn'
+        ? `conv32 3x3 → pool 2 → conv64 3x3 → pool 2 → dense 128 → 10 (softmax)${cfg.activation === 'blrelu' ? ', BL-ReLU activations' : ''}`
+        : [784, ...cfg.hidden, 10].join(' → ') + ' (softmax)',
     layers: layersDesc,
     parameters: params,
   },
@@ -445,7 +495,9 @@ const card = {
         }
       : {}),
     ...(cfg.noise
-      ? { noise: `every training image plus fresh Gaussian noise N(0, ${cfg.noise.sigma}^2) per pixel (Box-Muller on a seeded sfc32 stream), not clipped to [0, 1]` }
+      ? {
+          noise: `every training image plus fresh Gaussian noise N(0, ${cfg.noise.sigma}^2) per pixel (Box-Muller on a seeded sfc32 stream), not clipped to [0, 1]`,
+        }
       : {}),
     ...(cfg.budget ? { largerBudget: cfg.budget } : {}),
     timeSeconds: round(trainSeconds, 1),

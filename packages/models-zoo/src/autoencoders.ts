@@ -208,8 +208,18 @@ export async function readAutoencoderCard(id: ZooAutoencoderId, options: LoadAut
   const dir = zooFolder(id, ZOO_AUTOENCODER_IDS, 'autoencoder', options);
   const card = await readCardJson<AutoencoderCard>(id, dir);
   const parts = card.parts as AutoencoderCard['parts'] | undefined;
-  if (parts === undefined || typeof parts.encoder !== 'string' || typeof parts.decoder !== 'string' || !Array.isArray(card.inputShape) || !Array.isArray(card.bounds)) {
-    throw new AdvxError('INVALID_MODEL', `the model card ${joinPath(dir, 'card.json')} is malformed (expected parts.encoder, parts.decoder, inputShape and bounds). Re-install @advx/models-zoo.`, { id });
+  if (
+    parts === undefined ||
+    typeof parts.encoder !== 'string' ||
+    typeof parts.decoder !== 'string' ||
+    !Array.isArray(card.inputShape) ||
+    !Array.isArray(card.bounds)
+  ) {
+    throw new AdvxError(
+      'INVALID_MODEL',
+      `the model card ${joinPath(dir, 'card.json')} is malformed (expected parts.encoder, parts.decoder, inputShape and bounds). Re-install @advx/models-zoo.`,
+      { id },
+    );
   }
   return card;
 }

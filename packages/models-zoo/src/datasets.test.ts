@@ -34,7 +34,10 @@ function shippedPixel(name: string, sample: number, pixel: number): number {
   return gunzipSync(readFileSync(join(shippedDir, `${name}-t10k-1000-images-idx3-ubyte.gz`)))[16 + sample * 784 + pixel] ?? -1;
 }
 
-async function load(name: 'mnist' | 'fashion-mnist', options: LoadDatasetOptions): Promise<{ d: Dataset; labels: number[]; xs: Float32Array; min: number; max: number }> {
+async function load(
+  name: 'mnist' | 'fashion-mnist',
+  options: LoadDatasetOptions,
+): Promise<{ d: Dataset; labels: number[]; xs: Float32Array; min: number; max: number }> {
   const d = await loadDataset(name, options);
   const labels = Array.from(await d.y.data());
   const xs = (await d.x.data()) as Float32Array;

@@ -212,7 +212,10 @@ async function readShipped(name: DatasetName, baseUrl: string | URL | undefined)
   const manifest = JSON.parse(await readText(joinPath(dataDir, 'manifest.json'))) as { datasets?: Record<string, ShippedEntry> };
   const entry = manifest.datasets?.[name];
   if (entry === undefined) {
-    throw new AdvxError('INVALID_OPTION', `no evaluation set of ${DATASETS[name].title} ships with this build of @advx/models-zoo; install the full data: ${DATASETS[name].install}.`);
+    throw new AdvxError(
+      'INVALID_OPTION',
+      `no evaluation set of ${DATASETS[name].title} ships with this build of @advx/models-zoo; install the full data: ${DATASETS[name].install}.`,
+    );
   }
   const read = async (file: { path: string; sha256: string }) => {
     const path = joinPath(dataDir, file.path);
@@ -276,7 +279,11 @@ export async function readRawSplit(
     }
   }
   if (split !== 'test') {
-    throw new AdvxError('INVALID_OPTION', `only the test split of ${info.title} ships with @advx/models-zoo; for '${split}' install the full data: ${info.install}.`, { name, split });
+    throw new AdvxError(
+      'INVALID_OPTION',
+      `only the test split of ${info.title} ships with @advx/models-zoo; for '${split}' install the full data: ${info.install}.`,
+      { name, split },
+    );
   }
   return (await readShipped(name, options.baseUrl)).raw;
 }
@@ -318,9 +325,7 @@ export async function loadDataset(name: DatasetName, options: LoadDatasetOptions
   const count = options.count ?? raw.count - offset;
   if (offset + count > raw.count || count < 1) {
     const hint =
-      raw.source === 'shipped'
-        ? ` Only ${raw.count} test images ship with @advx/models-zoo; for more install the full data: ${DATASETS[name].install}.`
-        : '';
+      raw.source === 'shipped' ? ` Only ${raw.count} test images ship with @advx/models-zoo; for more install the full data: ${DATASETS[name].install}.` : '';
     throw new AdvxError(
       'INVALID_OPTION',
       `asked for ${DATASETS[name].title} ${split} samples [${offset}, ${offset + count}), but ${raw.count} are available (${raw.source} data).${hint}`,

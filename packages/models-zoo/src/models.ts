@@ -7,7 +7,7 @@
 import type * as tfl from '@tensorflow/tfjs-layers';
 
 import type { DatasetName } from './datasets.js';
-import { AdvxError, fromLayersModel, type Model } from './internal/core.js';
+import { fromLayersModel, type Model } from './internal/core.js';
 import { layersModelFromVerified, readCardJson, readVerified, zooFolder } from './internal/verified-files.js';
 
 /**

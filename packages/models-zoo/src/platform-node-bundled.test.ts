@@ -23,7 +23,10 @@ describe('models-zoo bundled into another file', () => {
   it('reads a model card through the installed package', async () => {
     mkdirSync(dir, { recursive: true });
     const entry = path.join(dir, 'entry.mjs');
-    writeFileSync(entry, "import { readModelCard } from '@advx/models-zoo';\nconst card = await readModelCard('mnist-logreg');\nconsole.log(JSON.stringify({ id: card.id, accuracy: card.metrics.cleanAccuracy }));\n");
+    writeFileSync(
+      entry,
+      "import { readModelCard } from '@advx/models-zoo';\nconst card = await readModelCard('mnist-logreg');\nconsole.log(JSON.stringify({ id: card.id, accuracy: card.metrics.cleanAccuracy }));\n",
+    );
     const outfile = path.join(dir, 'bundle.mjs');
     await build({
       entryPoints: [entry],

@@ -57,7 +57,9 @@ export function packageRoot(): string {
         cachedRoot = dirname(createRequire(import.meta.url).resolve(`${PACKAGE_NAME}/package.json`));
         return cachedRoot;
       } catch {
-        throw new Error(`${PACKAGE_NAME}: cannot find the package folder above ${start}, nor resolve ${PACKAGE_NAME}/package.json from there; install the package next to the code that bundles it.`);
+        throw new Error(
+          `${PACKAGE_NAME}: cannot find the package folder above ${start}, nor resolve ${PACKAGE_NAME}/package.json from there; install the package next to the code that bundles it.`,
+        );
       }
     }
     dir = parent;

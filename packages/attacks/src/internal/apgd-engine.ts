@@ -45,7 +45,6 @@ export interface ApgdLoss {
   readonly tensors: readonly tf.Tensor[];
 }
 
-
 /**
  * The checkpoints `w_j = ⌈p_j·N⌉` of APGD (Croce & Hein 2020, §3.2): `p₀ = 0`, `p₁ = 0.22`,
  * `p_{j+1} = p_j + max(p_j − p_{j−1} − 0.03, 0.06)`. Computed in exact integer hundredths (floating
@@ -290,7 +289,11 @@ export function l1ApgdDirection(grad: tf.Tensor, xk: tf.Tensor, coordinates: Int
     const magnitude = tf.where(blocked, tf.zerosLike(g), tf.abs(g));
     const sorted = tf.topk(magnitude, d, true).values;
     // Column k − 1 of each row, selected by comparison (wasm's float32 oneHot writes integer bits).
-    const last = tf.tensor2d(Int32Array.from(coordinates, (k) => k - 1), [m, 1], 'int32');
+    const last = tf.tensor2d(
+      Int32Array.from(coordinates, (k) => k - 1),
+      [m, 1],
+      'int32',
+    );
     const at = tf.cast(tf.equal(tf.reshape(tf.range(0, d, 1, 'int32'), [1, d]), last), 'float32');
     const threshold = tf.sum(tf.mul(sorted, at), 1, true);
     const chosen = tf.cast(tf.logicalAnd(tf.greaterEqual(magnitude, threshold), tf.greater(magnitude, 0)), 'float32');
@@ -563,7 +566,13 @@ async function beginRun(settings: ApgdRunSettings, x: tf.Tensor, start: tf.Tenso
  *
  * @internal
  */
-export async function apgdRun(settings: ApgdRunSettings, x: tf.Tensor, start: tf.Tensor, rows: Int32Array, lossFor: (rows: Int32Array) => ApgdLoss): Promise<ApgdOutcome> {
+export async function apgdRun(
+  settings: ApgdRunSettings,
+  x: tf.Tensor,
+  start: tf.Tensor,
+  rows: Int32Array,
+  lossFor: (rows: Int32Array) => ApgdLoss,
+): Promise<ApgdOutcome> {
   if (settings.ctx.norm.name === 'l1') return apgdRunL1(settings, x, start, rows, lossFor);
   const { config } = settings;
   const { norm, epsilon } = settings.ctx;
@@ -619,7 +628,12 @@ export async function apgdRun(settings: ApgdRunSettings, x: tf.Tensor, start: tf
       xk = xNext;
       gk = gradNext ?? tf.zerosLike(xNext);
       const cut = earlyStop && k + 1 < steps ? run.prune(found, fAdv, rule, xAdv, [xk, xPrev, gk, xMax, gMax, xAdv]) : undefined;
-      if (cut) ({ tensors: [xk, xPrev, gk, xMax, gMax, xAdv], found, fAdv } = cut);
+      if (cut)
+        ({
+          tensors: [xk, xPrev, gk, xMax, gMax, xAdv],
+          found,
+          fAdv,
+        } = cut);
     }
   } catch (err) {
     run.abandon([xMax, xAdv]);
@@ -661,7 +675,13 @@ function updateRows(flags: Uint8Array, a: tf.Tensor, b: tf.Tensor): tf.Tensor {
  * ({@link projectL1Box}); η and the sparsity of `s` follow {@link ApgdL1StepSize}. Best-point and
  * adversarial bookkeeping, and the rows that leave, as in {@link apgdRun}.
  */
-async function apgdRunL1(settings: ApgdRunSettings, x: tf.Tensor, start: tf.Tensor, rows: Int32Array, lossFor: (rows: Int32Array) => ApgdLoss): Promise<ApgdOutcome> {
+async function apgdRunL1(
+  settings: ApgdRunSettings,
+  x: tf.Tensor,
+  start: tf.Tensor,
+  rows: Int32Array,
+  lossFor: (rows: Int32Array) => ApgdLoss,
+): Promise<ApgdOutcome> {
   const { config } = settings;
   const { epsilon } = settings.ctx;
   const [lo, hi] = settings.ctx.bounds;
@@ -708,7 +728,12 @@ async function apgdRunL1(settings: ApgdRunSettings, x: tf.Tensor, start: tf.Tens
         gk = updateRows(reset, gMax, gk);
       }
       const cut = earlyStop && k + 1 < steps ? run.prune(found, fAdv, rule, xAdv, [xk, gk, xMax, gMax, xAdv]) : undefined;
-      if (cut) ({ tensors: [xk, gk, xMax, gMax, xAdv], found, fAdv } = cut);
+      if (cut)
+        ({
+          tensors: [xk, gk, xMax, gMax, xAdv],
+          found,
+          fAdv,
+        } = cut);
     }
   } catch (err) {
     run.abandon([xMax, xAdv]);
@@ -784,7 +809,13 @@ export async function apgdSearch(
     const group = Math.floor(run / config.restarts);
     let outcome: ApgdOutcome;
     try {
-      outcome = await apgdRun({ model: (sub) => ctx.whiteBox(sub), ctx, config, checkpoint: (k) => ctx.checkpoint(run * config.steps + k, total) }, xs, start, rows, (sub) => makeLoss(group, sub));
+      outcome = await apgdRun(
+        { model: (sub) => ctx.whiteBox(sub), ctx, config, checkpoint: (k) => ctx.checkpoint(run * config.steps + k, total) },
+        xs,
+        start,
+        rows,
+        (sub) => makeLoss(group, sub),
+      );
     } catch (err) {
       tf.dispose([out, xs, start]);
       throw err;
@@ -821,10 +852,14 @@ export const APGD_OPTIONS = {
   steps: option.integer(100, 'iterations N_iter per run', { min: 1 }),
   restarts: option.integer(1, 'runs per sample; a run after the first only attacks samples not yet adversarial, from a random point', { min: 1 }),
   randomStart: option.boolean(true, "start the first run from a random point on the epsilon sphere too (as the authors' code); false starts it at x"),
-  rho: option.number(0.75, "ρ of the step-size rule: η is halved when fewer than ρ of the steps since the last checkpoint increased the loss (not used by 'l1')", {
-    min: 0,
-    max: 1,
-  }),
+  rho: option.number(
+    0.75,
+    "ρ of the step-size rule: η is halved when fewer than ρ of the steps since the last checkpoint increased the loss (not used by 'l1')",
+    {
+      min: 0,
+      max: 1,
+    },
+  ),
   alpha: option.number(0.75, "momentum weight α of the new gradient step (1: no momentum; not used by 'l1', which has no momentum)", {
     min: 0,
     max: 1,

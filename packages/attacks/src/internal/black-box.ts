@@ -201,10 +201,11 @@ export async function runSearches(
     await ctx.checkpoint(Math.min(ROUNDS - 1, Math.floor(progress() * ROUNDS)), ROUNDS);
     const rows: number[] = [];
     const inputs: Float32Array[] = [];
-    for (const [row, request] of pending) for (const input of request) {
-      rows.push(row);
-      inputs.push(input);
-    }
+    for (const [row, request] of pending)
+      for (const input of request) {
+        rows.push(row);
+        inputs.push(input);
+      }
     const outputs: Float32Array[] = [];
     for (let start = 0; start < inputs.length; start += MAX_ROWS_PER_CALL) {
       const end = Math.min(inputs.length, start + MAX_ROWS_PER_CALL);
@@ -240,7 +241,11 @@ export async function searchEachSample(
   const b = await readBatch(ctx);
   const used = new Float64Array(b.n);
   const searches = new Map<number, SampleSearch>();
-  for (const i of b.todo) searches.set(i, make(i, b, (q) => (used[i] = q)));
+  for (const i of b.todo)
+    searches.set(
+      i,
+      make(i, b, (q) => (used[i] = q)),
+    );
   const total = Math.max(1, b.todo.length * maxQueries);
   const results = await runSearches(ctx, searches, () => used.reduce((a, q) => a + q, 0) / total);
   const out = Float32Array.from(b.x);

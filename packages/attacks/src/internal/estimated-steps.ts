@@ -146,7 +146,13 @@ export function estimatedGradientSteps(ctx: AttackContext<unknown>, config: Esti
     return search(rowOf(b.x, b.size, i), ctx.rng.streams[i] as Rng, (p) => reachedGoal(p, cls, b.targeted), objective, used);
   });
 
-  function* search(x: Float32Array, rng: Rng, adversarial: (p: Float32Array) => boolean, objective: (p: Float32Array) => number, used: (q: number) => void): SampleSearch {
+  function* search(
+    x: Float32Array,
+    rng: Rng,
+    adversarial: (p: Float32Array) => boolean,
+    objective: (p: Float32Array) => number,
+    used: (q: number) => void,
+  ): SampleSearch {
     let current: Float32Array = Float32Array.from(x);
     let spent = 0;
     for (let t = 0; t < config.steps && spent + perStep <= config.maxQueries; t++) {

@@ -20,24 +20,13 @@ const prod = (xs: readonly number[]): number => xs.reduce((a, b) => a * b, 1);
  * Whether the advx `BatchMatMul` handles these operands: one `b` matrix (all batch dimensions 1),
  * and a case the stock kernel does not already send to XNNPACK (a transpose, or a batch of `a`).
  */
-export function batchMatMulClaimed(
-  aShape: readonly number[],
-  bShape: readonly number[],
-  transposeA: boolean,
-  transposeB: boolean,
-): boolean {
+export function batchMatMulClaimed(aShape: readonly number[], bShape: readonly number[], transposeA: boolean, transposeB: boolean): boolean {
   if (aShape.length < 2 || bShape.length < 2) return false;
   if (prod(bShape.slice(0, -2)) !== 1) return false;
   return transposeA || transposeB || prod(aShape.slice(0, -2)) !== 1;
 }
 
-export function batchMatMulFast(
-  a: TensorInfo,
-  b: TensorInfo,
-  attrs: NamedAttrMap,
-  backend: WasmKernelBackend,
-  stock: KernelConfig | null,
-): TensorInfo | null {
+export function batchMatMulFast(a: TensorInfo, b: TensorInfo, attrs: NamedAttrMap, backend: WasmKernelBackend, stock: KernelConfig | null): TensorInfo | null {
   if (stock === null || a.dtype !== 'float32' || b.dtype !== 'float32') return null;
   const transposeA = attrs.transposeA === true;
   const transposeB = attrs.transposeB === true;

@@ -45,12 +45,7 @@ function isClaimedPad(pad: unknown): boolean {
  * 'valid', a non-negative number or explicit non-negative NHWC pairs, float32. Returns null when
  * not claimed.
  */
-export function conv2dClaim(
-  attrs: NamedAttrMap,
-  xShape: readonly number[],
-  filterShape: readonly number[],
-  depthwise: boolean,
-): ConvClaim | null {
+export function conv2dClaim(attrs: NamedAttrMap, xShape: readonly number[], filterShape: readonly number[], depthwise: boolean): ConvClaim | null {
   const dataFormat = attrs.dataFormat ?? 'NHWC';
   if (dataFormat !== 'NHWC' && dataFormat !== 'channelsLast') return null;
   if (xShape.length !== 4 || filterShape.length !== 4) return null;

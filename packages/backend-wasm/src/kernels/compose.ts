@@ -45,12 +45,7 @@ export class Scope {
 }
 
 /** Runs the kernel `name` registered for `wasm` on already-resolved tensor infos. */
-export function runWasmKernel(
-  name: string,
-  inputs: NamedTensorInfoMap,
-  backend: WasmKernelBackend,
-  attrs: NamedAttrMap = {},
-): TensorInfo {
+export function runWasmKernel(name: string, inputs: NamedTensorInfoMap, backend: WasmKernelBackend, attrs: NamedAttrMap = {}): TensorInfo {
   const kernel = getKernel(name, 'wasm');
   if (kernel === undefined) throw new Error(`@advx/backend-wasm: the wasm backend has no '${name}' kernel`);
   const out = kernel.kernelFunc({ inputs, backend: backend as unknown as object, attrs });
@@ -96,10 +91,14 @@ export function cropNegativePads(
   const cropRight = Math.max(0, -pads.right);
   let out = x;
   if (cropTop + cropBottom + cropLeft + cropRight > 0) {
-    out = s.run('Slice', { x }, {
-      begin: [0, cropTop, cropLeft, 0],
-      size: [n, h - cropTop - cropBottom, w - cropLeft - cropRight, c],
-    });
+    out = s.run(
+      'Slice',
+      { x },
+      {
+        begin: [0, cropTop, cropLeft, 0],
+        size: [n, h - cropTop - cropBottom, w - cropLeft - cropRight, c],
+      },
+    );
   }
   return {
     x: out,
@@ -118,16 +117,20 @@ export function zeroInsert(s: Scope, x: TensorInfo, sh: number, sw: number): Ten
   if (sh === 1 && sw === 1) return x;
   const [n = 0, h = 0, w = 0, c = 0] = x.shape;
   const r = s.run('Reshape', { x }, { shape: [n, h, 1, w, 1, c] });
-  const p = s.run('PadV2', { x: r }, {
-    paddings: [
-      [0, 0],
-      [0, 0],
-      [0, sh - 1],
-      [0, 0],
-      [0, sw - 1],
-      [0, 0],
-    ],
-    constantValue: 0,
-  });
+  const p = s.run(
+    'PadV2',
+    { x: r },
+    {
+      paddings: [
+        [0, 0],
+        [0, 0],
+        [0, sh - 1],
+        [0, 0],
+        [0, sw - 1],
+        [0, 0],
+      ],
+      constantValue: 0,
+    },
+  );
   return s.run('Reshape', { x: p }, { shape: [n, h * sh, w * sw, c] });
 }

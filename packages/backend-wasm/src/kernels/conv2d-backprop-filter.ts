@@ -15,12 +15,7 @@ import type { NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
 import { cropNegativePads, explicitPad, withScope, type WasmKernelBackend } from './compose.js';
 import { conv2dClaim } from './claims.js';
 
-export function conv2DBackpropFilterFast(
-  x: TensorInfo,
-  dy: TensorInfo,
-  attrs: NamedAttrMap,
-  backend: WasmKernelBackend,
-): TensorInfo | null {
+export function conv2DBackpropFilterFast(x: TensorInfo, dy: TensorInfo, attrs: NamedAttrMap, backend: WasmKernelBackend): TensorInfo | null {
   if (x.dtype !== 'float32' || dy.dtype !== 'float32') return null;
   const filterShape = attrs.filterShape as [number, number, number, number];
   const claim = conv2dClaim(attrs, x.shape, filterShape, false);
@@ -37,17 +32,13 @@ export function conv2DBackpropFilterFast(
     const bottom = fh - 1 + (outHeight - 1) * sh + 1 - inHeight - top;
     const right = fw - 1 + (outWidth - 1) * sw + 1 - inWidth - left;
     const p = cropNegativePads(s, xT, { top, bottom, left, right });
-    const dwT = s.run(
-      'Conv2D',
-      { x: p.x, filter: dyT },
-      {
-        strides: [1, 1],
-        pad: explicitPad(p.top, p.bottom, p.left, p.right),
-        dataFormat: 'NHWC',
-        dilations: [sh, sw],
-        dimRoundingMode: undefined,
-      } as unknown as NamedAttrMap,
-    );
+    const dwT = s.run('Conv2D', { x: p.x, filter: dyT }, {
+      strides: [1, 1],
+      pad: explicitPad(p.top, p.bottom, p.left, p.right),
+      dataFormat: 'NHWC',
+      dilations: [sh, sw],
+      dimRoundingMode: undefined,
+    } as unknown as NamedAttrMap);
     return s.run('Transpose', { x: dwT }, { perm: [1, 2, 0, 3] });
   });
 }

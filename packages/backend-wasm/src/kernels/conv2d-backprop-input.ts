@@ -82,13 +82,23 @@ function byPhases(
   s: Scope,
   dy: TensorInfo,
   filter: TensorInfo,
-  info: { fh: number; fw: number; sh: number; sw: number; padTop: number; padLeft: number; inHeight: number; inWidth: number; outHeight: number; outWidth: number },
+  info: {
+    fh: number;
+    fw: number;
+    sh: number;
+    sw: number;
+    padTop: number;
+    padLeft: number;
+    inHeight: number;
+    inWidth: number;
+    outHeight: number;
+    outWidth: number;
+  },
   backend: WasmHeapBackend,
 ): TensorInfo {
   const { fh, fw, sh, sw, inHeight, inWidth } = info;
   const [n = 0] = dy.shape;
   const cin = filter.shape[2]!;
-  const cout = filter.shape[3]!;
   const phases: { py: number; px: number; out: TensorInfo }[] = [];
   for (let py = 0; py < sh; py++) {
     const ay = phaseAxis(py, fh, sh, info.padTop, info.outHeight, inHeight);
@@ -125,12 +135,7 @@ function byPhases(
   return dx;
 }
 
-export function conv2DBackpropInputFast(
-  dy: TensorInfo,
-  filter: TensorInfo,
-  attrs: NamedAttrMap,
-  backend: WasmKernelBackend,
-): TensorInfo | null {
+export function conv2DBackpropInputFast(dy: TensorInfo, filter: TensorInfo, attrs: NamedAttrMap, backend: WasmKernelBackend): TensorInfo | null {
   if (dy.dtype !== 'float32' || filter.dtype !== 'float32') return null;
   const inputShape = attrs.inputShape as [number, number, number, number];
   const claim = conv2dClaim(attrs, inputShape, filter.shape, false);
@@ -156,16 +161,12 @@ export function conv2DBackpropInputFast(
     const swapped = isHeapBackend(backend)
       ? flippedSwapped(s, filter, backend, { tap0y: 0, sy: 1, taps: fh, tap0x: 0, sx: 1, tapsX: fw })
       : s.run('Transpose', { x: s.run('Reverse', { x: filter }, { dims: [0, 1] }) }, { perm: [0, 1, 3, 2] });
-    return s.run(
-      'Conv2D',
-      { x: p.x, filter: swapped },
-      {
-        strides: [1, 1],
-        pad: explicitPad(p.top, p.bottom, p.left, p.right),
-        dataFormat: 'NHWC',
-        dilations: [1, 1],
-        dimRoundingMode: undefined,
-      } as unknown as NamedAttrMap,
-    );
+    return s.run('Conv2D', { x: p.x, filter: swapped }, {
+      strides: [1, 1],
+      pad: explicitPad(p.top, p.bottom, p.left, p.right),
+      dataFormat: 'NHWC',
+      dilations: [1, 1],
+      dimRoundingMode: undefined,
+    } as unknown as NamedAttrMap);
   });
 }

@@ -11,12 +11,7 @@ import type { NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
 import { cropNegativePads, explicitPad, withScope, zeroInsert, type WasmKernelBackend } from './compose.js';
 import { conv2dClaim } from './claims.js';
 
-export function depthwiseBackpropInputFast(
-  dy: TensorInfo,
-  filter: TensorInfo,
-  attrs: NamedAttrMap,
-  backend: WasmKernelBackend,
-): TensorInfo | null {
+export function depthwiseBackpropInputFast(dy: TensorInfo, filter: TensorInfo, attrs: NamedAttrMap, backend: WasmKernelBackend): TensorInfo | null {
   if (dy.dtype !== 'float32' || filter.dtype !== 'float32') return null;
   const inputShape = attrs.inputShape as [number, number, number, number];
   const claim = conv2dClaim(attrs, inputShape, filter.shape, true);
@@ -36,16 +31,12 @@ export function depthwiseBackpropInputFast(
     const p = cropNegativePads(s, dyUp, { top, bottom, left, right });
     const reversed = s.run('Reverse', { x: filter }, { dims: [0, 1] });
     const flat = s.run('Reshape', { x: reversed }, { shape: [kh, kw, inChannels * mult, 1] });
-    const conv = s.run(
-      'DepthwiseConv2dNative',
-      { x: p.x, filter: flat },
-      {
-        strides: [1, 1],
-        pad: explicitPad(p.top, p.bottom, p.left, p.right),
-        dilations: [dh, dw],
-        dimRoundingMode: undefined,
-      } as unknown as NamedAttrMap,
-    );
+    const conv = s.run('DepthwiseConv2dNative', { x: p.x, filter: flat }, {
+      strides: [1, 1],
+      pad: explicitPad(p.top, p.bottom, p.left, p.right),
+      dilations: [dh, dw],
+      dimRoundingMode: undefined,
+    } as unknown as NamedAttrMap);
     if (mult === 1) return conv;
     const split = s.run('Reshape', { x: conv }, { shape: [batchSize, inHeight, inWidth, inChannels, mult] });
     return s.run('Sum', { x: split }, { axis: [4], keepDims: false });

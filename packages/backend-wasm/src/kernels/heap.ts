@@ -65,12 +65,7 @@ export function unaryFloat32(x: TensorInfo, backend: WasmKernelBackend): UnaryHe
  * `backend_util.assertAndGetBroadcastShape`), written into a new float32 wasm tensor; null when an
  * input is not float32 or the backend does not expose its heap.
  */
-export function binaryFloat32(
-  a: TensorInfo,
-  b: TensorInfo,
-  backend: WasmKernelBackend,
-  op: (x: number, y: number) => number,
-): TensorInfo | null {
+export function binaryFloat32(a: TensorInfo, b: TensorInfo, backend: WasmKernelBackend, op: (x: number, y: number) => number): TensorInfo | null {
   if (a.dtype !== 'float32' || b.dtype !== 'float32' || !isHeapBackend(backend)) return null;
   const shape = backend_util.assertAndGetBroadcastShape([...a.shape], [...b.shape]);
   const out = backend.makeOutput(shape, 'float32');

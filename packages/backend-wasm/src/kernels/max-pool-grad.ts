@@ -63,12 +63,7 @@ export function maxPoolGradClaim(
   return info;
 }
 
-export function maxPoolGradFast(
-  dy: TensorInfo,
-  input: TensorInfo,
-  attrs: NamedAttrMap,
-  backend: WasmKernelBackend,
-): TensorInfo | null {
+export function maxPoolGradFast(dy: TensorInfo, input: TensorInfo, attrs: NamedAttrMap, backend: WasmKernelBackend): TensorInfo | null {
   if (!isHeapBackend(backend)) return null;
   const info = maxPoolGradClaim(dy, input, attrs);
   if (info === null) return null;

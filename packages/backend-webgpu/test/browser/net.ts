@@ -16,12 +16,17 @@ export function makeNet(seed: number): { model: Model; x: tf.Tensor4D; labels: t
   const normals = (k: number, s: number) => Array.from({ length: k }, () => rng.normal() * s);
   const filter = tf.tensor4d(normals(3 * 3 * 4, 0.5), [3, 3, 1, 4]);
   const dense = tf.tensor2d(normals(12 * 12 * 4 * 10, 0.05), [12 * 12 * 4, 10]);
-  const x = tf.tensor4d(Array.from({ length: BATCH * 14 * 14 }, () => rng.uniform()), [BATCH, 14, 14, 1]);
-  const labels = tf.tensor1d([0, 1, 2, 3], 'int32');
-  const model = fromFunction(
-    (v) => tf.matMul(tf.reshape(tf.relu(tf.conv2d(v as tf.Tensor4D, filter, 1, 'valid')), [-1, 12 * 12 * 4]), dense) as tf.Tensor2D,
-    { inputShape: [14, 14, 1], numClasses: 10, bounds: [0, 1], output: 'logits' },
+  const x = tf.tensor4d(
+    Array.from({ length: BATCH * 14 * 14 }, () => rng.uniform()),
+    [BATCH, 14, 14, 1],
   );
+  const labels = tf.tensor1d([0, 1, 2, 3], 'int32');
+  const model = fromFunction((v) => tf.matMul(tf.reshape(tf.relu(tf.conv2d(v as tf.Tensor4D, filter, 1, 'valid')), [-1, 12 * 12 * 4]), dense) as tf.Tensor2D, {
+    inputShape: [14, 14, 1],
+    numClasses: 10,
+    bounds: [0, 1],
+    output: 'logits',
+  });
   return { model, x, labels, dispose: () => tf.dispose([filter, dense, x, labels]) };
 }
 

@@ -30,7 +30,7 @@ afterEach(() => {
 });
 
 describe('fromFunction', () => {
-  it("wraps a logits function: values and input gradient by hand, no warning", async () => {
+  it('wraps a logits function: values and input gradient by hand, no warning', async () => {
     const seen: string[] = [];
     setWarningHandler((w) => seen.push(w.code));
     const model = fromFunction(linear, { inputShape: [2], numClasses: 3, bounds: [-1, 1], output: 'logits' });
@@ -73,7 +73,10 @@ describe('fromFunction', () => {
   it('clips probabilities at 1e-12 before the log', async () => {
     setWarningHandler(() => undefined);
     const model = fromFunction((x) => tf.concat([tf.zerosLike(x), tf.onesLike(x)], 1) as tf.Tensor2D, {
-      inputShape: [1], numClasses: 2, bounds: [0, 1], output: 'probabilities',
+      inputShape: [1],
+      numClasses: 2,
+      bounds: [0, 1],
+      output: 'probabilities',
     });
     const before = tf.memory().numTensors;
     const x = tf.tensor2d([[0.5]]);
@@ -94,7 +97,11 @@ describe('fromFunction', () => {
 
   it('applies normalization before fn', async () => {
     const model = fromFunction(linear, {
-      inputShape: [2], numClasses: 3, bounds: [0, 1], output: 'logits', normalize: { mean: [1, -1], std: [0.5, 2] },
+      inputShape: [2],
+      numClasses: 3,
+      bounds: [0, 1],
+      output: 'logits',
+      normalize: { mean: [1, -1], std: [0.5, 2] },
     });
     const before = tf.memory().numTensors;
     const x = tf.tensor2d([[1.5, 0]]);

@@ -66,10 +66,7 @@ export function fromFunction(fn: (x: tf.Tensor) => tf.Tensor2D, options: FromFun
     );
   }
   if (options === null || typeof options !== 'object') {
-    throw new AdvxError(
-      'INVALID_OPTION',
-      'fromFunction: options { inputShape, numClasses, bounds, output } are required.',
-    );
+    throw new AdvxError('INVALID_OPTION', 'fromFunction: options { inputShape, numClasses, bounds, output } are required.');
   }
   const output = validateOutput(options.output, 'fromFunction');
   return makeModel({

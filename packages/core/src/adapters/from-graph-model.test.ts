@@ -117,7 +117,10 @@ describe('fromGraphModel (a real GraphModel loaded from memory)', () => {
 
   it('applies normalization before the graph', async () => {
     const model = fromGraphModel(graph, {
-      bounds: [-10, 10], output: 'logits', outputNode: 'logits', numClasses: 2,
+      bounds: [-10, 10],
+      output: 'logits',
+      outputNode: 'logits',
+      numClasses: 2,
       normalize: { mean: [0.5, 1, -1], std: [2, 4, 0.5] },
     });
     const before = tf.memory().numTensors;
@@ -137,14 +140,10 @@ describe('fromGraphModel (a real GraphModel loaded from memory)', () => {
     const noClasses = errorOf(() => fromGraphModel(graph, { bounds: [0, 1], output: 'logits', outputNode: 'logits' }));
     expect(noClasses.code).toBe('INVALID_OPTION');
     expect(noClasses.message).toMatch(/numClasses/);
-    const badShape = errorOf(() =>
-      fromGraphModel(graph, { bounds: [0, 1], output: 'logits', outputNode: 'logits', numClasses: 2, inputShape: [4] }),
-    );
+    const badShape = errorOf(() => fromGraphModel(graph, { bounds: [0, 1], output: 'logits', outputNode: 'logits', numClasses: 2, inputShape: [4] }));
     expect(badShape.code).toBe('INVALID_OPTION');
     expect(badShape.message).toMatch(/inputShape/);
-    expect(errorOf(() => fromGraphModel({} as tfc.GraphModel, { bounds: [0, 1], output: 'logits' })).code).toBe(
-      'INVALID_MODEL',
-    );
+    expect(errorOf(() => fromGraphModel({} as tfc.GraphModel, { bounds: [0, 1], output: 'logits' })).code).toBe('INVALID_MODEL');
     expect(tf.memory().numTensors).toBe(before);
   });
 

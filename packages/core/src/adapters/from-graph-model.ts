@@ -3,15 +3,7 @@ import type * as tf from '@tensorflow/tfjs-core';
 import { AdvxError } from '../errors.js';
 import type { Bounds, Model } from '../model.js';
 import type { GraphModelLike, GraphTensorInfoLike } from './model-like.js';
-import {
-  formatShape,
-  makeModel,
-  validateInputShape,
-  validateNumClasses,
-  validateOutput,
-  type ModelOutput,
-  type NormalizeOptions,
-} from './make-model.js';
+import { formatShape, makeModel, validateInputShape, validateNumClasses, validateOutput, type ModelOutput, type NormalizeOptions } from './make-model.js';
 
 /**
  * Options of {@link fromGraphModel}.
@@ -64,10 +56,7 @@ function resolveInputShape(info: TensorInfo, given: readonly number[] | undefine
   const declared = info.shape?.slice(1);
   if (given !== undefined) {
     const shape = validateInputShape(given, WHERE);
-    if (
-      declared !== undefined &&
-      (declared.length !== shape.length || declared.some((d, i) => isKnown(d) && d !== shape[i]))
-    ) {
+    if (declared !== undefined && (declared.length !== shape.length || declared.some((d, i) => isKnown(d) && d !== shape[i]))) {
       throw new AdvxError(
         'INVALID_OPTION',
         `${WHERE}: inputShape ${formatShape(shape)} does not match the graph input '${info.name}' of shape ` +
@@ -160,10 +149,7 @@ export function fromGraphModel(model: GraphModelLike, options: FromGraphModelOpt
     );
   }
   if (options === null || typeof options !== 'object') {
-    throw new AdvxError(
-      'INVALID_OPTION',
-      `${WHERE}: options { bounds, output } are required, e.g. { bounds: [0, 1], output: 'logits' }.`,
-    );
+    throw new AdvxError('INVALID_OPTION', `${WHERE}: options { bounds, output } are required, e.g. { bounds: [0, 1], output: 'logits' }.`);
   }
   if (options.output === undefined) {
     throw new AdvxError(
@@ -201,17 +187,13 @@ export function fromGraphModel(model: GraphModelLike, options: FromGraphModelOpt
   }
 
   const inputShape = resolveInputShape(inputs[0] as TensorInfo, options.inputShape);
-  const outputInfo =
-    outputNode === undefined ? outputs[0] : outputs.find((o) => stripPort(o.name) === stripPort(outputNode));
+  const outputInfo = outputNode === undefined ? outputs[0] : outputs.find((o) => stripPort(o.name) === stripPort(outputNode));
   const numClasses = resolveNumClasses(outputInfo, options.numClasses, outputNode ?? outputInfo?.name ?? 'output');
 
   const forward = (x: tf.Tensor): tf.Tensor => {
     const result = outputNode === undefined ? model.execute(x) : model.execute(x, outputNode);
     if (Array.isArray(result)) {
-      throw new AdvxError(
-        'INVALID_MODEL',
-        `${WHERE}: the graph returned ${result.length} tensors; pass outputNode to select the class scores.`,
-      );
+      throw new AdvxError('INVALID_MODEL', `${WHERE}: the graph returned ${result.length} tensors; pass outputNode to select the class scores.`);
     }
     return result;
   };
@@ -223,8 +205,7 @@ export function fromGraphModel(model: GraphModelLike, options: FromGraphModelOpt
     bounds: options.bounds,
     normalize: options.normalize,
     output,
-    probabilityHint:
-      "To attack true logits, pass outputNode: the name of the node that feeds the graph's final Softmax op, and output: 'logits'.",
+    probabilityHint: "To attack true logits, pass outputNode: the name of the node that feeds the graph's final Softmax op, and output: 'logits'.",
     forward,
   });
 }

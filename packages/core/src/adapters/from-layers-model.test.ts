@@ -234,15 +234,9 @@ describe('fromLayersModel: normalization', () => {
     expect(await logits.array()).toEqual([[0.5, 0.25]]);
     tf.dispose([x, logits]);
 
-    expect(errorOf(() => fromLayersModel(net, { bounds: [0, 1], normalize: { mean: [1, 2], std: 1 } })).code).toBe(
-      'INVALID_OPTION',
-    );
-    expect(errorOf(() => fromLayersModel(net, { bounds: [0, 1], normalize: { mean: 0, std: [1, 0, 1] } })).code).toBe(
-      'INVALID_OPTION',
-    );
-    expect(errorOf(() => fromLayersModel(net, { bounds: [0, 1], normalize: { mean: NaN, std: 1 } })).code).toBe(
-      'INVALID_OPTION',
-    );
+    expect(errorOf(() => fromLayersModel(net, { bounds: [0, 1], normalize: { mean: [1, 2], std: 1 } })).code).toBe('INVALID_OPTION');
+    expect(errorOf(() => fromLayersModel(net, { bounds: [0, 1], normalize: { mean: 0, std: [1, 0, 1] } })).code).toBe('INVALID_OPTION');
+    expect(errorOf(() => fromLayersModel(net, { bounds: [0, 1], normalize: { mean: NaN, std: 1 } })).code).toBe('INVALID_OPTION');
     expect(tf.memory().numTensors).toBe(before);
     net.dispose();
   });
@@ -311,12 +305,8 @@ describe('fromLayersModel: output kinds and validation', () => {
     const net = tfl.sequential({ layers: [dense('linear', [3])] });
     expect(errorOf(() => fromLayersModel(net, { bounds: [1, 0] })).code).toBe('INVALID_OPTION');
     expect(errorOf(() => fromLayersModel(net, { bounds: [0, Infinity] })).code).toBe('INVALID_OPTION');
-    expect(
-      errorOf(() => fromLayersModel(net, { bounds: [0, 1], output: 'softmax' as unknown as 'logits' })).code,
-    ).toBe('INVALID_OPTION');
-    expect(errorOf(() => fromLayersModel({} as unknown as tfl.LayersModel, { bounds: [0, 1] })).code).toBe(
-      'INVALID_MODEL',
-    );
+    expect(errorOf(() => fromLayersModel(net, { bounds: [0, 1], output: 'softmax' as unknown as 'logits' })).code).toBe('INVALID_OPTION');
+    expect(errorOf(() => fromLayersModel({} as unknown as tfl.LayersModel, { bounds: [0, 1] })).code).toBe('INVALID_MODEL');
     twoInputs.dispose();
     net.dispose();
   });

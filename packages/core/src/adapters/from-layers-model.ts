@@ -35,13 +35,7 @@ const WHERE = 'fromLayersModel';
 
 function isLayersModelLike(model: unknown): model is LayersModelLike {
   const m = model as Partial<Record<'inputs' | 'outputs' | 'execute', unknown>> | null | undefined;
-  return (
-    m !== null &&
-    typeof m === 'object' &&
-    Array.isArray(m.inputs) &&
-    Array.isArray(m.outputs) &&
-    typeof m.execute === 'function'
-  );
+  return m !== null && typeof m === 'object' && Array.isArray(m.inputs) && Array.isArray(m.outputs) && typeof m.execute === 'function';
 }
 
 function activationOf(layer: Layer): unknown {
@@ -58,13 +52,8 @@ function runUpTo(model: LayersModelLike, st: SymbolicTensor): (x: tf.Tensor) => 
 }
 
 /** Logits of a Dense layer with a softmax activation: `h · kernel + bias`, with the live weights. */
-function denseLogits(
-  model: LayersModelLike,
-  layer: Layer,
-  layerInput: SymbolicTensor | undefined,
-): (x: tf.Tensor) => tf.Tensor {
-  const find = (suffix: string) =>
-    layer.weights.find((w) => w.originalName === suffix || w.originalName.endsWith(`/${suffix}`));
+function denseLogits(model: LayersModelLike, layer: Layer, layerInput: SymbolicTensor | undefined): (x: tf.Tensor) => tf.Tensor {
+  const find = (suffix: string) => layer.weights.find((w) => w.originalName === suffix || w.originalName.endsWith(`/${suffix}`));
   const kernel = find('kernel');
   if (kernel === undefined || layerInput === undefined || layerInput.shape.length !== 2) {
     throw new AdvxError(

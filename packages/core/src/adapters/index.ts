@@ -9,10 +9,4 @@ export { fromGraphModel, type FromGraphModelOptions } from './from-graph-model.j
 export { fromFunction, type FromFunctionOptions } from './from-function.js';
 export { toQueryModel, type ToQueryModelOptions, type BudgetedQueryModel } from './to-query-model.js';
 export type { NormalizeOptions, ModelOutput } from './make-model.js';
-export type {
-  GraphModelLike,
-  GraphTensorInfoLike,
-  LayerLike,
-  LayersModelLike,
-  SymbolicTensorLike,
-} from './model-like.js';
+export type { GraphModelLike, GraphTensorInfoLike, LayerLike, LayersModelLike, SymbolicTensorLike } from './model-like.js';

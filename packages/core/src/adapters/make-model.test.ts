@@ -18,9 +18,23 @@ describe('make-model helpers', () => {
   it('applies (x - mean) / std over the last (channel) axis of an image batch', async () => {
     const before = tf.memory().numTensors;
     // [1, 1, 2, 2]: two pixels with two channels
-    const x = tf.tensor4d([[[[1, 10], [3, 30]]]]);
+    const x = tf.tensor4d([
+      [
+        [
+          [1, 10],
+          [3, 30],
+        ],
+      ],
+    ]);
     const z = tf.tidy(() => applyNormalization(x, { mean: [1, 10], std: [2, 5] }));
-    expect(await z.array()).toEqual([[[[0, 0], [1, 4]]]]);
+    expect(await z.array()).toEqual([
+      [
+        [
+          [0, 0],
+          [1, 4],
+        ],
+      ],
+    ]);
     tf.dispose([x, z]);
     expect(tf.memory().numTensors).toBe(before);
   });

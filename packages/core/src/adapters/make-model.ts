@@ -132,11 +132,7 @@ export function validateBounds(bounds: unknown, where: string): Bounds {
  * @internal
  */
 export function validateInputShape(inputShape: unknown, where: string): readonly number[] {
-  if (
-    !Array.isArray(inputShape) ||
-    inputShape.length === 0 ||
-    !inputShape.every((d) => typeof d === 'number' && Number.isInteger(d) && d > 0)
-  ) {
+  if (!Array.isArray(inputShape) || inputShape.length === 0 || !inputShape.every((d) => typeof d === 'number' && Number.isInteger(d) && d > 0)) {
     throw new AdvxError(
       'INVALID_OPTION',
       `${where}: inputShape must be a non-empty array of positive integers (the shape of one sample, ` +
@@ -208,21 +204,12 @@ export interface ResolvedNormalization {
   readonly std: number | readonly number[];
 }
 
-function validateStat(
-  value: unknown,
-  name: 'mean' | 'std',
-  channels: number,
-  where: string,
-): number | readonly number[] {
+function validateStat(value: unknown, name: 'mean' | 'std', channels: number, where: string): number | readonly number[] {
   const ok = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v) && (name === 'mean' || v > 0);
   const rule = name === 'std' ? 'positive finite' : 'finite';
   if (typeof value === 'number') {
     if (!ok(value)) {
-      throw new AdvxError(
-        'INVALID_OPTION',
-        `${where}: normalize.${name} must be a ${rule} number, got ${value}.`,
-        { option: `normalize.${name}`, got: value },
-      );
+      throw new AdvxError('INVALID_OPTION', `${where}: normalize.${name} must be a ${rule} number, got ${value}.`, { option: `normalize.${name}`, got: value });
     }
     return value;
   }
@@ -237,19 +224,17 @@ function validateStat(
     }
     const bad = value.findIndex((v) => !ok(v));
     if (bad !== -1) {
-      throw new AdvxError(
-        'INVALID_OPTION',
-        `${where}: normalize.${name}[${bad}] must be a ${rule} number, got ${describe(value[bad])}.`,
-        { option: `normalize.${name}`, got: value },
-      );
+      throw new AdvxError('INVALID_OPTION', `${where}: normalize.${name}[${bad}] must be a ${rule} number, got ${describe(value[bad])}.`, {
+        option: `normalize.${name}`,
+        got: value,
+      });
     }
     return Object.freeze([...(value as number[])]);
   }
-  throw new AdvxError(
-    'INVALID_OPTION',
-    `${where}: normalize.${name} must be a number or an array with one number per channel, got ${describe(value)}.`,
-    { option: `normalize.${name}`, got: value },
-  );
+  throw new AdvxError('INVALID_OPTION', `${where}: normalize.${name} must be a number or an array with one number per channel, got ${describe(value)}.`, {
+    option: `normalize.${name}`,
+    got: value,
+  });
 }
 
 /**
@@ -265,18 +250,13 @@ function validateStat(
  * ```
  * @internal
  */
-export function validateNormalize(
-  normalize: unknown,
-  inputShape: readonly number[],
-  where: string,
-): ResolvedNormalization | undefined {
+export function validateNormalize(normalize: unknown, inputShape: readonly number[], where: string): ResolvedNormalization | undefined {
   if (normalize === undefined) return undefined;
   if (normalize === null || typeof normalize !== 'object' || Array.isArray(normalize)) {
-    throw new AdvxError(
-      'INVALID_OPTION',
-      `${where}: normalize must be an object { mean, std }, got ${describe(normalize)}.`,
-      { option: 'normalize', got: normalize },
-    );
+    throw new AdvxError('INVALID_OPTION', `${where}: normalize must be an object { mean, std }, got ${describe(normalize)}.`, {
+      option: 'normalize',
+      got: normalize,
+    });
   }
   const channels = inputShape[inputShape.length - 1] ?? 1;
   const { mean, std } = normalize as { mean?: unknown; std?: unknown };
@@ -371,11 +351,10 @@ function inputShapeError(name: string, inputShape: readonly number[], got: reado
           'or pass the inputShape the model really takes.'
         : 'Pass a batch whose samples have the model input shape, or create the adapter with the right inputShape.';
   }
-  return new AdvxError(
-    'INVALID_SHAPE',
-    `${name}: logits expects x of shape ${expected} (rank ${inputShape.length + 1}), got ${formatShape(got)}. ${fix}`,
-    { expected: ['n', ...inputShape], got: [...got] },
-  );
+  return new AdvxError('INVALID_SHAPE', `${name}: logits expects x of shape ${expected} (rank ${inputShape.length + 1}), got ${formatShape(got)}. ${fix}`, {
+    expected: ['n', ...inputShape],
+    got: [...got],
+  });
 }
 
 /**

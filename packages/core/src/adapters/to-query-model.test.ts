@@ -155,12 +155,8 @@ describe('toQueryModel', () => {
     for (const budget of [0, -1, 1.5, NaN]) {
       expect(errorOf(() => toQueryModel(model, { output: 'scores', budget })).code).toBe('INVALID_OPTION');
     }
-    expect(
-      errorOf(() => toQueryModel(model, { output: 'probabilities' } as unknown as ToQueryModelOptions)).code,
-    ).toBe('INVALID_OPTION');
-    expect(errorOf(() => toQueryModel({ kind: 'query' } as unknown as Model, { output: 'scores' })).code).toBe(
-      'INVALID_MODEL',
-    );
+    expect(errorOf(() => toQueryModel(model, { output: 'probabilities' } as unknown as ToQueryModelOptions)).code).toBe('INVALID_OPTION');
+    expect(errorOf(() => toQueryModel({ kind: 'query' } as unknown as Model, { output: 'scores' })).code).toBe('INVALID_MODEL');
     expect(Object.isFrozen(toQueryModel(model, { output: 'scores', budget: 1 }))).toBe(true);
   });
 });

@@ -71,21 +71,14 @@ const WHERE = 'toQueryModel';
  */
 export function toQueryModel(model: Model, options: ToQueryModelOptions): BudgetedQueryModel {
   if (model === null || typeof model !== 'object' || model.kind !== 'model' || typeof model.logits !== 'function') {
-    throw new AdvxError(
-      'INVALID_MODEL',
-      `${WHERE}: expected an advx Model (kind 'model'), e.g. from fromLayersModel, fromGraphModel or fromFunction.`,
-    );
+    throw new AdvxError('INVALID_MODEL', `${WHERE}: expected an advx Model (kind 'model'), e.g. from fromLayersModel, fromGraphModel or fromFunction.`);
   }
   if (options === null || typeof options !== 'object') {
     throw new AdvxError('INVALID_OPTION', `${WHERE}: options { output } are required, e.g. { output: 'scores', budget: 1000 }.`);
   }
   const budget = options.budget ?? Infinity;
   if (typeof budget !== 'number' || !(budget === Infinity || (Number.isInteger(budget) && budget > 0))) {
-    throw new AdvxError(
-      'INVALID_OPTION',
-      `${WHERE}: budget must be a positive integer or Infinity, got ${String(budget)}.`,
-      { option: 'budget', got: budget },
-    );
+    throw new AdvxError('INVALID_OPTION', `${WHERE}: budget must be a positive integer or Infinity, got ${String(budget)}.`, { option: 'budget', got: budget });
   }
   const output = options.output;
   if (output !== 'scores' && output !== 'label') {

@@ -29,12 +29,9 @@ export function rocAuc(negatives: ArrayLike<number>, positives: ArrayLike<number
   if (n === 0 || p === 0) return NaN;
   // A NaN score has no rank (and NaN !== NaN would stall the tie loop below): the AUC is undefined.
   if (Array.from(negatives).some(Number.isNaN) || Array.from(positives).some(Number.isNaN)) return NaN;
-  const all = [
-    ...Array.from(negatives, (s) => ({ s, pos: false })),
-    ...Array.from(positives, (s) => ({ s, pos: true })),
-  ].sort((a, b) => a.s - b.s);
+  const all = [...Array.from(negatives, (s) => ({ s, pos: false })), ...Array.from(positives, (s) => ({ s, pos: true }))].sort((a, b) => a.s - b.s);
   let rankSum = 0;
-  for (let i = 0; i < all.length; ) {
+  for (let i = 0; i < all.length;) {
     let j = i + 1;
     while (j < all.length && (all[j] as { s: number }).s === (all[i] as { s: number }).s) j++;
     const avgRank = (i + j + 1) / 2;

@@ -38,6 +38,8 @@ function isNormName(name: string): name is NormName {
  */
 export function getNorm(name: string): NormGeometry {
   if (isNormName(name)) return NORMS[name];
-  const valid = Object.keys(NORMS).map((k) => `'${k}'`).join(', ');
+  const valid = Object.keys(NORMS)
+    .map((k) => `'${k}'`)
+    .join(', ');
   throw new AdvxError('UNKNOWN_NORM', `Unknown norm ${JSON.stringify(name)}. Valid norms are ${valid}.`, { name, valid: Object.keys(NORMS) });
 }

@@ -91,7 +91,11 @@ describe('l2 project', () => {
       expect(norm2(p)).toBeLessThanOrEqual(e + 1e-5);
       // closed form
       const nv = norm2(v);
-      expectClose(p, v.map((x) => (nv > e ? (x * e) / nv : x)), 1e-5);
+      expectClose(
+        p,
+        v.map((x) => (nv > e ? (x * e) / nv : x)),
+        1e-5,
+      );
       // closest point: no random candidate inside the ball is nearer
       const best = l2dist(v, p);
       for (let c = 0; c < 100; c++) {

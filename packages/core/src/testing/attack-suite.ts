@@ -103,8 +103,7 @@ export async function checkAttack(attack: Attack, fixture: AttackFixture): Promi
   // The goal of the main run: untargeted when supported, else targeted.
   const untargeted: Goal = targetedOnly && targets ? { targets, labels } : { labels };
   const goalClasses = targetedOnly && targets ? targets : labels;
-  const reached = (pred: ArrayLike<number>, classes: ArrayLike<number>, i: number) =>
-    targetedOnly ? pred[i] === classes[i] : pred[i] !== classes[i];
+  const reached = (pred: ArrayLike<number>, classes: ArrayLike<number>, i: number) => (targetedOnly ? pred[i] === classes[i] : pred[i] !== classes[i]);
   /** Every clipped output inside its epsilon ball. */
   const checkBall = async (result: AttackResult, what = 'clipped'): Promise<void> => {
     for (let e = 0; e < result.clipped.length; e++) {
@@ -123,7 +122,10 @@ export async function checkAttack(attack: Attack, fixture: AttackFixture): Promi
     for (let e = 0; e < result.clipped.length; e++) {
       const pred = await predictClasses(model, result.clipped[e] as tf.Tensor);
       const mismatch = Array.from(pred).findIndex((_, i) => reached(pred, classes, i) !== result.success[e]?.[i]);
-      ensure(mismatch < 0, `${what}[${e}][${mismatch}] = ${result.success[e]?.[mismatch]} but the model predicts ${pred[mismatch]} for goal class ${classes[mismatch]}`);
+      ensure(
+        mismatch < 0,
+        `${what}[${e}][${mismatch}] = ${result.success[e]?.[mismatch]} but the model predicts ${pred[mismatch]} for goal class ${classes[mismatch]}`,
+      );
     }
   };
 
@@ -141,7 +143,17 @@ export async function checkAttack(attack: Attack, fixture: AttackFixture): Promi
     ensure(after === before, `tf.memory().numTensors went from ${before} to ${after} across run() + dispose()`);
   });
   if (!main) {
-    for (const name of ['result-shape', 'bounds', 'epsilon-ball', 'success-agrees', 'distances', 'deterministic', 'batch-invariant', 'effective', 'pass-budget']) {
+    for (const name of [
+      'result-shape',
+      'bounds',
+      'epsilon-ball',
+      'success-agrees',
+      'distances',
+      'deterministic',
+      'batch-invariant',
+      'effective',
+      'pass-budget',
+    ]) {
       suite.skipCheck(name, 'the main run failed (see main-run)');
     }
   } else {
@@ -218,7 +230,10 @@ export async function checkAttack(attack: Attack, fixture: AttackFixture): Promi
       if (fixture.minSuccess !== undefined) {
         ensure(last >= fixture.minSuccess, `success rate ${last} at epsilon ${epsilons[epsilons.length - 1]} is below the required ${fixture.minSuccess}`);
       } else {
-        ensure(last > cleanError, `success rate ${last} at epsilon ${epsilons[epsilons.length - 1]} does not exceed the clean error rate ${cleanError}: accuracy did not drop`);
+        ensure(
+          last > cleanError,
+          `success rate ${last} at epsilon ${epsilons[epsilons.length - 1]} does not exceed the clean error rate ${cleanError}: accuracy did not drop`,
+        );
       }
       return `success rate ${last} (clean error ${cleanError})`;
     });
@@ -243,7 +258,10 @@ export async function checkAttack(attack: Attack, fixture: AttackFixture): Promi
         const before = tf.memory().numTensors;
         const tight = await attack.run(model, x, untargeted, { ...baseOptions, maxPasses: 2 });
         try {
-          ensure(tight.budget?.maxPasses === 2 && tight.budget.exhausted.length === units, `a run with maxPasses 2 reports budget ${JSON.stringify(tight.budget)}`);
+          ensure(
+            tight.budget?.maxPasses === 2 && tight.budget.exhausted.length === units,
+            `a run with maxPasses 2 reports budget ${JSON.stringify(tight.budget)}`,
+          );
           await checkBall(tight, 'clipped with maxPasses 2: clipped');
           await checkSuccess(tight, 'with maxPasses 2: success');
         } finally {
@@ -256,9 +274,15 @@ export async function checkAttack(attack: Attack, fixture: AttackFixture): Promi
         try {
           for (let e = 0; e < epsilons.length; e++) {
             const diff = await maxAbsDiff(loose.clipped[e] as tf.Tensor, result.clipped[e] as tf.Tensor);
-            ensure(diff === 0 && loose.success[e]?.join() === result.success[e]?.join(), `maxPasses ${most + 1}, above every sample's passes, changed the result at epsilon ${epsilons[e]} (by ${diff})`);
+            ensure(
+              diff === 0 && loose.success[e]?.join() === result.success[e]?.join(),
+              `maxPasses ${most + 1}, above every sample's passes, changed the result at epsilon ${epsilons[e]} (by ${diff})`,
+            );
           }
-          ensure(loose.budget?.exhausted.every((c) => c === 0) === true, `no sample should exhaust maxPasses ${most + 1}; exhausted: ${loose.budget?.exhausted.join(', ')}`);
+          ensure(
+            loose.budget?.exhausted.every((c) => c === 0) === true,
+            `no sample should exhaust maxPasses ${most + 1}; exhausted: ${loose.budget?.exhausted.join(', ')}`,
+          );
         } finally {
           loose.dispose();
         }
@@ -334,7 +358,10 @@ export async function checkAttack(attack: Attack, fixture: AttackFixture): Promi
     } catch (e) {
       caught = e;
     }
-    ensure(caught === undefined || isAdvxError(caught, 'ABORTED'), `aborted at the 3rd progress report, run() threw ${caught instanceof Error ? `${caught.name}: ${caught.message}` : String(caught)} instead of AdvxError ABORTED`);
+    ensure(
+      caught === undefined || isAdvxError(caught, 'ABORTED'),
+      `aborted at the 3rd progress report, run() threw ${caught instanceof Error ? `${caught.name}: ${caught.message}` : String(caught)} instead of AdvxError ABORTED`,
+    );
     const leaked = tf.memory().numTensors - before;
     ensure(leaked === 0, `aborted at the 3rd progress report, run() leaked ${leaked} tensor(s)`);
   });

@@ -61,7 +61,10 @@ export async function checkDetector(make: () => Detector, fixture: DetectorFixtu
   await suite.check('scores', async () => {
     cleanScores = await detector.score(model, clean, { seed });
     advScores = await detector.score(model, adversarial, { seed });
-    for (const [name, s, t] of [['clean', cleanScores, clean], ['adversarial', advScores, adversarial]] as const) {
+    for (const [name, s, t] of [
+      ['clean', cleanScores, clean],
+      ['adversarial', advScores, adversarial],
+    ] as const) {
       ensure(s instanceof Float32Array && s.length === t.shape[0], `${name} scores: expected a Float32Array of ${t.shape[0]}, got ${s?.length}`);
       const bad = Array.from(s).findIndex((v) => !Number.isFinite(v));
       ensure(bad < 0, `${name} score ${bad} is ${s[bad]}`);

@@ -35,7 +35,14 @@ export function linearModel(options: LinearModelOptions): Model {
   const d = w[0]?.length ?? 0;
   const c = w.length;
   const inputShape = options.inputShape ?? [d];
-  const wt = tf.keep(tf.transpose(tf.tensor2d(w.map((r) => [...r]), [c, d])) as tf.Tensor2D);
+  const wt = tf.keep(
+    tf.transpose(
+      tf.tensor2d(
+        w.map((r) => [...r]),
+        [c, d],
+      ),
+    ) as tf.Tensor2D,
+  );
   const b = tf.keep(tf.tensor1d(options.bias ? [...options.bias] : new Array<number>(c).fill(0)));
   return fromFunction((x) => tf.add(tf.matMul(tf.reshape(x, [-1, d]), wt), b) as tf.Tensor2D, {
     inputShape: [...inputShape],
@@ -79,10 +86,12 @@ export function mlpModel(options: MlpModelOptions): Model {
   const b1 = tf.keep(tf.tensor1d(draw(h, 0.1)));
   const w2 = tf.keep(tf.tensor2d(draw(h * c, 2 / Math.sqrt(h)), [h, c]));
   const b2 = tf.keep(tf.tensor1d(draw(c, 0.1)));
-  return fromFunction(
-    (x) => tf.add(tf.matMul(tf.relu(tf.add(tf.matMul(tf.sub(tf.reshape(x, [-1, d]), 0.5), w1), b1)), w2), b2) as tf.Tensor2D,
-    { inputShape: [d], numClasses: c, bounds: [0, 1], output: 'logits' },
-  );
+  return fromFunction((x) => tf.add(tf.matMul(tf.relu(tf.add(tf.matMul(tf.sub(tf.reshape(x, [-1, d]), 0.5), w1), b1)), w2), b2) as tf.Tensor2D, {
+    inputShape: [d],
+    numClasses: c,
+    bounds: [0, 1],
+    output: 'logits',
+  });
 }
 
 /**
@@ -111,7 +120,10 @@ export function selfLabeledData(model: Model, seed: number, n: number): LabeledB
   const shape = [n, ...model.inputShape];
   const size = shape.reduce((p, s) => p * s, 1);
   const rng = new Rng(seed);
-  const x = tf.tensor(Float32Array.from({ length: size }, () => 0.1 + 0.8 * rng.uniform()), shape);
+  const x = tf.tensor(
+    Float32Array.from({ length: size }, () => 0.1 + 0.8 * rng.uniform()),
+    shape,
+  );
   const labels = tf.tidy(() => tf.cast(tf.argMax(model.logits(x), 1), 'int32') as tf.Tensor1D);
   return { x, labels };
 }

@@ -102,7 +102,10 @@ export async function checkPreprocessor(p: Preprocessor, fixture: PreprocessorFi
     tf.dispose([g, stats]);
     ensure(g.shape.join() === x.shape.join(), `the gradient has shape [${g.shape}] instead of [${x.shape}]`);
     ensure(nonFinite === 0, `the gradient through the preprocessor has ${nonFinite} NaN/infinite entries`);
-    ensure((maxAbs as number) > 0, `the gradient through the preprocessor is zero everywhere (declared '${p.gradient}'): attacks would see a masked gradient; declare 'bpda-identity' for non-differentiable transforms`);
+    ensure(
+      (maxAbs as number) > 0,
+      `the gradient through the preprocessor is zero everywhere (declared '${p.gradient}'): attacks would see a masked gradient; declare 'bpda-identity' for non-differentiable transforms`,
+    );
   });
 
   await suite.check('gradient-matches-declaration', async () => {
@@ -122,7 +125,10 @@ export async function checkPreprocessor(p: Preprocessor, fixture: PreprocessorFi
     // exact: directional derivative against central finite differences along a random direction.
     const rng = new Rng(fixture.seed ?? 0);
     const size = x.size;
-    const v = tf.tensor(Float32Array.from({ length: size }, () => (rng.uniform() < 0.5 ? -1 : 1)), x.shape);
+    const v = tf.tensor(
+      Float32Array.from({ length: size }, () => (rng.uniform() < 0.5 ? -1 : 1)),
+      x.shape,
+    );
     const h = 1e-3 * (hi - lo);
     const f = (input: tf.Tensor) => tf.tidy(() => tf.sum(tf.slice(defended.logits(input), [0, 0], [-1, 1])));
     const g = logitGradient(defended, x);
@@ -134,8 +140,10 @@ export async function checkPreprocessor(p: Preprocessor, fixture: PreprocessorFi
     const [fd, analytic] = (await pair.data()) as Float32Array;
     tf.dispose([v, g, pair]);
     const err = Math.abs((fd as number) - (analytic as number));
-    ensure(err <= tol * Math.max(Math.abs(fd as number), Math.abs(analytic as number), 1e-3),
-      `declared exact, but the gradient's directional derivative ${analytic} differs from finite differences ${fd}`);
+    ensure(
+      err <= tol * Math.max(Math.abs(fd as number), Math.abs(analytic as number), 1e-3),
+      `declared exact, but the gradient's directional derivative ${analytic} differs from finite differences ${fd}`,
+    );
   });
 
   return suite.report();

@@ -1,11 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 
 import { isAdvxError, type AdvxErrorCode } from '../errors.js';
-import type { AnyModel } from '../model.js';
 import { ensure } from './report.js';
 
 export { predictClasses } from '../predict.js';
-
 
 /** Max absolute difference between two tensors of equal shape. */
 export async function maxAbsDiff(a: tf.Tensor, b: tf.Tensor): Promise<number> {

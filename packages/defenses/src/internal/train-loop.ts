@@ -44,7 +44,16 @@ export type BatchLoss = (
  */
 export function loopSettings(who: string, o: OptionsResolved<typeof TRAINING_OPTIONS>): LoopSettings {
   const { evaluation, earlyStopping } = checkTraining(who, o);
-  return { who, epochs: o.epochs, batchSize: o.batchSize, learningRate: o.learningRate, bounds: o.bounds, evaluation, earlyStopping, onCheckpoint: o.onCheckpoint ?? undefined };
+  return {
+    who,
+    epochs: o.epochs,
+    batchSize: o.batchSize,
+    learningRate: o.learningRate,
+    bounds: o.bounds,
+    evaluation,
+    earlyStopping,
+    onCheckpoint: o.onCheckpoint ?? undefined,
+  };
 }
 
 /** Throws unless `model` is a tfjs LayersModel with one input and one output. */
@@ -151,7 +160,7 @@ export async function trainLoop(
           const step = await batchLoss(model, xb, tb, { epoch, batch: batches, offset: start });
           try {
             const cost = optimizer.minimize(step.loss, true, variables);
-            lossSum += ((await (cost as tf.Scalar).data())[0] as number);
+            lossSum += (await (cost as tf.Scalar).data())[0] as number;
             cost?.dispose();
           } finally {
             step.dispose();

@@ -1,7 +1,6 @@
 import { AdvxError, option, resolveOptions, type Attack, type Bounds, type EpochReport, type OptionsInput, type OptionsResolved } from '@advx/core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 
-
 const isAttack = (v: unknown): v is Attack => !!v && typeof v === 'object' && typeof (v as Attack).run === 'function';
 const isPlainObject = (v: unknown): boolean => v !== null && typeof v === 'object' && !Array.isArray(v);
 
@@ -66,7 +65,10 @@ export const TRAINING_OPTIONS = {
     type: '{ attack, epsilon, samples? }',
     accepts: isPlainObject,
   }),
-  earlyStopping: option.optional<EarlyStopping>('early stopping', 'train every epoch', { type: '{ patience, monitor?, restoreBest? }', accepts: isPlainObject }),
+  earlyStopping: option.optional<EarlyStopping>('early stopping', 'train every epoch', {
+    type: '{ patience, monitor?, restoreBest? }',
+    accepts: isPlainObject,
+  }),
   onCheckpoint: option.optional<(model: LayersModel, report: EpochReport) => void | Promise<void>>(
     'called after every epoch with the model being trained (save it to keep a checkpoint)',
     'no checkpoints',

@@ -15,7 +15,10 @@ export interface OcclusionGeometry {
 export function occlusionGeometry(what: string, model: Model, size: number, stride: number, fill: number | undefined): OcclusionGeometry {
   const shape = model.inputShape;
   if (shape.length !== 2 && shape.length !== 3) {
-    throw new AdvxError('UNSUPPORTED_MODEL', `${what}: the model input must be an image [H, W] or [H, W, C], got [${shape.join(', ')}]. Occlusion needs a spatial input.`);
+    throw new AdvxError(
+      'UNSUPPORTED_MODEL',
+      `${what}: the model input must be an image [H, W] or [H, W, C], got [${shape.join(', ')}]. Occlusion needs a spatial input.`,
+    );
   }
   const [h, w] = [shape[0] as number, shape[1] as number];
   checkInteger(`${what}: size`, size, 1, Math.min(h, w));

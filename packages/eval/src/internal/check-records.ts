@@ -27,7 +27,16 @@ const MAX_TEXT = 10_000;
 
 function shown(v: unknown): string {
   if (v === undefined) return 'nothing';
-  const text = typeof v === 'string' ? JSON.stringify(v) : Array.isArray(v) ? `an array of ${v.length}` : v === null ? 'null' : typeof v === 'object' ? 'an object' : String(v);
+  const text =
+    typeof v === 'string'
+      ? JSON.stringify(v)
+      : Array.isArray(v)
+        ? `an array of ${v.length}`
+        : v === null
+          ? 'null'
+          : typeof v === 'object'
+            ? 'an object'
+            : String(v);
   return text.length > 60 ? `${text.slice(0, 57)}...` : text;
 }
 
@@ -36,10 +45,14 @@ class Fields {
   constructor(private readonly source: string) {}
 
   fail(field: string, what: string, v: unknown): never {
-    throw new AdvxError('INVALID_OPTION', `${this.source}: field ${field} must be ${what}, got ${shown(v)}. The file is damaged or was not written by this version of advx.`, {
-      file: this.source,
-      field,
-    });
+    throw new AdvxError(
+      'INVALID_OPTION',
+      `${this.source}: field ${field} must be ${what}, got ${shown(v)}. The file is damaged or was not written by this version of advx.`,
+      {
+        file: this.source,
+        field,
+      },
+    );
   }
 
   object(v: unknown, field: string): Record<string, unknown> {
@@ -121,7 +134,8 @@ function checkConfig(f: Fields, v: unknown): EvaluationConfig {
   });
   if (c.diagnostics !== null) {
     const d = f.object(c.diagnostics, 'config.diagnostics');
-    for (const [k, val] of Object.entries(d)) if (typeof val !== 'number' && typeof val !== 'boolean') f.fail(`config.diagnostics.${k}`, 'a number or true/false', val);
+    for (const [k, val] of Object.entries(d))
+      if (typeof val !== 'number' && typeof val !== 'boolean') f.fail(`config.diagnostics.${k}`, 'a number or true/false', val);
   }
   return c as unknown as EvaluationConfig;
 }
@@ -280,7 +294,9 @@ export function checkStateChunks(chunks: Readonly<Record<string, ChunkRecord>>, 
     checkSamples(f, rec.samples, `chunks.${key}.samples`, config);
     checkExamples(f, rec.examples, `chunks.${key}.examples`, config);
     f.array(rec.timeMs, `chunks.${key}.timeMs`, config.attacks.length).forEach((t, i) => f.number(t, `chunks.${key}.timeMs[${i}]`, 0));
-    f.optional(rec.passes, (p) => f.array(p, `chunks.${key}.passes`, config.attacks.length).forEach((v, i) => v !== null && checkPasses(f, v, `chunks.${key}.passes[${i}]`)));
+    f.optional(rec.passes, (p) =>
+      f.array(p, `chunks.${key}.passes`, config.attacks.length).forEach((v, i) => v !== null && checkPasses(f, v, `chunks.${key}.passes[${i}]`)),
+    );
     const start = c * config.batchSize;
     const size = Math.min(config.batchSize, config.datasetSize - start);
     const samples = (chunk as ChunkRecord).samples;

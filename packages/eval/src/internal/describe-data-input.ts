@@ -39,7 +39,16 @@ export function describeDataInput(result: EvaluationResult): string | undefined 
   if (d === undefined || d === null || typeof d !== 'object') return undefined;
   const format = typeof d.format === 'string' ? (FORMATS[d.format] ?? d.format) : 'data';
   const parts: string[] = [];
-  const sample = d.sample === 'all' ? ' (all)' : d.sample === 'first' ? ' (the first ones)' : d.sample === 'stratified' ? ' (stratified: classes in turn)' : given(d.sample) ? ` (${String(d.sample)})` : '';
+  const sample =
+    d.sample === 'all'
+      ? ' (all)'
+      : d.sample === 'first'
+        ? ' (the first ones)'
+        : d.sample === 'stratified'
+          ? ' (stratified: classes in turn)'
+          : given(d.sample)
+            ? ` (${String(d.sample)})`
+            : '';
   const order = given(d.order) ? `, ${String(d.order)}` : '';
   parts.push(`Data: ${format}${given(d.source) ? ` ${String(d.source)}` : ''}, ${count(d.count, 'sample')}${sample}${order}`);
   if (given(d.classIndex)) {
@@ -49,7 +58,8 @@ export function describeDataInput(result: EvaluationResult): string | undefined 
   if (Array.isArray(d.sampleShape)) parts.push(`samples [${d.sampleShape.map(String).join(', ')}] ${given(d.dtype) ? String(d.dtype) : ''}`.trimEnd());
   if (given(d.pixels)) parts.push(`pixels ${String(d.pixels)}`);
   if (given(d.resize)) parts.push(`${typeof d.resized === 'number' ? `${count(d.resized, 'image')} resized` : 'resized'} by ${String(d.resize)}`);
-  if (given(d.channelConversion)) parts.push(`${typeof d.channelsConverted === 'number' ? `${count(d.channelsConverted, 'image')}: ` : ''}${String(d.channelConversion)}`);
+  if (given(d.channelConversion))
+    parts.push(`${typeof d.channelsConverted === 'number' ? `${count(d.channelsConverted, 'image')}: ` : ''}${String(d.channelConversion)}`);
   if (given(d.alpha)) parts.push(`alpha ${String(d.alpha)}`);
   if (typeof d.decodeChecked === 'number' && d.decodeChecked > 0) parts.push(`${count(d.decodeChecked, 'image')} decoded before the run (--skip-bad)`);
   if (typeof d.skipped === 'number' && d.skipped > 0) {

@@ -21,7 +21,8 @@ export function describeModelInput(result: EvaluationResult): string | undefined
   const input = result.config.model.input as Record<string, unknown> | undefined;
   if (input === undefined || input === null || typeof input !== 'object') return undefined;
   const normalize = input.normalize as { mean?: unknown; std?: unknown } | null | undefined;
-  const norm = normalize !== null && typeof normalize === 'object' ? `, normalized inside the model as (x - ${list(normalize.mean)}) / ${list(normalize.std)}` : '';
+  const norm =
+    normalize !== null && typeof normalize === 'object' ? `, normalized inside the model as (x - ${list(normalize.mean)}) / ${list(normalize.std)}` : '';
   const node = typeof input.outputNode === 'string' ? ` of node '${input.outputNode}'` : '';
   const names = Array.isArray(input.classNames) ? ` (${input.classNames.map(String).join(', ')}) from ${String(input.classNamesFrom)}` : '';
   const inspection = input.inspection as { gradient?: unknown; gradientProblem?: unknown } | undefined;

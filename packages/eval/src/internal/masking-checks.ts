@@ -2,14 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 
 import { AdvxError, checkInteger, checkNumber, logitMargin, type Model, type NormName } from '@advx/core';
 
-import type {
-  AttackSummary,
-  CurvePoint,
-  DiagnosticsOptions,
-  EvaluationConfig,
-  MaskingWarning,
-  SampleRecord,
-} from '../types.js';
+import type { AttackSummary, CurvePoint, DiagnosticsOptions, EvaluationConfig, MaskingWarning, SampleRecord } from '../types.js';
 import { reachWarnings } from './reach-warnings.js';
 import type { ResolvedAttack } from './resolve-attacks.js';
 
@@ -151,9 +144,16 @@ async function unboundedWarning(
   pred.dispose();
   const rows = Array.from(labels.keys()).filter((i) => predicted[i] === labels[i]);
   if (rows.length === 0) return undefined;
-  const epsilon = unboundedEpsilon(norm, model.bounds, model.inputShape.reduce((p, d) => p * d, 1));
+  const epsilon = unboundedEpsilon(
+    norm,
+    model.bounds,
+    model.inputShape.reduce((p, d) => p * d, 1),
+  );
   const xs = tf.gather(x, rows);
-  const ys = tf.tensor1d(rows.map((i) => labels[i] as number), 'int32');
+  const ys = tf.tensor1d(
+    rows.map((i) => labels[i] as number),
+    'int32',
+  );
   let robust: number;
   try {
     const result = await chosen.attack.run(model, xs, { labels: ys }, { epsilons: [epsilon], seed, signal });
@@ -195,19 +195,12 @@ export async function probeWarnings(args: {
   return found.filter((w): w is MaskingWarning => w !== undefined);
 }
 
-function blackBoxWarnings(
-  config: EvaluationConfig,
-  attacks: readonly AttackSummary[],
-  samples: readonly SampleRecord[],
-  tolerance: number,
-): MaskingWarning[] {
+function blackBoxWarnings(config: EvaluationConfig, attacks: readonly AttackSummary[], samples: readonly SampleRecord[], tolerance: number): MaskingWarning[] {
   const black = attacks.map((a, i) => (a.threat === 'white-box' ? -1 : i)).filter((i) => i >= 0);
   const white = attacks.map((a, i) => (a.threat === 'white-box' ? i : -1)).filter((i) => i >= 0);
   if (black.length === 0 || white.length === 0 || samples.length === 0) return [];
   for (let e = 0; e < config.epsilons.length; e++) {
-    const only = samples.filter(
-      (s) => black.some((b) => s.attacks[b]?.success[e] === true) && !white.some((w) => s.attacks[w]?.success[e] === true),
-    ).length;
+    const only = samples.filter((s) => black.some((b) => s.attacks[b]?.success[e] === true) && !white.some((w) => s.attacks[w]?.success[e] === true)).length;
     const share = only / samples.length;
     const bestOf = (ids: number[]) => Math.min(...ids.map((i) => (attacks[i] as AttackSummary).perEpsilon[e]?.robustAccuracy ?? 1));
     const bb = bestOf(black);
@@ -248,7 +241,13 @@ function epsilonWarnings(config: EvaluationConfig, attacks: readonly AttackSumma
           message:
             `${label}: robust accuracy rises from ${pct(lo.robustAccuracy)} at ε = ${lo.epsilon} to ${pct(hi.robustAccuracy)} at ε = ${hi.epsilon}; ` +
             'a larger ball contains the smaller one, so the attack is failing to optimise (masked or shattered gradients, or a step size tied to ε).',
-          evidence: { attack: label, epsilon: lo.epsilon, robustAccuracy: round(lo.robustAccuracy), largerEpsilon: hi.epsilon, largerEpsilonRobustAccuracy: round(hi.robustAccuracy) },
+          evidence: {
+            attack: label,
+            epsilon: lo.epsilon,
+            robustAccuracy: round(lo.robustAccuracy),
+            largerEpsilon: hi.epsilon,
+            largerEpsilonRobustAccuracy: round(hi.robustAccuracy),
+          },
         });
         break;
       }
@@ -260,14 +259,19 @@ function epsilonWarnings(config: EvaluationConfig, attacks: readonly AttackSumma
 function stepsWarnings(config: EvaluationConfig, attacks: readonly AttackSummary[], tolerance: number): MaskingWarning[] {
   if (config.mode === 'sequential') return [];
   const out: MaskingWarning[] = [];
-  const withoutSteps = (o: Readonly<Record<string, unknown>>) => JSON.stringify(Object.entries(o).filter(([k]) => k !== 'steps').sort());
+  const withoutSteps = (o: Readonly<Record<string, unknown>>) =>
+    JSON.stringify(
+      Object.entries(o)
+        .filter(([k]) => k !== 'steps')
+        .sort(),
+    );
   for (const few of attacks) {
     for (const many of attacks) {
       const s1 = few.options.steps;
       const s2 = many.options.steps;
       if (few.name !== many.name || typeof s1 !== 'number' || typeof s2 !== 'number' || s2 <= s1) continue;
       if (withoutSteps(few.options) !== withoutSteps(many.options)) continue;
-      const e = many.perEpsilon.findIndex((p, i) => p.robustAccuracy > ((few.perEpsilon[i] as CurvePoint).robustAccuracy + tolerance));
+      const e = many.perEpsilon.findIndex((p, i) => p.robustAccuracy > (few.perEpsilon[i] as CurvePoint).robustAccuracy + tolerance);
       if (e < 0) continue;
       const a = few.perEpsilon[e] as CurvePoint;
       const b = many.perEpsilon[e] as CurvePoint;
@@ -276,7 +280,13 @@ function stepsWarnings(config: EvaluationConfig, attacks: readonly AttackSummary
         message:
           `At ε = ${a.epsilon}, ${many.label} (${s2} steps) leaves ${pct(b.robustAccuracy)} robust but ${few.label} (${s1} steps) only ${pct(a.robustAccuracy)}: ` +
           'more iterations of the same attack should never do worse; the loss surface is likely obfuscated.',
-        evidence: { epsilon: a.epsilon, fewerSteps: s1, fewerStepsRobustAccuracy: round(a.robustAccuracy), moreSteps: s2, moreStepsRobustAccuracy: round(b.robustAccuracy) },
+        evidence: {
+          epsilon: a.epsilon,
+          fewerSteps: s1,
+          fewerStepsRobustAccuracy: round(a.robustAccuracy),
+          moreSteps: s2,
+          moreStepsRobustAccuracy: round(b.robustAccuracy),
+        },
       });
     }
   }

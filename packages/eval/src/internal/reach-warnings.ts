@@ -40,7 +40,9 @@ export function reachWarnings(config: ReachConfig): MaskingWarning[] {
     // A relative step size falls short at every ε alike.
     const others = short.length > 1 && !relative ? ` (short at ε = ${short.map((s) => fmt(s.epsilon)).join(', ')})` : '';
     const budget =
-      r.queryLimitedSteps !== undefined ? ` maxQueries = ${String(attack.options.maxQueries)} pays for ${r.queryLimitedSteps} of its ${String(attack.options.steps)} steps.` : '';
+      r.queryLimitedSteps !== undefined
+        ? ` maxQueries = ${String(attack.options.maxQueries)} pays for ${r.queryLimitedSteps} of its ${String(attack.options.steps)} steps.`
+        : '';
     const start = r.randomStart ? 'their random start (restarts do not lengthen a path)' : 'the input';
     const fix =
       r.queryLimitedSteps !== undefined

@@ -23,7 +23,9 @@ export function describeRun(r: EvaluationResult): string {
   const data = c.dataset ?? 'data';
   const slice = r.shard ? `, shard ${r.shard.index + 1}/${r.shard.count} (samples ${r.range[0]}–${r.range[1] - 1})` : '';
   const e = c.ensemble;
-  const attacks = e ? `${e.name} (${e.version} version${e.omitted.length ? `; left out: ${e.omitted.join('; ')}` : ''}), ${c.mode} attacks` : `${c.mode} attacks`;
+  const attacks = e
+    ? `${e.name} (${e.version} version${e.omitted.length ? `; left out: ${e.omitted.join('; ')}` : ''}), ${c.mode} attacks`
+    : `${c.mode} attacks`;
   const budget = c.maxPasses !== undefined ? `; white-box budget ${c.maxPasses} passes (forward + backward) per sample and ε` : '';
   return `${model} on ${r.n} ${data} samples${slice}; ${c.norm} ε ∈ {${c.epsilons.map(formatEpsilon).join(', ')}}; ${attacks}${budget}; seed ${c.seed}`;
 }
@@ -37,7 +39,12 @@ export function selfTestSection(r: EvaluationResult): { text: string; header: st
     `features with an adversarial known to exist within ε ${formatEpsilon(t.epsilon)}; an attack passes a test when it finds that side. Below ${percent(t.threshold)} the attack misses adversarials that exist.` +
     (t.features === 'logits' ? ' (Logit features make the test easy: even one-step attacks pass most.)' : '');
   const header = ['attack', 'passed', 'pass rate', 'indeterminate'];
-  const rows = t.attacks.map((a) => [a.label, `${a.pass} / ${a.pass + a.fail}`, `${percent(a.passRate)} ${intervalText(a.interval)}`.trim(), String(a.indeterminate)]);
+  const rows = t.attacks.map((a) => [
+    a.label,
+    `${a.pass} / ${a.pass + a.fail}`,
+    `${percent(a.passRate)} ${intervalText(a.interval)}`.trim(),
+    String(a.indeterminate),
+  ]);
   return { text, header, rows };
 }
 
@@ -49,7 +56,11 @@ export function summaryTable(r: EvaluationResult): { header: string[]; rows: str
     ...a.perEpsilon.map((p) => `${percent(p.robustAccuracy)} ${intervalText(p.robustInterval)}`.trim()),
     `${(a.timeMs / 1000).toFixed(1)} s`,
   ]);
-  rows.push([r.config.mode === 'sequential' ? 'ensemble (after all attacks)' : 'ensemble (worst case per sample)', ...r.ensemble.map((p) => `${percent(p.robustAccuracy)} ${intervalText(p.interval)}`.trim()), '']);
+  rows.push([
+    r.config.mode === 'sequential' ? 'ensemble (after all attacks)' : 'ensemble (worst case per sample)',
+    ...r.ensemble.map((p) => `${percent(p.robustAccuracy)} ${intervalText(p.interval)}`.trim()),
+    '',
+  ]);
   return { header, rows };
 }
 
@@ -126,7 +137,11 @@ export function exampleGroups(r: EvaluationResult, keep: (e: ExampleRecord) => b
   return groups;
 }
 
-const slug = (s: string) => s.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '') || 'attack';
+const slug = (s: string) =>
+  s
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-|-$/g, '') || 'attack';
 
 /** File stem of an example's PNGs under `images/`: `<attack>-eps<ε>-<index>` or `<attack>-minimal-<index>`. */
 export function exampleStem(e: ExampleRecord): string {

@@ -33,11 +33,10 @@ function fromSpec(spec: AttackSpec, norm: NormName): Attack {
   }
   const factory = getAttack(spec.name);
   if (!factory.meta.norms.includes(norm)) {
-    throw new AdvxError(
-      'UNSUPPORTED_NORM',
-      `${spec.name} is defined for ${factory.meta.norms.join(', ')}, not '${norm}': pick another attack or norm.`,
-      { attack: spec.name, norm },
-    );
+    throw new AdvxError('UNSUPPORTED_NORM', `${spec.name} is defined for ${factory.meta.norms.join(', ')}, not '${norm}': pick another attack or norm.`, {
+      attack: spec.name,
+      norm,
+    });
   }
   const options = { ...(spec.options ?? {}) };
   if (options.norm !== undefined && options.norm !== norm) {

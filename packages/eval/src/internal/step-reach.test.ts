@@ -19,8 +19,18 @@ import { stepReach } from './step-reach.js';
 const rng = new Rng(5);
 const w = Array.from({ length: 16 }, () => rng.normal());
 /** Two classes with opposite weights: the cross-entropy gradient of either label has one fixed sign pattern. */
-const W = tf.keep(tf.tensor2d(w.flatMap((v) => [v, -v]), [16, 2]));
-const linear: Model = fromFunction((x) => tf.matMul(tf.reshape(x, [-1, 16]), W) as tf.Tensor2D, { inputShape: [4, 4, 1], numClasses: 2, bounds: [0, 1], output: 'logits' });
+const W = tf.keep(
+  tf.tensor2d(
+    w.flatMap((v) => [v, -v]),
+    [16, 2],
+  ),
+);
+const linear: Model = fromFunction((x) => tf.matMul(tf.reshape(x, [-1, 16]), W) as tf.Tensor2D, {
+  inputShape: [4, 4, 1],
+  numClasses: 2,
+  bounds: [0, 1],
+  output: 'logits',
+});
 const x = tf.keep(tf.fill([3, 4, 4, 1], 0.5));
 const labels = tf.keep(tf.tidy(() => tf.cast(tf.argMax(linear.logits(x), 1), 'int32') as tf.Tensor1D));
 afterAll(() => tf.dispose([W, x, labels]));
@@ -95,7 +105,16 @@ describe('STEPS_CANNOT_REACH_EPSILON in evaluate()', () => {
         message:
           'pgd(steps=10): 10 steps × 0.0333·ε reach 0.333·ε < ε. The iterates stay within 0.333·ε of their random start (restarts do not lengthen a path), ' +
           'so the attack runs at a smaller ε than reported and its robust accuracy overstates robustness: raise steps or relStepSize (steps × relStepSize ≥ 1).',
-        evidence: { attack: 'pgd(steps=10)', epsilon: 0.3, steps: 10, stepSize: 0.01, reach: 0.1, reachOverEpsilon: 0.333333, randomStart: true, shortEpsilons: 2 },
+        evidence: {
+          attack: 'pgd(steps=10)',
+          epsilon: 0.3,
+          steps: 10,
+          stepSize: 0.01,
+          reach: 0.1,
+          reachOverEpsilon: 0.333333,
+          randomStart: true,
+          shortEpsilons: 2,
+        },
       },
     ]);
   });

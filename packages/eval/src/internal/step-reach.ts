@@ -60,7 +60,13 @@ export function stepReach(
   const stepSize = num(options, 'stepSize', 0);
   const relative = (): Pick<StepReach, 'stepSize' | 'stepSizeFrom'> =>
     stepSize > 0 ? { stepSize, stepSizeFrom: 'absolute' } : { stepSize: num(options, 'relStepSize', NaN) * epsilon, stepSizeFrom: 'relative' };
-  const make = (steps: number, s: Pick<StepReach, 'stepSize' | 'stepSizeFrom'>, randomStart: boolean, stepSizeOption: string, extra: Partial<StepReach> = {}): StepReach | undefined => {
+  const make = (
+    steps: number,
+    s: Pick<StepReach, 'stepSize' | 'stepSizeFrom'>,
+    randomStart: boolean,
+    stepSizeOption: string,
+    extra: Partial<StepReach> = {},
+  ): StepReach | undefined => {
     // 0 steps: a query budget below one step's cost.
     if (!(steps >= 0) || !(s.stepSize > 0)) return undefined;
     return { steps, ...s, reach: steps * s.stepSize, randomStart, stepSizeOption, ...extra };

@@ -40,10 +40,13 @@ function robustAfter(s: SampleRecord, a: number, e: number, cumulative: boolean)
 function minimizationCurve(samples: readonly SampleRecord[], a: number): CurvePoint[] {
   const n = samples.length;
   const correct = samples.filter((s) => s.prediction === s.label);
-  const distances = correct.map((s) => s.attacks[a]?.distance).filter((d): d is number => d !== null && d !== undefined).sort((x, y) => x - y);
+  const distances = correct
+    .map((s) => s.attacks[a]?.distance)
+    .filter((d): d is number => d !== null && d !== undefined)
+    .sort((x, y) => x - y);
   const points: CurvePoint[] = [{ epsilon: 0, ...share(correct.length, n) }];
   let fooled = 0;
-  for (let i = 0; i < distances.length; ) {
+  for (let i = 0; i < distances.length;) {
     const d = distances[i] as number;
     while (i < distances.length && distances[i] === d) {
       fooled++;
@@ -56,13 +59,7 @@ function minimizationCurve(samples: readonly SampleRecord[], a: number): CurvePo
   return points;
 }
 
-function summarizeAttack(
-  config: EvaluationConfig,
-  samples: readonly SampleRecord[],
-  a: number,
-  timeMs: number,
-  passes: PassCount | undefined,
-): AttackSummary {
+function summarizeAttack(config: EvaluationConfig, samples: readonly SampleRecord[], a: number, timeMs: number, passes: PassCount | undefined): AttackSummary {
   const info = config.attacks[a] as EvaluationConfig['attacks'][number];
   const cumulative = config.mode === 'sequential';
   const blackBox = info.threat !== 'white-box';

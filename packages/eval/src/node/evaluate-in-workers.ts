@@ -154,18 +154,23 @@ function positiveInt(name: string, value: unknown, example: string): number {
 }
 
 function flag(name: string, value: unknown): boolean {
-  if (value !== undefined && typeof value !== 'boolean') throw new AdvxError('INVALID_OPTION', `evaluateInWorkers: ${name} must be true or false, got ${String(value)}.`);
+  if (value !== undefined && typeof value !== 'boolean')
+    throw new AdvxError('INVALID_OPTION', `evaluateInWorkers: ${name} must be true or false, got ${String(value)}.`);
   return value === true;
 }
 
 /** `AttackSpec[]` → the `--attacks` text, checked to read back as the same specs. */
 function attacksText(specs: readonly AttackSpec[]): string {
   if (!Array.isArray(specs) || specs.length === 0) {
-    throw new AdvxError('INVALID_OPTION', "evaluateInWorkers: attacks must be the --attacks text (e.g. 'fgsm,pgd:steps=40') or a non-empty array of { name, options }.");
+    throw new AdvxError(
+      'INVALID_OPTION',
+      "evaluateInWorkers: attacks must be the --attacks text (e.g. 'fgsm,pgd:steps=40') or a non-empty array of { name, options }.",
+    );
   }
   const entries = specs.map((spec, i) => {
     const s = spec as unknown as Record<string, unknown> | null;
-    if (s === null || typeof s !== 'object') throw new AdvxError('INVALID_OPTION', `evaluateInWorkers: attacks[${i}] must be { name, options }, got ${String(spec)}.`);
+    if (s === null || typeof s !== 'object')
+      throw new AdvxError('INVALID_OPTION', `evaluateInWorkers: attacks[${i}] must be { name, options }, got ${String(spec)}.`);
     if ('meta' in s || typeof s.run === 'function') {
       throw new AdvxError(
         'INVALID_OPTION',
@@ -175,8 +180,13 @@ function attacksText(specs: readonly AttackSpec[]): string {
     if (typeof s.name !== 'string' || !/^[^,:=\s]+$/.test(s.name)) {
       throw new AdvxError('INVALID_OPTION', `evaluateInWorkers: attacks[${i}].name must be a registry name such as 'pgd', got ${JSON.stringify(s.name)}.`);
     }
-    if (s.name.toLowerCase() === 'autoattack') throw new AdvxError('INVALID_OPTION', "evaluateInWorkers: AutoAttack is no registry attack: pass attacks: 'autoattack' (or 'autoattack:version=plus').");
-    if (s.label !== undefined) throw new AdvxError('INVALID_OPTION', `evaluateInWorkers: attacks[${i}] (${s.name}) has a label, which the workers cannot take: drop it (the result labels the attack by name and options).`);
+    if (s.name.toLowerCase() === 'autoattack')
+      throw new AdvxError('INVALID_OPTION', "evaluateInWorkers: AutoAttack is no registry attack: pass attacks: 'autoattack' (or 'autoattack:version=plus').");
+    if (s.label !== undefined)
+      throw new AdvxError(
+        'INVALID_OPTION',
+        `evaluateInWorkers: attacks[${i}] (${s.name}) has a label, which the workers cannot take: drop it (the result labels the attack by name and options).`,
+      );
     if (s.options !== undefined && (s.options === null || typeof s.options !== 'object' || Array.isArray(s.options))) {
       throw new AdvxError('INVALID_OPTION', `evaluateInWorkers: attacks[${i}].options must be an object of option values (e.g. { steps: 40 }).`);
     }
@@ -193,9 +203,16 @@ function attacksText(specs: readonly AttackSpec[]): string {
   }
   entries.forEach((e, i) => {
     const back = parsed[i];
-    const same = back !== undefined && back.name === e.name && Object.keys(back.options ?? {}).length === e.options.length && e.options.every(([k, v]) => (back.options ?? {})[k] === v);
+    const same =
+      back !== undefined &&
+      back.name === e.name &&
+      Object.keys(back.options ?? {}).length === e.options.length &&
+      e.options.every(([k, v]) => (back.options ?? {})[k] === v);
     if (!same) {
-      const bad = e.options.find(([k, v]) => typeof k !== 'string' || /[,:=\s]/.test(k) || !['number', 'boolean', 'string'].includes(typeof v) || (typeof v === 'number' && !Number.isFinite(v)));
+      const bad = e.options.find(
+        ([k, v]) =>
+          typeof k !== 'string' || /[,:=\s]/.test(k) || !['number', 'boolean', 'string'].includes(typeof v) || (typeof v === 'number' && !Number.isFinite(v)),
+      );
       throw new AdvxError(
         'INVALID_OPTION',
         `evaluateInWorkers: attacks[${i}] (${e.name}) cannot be passed to the workers as the text '${e.text}'${bad ? ` (option ${bad[0]} = ${JSON.stringify(bad[1]) ?? String(bad[1])})` : ''}: ` +
@@ -219,72 +236,121 @@ interface Plan {
 /** Checks every option (nothing is started) and turns them into `advx eval` arguments. */
 async function plan(options: EvaluateInWorkersOptions): Promise<Plan> {
   if (options === null || typeof options !== 'object') {
-    throw new AdvxError('INVALID_OPTION', "evaluateInWorkers needs { model, attacks, epsilons }, e.g. { model: 'mnist-cnn', attacks: 'fgsm', epsilons: [0.1] }.");
+    throw new AdvxError(
+      'INVALID_OPTION',
+      "evaluateInWorkers needs { model, attacks, epsilons }, e.g. { model: 'mnist-cnn', attacks: 'fgsm', epsilons: [0.1] }.",
+    );
   }
   // A misspelt option (eps for epsilons) would otherwise be a default silently.
   const unknown = Object.keys(options).find((k) => !(OPTION_NAMES as readonly string[]).includes(k));
-  if (unknown !== undefined) throw new AdvxError('INVALID_OPTION', `evaluateInWorkers: unknown option '${unknown}'; the options are ${OPTION_NAMES.join(', ')}.`);
+  if (unknown !== undefined)
+    throw new AdvxError('INVALID_OPTION', `evaluateInWorkers: unknown option '${unknown}'; the options are ${OPTION_NAMES.join(', ')}.`);
   const { model, data } = options;
   if (typeof model !== 'string' || model.trim() === '') {
-    throw new AdvxError('INVALID_OPTION', `evaluateInWorkers: model must be a zoo id (${ZOO_MODEL_IDS.join(', ')}) or the path of a model.json or of a folder holding one; a model object cannot cross to a worker process (use evaluate() for it).`);
+    throw new AdvxError(
+      'INVALID_OPTION',
+      `evaluateInWorkers: model must be a zoo id (${ZOO_MODEL_IDS.join(', ')}) or the path of a model.json or of a folder holding one; a model object cannot cross to a worker process (use evaluate() for it).`,
+    );
   }
   if (!(ZOO_MODEL_IDS as readonly string[]).includes(model) && !existsSync(model)) {
-    throw new AdvxError('UNKNOWN_NAME', `evaluateInWorkers: model '${model}' is neither a zoo model (${ZOO_MODEL_IDS.join(', ')}) nor an existing model.json or folder (relative paths are read from ${process.cwd()}).`, { name: model });
+    throw new AdvxError(
+      'UNKNOWN_NAME',
+      `evaluateInWorkers: model '${model}' is neither a zoo model (${ZOO_MODEL_IDS.join(', ')}) nor an existing model.json or folder (relative paths are read from ${process.cwd()}).`,
+      { name: model },
+    );
   }
   const modelFlags = options.modelFlags ?? {};
-  if (modelFlags === null || typeof modelFlags !== 'object') throw new AdvxError('INVALID_OPTION', "evaluateInWorkers: modelFlags must be an object of the --model flags as strings, e.g. { bounds: '0,1' }.");
+  if (modelFlags === null || typeof modelFlags !== 'object')
+    throw new AdvxError('INVALID_OPTION', "evaluateInWorkers: modelFlags must be an object of the --model flags as strings, e.g. { bounds: '0,1' }.");
   for (const [key] of MODEL_FLAGS) {
     const v = modelFlags[key];
-    if (v !== undefined && typeof v !== 'string') throw new AdvxError('INVALID_OPTION', `evaluateInWorkers: modelFlags.${key} must be a string as the command line takes it, got ${String(v)}.`);
+    if (v !== undefined && typeof v !== 'string')
+      throw new AdvxError('INVALID_OPTION', `evaluateInWorkers: modelFlags.${key} must be a string as the command line takes it, got ${String(v)}.`);
   }
   const unknownFlag = Object.keys(modelFlags).find((k) => !MODEL_FLAGS.some(([key]) => key === k));
-  if (unknownFlag !== undefined) throw new AdvxError('INVALID_OPTION', `evaluateInWorkers: modelFlags.${unknownFlag} is no model flag; they are ${MODEL_FLAGS.map(([k]) => k).join(', ')}.`);
+  if (unknownFlag !== undefined)
+    throw new AdvxError('INVALID_OPTION', `evaluateInWorkers: modelFlags.${unknownFlag} is no model flag; they are ${MODEL_FLAGS.map(([k]) => k).join(', ')}.`);
   await parseModelFlags(modelFlags);
   if (data !== undefined) {
-    if (typeof data !== 'string' || data.trim() === '') throw new AdvxError('INVALID_OPTION', `evaluateInWorkers: data must be what --data takes (a folder, a list file, a pair 'images.idx,labels.idx', or ${Object.keys(DATASETS).join(', ')}).`);
-    const missing = isZooData(data) ? undefined : data.split(',').map((p) => p.trim()).find((p) => !existsSync(p));
+    if (typeof data !== 'string' || data.trim() === '')
+      throw new AdvxError(
+        'INVALID_OPTION',
+        `evaluateInWorkers: data must be what --data takes (a folder, a list file, a pair 'images.idx,labels.idx', or ${Object.keys(DATASETS).join(', ')}).`,
+      );
+    const missing = isZooData(data)
+      ? undefined
+      : data
+          .split(',')
+          .map((p) => p.trim())
+          .find((p) => !existsSync(p));
     if (missing !== undefined) {
-      throw new AdvxError('UNKNOWN_NAME', `evaluateInWorkers: data '${data}': ${missing} does not exist (relative paths are read from ${process.cwd()}); give a folder, a list file, a pair, or ${Object.keys(DATASETS).join(', ')}.`, { name: data });
+      throw new AdvxError(
+        'UNKNOWN_NAME',
+        `evaluateInWorkers: data '${data}': ${missing} does not exist (relative paths are read from ${process.cwd()}); give a folder, a list file, a pair, or ${Object.keys(DATASETS).join(', ')}.`,
+        { name: data },
+      );
     }
   }
   const n = options.n === undefined ? undefined : positiveInt('n', options.n, '1000');
   const sample = options.sample ?? 'first';
-  if (sample !== 'first' && sample !== 'stratified') throw new AdvxError('INVALID_OPTION', `evaluateInWorkers: sample must be 'first' or 'stratified', got ${String(sample)}.`);
+  if (sample !== 'first' && sample !== 'stratified')
+    throw new AdvxError('INVALID_OPTION', `evaluateInWorkers: sample must be 'first' or 'stratified', got ${String(sample)}.`);
   const norm = options.norm ?? 'linf';
   if (!NORMS.includes(norm)) throw new AdvxError('INVALID_OPTION', `evaluateInWorkers: norm must be one of ${NORMS.join(', ')}, got ${String(norm)}.`);
   const epsilons = options.epsilons;
   if (!Array.isArray(epsilons) || epsilons.length === 0 || epsilons.some((e) => typeof e !== 'number' || !Number.isFinite(e) || e <= 0)) {
-    throw new AdvxError('INVALID_OPTION', `evaluateInWorkers: epsilons must be a non-empty array of finite numbers > 0 (e.g. [0.1, 0.3] or [8 / 255]), got ${JSON.stringify(epsilons) ?? String(epsilons)}.`);
+    throw new AdvxError(
+      'INVALID_OPTION',
+      `evaluateInWorkers: epsilons must be a non-empty array of finite numbers > 0 (e.g. [0.1, 0.3] or [8 / 255]), got ${JSON.stringify(epsilons) ?? String(epsilons)}.`,
+    );
   }
-  if (new Set(epsilons).size !== epsilons.length) throw new AdvxError('INVALID_OPTION', `evaluateInWorkers: epsilons contain duplicates (${epsilons.join(', ')}): give each radius once.`);
+  if (new Set(epsilons).size !== epsilons.length)
+    throw new AdvxError('INVALID_OPTION', `evaluateInWorkers: epsilons contain duplicates (${epsilons.join(', ')}): give each radius once.`);
   const text = typeof options.attacks === 'string' ? options.attacks : attacksText(options.attacks);
   // Unknown attacks, unknown options and unsupported norms fail here, as in advx eval.
   checkAttacks(parseAttacks(text), norm);
   const batchSize = options.batchSize === undefined ? 128 : positiveInt('batchSize', options.batchSize, '128');
   const seed = options.seed ?? 0;
-  if (typeof seed !== 'number' || !Number.isInteger(seed) || seed < 0 || seed > 2 ** 32 - 1) throw new AdvxError('INVALID_OPTION', `evaluateInWorkers: seed must be an integer in [0, 2^32 - 1], got ${String(seed)}.`);
+  if (typeof seed !== 'number' || !Number.isInteger(seed) || seed < 0 || seed > 2 ** 32 - 1)
+    throw new AdvxError('INVALID_OPTION', `evaluateInWorkers: seed must be an integer in [0, 2^32 - 1], got ${String(seed)}.`);
   const examples = options.examples ?? 0;
-  if (typeof examples !== 'number' || !Number.isInteger(examples) || examples < 0) throw new AdvxError('INVALID_OPTION', `evaluateInWorkers: examples must be an integer ≥ 0 (example adversarials per attack and ε), got ${String(examples)}.`);
+  if (typeof examples !== 'number' || !Number.isInteger(examples) || examples < 0)
+    throw new AdvxError(
+      'INVALID_OPTION',
+      `evaluateInWorkers: examples must be an integer ≥ 0 (example adversarials per attack and ε), got ${String(examples)}.`,
+    );
   const maxPasses = options.maxPasses === undefined ? undefined : positiveInt('maxPasses', options.maxPasses, '1000');
   const diagnostics = options.diagnostics === undefined ? true : options.diagnostics;
-  if (typeof diagnostics !== 'boolean') throw new AdvxError('INVALID_OPTION', 'evaluateInWorkers: diagnostics must be true or false (the workers take no thresholds; use evaluate() for them).');
-  const selfTest = options.selfTest === undefined || options.selfTest === false ? undefined : options.selfTest === true ? 20 : positiveInt('selfTest', options.selfTest, '20');
-  if (selfTest !== undefined && norm !== 'linf' && norm !== 'l2') throw new AdvxError('UNSUPPORTED_NORM', `evaluateInWorkers: the self-test covers linf and l2, not ${norm}; drop selfTest for this norm.`);
+  if (typeof diagnostics !== 'boolean')
+    throw new AdvxError('INVALID_OPTION', 'evaluateInWorkers: diagnostics must be true or false (the workers take no thresholds; use evaluate() for them).');
+  const selfTest =
+    options.selfTest === undefined || options.selfTest === false ? undefined : options.selfTest === true ? 20 : positiveInt('selfTest', options.selfTest, '20');
+  if (selfTest !== undefined && norm !== 'linf' && norm !== 'l2')
+    throw new AdvxError('UNSUPPORTED_NORM', `evaluateInWorkers: the self-test covers linf and l2, not ${norm}; drop selfTest for this norm.`);
   const backend = options.backend ?? 'wasm';
-  if (!(BACKENDS as readonly string[]).includes(backend)) throw new AdvxError('INVALID_OPTION', `evaluateInWorkers: backend must be one of ${BACKENDS.join(', ')}, got ${String(backend)}.`);
+  if (!(BACKENDS as readonly string[]).includes(backend))
+    throw new AdvxError('INVALID_OPTION', `evaluateInWorkers: backend must be one of ${BACKENDS.join(', ')}, got ${String(backend)}.`);
   // A zoo dataset has 300 samples by default; the size of other data is known only to the workers.
   const count = n ?? (data === undefined || isZooData(data) ? 300 : undefined);
   const chunks = count === undefined ? Infinity : Math.ceil(count / batchSize);
   const workers = options.workers === undefined ? Math.max(1, Math.min(os.availableParallelism(), chunks)) : positiveInt('workers', options.workers, '4');
   const threads = options.threads === undefined ? undefined : positiveInt('threads', options.threads, '1');
   const maxRestarts = options.maxRestarts ?? 2;
-  if (typeof maxRestarts !== 'number' || !Number.isInteger(maxRestarts) || maxRestarts < 0) throw new AdvxError('INVALID_OPTION', `evaluateInWorkers: maxRestarts must be an integer ≥ 0, got ${String(maxRestarts)}.`);
+  if (typeof maxRestarts !== 'number' || !Number.isInteger(maxRestarts) || maxRestarts < 0)
+    throw new AdvxError('INVALID_OPTION', `evaluateInWorkers: maxRestarts must be an integer ≥ 0, got ${String(maxRestarts)}.`);
   const resume = flag('resume', options.resume);
-  if (resume && options.out === undefined) throw new AdvxError('INVALID_OPTION', 'evaluateInWorkers: resume needs the out folder of the interrupted run (without out, the state goes with its temporary folder).');
-  if (options.out !== undefined && (typeof options.out !== 'string' || options.out.trim() === '')) throw new AdvxError('INVALID_OPTION', "evaluateInWorkers: out must be a folder name, e.g. out: 'advx-run'.");
-  if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) throw new AdvxError('INVALID_OPTION', 'evaluateInWorkers: signal must be an AbortSignal (e.g. new AbortController().signal).');
+  if (resume && options.out === undefined)
+    throw new AdvxError(
+      'INVALID_OPTION',
+      'evaluateInWorkers: resume needs the out folder of the interrupted run (without out, the state goes with its temporary folder).',
+    );
+  if (options.out !== undefined && (typeof options.out !== 'string' || options.out.trim() === ''))
+    throw new AdvxError('INVALID_OPTION', "evaluateInWorkers: out must be a folder name, e.g. out: 'advx-run'.");
+  if (options.signal !== undefined && !(options.signal instanceof AbortSignal))
+    throw new AdvxError('INVALID_OPTION', 'evaluateInWorkers: signal must be an AbortSignal (e.g. new AbortController().signal).');
   for (const name of ['onProgress', 'onLog'] as const) {
-    if (options[name] !== undefined && typeof options[name] !== 'function') throw new AdvxError('INVALID_OPTION', `evaluateInWorkers: ${name} must be a function.`);
+    if (options[name] !== undefined && typeof options[name] !== 'function')
+      throw new AdvxError('INVALID_OPTION', `evaluateInWorkers: ${name} must be a function.`);
   }
   const args = [
     `--model=${model}`,
@@ -306,7 +372,14 @@ async function plan(options: EvaluateInWorkersOptions): Promise<Plan> {
     `--backend=${backend}`,
     ...(diagnostics ? [] : ['--no-diagnostics']),
   ];
-  return { args, firstArgs: selfTest !== undefined ? [`--self-test=${selfTest}`] : [], workers, threads: threadsPerWorker(workers, threads), resume, maxRestarts };
+  return {
+    args,
+    firstArgs: selfTest !== undefined ? [`--self-test=${selfTest}`] : [],
+    workers,
+    threads: threadsPerWorker(workers, threads),
+    resume,
+    maxRestarts,
+  };
 }
 
 /**

@@ -65,7 +65,16 @@ describe('loadModelFile', () => {
   });
 
   it('refuses a graph model with a pointer to loadUserModel', async () => {
-    const file = writeGraphModel(path.join(dir, 'graph'), [[1, -1], [0, 1], [1, 1], [-1, 0]], { head: 'Softmax' });
+    const file = writeGraphModel(
+      path.join(dir, 'graph'),
+      [
+        [1, -1],
+        [0, 1],
+        [1, 1],
+        [-1, 0],
+      ],
+      { head: 'Softmax' },
+    );
     const e = await error(loadModelFile(file));
     expect(e.code).toBe('INVALID_MODEL');
     expect(e.message).toMatch(/graph model; .*loadUserModel/);

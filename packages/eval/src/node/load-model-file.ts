@@ -38,7 +38,10 @@ export interface LoadedModelFile {
 export async function loadModelFile(file: string, bounds: Bounds = [0, 1]): Promise<LoadedModelFile> {
   const { json, artifacts } = await readModelJson(file);
   if (json.format === 'graph-model') {
-    throw new AdvxError('INVALID_MODEL', `${file} is a tfjs graph model; loadModelFile reads layers models (use loadUserModel, or advx eval --model, for graph models).`);
+    throw new AdvxError(
+      'INVALID_MODEL',
+      `${file} is a tfjs graph model; loadModelFile reads layers models (use loadUserModel, or advx eval --model, for graph models).`,
+    );
   }
   let layers: tfl.LayersModel;
   try {

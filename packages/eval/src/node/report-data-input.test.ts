@@ -29,7 +29,12 @@ afterAll(() => {
   w.dispose();
   rmSync(tmp, { recursive: true, force: true });
 });
-const model = fromFunction((x) => tf.matMul(tf.reshape(x, [-1, 4]), w) as tf.Tensor2D, { inputShape: [2, 2, 1], numClasses: 2, bounds: [0, 1], output: 'logits' });
+const model = fromFunction((x) => tf.matMul(tf.reshape(x, [-1, 4]), w) as tf.Tensor2D, {
+  inputShape: [2, 2, 1],
+  numClasses: 2,
+  bounds: [0, 1],
+  output: 'logits',
+});
 
 function grey(size: number, v: number): Buffer {
   const image = new PNG({ width: size, height: size, colorType: 0, inputColorType: 6, inputHasAlpha: true });
@@ -74,12 +79,25 @@ describe('config.data in the reports', () => {
     expect(
       describeDataInput(
         withData({
-          format: 'npy', source: 'x.npy,y.npy', count: 1, sampleShape: [8, 8, 1], dtype: 'float32', sample: 'stratified',
-          classIndex: 'label-index', resize: null, channelConversion: 'grey channel repeated to RGB', pixels: 'float32 values used as they are', skipped: 0,
+          format: 'npy',
+          source: 'x.npy,y.npy',
+          count: 1,
+          sampleShape: [8, 8, 1],
+          dtype: 'float32',
+          sample: 'stratified',
+          classIndex: 'label-index',
+          resize: null,
+          channelConversion: 'grey channel repeated to RGB',
+          pixels: 'float32 values used as they are',
+          skipped: 0,
         }),
       ),
-    ).toBe('Data: .npy pair x.npy,y.npy, 1 sample (stratified: classes in turn); labels are class indices; samples [8, 8, 1] float32; pixels float32 values used as they are; grey channel repeated to RGB.');
-    expect(describeDataInput(withData({ format: { evil: 1 }, count: '<2>', skipped: 2, skippedFiles: 'nope' }))).toBe('Data: data, <2> samples; 2 files skipped as unreadable or damaged.');
+    ).toBe(
+      'Data: .npy pair x.npy,y.npy, 1 sample (stratified: classes in turn); labels are class indices; samples [8, 8, 1] float32; pixels float32 values used as they are; grey channel repeated to RGB.',
+    );
+    expect(describeDataInput(withData({ format: { evil: 1 }, count: '<2>', skipped: 2, skippedFiles: 'nope' }))).toBe(
+      'Data: data, <2> samples; 2 files skipped as unreadable or damaged.',
+    );
     expect(describeDataInput(base)).toBeUndefined();
     expect(describeDataInput(withData(null))).toBeUndefined();
   });

@@ -19,8 +19,16 @@ import { renderHtml } from '../render-html.js';
 import { writeReport } from './write-report.js';
 
 const rng = new Rng(8);
-const w = tf.tensor2d(Array.from({ length: 36 * 3 }, () => rng.normal()), [36, 3]);
-const model = fromFunction((x) => tf.matMul(tf.reshape(x, [-1, 36]), w) as tf.Tensor2D, { inputShape: [6, 6, 1], numClasses: 3, bounds: [0, 1], output: 'logits' });
+const w = tf.tensor2d(
+  Array.from({ length: 36 * 3 }, () => rng.normal()),
+  [36, 3],
+);
+const model = fromFunction((x) => tf.matMul(tf.reshape(x, [-1, 36]), w) as tf.Tensor2D, {
+  inputShape: [6, 6, 1],
+  numClasses: 3,
+  bounds: [0, 1],
+  output: 'logits',
+});
 const data = selfLabeledData(model, 2, 6);
 const dir = mkdtempSync(path.join(os.tmpdir(), 'advx-report-'));
 afterAll(() => {
@@ -30,7 +38,15 @@ afterAll(() => {
 
 describe('reports', () => {
   it('Markdown, HTML and PNGs carry the numbers of the result', async () => {
-    const result = await evaluate({ model, data, attacks: [pgd({ steps: 10 }), deepfool({ norm: 'linf' })], epsilons: [0.05, 0.5], norm: 'linf', examples: 1, diagnostics: false });
+    const result = await evaluate({
+      model,
+      data,
+      attacks: [pgd({ steps: 10 }), deepfool({ norm: 'linf' })],
+      epsilons: [0.05, 0.5],
+      norm: 'linf',
+      examples: 1,
+      diagnostics: false,
+    });
     const md = renderMarkdown(result);
     const df = result.attacks[1]!;
     const p0 = result.attacks[0]!.perEpsilon[0]!;
@@ -41,7 +57,8 @@ describe('reports', () => {
     expect(p0.robustInterval).toEqual(clopperPearson(Math.round(p0.robustAccuracy * result.n), result.n));
     expect(result.cleanInterval).toEqual(clopperPearson(Math.round(result.cleanAccuracy * result.n), result.n));
     expect(result.intervals).toEqual({ method: 'clopper-pearson', confidence: 0.95 });
-    for (const point of [...result.ensemble, ...(df.curve ?? [])]) expect(point.interval).toEqual(clopperPearson(Math.round(point.robustAccuracy * result.n), result.n));
+    for (const point of [...result.ensemble, ...(df.curve ?? [])])
+      expect(point.interval).toEqual(clopperPearson(Math.round(point.robustAccuracy * result.n), result.n));
     expect(md).toContain(`| deepfool | ${Number(df.empiricalRobustness!.toPrecision(3))} |`);
     const html = renderHtml(result, { classNames: ['zero', 'one', 'two'] });
     // One path per attack plus the ensemble; DeepFool's is a step curve through its minimal perturbations.
@@ -73,7 +90,11 @@ describe('reports', () => {
     expect(md).toMatch(/## Examples\n[\s\S]*### ε=0\.05\n[\s\S]*### ε=0\.5\n[\s\S]*### minimal/);
 
     // Every series has its own colour, dash pattern and marker shape.
-    const styles = [...html.matchAll(/<path class="series" data-attack="[^"]+" data-marker="([^"]+)" (?:data-same-as="[^"]+" )?d="[^"]+" fill="none" stroke="([^"]+)" stroke-width="2" (stroke-dasharray="[^"]+")?/g)].map((p) => p.slice(1).join('|'));
+    const styles = [
+      ...html.matchAll(
+        /<path class="series" data-attack="[^"]+" data-marker="([^"]+)" (?:data-same-as="[^"]+" )?d="[^"]+" fill="none" stroke="([^"]+)" stroke-width="2" (stroke-dasharray="[^"]+")?/g,
+      ),
+    ].map((p) => p.slice(1).join('|'));
     expect(styles).toHaveLength(3);
     expect(new Set(styles.map((st) => st.split('|')[0])).size).toBe(3);
     expect(new Set(styles.map((st) => st.split('|')[1])).size).toBe(3);
@@ -91,7 +112,11 @@ describe('reports', () => {
     const files = await writeReport(result, dir);
     expect(JSON.parse(readFileSync(files.json, 'utf8'))).toEqual(JSON.parse(JSON.stringify(result)));
     expect(files.images).toHaveLength(result.examples.length * 3);
-    expect(files.images.map((f) => path.basename(f)).slice(0, 3)).toEqual(['pgd-steps-10-eps0.05-' + String(firstSuccess[0]) + '-original.png', 'pgd-steps-10-eps0.05-' + String(firstSuccess[0]) + '-perturbation.png', 'pgd-steps-10-eps0.05-' + String(firstSuccess[0]) + '-adversarial.png']);
+    expect(files.images.map((f) => path.basename(f)).slice(0, 3)).toEqual([
+      'pgd-steps-10-eps0.05-' + String(firstSuccess[0]) + '-original.png',
+      'pgd-steps-10-eps0.05-' + String(firstSuccess[0]) + '-perturbation.png',
+      'pgd-steps-10-eps0.05-' + String(firstSuccess[0]) + '-adversarial.png',
+    ]);
     // report.md links exactly the PNGs writeReport wrote.
     const links = [...readFileSync(files.markdown, 'utf8').matchAll(/!\[[a-z]+\]\((images\/[^)]+)\)/g)].map((l) => path.join(dir, l[1]!));
     expect(links.sort()).toEqual([...files.images].sort());

@@ -40,7 +40,16 @@ import { lockOutFolder } from './out/lock-out-folder.js';
 import { prepareOutFolder } from './out/prepare-out-folder.js';
 import { inspectBeforeAttacks, inspectionSummary, loadUserModel, parseModelFlags, type ModelFlags } from './model/index.js';
 import { selectBackend, type BackendName } from './select-backend.js';
-import { refuseInterruptedWorkers, runWorkers, threadsPerWorker, withoutOptions, PROGRESS_PREFIX, WORKER_INFO_FILE, WORKERS_DIR, type WorkerInfo } from './workers.js';
+import {
+  refuseInterruptedWorkers,
+  runWorkers,
+  threadsPerWorker,
+  withoutOptions,
+  PROGRESS_PREFIX,
+  WORKER_INFO_FILE,
+  WORKERS_DIR,
+  type WorkerInfo,
+} from './workers.js';
 import { writeReport } from './write-report.js';
 
 /**
@@ -74,12 +83,16 @@ const DEFAULT_ATTACKS = 'fgsm,pgd:steps=40:stepSize=0.01,apgd-ce:steps=100';
 
 /** `pgd:steps=40:restarts=2,fgsm` → specs, each value read by its option's declared type; `autoattack` (or `autoattack:version=plus|rand`) → the AutoAttack preset. */
 export function parseAttacks(list: string): { specs: AttackSpec[]; sequential: boolean; omitted: readonly string[]; version?: AutoAttackVersion } {
-  const names = list.split(',').map((s) => s.trim()).filter(Boolean);
+  const names = list
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   if (names.length === 0) throw new AdvxError('INVALID_OPTION', '--attacks: give at least one attack, e.g. --attacks pgd:steps=40,apgd-ce.');
   const auto = names.length === 1 ? /^autoattack(?::version=([a-z]+))?$/i.exec(names[0] as string) : null;
   if (auto) {
     const version = (auto[1] ?? 'standard') as AutoAttackVersion;
-    if (version !== 'standard' && version !== 'plus' && version !== 'rand') throw new AdvxError('INVALID_OPTION', `--attacks autoattack:version=${version}: the versions are standard, plus and rand.`);
+    if (version !== 'standard' && version !== 'plus' && version !== 'rand')
+      throw new AdvxError('INVALID_OPTION', `--attacks autoattack:version=${version}: the versions are standard, plus and rand.`);
     return { specs: [], sequential: true, omitted: [], version };
   }
   const specs = names.map((entry) => {
@@ -201,7 +214,9 @@ function summaryText(r: EvaluationResult, backend: string | undefined): string {
   const skipped = r.config.data?.skipped;
   const lines = [
     ...(backend ? [`backend: ${backend}, tfjs ${tf.version_core}`] : []),
-    ...(typeof skipped === 'number' && skipped > 0 ? [`skipped ${skipped} unreadable files (--skip-bad; listed in results.json config.data.skippedFiles)`] : []),
+    ...(typeof skipped === 'number' && skipped > 0
+      ? [`skipped ${skipped} unreadable files (--skip-bad; listed in results.json config.data.skippedFiles)`]
+      : []),
     `${r.config.model.id ?? 'model'}: clean accuracy ${percent(r.cleanAccuracy)} on ${r.n} ${r.config.dataset ?? ''} samples`.replace(/ {2}/g, ' '),
     `robust accuracy (${r.config.norm}, ${r.config.mode})`,
     textTable(r),
@@ -242,7 +257,8 @@ async function runEval(flags: EvalFlags, io: CliIo, verbose: boolean, argv: read
   const parsed = parseAttacks(flags.attacks);
   const epsilons = parseEpsilons(flags.eps);
   const n = flags.n !== undefined ? positiveInt('--n', flags.n) : undefined;
-  if (flags.sample !== 'first' && flags.sample !== 'stratified') throw new AdvxError('INVALID_OPTION', `--sample: '${flags.sample}' is not first or stratified.`);
+  if (flags.sample !== 'first' && flags.sample !== 'stratified')
+    throw new AdvxError('INVALID_OPTION', `--sample: '${flags.sample}' is not first or stratified.`);
   const batchSize = positiveInt('--batch-size', flags.batchSize);
   const seed = Number(flags.seed);
   if (!Number.isInteger(seed) || seed < 0) throw new AdvxError('INVALID_OPTION', `--seed: '${flags.seed}' is not a non-negative integer.`);
@@ -253,10 +269,14 @@ async function runEval(flags: EvalFlags, io: CliIo, verbose: boolean, argv: read
   const threads = flags.threads !== undefined ? positiveInt('--threads', flags.threads) : undefined;
   const workers = flags.workers !== undefined ? positiveInt('--workers', flags.workers) : 1;
   if (workers > 1 && shard !== undefined) {
-    throw new AdvxError('INVALID_OPTION', `--workers ${workers} with --shard ${flags.shard}: a shard runs in one process; drop --workers, or drop --shard to split the whole evaluation over the workers.`);
+    throw new AdvxError(
+      'INVALID_OPTION',
+      `--workers ${workers} with --shard ${flags.shard}: a shard runs in one process; drop --workers, or drop --shard to split the whole evaluation over the workers.`,
+    );
   }
   const norm = flags.norm as NormName;
-  const selfTestSamples = flags.selfTest === undefined || flags.selfTest === false ? undefined : flags.selfTest === true ? 20 : positiveInt('--self-test', flags.selfTest);
+  const selfTestSamples =
+    flags.selfTest === undefined || flags.selfTest === false ? undefined : flags.selfTest === true ? 20 : positiveInt('--self-test', flags.selfTest);
   if (selfTestSamples !== undefined && norm !== 'linf' && norm !== 'l2') {
     throw new AdvxError('UNSUPPORTED_NORM', `--self-test: the binarization test covers linf and l2, not ${norm}; drop --self-test for this norm.`);
   }
@@ -271,7 +291,22 @@ async function runEval(flags: EvalFlags, io: CliIo, verbose: boolean, argv: read
     await refuseInterruptedState(flags.out, flags.resume === true);
     await refuseInterruptedWorkers(flags.out, flags.resume === true);
     if (workers > 1) return await runEvalWorkers(flags, io, argv, workers, threads);
-    return await runEvalLocked(flags, io, verbose, { parsed, epsilons, n, sample: flags.sample, batchSize, seed, examples, shard, threads, norm, modelOptions, preset, selfTestSamples, maxPasses });
+    return await runEvalLocked(flags, io, verbose, {
+      parsed,
+      epsilons,
+      n,
+      sample: flags.sample,
+      batchSize,
+      seed,
+      examples,
+      shard,
+      threads,
+      norm,
+      modelOptions,
+      preset,
+      selfTestSamples,
+      maxPasses,
+    });
   } finally {
     await lock.release();
     // A folder this run created and left empty (it failed before writing anything) goes too.
@@ -329,7 +364,8 @@ async function runEvalLocked(flags: EvalFlags, io: CliIo, verbose: boolean, chec
   let dataset: DataSource;
   try {
     const zoo = dataSpec in DATASETS;
-    if (shape.length !== 3 && !zoo) throw new AdvxError('INVALID_SHAPE', `--data needs a model with [height, width, channels] inputs; this one takes [${shape.join(', ')}].`);
+    if (shape.length !== 3 && !zoo)
+      throw new AdvxError('INVALID_SHAPE', `--data needs a model with [height, width, channels] inputs; this one takes [${shape.join(', ')}].`);
     dataset = await openDataset(dataSpec, {
       // A zoo dataset keeps its 28×28×1 for a model of another rank: evaluate() then names both shapes.
       inputShape: shape.length === 3 ? (shape as unknown as [number, number, number]) : [28, 28, 1],
@@ -347,9 +383,12 @@ async function runEvalLocked(flags: EvalFlags, io: CliIo, verbose: boolean, chec
     target.dispose();
     throw e;
   }
-  if (dataset.skipped.length > 0) io.stderr.write(`[advx] skipped ${dataset.skipped.length} unreadable files (first: ${dataset.skipped[0]?.file}: ${dataset.skipped[0]?.reason})\n`);
+  if (dataset.skipped.length > 0)
+    io.stderr.write(`[advx] skipped ${dataset.skipped.length} unreadable files (first: ${dataset.skipped[0]?.file}: ${dataset.skipped[0]?.reason})\n`);
   // The model is inspected on the first sample before any attack (one forward pass, one input gradient).
-  const whiteBox = preset ? ['autoattack'] : parsed.specs.filter((spec) => listAttacks().find((a) => a.name === spec.name)?.threat === 'white-box').map((spec) => spec.name);
+  const whiteBox = preset
+    ? ['autoattack']
+    : parsed.specs.filter((spec) => listAttacks().find((a) => a.name === spec.name)?.threat === 'white-box').map((spec) => spec.name);
   let inspection: Awaited<ReturnType<typeof inspectBeforeAttacks>>;
   try {
     const first = await dataset.read(0, 1);
@@ -410,12 +449,17 @@ async function runEvalLocked(flags: EvalFlags, io: CliIo, verbose: boolean, chec
     });
     progress.stop();
     // The input handling and the inspection go into results.json and the reports.
-    let stored: EvaluationResult = { ...evaluated, config: { ...evaluated.config, model: { ...evaluated.config.model, input: { ...target.description, inspection } } } };
+    let stored: EvaluationResult = {
+      ...evaluated,
+      config: { ...evaluated.config, model: { ...evaluated.config.model, input: { ...target.description, inspection } } },
+    };
     if (selfTestSamples !== undefined) {
       const epsilon = Math.max(...epsilons);
       const first = await dataset.read(0, Math.min(selfTestSamples, dataset.count));
       try {
-        io.stderr.write(`[advx] self-test (binarization, Zimmermann et al. 2022): every attack at ε ${epsilon} on the first ${first.labels.shape[0]} samples, ${target.features ? 'penultimate-layer' : 'logit'} features\n`);
+        io.stderr.write(
+          `[advx] self-test (binarization, Zimmermann et al. 2022): every attack at ε ${epsilon} on the first ${first.labels.shape[0]} samples, ${target.features ? 'penultimate-layer' : 'logit'} features\n`,
+        );
         const tested = await selfTests({
           model: target.model,
           ...(target.features ? { features: target.features } : {}),
@@ -441,7 +485,11 @@ async function runEvalLocked(flags: EvalFlags, io: CliIo, verbose: boolean, chec
     }
     // The state goes only once every report is on disk: a failed write keeps the run resumable.
     await state.remove();
-    io.stdout.write(flags.json ? `${JSON.stringify(stored)}\n` : `${summaryText(stored, backend)}\n\nwrote ${files.json}, ${files.markdown}, ${files.html} and ${files.images.length} images\n`);
+    io.stdout.write(
+      flags.json
+        ? `${JSON.stringify(stored)}\n`
+        : `${summaryText(stored, backend)}\n\nwrote ${files.json}, ${files.markdown}, ${files.html} and ${files.images.length} images\n`,
+    );
     return 0;
   } catch (e) {
     progress.stop();
@@ -476,7 +524,8 @@ async function runEvalWorkers(flags: EvalFlags, io: CliIo, argv: readonly string
   const given = argv.slice(argv.indexOf('eval') + 1);
   // The self-test runs once, in the first worker (mergeResults keeps its record).
   const shared = withoutOptions(given, ['--workers', '--shard', '--out', '--threads'], ['--resume', '--json', '--verbose'], ['--self-test']);
-  const selfTest = flags.selfTest !== undefined && flags.selfTest !== false ? ['--self-test', ...(typeof flags.selfTest === 'string' ? [flags.selfTest] : [])] : [];
+  const selfTest =
+    flags.selfTest !== undefined && flags.selfTest !== false ? ['--self-test', ...(typeof flags.selfTest === 'string' ? [flags.selfTest] : [])] : [];
   const controller = new AbortController();
   const onSigint = () => controller.abort();
   if (io.signal) io.signal.addEventListener('abort', onSigint);
@@ -484,7 +533,9 @@ async function runEvalWorkers(flags: EvalFlags, io: CliIo, argv: readonly string
   if (io.signal?.aborted) controller.abort();
   const progress = progressReporter(io);
   const perWorker = threadsPerWorker(workers, threads);
-  io.stderr.write(`[advx] ${workers} workers, ${perWorker} wasm thread${perWorker > 1 ? 's' : ''} each; their shards go to ${path.join(flags.out, WORKERS_DIR)}\n`);
+  io.stderr.write(
+    `[advx] ${workers} workers, ${perWorker} wasm thread${perWorker > 1 ? 's' : ''} each; their shards go to ${path.join(flags.out, WORKERS_DIR)}\n`,
+  );
   try {
     const outcome = await runWorkers({
       args: shared,
@@ -508,7 +559,9 @@ async function runEvalWorkers(flags: EvalFlags, io: CliIo, argv: readonly string
     // The shards go once the merged report is on disk.
     await fs.rm(path.join(flags.out, WORKERS_DIR), { recursive: true, force: true });
     io.stdout.write(
-      flags.json ? `${JSON.stringify(result)}\n` : `${summaryText(result, `${info.backend} (${workers} workers)`)}\n\nwrote ${files.json}, ${files.markdown}, ${files.html} and ${files.images.length} images\n`,
+      flags.json
+        ? `${JSON.stringify(result)}\n`
+        : `${summaryText(result, `${info.backend} (${workers} workers)`)}\n\nwrote ${files.json}, ${files.markdown}, ${files.html} and ${files.images.length} images\n`,
     );
     return 0;
   } finally {
@@ -642,16 +695,28 @@ export async function runCli(argv: readonly string[], io: CliIo = { stdout: proc
   program
     .command('eval')
     .description('evaluate a model under a grid of attacks × epsilons and write reports')
-    .option('--model <id|path>', `zoo model (${ZOO_MODEL_IDS.join(', ')}), a tfjs layers or graph model.json, or a Teachable Machine export folder`, 'mnist-cnn')
+    .option(
+      '--model <id|path>',
+      `zoo model (${ZOO_MODEL_IDS.join(', ')}), a tfjs layers or graph model.json, or a Teachable Machine export folder`,
+      'mnist-cnn',
+    )
     .option(
       '--data <folder|list|pair|name>',
       `an image folder (one sub-folder per class, PNG/JPEG), a list.csv/list.json of path,label, images.idx,labels.idx, x.npy,y.npy, or ${Object.keys(DATASETS).join(', ')}; default: the zoo model's dataset`,
     )
-    .option('--attacks <list>', 'comma-separated attacks with name:key=value options, or autoattack (autoattack:version=plus or rand for those versions)', DEFAULT_ATTACKS)
+    .option(
+      '--attacks <list>',
+      'comma-separated attacks with name:key=value options, or autoattack (autoattack:version=plus or rand for those versions)',
+      DEFAULT_ATTACKS,
+    )
     .option('--eps <list>', 'comma-separated epsilons (fractions such as 8/255 allowed)', '0.1,0.2,0.3')
     .addOption(new Option('--norm <norm>', 'perturbation norm').choices(['linf', 'l2', 'l1', 'l0']).default('linf'))
     .option('--n <count>', 'number of samples (default: 300 of a zoo dataset, all of other data)')
-    .addOption(new Option('--sample <how>', 'which --n samples: the first ones, or stratified (round-robin over the classes)').choices(['first', 'stratified']).default('first'))
+    .addOption(
+      new Option('--sample <how>', 'which --n samples: the first ones, or stratified (round-robin over the classes)')
+        .choices(['first', 'stratified'])
+        .default('first'),
+    )
     .option('--skip-bad', 'skip and count unreadable or damaged image files instead of stopping (each image is decoded once before the run)')
     .option('--resize', 'resize images of another size to the model input (bilinear)')
     .option('--convert-channels', 'convert grey images for a colour model and colour images for a grey model (BT.601 luma)')
@@ -666,7 +731,12 @@ export async function runCli(argv: readonly string[], io: CliIo = { stdout: proc
     .option('--json', 'print the result as JSON')
     .option('--examples <count>', 'example images per attack and ε in the report', '4')
     .option('--bounds <lo,hi>', 'input bounds of a model.json; image pixels 0..255 map onto them (default 0,1)')
-    .addOption(new Option('--output <kind>', 'what a graph model (or --output-node) returns (default: read before a final Softmax/Sigmoid as logits)').choices(['logits', 'probabilities']))
+    .addOption(
+      new Option('--output <kind>', 'what a graph model (or --output-node) returns (default: read before a final Softmax/Sigmoid as logits)').choices([
+        'logits',
+        'probabilities',
+      ]),
+    )
     .option('--output-node <name>', 'graph models: the node holding the class scores (e.g. the input of the final Softmax)')
     .option('--input-size <HxW>', "the model's input height x width, where its signature leaves it unknown")
     .addOption(new Option('--channels <n>', "the model's input channels, where its signature leaves them unknown").choices(['1', '3']))
@@ -674,8 +744,14 @@ export async function runCli(argv: readonly string[], io: CliIo = { stdout: proc
     .option('--std <s|r,g,b>', 'see --mean')
     .option('--labels <file>', 'class names in output order: one per line or a JSON array (default: Teachable Machine metadata, zoo dataset)')
     .option('--no-diagnostics', 'skip the gradient-masking diagnostics')
-    .option('--max-passes <count>', 'per-sample budget of white-box passes (forward + backward) per ε for every white-box attack, as in AttackBench (default: none)')
-    .option('--self-test [samples]', 'binarization self-test (Zimmermann et al. 2022) of every attack at the largest ε on the first samples (default 20): pass rates in the reports, a warning below 95 %')
+    .option(
+      '--max-passes <count>',
+      'per-sample budget of white-box passes (forward + backward) per ε for every white-box attack, as in AttackBench (default: none)',
+    )
+    .option(
+      '--self-test [samples]',
+      'binarization self-test (Zimmermann et al. 2022) of every attack at the largest ε on the first samples (default 20): pass rates in the reports, a warning below 95 %',
+    )
     .action(async (flags: EvalFlags) => {
       code = await runEval(flags, io, verbose, argv);
     });
@@ -683,7 +759,10 @@ export async function runCli(argv: readonly string[], io: CliIo = { stdout: proc
     .command('list')
     .description('list the registered attacks, defenses and detectors')
     .option('--json', 'print JSON')
-    .option('--options [name]', "also list the options (name, doc, values, default) of every attack, defense and detector that declares them, or of the one named")
+    .option(
+      '--options [name]',
+      'also list the options (name, doc, values, default) of every attack, defense and detector that declares them, or of the one named',
+    )
     .action(async (flags: { json?: boolean; options?: boolean | string }) => {
       code = await runList(flags.json === true, flags.options ?? false, io);
     });
@@ -698,7 +777,10 @@ export async function runCli(argv: readonly string[], io: CliIo = { stdout: proc
     });
   try {
     // --verbose is accepted anywhere on the line.
-    await program.parseAsync(argv.filter((a) => a !== '--verbose'), { from: 'user' });
+    await program.parseAsync(
+      argv.filter((a) => a !== '--verbose'),
+      { from: 'user' },
+    );
     return code;
   } catch (e) {
     if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;

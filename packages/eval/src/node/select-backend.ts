@@ -23,7 +23,8 @@ async function importIfInstalled(name: string): Promise<boolean> {
     const code = (e as { code?: string }).code;
     const message = (e as Error).message ?? '';
     // Node says ERR_MODULE_NOT_FOUND; bundlers and vite-based runners say "Could not resolve" / "Failed to load".
-    const notFound = code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND' || /Cannot find (package|module)|Could not resolve|Failed to (load|resolve)/.test(message);
+    const notFound =
+      code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND' || /Cannot find (package|module)|Could not resolve|Failed to (load|resolve)/.test(message);
     if (notFound && message.includes(name)) return false;
     throw new AdvxError('BACKEND_UNAVAILABLE', `${name} is installed but failed to load: ${message}`, { package: name });
   }

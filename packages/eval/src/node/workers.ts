@@ -138,7 +138,10 @@ export function workerCommand(wording: WorkerWording = CLI_WORDING): string {
   const pkg = path.dirname(createRequire(import.meta.url).resolve('@advx/eval/package.json'));
   const cli = path.join(pkg, 'dist', 'cli.js');
   if (!existsSync(cli)) {
-    throw new AdvxError('INVALID_OPTION', `${wording.run}: the workers run the built command ${cli}, which is missing; run \`npm run build\` first (or ${wording.without}).`);
+    throw new AdvxError(
+      'INVALID_OPTION',
+      `${wording.run}: the workers run the built command ${cli}, which is missing; run \`npm run build\` first (or ${wording.without}).`,
+    );
   }
   return cli;
 }
@@ -211,9 +214,25 @@ export async function runWorkers(plan: WorkerPlan): Promise<WorkersOutcome> {
   /** Runs worker `slot` once; resolves with its exit code (130 for an interrupt) and how it ended, in words. */
   const runOnce = (slot: WorkerSlot, resume: boolean): Promise<{ code: number; how: string }> =>
     new Promise((resolve, reject) => {
-      const args = [cli, 'eval', ...plan.args, ...(slot.index === 0 ? (plan.firstArgs ?? []) : []), '--shard', `${slot.index + 1}/${plan.count}`, '--out', slot.dir, '--threads', String(plan.threads), ...(resume ? ['--resume'] : [])];
+      const args = [
+        cli,
+        'eval',
+        ...plan.args,
+        ...(slot.index === 0 ? (plan.firstArgs ?? []) : []),
+        '--shard',
+        `${slot.index + 1}/${plan.count}`,
+        '--out',
+        slot.dir,
+        '--threads',
+        String(plan.threads),
+        ...(resume ? ['--resume'] : []),
+      ];
       // Its own process group: a Ctrl-C on the terminal reaches the parent only, which passes one SIGINT on.
-      const child = (plan.spawn ?? spawn)(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'], detached: true, env: { ...process.env, ADVX_PROGRESS: 'json', ADVX_WORKER_INFO: '1' } });
+      const child = (plan.spawn ?? spawn)(process.execPath, args, {
+        stdio: ['ignore', 'ignore', 'pipe'],
+        detached: true,
+        env: { ...process.env, ADVX_PROGRESS: 'json', ADVX_WORKER_INFO: '1' },
+      });
       running.add(child);
       let pending = '';
       child.stderr?.setEncoding('utf8');
@@ -268,7 +287,10 @@ export async function runWorkers(plan: WorkerPlan): Promise<WorkersOutcome> {
       if (plan.signal.aborted || failed || code === 130) return 'interrupted';
       if (code === 1 && !existsSync(path.join(slot.dir, 'state.json')) && slot.lastLines.some((l) => l.startsWith('advx: error:'))) {
         // An error the worker reported itself (bad model, bad data) happens again on a restart.
-        throw new AdvxError('INVALID_OPTION', `worker ${slot.index + 1}/${plan.count} failed: ${slot.lastLines.filter((l) => l.startsWith('advx: error:')).join(' ')}`);
+        throw new AdvxError(
+          'INVALID_OPTION',
+          `worker ${slot.index + 1}/${plan.count} failed: ${slot.lastLines.filter((l) => l.startsWith('advx: error:')).join(' ')}`,
+        );
       }
       if (slot.restarts >= plan.maxRestarts) {
         throw new AdvxError(
@@ -278,7 +300,9 @@ export async function runWorkers(plan: WorkerPlan): Promise<WorkersOutcome> {
         );
       }
       slot.restarts++;
-      plan.log(`[advx] worker ${slot.index + 1}/${plan.count} stopped (${how}); starting it again on its shard (restart ${slot.restarts} of ${plan.maxRestarts})`);
+      plan.log(
+        `[advx] worker ${slot.index + 1}/${plan.count} stopped (${how}); starting it again on its shard (restart ${slot.restarts} of ${plan.maxRestarts})`,
+      );
       resume = existsSync(path.join(slot.dir, 'state.json'));
     }
   };

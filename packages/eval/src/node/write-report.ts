@@ -59,7 +59,10 @@ export async function writeReport(result: EvaluationResult, dir: string, options
     const name = exampleStem(example);
     // File names are derived from validated fields; a name that is not a plain file name is refused.
     if (!/^[A-Za-z0-9][A-Za-z0-9.+-]*$/.test(name) || name.includes('..')) {
-      throw new AdvxError('INVALID_OPTION', `writeReport: example ${JSON.stringify(name.slice(0, 60))} does not give a plain file name; the result is damaged.`);
+      throw new AdvxError(
+        'INVALID_OPTION',
+        `writeReport: example ${JSON.stringify(name.slice(0, 60))} does not give a plain file name; the result is damaged.`,
+      );
     }
     const stem = path.join(dir, 'images', name);
     for (const kind of ['original', 'perturbation', 'adversarial'] as const) {

@@ -76,7 +76,10 @@ export function zooBase(baseUrl: string | URL | undefined): string {
   if (baseUrl === undefined) return packageRoot();
   if (baseUrl instanceof URL) return baseUrl.href;
   if (typeof baseUrl !== 'string' || baseUrl === '') {
-    throw new AdvxError('INVALID_OPTION', `baseUrl must be a URL (or a non-empty string) of a folder serving this package's models/ and data/, got ${JSON.stringify(baseUrl)}.`);
+    throw new AdvxError(
+      'INVALID_OPTION',
+      `baseUrl must be a URL (or a non-empty string) of a folder serving this package's models/ and data/, got ${JSON.stringify(baseUrl)}.`,
+    );
   }
   return baseUrl;
 }
@@ -117,7 +120,10 @@ export async function readCardJson<C extends VerifiableCard>(id: string, dir: st
     throw new AdvxError('INVALID_MODEL', `cannot read the model card ${path}: ${(e as Error).message}. Re-install @advx/models-zoo.`, { id, path });
   }
   if (card === null || typeof card !== 'object' || card.id !== id || !Array.isArray(card.files) || card.files.length === 0) {
-    throw new AdvxError('INVALID_MODEL', `the model card ${path} is malformed (expected id '${id}' and a non-empty files list). Re-install @advx/models-zoo.`, { id, path });
+    throw new AdvxError('INVALID_MODEL', `the model card ${path} is malformed (expected id '${id}' and a non-empty files list). Re-install @advx/models-zoo.`, {
+      id,
+      path,
+    });
   }
   return card;
 }
@@ -197,7 +203,11 @@ export async function layersModelFromVerified(
       const name = checkFileName(dir, p);
       const bytes = files.get(name);
       if (bytes === undefined) {
-        throw new AdvxError('INVALID_MODEL', `model '${id}': weight file ${name} (named in ${jsonName}) is not listed with a checksum in card.json, so it cannot be verified.`, { id, file: name });
+        throw new AdvxError(
+          'INVALID_MODEL',
+          `model '${id}': weight file ${name} (named in ${jsonName}) is not listed with a checksum in card.json, so it cannot be verified.`,
+          { id, file: name },
+        );
       }
       parts.push(bytes);
     }
@@ -220,7 +230,9 @@ export async function layersModelFromVerified(
     throw new AdvxError(
       'INVALID_MODEL',
       `model '${id}' uses the custom layer ${unknown[1]}, which is not registered with tfjs-layers: ` +
-        (requires !== undefined ? `\`import '${requires}'\` (it registers the layer) before loading it.` : 'import the package that defines it before loading.'),
+        (requires !== undefined
+          ? `\`import '${requires}'\` (it registers the layer) before loading it.`
+          : 'import the package that defines it before loading.'),
       { id, layer: unknown[1], ...(requires !== undefined ? { requires } : {}) },
     );
   }

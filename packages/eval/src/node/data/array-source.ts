@@ -36,20 +36,29 @@ export async function arraySource(
   const [h, w, c] = opts.inputShape;
   const [sh, sw, sc] = reader.shape;
   if (labelsAll.length !== reader.count) {
-    throw new AdvxError('BATCH_MISMATCH', `data ${meta.name}: ${reader.count} samples but ${labelsAll.length} labels in ${meta.labelsName}; give the labels of exactly these samples.`);
+    throw new AdvxError(
+      'BATCH_MISMATCH',
+      `data ${meta.name}: ${reader.count} samples but ${labelsAll.length} labels in ${meta.labelsName}; give the labels of exactly these samples.`,
+    );
   }
   if (c !== 1 && c !== 3) throw new AdvxError('INVALID_SHAPE', `image arrays need a model input with 1 or 3 channels; the model takes ${h}×${w}×${c}.`);
   if (sc !== 1 && sc !== 3) throw new AdvxError('INVALID_SHAPE', `data ${meta.name}: samples with ${sc} channels are not supported (1 grey or 3 RGB).`);
   const bad = labelsAll.findIndex((l) => l < 0 || l >= opts.numClasses);
   if (bad >= 0) {
-    throw new AdvxError('LABEL_OUT_OF_RANGE', `${meta.labelsName} row ${bad}: label ${labelsAll[bad]} is outside the model's ${opts.numClasses} classes (0 … ${opts.numClasses - 1}).`, {
-      row: bad,
-      label: labelsAll[bad],
-    });
+    throw new AdvxError(
+      'LABEL_OUT_OF_RANGE',
+      `${meta.labelsName} row ${bad}: label ${labelsAll[bad]} is outside the model's ${opts.numClasses} classes (0 … ${opts.numClasses - 1}).`,
+      {
+        row: bad,
+        label: labelsAll[bad],
+      },
+    );
   }
   const problems: string[] = [];
-  if ((sh !== h || sw !== w) && opts.resize !== true) problems.push(`its samples are ${sh}×${sw}: pass --resize (resize: true) to resize them on load (bilinear)`);
-  if (sc !== c && opts.convertChannels !== true) problems.push(`its samples have ${sc} channel${sc === 1 ? '' : 's'}: pass --convert-channels (convertChannels: true) to convert them`);
+  if ((sh !== h || sw !== w) && opts.resize !== true)
+    problems.push(`its samples are ${sh}×${sw}: pass --resize (resize: true) to resize them on load (bilinear)`);
+  if (sc !== c && opts.convertChannels !== true)
+    problems.push(`its samples have ${sc} channel${sc === 1 ? '' : 's'}: pass --convert-channels (convertChannels: true) to convert them`);
   if (problems.length > 0) throw new AdvxError('INVALID_SHAPE', `data ${meta.name} does not match the model's input ${h}×${w}×${c}: ${problems.join('; ')}.`);
 
   const rows = selectSample(labelsAll, opts.n, opts.sample);
@@ -76,7 +85,10 @@ export async function arraySource(
     }
   }
   const labels = Int32Array.from(rows, (r) => labelsAll[r] as number);
-  const hash = fnv1a(new Uint8Array(Int32Array.from(rows).buffer), fnv1a(new TextEncoder().encode(JSON.stringify({ shape: opts.inputShape, bounds: opts.bounds })), reader.digest));
+  const hash = fnv1a(
+    new Uint8Array(Int32Array.from(rows).buffer),
+    fnv1a(new TextEncoder().encode(JSON.stringify({ shape: opts.inputShape, bounds: opts.bounds })), reader.digest),
+  );
   const classNames = opts.modelClassNames !== undefined && opts.modelClassNames.length === opts.numClasses ? [...opts.modelClassNames] : undefined;
   return {
     name: meta.name,

@@ -51,7 +51,13 @@ function truncatedJpeg(): Buffer {
   return Buffer.concat([full.subarray(0, sos + 2 + full.readUInt16BE(sos + 2) + 8), Buffer.from([0xff, 0xd9])]);
 }
 
-const opts = (o: Partial<OpenDatasetOptions> = {}): OpenDatasetOptions => ({ inputShape: [4, 4, 1], bounds: [0, 255], numClasses: 2, convertChannels: true, ...o });
+const opts = (o: Partial<OpenDatasetOptions> = {}): OpenDatasetOptions => ({
+  inputShape: [4, 4, 1],
+  bounds: [0, 255],
+  numClasses: 2,
+  convertChannels: true,
+  ...o,
+});
 
 async function pixels(spec: string, o: OpenDatasetOptions): Promise<{ x: number[]; labels: number[]; description: Record<string, unknown> }> {
   const src = await openDataset(spec, o);
@@ -66,7 +72,10 @@ describe('damaged pixel data behind a good header', () => {
   const bad = path.join(tmp, 'bad');
   const clean = path.join(tmp, 'clean');
   // Class a: a0, a1 (damaged PNG), a2; class b: b0 (truncated JPEG), b1, b2.
-  for (const [dir, withDamage] of [[bad, true], [clean, false]] as const) {
+  for (const [dir, withDamage] of [
+    [bad, true],
+    [clean, false],
+  ] as const) {
     write(path.join(dir, 'a', 'a0.png'), greyPng(10));
     if (withDamage) write(path.join(dir, 'a', 'a1.png'), damagedPng(40));
     write(path.join(dir, 'a', 'a2.png'), greyPng(70));
@@ -86,12 +95,20 @@ describe('damaged pixel data behind a good header', () => {
     const first = await src.read(0, 1);
     tf.dispose([first.x, first.labels]);
     const before = tf.memory().numTensors;
-    for (const [start, end, file, sample] of [[0, 3, 'a/a1.png', 1], [3, 6, 'b/b0.jpg', 3]] as const) {
-      const caught = await src.read(start, end).then(() => undefined, (e: unknown) => e);
+    for (const [start, end, file, sample] of [
+      [0, 3, 'a/a1.png', 1],
+      [3, 6, 'b/b0.jpg', 3],
+    ] as const) {
+      const caught = await src.read(start, end).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       expect(isAdvxError(caught, 'INVALID_DATA')).toBe(true);
       const message = (caught as Error).message;
       expect(message.split('\n')).toHaveLength(1);
-      expect(message).toContain(`cannot decode ${file} (sample ${sample}): its header is fine but its pixel data is damaged (${file.endsWith('.png') ? 'pngjs' : 'jpeg-js'}: `);
+      expect(message).toContain(
+        `cannot decode ${file} (sample ${sample}): its header is fine but its pixel data is damaged (${file.endsWith('.png') ? 'pngjs' : 'jpeg-js'}: `,
+      );
       expect(message).toMatch(/Fix or remove the file, or pass --skip-bad \(skipBad: true\)/);
     }
     expect(tf.memory().numTensors).toBe(before);
@@ -127,8 +144,13 @@ describe('damaged pixel data behind a good header', () => {
   it('with skipBad, a folder of damaged files only is one line saying so', async () => {
     const only = path.join(tmp, 'only');
     write(path.join(only, 'a', 'x.png'), damagedPng(5));
-    const caught = await openDataset(only, opts({ skipBad: true })).then(() => undefined, (e: unknown) => e);
+    const caught = await openDataset(only, opts({ skipBad: true })).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(isAdvxError(caught, 'INVALID_DATA')).toBe(true);
-    expect((caught as Error).message).toMatch(/^\[INVALID_DATA\] data only: all 1 images are unreadable or damaged \(first: a\/x\.png: its header is fine but its pixel data is damaged/);
+    expect((caught as Error).message).toMatch(
+      /^\[INVALID_DATA\] data only: all 1 images are unreadable or damaged \(first: a\/x\.png: its header is fine but its pixel data is damaged/,
+    );
   });
 });

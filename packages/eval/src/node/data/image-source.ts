@@ -80,25 +80,30 @@ export async function imageSource(
       { unreadable: skipped.length },
     );
   }
-  if (good.length === 0) throw new AdvxError('INVALID_DATA', `data ${meta.name}: all ${entries.length} images are unreadable (first: ${skipped[0]?.file}: ${skipped[0]?.reason}).`);
+  if (good.length === 0)
+    throw new AdvxError('INVALID_DATA', `data ${meta.name}: all ${entries.length} images are unreadable (first: ${skipped[0]?.file}: ${skipped[0]?.reason}).`);
   const goodLabels = Int32Array.from(good, (g) => g.entry.label);
   // With skipBad every candidate is decoded once before the run (one file at a time), so a file whose
   // header is fine but whose pixel data is damaged is passed over here, while the indices are still open.
-  const selection = opts.skipBad === true
-    ? await selectDecodable(goodLabels, opts.n, opts.sample, async (i) => {
-        const g = good[i] as (typeof good)[number];
-        return readImagePixels(g.entry.file, g.header).then(
-          () => undefined,
-          (e: unknown) => {
-            if (e instanceof UnreadableImage) return e.message;
-            throw e;
-          },
-        );
-      })
-    : { picked: selectSample(goodLabels, opts.n, opts.sample), bad: [], checked: 0 };
+  const selection =
+    opts.skipBad === true
+      ? await selectDecodable(goodLabels, opts.n, opts.sample, async (i) => {
+          const g = good[i] as (typeof good)[number];
+          return readImagePixels(g.entry.file, g.header).then(
+            () => undefined,
+            (e: unknown) => {
+              if (e instanceof UnreadableImage) return e.message;
+              throw e;
+            },
+          );
+        })
+      : { picked: selectSample(goodLabels, opts.n, opts.sample), bad: [], checked: 0 };
   for (const b of selection.bad) skipped.push({ file: (good[b.index] as (typeof good)[number]).entry.name, reason: b.reason });
   if (selection.picked.length === 0) {
-    throw new AdvxError('INVALID_DATA', `data ${meta.name}: all ${entries.length} images are unreadable or damaged (first: ${skipped[0]?.file}: ${skipped[0]?.reason}).`);
+    throw new AdvxError(
+      'INVALID_DATA',
+      `data ${meta.name}: all ${entries.length} images are unreadable or damaged (first: ${skipped[0]?.file}: ${skipped[0]?.reason}).`,
+    );
   }
   const picked = selection.picked.map((i) => good[i] as (typeof good)[number]);
 
@@ -107,13 +112,19 @@ export async function imageSource(
   const problems: string[] = [];
   if (sizeOff.length > 0 && opts.resize !== true) {
     problems.push(
-      `${sizeOff.length} of ${picked.length} images are not ${h}×${w} (${sizeOff.slice(0, SHOWN).map((p) => `${p.entry.name} is ${describeSize(p.header)}`).join(', ')}${sizeOff.length > SHOWN ? ', …' : ''}): pass --resize (resize: true) to resize them on load (bilinear)`,
+      `${sizeOff.length} of ${picked.length} images are not ${h}×${w} (${sizeOff
+        .slice(0, SHOWN)
+        .map((p) => `${p.entry.name} is ${describeSize(p.header)}`)
+        .join(', ')}${sizeOff.length > SHOWN ? ', …' : ''}): pass --resize (resize: true) to resize them on load (bilinear)`,
     );
   }
   if (channelOff.length > 0 && opts.convertChannels !== true) {
     const kind = c === 1 ? 'colour images for a grey model' : 'grey images for a colour model';
     problems.push(
-      `${channelOff.length} of ${picked.length} are ${kind} (${channelOff.slice(0, SHOWN).map((p) => p.entry.name).join(', ')}${channelOff.length > SHOWN ? ', …' : ''}): pass --convert-channels (convertChannels: true) to convert them`,
+      `${channelOff.length} of ${picked.length} are ${kind} (${channelOff
+        .slice(0, SHOWN)
+        .map((p) => p.entry.name)
+        .join(', ')}${channelOff.length > SHOWN ? ', …' : ''}): pass --convert-channels (convertChannels: true) to convert them`,
     );
   }
   if (problems.length > 0) {
@@ -172,7 +183,13 @@ export async function imageSource(
             { file: entry.name, sample: i },
           );
         }
-        await fitSample({ height: image.height, width: image.width, stride: 4, channels: header.grey ? 1 : 3, values: image.rgba }, opts.inputShape, map, buf, (i - start) * per);
+        await fitSample(
+          { height: image.height, width: image.width, stride: 4, channels: header.grey ? 1 : 3, values: image.rgba },
+          opts.inputShape,
+          map,
+          buf,
+          (i - start) * per,
+        );
       }
       return { x: tf.tensor4d(buf, [end - start, h, w, c]), labels: tf.tensor1d(labels.subarray(start, end), 'int32') };
     },

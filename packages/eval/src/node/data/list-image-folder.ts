@@ -28,12 +28,18 @@ export async function listImageFolder(
   modelClassNames: readonly string[] | undefined,
 ): Promise<{ entries: ImageEntry[]; mapping: ClassMapping; ignored: number }> {
   const top = await fs.readdir(dir, { withFileTypes: true });
-  const classDirs = top.filter((d) => d.isDirectory() && !d.name.startsWith('.')).map((d) => d.name).sort(byCodePoint);
+  const classDirs = top
+    .filter((d) => d.isDirectory() && !d.name.startsWith('.'))
+    .map((d) => d.name)
+    .sort(byCodePoint);
   let ignored = top.filter((d) => !d.isDirectory()).length;
   const files = new Map<string, string[]>();
   for (const name of classDirs) {
     const inside = await fs.readdir(path.join(dir, name), { withFileTypes: true });
-    const images = inside.filter((d) => !d.isDirectory() && isImageName(d.name)).map((d) => d.name).sort(byCodePoint);
+    const images = inside
+      .filter((d) => !d.isDirectory() && isImageName(d.name))
+      .map((d) => d.name)
+      .sort(byCodePoint);
     ignored += inside.length - images.length;
     files.set(name, images);
   }

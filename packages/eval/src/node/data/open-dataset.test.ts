@@ -70,11 +70,20 @@ async function expectCode(code: AdvxErrorCode, fn: () => Promise<unknown>): Prom
   return message;
 }
 
-async function readAll(spec: string, o: OpenDatasetOptions): Promise<{ x: number[]; labels: number[]; shape: number[]; names: readonly string[] | undefined; description: Record<string, unknown> }> {
+async function readAll(
+  spec: string,
+  o: OpenDatasetOptions,
+): Promise<{ x: number[]; labels: number[]; shape: number[]; names: readonly string[] | undefined; description: Record<string, unknown> }> {
   const before = tf.memory().numTensors;
   const src = await openDataset(spec, o);
   const chunk = await src.read(0, src.count);
-  const out = { x: Array.from(await chunk.x.data()), labels: Array.from(await chunk.labels.data()), shape: chunk.x.shape, names: src.classNames, description: { ...src.description } };
+  const out = {
+    x: Array.from(await chunk.x.data()),
+    labels: Array.from(await chunk.labels.data()),
+    shape: chunk.x.shape,
+    names: src.classNames,
+    description: { ...src.description },
+  };
   tf.dispose([chunk.x, chunk.labels]);
   src.dispose();
   expect(tf.memory().numTensors).toBe(before);
@@ -85,10 +94,22 @@ async function readAll(spec: string, o: OpenDatasetOptions): Promise<{ x: number
 describe('image folders', () => {
   const dir = path.join(tmp, 'folder');
   // Code point order: 'Z' < 'a' < 'b'; '10.png' < '2.png'.
-  write(path.join(dir, 'b', '2.png'), png(2, 2, () => 40));
-  write(path.join(dir, 'b', '10.png'), png(2, 2, () => 30));
-  write(path.join(dir, 'a', '1.png'), png(2, 2, (y, x) => 10 * (2 * y + x)));
-  write(path.join(dir, 'Z', 'z.png'), png(2, 2, () => 255));
+  write(
+    path.join(dir, 'b', '2.png'),
+    png(2, 2, () => 40),
+  );
+  write(
+    path.join(dir, 'b', '10.png'),
+    png(2, 2, () => 30),
+  );
+  write(
+    path.join(dir, 'a', '1.png'),
+    png(2, 2, (y, x) => 10 * (2 * y + x)),
+  );
+  write(
+    path.join(dir, 'Z', 'z.png'),
+    png(2, 2, () => 255),
+  );
   write(path.join(dir, 'Z', 'notes.txt'), 'not an image');
   write(path.join(dir, 'Z', '.hidden.png'), 'hidden');
 
@@ -111,7 +132,16 @@ describe('image folders', () => {
 
   it('--n first and stratified (round-robin over classes in class order)', async () => {
     const s = path.join(tmp, 'strat');
-    for (const [cls, k] of [['a', 3], ['b', 2], ['c', 1]] as const) for (let i = 0; i < k; i++) write(path.join(s, cls, `${i}.png`), png(2, 2, () => 10 * i + (cls === 'a' ? 0 : cls === 'b' ? 100 : 200)));
+    for (const [cls, k] of [
+      ['a', 3],
+      ['b', 2],
+      ['c', 1],
+    ] as const)
+      for (let i = 0; i < k; i++)
+        write(
+          path.join(s, cls, `${i}.png`),
+          png(2, 2, () => 10 * i + (cls === 'a' ? 0 : cls === 'b' ? 100 : 200)),
+        );
     const first = await readAll(s, opts({ n: 4 }));
     expect(first.labels).toEqual([0, 0, 0, 1]);
     const strat = await readAll(s, opts({ n: 5, sample: 'stratified' }));
@@ -122,7 +152,18 @@ describe('image folders', () => {
 
   it('resize: 2×2 → 4×4 bilinear (alignCorners false) by hand; colour → grey by BT.601 luma; grey → colour repeated', async () => {
     const d = path.join(tmp, 'resize');
-    write(path.join(d, 'k', 'a.png'), png(2, 2, (y, x) => [[0, 100], [200, 255]][y]![x]!));
+    write(
+      path.join(d, 'k', 'a.png'),
+      png(
+        2,
+        2,
+        (y, x) =>
+          [
+            [0, 100],
+            [200, 255],
+          ][y]![x]!,
+      ),
+    );
     const r = await readAll(d, opts({ inputShape: [4, 4, 1], resize: true }));
     const row0 = [0, 50, 100, 100];
     const row2 = [200, 227.5, 255, 255];
@@ -131,8 +172,14 @@ describe('image folders', () => {
     expect(r.description.resized).toBe(1);
 
     const c = path.join(tmp, 'colour');
-    write(path.join(c, 'k', 'red.png'), png(2, 2, () => [255, 0, 0]));
-    write(path.join(c, 'k', 'mix.png'), png(2, 2, () => [10, 20, 30]));
+    write(
+      path.join(c, 'k', 'red.png'),
+      png(2, 2, () => [255, 0, 0]),
+    );
+    write(
+      path.join(c, 'k', 'mix.png'),
+      png(2, 2, () => [10, 20, 30]),
+    );
     const g = await readAll(c, opts({ convertChannels: true }));
     // Files sorted: mix.png, red.png.
     expect(g.x.slice(0, 4).every((v) => Math.abs(v - (0.299 * 10 + 0.587 * 20 + 0.114 * 30)) < 1e-4)).toBe(true);
@@ -164,7 +211,10 @@ describe('image folders', () => {
 
   it('unreadable files fail naming the file, or are skipped and counted with skipBad', async () => {
     const d = path.join(tmp, 'bad');
-    write(path.join(d, 'k', 'a.png'), png(2, 2, () => 7));
+    write(
+      path.join(d, 'k', 'a.png'),
+      png(2, 2, () => 7),
+    );
     write(path.join(d, 'k', 'b.png'), 'this is text');
     write(path.join(d, 'k', 'c.png'), png(2, 2, () => 9).subarray(0, 40));
     write(path.join(d, 'k', 'd.jpg'), jpeg(8, 8, 5).subarray(0, 400));
@@ -182,8 +232,14 @@ describe('image folders', () => {
 });
 
 describe('lists, IDX and .npy', () => {
-  write(path.join(tmp, 'list', 'img', 'p.png'), png(2, 2, () => 1));
-  write(path.join(tmp, 'list', 'img', 'q.png'), png(2, 2, () => 2));
+  write(
+    path.join(tmp, 'list', 'img', 'p.png'),
+    png(2, 2, () => 1),
+  );
+  write(
+    path.join(tmp, 'list', 'img', 'q.png'),
+    png(2, 2, () => 2),
+  );
 
   it('CSV with a header and class names; JSON with indices; a label outside the classes names the row', async () => {
     const csv = write(path.join(tmp, 'list', 'list.csv'), 'path,label\nimg/q.png,"zebra"\nimg/p.png,ant\n');
@@ -194,7 +250,9 @@ describe('lists, IDX and .npy', () => {
     const json = write(path.join(tmp, 'list', 'list.json'), JSON.stringify([{ path: 'img/p.png', label: 2 }, ['img/q.png', 0]]));
     expect((await readAll(json, opts())).labels).toEqual([2, 0]);
     const bad = write(path.join(tmp, 'list', 'bad.csv'), 'img/p.png,1\nimg/q.png,7\n');
-    expect(await expectCode('LABEL_OUT_OF_RANGE', () => openDataset(bad, opts()))).toMatch(/bad\.csv line 2: label 7 of img\/q\.png is outside the model's 3 classes/);
+    expect(await expectCode('LABEL_OUT_OF_RANGE', () => openDataset(bad, opts()))).toMatch(
+      /bad\.csv line 2: label 7 of img\/q\.png is outside the model's 3 classes/,
+    );
     const odd = write(path.join(tmp, 'list', 'odd.csv'), 'img/p.png\n');
     expect(await expectCode('INVALID_DATA', () => openDataset(odd, opts()))).toMatch(/odd\.csv line 1: expected 'path,label'/);
     const missing = write(path.join(tmp, 'list', 'missing.csv'), 'img/none.png,1\n');
@@ -222,7 +280,9 @@ describe('lists, IDX and .npy', () => {
     expect(strat.labels).toEqual([0, 1]);
     expect(strat.x).toEqual([80, 100, 120, 140, 160, 180, 200, 220]);
     const cut = write(path.join(tmp, 'idx', 'cut.idx'), idx(0x08, [3, 2, 2], pixels.subarray(0, 10)));
-    expect(await expectCode('INVALID_DATA', () => openDataset(`${cut},${labels}`, opts()))).toMatch(/cut\.idx holds 26 bytes but its header \(unsigned byte \[3, 2, 2\]\) needs 28/);
+    expect(await expectCode('INVALID_DATA', () => openDataset(`${cut},${labels}`, opts()))).toMatch(
+      /cut\.idx holds 26 bytes but its header \(unsigned byte \[3, 2, 2\]\) needs 28/,
+    );
     const big = write(path.join(tmp, 'idx', 'big.idx'), idx(0x08, [3], Buffer.from([2, 9, 1])));
     expect(await expectCode('LABEL_OUT_OF_RANGE', () => openDataset(`${images},${big}`, opts()))).toMatch(/big\.idx row 1: label 9 is outside/);
     const two = write(path.join(tmp, 'idx', 'two.idx'), idx(0x08, [2], Buffer.from([0, 1])));
@@ -252,7 +312,9 @@ describe('lists, IDX and .npy', () => {
     const f = await readAll(`${xf},${y}`, opts({ bounds: [0, 1] }));
     f.x.forEach((v, i) => expect(v).toBe(floats[i]));
     expect(f.description.pixels).toBe('float32 values used as they are');
-    expect(await expectCode('OUT_OF_BOUNDS', () => openDataset(`${xf},${y}`, opts({ bounds: [0, 0.5] })))).toMatch(/sample 1 holds 0\.5\d*, outside the bounds \[0, 0\.5\]/);
+    expect(await expectCode('OUT_OF_BOUNDS', () => openDataset(`${xf},${y}`, opts({ bounds: [0, 0.5] })))).toMatch(
+      /sample 1 holds 0\.5\d*, outside the bounds \[0, 0\.5\]/,
+    );
     const xt = write(path.join(tmp, 'npy', 'xt.npy'), npy('|u1', [3, 2, 2], Buffer.alloc(12), true));
     expect(await expectCode('INVALID_DATA', () => openDataset(`${xt},${y}`, opts()))).toMatch(/xt\.npy is in Fortran order/);
     const xd = write(path.join(tmp, 'npy', 'xd.npy'), npy('<f8', [3, 2, 2], Buffer.alloc(96)));
@@ -265,8 +327,18 @@ describe('evaluate() over a source', () => {
   it('gives the in-memory result bit for bit, reads one chunk at a time, resumes from a state, leaks nothing', async () => {
     const d = path.join(tmp, 'eval');
     const n = 10;
-    for (let i = 0; i < n; i++) write(path.join(d, i % 2 === 0 ? 'even' : 'odd', `${i}.png`), png(2, 2, (y, x) => (37 * i + 60 * y + 90 * x) % 256));
-    const model = linearModel({ weights: [[1, -1, 0.5, 0], [-1, 1, 0, 0.5]], inputShape: [2, 2, 1] });
+    for (let i = 0; i < n; i++)
+      write(
+        path.join(d, i % 2 === 0 ? 'even' : 'odd', `${i}.png`),
+        png(2, 2, (y, x) => (37 * i + 60 * y + 90 * x) % 256),
+      );
+    const model = linearModel({
+      weights: [
+        [1, -1, 0.5, 0],
+        [-1, 1, 0, 0.5],
+      ],
+      inputShape: [2, 2, 1],
+    });
     const src = await openDataset(d, { inputShape: [2, 2, 1], bounds: [0, 1], numClasses: 2 });
     const all = await src.read(0, n);
     const reads: [number, number][] = [];
@@ -280,13 +352,22 @@ describe('evaluate() over a source', () => {
     expect(plain(fromSource)).toEqual(plain(fromTensors));
     expect(fromSource.config.data).toMatchObject({ format: 'image-folder', count: n });
     // The first chunk is checked before any work, the probe reads the first samples, then each chunk is read once.
-    expect(reads).toEqual([[0, 4], [0, 10], [0, 4], [4, 8], [8, 10]]);
+    expect(reads).toEqual([
+      [0, 4],
+      [0, 10],
+      [0, 4],
+      [4, 8],
+      [8, 10],
+    ]);
     const state = memoryStateStore();
     await evaluate({ ...common, data: src, state });
     reads.length = 0;
     const resumed = await evaluate({ ...common, data: counted, state });
     expect(plain(resumed)).toEqual(plain(fromSource));
-    expect(reads).toEqual([[0, 4], [0, 10]]);
+    expect(reads).toEqual([
+      [0, 4],
+      [0, 10],
+    ]);
     await expect(evaluate({ ...common, data: { ...src, fingerprint: 'other' }, state })).rejects.toThrow(/The state store holds another evaluation/);
     tf.dispose([all.x, all.labels]);
     src.dispose();

@@ -27,8 +27,10 @@ function checkOptions(opts: OpenDatasetOptions): void {
   if (!Array.isArray(b) || b.length !== 2 || !b.every((v) => Number.isFinite(v)) || (b[0] as number) >= (b[1] as number)) {
     throw new AdvxError('INVALID_OPTION', `bounds must be [lo, hi] with lo < hi, got ${JSON.stringify(opts.bounds)}.`);
   }
-  if (!Number.isInteger(opts.numClasses) || opts.numClasses < 1) throw new AdvxError('INVALID_OPTION', `numClasses must be a positive integer, got ${String(opts.numClasses)}.`);
-  if (opts.n !== undefined && (!Number.isInteger(opts.n) || opts.n < 1)) throw new AdvxError('INVALID_OPTION', `n must be a positive integer, got ${String(opts.n)}.`);
+  if (!Number.isInteger(opts.numClasses) || opts.numClasses < 1)
+    throw new AdvxError('INVALID_OPTION', `numClasses must be a positive integer, got ${String(opts.numClasses)}.`);
+  if (opts.n !== undefined && (!Number.isInteger(opts.n) || opts.n < 1))
+    throw new AdvxError('INVALID_OPTION', `n must be a positive integer, got ${String(opts.n)}.`);
   if (opts.sample !== undefined && opts.sample !== 'first' && opts.sample !== 'stratified') {
     throw new AdvxError('INVALID_OPTION', `sample must be 'first' or 'stratified', got ${String(opts.sample)}.`);
   }
@@ -80,7 +82,9 @@ export async function openDataset(spec: string, opts: OpenDatasetOptions): Promi
   const parts = spec.split(',').map((s) => s.trim());
   if (parts.length === 2) {
     const [a, b] = parts as [string, string];
-    for (const f of parts) if ((await kindOf(f)) !== 'file') throw new AdvxError('UNKNOWN_NAME', `data '${spec}': ${f} is not a file; a pair is images,labels (IDX) or x.npy,y.npy.`);
+    for (const f of parts)
+      if ((await kindOf(f)) !== 'file')
+        throw new AdvxError('UNKNOWN_NAME', `data '${spec}': ${f} is not a file; a pair is images,labels (IDX) or x.npy,y.npy.`);
     const npy = a.toLowerCase().endsWith('.npy') && b.toLowerCase().endsWith('.npy');
     const { reader, labels } = npy ? await readNpyPair(a, b) : await readIdxPair(a, b);
     const name = `${path.basename(a)},${path.basename(b)}`;

@@ -62,7 +62,10 @@ async function openIdx(file: string): Promise<IdxFile> {
   const offset = 4 + 4 * ndim;
   const expected = offset + dims.reduce((a, b) => a * b, 1) * (IDX_TYPES[type] as { bytes: number }).bytes;
   if (size !== expected) {
-    throw new AdvxError('INVALID_DATA', `${name} holds ${size} bytes but its header (${IDX_TYPES[type]?.name} [${dims.join(', ')}]) needs ${expected}: the file is truncated or damaged.`);
+    throw new AdvxError(
+      'INVALID_DATA',
+      `${name} holds ${size} bytes but its header (${IDX_TYPES[type]?.name} [${dims.join(', ')}]) needs ${expected}: the file is truncated or damaged.`,
+    );
   }
   const sizeBytes = new Uint8Array(new Float64Array([size]).buffer);
   return { type, dims, offset, bytes, file, digest: fnv1a(head.subarray(0, offset), fnv1a(sizeBytes)) };
@@ -93,18 +96,30 @@ export async function readIdxPair(imagesFile: string, labelsFile: string): Promi
   const iname = path.basename(imagesFile);
   const lname = path.basename(labelsFile);
   if (images.type !== 0x08 && images.type !== 0x0d) {
-    throw new AdvxError('INVALID_DATA', `${iname}: IDX images of type ${IDX_TYPES[images.type]?.name} are not supported (unsigned byte pixels or float inputs).`);
+    throw new AdvxError(
+      'INVALID_DATA',
+      `${iname}: IDX images of type ${IDX_TYPES[images.type]?.name} are not supported (unsigned byte pixels or float inputs).`,
+    );
   }
   if (images.dims.length !== 3 && images.dims.length !== 4) {
     throw new AdvxError('INVALID_DATA', `${iname}: IDX images must be [n, h, w] or [n, h, w, c], got [${images.dims.join(', ')}].`);
   }
   if (labelsIdx.dims.length !== 1 || ![0x08, 0x09, 0x0b, 0x0c].includes(labelsIdx.type)) {
-    throw new AdvxError('INVALID_DATA', `${lname}: IDX labels must be a 1-D array of integers, got ${IDX_TYPES[labelsIdx.type]?.name} [${labelsIdx.dims.join(', ')}].`);
+    throw new AdvxError(
+      'INVALID_DATA',
+      `${lname}: IDX labels must be a 1-D array of integers, got ${IDX_TYPES[labelsIdx.type]?.name} [${labelsIdx.dims.join(', ')}].`,
+    );
   }
   const n = labelsIdx.dims[0] as number;
   const lb = readBytes(labelsIdx, labelsIdx.offset, n * (IDX_TYPES[labelsIdx.type] as { bytes: number }).bytes);
   const labels = Int32Array.from({ length: n }, (_, i) =>
-    labelsIdx.type === 0x08 ? (lb[i] as number) : labelsIdx.type === 0x09 ? lb.readInt8(i) : labelsIdx.type === 0x0b ? lb.readInt16BE(2 * i) : lb.readInt32BE(4 * i),
+    labelsIdx.type === 0x08
+      ? (lb[i] as number)
+      : labelsIdx.type === 0x09
+        ? lb.readInt8(i)
+        : labelsIdx.type === 0x0b
+          ? lb.readInt16BE(2 * i)
+          : lb.readInt32BE(4 * i),
   );
   const [count, h, w, c = 1] = images.dims as [number, number, number, number?];
   const per = h * w * c;

@@ -62,7 +62,9 @@ async function jpegHeader(fh: fs.FileHandle, size: number, tail: Buffer): Promis
     if (isSof) {
       if (m.length < 10) throw new UnreadableImage('JPEG frame header is truncated');
       if (marker !== 0xc0 && marker !== 0xc1 && marker !== 0xc2) {
-        throw new UnreadableImage(`JPEG coding SOF${marker - 0xc0} (lossless or arithmetic) is not supported: save it as baseline or progressive JPEG or as PNG`);
+        throw new UnreadableImage(
+          `JPEG coding SOF${marker - 0xc0} (lossless or arithmetic) is not supported: save it as baseline or progressive JPEG or as PNG`,
+        );
       }
       const height = m.readUInt16BE(5);
       const width = m.readUInt16BE(7);

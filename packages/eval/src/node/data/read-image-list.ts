@@ -43,7 +43,8 @@ function csvRows(text: string, file: string): Row[] {
     if (line.trim() === '') return;
     const cells = splitCsvLine(line);
     const at = `${path.basename(file)} line ${i + 1}`;
-    if (cells.length !== 2 || cells[0] === '' || cells[1] === '') throw new AdvxError('INVALID_DATA', `${at}: expected 'path,label', got '${line.slice(0, 80)}'.`);
+    if (cells.length !== 2 || cells[0] === '' || cells[1] === '')
+      throw new AdvxError('INVALID_DATA', `${at}: expected 'path,label', got '${line.slice(0, 80)}'.`);
     rows.push({ path: cells[0] as string, label: cells[1] as string, at });
   });
   // A header row such as `path,label` or `file,class` is recognised by its first row only.
@@ -61,7 +62,11 @@ function jsonRows(text: string, file: string): Row[] {
   if (!Array.isArray(parsed)) throw new AdvxError('INVALID_DATA', `${file} must hold an array of { "path": …, "label": … } (or [path, label]) entries.`);
   return parsed.map((item: unknown, i) => {
     const at = `${path.basename(file)} entry ${i}`;
-    const [p, l] = Array.isArray(item) ? item : item !== null && typeof item === 'object' ? [(item as Record<string, unknown>).path, (item as Record<string, unknown>).label] : [];
+    const [p, l] = Array.isArray(item)
+      ? item
+      : item !== null && typeof item === 'object'
+        ? [(item as Record<string, unknown>).path, (item as Record<string, unknown>).label]
+        : [];
     if (typeof p !== 'string' || p === '' || (typeof l !== 'string' && typeof l !== 'number')) {
       throw new AdvxError('INVALID_DATA', `${at}: expected { "path": string, "label": class index or name }, got ${JSON.stringify(item)?.slice(0, 80)}.`);
     }
@@ -92,7 +97,11 @@ export async function readImageList(
     const entries = rows.map((r) => {
       const label = Number(r.label);
       if (label >= numClasses) {
-        throw new AdvxError('LABEL_OUT_OF_RANGE', `${r.at}: label ${label} of ${r.path} is outside the model's ${numClasses} classes (0 … ${numClasses - 1}).`, { label, numClasses });
+        throw new AdvxError(
+          'LABEL_OUT_OF_RANGE',
+          `${r.at}: label ${label} of ${r.path} is outside the model's ${numClasses} classes (0 … ${numClasses - 1}).`,
+          { label, numClasses },
+        );
       }
       return entry(r, label);
     });

@@ -30,7 +30,8 @@ async function readNpyHeader(file: string): Promise<NpyHeader> {
   } finally {
     await fh.close();
   }
-  if (head.length < 10 || head[0] !== 0x93 || head.toString('latin1', 1, 6) !== 'NUMPY') throw new AdvxError('INVALID_DATA', `${name} is not a .npy file (no \\x93NUMPY magic).`);
+  if (head.length < 10 || head[0] !== 0x93 || head.toString('latin1', 1, 6) !== 'NUMPY')
+    throw new AdvxError('INVALID_DATA', `${name} is not a .npy file (no \\x93NUMPY magic).`);
   const major = head[6] as number;
   if (major < 1 || major > 3) throw new AdvxError('INVALID_DATA', `${name}: .npy format version ${major} is not supported (1, 2 or 3).`);
   const len = major === 1 ? head.readUInt16LE(8) : head.readUInt32LE(8);
@@ -39,13 +40,26 @@ async function readNpyHeader(file: string): Promise<NpyHeader> {
   const descr = /'descr'\s*:\s*'([<>|=])([a-z])(\d+)'/.exec(dict);
   const fortran = /'fortran_order'\s*:\s*(True|False)/.exec(dict);
   const shape = /'shape'\s*:\s*\(([^)]*)\)/.exec(dict);
-  if (!descr || !fortran || !shape) throw new AdvxError('INVALID_DATA', `${name}: cannot read the .npy header ${JSON.stringify(dict.trim().slice(0, 120))} (structured dtypes are not supported).`);
-  if (descr[1] === '>' && descr[3] !== '1') throw new AdvxError('INVALID_DATA', `${name}: big-endian .npy data is not supported; save it with arr.astype('<${descr[2]}${descr[3]}').`);
+  if (!descr || !fortran || !shape)
+    throw new AdvxError(
+      'INVALID_DATA',
+      `${name}: cannot read the .npy header ${JSON.stringify(dict.trim().slice(0, 120))} (structured dtypes are not supported).`,
+    );
+  if (descr[1] === '>' && descr[3] !== '1')
+    throw new AdvxError('INVALID_DATA', `${name}: big-endian .npy data is not supported; save it with arr.astype('<${descr[2]}${descr[3]}').`);
   if (fortran[1] === 'True') throw new AdvxError('INVALID_DATA', `${name} is in Fortran order; save it in C order (np.save(f, np.ascontiguousarray(arr))).`);
-  const dims = (shape[1] as string).split(',').map((s) => s.trim()).filter(Boolean).map(Number);
+  const dims = (shape[1] as string)
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map(Number);
   const bytes = Number(descr[3]);
   const expected = start + len + dims.reduce((a, b) => a * b, 1) * bytes;
-  if (size < expected) throw new AdvxError('INVALID_DATA', `${name} holds ${size} bytes but its header (${descr[2]}${bytes} [${dims.join(', ')}]) needs ${expected}: the file is truncated.`);
+  if (size < expected)
+    throw new AdvxError(
+      'INVALID_DATA',
+      `${name} holds ${size} bytes but its header (${descr[2]}${bytes} [${dims.join(', ')}]) needs ${expected}: the file is truncated.`,
+    );
   const sizeBytes = new Uint8Array(new Float64Array([size]).buffer);
   return { kind: descr[2] as string, bytes, shape: dims, offset: start + len, size, digest: fnv1a(head.subarray(0, start + len), fnv1a(sizeBytes)) };
 }
@@ -75,9 +89,13 @@ export async function readNpyPair(xFile: string, yFile: string): Promise<{ reade
   const yn = path.basename(yFile);
   const float = x.kind === 'f' && x.bytes === 4;
   if (!float && !(x.kind === 'u' && x.bytes === 1)) {
-    throw new AdvxError('INVALID_DATA', `${xn}: dtype ${x.kind}${x.bytes} is not supported: save uint8 pixels (0..255) or float32 model inputs (arr.astype('float32')).`);
+    throw new AdvxError(
+      'INVALID_DATA',
+      `${xn}: dtype ${x.kind}${x.bytes} is not supported: save uint8 pixels (0..255) or float32 model inputs (arr.astype('float32')).`,
+    );
   }
-  if (x.shape.length !== 3 && x.shape.length !== 4) throw new AdvxError('INVALID_DATA', `${xn}: shape (${x.shape.join(', ')}) is not [n, h, w] or [n, h, w, c].`);
+  if (x.shape.length !== 3 && x.shape.length !== 4)
+    throw new AdvxError('INVALID_DATA', `${xn}: shape (${x.shape.join(', ')}) is not [n, h, w] or [n, h, w, c].`);
   if ((y.kind !== 'i' && y.kind !== 'u') || y.shape.length !== 1 || y.bytes > 8) {
     throw new AdvxError('INVALID_DATA', `${yn}: labels must be a 1-D integer array, got ${y.kind}${y.bytes} (${y.shape.join(', ')}).`);
   }

@@ -26,7 +26,11 @@ describe('selectDecodable', () => {
         return damaged.has(i) ? `damaged ${i}` : undefined;
       });
       const kept = Array.from({ length: count }, (_, i) => i).filter((i) => !damaged.has(i));
-      const reference = selectSample(Int32Array.from(kept, (i) => labels[i] as number), n, mode).map((j) => kept[j] as number);
+      const reference = selectSample(
+        Int32Array.from(kept, (i) => labels[i] as number),
+        n,
+        mode,
+      ).map((j) => kept[j] as number);
       expect(new Set(seen).size).toBe(seen.length);
       expect(got.checked).toBe(seen.length);
       expect(got.bad).toEqual(seen.filter((i) => damaged.has(i)).map((i) => ({ index: i, reason: `damaged ${i}` })));

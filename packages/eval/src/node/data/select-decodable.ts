@@ -1,4 +1,4 @@
-import type { SampleMode, selectSample } from './select-sample.js';
+import type { SampleMode } from './select-sample.js';
 
 /** What {@link selectDecodable} picked and passed over. */
 export interface DecodableSelection {

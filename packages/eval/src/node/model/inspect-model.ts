@@ -80,7 +80,10 @@ export async function inspectModel(
 ): Promise<ModelInspection> {
   const { classNames, inputDtype = 'float32' } = options;
   if (classNames !== undefined && classNames.length !== model.numClasses) {
-    throw new AdvxError('INVALID_OPTION', `the class names list ${classNames.length} classes but the model has ${model.numClasses} outputs; give one name per output, in output order.`);
+    throw new AdvxError(
+      'INVALID_OPTION',
+      `the class names list ${classNames.length} classes but the model has ${model.numClasses} outputs; give one name per output, in output order.`,
+    );
   }
   const [lo, hi] = model.bounds;
   const x = tf.tidy(() => {
@@ -101,7 +104,10 @@ export async function inspectModel(
     }
     const row = Array.from(scores.slice(0, model.numClasses));
     if (!row.every(Number.isFinite)) {
-      throw new AdvxError('INVALID_MODEL', `the forward pass on one sample gave non-finite scores (${row.slice(0, 4).join(', ')}...): check --bounds, --mean and --std against what the model was trained on.`);
+      throw new AdvxError(
+        'INVALID_MODEL',
+        `the forward pass on one sample gave non-finite scores (${row.slice(0, 4).join(', ')}...): check --bounds, --mean and --std against what the model was trained on.`,
+      );
     }
     const sum = row.reduce((a, b) => a + b, 0);
     if (model.outputKind === 'logits' && row.every((v) => v >= 0 && v <= 1) && Math.abs(sum - 1) < 1e-4) {
@@ -121,7 +127,8 @@ export async function inspectModel(
       norm.dispose();
       if (!(gradientNorm > 0)) {
         gradient = 'zero';
-        gradientProblem = 'the input gradient is zero on the inspected sample (masked or saturated): gradient attacks may fail; also run a score-based attack such as --attacks square';
+        gradientProblem =
+          'the input gradient is zero on the inspected sample (masked or saturated): gradient attacks may fail; also run a score-based attack such as --attacks square';
       }
     } catch (e) {
       releaseFailedTape();

@@ -65,10 +65,16 @@ function resolveShape(declared: readonly number[] | undefined, name: string, opt
   const given = [opts.inputSize?.[0], opts.inputSize?.[1], opts.channels];
   if (sample !== undefined && sample.length !== 3) {
     if (opts.inputSize !== undefined || opts.channels !== undefined) {
-      throw new AdvxError('INVALID_OPTION', `the graph input '${name}' has shape ${formatDims(declared)}, not [batch, height, width, channels]: drop --input-size and --channels.`);
+      throw new AdvxError(
+        'INVALID_OPTION',
+        `the graph input '${name}' has shape ${formatDims(declared)}, not [batch, height, width, channels]: drop --input-size and --channels.`,
+      );
     }
     if (!sample.every((d) => d > 0)) {
-      throw new AdvxError('UNSUPPORTED_MODEL', `the graph input '${name}' has shape ${formatDims(declared)} with unknown dimensions that are not [height, width, channels]; advx cannot tell the sample shape.`);
+      throw new AdvxError(
+        'UNSUPPORTED_MODEL',
+        `the graph input '${name}' has shape ${formatDims(declared)} with unknown dimensions that are not [height, width, channels]; advx cannot tell the sample shape.`,
+      );
     }
     return [...sample];
   }
@@ -79,10 +85,7 @@ function resolveShape(declared: readonly number[] | undefined, name: string, opt
     const g = given[i];
     const known = d !== undefined && d > 0;
     if (known && g !== undefined && g !== d) {
-      throw new AdvxError(
-        'INVALID_OPTION',
-        `${flags[i]} is ${g} but the graph input '${name}' has shape ${formatDims(declared)}: drop the flag or pass ${d}.`,
-      );
+      throw new AdvxError('INVALID_OPTION', `${flags[i]} is ${g} but the graph input '${name}' has shape ${formatDims(declared)}: drop the flag or pass ${d}.`);
     }
     const v = known ? d : g;
     if (v === undefined) {
@@ -143,7 +146,10 @@ export async function loadGraphUserModel(read: ModelJsonArtifacts, source: strin
     let output = opts.output;
     if (node !== undefined && !nodes.has(stripPort(node))) {
       const outs = graph.outputs.map((o) => o.name).join(', ');
-      throw new AdvxError('INVALID_OPTION', `--output-node '${node}' is not a node of ${source} (its outputs: ${outs}); pass a node name from the model.json's modelTopology.`);
+      throw new AdvxError(
+        'INVALID_OPTION',
+        `--output-node '${node}' is not a node of ${source} (its outputs: ${outs}); pass a node name from the model.json's modelTopology.`,
+      );
     }
     if (node === undefined) {
       if (graph.outputs.length !== 1) {
@@ -169,7 +175,8 @@ export async function loadGraphUserModel(read: ModelJsonArtifacts, source: strin
     const run = (x: tf.Tensor): tf.Tensor => {
       const fed = integer ? tf.cast(x, 'int32') : x;
       const r = graph.execute(fed, readNode);
-      if (Array.isArray(r)) throw new AdvxError('INVALID_MODEL', `the node '${readNode}' of ${source} gave ${r.length} tensors; pass --output-node with one node.`);
+      if (Array.isArray(r))
+        throw new AdvxError('INVALID_MODEL', `the node '${readNode}' of ${source} gave ${r.length} tensors; pass --output-node with one node.`);
       return r;
     };
     let columns: number;

@@ -99,7 +99,11 @@ describe('loadUserModel: graph models', () => {
     const two = writeGraphModel(path.join(dir, 'g-two'), W, { head: 'Softmax', twoOutputs: true });
     await rejects(loadUserModel(two, {}), 'INVALID_OPTION', /has 2 outputs .*pass --output-node/);
     await rejects(loadUserModel(two, { outputNode: 'nope' }), 'INVALID_OPTION', /--output-node 'nope' is not a node/);
-    await rejects(loadUserModel(two, { outputNode: 'logits', inputSize: [3, 3] }), 'INVALID_OPTION', /--input-size \(height\) is 3 but the graph input 'x' has shape \[-1, 2, 2, 1\]/);
+    await rejects(
+      loadUserModel(two, { outputNode: 'logits', inputSize: [3, 3] }),
+      'INVALID_OPTION',
+      /--input-size \(height\) is 3 but the graph input 'x' has shape \[-1, 2, 2, 1\]/,
+    );
     await rejects(loadUserModel(two, { outputNode: 'logits', labels: ['a', 'b'] }), 'INVALID_OPTION', /--labels names 2 classes but the model has 3 outputs/);
     const escape = writeGraphModel(path.join(dir, 'g-escape'), W, { head: 'Softmax', weightPath: '../secret.bin' });
     await rejects(loadUserModel(escape, {}), 'INVALID_MODEL', /names the weight file '\.\.\/secret\.bin', which is outside the model's folder/);

@@ -41,7 +41,11 @@ async function locate(spec: string): Promise<{ file: string; metadata: string | 
       () => true,
       () => false,
     );
-    if (!has) throw new AdvxError('INVALID_MODEL', `the folder ${spec} holds no model.json; pass a tfjs model.json or a Teachable Machine export folder (model.json, weights.bin, metadata.json).`);
+    if (!has)
+      throw new AdvxError(
+        'INVALID_MODEL',
+        `the folder ${spec} holds no model.json; pass a tfjs model.json or a Teachable Machine export folder (model.json, weights.bin, metadata.json).`,
+      );
   }
   return { file, metadata: await findTeachableMachineMetadata(path.dirname(file)) };
 }
@@ -59,10 +63,16 @@ function checkFixedShape(model: Model, opts: LoadUserModelOptions, source: strin
   const [h, w, c] = model.inputShape;
   const shape = `[${model.inputShape.join(', ')}]`;
   if (opts.inputSize !== undefined && (model.inputShape.length !== 3 || opts.inputSize[0] !== h || opts.inputSize[1] !== w)) {
-    throw new AdvxError('INVALID_OPTION', `--input-size ${opts.inputSize.join('x')} does not match ${source}, whose input is ${shape}: drop --input-size (images are resized to the model's size) or pass ${h}x${w}.`);
+    throw new AdvxError(
+      'INVALID_OPTION',
+      `--input-size ${opts.inputSize.join('x')} does not match ${source}, whose input is ${shape}: drop --input-size (images are resized to the model's size) or pass ${h}x${w}.`,
+    );
   }
   if (opts.channels !== undefined && (model.inputShape.length !== 3 || opts.channels !== c)) {
-    throw new AdvxError('INVALID_OPTION', `--channels ${opts.channels} does not match ${source}, whose input is ${shape}: drop --channels (images are converted to the model's channels) or pass ${String(c)}.`);
+    throw new AdvxError(
+      'INVALID_OPTION',
+      `--channels ${opts.channels} does not match ${source}, whose input is ${shape}: drop --channels (images are converted to the model's channels) or pass ${String(c)}.`,
+    );
   }
 }
 
@@ -72,7 +82,10 @@ function describeNormalize(n: NormalizeOptions | undefined): UserModelDescriptio
 
 async function loadZoo(id: ZooModelId, opts: LoadUserModelOptions): Promise<UserModel> {
   if (opts.outputNode !== undefined || opts.output !== undefined || opts.normalize !== undefined || opts.bounds !== undefined) {
-    throw new AdvxError('INVALID_OPTION', `--model ${id} is a zoo model with its own bounds, normalization and logits: drop --bounds, --mean/--std, --output and --output-node.`);
+    throw new AdvxError(
+      'INVALID_OPTION',
+      `--model ${id} is a zoo model with its own bounds, normalization and logits: drop --bounds, --mean/--std, --output and --output-node.`,
+    );
   }
   const zoo = await loadModel(id);
   try {
@@ -177,7 +190,10 @@ export async function loadUserModel(spec: string, options: LoadUserModelOptions 
     dispose = () => g.graph.dispose();
   } else {
     if (options.outputNode !== undefined) {
-      throw new AdvxError('INVALID_OPTION', `--output-node applies to graph models; ${file} is a layers model (advx strips its final softmax itself): drop --output-node.`);
+      throw new AdvxError(
+        'INVALID_OPTION',
+        `--output-node applies to graph models; ${file} is a layers model (advx strips its final softmax itself): drop --output-node.`,
+      );
     }
     let layers: tfl.LayersModel;
     try {
@@ -187,12 +203,17 @@ export async function loadUserModel(spec: string, options: LoadUserModelOptions 
     }
     dispose = () => layers.dispose();
     try {
-      model = fromLayersModel(layers, { bounds, ...(normalize !== undefined ? { normalize } : {}), ...(options.output !== undefined ? { output: options.output } : {}) });
+      model = fromLayersModel(layers, {
+        bounds,
+        ...(normalize !== undefined ? { normalize } : {}),
+        ...(options.output !== undefined ? { output: options.output } : {}),
+      });
       // The self-test's features: the raw input must be the layers' input (no normalization in between).
       if (normalize === undefined) features = penultimateFeatures(layers);
       const last = layers.layers[layers.layers.length - 1];
       const act = (last?.getConfig() as { activation?: unknown } | undefined)?.activation;
-      if (act === 'softmax' || last?.getClassName() === 'Softmax') notes.push(`the last layer '${last?.name ?? ''}' ends in softmax: advx reads the logits before it`);
+      if (act === 'softmax' || last?.getClassName() === 'Softmax')
+        notes.push(`the last layer '${last?.name ?? ''}' ends in softmax: advx reads the logits before it`);
     } catch (e) {
       layers.dispose();
       throw e;
@@ -201,7 +222,10 @@ export async function loadUserModel(spec: string, options: LoadUserModelOptions 
   try {
     checkFixedShape(model, options, file);
     if (tm?.imageSize !== undefined && (model.inputShape[0] !== tm.imageSize || model.inputShape[1] !== tm.imageSize)) {
-      throw new AdvxError('INVALID_MODEL', `${metadata ?? ''} says imageSize ${tm.imageSize} but the model's input is [${model.inputShape.join(', ')}]; the export is inconsistent: export it again from Teachable Machine.`);
+      throw new AdvxError(
+        'INVALID_MODEL',
+        `${metadata ?? ''} says imageSize ${tm.imageSize} but the model's input is [${model.inputShape.join(', ')}]; the export is inconsistent: export it again from Teachable Machine.`,
+      );
     }
     checkClassNames(options.labels, model.numClasses, '--labels');
     if (options.labels === undefined && tm !== undefined) checkClassNames(tm.labels, model.numClasses, `the Teachable Machine metadata ${metadata ?? ''}`);

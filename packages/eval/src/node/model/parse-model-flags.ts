@@ -31,7 +31,10 @@ export interface ModelFlags {
 function numbers(flag: string, s: string, positive: boolean): number | number[] {
   const parts = s.split(',').map((p) => Number(p.trim()));
   if (parts.length === 0 || parts.some((v) => !Number.isFinite(v) || (positive && v <= 0))) {
-    throw new AdvxError('INVALID_OPTION', `${flag}: '${s}' is not ${positive ? 'a positive number' : 'a number'} or one per channel (e.g. ${flag} 0.5 or ${flag} 0.485,0.456,0.406).`);
+    throw new AdvxError(
+      'INVALID_OPTION',
+      `${flag}: '${s}' is not ${positive ? 'a positive number' : 'a number'} or one per channel (e.g. ${flag} 0.5 or ${flag} 0.485,0.456,0.406).`,
+    );
   }
   return parts.length === 1 ? (parts[0] as number) : parts;
 }
@@ -67,14 +70,18 @@ export async function parseModelFlags(flags: ModelFlags): Promise<LoadUserModelO
     const m = /^(\d+)x(\d+)$/i.exec(flags.inputSize.trim());
     const h = Number(m?.[1]);
     const w = Number(m?.[2]);
-    if (!m || h < 1 || w < 1) throw new AdvxError('INVALID_OPTION', `--input-size: '${flags.inputSize}' is not HxW with positive integers (e.g. --input-size 224x224).`);
+    if (!m || h < 1 || w < 1)
+      throw new AdvxError('INVALID_OPTION', `--input-size: '${flags.inputSize}' is not HxW with positive integers (e.g. --input-size 224x224).`);
     inputSize = [h, w];
   }
   if (flags.channels !== undefined && flags.channels !== '1' && flags.channels !== '3') {
     throw new AdvxError('INVALID_OPTION', `--channels: '${flags.channels}' is not 1 (grey) or 3 (RGB).`);
   }
   if ((flags.mean === undefined) !== (flags.std === undefined)) {
-    throw new AdvxError('INVALID_OPTION', `--mean and --std go together (normalization (x - mean) / std inside the model): pass both, e.g. --mean 0.5 --std 0.5.`);
+    throw new AdvxError(
+      'INVALID_OPTION',
+      `--mean and --std go together (normalization (x - mean) / std inside the model): pass both, e.g. --mean 0.5 --std 0.5.`,
+    );
   }
   const normalize =
     flags.mean !== undefined && flags.std !== undefined ? { mean: numbers('--mean', flags.mean, false), std: numbers('--std', flags.std, true) } : undefined;

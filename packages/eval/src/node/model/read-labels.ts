@@ -35,7 +35,10 @@ export async function readLabels(file: string): Promise<string[]> {
       throw new AdvxError('INVALID_OPTION', `--labels: ${file} must hold a JSON array of strings (e.g. ["cat", "dog"]) or one name per line.`);
     }
   } else {
-    names = trimmed.split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== '');
+    names = trimmed
+      .split(/\r?\n/)
+      .map((l) => l.trim())
+      .filter((l) => l !== '');
   }
   const list = names as string[];
   if (list.length === 0) throw new AdvxError('INVALID_OPTION', `--labels: ${file} holds no class name; write one name per line.`);

@@ -59,7 +59,13 @@ export async function readModelJson(file: string): Promise<ModelJsonArtifacts> {
       `cannot read the model ${file}: ${(e as Error).message}. Pass a zoo id (e.g. mnist-cnn), a tfjs model.json or a Teachable Machine export folder.`,
     );
   }
-  if (json === null || typeof json !== 'object' || typeof json.modelTopology !== 'object' || json.modelTopology === null || !Array.isArray(json.weightsManifest)) {
+  if (
+    json === null ||
+    typeof json !== 'object' ||
+    typeof json.modelTopology !== 'object' ||
+    json.modelTopology === null ||
+    !Array.isArray(json.weightsManifest)
+  ) {
     throw new AdvxError('INVALID_MODEL', `${file} is not a tfjs model.json (it needs a modelTopology and a weightsManifest).`);
   }
   const folder = path.resolve(path.dirname(file));

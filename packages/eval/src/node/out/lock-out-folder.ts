@@ -148,11 +148,15 @@ export async function lockOutFolder(dir: string, command: string): Promise<OutLo
       );
     }
     if (attempt >= 3) {
-      throw new AdvxError('INVALID_OPTION', `--out ${dir}: the stale lock ${file} (pid ${other.pid}, no longer running) could not be taken over: delete ${file} and rerun.`, {
-        pid: other.pid,
-        host: other.host,
-        lock: file,
-      });
+      throw new AdvxError(
+        'INVALID_OPTION',
+        `--out ${dir}: the stale lock ${file} (pid ${other.pid}, no longer running) could not be taken over: delete ${file} and rerun.`,
+        {
+          pid: other.pid,
+          host: other.host,
+          lock: file,
+        },
+      );
     }
     // Stale: move it away under a unique name (atomic; of two takers only one gets it), then check that
     // what moved is the lock judged stale and not a fresh one another taker wrote meanwhile.

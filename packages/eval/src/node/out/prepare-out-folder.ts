@@ -69,7 +69,12 @@ export async function prepareOutFolder(dir: string, flag = '--out'): Promise<Pre
     await fs.mkdir(dir, { recursive: true });
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    const why = code === 'EACCES' || code === 'EPERM' ? 'permission denied' : code === 'EROFS' ? 'read-only file system' : ((e as Error).message.split('\n')[0] ?? String(code));
+    const why =
+      code === 'EACCES' || code === 'EPERM'
+        ? 'permission denied'
+        : code === 'EROFS'
+          ? 'read-only file system'
+          : ((e as Error).message.split('\n')[0] ?? String(code));
     throw new AdvxError('INVALID_OPTION', `${flag} ${dir} cannot be created (${why}): choose a folder you can write to.`, { out: dir, code: code ?? null });
   }
   try {
