@@ -45,7 +45,7 @@ describe('attack gallery (docs/gallery) is current', () => {
   it('documents every option of every attack', () => {
     for (const e of entries) {
       expect(e.options.map((o) => o.name).sort(), e.meta.name).toEqual(Object.keys(e.defaults).sort());
-      for (const o of e.options) expect(o.doc, `${e.meta.name}.${o.name} has no TSDoc`).not.toBe('');
+      for (const o of e.options) expect(o.doc, `${e.meta.name}.${o.name} has no one-line doc in its option declaration`).not.toBe('');
     }
   });
 

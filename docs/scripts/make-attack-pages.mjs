@@ -18,7 +18,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import * as attacks from '@advx/attacks';
 import '@advx/attacks/register-all';
 import { useWasm } from '@advx/backend-wasm';
-import { getAttack, getNorm, listAttacks, toQueryModel } from '@advx/core';
+import { describeOptions, getAttack, getNorm, listAttacks, toQueryModel } from '@advx/core';
 import { loadDataset, loadModel } from '@advx/models-zoo';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -28,7 +28,6 @@ const SAMPLES = 32;
 const MODEL = 'mnist-cnn';
 // Runs as the bundle in docs/scripts/.bundle/ (run-make-attack-pages.mjs), two levels below docs/.
 const docs = new URL('../../', import.meta.url).pathname;
-const { attackOptionDocs } = await import(`${docs}scripts/option-docs.mjs`);
 const { writePages } = await import(`${docs}scripts/render-attack-pages.mjs`);
 
 /** The standard ε per norm on MNIST in [0, 1] (l0: pixels). */
@@ -60,7 +59,8 @@ tf.env().set('PROD', true);
 await useWasm({ threads: 1 });
 const zoo = await loadModel(MODEL);
 const data = await loadDataset('mnist', { count: SAMPLES });
-const optionDocs = attackOptionDocs();
+/** Name, values and one-line doc of every option, from the attack's option declarations. */
+const optionDocs = (factory) => describeOptions(factory.schema).map(({ name, type, doc }) => ({ name, type, doc }));
 const exportOf = new Map(Object.entries(attacks).filter(([, f]) => typeof f === 'function' && f.meta).map(([k, f]) => [f.meta.name, k]));
 
 function accessOf(meta) {
@@ -115,7 +115,7 @@ for (const meta of listAttacks()) {
   const factory = getAttack(meta.name);
   const kept = only && !only.has(meta.name) ? previous.get(meta.name) : undefined;
   if (kept) {
-    entries.push({ ...kept, exportName, meta: JSON.parse(JSON.stringify(meta)), defaults: JSON.parse(JSON.stringify(factory.defaults)), options: optionDocs[exportName] ?? [] });
+    entries.push({ ...kept, exportName, meta: JSON.parse(JSON.stringify(meta)), defaults: JSON.parse(JSON.stringify(factory.defaults)), options: optionDocs(factory) });
     continue;
   }
   const s = SETTINGS[meta.name] ?? { options: {} };
@@ -163,7 +163,7 @@ for (const meta of listAttacks()) {
     exportName,
     meta: JSON.parse(JSON.stringify(meta)),
     defaults: JSON.parse(JSON.stringify(factory.defaults)),
-    options: optionDocs[exportName] ?? [],
+    options: optionDocs(factory),
     setting: { options: s.options, norm, epsilon, access: access.text, goal: targeted ? 'targeted at (label + 1) mod 10' : 'untargeted' },
     example,
     figures,

@@ -66,9 +66,9 @@ export function renderAttackPage(e, run) {
     '',
     '## Options',
     '',
-    '| option | type | default | description |',
+    '| option | values | default | description |',
     '|---|---|---|---|',
-    ...e.options.map((o) => `| \`${o.name}\` | \`${cell(o.type)}\` | ${cell(show(e.defaults[o.name]))} | ${cell(o.doc)} |`),
+    ...e.options.map((o) => `| \`${o.name}\` | ${cell(o.type)} | ${cell(show(e.defaults[o.name]))} | ${cell(o.doc)} |`),
     '',
   ];
   return lines.join('\n');

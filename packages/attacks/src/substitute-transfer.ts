@@ -21,6 +21,11 @@ import { FIT_SUBSTITUTE_OPTIONS, fitSubstitute } from './substitute-training.js'
  * `batchSize` samples. A transfer attack uses no gradient of the model, so it sees through gradient
  * masking: a defense that stops white-box attacks but not this one is masking gradients.
  *
+ * Backends can disagree on a few samples: the augmentation takes sign(∂F/∂x) of the substitute,
+ * which flips where one of its ReLUs sits within float32 rounding of the kink, and training on the
+ * changed set amplifies it (measured on `mnist-mlp`, 32 MNIST images, the defaults: 1 sample of
+ * 32 differs between cpu and wasm). Compare figures of this attack on one backend.
+ *
  * Paper: Nicolas Papernot, Patrick McDaniel, Ian Goodfellow, Somesh Jha, Z. Berkay Celik, Ananthram
  * Swami (2017), "Practical Black-Box Attacks against Machine Learning", {@link https://arxiv.org/abs/1602.02697}.
  *

@@ -34,6 +34,9 @@ import {
   simba,
   spsa,
   square,
+  substituteTransfer,
+  universal,
+  universalPatch,
 } from '../src/index.js';
 
 import { imageNet } from './black-box-fixtures.js';
@@ -92,4 +95,13 @@ export const cases: Record<string, () => [Attack, AttackFixture]> = {
   simba: () => [simba({ stepSize: 0.3, maxQueries: 60 }), { ...imageScores(), epsilons: [1, 3], minSuccess: 0.75 }],
   spsa: () => [spsa({ samples: 10, relStepSize: 0.25, maxQueries: 200 }), { ...scores(), epsilons: [0.02, 0.1, 0.3], minSuccess: 0.75 }],
   square: () => [square({ maxQueries: 60, pInit: 0.5 }), { ...imageScores(), epsilons: [0.1, 0.3], minSuccess: 0.75 }],
+  'substitute-transfer': () => [
+    substituteTransfer({ hidden: [16], rounds: 2, epochs: 10, learningRate: 0.01 }),
+    { ...labelOnly(), epsilons: [0.1, 0.3], minSuccess: 0.5 },
+  ],
+  'universal-patch': () => [
+    universalPatch({ steps: 10, imagesPerStep: 4, stepSize: 0.1 }),
+    { model: imageMlp.model, x: patchData.x, labels: patchData.labels, epsilons: [4, 16, 36], minSuccess: 0.5 },
+  ],
+  'universal-perturbation': () => [universal({ epochs: 2 }), { ...white, epsilons: [0.05, 0.3], minSuccess: 0.5 }],
 };

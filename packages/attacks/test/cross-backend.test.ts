@@ -48,10 +48,20 @@ const BUDGETS: Readonly<Record<string, Record<string, unknown>>> = {
   simba: { stepSize: 0.5, maxQueries: 30 },
   spsa: { samples: 5, relStepSize: 0.5, maxQueries: 34 },
   square: { maxQueries: 20, pInit: 0.5 },
+  'substitute-transfer': { rounds: 4 },
 };
 
 /** Attacks allowed to differ on some samples, with the reason. */
-const TOLERANCES: Readonly<Record<string, { readonly tolerance: number; readonly reason: string }>> = {};
+const TOLERANCES: Readonly<Record<string, { readonly tolerance: number; readonly reason: string }>> = {
+  'substitute-transfer': {
+    tolerance: 1,
+    reason:
+      'Jacobian augmentation takes sign(∂F/∂x) of the substitute, and a ReLU pre-activation within float32 rounding of 0 flips the sign of ' +
+      'the near-zero entries: measured at the defaults (6 rounds), the last augmented set differs between cpu and wasm on 18 pixels of 1 ' +
+      'of its 512 new rows (every earlier round and every oracle label bit-identical), the substitute trained on it differs by up to 1.1 ' +
+      'in logits, and sample 24 flips; with 4 rounds the sets agree, but any training set can reach such a kink',
+  },
+};
 
 /** One or two epsilons per norm. */
 const EPSILONS: Readonly<Record<string, readonly number[]>> = {

@@ -112,9 +112,8 @@ describe('advx merge of crafted results files', () => {
 });
 
 describe('--attacks reserved keys', () => {
-  it('pgd:__proto__=1 is rejected like any unknown option', async () => {
-    const { specs } = parseAttacks('pgd:__proto__=1');
-    expect(Object.keys(specs[0]?.options ?? {})).toEqual(['__proto__']);
+  it('pgd:__proto__=1 is rejected like any unknown option, while parsing, before any work', async () => {
+    expect(() => parseAttacks('pgd:__proto__=1')).toThrow(/\[INVALID_OPTION\] pgd: unknown option '__proto__'/);
     const run = await cli(['eval', '--attacks', 'pgd:__proto__=1', '--backend', 'cpu', '--out', path.join(tmp, 'proto')]);
     expect(run.code).toBe(1);
     expect(run.stderr).toContain("unknown option '__proto__'");
