@@ -15,6 +15,7 @@ const publicEntries = {
   index: 'src/index.ts',
   'register-gradients': 'src/register-gradients.ts',
   'testing/index': 'src/testing/index.ts',
+  'plugin/index': 'src/plugin/index.ts',
 };
 
 export default defineConfig([

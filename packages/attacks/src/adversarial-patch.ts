@@ -1,9 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 
 import { AdvxError, defineAttack, isAdversarialLogits, option, type AttackContext, type FactoryOptions, type Objective } from '@advx/core';
+import { asNhwc, imageShapeOf, type ImageShape } from '@advx/core/plugin';
 
 import { keepBest, lossObjective, type RestartBest } from './internal/gradient-steps.js';
-import { type PatchPosition, type ImageShape, imageShapeOf, asNhwc, drawPosition, stickerMask } from './patch-geometry.js';
+import { type PatchPosition, drawPosition, stickerMask } from './patch-geometry.js';
 
 /** Iteration state of {@link adversarialPatch}: the iterate, its sticker mask and the restarts' best. */
 type PatchState = { readonly x: tf.Tensor; readonly m: tf.Tensor; readonly bestX?: tf.Tensor; readonly bestValue?: tf.Tensor; readonly bestOk?: tf.Tensor };

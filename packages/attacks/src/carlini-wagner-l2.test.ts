@@ -6,7 +6,6 @@ import { assertConformance, checkAttack } from '@advx/core/testing';
 import { argmax, errorCode, fourClassLinear, median, reluNet, runnerUp as runnerUpOf } from '../test/fixtures.js';
 
 import { carliniWagnerL2 } from './carlini-wagner-l2.js';
-import { adamStep } from './internal/adam.js';
 import { deepfool } from './deepfool.js';
 
 const { weights: W, xs: xsLinear, model: linear, x: xLinear, labels: labelsLinear, logits: logitsOf, toClass, exactDistance } = fourClassLinear;
@@ -23,73 +22,6 @@ function boundaryDistances(row: readonly number[]): { exact: number; runnerUp: n
 const { model: net, x: xNet, labels: labelsNet } = reluNet;
 
 afterAll(() => tf.dispose([xNet, labelsNet]));
-
-describe('adamStep', () => {
-  it('matches Adam computed by hand on the quadratic ½·Σ a(w − b)²', async () => {
-    const a = [1, 4, 0.25];
-    const b = [3, -1, 0.5];
-    const lr = 0.1;
-    const [beta1, beta2, eps] = [0.9, 0.999, 1e-8];
-    // Scalar reference, in float64.
-    let wRef = [0, 0, 0];
-    let mRef = [0, 0, 0];
-    let vRef = [0, 0, 0];
-    let w: tf.Tensor = tf.tensor1d(wRef);
-    let m: tf.Tensor = tf.zeros([3]);
-    let v: tf.Tensor = tf.zeros([3]);
-    for (let t = 1; t <= 5; t++) {
-      const g = wRef.map((wi, j) => (a[j] as number) * (wi - (b[j] as number)));
-      mRef = mRef.map((mi, j) => beta1 * mi + (1 - beta1) * (g[j] as number));
-      vRef = vRef.map((vi, j) => beta2 * vi + (1 - beta2) * (g[j] as number) ** 2);
-      wRef = wRef.map((wi, j) => {
-        const mHat = (mRef[j] as number) / (1 - beta1 ** t);
-        const vHat = (vRef[j] as number) / (1 - beta2 ** t);
-        return wi - (lr * mHat) / (Math.sqrt(vHat) + eps);
-      });
-      const grad = tf.tidy(() => tf.mul(tf.tensor1d(a), tf.sub(w, tf.tensor1d(b))));
-      const next = adamStep(w, grad, m, v, t, lr);
-      tf.dispose([w, m, v, grad]);
-      ({ w, m, v } = next);
-      if (t === 1) {
-        // The first bias-corrected step is lr·g/(|g| + ε): exactly lr towards the minimum per coordinate.
-        const first = Array.from(await w.data());
-        first.forEach((wi, j) => expect(wi).toBeCloseTo(lr * Math.sign(b[j] as number), 6));
-      }
-    }
-    const got = Array.from(await w.data());
-    got.forEach((wi, j) => expect(wi).toBeCloseTo(wRef[j] as number, 6));
-    tf.dispose([w, m, v]);
-  });
-
-  it('is element-wise: a batch of rows steps like each row alone', async () => {
-    const w = tf.tensor2d([
-      [0.5, -1],
-      [2, 0.25],
-    ]);
-    const g = tf.tensor2d([
-      [1, -2],
-      [0.5, 3],
-    ]);
-    const m = tf.tensor2d([
-      [0.1, 0],
-      [-0.2, 0.3],
-    ]);
-    const v = tf.tensor2d([
-      [0.01, 0.02],
-      [0.03, 0.04],
-    ]);
-    const all = adamStep(w, g, m, v, 3, 0.01);
-    const both = await all.w.array();
-    for (let r = 0; r < 2; r++) {
-      const row = (t: tf.Tensor) => tf.slice(t, [r, 0], [1, 2]);
-      const [wr, gr, mr, vr] = [row(w), row(g), row(m), row(v)];
-      const one = adamStep(wr, gr, mr, vr, 3, 0.01);
-      expect(await one.w.array()).toEqual([(both as number[][])[r]]);
-      tf.dispose([wr, gr, mr, vr, one.w, one.m, one.v]);
-    }
-    tf.dispose([w, g, m, v, all.w, all.m, all.v]);
-  });
-});
 
 describe('carliniWagnerL2', () => {
   const small = { steps: 30, binarySearchSteps: 4, learningRate: 0.05, initialConst: 0.1 };

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 
 import { defineAttack, option, whereRows, type FactoryOptions } from '@advx/core';
 
-import { adamStep } from './internal/adam.js';
+import { adamStep } from '@advx/core/plugin';
 import { ConstSearch } from './internal/const-search.js';
 import { allTrue, cwMargin, stalledRows } from './internal/cw-margin.js';
 

@@ -217,6 +217,10 @@ describe('foolingImages contract', () => {
       await expectCode('INVALID_OPTION', () => foolingImages(linear, { targets: one, confidence: 1.5 }));
       await expectCode('INVALID_OPTION', () => foolingImages(linear, { targets: one, seed: Number.NaN }));
       await expectCode('INVALID_OPTION', () => foolingImages(linear, { targets: one, epsilon: 1 } as FoolingImagesOptions));
+      await expect(foolingImages(linear, { targets: one, steps: -1 })).rejects.toThrow('foolingImages: steps must be an integer in [0, ∞), got -1.');
+      await expect(foolingImages(linear, { targets: one, stepSize: 0 })).rejects.toThrow('foolingImages: stepSize must be a finite number in (0, 1], got 0.');
+      await expect(foolingImages(linear, { targets: one, epsilon: 1 } as FoolingImagesOptions)).rejects.toThrow("foolingImages: unknown option 'epsilon'.");
+      await expect(foolingImages(linear, {} as FoolingImagesOptions)).rejects.toThrow("foolingImages: option 'targets' is required");
       await expectCode('UNSUPPORTED_MODEL', () => foolingImages(toQueryModel(linear, { output: 'scores' }) as unknown as Model, { targets: one }));
     } finally {
       tf.dispose([outOfRange, negative, fractional, matrix, start, outside, one]);

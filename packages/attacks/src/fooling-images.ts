@@ -4,42 +4,47 @@ import {
   AdvxError,
   assertLogitsOutput,
   BatchRng,
-  checkInteger,
   crossEntropy,
+  option,
+  resolveOptions,
   validateGoal,
   validateInput,
   whereRows,
   type AnyModel,
   type Model,
-  type Progress,
+  type OptionsInput,
 } from '@advx/core';
+import { abortedError, CHECKPOINT_OPTIONS, disposable, makeCheckpoint } from '@advx/core/plugin';
+
+const OPTIONS = {
+  targets: option.custom<tf.Tensor1D, undefined>(undefined, 'the class each image should be classified as, int32 [n] (one image per entry)', {
+    type: 'a 1-D int32 tf.Tensor of class indices',
+    // Anything but a 1-D tensor is INVALID_SHAPE, checked with the other goal checks.
+    accepts: (v) => v !== null && typeof v === 'object',
+  }),
+  steps: option.integer(100, 'maximum gradient steps per image; 0 returns the start', { min: 0 }),
+  stepSize: option.number(0.01, "step per element and step, as a fraction of the bounds' width", { min: 0, max: 1, above: true }),
+  confidence: option.number(0.9, 'an image stops once softmax(z)_t ≥ confidence', { min: 0, max: 1, above: true }),
+  seed: option.number(0, 'seed of the noise start'),
+  start: option.optional<tf.Tensor>(
+    'starting images [n, ...inputShape] inside the bounds, instead of noise',
+    "uniform noise in the model's bounds, one seeded stream per image",
+    {
+      type: 'a tf.Tensor batch',
+      accepts: (v) => v instanceof tf.Tensor,
+    },
+  ),
+  ...CHECKPOINT_OPTIONS,
+  onProgress: { ...CHECKPOINT_OPTIONS.onProgress, doc: 'called once per step (batch 0 of 1, epsilonIndex 0), and with fraction 1 at the end' },
+};
 
 /**
- * Options of {@link foolingImages}.
+ * Options of {@link foolingImages}: `targets` is required (the accepted values and defaults are
+ * those of its option schema).
  *
  * @public
  */
-export interface FoolingImagesOptions {
-  /** The class each image should be classified as, int32 `[n]` (one image per entry). Required. */
-  readonly targets: tf.Tensor1D;
-  /** Maximum gradient steps per image (default `100`; `0` returns the start). */
-  readonly steps?: number;
-  /** Step per element and step, as a fraction of the bounds' width (default `0.01`), in `(0, 1]`. */
-  readonly stepSize?: number;
-  /** An image stops once `softmax(z)_t ≥ confidence` (default `0.9`), in `(0, 1]`. */
-  readonly confidence?: number;
-  /** Seed of the noise start (default `0`). */
-  readonly seed?: number;
-  /**
-   * Starting images `[n, ...inputShape]` inside the bounds, instead of noise (default: uniform
-   * noise in the model's bounds, one seeded stream per image).
-   */
-  readonly start?: tf.Tensor;
-  /** Aborts the run: it throws `AdvxError` `ABORTED` at the next step and leaks nothing. */
-  readonly signal?: AbortSignal;
-  /** Called once per step (`batch` 0 of 1, `epsilonIndex` 0). */
-  readonly onProgress?: (progress: Progress) => void;
-}
+export type FoolingImagesOptions = OptionsInput<typeof OPTIONS>;
 
 /**
  * The result of {@link foolingImages}. The caller owns `images` and must call `dispose()`.
@@ -57,28 +62,6 @@ export interface FoolingImagesResult {
   readonly steps: Int32Array;
   /** Disposes `images`. */
   dispose(): void;
-}
-
-const KNOWN_OPTIONS = ['targets', 'steps', 'stepSize', 'confidence', 'seed', 'start', 'signal', 'onProgress'];
-const YIELD_EVERY_MS = 25;
-
-function abortError(): AdvxError {
-  return new AdvxError('ABORTED', 'foolingImages was aborted through its AbortSignal; partial results were released.');
-}
-
-/** Checks an option is a number in (0, 1]; throws `INVALID_OPTION` naming it. */
-function fraction(name: string, value: unknown): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0 || value > 1) {
-    throw new AdvxError('INVALID_OPTION', `foolingImages: ${name} must be a number in (0, 1], got ${String(value)}.`, { option: name });
-  }
-  return value;
-}
-
-function yieldToEventLoop(): Promise<void> {
-  return new Promise((resolve) => {
-    if (typeof setImmediate === 'function') setImmediate(resolve);
-    else setTimeout(resolve, 0);
-  });
 }
 
 /** Log-softmax of each image's target and its gradient w.r.t. the images, plus the target's softmax. */
@@ -114,8 +97,8 @@ function ascent(model: Model, x: tf.Tensor, targets: tf.Tensor1D): { p: tf.Tenso
  * - Input: a white-box {@link Model} of any input shape; `targets` int32 `[n]`.
  * - Deterministic under `seed` (one noise stream per image, drawn with core's `BatchRng`).
  *
- * Options (defaults in parentheses): `targets` (required), `steps` (`100`), `stepSize` (`0.01`),
- * `confidence` (`0.9`), `seed` (`0`), `start` (uniform noise), `signal`, `onProgress`.
+ * Options: see {@link FoolingImagesOptions}, declared (values, defaults, docs) by the function's
+ * option schema; `targets` is required.
  *
  * @throws AdvxError `INVALID_MODEL` / `UNSUPPORTED_MODEL` (not a white-box model),
  * `INVALID_OPTION` (unknown or out-of-range option), `INVALID_SHAPE` / `BATCH_MISMATCH` /
@@ -143,38 +126,24 @@ export async function foolingImages(model: Model, options: FoolingImagesOptions)
   if (anyModel.kind !== 'model') {
     throw new AdvxError('UNSUPPORTED_MODEL', 'foolingImages needs gradients (a white-box Model), but got a query-only model.');
   }
-  if (options === null || typeof options !== 'object') {
-    throw new AdvxError('INVALID_OPTION', 'foolingImages: options { targets, ... } are required.');
-  }
-  for (const key of Object.keys(options)) {
-    if (!KNOWN_OPTIONS.includes(key)) {
-      throw new AdvxError('INVALID_OPTION', `foolingImages: unknown option '${key}'. Known options: ${KNOWN_OPTIONS.join(', ')}.`, { option: key });
-    }
-  }
-  const steps = checkInteger('foolingImages: steps', options.steps ?? 100, 0);
-  const stepSize = fraction('stepSize', options.stepSize ?? 0.01);
-  const confidence = fraction('confidence', options.confidence ?? 0.9);
-  const seed = options.seed ?? 0;
-  if (typeof seed !== 'number' || !Number.isFinite(seed)) {
-    throw new AdvxError('INVALID_OPTION', `foolingImages: seed must be a finite number, got ${String(seed)}.`);
-  }
-  const { targets, start, signal, onProgress } = options;
+  const o = resolveOptions('foolingImages', OPTIONS, options);
+  const { targets, start, steps, stepSize, confidence, seed } = o;
   if (!(targets instanceof tf.Tensor) || targets.rank !== 1) {
     throw new AdvxError('INVALID_SHAPE', 'foolingImages: targets must be a 1-D int32 tensor of class indices, one per image.');
   }
-  const n = start instanceof tf.Tensor ? (start.shape[0] as number) : targets.shape[0];
-  if (start !== undefined) await validateInput(model, start);
+  const n = start !== null ? (start.shape[0] as number) : targets.shape[0];
+  if (start !== null) await validateInput(model, start);
   if (n === 0) throw new AdvxError('INVALID_SHAPE', 'foolingImages: targets is empty: pass at least one target class.');
   await validateGoal({ targets }, n, model.numClasses);
-  if (signal?.aborted) throw abortError();
+  if (o.signal?.aborted) throw abortedError('foolingImages');
+  const checkpoint = makeCheckpoint('foolingImages', o);
 
   const [lo, hi] = model.bounds;
   const eta = stepSize * (hi - lo);
   const shape = [n, ...model.inputShape];
   const classes = tf.cast(targets, 'int32') as tf.Tensor1D;
-  let x = start ? tf.cast(start, 'float32') : new BatchRng(seed, 0, n).uniform(shape, lo, hi);
+  let x = start !== null ? tf.cast(start, 'float32') : new BatchRng(seed, 0, n).uniform(shape, lo, hi);
   const taken = new Int32Array(n);
-  let lastYield = Date.now();
   try {
     const first = tf.tidy(() => model.logits(x));
     try {
@@ -183,13 +152,7 @@ export async function foolingImages(model: Model, options: FoolingImagesOptions)
       first.dispose();
     }
     for (let i = 0; i < steps; i++) {
-      if (signal?.aborted) throw abortError();
-      onProgress?.({ fraction: i / steps, batch: 0, batches: 1, epsilonIndex: 0, step: i, steps });
-      if (signal?.aborted) throw abortError();
-      if (Date.now() - lastYield > YIELD_EVERY_MS) {
-        await yieldToEventLoop();
-        lastYield = Date.now();
-      }
+      await checkpoint({ fraction: i / steps, batch: 0, batches: 1, epsilonIndex: 0, step: i, steps });
       const { p, grad } = ascent(model, x, classes);
       const stop = tf.tidy(() => tf.greaterEqual(p, confidence));
       const flags = await stop.data();
@@ -204,24 +167,11 @@ export async function foolingImages(model: Model, options: FoolingImagesOptions)
         if (f === 0) taken[j] = (taken[j] as number) + 1;
       });
     }
-    if (signal?.aborted) throw abortError();
+    await checkpoint({ fraction: 1, batch: 0, batches: 1, epsilonIndex: 0, step: steps, steps });
     const final = tf.tidy(() => tf.exp(tf.neg(crossEntropy(model.logits(x), classes))));
     const conf = Float32Array.from((await final.data()) as Float32Array);
     final.dispose();
-    onProgress?.({ fraction: 1, batch: 0, batches: 1, epsilonIndex: 0, step: steps, steps });
-    const images = x;
-    let disposed = false;
-    return {
-      images,
-      confidence: conf,
-      reached: Array.from(conf, (v) => v >= confidence),
-      steps: taken,
-      dispose: () => {
-        if (disposed) return;
-        disposed = true;
-        images.dispose();
-      },
-    };
+    return disposable({ images: x, confidence: conf, reached: Array.from(conf, (v) => v >= confidence), steps: taken }, [x]);
   } catch (err) {
     x.dispose();
     throw err;

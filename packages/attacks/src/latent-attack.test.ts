@@ -108,6 +108,10 @@ describe('latentAttack', () => {
     await expectCode('INVALID_EPSILON', () => latentAttack(linearAe, src.t, src.t, { epsilon: 0 }));
     await expectCode('UNSUPPORTED_NORM', () => latentAttack(linearAe, src.t, src.t, { epsilon: 1, norm: 'l1' as never }));
     await expectCode('INVALID_OPTION', () => latentAttack(linearAe, src.t, src.t, { epsilon: 1, steps: 0 }));
+    await expect(latentAttack(linearAe, src.t, src.t, { epsilon: 1, steps: 0 })).rejects.toThrow('latentAttack: steps must be an integer in [1, ∞), got 0.');
+    await expect(latentAttack(linearAe, src.t, src.t, { epsilon: 1, relStepSize: 0 })).rejects.toThrow(
+      'latentAttack: relStepSize must be a finite number in (0, ∞), got 0.',
+    );
     await expectCode('INVALID_OPTION', () => latentAttack(linearAe, src.t, src.t, { epsilon: 1, iterations: 3 } as never));
     await expectCode('BATCH_MISMATCH', () => latentAttack(linearAe, src.t, one.t, { epsilon: 1 }));
     await expectCode('OUT_OF_BOUNDS', () => latentAttack(linearAe, src.t, outside, { epsilon: 1 }));

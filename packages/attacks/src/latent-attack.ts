@@ -1,8 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 
-import { AdvxError, checkInteger, checkNumber, getNorm, validateInput, type Bounds, type Progress } from '@advx/core';
-
-import { checkKnownOptions } from './internal/function-options.js';
+import { AdvxError, getNorm, option, resolveOptions, validateInput, type Bounds, type OptionsInput } from '@advx/core';
+import { abortedError, CHECKPOINT_OPTIONS, disposable, makeCheckpoint } from '@advx/core/plugin';
 
 /**
  * An encoder–decoder model (autoencoder, VAE mean path): pure tfjs functions, differentiable.
@@ -20,25 +19,21 @@ export interface EncoderDecoder {
   decode(z: tf.Tensor2D): tf.Tensor;
 }
 
+const OPTIONS = {
+  epsilon: option.number(undefined, 'perturbation budget in `norm`, in input units', { min: 0, above: true }),
+  norm: option.oneOf(['l2', 'linf'], 'l2', 'perturbation norm'),
+  steps: option.integer(100, 'projected gradient steps', { min: 1 }),
+  relStepSize: option.number(0.05, 'step size α relative to epsilon', { min: 0, above: true }),
+  ...CHECKPOINT_OPTIONS,
+};
+
 /**
- * Options of {@link latentAttack}.
+ * Options of {@link latentAttack}: `epsilon` is required (the accepted values and defaults are
+ * those of its option schema).
  *
  * @public
  */
-export interface LatentAttackOptions {
-  /** Perturbation budget in `norm` (required), in input units. */
-  readonly epsilon: number;
-  /** `'l2'` (default) or `'linf'`. */
-  readonly norm?: 'l2' | 'linf';
-  /** Projected gradient steps, an integer ≥ 1 (default 100). */
-  readonly steps?: number;
-  /** Step size relative to epsilon (default 0.05). */
-  readonly relStepSize?: number;
-  /** Aborts the run: it throws `AdvxError` `ABORTED` at the next step and leaks nothing. */
-  readonly signal?: AbortSignal;
-  /** Called once per step. */
-  readonly onProgress?: (progress: Progress) => void;
-}
+export type LatentAttackOptions = OptionsInput<typeof OPTIONS>;
 
 /**
  * The result of {@link latentAttack}. The caller owns the tensors and must call `dispose()`.
@@ -63,8 +58,6 @@ export interface LatentAttackResult {
   /** Disposes `adversarial` and `reconstruction`. */
   dispose(): void;
 }
-
-const KNOWN = ['epsilon', 'norm', 'steps', 'relStepSize', 'signal', 'onProgress'];
 
 function checkEncoderDecoder(m: unknown): EncoderDecoder {
   const e = m as EncoderDecoder | null;
@@ -100,8 +93,8 @@ async function rowValues(t: tf.Tensor): Promise<Float32Array> {
  *
  * Threat model: white-box (gradients of the encoder), fixed budget, targeted in latent space.
  *
- * Options (defaults): `epsilon` (required), `norm` (`'l2'`), `steps` (100), `relStepSize` (0.05),
- * `signal`, `onProgress`.
+ * Options: see {@link LatentAttackOptions}, declared (values, defaults, docs) by the function's
+ * option schema; `epsilon` is required.
  *
  * @param model - an {@link EncoderDecoder}.
  * @param x - source images `[n, ...inputShape]` inside the bounds.
@@ -123,25 +116,29 @@ async function rowValues(t: tf.Tensor): Promise<Float32Array> {
  */
 export async function latentAttack(model: EncoderDecoder, x: tf.Tensor, targets: tf.Tensor, options: LatentAttackOptions): Promise<LatentAttackResult> {
   const m = checkEncoderDecoder(model);
-  checkKnownOptions('latentAttack', options, KNOWN);
-  const epsilon = options.epsilon;
-  if (typeof epsilon !== 'number' || !Number.isFinite(epsilon) || epsilon <= 0) {
-    throw new AdvxError('INVALID_EPSILON', `latentAttack: epsilon must be a finite number > 0, got ${String(epsilon)}.`);
+  const given = options as { epsilon?: unknown; norm?: unknown } | undefined;
+  // The historical codes for these two: INVALID_EPSILON and UNSUPPORTED_NORM, as for the attacks.
+  if (given !== null && typeof given === 'object') {
+    const e = given.epsilon;
+    if (typeof e !== 'number' || !Number.isFinite(e) || e <= 0) {
+      throw new AdvxError('INVALID_EPSILON', `latentAttack: epsilon must be a finite number > 0, got ${String(e)}.`);
+    }
+    if (given.norm !== undefined && given.norm !== 'l2' && given.norm !== 'linf') {
+      throw new AdvxError('UNSUPPORTED_NORM', `latentAttack is defined for l2 and linf, not '${String(given.norm)}'.`);
+    }
   }
-  const normName = options.norm ?? 'l2';
-  if (normName !== 'l2' && normName !== 'linf') throw new AdvxError('UNSUPPORTED_NORM', `latentAttack is defined for l2 and linf, not '${String(normName)}'.`);
-  const steps = checkInteger('latentAttack: steps', options.steps ?? 100, 1);
-  const alpha = checkNumber('latentAttack: relStepSize', options.relStepSize ?? 0.05, 0, Infinity, true) * epsilon;
+  const o = resolveOptions('latentAttack', OPTIONS, options);
+  const { epsilon, steps } = o;
+  const alpha = o.relStepSize * epsilon;
   await validateInput(m, x);
   await validateInput(m, targets);
   if (targets.shape[0] !== x.shape[0]) {
     throw new AdvxError('BATCH_MISMATCH', `latentAttack: ${targets.shape[0]} targets for ${x.shape[0]} sources; pass one target image per source.`);
   }
-  const { signal, onProgress } = options;
-  const aborted = () => new AdvxError('ABORTED', 'latentAttack was aborted through its AbortSignal; partial results were released.');
-  if (signal?.aborted) throw aborted();
+  if (o.signal?.aborted) throw abortedError('latentAttack');
+  const checkpoint = makeCheckpoint('latentAttack', o);
 
-  const norm = getNorm(normName);
+  const norm = getNorm(o.norm);
   const [lo, hi] = m.bounds;
   const n = x.shape[0] as number;
   const zt = tf.tidy(() => m.encode(targets));
@@ -149,10 +146,7 @@ export async function latentAttack(model: EncoderDecoder, x: tf.Tensor, targets:
   let adv = tf.clone(x);
   try {
     for (let i = 0; i < steps; i++) {
-      if (signal?.aborted) throw aborted();
-      onProgress?.({ fraction: i / steps, batch: 0, batches: 1, epsilonIndex: 0, step: i, steps });
-      if (signal?.aborted) throw aborted();
-      if (i % 10 === 9) await new Promise((resolve) => setTimeout(resolve, 0));
+      await checkpoint({ fraction: i / steps, batch: 0, batches: 1, epsilonIndex: 0, step: i, steps });
       const prev = adv;
       adv = tf.tidy(() => {
         const g = tf.grad((v: tf.Tensor) => tf.sum(tf.square(tf.sub(m.encode(v), zt))))(prev);
@@ -172,15 +166,7 @@ export async function latentAttack(model: EncoderDecoder, x: tf.Tensor, targets:
       reconstructionToTarget: await rowValues(mse(reconstruction, targets)),
       reconstructionToSource: await rowValues(mse(reconstruction, x)),
     };
-    const out = adv;
-    let disposed = false;
-    return {
-      ...result,
-      dispose: () => {
-        if (!disposed) tf.dispose([out, reconstruction]);
-        disposed = true;
-      },
-    };
+    return disposable(result, [adv, reconstruction]);
   } catch (err) {
     adv.dispose();
     throw err;

@@ -1,14 +1,13 @@
 /**
- * Patch geometry shared by the patch attacks: image shapes, pasting a patch at positions
- * ({@link applyPatch}), sticker masks and random placements.
+ * Patch geometry shared by the patch attacks: pasting a patch at positions ({@link applyPatch}),
+ * sticker masks and random placements (image shapes are core's `imageShapeOf`).
  *
  * @packageDocumentation
  */
 import * as tf from '@tensorflow/tfjs-core';
 
 import { AdvxError, type Rng } from '@advx/core';
-
-import { imageDims } from './internal/black-box.js';
+import type { ImageShape } from '@advx/core/plugin';
 
 /**
  * Top-left corner `[row, col]` of a patch inside an image.
@@ -16,24 +15,6 @@ import { imageDims } from './internal/black-box.js';
  * @public
  */
 export type PatchPosition = readonly [number, number];
-
-/** Height, width and channels of a model whose inputs are images `[H, W, C]` (or `[H, W]`). */
-export interface ImageShape {
-  readonly height: number;
-  readonly width: number;
-  readonly channels: number;
-}
-
-/** The image shape of `inputShape` ({@link imageDims}); throws `UNSUPPORTED_MODEL` (naming `who`) for a model that does not take images. */
-export function imageShapeOf(inputShape: readonly number[], who: string): ImageShape {
-  const { h, w, c } = imageDims(who, inputShape, 1);
-  return { height: h, width: w, channels: c };
-}
-
-/** A `[n, H, W, C]` view of an image batch (`[n, H, W]` gets a channel axis). */
-export function asNhwc(x: tf.Tensor, s: ImageShape): tf.Tensor4D {
-  return tf.reshape(x, [x.shape[0] as number, s.height, s.width, s.channels]);
-}
 
 /**
  * Pastes `patch` (`[h, w, C]`, or one per sample `[n, h, w, C]`) into the image batch `x`

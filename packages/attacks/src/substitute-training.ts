@@ -12,8 +12,8 @@ import {
   type Model,
   type OptionsInput,
   type OptionsResolved,
-  type Progress,
 } from '@advx/core';
+import { abortedError, CHECKPOINT_OPTIONS, disposable, makeCheckpoint } from '@advx/core/plugin';
 
 /** The options of the substitute's training, shared by {@link trainSubstitute} and the attack `substituteTransfer`. */
 export const FIT_SUBSTITUTE_OPTIONS = {
@@ -33,14 +33,8 @@ export const FIT_SUBSTITUTE_OPTIONS = {
 const TRAIN_OPTIONS = {
   ...FIT_SUBSTITUTE_OPTIONS,
   seed: option.number(0, 'seed of the initial weights and the shuffling'),
-  signal: option.custom<AbortSignal | null>(null, 'aborts training: it throws ABORTED at the next epoch and leaks nothing', {
-    type: 'an AbortSignal or null',
-    accepts: (v) => v === null || (typeof v === 'object' && typeof (v as AbortSignal).aborted === 'boolean'),
-  }),
-  onProgress: option.custom<((progress: Progress) => void) | null>(null, 'called once per epoch (batch: the round, batches: the rounds)', {
-    type: 'a function or null',
-    accepts: (v) => v === null || typeof v === 'function',
-  }),
+  ...CHECKPOINT_OPTIONS,
+  onProgress: { ...CHECKPOINT_OPTIONS.onProgress, doc: 'called once per epoch (batch: the round, batches: the rounds)' },
 };
 
 /**
@@ -134,19 +128,14 @@ export async function trainSubstitute(oracle: AnyModel, seedImages: tf.Tensor, o
   }
   const opts = resolveOptions('trainSubstitute', TRAIN_OPTIONS, options);
   await validateInput(o, seedImages);
-  const { signal, onProgress } = opts;
-  const aborted = () => new AdvxError('ABORTED', 'trainSubstitute was aborted through its AbortSignal; partial results were released.');
-  if (signal?.aborted) throw aborted();
+  if (opts.signal?.aborted) throw abortedError('trainSubstitute');
+  const checkpoint = makeCheckpoint('trainSubstitute', opts);
   return fitSubstitute(
     {
       oracle: o,
       labels: (x) => oracleLabels(o, x),
-      checkpoint: async (round, rounds, epoch, epochs) => {
-        if (signal?.aborted) throw aborted();
-        onProgress?.({ fraction: (round + epoch / epochs) / rounds, batch: round, batches: rounds, epsilonIndex: 0, step: epoch, steps: epochs });
-        if (signal?.aborted) throw aborted();
-        await new Promise((resolve) => setTimeout(resolve, 0));
-      },
+      checkpoint: (round, rounds, epoch, epochs) =>
+        checkpoint({ fraction: (round + epoch / epochs) / rounds, batch: round, batches: rounds, epsilonIndex: 0, step: epoch, steps: epochs }),
     },
     seedImages,
     opts,
@@ -255,15 +244,5 @@ export async function fitSubstitute(
   const trainingSetSize = set.shape[0] as number;
   set.dispose();
   const model = fromFunction((x) => forward(x), { inputShape: o.inputShape, numClasses: o.numClasses, bounds: o.bounds, output: 'logits' });
-  let disposed = false;
-  return {
-    model,
-    queries,
-    trainingSetSize,
-    agreement,
-    dispose: () => {
-      if (!disposed) tf.dispose(weights);
-      disposed = true;
-    },
-  };
+  return disposable({ model, queries, trainingSetSize, agreement }, weights);
 }

@@ -14,12 +14,11 @@ import {
   type Model,
   type OptionsInput,
   type OptionsResolved,
-  type Progress,
 } from '@advx/core';
+import { abortedError, adamStep, asNhwc, CHECKPOINT_OPTIONS, disposable, imageShapeOf, makeCheckpoint, type ImageShape } from '@advx/core/plugin';
 
-import { adamStep } from './internal/adam.js';
 import { requireWhiteBox } from './internal/function-options.js';
-import { type ImageShape, imageShapeOf, asNhwc, pastePatch, drawPosition } from './patch-geometry.js';
+import { pastePatch, drawPosition } from './patch-geometry.js';
 
 /**
  * A labelled batch of images for {@link trainPatch} and {@link evaluatePatch}.
@@ -104,14 +103,8 @@ const TRAIN_OPTIONS = {
   }),
   placements: PLACEMENTS,
   seed: option.number(0, 'seed of the start, the mini-batches and the placements'),
-  signal: option.custom<AbortSignal | null>(null, 'aborts training: it throws ABORTED at the next step and leaks nothing', {
-    type: 'an AbortSignal or null',
-    accepts: (v) => v === null || (typeof v === 'object' && typeof (v as AbortSignal).aborted === 'boolean'),
-  }),
-  onProgress: option.custom<((progress: Progress) => void) | null>(null, 'called once per step (batch 0 of 1)', {
-    type: 'a function or null',
-    accepts: (v) => v === null || typeof v === 'function',
-  }),
+  ...CHECKPOINT_OPTIONS,
+  onProgress: { ...CHECKPOINT_OPTIONS.onProgress, doc: 'called once per step (batch 0 of 1)' },
 };
 
 /**
@@ -295,43 +288,24 @@ export async function trainPatch(model: Model, data: PatchData, options: TrainPa
   checkTarget('trainPatch', o.target, m.numClasses);
   await checkData('trainPatch', m, data, 'data');
   if (o.validation !== null) await checkData('trainPatch', m, o.validation, 'validation');
-  const { signal, onProgress } = o;
-  const aborted = () => new AdvxError('ABORTED', 'trainPatch was aborted through its AbortSignal; partial results were released.');
-  if (signal?.aborted) throw aborted();
+  if (o.signal?.aborted) throw abortedError('trainPatch');
   const first = tf.tidy(() => m.logits(tf.slice(data.x, 0, 1)));
   try {
     await assertLogitsOutput(first);
   } finally {
     first.dispose();
   }
-  let lastYield = Date.now();
+  const checkpoint = makeCheckpoint('trainPatch', o);
   const scope: PatchFitScope = {
     model: m,
     modelOf: () => m,
-    checkpoint: async (step, steps) => {
-      if (signal?.aborted) throw aborted();
-      onProgress?.({ fraction: step / steps, batch: 0, batches: 1, epsilonIndex: 0, step, steps });
-      if (signal?.aborted) throw aborted();
-      if (Date.now() - lastYield > 25) {
-        await new Promise((resolve) => setTimeout(resolve, 0));
-        lastYield = Date.now();
-      }
-    },
+    checkpoint: (step, steps) => checkpoint({ fraction: step / steps, batch: 0, batches: 1, epsilonIndex: 0, step, steps }),
   };
   const { patch, finalLoss } = await fitPatch(scope, s, data, [h, w], o.target, o, new Rng(o.seed));
   try {
     const validation =
       o.validation !== null ? await evaluateChecked(m, s, o.validation, patch, o.target, o.placements, deriveEvalSeed(o.seed), 128) : undefined;
-    let disposed = false;
-    return {
-      patch,
-      ...(validation ? { validation } : {}),
-      finalLoss,
-      dispose: () => {
-        if (!disposed) patch.dispose();
-        disposed = true;
-      },
-    };
+    return disposable({ patch, ...(validation ? { validation } : {}), finalLoss }, [patch]);
   } catch (err) {
     patch.dispose();
     throw err;

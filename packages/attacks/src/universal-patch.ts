@@ -1,8 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 
 import { defineAttack, Rng, type FactoryOptions } from '@advx/core';
+import { asNhwc, imageShapeOf } from '@advx/core/plugin';
 
-import { asNhwc, imageShapeOf, pastePatch } from './patch-geometry.js';
+import { pastePatch } from './patch-geometry.js';
 import { FIT_PATCH_OPTIONS, fitPatch, type PatchFitScope } from './train-patch.js';
 
 /**

@@ -16,8 +16,8 @@ import {
   type NormGeometry,
   type OptionsInput,
   type OptionsResolved,
-  type Progress,
 } from '@advx/core';
+import { abortedError, CHECKPOINT_OPTIONS, disposable, makeCheckpoint } from '@advx/core/plugin';
 
 import { deepfool } from './deepfool.js';
 import { requireWhiteBox } from './internal/function-options.js';
@@ -52,14 +52,8 @@ const FUNCTION_OPTIONS = {
     accepts: (v) => v === null || v instanceof tf.Tensor,
   }),
   seed: option.number(0, 'seed of the order in which images are visited, reshuffled every epoch'),
-  signal: option.custom<AbortSignal | null>(null, 'aborts the run: it throws ABORTED at the next image and leaks nothing', {
-    type: 'an AbortSignal or null',
-    accepts: (v) => v === null || (typeof v === 'object' && typeof (v as AbortSignal).aborted === 'boolean'),
-  }),
-  onProgress: option.custom<((progress: Progress) => void) | null>(null, 'called after each chunk of images (batch: the epoch, batches: the maximum epochs)', {
-    type: 'a function or null',
-    accepts: (v) => v === null || typeof v === 'function',
-  }),
+  ...CHECKPOINT_OPTIONS,
+  onProgress: { ...CHECKPOINT_OPTIONS.onProgress, doc: 'called after each chunk of images (batch: the epoch, batches: the maximum epochs)' },
 };
 
 /**
@@ -318,22 +312,18 @@ export async function universalPerturbation(model: Model, x: tf.Tensor, options:
   const o = resolveOptions('universalPerturbation', FUNCTION_OPTIONS, options);
   await validateInput(m, x);
   if (o.validation !== null) await validateInput(m, o.validation);
-  const { signal, onProgress } = o;
-  const aborted = () => new AdvxError('ABORTED', 'universalPerturbation was aborted through its AbortSignal; partial results were released.');
-  if (signal?.aborted) throw aborted();
+  if (o.signal?.aborted) throw abortedError('universalPerturbation');
   const first = tf.tidy(() => m.logits(tf.slice(x, 0, 1)));
   try {
     await assertLogitsOutput(first);
   } finally {
     first.dispose();
   }
+  const checkpoint = makeCheckpoint('universalPerturbation', o);
   const scope: FitScope = {
     ...plainScope(m),
-    checkpoint: async (epoch, epochs, image, images) => {
-      if (signal?.aborted) throw aborted();
-      onProgress?.({ fraction: (epoch + image / images) / epochs, batch: epoch, batches: epochs, epsilonIndex: 0, step: image, steps: images });
-      if (signal?.aborted) throw aborted();
-    },
+    checkpoint: (epoch, epochs, image, images) =>
+      checkpoint({ fraction: (epoch + image / images) / epochs, batch: epoch, batches: epochs, epsilonIndex: 0, step: image, steps: images }),
   };
   // Fooling is measured against the model's own predictions on the clean images.
   const clean = await predictWith(scope, x, undefined);
@@ -341,17 +331,7 @@ export async function universalPerturbation(model: Model, x: tf.Tensor, options:
   try {
     const validationFoolingRate =
       o.validation !== null ? rateOf(await predictWith(scope, o.validation, v), await predictWith(scope, o.validation, undefined)) : undefined;
-    let disposed = false;
-    return {
-      perturbation: v,
-      foolingRate: rate,
-      ...(validationFoolingRate !== undefined ? { validationFoolingRate } : {}),
-      epochs,
-      dispose: () => {
-        if (!disposed) v.dispose();
-        disposed = true;
-      },
-    };
+    return disposable({ perturbation: v, foolingRate: rate, ...(validationFoolingRate !== undefined ? { validationFoolingRate } : {}), epochs }, [v]);
   } catch (err) {
     v.dispose();
     throw err;

@@ -10,6 +10,7 @@ import type { NormGeometry, NormName } from './norms/types.js';
 import { BudgetSpent, checkMaxPasses, PassLedger } from './passes.js';
 import { BatchRng } from './rng.js';
 import { whereRows } from './rows.js';
+import { abortedError, yieldToEventLoop } from './plugin/checkpoint.js';
 import { option, resolveOptions, schemaDefaults, type OptionSchema, type OptionSpec, type OptionsInput, type RequiredFlag } from './options.js';
 import { assertLogitsOutput, checkInteger, validateEpsilons, validateGoal, validateInput } from './validate.js';
 
@@ -269,16 +270,8 @@ const DEFAULT_BATCH_SIZE = 128;
 
 const YIELD_EVERY_MS = 25;
 
-function abortError(): AdvxError {
-  return new AdvxError('ABORTED', 'The attack was aborted through its AbortSignal; partial results were released.');
-}
-
-function yieldToEventLoop(): Promise<void> {
-  return new Promise((resolve) => {
-    if (typeof setImmediate === 'function') setImmediate(resolve);
-    else setTimeout(resolve, 0);
-  });
-}
+/** Who the base's `ABORTED` error names: 'The attack was aborted through its AbortSignal; partial results were released.' */
+const ABORTED_WHO = 'The attack';
 
 /** The full schema of an attack: the base's `norm` and `earlyStop`, then the attack's own. */
 function attackSchema(meta: AttackMeta, own: OptionSchema): OptionSchema {
@@ -393,7 +386,7 @@ async function runAttack<S extends OptionSchema, N extends NormName>(
 ): Promise<AttackResult> {
   const { meta } = def;
   const signal = run.signal;
-  if (signal?.aborted) throw abortError();
+  if (signal?.aborted) throw abortedError(ABORTED_WHO);
   if (model === null || typeof model !== 'object' || (model.kind !== 'model' && model.kind !== 'query')) {
     throw new AdvxError('INVALID_MODEL', 'model must be an advx Model or QueryModel: wrap tfjs models with fromLayersModel, fromGraphModel or fromFunction.');
   }
@@ -442,7 +435,7 @@ async function runAttack<S extends OptionSchema, N extends NormName>(
   await validateInput(model, x);
   const n = x.shape[0];
   const goalValues = await validateGoal(goal, n, model.numClasses);
-  if (signal?.aborted) throw abortError();
+  if (signal?.aborted) throw abortedError(ABORTED_WHO);
 
   const norm = getNorm((options as unknown as AttackOptionsBase).norm as NormName);
   // Query models count every query; score- and decision-based attacks also count their own queries of a white-box model.
@@ -535,7 +528,7 @@ async function runAttack<S extends OptionSchema, N extends NormName>(
             counts,
             passes,
             checkpoint: async (step, steps) => {
-              if (signal?.aborted) throw abortError();
+              if (signal?.aborted) throw abortedError(ABORTED_WHO);
               passes?.checkpoint();
               if (run.onProgress) {
                 const progress: Progress = {
@@ -547,7 +540,7 @@ async function runAttack<S extends OptionSchema, N extends NormName>(
                   steps,
                 };
                 run.onProgress(progress);
-                if (signal?.aborted) throw abortError();
+                if (signal?.aborted) throw abortedError(ABORTED_WHO);
               }
               if (Date.now() - lastYield > YIELD_EVERY_MS) {
                 await yieldToEventLoop();

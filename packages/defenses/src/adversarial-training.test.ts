@@ -141,4 +141,28 @@ describe('adversarialTraining', () => {
     tf.dispose([flat, labels, x4]);
     base.dispose();
   });
+
+  it('stops with ABORTED at the next batch once its signal aborts, leaking nothing', async () => {
+    const base = logreg();
+    const x = tf.slice(train.x, 0, 64);
+    const y = tf.slice(train.y, 0, 64);
+    const trainer = adversarialTraining({ attack: fgsm(), epsilon: 0.1, epochs: 3, batchSize: 32 });
+    const tensors = tf.memory().numTensors;
+    const before = new AbortController();
+    before.abort();
+    const midway = new AbortController();
+    const epochs: number[] = [];
+    for (const [signal, onEpoch] of [
+      [before.signal, undefined],
+      [midway.signal, (r: EpochReport) => (epochs.push(r.epoch), midway.abort())],
+    ] as const) {
+      const e = await trainer.fit(base, { x, y }, { signal, ...(onEpoch ? { onEpoch } : {}) }).catch((err: unknown) => err);
+      expect(e).toMatchObject({ code: 'ABORTED' });
+      expect((e as Error).message).toContain('adversarialTraining was aborted through its AbortSignal; partial results were released.');
+    }
+    expect(epochs).toEqual([0]);
+    expect(tf.memory().numTensors).toBe(tensors);
+    tf.dispose([x, y]);
+    base.dispose();
+  });
 });

@@ -14,6 +14,7 @@ import {
   type Trainer,
   type TrainResult,
 } from '@advx/core';
+import { forEachChunk } from '@advx/core/plugin';
 
 import { assertLayersModel, cloneLayersModel, loopSettings, softCrossEntropy, trainLoop, validateData } from './internal/train-loop.js';
 import { checkTraining, TRAINING_OPTIONS } from './internal/training-options.js';
@@ -172,9 +173,10 @@ export const defensiveDistillation = defineFactory(
             );
           }
           const t = fromLayersModel(teacher, { bounds: settings.bounds });
-          const n = data.x.shape[0] as number;
           const parts: tf.Tensor2D[] = [];
-          for (let i = 0; i < n; i += 500) parts.push(tf.tidy(() => tf.softmax(atTemperature(t.logits(tf.slice(data.x, i, Math.min(500, n - i)))))));
+          await forEachChunk(data.x, 500, async (rows) => {
+            parts.push(tf.tidy(() => tf.softmax(atTemperature(t.logits(rows)))));
+          });
           soft = tf.concat(parts) as tf.Tensor2D;
           tf.dispose(parts);
           const student = await cloneLayersModel(model);

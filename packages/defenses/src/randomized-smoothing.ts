@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 
 import { AdvxError, checkInteger, deriveSeed, option, resolveOptions, Rng, validateInput, type AnyModel, type OptionsInput } from '@advx/core';
+import { forEachChunk } from '@advx/core/plugin';
 
 import { binomialTestHalf, clopperPearsonLower, normalQuantile } from './internal/stats.js';
 
@@ -164,14 +165,9 @@ export function smooth(model: AnyModel, options: SmoothOptions): SmoothedClassif
   /** Votes per sample for one phase. */
   async function countAll(x: tf.Tensor, n: number, seed: number, phase: number): Promise<Int32Array[]> {
     const rows: Int32Array[] = [];
-    for (let i = 0; i < x.shape[0]!; i++) {
-      const xi = tf.slice(x, i, 1);
-      try {
-        rows.push(await countOne(xi, n, new Rng(deriveSeed(seed, i, phase))));
-      } finally {
-        xi.dispose();
-      }
-    }
+    await forEachChunk(x, 1, async (xi, i) => {
+      rows.push(await countOne(xi, n, new Rng(deriveSeed(seed, i, phase))));
+    });
     return rows;
   }
 

@@ -1,8 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 
 import { AdvxError, defineFactory, option, validateInput, type AnyModel, type Detector, type Preprocessor, type FactoryOptions } from '@advx/core';
+import { forEachChunk } from '@advx/core/plugin';
 
-import { checkModel, forEachBatch, probabilities } from './internal/checks.js';
+import { checkModel, probabilities } from './internal/checks.js';
 import { thresholdAtFpr } from './internal/threshold.js';
 
 const FEATURE_SQUEEZING_OPTIONS = {
@@ -75,7 +76,7 @@ export const featureSqueezing = defineFactory('featureSqueezing', FEATURE_SQUEEZ
     checkModel(model, 'featureSqueezing', true);
     await validateInput(model, x);
     const out = new Float32Array(x.shape[0] as number);
-    await forEachBatch(x, batchSize, async (batch, offset) => {
+    await forEachChunk(x, batchSize, async (batch, offset) => {
       const base = await probabilities(model, batch);
       let best: tf.Tensor1D | undefined;
       try {

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 
 import { BatchRng, option, predictClasses, resolveOptions, type Model, type OptionsInput } from '@advx/core';
+import { forEachChunk } from '@advx/core/plugin';
 
 import { checkBatch, checkModel } from './internal/checks.js';
 
@@ -81,7 +82,6 @@ export async function saliencyMap(model: Model, x: tf.Tensor, options: SaliencyM
   }
   const given = await checkBatch(model, x, o.classes ?? undefined);
   const classes = given ?? (await predictClasses(model, x));
-  const n = x.shape[0] as number;
   const sigma = noiseLevel * (model.bounds[1] - model.bounds[0]);
   const image = model.inputShape.length === 3;
 
@@ -89,11 +89,10 @@ export async function saliencyMap(model: Model, x: tf.Tensor, options: SaliencyM
 
   const parts: tf.Tensor[] = [];
   try {
-    for (let start = 0; start < n; start += batchSize) {
-      const b = Math.min(batchSize, n - start);
+    await forEachChunk(x, batchSize, async (xb, start) => {
+      const b = xb.shape[0] as number;
       const rows = classes.subarray(start, start + b);
       const part = tf.tidy(() => {
-        const xb = tf.slice(x, start, b);
         const onehot = tf.oneHot(tf.tensor1d(rows, 'int32'), model.numClasses) as tf.Tensor2D;
         let map: tf.Tensor;
         if (samples === 0) {
@@ -109,7 +108,7 @@ export async function saliencyMap(model: Model, x: tf.Tensor, options: SaliencyM
         return image ? tf.max(map, 3) : map;
       });
       parts.push(part);
-    }
+    });
     return parts.length === 1 ? (parts[0] as tf.Tensor) : tf.concat(parts, 0);
   } finally {
     if (parts.length > 1) tf.dispose(parts);

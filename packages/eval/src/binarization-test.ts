@@ -5,6 +5,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 
 import { AdvxError, checkInteger, checkNumber, deriveSeed, fromFunction, Rng, validateGoal, validateInput, type Attack, type Model } from '@advx/core';
+import { disposable, forEachChunk } from '@advx/core/plugin';
 
 import { clopperPearson } from './clopper-pearson.js';
 
@@ -416,13 +417,8 @@ async function scoresOf(model: Model, x: tf.Tensor): Promise<Float32Array> {
 }
 
 async function binarize(r: Resolved, x: tf.Tensor, label: number, index: number): Promise<BinarizedSample> {
-  const none = (reason: BinarizationReason, held: tf.Tensor[] = [], extra: Partial<BinarizedSample> = {}): BinarizedSample => ({
-    reason,
-    boundaryScore: Number.NaN,
-    fitSteps: 0,
-    ...extra,
-    dispose: () => tf.dispose(held),
-  });
+  const none = (reason: BinarizationReason, held: tf.Tensor[] = [], extra: Partial<BinarizedSample> = {}): BinarizedSample =>
+    disposable({ reason, boundaryScore: Number.NaN, fitSteps: 0, ...extra }, held);
   const predicted = tf.tidy(() => tf.argMax(r.model.logits(x), 1));
   const [cls] = await predicted.data();
   predicted.dispose();
@@ -452,29 +448,26 @@ async function binarize(r: Resolved, x: tf.Tensor, label: number, index: number)
   const innerScores: number[] = [];
   let boundaryScore: number;
   try {
-    for (let start = 0; start < count - 1; start += r.batchSize) {
-      const chunk = tf.slice(innerPoints, start, Math.min(r.batchSize, count - 1 - start));
-      try {
-        innerScores.push(...(await scoresOf(model, chunk)));
-      } finally {
-        chunk.dispose();
-      }
-    }
+    await forEachChunk(innerPoints, r.batchSize, async (chunk) => {
+      innerScores.push(...(await scoresOf(model, chunk)));
+    });
     boundaryScore = (await scoresOf(model, knownAdversarial))[0] as number;
   } catch (e) {
     tf.dispose(held);
     throw e;
   }
   const valid = fit.separated && boundaryScore > 0 && innerScores.every((s) => s <= 0);
-  return {
-    ...(valid ? {} : { reason: 'not-separable' as const }),
-    model,
-    knownAdversarial,
-    innerPoints,
-    boundaryScore,
-    fitSteps: fit.steps,
-    dispose: () => tf.dispose(held),
-  };
+  return disposable(
+    {
+      ...(valid ? {} : { reason: 'not-separable' as const }),
+      model,
+      knownAdversarial,
+      innerPoints,
+      boundaryScore,
+      fitSteps: fit.steps,
+    },
+    held,
+  );
 }
 
 function checkAborted(signal: AbortSignal | undefined, done: number, total: number): void {
@@ -573,9 +566,8 @@ export async function binarizationTest(options: BinarizationTestOptions): Promis
   const samples: BinarizationSample[] = [];
   const goal = tf.tensor1d([0], 'int32');
   try {
-    for (let i = 0; i < n; i++) {
+    await forEachChunk(data, 1, async (x, i) => {
       checkAborted(options.signal, i, n);
-      const x = tf.slice(data, i, 1);
       let built: BinarizedSample | undefined;
       try {
         built = await binarize(r, x, labels[i] as number, i);
@@ -588,7 +580,7 @@ export async function binarizationTest(options: BinarizationTestOptions): Promis
             attackScore: Number.NaN,
             fitSteps: built.fitSteps,
           });
-          continue;
+          return;
         }
         const result = await r.attack.run(
           built.model,
@@ -606,9 +598,8 @@ export async function binarizationTest(options: BinarizationTestOptions): Promis
         samples.push({ index: i, status: found ? 'pass' : 'fail', boundaryScore: built.boundaryScore, attackScore, fitSteps: built.fitSteps });
       } finally {
         built?.dispose();
-        x.dispose();
       }
-    }
+    });
   } finally {
     goal.dispose();
   }

@@ -15,6 +15,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 
 import { AdvxError, type AnyModel, type AttackContext, type Rng } from '@advx/core';
+import { imageShapeOf } from '@advx/core/plugin';
 
 /** The clean batch of an attack context as plain arrays. */
 export interface QueryBatch {
@@ -135,7 +136,7 @@ export function requireScores(name: string, model: AnyModel): void {
   }
 }
 
-/** Height, width and channels of an image input. */
+/** Height, width and channels of an image input, in the short names of the pixel searches. */
 export interface ImageDims {
   /** Rows. */
   readonly h: number;
@@ -146,21 +147,12 @@ export interface ImageDims {
 }
 
 /**
- * The `[h, w, c]` (or `[h, w]`) layout of an image model's input (channels last, tfjs's layout);
- * throws `UNSUPPORTED_MODEL` for other shapes or images smaller than `minSide`.
+ * Core's {@link imageShapeOf} as {@link ImageDims}: the `[h, w, c]` (or `[h, w]`) layout of an
+ * image model's input (channels last); throws `UNSUPPORTED_MODEL`, naming `name`, for other shapes
+ * or images smaller than `minSide`.
  */
 export function imageDims(name: string, inputShape: readonly number[], minSide: number): ImageDims {
-  if (inputShape.length !== 2 && inputShape.length !== 3) {
-    throw new AdvxError(
-      'UNSUPPORTED_MODEL',
-      `${name} works on images [h, w, c] or [h, w] (channels last), but the model's input shape is [${inputShape.join(', ')}]. ` +
-        'Wrap the model so that it takes image-shaped input.',
-    );
-  }
-  const [h, w, c = 1] = inputShape as [number, number, number?];
-  if (Math.min(h, w) < minSide) {
-    throw new AdvxError('UNSUPPORTED_MODEL', `${name} needs images of at least ${minSide}×${minSide} pixels, got ${h}×${w}.`);
-  }
+  const { height: h, width: w, channels: c } = imageShapeOf(inputShape, name, minSide);
   return { h, w, c };
 }
 

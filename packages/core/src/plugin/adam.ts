@@ -1,15 +1,23 @@
-/**
- * Adam (Kingma & Ba 2015), one element-wise step: the optimiser of C&W-L2 and of patch training.
- *
- * @internal
- * @packageDocumentation
- */
 import * as tf from '@tensorflow/tfjs-core';
 
 /** Kingma & Ba's default hyper-parameters, as in the C&W reference implementation. */
 const BETA1 = 0.9;
 const BETA2 = 0.999;
 const ADAM_EPSILON = 1e-8;
+
+/**
+ * Parameters and moments after an {@link adamStep}.
+ *
+ * @public
+ */
+export interface AdamState {
+  /** The parameters. */
+  readonly w: tf.Tensor;
+  /** The first moment. */
+  readonly m: tf.Tensor;
+  /** The second moment. */
+  readonly v: tf.Tensor;
+}
 
 /**
  * One step of Adam (Kingma & Ba 2015, Algorithm 1) on a tensor, element-wise:
@@ -24,6 +32,15 @@ const ADAM_EPSILON = 1e-8;
  * @param t - the step number, starting at 1.
  * @param learningRate - the step size `lr`.
  * @returns the new `w`, `m` and `v` (new tensors; the inputs are not disposed).
+ *
+ * @example
+ * ```ts
+ * let state = { w: tf.zeros([4]), m: tf.zeros([4]), v: tf.zeros([4]) };
+ * const next = adamStep(state.w, grad, state.m, state.v, 1, 0.01);
+ * tf.dispose([state.w, state.m, state.v]);
+ * state = next;
+ * ```
+ * @public
  */
 export function adamStep(
   w: tf.Tensor,
@@ -35,7 +52,7 @@ export function adamStep(
   beta1 = BETA1,
   beta2 = BETA2,
   epsilon = ADAM_EPSILON,
-): { w: tf.Tensor; m: tf.Tensor; v: tf.Tensor } {
+): AdamState {
   return tf.tidy(() => {
     const m1 = tf.add(tf.mul(m, beta1), tf.mul(grad, 1 - beta1));
     const v1 = tf.add(tf.mul(v, beta2), tf.mul(tf.square(grad), 1 - beta2));

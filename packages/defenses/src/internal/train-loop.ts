@@ -15,6 +15,7 @@ import {
   type Model,
   type OptionsResolved,
 } from '@advx/core';
+import { forEachChunk, makeCheckpoint } from '@advx/core/plugin';
 
 import { checkTraining, type ResolvedTraining, type TRAINING_OPTIONS } from './training-options.js';
 
@@ -94,12 +95,12 @@ export function softCrossEntropy(logits: tf.Tensor2D, targets: tf.Tensor2D): tf.
 export async function accuracyOf(model: Model, x: tf.Tensor, y: tf.Tensor1D): Promise<number> {
   const n = x.shape[0] as number;
   let hits = 0;
-  for (let i = 0; i < n; i += 500) {
-    const b = Math.min(500, n - i);
-    const h = tf.tidy(() => tf.sum(tf.cast(tf.equal(tf.argMax(model.logits(tf.slice(x, i, b)), 1), tf.cast(tf.slice(y, i, b), 'int32')), 'float32')));
+  await forEachChunk(x, 500, async (rows, i) => {
+    const b = rows.shape[0] as number;
+    const h = tf.tidy(() => tf.sum(tf.cast(tf.equal(tf.argMax(model.logits(rows), 1), tf.cast(tf.slice(y, i, b), 'int32')), 'float32')));
     hits += (await h.data())[0] as number;
     h.dispose();
-  }
+  });
   return hits / n;
 }
 
@@ -142,7 +143,8 @@ export async function trainLoop(
   let best: { value: number; weights: tf.Tensor[] } | undefined;
   let sinceBest = 0;
   const history: EpochReport[] = [];
-  const aborted = () => new AdvxError('ABORTED', `${s.who}: training was aborted through the signal.`);
+  const checkpoint = makeCheckpoint(s.who, { signal: fit.signal ?? null, onProgress: null });
+  const batchesPerEpoch = Math.ceil(n / s.batchSize);
   try {
     for (let epoch = 0; epoch < s.epochs; epoch++) {
       const t0 = Date.now();
@@ -152,7 +154,14 @@ export async function trainLoop(
       let lossSum = 0;
       let batches = 0;
       for (let start = 0; start < n; start += s.batchSize) {
-        if (fit.signal?.aborted) throw aborted();
+        await checkpoint({
+          fraction: (epoch * batchesPerEpoch + batches) / (s.epochs * batchesPerEpoch),
+          batch: batches,
+          batches: batchesPerEpoch,
+          epsilonIndex: 0,
+          step: epoch,
+          steps: s.epochs,
+        });
         const idx = tf.tensor1d(perm.subarray(start, Math.min(n, start + s.batchSize)), 'int32');
         const [xb, tb] = tf.tidy(() => [tf.gather(x, idx), tf.gather(targets, idx) as tf.Tensor2D] as const);
         idx.dispose();

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 
 import { AdvxError, option, validateGoal, validateInput, type Inspection, type LabeledData, type Model } from '@advx/core';
+import { forEachChunk } from '@advx/core/plugin';
 
 import { checkModel } from './checks.js';
 import { byClass, rankDescending, rows } from './linalg.js';
@@ -48,10 +49,10 @@ export async function inspectData(
   const labels = (await validateGoal({ labels: data.y }, n, model.numClasses)).classes;
   const chunks: Float32Array[] = [];
   let d = -1;
-  for (let start = 0; start < n; start += batchSize) {
-    const b = Math.min(batchSize, n - start);
+  await forEachChunk(data.x, batchSize, async (xb) => {
+    const b = xb.shape[0] as number;
     const f = tf.tidy(() => {
-      const out = features(tf.slice(data.x, start, b));
+      const out = features(xb);
       if (!(out instanceof tf.Tensor) || out.shape[0] !== b) {
         throw new AdvxError('INVALID_OPTION', `${what}: features(x) must return a tensor with one row per sample of x.`);
       }
@@ -60,7 +61,7 @@ export async function inspectData(
     d = f.shape[1] as number;
     chunks.push(Float32Array.from(await f.data()));
     f.dispose();
-  }
+  });
   const all = new Float32Array(n * d);
   let at = 0;
   for (const c of chunks) {

@@ -30,17 +30,3 @@ export async function probabilities(model: AnyModel, x: tf.Tensor): Promise<tf.T
   }
   return tf.tidy(() => tf.softmax(model.logits(x)));
 }
-
-/** Runs `fn` on consecutive slices of at most `size` rows along axis 0. */
-export async function forEachBatch(x: tf.Tensor, size: number, fn: (batch: tf.Tensor, offset: number) => Promise<void>): Promise<void> {
-  const n = x.shape[0] as number;
-  for (let start = 0; start < n; start += size) {
-    const b = Math.min(size, n - start);
-    const batch = b === n ? x : tf.slice(x, start, b);
-    try {
-      await fn(batch, start);
-    } finally {
-      if (batch !== x) batch.dispose();
-    }
-  }
-}
