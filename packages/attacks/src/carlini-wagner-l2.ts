@@ -3,23 +3,22 @@ import * as tf from '@tensorflow/tfjs-core';
 import { defineAttack, option, whereRows, type FactoryOptions } from '@advx/core';
 
 import { adamStep } from '@advx/core/plugin';
-import { ConstSearch } from './internal/const-search.js';
-import { allTrue, cwMargin, stalledRows } from './internal/cw-margin.js';
+import { searchConstant, type SearchState } from './internal/const-search.js';
+import { cwMargin, stalledRows } from './internal/cw-margin.js';
 
 /** Shrinks the clean input before `atanh` so that values on the bounds stay finite in the tanh space. */
 const ATANH_SAFETY = 1 - 1e-6;
 
 /** The state of one binary-search step, every tensor with the batch as first axis. */
-interface AdamRun {
-  w: tf.Tensor;
-  m: tf.Tensor;
-  v: tf.Tensor;
-  best: tf.Tensor;
-  bestDist: tf.Tensor1D;
-  found: tf.Tensor1D;
-  frozen: tf.Tensor1D;
-  frozenRows: tf.Tensor;
-  prevLoss: tf.Tensor1D;
+interface AdamRun extends SearchState {
+  /** The iterate in tanh space. */
+  readonly w: tf.Tensor;
+  /** Adam's first moment. */
+  readonly m: tf.Tensor;
+  /** Adam's second moment. */
+  readonly v: tf.Tensor;
+  /** `frozen` broadcast to the input's shape. */
+  readonly frozenRows: tf.Tensor;
 }
 
 /**
@@ -102,95 +101,57 @@ export const carliniWagnerL2 = defineAttack({
     abortEarly: option.boolean(true, "end a sample's binary-search step when its loss has not decreased by 0.01 % over the last ceil(steps / 10) iterations"),
   },
   perturb: async (ctx) => {
-    const { steps, binarySearchSteps, initialConst, learningRate, confidence, abortEarly } = ctx.options;
+    const { learningRate, confidence } = ctx.options;
     const n = ctx.n;
     const x = ctx.x;
     const [lo, hi] = ctx.bounds;
     const half = (hi - lo) / 2;
     const margin = cwMargin(ctx, ctx.whiteBox().numClasses, confidence);
     const broadcast = (rows: tf.Tensor1D): tf.Tensor => tf.broadcastTo(tf.reshape(rows, [n, ...new Array<number>(x.rank - 1).fill(1)]), x.shape);
-
-    const inactive = tf.logicalNot(ctx.active) as tf.Tensor1D;
     const w0 = tf.tidy(() => tf.atanh(tf.mul(tf.sub(tf.div(tf.sub(x, lo), half), 1), ATANH_SAFETY)));
-    let best = tf.clone(x);
-    let bestDist = tf.fill([n], Infinity) as tf.Tensor1D;
-    const search = new ConstSearch(n, initialConst, binarySearchSteps);
-    const period = Math.ceil(steps / 10);
-    const total = binarySearchSteps * steps;
-
-    for (let b = 0; b < binarySearchSteps; b++) {
-      const c = tf.tensor1d(search.constants(b), 'float32');
-      const objective = (logits: tf.Tensor2D): tf.Tensor1D => tf.neg(tf.mul(c, margin.loss(logits))) as tf.Tensor1D;
-      let run: AdamRun = {
-        w: tf.clone(w0),
-        m: tf.zerosLike(x),
-        v: tf.zerosLike(x),
-        best,
-        bestDist,
-        found: tf.zeros([n], 'bool') as tf.Tensor1D,
-        frozen: tf.clone(inactive),
-        frozenRows: tf.tidy(() => broadcast(inactive)),
-        prevLoss: tf.fill([n], Infinity) as tf.Tensor1D,
-      };
-      try {
-        for (let i = 0; i < steps; i++) {
-          await ctx.checkpoint(b * steps + i, total);
-          const check = abortEarly && i % period === 0;
-          const prev = run;
-          const next: AdamRun = tf.tidy(() => {
-            const tanhW = tf.tanh(prev.w);
-            const xAdv = tf.add(tf.mul(tf.add(tanhW, 1), half), lo);
-            // value = −c·f(x'), grad = −c·∇f(x').
-            const { value, logits, grad } = ctx.gradient(xAdv, objective);
-            const diff = tf.sub(xAdv, x);
-            const dist = tf.sum(tf.reshape(tf.square(diff), [n, -1]), 1) as tf.Tensor1D;
-            const loss = tf.sub(dist, value) as tf.Tensor1D;
-            // ∂L/∂w = (2(x' − x) + c·∇f) ⊙ (hi − lo)/2·(1 − tanh²w).
-            const gradW = tf.mul(tf.sub(tf.mul(diff, 2), grad), tf.mul(tf.sub(1, tf.square(tanhW)), half));
-            const adam = adamStep(prev.w, gradW, prev.m, prev.v, i + 1, learningRate);
-            const ok = margin.succeeded(logits);
-            const improved = tf.logicalAnd(ok, tf.less(dist, prev.bestDist));
-            let frozen = prev.frozen;
-            let frozenRows = prev.frozenRows;
-            let prevLoss = prev.prevLoss;
-            if (check) {
-              const stalled = stalledRows(loss, prev.prevLoss);
-              frozen = tf.logicalOr(prev.frozen, stalled) as tf.Tensor1D;
-              frozenRows = broadcast(frozen);
-              prevLoss = tf.where(prev.frozen, prev.prevLoss, loss) as tf.Tensor1D;
-            }
-            // A frozen sample keeps its w until the binary-search step ends; its m and v are unused.
-            return {
-              w: tf.where(frozenRows, prev.w, adam.w),
-              m: adam.m,
-              v: adam.v,
-              best: whereRows(improved, xAdv, prev.best),
-              bestDist: tf.where(improved, dist, prev.bestDist) as tf.Tensor1D,
-              found: tf.logicalOr(prev.found, ok) as tf.Tensor1D,
-              frozen: tf.clone(frozen),
-              frozenRows: tf.clone(frozenRows),
-              prevLoss: tf.clone(prevLoss),
-            };
-          });
-          tf.dispose(Object.values(prev));
-          run = next;
-          if (check && (await allTrue(run.frozen))) break;
-        }
-      } catch (err) {
-        // Aborted between steps: release the search state (no engine scope will).
-        tf.dispose([c, ...Object.values(run), w0, inactive]);
-        margin.dispose();
-        throw err;
-      }
-      const found = await run.found.data();
-      tf.dispose([c, run.w, run.m, run.v, run.found, run.frozen, run.frozenRows, run.prevLoss]);
-      best = run.best;
-      bestDist = run.bestDist;
-      search.update(found);
+    try {
+      return await searchConstant<AdamRun>(ctx, ctx.options, margin, {
+        start: (base) => ({ ...base, w: tf.clone(w0), m: tf.zerosLike(x), v: tf.zerosLike(x), frozenRows: tf.tidy(() => broadcast(base.frozen)) }),
+        step: (prev, { k, objective, check }) => {
+          const tanhW = tf.tanh(prev.w);
+          const xAdv = tf.add(tf.mul(tf.add(tanhW, 1), half), lo);
+          // value = −c·f(x'), grad = −c·∇f(x').
+          const { value, logits, grad } = ctx.gradient(xAdv, objective);
+          const diff = tf.sub(xAdv, x);
+          const dist = tf.sum(tf.reshape(tf.square(diff), [n, -1]), 1) as tf.Tensor1D;
+          const loss = tf.sub(dist, value) as tf.Tensor1D;
+          // ∂L/∂w = (2(x' − x) + c·∇f) ⊙ (hi − lo)/2·(1 − tanh²w).
+          const gradW = tf.mul(tf.sub(tf.mul(diff, 2), grad), tf.mul(tf.sub(1, tf.square(tanhW)), half));
+          const adam = adamStep(prev.w, gradW, prev.m, prev.v, k + 1, learningRate);
+          const ok = margin.succeeded(logits);
+          const improved = tf.logicalAnd(ok, tf.less(dist, prev.bestDist));
+          let frozen = prev.frozen;
+          let frozenRows = prev.frozenRows;
+          let prevLoss = prev.prevLoss;
+          if (check) {
+            const stalled = stalledRows(loss, prev.prevLoss);
+            frozen = tf.logicalOr(prev.frozen, stalled) as tf.Tensor1D;
+            frozenRows = broadcast(frozen);
+            prevLoss = tf.where(prev.frozen, prev.prevLoss, loss) as tf.Tensor1D;
+          }
+          // A frozen sample keeps its w until the binary-search step ends; its m and v are unused.
+          return {
+            w: tf.where(frozenRows, prev.w, adam.w),
+            m: adam.m,
+            v: adam.v,
+            best: whereRows(improved, xAdv, prev.best),
+            bestDist: tf.where(improved, dist, prev.bestDist) as tf.Tensor1D,
+            found: tf.logicalOr(prev.found, ok) as tf.Tensor1D,
+            frozen: tf.clone(frozen),
+            frozenRows: tf.clone(frozenRows),
+            prevLoss: tf.clone(prevLoss),
+          };
+        },
+      });
+    } finally {
+      w0.dispose();
+      margin.dispose();
     }
-    tf.dispose([w0, bestDist, inactive]);
-    margin.dispose();
-    return best;
   },
 });
 

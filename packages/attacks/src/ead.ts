@@ -2,8 +2,8 @@ import * as tf from '@tensorflow/tfjs-core';
 
 import { defineAttack, option, whereRows, type FactoryOptions } from '@advx/core';
 
-import { ConstSearch } from './internal/const-search.js';
-import { allTrue, cwMargin, stalledRows } from './internal/cw-margin.js';
+import { searchConstant, type SearchState } from './internal/const-search.js';
+import { cwMargin, stalledRows } from './internal/cw-margin.js';
 
 /**
  * The projected shrinkage-thresholding operator `S_β` of EAD (Chen et al. 2018, eq. 6), element-wise
@@ -29,16 +29,11 @@ export function shrinkageThreshold(z: tf.Tensor, x: tf.Tensor, beta: number, lo:
 }
 
 /** The state of one binary-search step, every tensor with the batch as first axis. */
-interface FistaRun {
+interface FistaRun extends SearchState {
   /** The iterate `x⁽ᵏ⁾` (inside the bounds). */
-  xk: tf.Tensor;
+  readonly xk: tf.Tensor;
   /** The slack `y⁽ᵏ⁾` where the gradient is taken. */
-  yk: tf.Tensor;
-  best: tf.Tensor;
-  bestDist: tf.Tensor1D;
-  found: tf.Tensor1D;
-  frozen: tf.Tensor1D;
-  prevLoss: tf.Tensor1D;
+  readonly yk: tf.Tensor;
 }
 
 /**
@@ -148,92 +143,55 @@ export const ead = defineAttack({
     ),
   },
   perturb: async (ctx) => {
-    const { steps, binarySearchSteps, initialConst, learningRate, beta, confidence, decisionRule, abortEarly } = ctx.options;
+    const { learningRate, beta, confidence, decisionRule, steps } = ctx.options;
     const n = ctx.n;
     const x = ctx.x;
     const [lo, hi] = ctx.bounds;
     const model = ctx.whiteBox();
     const margin = cwMargin(ctx, model.numClasses, confidence);
-
-    const inactive = tf.logicalNot(ctx.active) as tf.Tensor1D;
-    let best = tf.clone(x);
-    let bestDist = tf.fill([n], Infinity) as tf.Tensor1D;
-    const search = new ConstSearch(n, initialConst, binarySearchSteps);
-    const period = Math.ceil(steps / 10);
-    const total = binarySearchSteps * steps;
-
-    for (let b = 0; b < binarySearchSteps; b++) {
-      const c = tf.tensor1d(search.constants(b), 'float32');
-      const objective = (logits: tf.Tensor2D): tf.Tensor1D => tf.neg(tf.mul(c, margin.loss(logits))) as tf.Tensor1D;
-      let run: FistaRun = {
-        xk: tf.clone(x),
-        yk: tf.clone(x),
-        best,
-        bestDist,
-        found: tf.zeros([n], 'bool') as tf.Tensor1D,
-        frozen: tf.clone(inactive),
-        prevLoss: tf.fill([n], Infinity) as tf.Tensor1D,
-      };
-      try {
-        for (let k = 0; k < steps; k++) {
-          await ctx.checkpoint(b * steps + k, total);
-          const check = abortEarly && k % period === 0;
+    try {
+      return await searchConstant<FistaRun>(ctx, ctx.options, margin, {
+        start: (base) => ({ ...base, xk: tf.clone(x), yk: tf.clone(x) }),
+        step: (prev, { k, c, objective, check }) => {
           const alpha = learningRate * Math.sqrt(1 - k / steps);
           const momentum = k / (k + 3);
-          const prev = run;
-          const next: FistaRun = tf.tidy(() => {
-            // value = −c·f(y), grad = −c·∇f(y); ∇g(y) = c·∇f(y) + 2(y − x).
-            const { grad } = ctx.gradient(prev.yk, objective);
-            const gradG = tf.sub(tf.mul(tf.sub(prev.yk, x), 2), grad);
-            const xNew = shrinkageThreshold(tf.sub(prev.yk, tf.mul(gradG, alpha)), x, beta, lo, hi);
-            const yNew = tf.add(xNew, tf.mul(tf.sub(xNew, prev.xk), momentum));
-            const logits = model.logits(xNew);
-            const flat = tf.reshape(tf.sub(xNew, x), [n, -1]);
-            const l1 = tf.sum(tf.abs(flat), 1);
-            const elastic = tf.add(tf.sum(tf.square(flat), 1), tf.mul(l1, beta)) as tf.Tensor1D;
-            const dist = decisionRule === 'en' ? elastic : (l1 as tf.Tensor1D);
-            let frozen = prev.frozen;
-            let prevLoss = prev.prevLoss;
-            if (check) {
-              const loss = tf.add(tf.mul(c, margin.loss(logits)), elastic) as tf.Tensor1D;
-              const stalled = stalledRows(loss, prev.prevLoss);
-              frozen = tf.logicalOr(prev.frozen, stalled) as tf.Tensor1D;
-              prevLoss = tf.where(frozen, prev.prevLoss, loss) as tf.Tensor1D;
-            }
-            // A frozen sample ends its binary-search step: the iteration that stalled is dropped (as the
-            // reference code's `break`), and nothing of the sample changes until the next step.
-            const live = tf.logicalNot(frozen);
-            const ok = tf.logicalAnd(margin.succeeded(logits), live);
-            const improved = tf.logicalAnd(ok, tf.less(dist, prev.bestDist));
-            return {
-              xk: whereRows(frozen, prev.xk, xNew),
-              yk: whereRows(frozen, prev.yk, yNew),
-              best: whereRows(improved, xNew, prev.best),
-              bestDist: tf.where(improved, dist, prev.bestDist) as tf.Tensor1D,
-              found: tf.logicalOr(prev.found, ok) as tf.Tensor1D,
-              frozen: tf.clone(frozen),
-              prevLoss: tf.clone(prevLoss),
-            };
-          });
-          tf.dispose(Object.values(prev));
-          run = next;
-          if (check && (await allTrue(run.frozen))) break;
-        }
-      } catch (err) {
-        // Aborted between steps: release the search state (no engine scope will).
-        tf.dispose([c, ...Object.values(run), inactive]);
-        margin.dispose();
-        throw err;
-      }
-      const found = await run.found.data();
-      tf.dispose([c, run.xk, run.yk, run.found, run.frozen, run.prevLoss]);
-      best = run.best;
-      bestDist = run.bestDist;
-      search.update(found);
+          // value = −c·f(y), grad = −c·∇f(y); ∇g(y) = c·∇f(y) + 2(y − x).
+          const { grad } = ctx.gradient(prev.yk, objective);
+          const gradG = tf.sub(tf.mul(tf.sub(prev.yk, x), 2), grad);
+          const xNew = shrinkageThreshold(tf.sub(prev.yk, tf.mul(gradG, alpha)), x, beta, lo, hi);
+          const yNew = tf.add(xNew, tf.mul(tf.sub(xNew, prev.xk), momentum));
+          const logits = model.logits(xNew);
+          const flat = tf.reshape(tf.sub(xNew, x), [n, -1]);
+          const l1 = tf.sum(tf.abs(flat), 1);
+          const elastic = tf.add(tf.sum(tf.square(flat), 1), tf.mul(l1, beta)) as tf.Tensor1D;
+          const dist = decisionRule === 'en' ? elastic : (l1 as tf.Tensor1D);
+          let frozen = prev.frozen;
+          let prevLoss = prev.prevLoss;
+          if (check) {
+            const loss = tf.add(tf.mul(c, margin.loss(logits)), elastic) as tf.Tensor1D;
+            const stalled = stalledRows(loss, prev.prevLoss);
+            frozen = tf.logicalOr(prev.frozen, stalled) as tf.Tensor1D;
+            prevLoss = tf.where(frozen, prev.prevLoss, loss) as tf.Tensor1D;
+          }
+          // A frozen sample ends its binary-search step: the iteration that stalled is dropped (as the
+          // reference code's `break`), and nothing of the sample changes until the next step.
+          const live = tf.logicalNot(frozen);
+          const ok = tf.logicalAnd(margin.succeeded(logits), live);
+          const improved = tf.logicalAnd(ok, tf.less(dist, prev.bestDist));
+          return {
+            xk: whereRows(frozen, prev.xk, xNew),
+            yk: whereRows(frozen, prev.yk, yNew),
+            best: whereRows(improved, xNew, prev.best),
+            bestDist: tf.where(improved, dist, prev.bestDist) as tf.Tensor1D,
+            found: tf.logicalOr(prev.found, ok) as tf.Tensor1D,
+            frozen: tf.clone(frozen),
+            prevLoss: tf.clone(prevLoss),
+          };
+        },
+      });
+    } finally {
+      margin.dispose();
     }
-    tf.dispose([bestDist, inactive]);
-    margin.dispose();
-    return best;
   },
 });
 

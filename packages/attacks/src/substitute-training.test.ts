@@ -1,25 +1,14 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 
-import { Rng, toQueryModel } from '@advx/core';
-import { linearModel } from '@advx/core/testing';
+import { toQueryModel } from '@advx/core';
 
-import { expectCode, maxDiff } from '../test/fixtures.js';
+import { expectCode, maxDiff, substituteOracle, uniformBatch } from '../test/fixtures.js';
 
 import { fgsm } from './fgsm.js';
 import { trainSubstitute } from './substitute-training.js';
 
-/** A 3-class linear oracle on [0, 1]^8 whose classes tie at the centre. */
-const W = Array.from({ length: 3 }, (_, c) => Array.from({ length: 8 }, (_, j) => Math.sin(1.3 * (c + 1) * (j + 1))));
-const oracleModel = linearModel({ weights: W, bias: W.map((w) => -0.5 * w.reduce((s, v) => s + v, 0)) });
-
-function uniformBatch(seed: number, n: number): tf.Tensor2D {
-  const rng = new Rng(seed);
-  return tf.tensor2d(
-    Float32Array.from({ length: n * 8 }, () => rng.uniform()),
-    [n, 8],
-  );
-}
+const { model: oracleModel } = substituteOracle;
 
 async function agreement(a: tf.Tensor2D, b: tf.Tensor2D): Promise<number> {
   const t = tf.tidy(() => tf.mean(tf.cast(tf.equal(tf.argMax(a, 1), tf.argMax(b, 1)), 'float32')));

@@ -1,26 +1,16 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 
-import { predictClasses, Rng, toQueryModel } from '@advx/core';
-import { assertConformance, checkAttack, linearModel } from '@advx/core/testing';
+import { predictClasses, toQueryModel } from '@advx/core';
+import { assertConformance, checkAttack } from '@advx/core/testing';
 
-import { expectCode, maxDiff } from '../test/fixtures.js';
+import { expectCode, maxDiff, substituteOracle, uniformBatch } from '../test/fixtures.js';
 
 import { fgsm } from './fgsm.js';
 import { trainSubstitute } from './substitute-training.js';
 import { substituteTransfer } from './substitute-transfer.js';
 
-/** The 3-class linear oracle of the substitute-training tests, on [0, 1]^8. */
-const W = Array.from({ length: 3 }, (_, c) => Array.from({ length: 8 }, (_, j) => Math.sin(1.3 * (c + 1) * (j + 1))));
-const oracleModel = linearModel({ weights: W, bias: W.map((w) => -0.5 * w.reduce((s, v) => s + v, 0)) });
-
-function uniformBatch(seed: number, n: number): tf.Tensor2D {
-  const rng = new Rng(seed);
-  return tf.tensor2d(
-    Float32Array.from({ length: n * 8 }, () => rng.uniform()),
-    [n, 8],
-  );
-}
+const { model: oracleModel } = substituteOracle;
 
 const SETTINGS = { hidden: [32], rounds: 3, epochs: 20, learningRate: 0.01 } as const;
 

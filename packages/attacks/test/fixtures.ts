@@ -298,3 +298,18 @@ export const brightnessModel = fromFunction(
   (x) => tf.concat([tf.zeros([x.shape[0] as number, 1]), tf.sub(tf.sum(tf.reshape(x, [-1, 36]), 1, true), 18)], 1) as tf.Tensor2D,
   { inputShape: [6, 6, 1], numClasses: 2, bounds: [0, 1], output: 'logits' },
 );
+
+/** A 3-class linear oracle on [0, 1]^8 whose classes tie at the centre (the substitute-training tests' oracle). */
+export const substituteOracle = (() => {
+  const weights = Array.from({ length: 3 }, (_, c) => Array.from({ length: 8 }, (_, j) => Math.sin(1.3 * (c + 1) * (j + 1))));
+  return { weights, model: linearModel({ weights, bias: weights.map((w) => -0.5 * w.reduce((sum, v) => sum + v, 0)) }) };
+})();
+
+/** `n` seeded uniform rows of [0, 1]^8, for {@link substituteOracle}. */
+export function uniformBatch(seed: number, n: number): tf.Tensor2D {
+  const rng = new Rng(seed);
+  return tf.tensor2d(
+    Float32Array.from({ length: n * 8 }, () => rng.uniform()),
+    [n, 8],
+  );
+}

@@ -80,7 +80,6 @@ export {
 } from './options.js';
 export {
   defineAttack,
-  quantizeToward,
   type AttackContext,
   type AttackDefinition,
   type AttackFactory,
@@ -94,6 +93,7 @@ export {
   type Objective,
   type SubsetContext,
 } from './define-attack.js';
+export { quantizeToward } from './quantize.js';
 export { gatherRows, scatterRows, whereRows } from './rows.js';
 export { LINF_PROJECT_KERNEL, LINF_STEP_KERNEL, linfProject, linfSignStep, type LinfKernelAttrs } from './fused.js';
 export {
