@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, describe, expect, it } from 'vitest';
 
 import '@advx/attacks/register-all';
-import { bim, fgsm, pgd, square } from '@advx/attacks';
+import { bim, fgsm, pgd, square, universal } from '@advx/attacks';
 import { fromFunction, Rng, setWarningHandler, type Model } from '@advx/core';
 import { selfLabeledData } from '@advx/core/testing';
 
@@ -99,6 +99,21 @@ describe('masking diagnostics', () => {
     expect(warning.evidence.whiteBoxRobustAccuracy).toBe(1);
     expect(warning.evidence.blackBoxRobustAccuracy as number).toBeLessThan(0.5);
     expect(warning.evidence.onlyBlackBox as number).toBeGreaterThan(8);
+  });
+
+  it('a dataset-level attack is no per-sample white-box reference: neither the black-box nor the unbounded check holds a universal perturbation to per-sample standards', async () => {
+    const before = tf.memory().numTensors;
+    const r = await evaluate({ model: rounding, data: roundingData, attacks: [universal({ epochs: 1 }), square({ maxQueries: 200 })], epsilons: [0.3] });
+    expect(tf.memory().numTensors).toBe(before);
+    expect(r.config.attacks[0]).toMatchObject({ name: 'universal-perturbation', scope: 'dataset' });
+    expect(r.config.attacks[1]?.scope).toBeUndefined();
+    // Square fools the samples that the universal perturbation leaves (as FGSM in the BLACK_BOX_BEATS_WHITE_BOX case above) ...
+    const onlySquare = r.samples.filter((s) => s.attacks[1]?.success[0] === true && s.attacks[0]?.success[0] !== true).length;
+    expect(onlySquare).toBeGreaterThan(8);
+    // ... but with no per-sample white-box attack in the grid there is nothing to compare it with, and no attack for the unbounded check.
+    expect(codes(r.warnings)).not.toContain('BLACK_BOX_BEATS_WHITE_BOX');
+    expect(codes(r.warnings)).not.toContain('UNBOUNDED_NOT_ZERO');
+    expect(codes(r.warnings)).toContain('ZERO_GRADIENTS');
   });
 
   describe('a periodic model: margin 3·cos(5π(x − ½)), inputs x ∈ (0.51, 0.55) of class 0', () => {

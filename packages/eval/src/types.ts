@@ -220,6 +220,12 @@ export interface AttackInfo {
   readonly options: Readonly<Record<string, unknown>>;
   /** Paper reference, when known. */
   readonly paper?: string;
+  /**
+   * `'dataset'` for a dataset-level attack (one perturbation fitted on all samples: universal
+   * perturbations, patches, substitutes); absent for per-sample attacks. The gradient-masking checks
+   * do not hold a dataset-level attack to per-sample standards.
+   */
+  readonly scope?: 'dataset';
 }
 
 /**

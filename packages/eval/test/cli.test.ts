@@ -187,6 +187,9 @@ describe('advx list', () => {
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/^ {2}pgd +fixed-epsilon +white-box +norms linf\/l2\/l1 +goals untargeted\/targeted$/m);
     expect(run.stdout).toMatch(/deepfool +minimization/);
+    expect(run.stdout).toMatch(
+      /^ {2}universal-perturbation +fixed-epsilon +white-box +norms linf\/l2 +goals untargeted {2}dataset-level \(one perturbation fitted on all samples\)$/m,
+    );
     const json = await cli(['list', '--json']);
     const parsed = JSON.parse(json.stdout) as { attacks: { name: string }[] };
     expect(parsed.attacks.map((a) => a.name)).toContain('apgd-t');
@@ -238,6 +241,12 @@ describe('errors print one line and exit non-zero', () => {
       await cli(['eval', '--attacks', 'pgd:loss=1', '--out', path.join(tmp, 'e2')]),
       1,
       /\[INVALID_OPTION\] pgd: loss must be 'ce' or 'margin', got "1"\./,
+    );
+    // An attack of another norm names the flag that runs it.
+    oneLine(
+      await cli(['eval', '--attacks', 'universal-patch', '--out', path.join(tmp, 'e2')]),
+      1,
+      /\[UNSUPPORTED_NORM\] universal-patch is defined for l0, not 'linf': run it with --norm l0 \(and --eps in that norm\)/,
     );
     oneLine(await cli(['eval', '--eps', '0.1,abc', '--out', path.join(tmp, 'e3')]), 1, /\[INVALID_EPSILON\] --eps: 'abc' is not a number > 0/);
     oneLine(await cli(['eval', '--eps', '-0.1', '--out', path.join(tmp, 'e3')]), 1, /INVALID_EPSILON/);

@@ -105,6 +105,7 @@ function checkConfig(f: Fields, v: unknown): EvaluationConfig {
     f.oneOf(o.threat, `config.attacks[${i}].threat`, new Set(['white-box', 'score', 'decision', 'transfer']));
     f.object(o.options, `config.attacks[${i}].options`);
     f.optional(o.paper, (p) => f.string(p, `config.attacks[${i}].paper`));
+    f.optional(o.scope, (p) => f.oneOf(p, `config.attacks[${i}].scope`, new Set(['dataset'])));
   });
   if ((c.attacks as unknown[]).length === 0) f.fail('config.attacks', 'a non-empty array', c.attacks);
   const eps = f.array(c.epsilons, 'config.epsilons');

@@ -75,6 +75,7 @@ export function resolveAttacks(inputs: readonly AttackInput[], norm: NormName): 
       threat: attack.meta.threat,
       options: JSON.parse(JSON.stringify(attack.options)) as Record<string, unknown>,
       ...(attack.meta.paper !== undefined ? { paper: attack.meta.paper } : {}),
+      ...(attack.meta.scope === 'dataset' ? { scope: 'dataset' as const } : {}),
     };
     return { attack, info };
   });

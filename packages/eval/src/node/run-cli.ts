@@ -117,7 +117,18 @@ export function parseAttacks(list: string): { specs: AttackSpec[]; sequential: b
  */
 export function checkAttacks(parsed: ReturnType<typeof parseAttacks>, norm: NormName): ReturnType<typeof autoAttack> | undefined {
   const preset = parsed.sequential ? autoAttack({ norm: norm as 'linf' | 'l2', ...(parsed.version ? { version: parsed.version } : {}) }) : undefined;
-  for (const spec of parsed.specs) getAttack(spec.name)({ ...spec.options, norm });
+  for (const spec of parsed.specs) {
+    const factory = getAttack(spec.name);
+    if (!factory.meta.norms.includes(norm)) {
+      const norms = factory.meta.norms;
+      throw new AdvxError(
+        'UNSUPPORTED_NORM',
+        `${spec.name} is defined for ${norms.join(', ')}, not '${norm}': run it with --norm ${norms[0]} (and --eps in that norm), or pick another attack.`,
+        { attack: spec.name, norm },
+      );
+    }
+    factory({ ...spec.options, norm });
+  }
   return preset;
 }
 
@@ -607,7 +618,9 @@ async function runList(json: boolean, options: boolean | string, io: CliIo): Pro
   const lines: string[] = [];
   if (only === undefined || attacks.length > 0) lines.push(`attacks (${attacks.length}):`);
   for (const a of attacks) {
-    lines.push(`  ${a.name.padEnd(20)} ${a.kind.padEnd(14)} ${a.threat.padEnd(10)} norms ${a.norms.join('/').padEnd(12)} goals ${a.goals.join('/')}`);
+    lines.push(
+      `  ${a.name.padEnd(20)} ${a.kind.padEnd(14)} ${a.threat.padEnd(10)} norms ${a.norms.join('/').padEnd(12)} goals ${a.goals.join('/')}${a.scope === 'dataset' ? '  dataset-level (one perturbation fitted on all samples)' : ''}`,
+    );
     if (a.paper) lines.push(`  ${''.padEnd(20)} ${a.paper}`);
     if ('options' in a) lines.push(...optionLines(a.options as OptionRow[]));
   }
