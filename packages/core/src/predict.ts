@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 
-import { checkInteger } from './validate.js';
 import type { AnyModel } from './model.js';
+import { forEachChunk } from './plugin/chunks.js';
+import { checkInteger } from './validate.js';
 
 /**
  * Options of {@link predictClasses}.
@@ -25,20 +26,13 @@ export interface PredictOptions {
  */
 export async function predictClasses(model: AnyModel, x: tf.Tensor, options: PredictOptions = {}): Promise<Int32Array> {
   const batchSize = checkInteger('predictClasses: batchSize', options.batchSize ?? 256, 1);
-  const n = x.shape[0] as number;
-  const out = new Int32Array(n);
-  for (let start = 0; start < n; start += batchSize) {
-    const size = Math.min(batchSize, n - start);
-    const xb = size === n ? x : tf.slice(x, start, size);
-    try {
-      const scores = model.kind === 'query' ? await model.query(xb) : tf.tidy(() => model.logits(xb));
-      const pred = tf.tidy(() => tf.cast(tf.argMax(scores, 1), 'int32'));
-      scores.dispose();
-      out.set((await pred.data()) as Int32Array, start);
-      pred.dispose();
-    } finally {
-      if (xb !== x) xb.dispose();
-    }
-  }
+  const out = new Int32Array(x.shape[0] as number);
+  await forEachChunk(x, batchSize, async (xb, start) => {
+    const scores = model.kind === 'query' ? await model.query(xb) : tf.tidy(() => model.logits(xb));
+    const pred = tf.tidy(() => tf.cast(tf.argMax(scores, 1), 'int32'));
+    scores.dispose();
+    out.set((await pred.data()) as Int32Array, start);
+    pred.dispose();
+  });
   return out;
 }
