@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 
-import { fromFunction, toQueryModel } from '@advx/core';
+import { fromFunction, isAdvxError, toQueryModel, type AdvxError } from '@advx/core';
 import { assertConformance, checkAttack, selfLabeledData } from '@advx/core/testing';
 
 import { brightnessModel, expectCode, imageMlp, maxDiff } from '../test/fixtures.js';
@@ -181,6 +181,53 @@ describe('eot', () => {
     ]) {
       await expectCode('INVALID_OPTION', () => eot(imageNet, bad as never));
     }
+  });
+
+  it('names the offending option in schema messages; keeps the either-or and required constraints', () => {
+    const fail = (options: unknown): AdvxError => {
+      try {
+        eot(imageNet, options as never).dispose();
+      } catch (e) {
+        if (isAdvxError(e, 'INVALID_OPTION')) return e;
+        throw e;
+      }
+      throw new Error(`expected INVALID_OPTION for ${JSON.stringify(options)}`);
+    };
+    const unknown = fail({ transforms: { rotation: 5, spin: 3 } });
+    expect(unknown.message).toMatch(
+      /^\[INVALID_OPTION\] transforms: unknown option 'spin'\. Known options: rotation, scale, translation, brightness, contrast, noise, blur\.$/,
+    );
+    expect(unknown.details).toMatchObject({ option: 'spin' });
+    expect(fail({ transforms: { rotation: 181 } }).message).toMatch(/transforms: rotation must be a finite number in \[0, 180\], got 181/);
+    expect(fail({ transforms: { scale: [0, 1] } }).message).toMatch(/transforms: scale must be \[min, max\] with 0 < min ≤ max, got \[0,1\]/);
+    expect(fail({ transforms: { contrast: [1.2, 1.1] } }).message).toMatch(/transforms: contrast must be \[min, max\] with 0 ≤ min ≤ max/);
+    expect(fail({ transforms: { blur: -1 } }).message).toMatch(/transforms: blur must be a finite number in \[0, ∞\)/);
+    expect(fail({ transforms: { rotation: 1 }, extra: 1 }).message).toMatch(
+      /^\[INVALID_OPTION\] eot: unknown option 'extra'\. Known options: transforms, samples, seed, transformations\.$/,
+    );
+    expect(fail({ transforms: { rotation: 1 }, samples: 0 }).message).toMatch(/eot: samples must be an integer in \[1, ∞\), got 0/);
+    expect(fail({ transforms: { rotation: 1 }, seed: NaN }).message).toMatch(/eot: seed must be a finite number/);
+    expect(fail({ transforms: 3 }).message).toMatch(/eot: transforms must be a TransformDistribution/);
+    expect(fail({ transformations: [] }).message).toMatch(/eot: transformations must be a non-empty array of TransformParams/);
+    expect(fail({ transforms: {}, transformations: [identity] }).message).toMatch(
+      /eot: give either transforms \(a distribution\) or transformations \(explicit\), not both/,
+    );
+    expect(fail({}).message).toMatch(/eot: transforms \(a TransformDistribution\) is required/);
+    expect(() => sampleTransforms({ spin: 3 } as never, 2)).toThrow(/transforms: unknown option 'spin'/);
+    expect(() => sampleTransforms({}, 0)).toThrow(/sampleTransforms: count must be an integer/);
+    expect(() => sampleTransforms({}, 2, { seed: Infinity })).toThrow(/sampleTransforms: seed must be a finite number/);
+    expect(() => sampleTransforms(undefined as never, 2)).toThrow(/transforms must be an object/);
+  });
+
+  it('explicit transformations are used as given; defaults fill the rest', () => {
+    const m = eot(imageNet, { transformations: [identity, { ...identity, rotation: 90 }] });
+    expect(m.transformations).toEqual([identity, { ...identity, rotation: 90 }]);
+    m.dispose();
+    const d = sampleTransforms({}, 3, { seed: 4 });
+    expect(d.every((p) => p.rotation === 0 && p.scale === 1 && p.contrast === 1 && p.blur === 0 && p.noise === 0 && p.brightness === 0)).toBe(true);
+    const m2 = eot(imageNet, { transforms: { rotation: 3 } });
+    expect(m2.transformations).toEqual(sampleTransforms({ rotation: 3 }, 10, { seed: 0, bounds: imageNet.bounds }));
+    m2.dispose();
   });
 });
 

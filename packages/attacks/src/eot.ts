@@ -1,32 +1,63 @@
 import * as tf from '@tensorflow/tfjs-core';
 
-import { AdvxError, checkInteger, checkNumber, Rng, validateGoal, validateInput, type Goal, type Model } from '@advx/core';
+import {
+  AdvxError,
+  checkInteger,
+  option,
+  resolveOptions,
+  Rng,
+  validateGoal,
+  validateInput,
+  type Goal,
+  type Model,
+  type OptionsInput,
+  type OptionsResolved,
+} from '@advx/core';
+import { imageShapeOf, type ImageShape } from '@advx/core/plugin';
 
-import { checkKnownOptions, checkSeed, requireWhiteBox } from './internal/function-options.js';
+import { requireWhiteBox } from './internal/function-options.js';
+
+/** `[min, max]` with finite ends, `min ≤ max` and `min > 0` (`strict`) or `min ≥ 0`. */
+function rangeOption(defaultValue: readonly [number, number], doc: string, strict: boolean) {
+  return option.custom<readonly [number, number]>(defaultValue, doc, {
+    type: `[min, max] with ${strict ? '0 <' : '0 ≤'} min ≤ max`,
+    json: true,
+    accepts: (v) =>
+      Array.isArray(v) &&
+      v.length === 2 &&
+      v.every((e) => typeof e === 'number' && Number.isFinite(e)) &&
+      (strict ? (v[0] as number) > 0 : (v[0] as number) >= 0) &&
+      (v[0] as number) <= (v[1] as number),
+  });
+}
+
+const TRANSFORM_OPTIONS = {
+  rotation: option.number(0, 'rotation about the image centre, uniform in [−rotation, rotation] degrees', { min: 0, max: 180 }),
+  scale: rangeOption([1, 1], 'isotropic scale about the centre, uniform in [min, max]', true),
+  translation: option.number(0, 'shift per axis, uniform in [−translation, translation] pixels', { min: 0 }),
+  brightness: option.number(0, "additive brightness, uniform in [−brightness, brightness] times the bounds' width", { min: 0 }),
+  contrast: rangeOption([1, 1], "contrast factor around each image's mean, uniform in [min, max]", false),
+  noise: option.number(0, "standard deviation of additive Gaussian noise, as a fraction of the bounds' width", { min: 0 }),
+  blur: option.number(0, 'Gaussian blur with σ uniform in [0, blur] pixels (σ < 0.1 means no blur)', { min: 0 }),
+};
 
 /**
  * A distribution of image transformations (Athalye et al.'s EOT distribution `T`). Every parameter
  * of a drawn transformation is independent and uniform in the given range (Gaussian for noise);
- * leaving a field out disables that transformation.
+ * leaving a field out disables that transformation. The fields, with their defaults and accepted
+ * values (those of its option schema):
+ *
+ * - `rotation`: about the image centre, uniform in `[−rotation, rotation]` degrees (default 0, at most 180).
+ * - `scale`: isotropic scale about the centre, uniform in `[min, max]` (default `[1, 1]`), `0 < min ≤ max`.
+ * - `translation`: shift per axis, uniform in `[−translation, translation]` pixels (default 0).
+ * - `brightness`: additive brightness, uniform in `[−brightness, brightness]` times the bounds' width (default 0).
+ * - `contrast`: contrast factor around each image's mean, uniform in `[min, max]` (default `[1, 1]`), `0 ≤ min ≤ max`.
+ * - `noise`: standard deviation of additive Gaussian noise, as a fraction of the bounds' width (default 0).
+ * - `blur`: Gaussian blur with σ uniform in `[0, blur]` pixels (default 0; σ < 0.1 means no blur).
  *
  * @public
  */
-export interface TransformDistribution {
-  /** Rotation about the image centre, uniform in `[−rotation, rotation]` degrees (default 0). */
-  readonly rotation?: number;
-  /** Isotropic scale about the centre, uniform in `[min, max]` (default `[1, 1]`), `0 < min ≤ max`. */
-  readonly scale?: readonly [number, number];
-  /** Shift per axis, uniform in `[−translation, translation]` pixels (default 0). */
-  readonly translation?: number;
-  /** Additive brightness, uniform in `[−brightness, brightness]` times the bounds' width (default 0). */
-  readonly brightness?: number;
-  /** Contrast factor around each image's mean, uniform in `[min, max]` (default `[1, 1]`), `0 ≤ min ≤ max`. */
-  readonly contrast?: readonly [number, number];
-  /** Standard deviation of additive Gaussian noise, as a fraction of the bounds' width (default 0). */
-  readonly noise?: number;
-  /** Gaussian blur with σ uniform in `[0, blur]` pixels (default 0; σ < 0.1 means no blur). */
-  readonly blur?: number;
-}
+export type TransformDistribution = OptionsInput<typeof TRANSFORM_OPTIONS>;
 
 /**
  * One drawn transformation: `x ↦ clip(c·(B·W·x − μ) + μ + b + ε)`, with `W` the warp (rotation,
@@ -54,29 +85,42 @@ export interface TransformParams {
   readonly noiseSeed: number;
 }
 
+/** Whether `params` is a non-empty array of well-formed {@link TransformParams}. */
+function isParamsList(params: unknown): params is readonly TransformParams[] {
+  const ok = (p: TransformParams) =>
+    [p.rotation, p.scale, p.blur, p.contrast, p.brightness, p.noise, p.noiseSeed, ...(Array.isArray(p.translation) ? p.translation : [NaN, NaN])].every(
+      (v) => typeof v === 'number' && Number.isFinite(v),
+    ) &&
+    p.scale > 0 &&
+    p.blur >= 0 &&
+    p.noise >= 0 &&
+    Array.isArray(p.translation) &&
+    p.translation.length === 2;
+  return Array.isArray(params) && params.length > 0 && params.every((p) => p !== null && typeof p === 'object' && ok(p as TransformParams));
+}
+
+const PARAMS_TYPE = 'a non-empty array of TransformParams (from sampleTransforms) with finite values, scale > 0, blur ≥ 0 and noise ≥ 0';
+
+const EOT_OPTIONS = {
+  transforms: option.optional<TransformDistribution>('the distribution to draw from', 'transformations must be given', {
+    type: 'a TransformDistribution such as { rotation: 15, translation: 2 }',
+    accepts: (v) => v !== null && typeof v === 'object' && !Array.isArray(v),
+  }),
+  samples: option.integer(10, 'transformations drawn', { min: 1 }),
+  seed: option.number(0, 'seed of the draws'),
+  transformations: option.optional<readonly TransformParams[]>(
+    'explicit transformations instead of drawing them (e.g. from sampleTransforms)',
+    'drawn from transforms',
+    { type: PARAMS_TYPE, accepts: isParamsList },
+  ),
+};
+
 /** Largest `H·W` for which a transformation's dense sampling matrix is built (64×64 pixels). */
 const MAX_PIXELS = 4096;
 
-interface Geometry {
-  readonly height: number;
-  readonly width: number;
-  readonly channels: number;
-}
-
-function geometryOf(model: Pick<Model, 'inputShape'>, who: string): Geometry {
-  const s = model.inputShape;
-  const g =
-    s.length === 3
-      ? { height: s[0] as number, width: s[1] as number, channels: s[2] as number }
-      : s.length === 2
-        ? { height: s[0] as number, width: s[1] as number, channels: 1 }
-        : undefined;
-  if (!g) {
-    throw new AdvxError(
-      'UNSUPPORTED_MODEL',
-      `${who} transforms images, but the model's input shape is [${s.join(', ')}]: wrap the model so it takes images [H, W, C].`,
-    );
-  }
+/** The image shape of `inputShape` (`UNSUPPORTED_MODEL` unless `[H, W, C]` or `[H, W]` of at most 64×64 pixels). */
+function geometryOf(inputShape: readonly number[], who: string): ImageShape {
+  const g = imageShapeOf(inputShape, who);
   if (g.height * g.width > MAX_PIXELS) {
     throw new AdvxError(
       'UNSUPPORTED_MODEL',
@@ -84,41 +128,6 @@ function geometryOf(model: Pick<Model, 'inputShape'>, who: string): Geometry {
     );
   }
   return g;
-}
-
-const DISTRIBUTION_KEYS = ['rotation', 'scale', 'translation', 'brightness', 'contrast', 'noise', 'blur'];
-
-function checkRange(name: string, r: unknown, min: number): readonly [number, number] {
-  if (
-    !Array.isArray(r) ||
-    r.length !== 2 ||
-    !r.every((v) => typeof v === 'number' && Number.isFinite(v)) ||
-    (r[0] as number) < min ||
-    (r[0] as number) > (r[1] as number)
-  ) {
-    throw new AdvxError('INVALID_OPTION', `transforms.${name} must be [min, max] with ${min === 0 ? '0 ≤' : '0 <'} min ≤ max, got ${JSON.stringify(r)}.`);
-  }
-  if (min > 0 && (r[0] as number) <= 0) throw new AdvxError('INVALID_OPTION', `transforms.${name} must have min > 0, got ${JSON.stringify(r)}.`);
-  return r as unknown as readonly [number, number];
-}
-
-function checkDistribution(d: unknown): Required<TransformDistribution> {
-  if (d === null || typeof d !== 'object') throw new AdvxError('INVALID_OPTION', 'transforms must be an object such as { rotation: 15, translation: 2 }.');
-  for (const key of Object.keys(d)) {
-    if (!DISTRIBUTION_KEYS.includes(key)) {
-      throw new AdvxError('INVALID_OPTION', `transforms: unknown transformation '${key}'. Known: ${DISTRIBUTION_KEYS.join(', ')}.`, { option: key });
-    }
-  }
-  const t = d as TransformDistribution;
-  return {
-    rotation: checkNumber('transforms.rotation', t.rotation ?? 0, 0, 180),
-    scale: checkRange('scale', t.scale ?? [1, 1], 1e-9),
-    translation: checkNumber('transforms.translation', t.translation ?? 0, 0),
-    brightness: checkNumber('transforms.brightness', t.brightness ?? 0, 0),
-    contrast: checkRange('contrast', t.contrast ?? [1, 1], 0),
-    noise: checkNumber('transforms.noise', t.noise ?? 0, 0),
-    blur: checkNumber('transforms.blur', t.blur ?? 0, 0),
-  };
 }
 
 /**
@@ -141,9 +150,11 @@ export function sampleTransforms(
   count: number,
   options: { seed?: number; bounds?: readonly [number, number] } = {},
 ): TransformParams[] {
-  const d = checkDistribution(distribution);
+  // resolveOptions reads a missing object as "all defaults"; a distribution must be given.
+  if (distribution === undefined) throw new AdvxError('INVALID_OPTION', 'transforms must be an object such as { rotation: 15, translation: 2 }.');
+  const d: OptionsResolved<typeof TRANSFORM_OPTIONS> = resolveOptions('transforms', TRANSFORM_OPTIONS, distribution);
   checkInteger('sampleTransforms: count', count, 1);
-  const seed = checkSeed('sampleTransforms', options.seed);
+  const { seed } = resolveOptions('sampleTransforms', { seed: EOT_OPTIONS.seed }, { seed: options.seed ?? undefined });
   const [lo, hi] = options.bounds ?? [0, 1];
   const width = hi - lo;
   const rng = new Rng(seed);
@@ -161,7 +172,7 @@ export function sampleTransforms(
 }
 
 /** Sparse rows of the bilinear warp: output pixel → [(source pixel, weight)]. */
-function warpRows(g: Geometry, p: TransformParams): Array<Array<[number, number]>> {
+function warpRows(g: ImageShape, p: TransformParams): Array<Array<[number, number]>> {
   const { height: H, width: W } = g;
   const cy = (H - 1) / 2;
   const cx = (W - 1) / 2;
@@ -206,7 +217,7 @@ function gaussianTaps(sigma: number): number[] {
 }
 
 /** Dense `[HW, HW]` matrix of blur ∘ warp (row-major, output pixel × source pixel). */
-function samplingMatrix(g: Geometry, p: TransformParams): Float32Array {
+function samplingMatrix(g: ImageShape, p: TransformParams): Float32Array {
   const n = g.height * g.width;
   const warp = warpRows(g, p);
   const m = new Float32Array(n * n);
@@ -241,7 +252,7 @@ interface BuiltTransform {
   readonly params: TransformParams;
 }
 
-function build(g: Geometry, p: TransformParams): BuiltTransform {
+function build(g: ImageShape, p: TransformParams): BuiltTransform {
   const n = g.height * g.width;
   const matrix = tf.tensor2d(samplingMatrix(g, p), [n, n]);
   let noise: tf.Tensor | undefined;
@@ -256,7 +267,7 @@ function build(g: Geometry, p: TransformParams): BuiltTransform {
 }
 
 /** Applies a built transformation to a batch `[n, ...inputShape]`; differentiable in `x`. */
-function applyBuilt(x: tf.Tensor, g: Geometry, t: BuiltTransform, bounds: readonly [number, number]): tf.Tensor {
+function applyBuilt(x: tf.Tensor, g: ImageShape, t: BuiltTransform, bounds: readonly [number, number]): tf.Tensor {
   return tf.tidy(() => {
     const [lo, hi] = bounds;
     const n = x.shape[0] as number;
@@ -278,22 +289,8 @@ function applyBuilt(x: tf.Tensor, g: Geometry, t: BuiltTransform, bounds: readon
 }
 
 function checkParams(params: unknown): readonly TransformParams[] {
-  const ok = (p: TransformParams) =>
-    [p.rotation, p.scale, p.blur, p.contrast, p.brightness, p.noise, p.noiseSeed, ...(Array.isArray(p.translation) ? p.translation : [NaN, NaN])].every(
-      (v) => typeof v === 'number' && Number.isFinite(v),
-    ) &&
-    p.scale > 0 &&
-    p.blur >= 0 &&
-    p.noise >= 0 &&
-    Array.isArray(p.translation) &&
-    p.translation.length === 2;
-  if (!Array.isArray(params) || params.length === 0 || !params.every((p) => p !== null && typeof p === 'object' && ok(p as TransformParams))) {
-    throw new AdvxError(
-      'INVALID_OPTION',
-      'transformations must be a non-empty array of TransformParams (from sampleTransforms) with finite values, scale > 0, blur ≥ 0 and noise ≥ 0.',
-    );
-  }
-  return params as readonly TransformParams[];
+  if (!isParamsList(params)) throw new AdvxError('INVALID_OPTION', `transformations must be ${PARAMS_TYPE}.`);
+  return params;
 }
 
 /**
@@ -315,7 +312,7 @@ export function transformImages(x: tf.Tensor, params: TransformParams, bounds: r
   if (!(x instanceof tf.Tensor) || (x.rank !== 4 && x.rank !== 3)) {
     throw new AdvxError('INVALID_SHAPE', 'transformImages: x must be a batch of images [n, H, W, C] or [n, H, W].');
   }
-  const g = geometryOf({ inputShape: x.shape.slice(1) }, 'transformImages');
+  const g = geometryOf(x.shape.slice(1), 'transformImages');
   const [p] = checkParams([params]);
   const t = build(g, p as TransformParams);
   try {
@@ -326,20 +323,14 @@ export function transformImages(x: tf.Tensor, params: TransformParams, bounds: r
 }
 
 /**
- * Options of {@link eot}.
+ * Options of {@link eot} and {@link evaluateUnderTransforms}: `transforms` (a
+ * {@link TransformDistribution}) or explicit `transformations`, exactly one of them; `samples`
+ * (default 10) and `seed` (default 0) of the draws. The accepted values and defaults are those of
+ * its option schema.
  *
  * @public
  */
-export interface EotOptions {
-  /** The distribution to draw from (required unless `transformations` is given). */
-  readonly transforms?: TransformDistribution;
-  /** Transformations drawn, an integer ≥ 1 (default 10). */
-  readonly samples?: number;
-  /** Seed of the draws (default 0). */
-  readonly seed?: number;
-  /** Explicit transformations instead of drawing them (e.g. from {@link sampleTransforms}). */
-  readonly transformations?: readonly TransformParams[];
-}
+export type EotOptions = OptionsInput<typeof EOT_OPTIONS>;
 
 /**
  * A model averaged over transformations. Holds tensors: call `dispose()` when done.
@@ -354,15 +345,14 @@ export interface EotModel extends Model {
 }
 
 function resolveTransformations(model: Model, options: EotOptions, who: string): readonly TransformParams[] {
-  checkKnownOptions(who, options, ['transforms', 'samples', 'seed', 'transformations']);
-  if (options.transformations !== undefined) {
-    if (options.transforms !== undefined)
+  const o = resolveOptions(who, EOT_OPTIONS, options, (r) => {
+    if (r.transformations !== null && r.transforms !== null)
       throw new AdvxError('INVALID_OPTION', `${who}: give either transforms (a distribution) or transformations (explicit), not both.`);
-    return checkParams(options.transformations);
-  }
-  if (options.transforms === undefined)
-    throw new AdvxError('INVALID_OPTION', `${who}: transforms (a TransformDistribution) is required, e.g. { rotation: 15, translation: 2 }.`);
-  return sampleTransforms(options.transforms, options.samples ?? 10, { seed: options.seed ?? 0, bounds: model.bounds });
+    if (r.transformations === null && r.transforms === null)
+      throw new AdvxError('INVALID_OPTION', `${who}: transforms (a TransformDistribution) is required, e.g. { rotation: 15, translation: 2 }.`);
+  });
+  if (o.transformations !== null) return o.transformations;
+  return sampleTransforms(o.transforms as TransformDistribution, o.samples, { seed: o.seed, bounds: model.bounds });
 }
 
 /**
@@ -408,7 +398,7 @@ function resolveTransformations(model: Model, options: EotOptions, who: string):
  */
 export function eot(model: Model, options: EotOptions): EotModel {
   const m = requireWhiteBox(model, 'eot');
-  const g = geometryOf(m, 'eot');
+  const g = geometryOf(m.inputShape, 'eot');
   const transformations = resolveTransformations(m, options, 'eot');
   const built = transformations.map((p) => {
     const b = build(g, p);
@@ -473,7 +463,7 @@ export interface TransformEvaluation {
  */
 export async function evaluateUnderTransforms(model: Model, x: tf.Tensor, goal: Goal, options: EotOptions): Promise<TransformEvaluation> {
   const m = requireWhiteBox(model, 'evaluateUnderTransforms');
-  const g = geometryOf(m, 'evaluateUnderTransforms');
+  const g = geometryOf(m.inputShape, 'evaluateUnderTransforms');
   const transformations = resolveTransformations(m, options, 'evaluateUnderTransforms');
   await validateInput(m, x);
   const n = x.shape[0] as number;
