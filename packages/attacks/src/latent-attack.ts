@@ -3,6 +3,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { AdvxError, getNorm, option, resolveOptions, validateInput, type Bounds, type OptionsInput } from '@advx/core';
 import { abortedError, CHECKPOINT_OPTIONS, disposable, makeCheckpoint } from '@advx/core/plugin';
 
+import { checkEpsilonAndNorm } from './internal/function-options.js';
+
 /**
  * An encoder–decoder model (autoencoder, VAE mean path): pure tfjs functions, differentiable.
  *
@@ -116,17 +118,7 @@ async function rowValues(t: tf.Tensor): Promise<Float32Array> {
  */
 export async function latentAttack(model: EncoderDecoder, x: tf.Tensor, targets: tf.Tensor, options: LatentAttackOptions): Promise<LatentAttackResult> {
   const m = checkEncoderDecoder(model);
-  const given = options as { epsilon?: unknown; norm?: unknown } | undefined;
-  // The historical codes for these two: INVALID_EPSILON and UNSUPPORTED_NORM, as for the attacks.
-  if (given !== null && typeof given === 'object') {
-    const e = given.epsilon;
-    if (typeof e !== 'number' || !Number.isFinite(e) || e <= 0) {
-      throw new AdvxError('INVALID_EPSILON', `latentAttack: epsilon must be a finite number > 0, got ${String(e)}.`);
-    }
-    if (given.norm !== undefined && given.norm !== 'l2' && given.norm !== 'linf') {
-      throw new AdvxError('UNSUPPORTED_NORM', `latentAttack is defined for l2 and linf, not '${String(given.norm)}'.`);
-    }
-  }
+  checkEpsilonAndNorm('latentAttack', options, ['l2', 'linf']);
   const o = resolveOptions('latentAttack', OPTIONS, options);
   const { epsilon, steps } = o;
   const alpha = o.relStepSize * epsilon;

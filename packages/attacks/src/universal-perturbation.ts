@@ -20,7 +20,7 @@ import {
 import { abortedError, CHECKPOINT_OPTIONS, disposable, makeCheckpoint } from '@advx/core/plugin';
 
 import { deepfool } from './deepfool.js';
-import { requireWhiteBox } from './internal/function-options.js';
+import { checkEpsilonAndNorm, requireWhiteBox } from './internal/function-options.js';
 
 const PAPER = 'Moosavi-Dezfooli, Fawzi, Fawzi & Frossard (2017), "Universal adversarial perturbations", https://arxiv.org/abs/1610.08401';
 
@@ -298,17 +298,7 @@ function checkPerturbation(m: Model, v: unknown): tf.Tensor {
  */
 export async function universalPerturbation(model: Model, x: tf.Tensor, options: UniversalPerturbationOptions): Promise<UniversalPerturbationResult> {
   const m = requireWhiteBox(model, 'universalPerturbation');
-  const given = options as { epsilon?: unknown; norm?: unknown } | undefined;
-  // The historical codes for these two: INVALID_EPSILON and UNSUPPORTED_NORM, as for the attacks.
-  if (given !== null && typeof given === 'object') {
-    const e = given.epsilon;
-    if (typeof e !== 'number' || !Number.isFinite(e) || e <= 0) {
-      throw new AdvxError('INVALID_EPSILON', `universalPerturbation: epsilon must be a finite number > 0, got ${String(e)}.`);
-    }
-    if (given.norm !== undefined && given.norm !== 'linf' && given.norm !== 'l2') {
-      throw new AdvxError('UNSUPPORTED_NORM', `universalPerturbation is defined for linf and l2, not '${String(given.norm)}'.`);
-    }
-  }
+  checkEpsilonAndNorm('universalPerturbation', options, ['linf', 'l2']);
   const o = resolveOptions('universalPerturbation', FUNCTION_OPTIONS, options);
   await validateInput(m, x);
   if (o.validation !== null) await validateInput(m, o.validation);
